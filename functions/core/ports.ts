@@ -1,0 +1,93 @@
+import type {
+  ActionMessage,
+  Entity,
+  Intent,
+  IntentStatus,
+  JournalEntry,
+  Plan,
+  Run,
+  RunStatus,
+  Workflow,
+} from './schemas.ts';
+
+/** Canonical state: runs, plans, intents, the run journal and business entities. */
+export interface StateStore {
+  /** Fails with ConflictError if the run exists. */
+  createRun(run: Run): Promise<void>;
+  getRun(runId: string): Promise<Run | undefined>;
+  /** Conditional: applies only while the run is in one of `from`; otherwise ConflictError. */
+  updateRun(runId: string, from: readonly RunStatus[], patch: Partial<Omit<Run, 'runId'>>): Promise<Run>;
+  listRuns(query?: { status?: RunStatus; limit?: number }): Promise<Run[]>;
+  /** Writes the plan once; a second write of a plan for the same run returns the first. */
+  savePlan(plan: Plan): Promise<Plan>;
+  getPlan(runId: string): Promise<Plan | undefined>;
+  /** Writes the intent once; a second call returns the intent already recorded. */
+  recordIntent(intent: Intent): Promise<Intent>;
+  getIntent(runId: string, stepIndex: number): Promise<Intent | undefined>;
+  /** Conditional on the intent's status being one of `from`; otherwise ConflictError. */
+  updateIntent(
+    runId: string,
+    stepIndex: number,
+    from: readonly IntentStatus[],
+    patch: Partial<Omit<Intent, 'runId' | 'stepIndex' | 'idempotencyKey' | 'action'>>,
+  ): Promise<Intent>;
+  listIntents(runId: string): Promise<Intent[]>;
+  appendJournal(entry: JournalEntry): Promise<void>;
+  listJournal(runId: string): Promise<JournalEntry[]>;
+  getEntity(type: string, id: string): Promise<Entity | undefined>;
+  /** Writes version `expectedVersion + 1` (or 1 when absent); ConflictError if another write won. */
+  putEntity(
+    entity: Omit<Entity, 'version' | 'updatedAt'>,
+    expectedVersion: number | undefined,
+    now: Date,
+  ): Promise<Entity>;
+}
+
+/** The gateway's inbound queue. */
+export interface ActionQueue {
+  send(message: ActionMessage): Promise<void>;
+}
+
+/** How the gateway answers a paused orchestrator task. */
+export interface OrchestratorCallbacks {
+  taskSucceeded(taskToken: string, output: unknown): Promise<void>;
+  taskFailed(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+/** Starts an orchestrator execution for a run. */
+export interface Orchestrator {
+  startRun(runId: string): Promise<void>;
+}
+
+export type ModelTier = 'fast' | 'slow';
+
+export interface ModelRequest {
+  tier: ModelTier;
+  system: string;
+  prompt: string;
+  maxTokens: number;
+}
+
+export interface ModelResponse {
+  text: string;
+  modelId: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export interface ModelPort {
+  converse(request: ModelRequest): Promise<ModelResponse>;
+  /** Cost in USD of a call with these token counts on this model. */
+  priceUsd(modelId: string, inputTokens: number, outputTokens: number): number;
+  /** The model a tier maps to, so a budget can be reserved before the call. */
+  modelFor(tier: ModelTier): string;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface WorkflowCatalog {
+  get(name: string): Workflow | undefined;
+  list(): Workflow[];
+}

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+
+/** Names are kebab-case so they are safe in keys, ARNs, execution names and URLs. */
+export const SlugSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes');
+
+export const ActionTypeSchema = z
+  .string()
+  .regex(/^[a-z]+(\.[a-z][a-zA-Z]*)+$/, 'must look like "connector.verb", e.g. "http.request"');
+
+export const RunModeSchema = z.enum(['live', 'shadow']);
+export type RunMode = z.infer<typeof RunModeSchema>;
+
+export const BudgetSchema = z.object({
+  /** Hard ceiling on model spend for one run, in US dollars. */
+  maxUsd: z.number().nonnegative().default(1),
+  /** Hard ceiling on the number of model calls in one run. */
+  maxModelCalls: z.number().int().nonnegative().default(10),
+});
+export type Budget = z.infer<typeof BudgetSchema>;
+
+export const PolicyDecisionSchema = z.enum(['allow', 'deny']);
+export type PolicyDecision = z.infer<typeof PolicyDecisionSchema>;
+
+export const PolicyRuleSchema = z.object({
+  action: ActionTypeSchema,
+  decision: PolicyDecisionSchema,
+  reason: z.string().min(1),
+});
+
+/** What the operator expects of a step's result; the monitor checks it. */
+export const ExpectationSchema = z.object({
+  /** For http.request: the response status must be one of these. */
+  status: z.array(z.number().int()).optional(),
+});
+
+export const PlaybookStepSchema = z.object({
+  id: SlugSchema,
+  title: z.string().min(1),
+  action: ActionTypeSchema,
+  /** Parameters may hold `{{input.field}}` templates, filled in by the planner. */
+  params: z.record(z.string(), z.unknown()).default({}),
+  expect: ExpectationSchema.optional(),
+});
+export type PlaybookStep = z.infer<typeof PlaybookStepSchema>;
+
+export const TriggerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('manual') }),
+  z.object({ type: z.literal('schedule'), expression: z.string().min(1), input: z.record(z.string(), z.unknown()).default({}) }),
+]);
+
+/** A versioned playbook: the unit of recurring work an operator runs. */
+export const WorkflowSchema = z
+  .object({
+    name: SlugSchema,
+    version: z.number().int().positive(),
+    description: z.string().min(1),
+    trigger: TriggerSchema.default({ type: 'manual' }),
+    mode: RunModeSchema.default('live'),
+    budget: BudgetSchema.default({ maxUsd: 1, maxModelCalls: 10 }),
+    /** Input fields a run must be given. */
+    inputRequired: z.array(z.string().min(1)).default([]),
+    /** Either fixed steps the planner fills in, or a goal the model plans towards. */
+    steps: z.array(PlaybookStepSchema).min(1).optional(),
+    goal: z.string().min(1).optional(),
+    /** Action types a plan may use; a plan naming any other fails before it runs. */
+    allowedActions: z.array(ActionTypeSchema).min(1),
+    policy: z.object({ rules: z.array(PolicyRuleSchema).default([]) }).default({ rules: [] }),
+  })
+  .refine((w) => w.steps !== undefined || w.goal !== undefined, {
+    message: 'a workflow needs steps or a goal',
+    path: ['steps'],
+  });
+export type Workflow = z.infer<typeof WorkflowSchema>;
+
+export const ActionSchema = z.object({
+  type: ActionTypeSchema,
+  params: z.record(z.string(), z.unknown()),
+});
+export type Action = z.infer<typeof ActionSchema>;
+
+export const PlanStepSchema = z.object({
+  id: SlugSchema,
+  title: z.string().min(1),
+  action: ActionSchema,
+  expect: ExpectationSchema.optional(),
+});
+export type PlanStep = z.infer<typeof PlanStepSchema>;
+
+/** What the model must return; anything else fails the run before a single step runs. */
+export const ModelPlanSchema = z.object({
+  steps: z.array(PlanStepSchema).min(1).max(50),
+});
+
+export const PlanSchema = ModelPlanSchema.extend({
+  runId: z.string(),
+  modelId: z.string(),
+  createdAt: z.string(),
+});
+export type Plan = z.infer<typeof PlanSchema>;
+
+export const RunStatusSchema = z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+export const RunSchema = z.object({
+  runId: z.string(),
+  workflow: z.string(),
+  workflowVersion: z.number().int(),
+  mode: RunModeSchema,
+  status: RunStatusSchema,
+  input: z.record(z.string(), z.unknown()),
+  budget: BudgetSchema,
+  spentUsd: z.number().nonnegative(),
+  modelCalls: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().optional(),
+  summary: z.string().optional(),
+  /** A short human-readable account of what failed and why. */
+  failure: z.object({ error: z.string(), cause: z.string(), account: z.string() }).optional(),
+});
+export type Run = z.infer<typeof RunSchema>;
+
+export const IntentStatusSchema = z.enum(['RECORDED', 'DENIED', 'EXECUTING', 'SUCCEEDED', 'FAILED']);
+export type IntentStatus = z.infer<typeof IntentStatusSchema>;
+
+export const ActionResultSchema = z.object({
+  ok: z.boolean(),
+  /** Connector-specific output, e.g. the HTTP status and body, or the entity's new version. */
+  output: z.record(z.string(), z.unknown()),
+  durationMs: z.number().nonnegative(),
+  attempts: z.number().int().positive().optional(),
+});
+export type ActionResult = z.infer<typeof ActionResultSchema>;
+
+export const IntentSchema = z.object({
+  runId: z.string(),
+  stepIndex: z.number().int().nonnegative(),
+  stepId: z.string(),
+  title: z.string(),
+  action: ActionSchema,
+  idempotencyKey: z.string(),
+  status: IntentStatusSchema,
+  decision: PolicyDecisionSchema.optional(),
+  reason: z.string().optional(),
+  attempts: z.number().int().nonnegative(),
+  result: ActionResultSchema.optional(),
+  error: z.string().optional(),
+  recordedAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type Intent = z.infer<typeof IntentSchema>;
+
+/** The message the orchestrator puts on the gateway queue (the SQS MessageBody). */
+export const ActionMessageSchema = z.object({
+  taskToken: z.string().min(1),
+  runId: z.string().min(1),
+  stepIndex: z.number().int().nonnegative(),
+  idempotencyKey: z.string().min(1),
+  action: ActionSchema,
+});
+export type ActionMessage = z.infer<typeof ActionMessageSchema>;
+
+export const JournalEntrySchema = z.object({
+  runId: z.string(),
+  at: z.string(),
+  kind: z.enum(['run', 'model', 'plan', 'intent', 'decision', 'effect', 'monitor', 'failure', 'summary']),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type JournalEntry = z.infer<typeof JournalEntrySchema>;
+
+/** Canonical business entities (customers, projects, invoices), versioned. */
+export const EntitySchema = z.object({
+  type: SlugSchema,
+  id: z.string().min(1).max(128),
+  version: z.number().int().positive(),
+  data: z.record(z.string(), z.unknown()),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export type Entity = z.infer<typeof EntitySchema>;
+
+export const StartRunRequestSchema = z.object({
+  workflow: SlugSchema,
+  input: z.record(z.string(), z.unknown()).default({}),
+  mode: RunModeSchema.optional(),
+});
+export type StartRunRequest = z.infer<typeof StartRunRequestSchema>;
