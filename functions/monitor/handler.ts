@@ -1,4 +1,12 @@
-// Being written by the lead: replaced by the real entry point.
-export const handler = async (): Promise<never> => {
-  throw new Error('not wired yet');
-};
+import { dynamodbClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { systemClock } from '../adapters/system-clock.ts';
+import { requireEnv } from '../shared/config.ts';
+import { createMonitorHandler } from './monitor-handler.ts';
+
+const env = requireEnv(['STATE_TABLE']);
+
+export const handler = createMonitorHandler({
+  store: createDynamoDBStateStore({ client: dynamodbClient(), tableName: env.STATE_TABLE }),
+  clock: systemClock,
+});

@@ -1,0 +1,329 @@
+import { randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../../core/errors.ts';
+import type { StateStore } from '../../core/ports.ts';
+import {
+  EntitySchema,
+  IntentSchema,
+  JournalEntrySchema,
+  PlanSchema,
+  RunSchema,
+  RunStatusSchema,
+  type Entity,
+  type Intent,
+  type JournalEntry,
+} from '../../core/schemas.ts';
+
+export interface DynamoDBStateStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** How long run records, intents and the journal are kept; DynamoDB TTL deletes them after. */
+  retentionDays?: number;
+  now?: () => Date;
+}
+
+/*
+ * One table, keyed for its access patterns:
+ *   run by id                 pk RUN#<id>             sk RUN
+ *   runs by status and time   gsi1pk RUNS#<status>    gsi1sk <createdAt>#<id>
+ *   a run's plan              pk RUN#<id>             sk PLAN
+ *   a run's intents, in order pk RUN#<id>             sk INTENT#<0000 step>
+ *   a run's journal, in order pk RUN#<id>             sk JOURNAL#<at>#<seq>
+ *   an entity, latest         pk ENTITY#<type>#<id>   sk LATEST
+ *   an entity, every version  pk ENTITY#<type>#<id>   sk V#<0000000000 version>
+ * Run-scoped items carry `expiresAt` (epoch seconds) for TTL; TTL deletes lazily, so reads filter too.
+ */
+const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' });
+const planKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'PLAN' });
+const intentKey = (runId: string, stepIndex: number) => ({
+  pk: `RUN#${runId}`,
+  sk: `INTENT#${String(stepIndex).padStart(4, '0')}`,
+});
+const entityPk = (type: string, id: string) => `ENTITY#${type}#${id}`;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt', 'entityKind'];
+const RUN_STATUSES = RunStatusSchema.options;
+
+let journalSeq = 0;
+
+export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): StateStore {
+  const doc = DynamoDBDocumentClient.from(options.client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  const TableName = options.tableName;
+  const now = options.now ?? (() => new Date());
+  const retentionSeconds = (options.retentionDays ?? 400) * 86_400;
+  const expiresAt = () => Math.floor(now().getTime() / 1000) + retentionSeconds;
+  const live = (item: Record<string, unknown> | undefined) =>
+    item !== undefined && !(typeof item.expiresAt === 'number' && item.expiresAt * 1000 < now().getTime());
+
+  const strip = (item: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.includes(k)));
+
+  async function get(key: { pk: string; sk: string }) {
+    const { Item } = await doc.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
+    return live(Item) ? (Item as Record<string, unknown>) : undefined;
+  }
+
+  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>) {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(new QueryCommand({ TableName, ...input, ExclusiveStartKey }));
+      items.push(...((page.Items ?? []) as Record<string, unknown>[]).filter(live));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+      if (input.Limit && items.length >= input.Limit) break;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  /** A conditional write that lost becomes a ConflictError the domain understands. */
+  async function conditional<T>(what: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+        throw new ConflictError(what, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** SET every defined field of the patch, REMOVE the ones set to undefined, on a status condition. */
+  async function updateWithStatus(
+    key: { pk: string; sk: string },
+    from: readonly string[],
+    patch: Record<string, unknown>,
+    extraSet: Record<string, unknown>,
+    what: string,
+  ): Promise<Record<string, unknown>> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    Object.entries({ ...patch, ...extraSet }).forEach(([field, value], i) => {
+      names[`#f${i}`] = field;
+      if (value === undefined) removes.push(`#f${i}`);
+      else {
+        values[`:v${i}`] = value;
+        sets.push(`#f${i} = :v${i}`);
+      }
+    });
+    from.forEach((status, i) => {
+      values[`:from${i}`] = status;
+    });
+    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
+      .filter(Boolean)
+      .join(' ');
+    const { Attributes } = await conditional(what, () =>
+      doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: key,
+          UpdateExpression: expression,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return Attributes as Record<string, unknown>;
+  }
+
+  return {
+    async createRun(run) {
+      await conditional(`run ${run.runId} already exists`, () =>
+        doc.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              ...runKey(run.runId),
+              gsi1pk: `RUNS#${run.status}`,
+              gsi1sk: `${run.createdAt}#${run.runId}`,
+              expiresAt: expiresAt(),
+              ...run,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    },
+
+    async getRun(runId) {
+      const item = await get(runKey(runId));
+      return item ? RunSchema.parse(strip(item)) : undefined;
+    },
+
+    async updateRun(runId, from, patch) {
+      const current = await this.getRun(runId);
+      const extra: Record<string, unknown> = {};
+      if (patch.status && current) {
+        extra.gsi1pk = `RUNS#${patch.status}`;
+        extra.gsi1sk = `${current.createdAt}#${runId}`;
+      }
+      const item = await updateWithStatus(
+        runKey(runId),
+        from,
+        patch,
+        extra,
+        `run ${runId} is not in status ${from.join(' or ')}`,
+      );
+      return RunSchema.parse(strip(item));
+    },
+
+    async listRuns(query = {}) {
+      const limit = query.limit ?? 50;
+      const statuses = query.status ? [query.status] : RUN_STATUSES;
+      const pages = await Promise.all(
+        statuses.map((status) =>
+          queryAll({
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :pk',
+            ExpressionAttributeValues: { ':pk': `RUNS#${status}` },
+            ScanIndexForward: false,
+            Limit: limit,
+          }),
+        ),
+      );
+      return pages
+        .flat()
+        .map((item) => RunSchema.parse(strip(item)))
+        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.runId < b.runId ? 1 : -1))
+        .slice(0, limit);
+    },
+
+    async savePlan(plan) {
+      try {
+        await conditional('plan exists', () =>
+          doc.send(
+            new PutCommand({
+              TableName,
+              Item: { ...planKey(plan.runId), expiresAt: expiresAt(), plan },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        );
+        return plan;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        const existing = await this.getPlan(plan.runId);
+        if (!existing) throw error;
+        return existing;
+      }
+    },
+
+    async getPlan(runId) {
+      const item = await get(planKey(runId));
+      return item ? PlanSchema.parse(item.plan) : undefined;
+    },
+
+    async recordIntent(intent) {
+      try {
+        await conditional('intent exists', () =>
+          doc.send(
+            new PutCommand({
+              TableName,
+              Item: { ...intentKey(intent.runId, intent.stepIndex), expiresAt: expiresAt(), ...intent },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        );
+        return intent;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        const existing = await this.getIntent(intent.runId, intent.stepIndex);
+        if (!existing) throw error;
+        return existing;
+      }
+    },
+
+    async getIntent(runId, stepIndex) {
+      const item = await get(intentKey(runId, stepIndex));
+      return item ? IntentSchema.parse(strip(item)) : undefined;
+    },
+
+    async updateIntent(runId, stepIndex, from, patch) {
+      const item = await updateWithStatus(
+        intentKey(runId, stepIndex),
+        from,
+        patch,
+        {},
+        `intent ${runId}#${stepIndex} is not in status ${from.join(' or ')}`,
+      );
+      return IntentSchema.parse(strip(item));
+    },
+
+    async listIntents(runId) {
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': 'INTENT#' },
+        ConsistentRead: true,
+      });
+      return items.map((item): Intent => IntentSchema.parse(strip(item)));
+    },
+
+    async appendJournal(entry) {
+      journalSeq = (journalSeq + 1) % 1_000_000;
+      const seq = `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: { pk: `RUN#${entry.runId}`, sk: `JOURNAL#${entry.at}#${seq}`, expiresAt: expiresAt(), ...entry },
+        }),
+      );
+    },
+
+    async listJournal(runId) {
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': 'JOURNAL#' },
+        ConsistentRead: true,
+      });
+      return items.map((item): JournalEntry => JournalEntrySchema.parse(strip(item)));
+    },
+
+    async getEntity(type, id) {
+      const item = await get({ pk: entityPk(type, id), sk: 'LATEST' });
+      return item ? EntitySchema.parse(strip(item)) : undefined;
+    },
+
+    async putEntity(entity, expectedVersion, at): Promise<Entity> {
+      const version = (expectedVersion ?? 0) + 1;
+      const written: Entity = { ...entity, version, updatedAt: at.toISOString() };
+      const pk = entityPk(entity.type, entity.id);
+      // History first: a crash before LATEST leaves a version the same writer may write again.
+      await conditional(`${entity.type}/${entity.id} v${version} was written by another writer`, () =>
+        doc.send(
+          new PutCommand({
+            TableName,
+            Item: { pk, sk: `V#${String(version).padStart(10, '0')}`, ...written },
+            ConditionExpression: 'attribute_not_exists(pk) OR updatedBy = :me',
+            ExpressionAttributeValues: { ':me': entity.updatedBy },
+          }),
+        ),
+      );
+      await conditional(`${entity.type}/${entity.id} changed since v${expectedVersion ?? 0}`, () =>
+        doc.send(
+          new PutCommand({
+            TableName,
+            Item: { pk, sk: 'LATEST', entityKind: entity.type, ...written },
+            ConditionExpression:
+              expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected OR updatedBy = :me',
+            ExpressionAttributeValues:
+              expectedVersion === undefined ? undefined : { ':expected': expectedVersion, ':me': entity.updatedBy },
+          }),
+        ),
+      );
+      return written;
+    },
+  };
+}
+

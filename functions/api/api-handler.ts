@@ -1,0 +1,74 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
+import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
+import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
+import { parseOrThrow } from '../core/validation.ts';
+import { logger, metrics, tracer } from '../shared/powertools.ts';
+
+const ListRunsQuerySchema = z.object({
+  status: RunStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+function parseBody(event: APIGatewayProxyEvent): unknown {
+  if (!event.body) throw new ValidationError('request body is empty; send a JSON object');
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('request body is not valid JSON');
+  }
+}
+
+/** The operator's API: start a run, list runs, show one run in full. */
+export function createApiHandler(deps: RunsServiceDeps) {
+  const runs = createRunsService(deps);
+
+  const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
+    'POST /runs': async (event) => {
+      const request = parseOrThrow(StartRunRequestSchema, parseBody(event), 'request body');
+      const run = await runs.start(request);
+      metrics.addMetric('RunStarted', 'Count', 1);
+      return json(202, { runId: run.runId, status: run.status, workflow: run.workflow, mode: run.mode });
+    },
+    'GET /runs': async (event) => {
+      const query = parseOrThrow(ListRunsQuerySchema, event.queryStringParameters ?? {}, 'query');
+      return json(200, { runs: await runs.list(query) });
+    },
+    'GET /runs/{id}': async (event) => {
+      const runId = event.pathParameters?.id;
+      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}');
+      return json(200, await runs.details(runId));
+    },
+  };
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      const route = routes[`${event.httpMethod} ${event.resource}`];
+      if (!route) return json(404, { message: `no route for ${event.httpMethod} ${event.resource}` });
+      try {
+        return await route(event);
+      } catch (error) {
+        if (error instanceof ValidationError) return json(400, { message: error.message, issues: error.issues });
+        if (error instanceof NotFoundError) return json(404, { message: error.message });
+        if (error instanceof ConflictError) return json(409, { message: error.message });
+        // A 5xx says nothing about internals; the log has the real error.
+        logger.error('request failed', { error: error as Error });
+        return json(500, { message: 'internal error; the request id is in the server log', requestId: event.requestContext?.requestId });
+      }
+    });
+}

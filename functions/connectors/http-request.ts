@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import type { Connector } from '../core/connector.ts';
+import { PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
+
+const HttpRequestParams = z.object({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.unknown().optional(),
+  timeoutMs: z.number().int().positive().max(30_000).default(10_000),
+});
+
+const MAX_BODY_CHARS = 4000;
+
+/**
+ * Calls a webhook or HTTP API. The intent's idempotency key travels as the Idempotency-Key
+ * header, so a provider that honours it (as Stripe-style APIs do) applies a retried call once.
+ */
+export function httpRequestConnector(fetchImpl: typeof fetch = fetch): Connector<typeof HttpRequestParams> {
+  return {
+    type: 'http.request',
+    paramsSchema: HttpRequestParams,
+    async execute(params, context) {
+      let response: Response;
+      try {
+        response = await fetchImpl(params.url, {
+          method: params.method,
+          headers: {
+            'content-type': 'application/json',
+            ...params.headers,
+            'idempotency-key': context.idempotencyKey,
+          },
+          body: params.body === undefined || params.method === 'GET' ? undefined : JSON.stringify(params.body),
+          signal: AbortSignal.timeout(params.timeoutMs),
+        });
+      } catch (error) {
+        throw new TransientConnectorError(`${params.method} ${params.url} did not answer: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      const text = (await response.text()).slice(0, MAX_BODY_CHARS);
+      if (response.status === 429 || response.status >= 500) {
+        throw new TransientConnectorError(`${params.method} ${params.url} answered ${response.status}`);
+      }
+      if (response.status >= 400) {
+        throw new PermanentConnectorError(`${params.method} ${params.url} answered ${response.status}: ${text.slice(0, 200)}`);
+      }
+      return { status: response.status, body: text };
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { ExpectationFailedError, NotFoundError } from './errors.ts';
+import type { Clock, StateStore } from './ports.ts';
+import type { ActionResult } from './schemas.ts';
+
+export interface MonitorDeps {
+  store: StateStore;
+  clock: Clock;
+}
+
+export interface StepOutcome {
+  stepId: string;
+  ok: boolean;
+  note: string;
+}
+
+export function createMonitor(deps: MonitorDeps) {
+  return {
+    /** Checks an executed step against what the playbook expected of it. */
+    async check(runId: string, stepIndex: number, result: ActionResult): Promise<StepOutcome> {
+      const plan = await deps.store.getPlan(runId);
+      const step = plan?.steps[stepIndex];
+      if (!step) throw new NotFoundError(`step ${stepIndex} is not in the plan of run ${runId}`);
+      const problems: string[] = [];
+      if (!result.ok) problems.push('the connector reported the action as not ok');
+      const statuses = step.expect?.status;
+      const status = result.output.status;
+      if (statuses && !(typeof status === 'number' && statuses.includes(status))) {
+        problems.push(`expected status ${statuses.join(' or ')}, got ${String(status)}`);
+      }
+      const note =
+        problems.length === 0 ? `${step.title}: done in ${result.durationMs} ms` : `${step.title}: ${problems.join('; ')}`;
+      await deps.store.appendJournal({
+        runId,
+        at: deps.clock.now().toISOString(),
+        kind: 'monitor',
+        message: `step ${stepIndex + 1} ${step.id}: ${problems.length === 0 ? 'ok' : 'not as expected'}`,
+        data: { stepIndex, problems },
+      });
+      if (problems.length > 0) throw new ExpectationFailedError(note);
+      return { stepId: step.id, ok: true, note };
+    },
+  };
+}

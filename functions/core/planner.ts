@@ -1,0 +1,173 @@
+import { BudgetExceededError, MalformedPlanError, NotFoundError } from './errors.ts';
+import type { Clock, ModelPort, ModelTier, StateStore, WorkflowCatalog } from './ports.ts';
+import { ModelPlanSchema, type Plan, type Run, type Workflow } from './schemas.ts';
+
+export interface PlannerDeps {
+  store: StateStore;
+  model: ModelPort;
+  catalog: WorkflowCatalog;
+  clock: Clock;
+}
+
+const SYSTEM_PROMPT = [
+  'You are the planning agent of aios. Turn the playbook and the run input into a plan.',
+  'Answer with JSON only: {"steps":[{"id":"kebab-id","title":"...","action":{"type":"...","params":{}},"expect":{}}]}.',
+  'Use only the action types the playbook allows. Fill every {{input.x}} placeholder from the input.',
+].join('\n');
+
+const MAX_PLAN_TOKENS = 2000;
+
+export function createPlanner(deps: PlannerDeps) {
+  return {
+    /** Plans a run once: a retried or resumed call returns the plan already saved, without a model call. */
+    async plan(runId: string): Promise<Plan> {
+      const existing = await deps.store.getPlan(runId);
+      if (existing) return existing;
+      const run = await deps.store.getRun(runId);
+      if (!run) throw new NotFoundError(`run ${runId} does not exist`);
+      const workflow = workflowOf(deps.catalog, run);
+      const prompt = buildPrompt(workflow, run);
+      const tier = await reserveBudget(deps, run, prompt);
+      const started = Date.now();
+      const response = await deps.model.converse({ tier, system: SYSTEM_PROMPT, prompt, maxTokens: MAX_PLAN_TOKENS });
+      const costUsd = deps.model.priceUsd(response.modelId, response.inputTokens, response.outputTokens);
+      await settleBudget(deps, run, tier, prompt, costUsd);
+      await deps.store.appendJournal({
+        runId,
+        at: deps.clock.now().toISOString(),
+        kind: 'model',
+        message: `planner asked ${response.modelId} (${tier} tier)`,
+        data: {
+          purpose: 'plan',
+          tier,
+          modelId: response.modelId,
+          prompt,
+          answer: response.text,
+          inputTokens: response.inputTokens,
+          outputTokens: response.outputTokens,
+          costUsd,
+          durationMs: Date.now() - started,
+        },
+      });
+      const steps = parsePlan(response.text, workflow);
+      const plan = await deps.store.savePlan({
+        runId,
+        steps,
+        modelId: response.modelId,
+        createdAt: deps.clock.now().toISOString(),
+      });
+      await deps.store.appendJournal({
+        runId,
+        at: deps.clock.now().toISOString(),
+        kind: 'plan',
+        message: `plan of ${plan.steps.length} steps: ${plan.steps.map((s) => s.id).join(', ')}`,
+        data: { steps: plan.steps },
+      });
+      return plan;
+    },
+  };
+}
+
+export function workflowOf(catalog: WorkflowCatalog, run: Run): Workflow {
+  const workflow = catalog.get(run.workflow);
+  if (!workflow) throw new NotFoundError(`workflow ${run.workflow} is not in the catalogue`);
+  if (workflow.version !== run.workflowVersion) {
+    throw new NotFoundError(
+      `run ${run.runId} was started on ${run.workflow} v${run.workflowVersion}, the catalogue has v${workflow.version}`,
+    );
+  }
+  return workflow;
+}
+
+function buildPrompt(workflow: Workflow, run: Run): string {
+  const playbook = {
+    name: workflow.name,
+    version: workflow.version,
+    description: workflow.description,
+    allowedActions: workflow.allowedActions,
+    steps: workflow.steps,
+    goal: workflow.goal,
+  };
+  return [
+    `<playbook>${JSON.stringify(playbook)}</playbook>`,
+    `<input>${JSON.stringify(run.input)}</input>`,
+    `<run>${JSON.stringify({ id: run.runId, mode: run.mode })}</run>`,
+  ].join('\n');
+}
+
+/** Rough token count: about four characters a token, rounded up, so reservations err high. */
+const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
+/**
+ * Reserves the worst-case cost before the call: the slow tier if the budget allows it, else the
+ * fast tier, else stop. Written as a conditional update, so the reservation is visible at once.
+ */
+async function reserveBudget(deps: PlannerDeps, run: Run, prompt: string): Promise<ModelTier> {
+  if (run.modelCalls + 1 > run.budget.maxModelCalls) {
+    throw new BudgetExceededError(
+      `run ${run.runId} has used ${run.modelCalls} of its ${run.budget.maxModelCalls} model calls`,
+    );
+  }
+  const remaining = run.budget.maxUsd - run.spentUsd;
+  const inputTokens = estimateTokens(SYSTEM_PROMPT) + estimateTokens(prompt);
+  for (const tier of ['slow', 'fast'] as const) {
+    const worst = deps.model.priceUsd(deps.model.modelFor(tier), inputTokens, MAX_PLAN_TOKENS);
+    if (worst <= remaining) {
+      await deps.store.updateRun(run.runId, ['RUNNING'], {
+        spentUsd: run.spentUsd + worst,
+        modelCalls: run.modelCalls + 1,
+        updatedAt: deps.clock.now().toISOString(),
+      });
+      return tier;
+    }
+  }
+  throw new BudgetExceededError(
+    `planning needs up to $${deps.model.priceUsd(deps.model.modelFor('fast'), inputTokens, MAX_PLAN_TOKENS).toFixed(4)} ` +
+      `even on the fast tier, and run ${run.runId} has $${remaining.toFixed(4)} of its $${run.budget.maxUsd} left`,
+  );
+}
+
+/** Replaces the reservation with the real cost once the model has answered. */
+async function settleBudget(deps: PlannerDeps, run: Run, tier: ModelTier, prompt: string, costUsd: number) {
+  const inputTokens = estimateTokens(SYSTEM_PROMPT) + estimateTokens(prompt);
+  const reserved = deps.model.priceUsd(deps.model.modelFor(tier), inputTokens, MAX_PLAN_TOKENS);
+  const current = await deps.store.getRun(run.runId);
+  if (!current) return;
+  await deps.store.updateRun(run.runId, ['RUNNING'], {
+    spentUsd: Math.max(0, current.spentUsd - reserved + costUsd),
+    updatedAt: deps.clock.now().toISOString(),
+  });
+}
+
+/** Model output is untrusted: it must be JSON, match the plan schema and use only allowed actions. */
+export function parsePlan(text: string, workflow: Workflow): Plan['steps'] {
+  const json = extractJson(text);
+  if (json === undefined) {
+    throw new MalformedPlanError(`the model's answer is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
+  }
+  const parsed = ModelPlanSchema.safeParse(json);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new MalformedPlanError(`the model's plan does not match the plan schema: ${detail}`);
+  }
+  const outside = parsed.data.steps.filter((s) => !workflow.allowedActions.includes(s.action.type));
+  if (outside.length > 0) {
+    throw new MalformedPlanError(
+      `the model's plan uses actions the workflow does not allow: ${outside.map((s) => `${s.id} → ${s.action.type}`).join(', ')}`,
+    );
+  }
+  const ids = parsed.data.steps.map((s) => s.id);
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicate) throw new MalformedPlanError(`the model's plan has two steps with id ${duplicate}`);
+  return parsed.data.steps;
+}
+
+function extractJson(text: string): unknown {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text);
+  const candidate = (fenced?.[1] ?? text).trim();
+  try {
+    return JSON.parse(candidate);
+  } catch {
+    return undefined;
+  }
+}

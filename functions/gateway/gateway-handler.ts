@@ -1,0 +1,81 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
+import { createGateway, type GatewayDeps, type GatewayRequest } from '../core/gateway.ts';
+import type { OrchestratorCallbacks } from '../core/ports.ts';
+import { ActionMessageSchema } from '../core/schemas.ts';
+import { parseOrThrow } from '../core/validation.ts';
+import { isClosedTaskToken } from '../adapters/aws/step-functions.ts';
+import { logger, metrics, tracer } from '../shared/powertools.ts';
+
+export interface GatewayHandlerDeps extends GatewayDeps {
+  callbacks: OrchestratorCallbacks;
+  persistenceStore: BasePersistenceLayer;
+}
+
+/**
+ * The SQS-fed gateway. Each record: parse the message, execute its intent at most once per
+ * idempotency key (Powertools idempotency), then answer the waiting orchestrator task. The
+ * answer is sent outside the idempotent section, so a crash after the effect but before the
+ * answer re-sends the stored result on redelivery instead of repeating the effect.
+ */
+export function createGatewayHandler(deps: GatewayHandlerDeps) {
+  const gateway = createGateway(deps);
+  const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'idempotencyKey', expiresAfterSeconds: 7 * 86_400 });
+  const executeOnce = makeIdempotent((request: GatewayRequest) => gateway.execute(request), {
+    persistenceStore: deps.persistenceStore,
+    config: idempotency,
+  });
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function answer(send: () => Promise<void>) {
+    try {
+      await send();
+    } catch (error) {
+      // Already answered (a redelivered message) or timed out: the orchestrator has moved on.
+      if (!isClosedTaskToken(error)) throw error;
+      logger.info('task token already closed', { error: (error as Error).name });
+    }
+  }
+
+  async function processRecord(record: SQSRecord) {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+    } catch {
+      throw new Error(`message ${record.messageId} is not JSON`);
+    }
+    const { taskToken, ...request } = parseOrThrow(ActionMessageSchema, body, `action message ${record.messageId}`);
+    logger.appendKeys({ runId: request.runId, stepIndex: request.stepIndex });
+    try {
+      const result = await executeOnce(request);
+      metrics.addMetric('ActionSucceeded', 'Count', 1);
+      await answer(() => deps.callbacks.taskSucceeded(taskToken, result));
+    } catch (error) {
+      if (error instanceof TransientConnectorError || error instanceof PermanentConnectorError) {
+        metrics.addMetric(error instanceof TransientConnectorError ? 'ActionTransientFailure' : 'ActionFailed', 'Count', 1);
+        await answer(() => deps.callbacks.taskFailed(taskToken, error.name, error.message));
+        return;
+      }
+      // Anything else (store unavailable, an attempt still in progress): leave it for redelivery.
+      throw error;
+    } finally {
+      logger.removeKeys(['runId', 'stepIndex']);
+    }
+  }
+
+  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .handler((event: SQSEvent, context: Context) => {
+      idempotency.registerLambdaContext(context);
+      return processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+    });
+}

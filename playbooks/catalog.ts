@@ -1,0 +1,26 @@
+import type { WorkflowCatalog } from '../functions/core/ports.ts';
+import { type Workflow, WorkflowSchema } from '../functions/core/schemas.ts';
+import { parseOrThrow } from '../functions/core/validation.ts';
+import invoiceFollowUp from './invoice-follow-up.json' with { type: 'json' };
+import onboarding from './onboarding.json' with { type: 'json' };
+
+/**
+ * The playbooks shipped with aios, bundled into the Lambdas that need them so the deployed
+ * catalogue is exactly the one in the repository. Add a playbook: add its JSON and a line here.
+ */
+const SHIPPED: readonly unknown[] = [onboarding, invoiceFollowUp];
+
+export function createCatalog(raw: readonly unknown[] = SHIPPED): WorkflowCatalog {
+  const workflows = new Map<string, Workflow>();
+  for (const entry of raw) {
+    const workflow = parseOrThrow(WorkflowSchema, entry, `playbook ${(entry as { name?: string }).name ?? '(unnamed)'}`);
+    if (workflows.has(workflow.name)) throw new Error(`two playbooks are named ${workflow.name}`);
+    workflows.set(workflow.name, workflow);
+  }
+  return {
+    get: (name) => workflows.get(name),
+    list: () => [...workflows.values()],
+  };
+}
+
+export const shippedCatalog: WorkflowCatalog = createCatalog();
