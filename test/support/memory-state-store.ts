@@ -1,0 +1,91 @@
+import { ConflictError } from '../../functions/core/errors.ts';
+import type { StateStore } from '../../functions/core/ports.ts';
+import type { Entity, Intent, JournalEntry, Plan, Run } from '../../functions/core/schemas.ts';
+
+/** An in-memory StateStore for unit tests, with the same conditional-write contract as the DynamoDB one. */
+export function createMemoryStateStore(): StateStore & { entityVersions: Map<string, Entity[]> } {
+  const runs = new Map<string, Run>();
+  const plans = new Map<string, Plan>();
+  const intents = new Map<string, Intent>();
+  const journal: JournalEntry[] = [];
+  const entities = new Map<string, Entity>();
+  const entityVersions = new Map<string, Entity[]>();
+  const clone = <T>(value: T): T => structuredClone(value);
+  const intentKey = (runId: string, stepIndex: number) => `${runId}#${String(stepIndex).padStart(4, '0')}`;
+
+  return {
+    entityVersions,
+    async createRun(run) {
+      if (runs.has(run.runId)) throw new ConflictError(`run ${run.runId} already exists`);
+      runs.set(run.runId, clone(run));
+    },
+    async getRun(runId) {
+      return clone(runs.get(runId));
+    },
+    async updateRun(runId, from, patch) {
+      const run = runs.get(runId);
+      if (!run || !from.includes(run.status)) throw new ConflictError(`run ${runId} is not in ${from.join(', ')}`);
+      const next = { ...run, ...clone(patch) };
+      runs.set(runId, next);
+      return clone(next);
+    },
+    async listRuns(query = {}) {
+      return [...runs.values()]
+        .filter((r) => !query.status || r.status === query.status)
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+        .slice(0, query.limit ?? 50)
+        .map(clone);
+    },
+    async savePlan(plan) {
+      const existing = plans.get(plan.runId);
+      if (existing) return clone(existing);
+      plans.set(plan.runId, clone(plan));
+      return clone(plan);
+    },
+    async getPlan(runId) {
+      return clone(plans.get(runId));
+    },
+    async recordIntent(intent) {
+      const key = intentKey(intent.runId, intent.stepIndex);
+      const existing = intents.get(key);
+      if (existing) return clone(existing);
+      intents.set(key, clone(intent));
+      return clone(intent);
+    },
+    async getIntent(runId, stepIndex) {
+      return clone(intents.get(intentKey(runId, stepIndex)));
+    },
+    async updateIntent(runId, stepIndex, from, patch) {
+      const key = intentKey(runId, stepIndex);
+      const intent = intents.get(key);
+      if (!intent || !from.includes(intent.status)) throw new ConflictError(`intent ${key} is not in ${from.join(', ')}`);
+      const next = { ...intent, ...clone(patch) };
+      intents.set(key, next);
+      return clone(next);
+    },
+    async listIntents(runId) {
+      return [...intents.entries()]
+        .filter(([key]) => key.startsWith(`${runId}#`))
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([, intent]) => clone(intent));
+    },
+    async appendJournal(entry) {
+      journal.push(clone(entry));
+    },
+    async listJournal(runId) {
+      return journal.filter((e) => e.runId === runId).map(clone);
+    },
+    async getEntity(type, id) {
+      return clone(entities.get(`${type}#${id}`));
+    },
+    async putEntity(entity, expectedVersion, now) {
+      const key = `${entity.type}#${entity.id}`;
+      const current = entities.get(key);
+      if ((current?.version ?? undefined) !== expectedVersion) throw new ConflictError(`${key} changed`);
+      const written: Entity = { ...clone(entity), version: (expectedVersion ?? 0) + 1, updatedAt: now.toISOString() };
+      entities.set(key, written);
+      entityVersions.set(key, [...(entityVersions.get(key) ?? []), written]);
+      return clone(written);
+    },
+  };
+}
