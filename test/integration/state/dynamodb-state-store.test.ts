@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
+import { ConflictError } from '../../../functions/core/errors.ts';
+import type { StateStore } from '../../../functions/core/ports.ts';
+import type { Intent } from '../../../functions/core/schemas.ts';
+import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
+import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
+import { runFixture } from '../../support/fixtures.ts';
+
+let db: EmbeddedDynamoDB;
+let store: StateStore;
+let clock = new Date('2026-11-25T10:00:00.000Z');
+
+beforeAll(async () => {
+  db = await startEmbeddedDynamoDB({ tables: [TABLE_NAMES.state] });
+  store = createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state, retentionDays: 1, now: () => clock });
+});
+afterAll(async () => {
+  await db.close();
+});
+
+const intent = (runId: string, stepIndex: number): Intent => ({
+  runId,
+  stepIndex,
+  stepId: `s${stepIndex}`,
+  title: `Step ${stepIndex}`,
+  action: { type: 'state.upsert', params: { a: 1 } },
+  idempotencyKey: `k-${runId}-${stepIndex}`,
+  status: 'RECORDED',
+  decision: 'allow',
+  reason: 'ok',
+  attempts: 0,
+  recordedAt: clock.toISOString(),
+});
+
+describe('DynamoDB state store (against the embedded store)', () => {
+  it('creates a run once; a second create is a conflict', async () => {
+    await store.createRun(runFixture({ runId: 'run-a', status: 'QUEUED' }));
+    await expect(store.createRun(runFixture({ runId: 'run-a' }))).rejects.toThrow(ConflictError);
+    expect(await store.getRun('run-a')).toMatchObject({ runId: 'run-a', status: 'QUEUED', input: { customerId: 'acme' } });
+  });
+
+  it('guards run transitions with their expected status and lists runs by status, newest first', async () => {
+    await store.createRun(runFixture({ runId: 'run-b', status: 'QUEUED', createdAt: '2026-11-25T11:00:00.000Z' }));
+    await store.updateRun('run-b', ['QUEUED'], { status: 'RUNNING' });
+    await expect(store.updateRun('run-b', ['QUEUED'], { status: 'RUNNING' })).rejects.toThrow(ConflictError);
+    expect((await store.listRuns({ status: 'RUNNING' })).map((r) => r.runId)).toEqual(['run-b']);
+    expect((await store.listRuns({ status: 'QUEUED' })).map((r) => r.runId)).toEqual(['run-a']);
+    expect((await store.listRuns()).map((r) => r.runId)).toEqual(['run-b', 'run-a']);
+  });
+
+  it('records an intent once and keeps the first on a second record', async () => {
+    await store.recordIntent(intent('run-a', 0));
+    const again = await store.recordIntent({ ...intent('run-a', 0), reason: 'changed' });
+    expect(again.reason).toBe('ok');
+    await store.recordIntent(intent('run-a', 1));
+    expect((await store.listIntents('run-a')).map((i) => i.stepIndex)).toEqual([0, 1]);
+  });
+
+  it('guards intent transitions and removes fields patched to undefined', async () => {
+    await store.updateIntent('run-a', 0, ['RECORDED'], { status: 'EXECUTING', error: 'x' });
+    await expect(store.updateIntent('run-a', 0, ['RECORDED'], { status: 'EXECUTING' })).rejects.toThrow(ConflictError);
+    const done = await store.updateIntent('run-a', 0, ['EXECUTING'], { status: 'SUCCEEDED', error: undefined });
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.error).toBeUndefined();
+  });
+
+  it('saves a plan once', async () => {
+    const plan = { runId: 'run-a', steps: [{ id: 'a', title: 'A', action: { type: 'state.upsert', params: {} } }], modelId: 'm', createdAt: 't' };
+    await store.savePlan(plan);
+    const second = await store.savePlan({ ...plan, modelId: 'other' });
+    expect(second.modelId).toBe('m');
+  });
+
+  it('keeps the journal in order', async () => {
+    for (const message of ['one', 'two', 'three']) {
+      await store.appendJournal({ runId: 'run-a', at: clock.toISOString(), kind: 'run', message });
+    }
+    expect((await store.listJournal('run-a')).map((e) => e.message)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('versions entities with optimistic concurrency and lets the same writer repeat its write', async () => {
+    const v1 = await store.putEntity({ type: 'customer', id: 'acme', data: { n: 1 }, updatedBy: 'k1' }, undefined, clock);
+    expect(v1.version).toBe(1);
+    await expect(store.putEntity({ type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' }, undefined, clock)).rejects.toThrow(
+      ConflictError,
+    );
+    const v2 = await store.putEntity({ type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' }, 1, clock);
+    expect(v2.version).toBe(2);
+    // A writer that crashed after its history write but before LATEST can finish its own write.
+    const again = await store.putEntity({ type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' }, 1, clock);
+    expect(again.version).toBe(2);
+    expect(await store.getEntity('customer', 'acme')).toMatchObject({ version: 2, data: { n: 2 } });
+  });
+
+  it('hides run items past their TTL even before DynamoDB deletes them', async () => {
+    await store.createRun(runFixture({ runId: 'run-old' }));
+    clock = new Date(clock.getTime() + 2 * 86_400_000);
+    expect(await store.getRun('run-old')).toBeUndefined();
+    expect(await store.listRuns()).toEqual([]);
+    clock = new Date('2026-11-25T10:00:00.000Z');
+  });
+});
