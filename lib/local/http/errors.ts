@@ -1,0 +1,24 @@
+/** Base class of the local HTTP server's own errors. */
+export class LocalHttpError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Routes or auth settings that cannot work; raised at start-up, never per request. */
+export class HttpServerConfigError extends LocalHttpError {}
+
+/** The API token file exists but does not hold a token this server wrote. */
+export class ApiTokenFileError extends LocalHttpError {}
+
+/** A request the server refuses before any handler runs; `statusCode` is what the client gets. */
+export class HttpRequestError extends LocalHttpError {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,28 @@
+export * from './errors.ts';
+export {
+  createLocalQueue,
+  type LocalQueue,
+  type LocalQueueOptions,
+  localQueueArn,
+  MAX_MESSAGE_BYTES,
+  type QueueClock,
+  type QueueConfig,
+  type QueueCounts,
+  type QueueMessage,
+  type QueueMessageState,
+  type QueueMessageSummary,
+  type ReceiveOptions,
+  type RedriveOptions,
+  type SendOptions,
+} from './local-queue.ts';
+export { decodeReceiptHandle, encodeReceiptHandle, type ReceiptHandleParts } from './receipt-handle.ts';
+export { failedMessageIds, toSqsEvent } from './sqs-event.ts';
+export {
+  pollQueueOnce,
+  type QueueBatchOutcome,
+  type QueueErrorDetails,
+  type QueueWorker,
+  type QueueWorkerOptions,
+  type SqsBatchHandler,
+  startQueueWorker,
+} from './worker.ts';

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { EmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
+import {
+  createLocalQueue,
+  InvalidBatchResponseError,
+  pollQueueOnce,
+  type QueueErrorDetails,
+  QueueHandlerError,
+  startQueueWorker,
+} from '../../../lib/local/queue/index.ts';
+import { startQueueStore } from './start-store.ts';
+
+let store: EmbeddedDynamoDB;
+let counter = 0;
+function setup() {
+  counter += 1;
+  const name = `worker${counter}`;
+  let now = Date.UTC(2026, 0, 1);
+  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const queue = createLocalQueue({
+    client: store.client,
+    queues: [{ name, visibilityTimeoutSeconds: 30, maxReceiveCount: 5, deadLetterQueue: `${name}-dlq` }],
+    clock,
+  });
+  const errors: { error: Error; details: QueueErrorDetails }[] = [];
+  const onError = (error: Error, details: QueueErrorDetails) => errors.push({ error, details });
+  return { name, clock, queue, errors, onError };
+}
+
+/** A gateway-style handler: Powertools partial batch processing, failing the records whose body is "bad". */
+function powertoolsHandler(handled: string[]) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const recordHandler = async (record: SQSRecord) => {
+    if (record.body.startsWith('bad')) throw new Error(`cannot handle ${record.body}`);
+    handled.push(record.body);
+  };
+  return (event: SQSEvent, context: Context) =>
+    processPartialResponse(event, recordHandler, processor, { context });
+}
+
+beforeAll(async () => {
+  store = await startQueueStore();
+});
+afterAll(async () => {
+  await store.close();
+});
+
+describe('pollQueueOnce', () => {
+  it('hands the handler a Lambda-shaped SQS event', async () => {
+    const { name, queue, onError } = setup();
+    const id = await queue.send(name, '{"action":"email"}');
+    const events: SQSEvent[] = [];
+    const contexts: Context[] = [];
+
+    await pollQueueOnce({
+      queue,
+      queueName: name,
+      handler: async (event, context) => {
+        events.push(event);
+        contexts.push(context);
+        return { batchItemFailures: [] };
+      },
+      onError,
+    });
+
+    const record = events[0]?.Records[0];
+    expect(record).toMatchObject({
+      messageId: id,
+      body: '{"action":"email"}',
+      messageAttributes: {},
+      md5OfBody: createHash('md5').update('{"action":"email"}').digest('hex'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:local:000000000000:${name}`,
+      awsRegion: 'local',
+      attributes: { ApproximateReceiveCount: '1', SenderId: '000000000000' },
+    });
+    expect(record?.receiptHandle).toEqual(expect.any(String));
+    expect(record?.attributes.SentTimestamp).toMatch(/^\d+$/);
+    expect(contexts[0]?.getRemainingTimeInMillis()).toBeGreaterThan(29_000);
+  });
+
+  it('deletes the successes of a partial batch failure; only the failures come back', async () => {
+    const { name, clock, queue, errors, onError } = setup();
+    for (const body of ['ok-1', 'bad-1', 'ok-2', 'bad-2', 'ok-3']) await queue.send(name, body);
+    const handled: string[] = [];
+
+    const outcome = await pollQueueOnce({
+      queue,
+      queueName: name,
+      handler: powertoolsHandler(handled),
+      onError,
+    });
+
+    expect(outcome).toMatchObject({ received: 5 });
+    expect(outcome.deleted).toHaveLength(3);
+    expect(outcome.retried).toHaveLength(2);
+    expect(handled.sort()).toEqual(['ok-1', 'ok-2', 'ok-3']);
+    expect(errors).toEqual([]);
+    clock.advance(30_000);
+    const back = await queue.receive(name, { maxMessages: 10 });
+    expect(back.map((m) => m.body).sort()).toEqual(['bad-1', 'bad-2']);
+    expect(back.map((m) => m.attributes.ApproximateReceiveCount)).toEqual(['2', '2']);
+  });
+
+  it('deletes nothing when the handler throws, and reports the error', async () => {
+    const { name, clock, queue, errors, onError } = setup();
+    await queue.send(name, 'a');
+    await queue.send(name, 'b');
+
+    const outcome = await pollQueueOnce({
+      queue,
+      queueName: name,
+      handler: async () => {
+        throw new Error('connector down');
+      },
+      onError,
+    });
+
+    expect(outcome).toMatchObject({ received: 2, deleted: [] });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.error).toBeInstanceOf(QueueHandlerError);
+    expect(errors[0]?.error.message).toContain('connector down');
+    expect(errors[0]?.details.messageIds).toHaveLength(2);
+    expect(await queue.receive(name, { maxMessages: 10 })).toEqual([]);
+    clock.advance(30_000);
+    expect((await queue.receive(name, { maxMessages: 10 })).map((m) => m.body).sort()).toEqual(['a', 'b']);
+  });
+
+  it('treats a batchItemFailures entry naming a message not in the batch as a whole-batch failure', async () => {
+    const { name, clock, queue, errors, onError } = setup();
+    await queue.send(name, 'a');
+
+    await pollQueueOnce({
+      queue,
+      queueName: name,
+      handler: async () => ({ batchItemFailures: [{ itemIdentifier: 'not-in-batch' }] }),
+      onError,
+    });
+
+    expect(errors[0]?.error).toBeInstanceOf(InvalidBatchResponseError);
+    clock.advance(30_000);
+    expect(await queue.receive(name)).toHaveLength(1);
+  });
+});
+
+describe('startQueueWorker', () => {
+  it('polls until stopped, survives a throwing handler, and stop() waits for the batch in flight', async () => {
+    const { name, clock, queue, errors, onError } = setup();
+    await queue.send(name, 'boom');
+    const calls: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const worker = startQueueWorker({
+      queue,
+      queueName: name,
+      batchSize: 10,
+      pollIntervalMs: 5,
+      onError,
+      handler: async (event) => {
+        const body = event.Records[0]?.body ?? '';
+        calls.push(body);
+        if (body === 'boom') throw new Error('first handler call fails');
+        await gate;
+        return { batchItemFailures: [] };
+      },
+    });
+
+    await vi.waitFor(() => expect(errors).toHaveLength(1));
+    clock.advance(30_000);
+    await vi.waitFor(() => expect(calls).toEqual(['boom', 'boom']));
+    expect(errors).toHaveLength(2);
+    await queue.send(name, 'slow');
+    await vi.waitFor(() => expect(calls).toContain('slow'));
+    let stopped = false;
+    const stopping = worker.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+
+    expect(errors.every((e) => e.error instanceof QueueHandlerError)).toBe(true);
+    expect((await queue.list(name)).map((m) => m.body)).toEqual(['boom']);
+  });
+});
