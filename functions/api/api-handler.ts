@@ -1,6 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
@@ -8,7 +5,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
-import { logger, metrics, tracer } from '../shared/powertools.ts';
+import { observability } from '../shared/observability.ts';
+import { logger, metrics } from '../shared/powertools.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
@@ -54,9 +52,7 @@ export function createApiHandler(deps: RunsServiceDeps) {
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-    .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
+    .use(observability())
     .handler(async (event) => {
       const route = routes[`${event.httpMethod} ${event.resource}`];
       if (!route) return json(404, { message: `no route for ${event.httpMethod} ${event.resource}` });

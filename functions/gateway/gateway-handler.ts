@@ -1,9 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
@@ -12,7 +9,8 @@ import type { OrchestratorCallbacks } from '../core/ports.ts';
 import { ActionMessageSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { isClosedTaskToken } from '../adapters/aws/step-functions.ts';
-import { logger, metrics, tracer } from '../shared/powertools.ts';
+import { observability } from '../shared/observability.ts';
+import { logger, metrics } from '../shared/powertools.ts';
 
 export interface GatewayHandlerDeps extends GatewayDeps {
   callbacks: OrchestratorCallbacks;
@@ -71,9 +69,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
   }
 
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
-    .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
+    .use(observability())
     .handler((event: SQSEvent, context: Context) => {
       idempotency.registerLambdaContext(context);
       return processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });

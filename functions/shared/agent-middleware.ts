@@ -1,11 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { logger, metrics, tracer } from './powertools.ts';
+import { observability } from './observability.ts';
 
 /**
  * An agent Lambda invoked by the state machine: Powertools first, the event parsed by its zod
@@ -17,9 +14,7 @@ export function agentHandler<S extends z.ZodType, R>(
 ) {
   // timeoutEarlyInMillis 0: no stray timer when the same handler runs in-process locally.
   return middy<z.infer<S>, R>({ timeoutEarlyInMillis: 0 })
-    .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
+    .use(observability())
     .use(parser({ schema }))
     .handler(fn);
 }

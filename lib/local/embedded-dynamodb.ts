@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { TABLE_DEFINITIONS, type TableName } from './table-definitions.ts';
 
@@ -54,4 +54,6 @@ async function ensureTable(client: DynamoDBClient, table: TableName): Promise<vo
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
     await client.send(new CreateTableCommand(TABLE_DEFINITIONS[table]));
   }
+  // dynalite answers ResourceNotFound while a table is CREATING, even with createTableMs 0.
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: table });
 }

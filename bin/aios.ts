@@ -1,0 +1,83 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CliError, createApiClient, EXIT } from '../lib/cli/api-client.ts';
+import { type Output, runCommand, runsCommand, showCommand } from '../lib/cli/commands.ts';
+import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
+
+const output: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+};
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+async function client() {
+  return createApiClient(apiUrl(), dataDir());
+}
+
+/** Runs one command and turns its outcome into an exit code; errors are one clear line. */
+async function exitWith(action: () => Promise<number>) {
+  try {
+    process.exitCode = await action();
+  } catch (error) {
+    if (error instanceof CliError) {
+      output.err(`aios: ${error.message}`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    output.err(`aios: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = EXIT.server;
+  }
+}
+
+const program = new Command()
+  .name('aios')
+  .description('aios: recurring work as reliable, auditable automation. Talks to the local runtime (npm start) at AIOS_API_URL.')
+  .showHelpAfterError();
+
+program
+  .command('dev')
+  .description('run aios locally: API, orchestrator, gateway queue and store, with its data under .aios/')
+  .addOption(new Option('--port <port>', 'HTTP port').argParser(positiveInt).default(Number(process.env.AIOS_PORT ?? DEFAULT_PORT)))
+  .action(async (options: { port: number }) => {
+    const { startDevServer } = await import('../lib/local/dev.ts');
+    await exitWith(() => startDevServer({ port: options.port, dataDir: dataDir() }));
+  });
+
+program
+  .command('run')
+  .description('start a run of a workflow and follow it to the end')
+  .argument('<workflow>', 'workflow name, e.g. onboarding')
+  .option('-i, --input <file>', 'JSON file with the run input')
+  .option('--set <key=value>', 'set one input field (repeatable; value parsed as JSON when it can be)', collect, [])
+  .addOption(new Option('--mode <mode>', 'run mode').choices(['live', 'shadow']))
+  .option('--no-wait', 'print the run id and return at once')
+  .option('--timeout <seconds>', 'stop following after this long', positiveInt, 600)
+  .option('--json', 'print the final run details as JSON', false)
+  .action(async (workflow: string, options: { input?: string; set: string[]; mode?: string; wait: boolean; timeout: number; json: boolean }) => {
+    await exitWith(async () =>
+      runCommand(await client(), output, workflow, { ...options, pollMs: 300, timeoutMs: options.timeout * 1000 }),
+    );
+  });
+
+program
+  .command('runs')
+  .description('list runs, newest first')
+  .addOption(new Option('--status <status>', 'only runs in this status').choices(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']))
+  .option('--limit <n>', 'at most this many', positiveInt, 20)
+  .option('--json', 'print JSON', false)
+  .action(async (options: { status?: string; limit: number; json: boolean }) => {
+    await exitWith(async () => runsCommand(await client(), output, options));
+  });
+
+program
+  .command('show')
+  .description("show a run: its plan, each step's intent, action, result and timing")
+  .argument('<runId>')
+  .option('--json', 'print JSON', false)
+  .action(async (runId: string, options: { json: boolean }) => {
+    await exitWith(async () => showCommand(await client(), output, runId, options));
+  });
+
+await program.parseAsync(process.argv);

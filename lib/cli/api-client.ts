@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunDetails } from '../../functions/core/runs-service.ts';
+import type { Run } from '../../functions/core/schemas.ts';
+
+/** A failure the CLI reports in one line, with the exit code that says what kind it was. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export const EXIT = { ok: 0, runFailed: 1, badInput: 2, unreachable: 3, notFound: 4, server: 5 } as const;
+
+export interface ApiClient {
+  startRun(body: { workflow: string; input: Record<string, unknown>; mode?: string }): Promise<{ runId: string; status: string }>;
+  listRuns(query: { status?: string; limit?: number }): Promise<Run[]>;
+  getRun(runId: string): Promise<RunDetails>;
+}
+
+export async function createApiClient(baseUrl: string, dataDirectory: string): Promise<ApiClient> {
+  const token = await readToken(dataDirectory);
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch {
+      throw new CliError(`aios is not running at ${baseUrl}. Start it with \`npm start\` in another terminal.`, EXIT.unreachable);
+    }
+    const text = await response.text();
+    let payload: { message?: string } & Record<string, unknown> = {};
+    try {
+      payload = text ? JSON.parse(text) : {};
+    } catch {
+      payload = { message: text };
+    }
+    if (response.ok) return payload as T;
+    const message = payload.message ?? `HTTP ${response.status}`;
+    if (response.status === 401) {
+      throw new CliError(`${message}. The CLI reads the token from ${join(dataDirectory, 'api-token')}; is AIOS_DATA_DIR the server's?`, EXIT.badInput);
+    }
+    if (response.status === 404) throw new CliError(message, EXIT.notFound);
+    if (response.status < 500) throw new CliError(message, EXIT.badInput);
+    throw new CliError(`the server failed: ${message}`, EXIT.server);
+  }
+
+  return {
+    startRun: (body) => call('POST', '/runs', body),
+    listRuns: async (query) => {
+      const params = new URLSearchParams();
+      if (query.status) params.set('status', query.status);
+      if (query.limit) params.set('limit', String(query.limit));
+      const suffix = params.size > 0 ? `?${params}` : '';
+      return (await call<{ runs: Run[] }>('GET', `/runs${suffix}`)).runs;
+    },
+    getRun: (runId) => call('GET', `/runs/${encodeURIComponent(runId)}`),
+  };
+}
+
+async function readToken(dataDirectory: string): Promise<string> {
+  try {
+    return (await readFile(join(dataDirectory, 'api-token'), 'utf8')).trim();
+  } catch {
+    throw new CliError(
+      `no API token at ${join(dataDirectory, 'api-token')}: start aios once with \`npm start\` (it creates the token).`,
+      EXIT.unreachable,
+    );
+  }
+}

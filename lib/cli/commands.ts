@@ -1,0 +1,98 @@
+import { readFile } from 'node:fs/promises';
+import type { JournalEntry } from '../../functions/core/schemas.ts';
+import { type ApiClient, CliError, EXIT } from './api-client.ts';
+import { formatJournalLine, formatRunDetails, formatRunsTable } from './format.ts';
+
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED']);
+
+export async function readInput(file: string | undefined, sets: readonly string[]): Promise<Record<string, unknown>> {
+  let input: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      throw new CliError(`cannot read the input file ${file}`, EXIT.badInput);
+    }
+    try {
+      input = JSON.parse(text);
+    } catch {
+      throw new CliError(`the input file ${file} is not valid JSON`, EXIT.badInput);
+    }
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new CliError(`the input file ${file} must hold a JSON object`, EXIT.badInput);
+    }
+  }
+  for (const pair of sets) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new CliError(`--set takes key=value, got ${JSON.stringify(pair)}`, EXIT.badInput);
+    const raw = pair.slice(at + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    input[pair.slice(0, at)] = value;
+  }
+  return input;
+}
+
+export interface RunOptions {
+  input?: string;
+  set: string[];
+  mode?: string;
+  wait: boolean;
+  json: boolean;
+  pollMs: number;
+  timeoutMs: number;
+}
+
+/** Starts a run and follows its journal until it ends; the exit code says how it ended. */
+export async function runCommand(api: ApiClient, output: Output, workflow: string, options: RunOptions): Promise<number> {
+  const input = await readInput(options.input, options.set);
+  const started = await api.startRun({ workflow, input, ...(options.mode ? { mode: options.mode } : {}) });
+  if (!options.json) output.out(`Run ${started.runId} started (${workflow}). Following its progress; Ctrl-C stops following, not the run.`);
+  if (!options.wait) {
+    if (options.json) output.out(JSON.stringify(started));
+    return EXIT.ok;
+  }
+  const seen = new Set<string>();
+  const key = (e: JournalEntry) => `${e.at}|${e.kind}|${e.message}`;
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const details = await api.getRun(started.runId);
+    for (const entry of details.journal) {
+      if (seen.has(key(entry))) continue;
+      seen.add(key(entry));
+      if (!options.json && entry.kind !== 'model') output.out(formatJournalLine(entry));
+    }
+    if (TERMINAL.has(details.run.status)) {
+      if (options.json) output.out(JSON.stringify(details, null, 2));
+      else if (details.run.status === 'SUCCEEDED') output.out(`\n✔ Run ${started.runId} succeeded. ${details.run.summary ?? ''}`);
+      else output.out(`\n✘ Run ${started.runId} failed. ${details.run.failure?.account ?? ''}\n  See: npx aios show ${started.runId}`);
+      return details.run.status === 'SUCCEEDED' ? EXIT.ok : EXIT.runFailed;
+    }
+    if (Date.now() > deadline) {
+      throw new CliError(`run ${started.runId} is still ${details.run.status} after ${options.timeoutMs / 1000} s; it goes on. Check it with: npx aios show ${started.runId}`, EXIT.server);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+  }
+}
+
+export async function runsCommand(api: ApiClient, output: Output, options: { status?: string; limit?: number; json: boolean }) {
+  const runs = await api.listRuns({ status: options.status, limit: options.limit });
+  output.out(options.json ? JSON.stringify(runs, null, 2) : formatRunsTable(runs));
+  return EXIT.ok;
+}
+
+export async function showCommand(api: ApiClient, output: Output, runId: string, options: { json: boolean }) {
+  const details = await api.getRun(runId);
+  output.out(options.json ? JSON.stringify(details, null, 2) : formatRunDetails(details));
+  return EXIT.ok;
+}

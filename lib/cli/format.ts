@@ -1,0 +1,47 @@
+import type { RunDetails } from '../../functions/core/runs-service.ts';
+import type { JournalEntry, Run } from '../../functions/core/schemas.ts';
+
+const pad = (text: string, width: number) => (text.length >= width ? text : text + ' '.repeat(width - text.length));
+
+export function formatRunsTable(runs: readonly Run[]): string {
+  if (runs.length === 0) return 'No runs yet. Start one with: npx aios run onboarding --input playbooks/examples/new-customer.json';
+  const rows = [['RUN', 'WORKFLOW', 'STATUS', 'MODE', 'CREATED'], ...runs.map((r) => [r.runId, `${r.workflow} v${r.workflowVersion}`, r.status, r.mode, r.createdAt])];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
+  return rows.map((row) => row.map((cell, i) => pad(cell, widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatJournalLine(entry: JournalEntry): string {
+  return `  ${entry.at.slice(11, 23)}  ${pad(entry.kind, 8)} ${entry.message}`;
+}
+
+const duration = (from?: string, to?: string) =>
+  from && to ? `${Math.max(0, new Date(to).getTime() - new Date(from).getTime())} ms` : '-';
+
+export function formatRunDetails(details: RunDetails): string {
+  const { run, plan, intents } = details;
+  const lines = [
+    `Run ${run.runId}`,
+    `  workflow  ${run.workflow} v${run.workflowVersion} (${run.mode})`,
+    `  status    ${run.status}`,
+    `  created   ${run.createdAt}${run.finishedAt ? `, finished ${run.finishedAt} (${duration(run.createdAt, run.finishedAt)})` : ''}`,
+    `  budget    $${run.spentUsd.toFixed(4)} of $${run.budget.maxUsd} spent, ${run.modelCalls} of ${run.budget.maxModelCalls} model calls`,
+    `  input     ${JSON.stringify(run.input)}`,
+  ];
+  if (run.summary) lines.push(`  summary   ${run.summary}`);
+  if (run.failure) lines.push(`  failure   ${run.failure.account}`);
+  lines.push('', plan ? `Plan (${plan.steps.length} steps, by ${plan.modelId})` : 'Plan: none yet');
+  plan?.steps.forEach((step, index) => {
+    const intent = intents.find((i) => i.stepIndex === index);
+    lines.push(`  ${index + 1}. ${step.title} [${step.id}]`);
+    lines.push(`     action    ${step.action.type} ${JSON.stringify(step.action.params)}`);
+    if (!intent) {
+      lines.push('     intent    not recorded yet');
+      return;
+    }
+    lines.push(`     intent    ${intent.status}, key ${intent.idempotencyKey}, ${intent.decision ?? '-'}: ${intent.reason ?? '-'}`);
+    if (intent.result) lines.push(`     result    ${JSON.stringify(intent.result.output)}`);
+    if (intent.error) lines.push(`     error     ${intent.error}`);
+    lines.push(`     timing    recorded ${intent.recordedAt}, ${intent.attempts} attempt(s), took ${duration(intent.startedAt, intent.finishedAt)}`);
+  });
+  return lines.join('\n');
+}

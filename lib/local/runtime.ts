@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createApiHandler } from '../../functions/api/api-handler.ts';
+import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
+import { systemClock } from '../../functions/adapters/system-clock.ts';
+import { httpRequestConnector } from '../../functions/connectors/http-request.ts';
+import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
+import { catalogueOf } from '../../functions/core/connector.ts';
+import type { ModelPort, Orchestrator, OrchestratorCallbacks, StateStore, WorkflowCatalog } from '../../functions/core/ports.ts';
+import { createExecutorHandler } from '../../functions/executor/executor-handler.ts';
+import { createGatewayHandler } from '../../functions/gateway/gateway-handler.ts';
+import { createMonitorHandler } from '../../functions/monitor/monitor-handler.ts';
+import { createPlannerHandler } from '../../functions/planner/planner-handler.ts';
+import { createRunRecorderHandler } from '../../functions/run-recorder/run-recorder-handler.ts';
+import { logger } from '../../functions/shared/powertools.ts';
+import { shippedCatalog } from '../../playbooks/catalog.ts';
+import { createDynamoDBExecutionStore, createLocalStepFunctions, type HistoryEvent, type LocalStepFunctions } from './asl/index.ts';
+import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
+import { createLocalContext } from './http/lambda-context.ts';
+import { ensureApiToken, type LocalHttpServer, startLocalHttpServer } from './http/index.ts';
+import { modelFromEnv } from './model-from-env.ts';
+import { createLocalQueue, type LocalQueue, type QueueWorker, startQueueWorker } from './queue/index.ts';
+import { TABLE_NAMES } from './table-definitions.ts';
+import { createWebhookSink } from './webhook-sink.ts';
+
+export const ACTION_QUEUE = 'aios-actions';
+export const ACTION_DLQ = 'aios-actions-dlq';
+const ACCOUNT = '000000000000';
+const RUN_DEFINITION = fileURLToPath(new URL('../../statemachines/run.asl.json', import.meta.url));
+
+/** The same names the CDK stack substitutes, pointing at the in-process stand-ins. */
+export const LOCAL_SUBSTITUTIONS = {
+  PlannerFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:aios-planner`,
+  ExecutorFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:aios-executor`,
+  MonitorFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:aios-monitor`,
+  RunRecorderFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:aios-run-recorder`,
+  ActionQueueUrl: `http://127.0.0.1/${ACCOUNT}/${ACTION_QUEUE}`,
+} as const;
+
+export interface LocalRuntimeOptions {
+  /** Where everything is kept; omit for an in-memory runtime (tests). */
+  dataDir?: string;
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  model?: ModelPort;
+  catalog?: WorkflowCatalog;
+  /** Multiplies every wait of the orchestrator (retry backoff, timeouts); tests make it small. */
+  timeScale?: number;
+  /** How long a gateway message stays invisible while handled; a crashed attempt reappears after it. */
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  pollIntervalMs?: number;
+  /** Extra wiring for tests: wrap a connector-facing fetch, observe orchestrator events. */
+  fetchImpl?: typeof fetch;
+  onExecutionEvent?: (executionArn: string, event: HistoryEvent) => void;
+  onWorkerError?: (error: Error) => void;
+  /** Fault injection for the crash tests: wraps how the gateway answers the orchestrator. */
+  decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
+}
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly apiToken: string;
+  readonly store: StateStore;
+  readonly stepFunctions: LocalStepFunctions;
+  readonly queue: LocalQueue;
+  readonly db: EmbeddedDynamoDB;
+  executionArnFor(runId: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * Composition root of the local runtime: the same handlers and the same ASL file as on AWS,
+ * wired to the embedded store, the durable local queue and the local ASL interpreter.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const db = await startEmbeddedDynamoDB({ dir: options.dataDir ? join(options.dataDir, 'db') : undefined });
+  const store = createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state });
+  const catalog = options.catalog ?? shippedCatalog;
+  const model = options.model ?? modelFromEnv().model;
+  const clock = systemClock;
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
+  const queue = createLocalQueue({
+    client: db.client,
+    queues: [
+      { name: ACTION_QUEUE, visibilityTimeoutSeconds, maxReceiveCount: options.maxReceiveCount ?? 5, deadLetterQueue: ACTION_DLQ },
+      { name: ACTION_DLQ, visibilityTimeoutSeconds: 30 },
+    ],
+  });
+
+  const agents: Record<string, (payload: unknown) => Promise<unknown>> = {};
+  const invoke = (name: string, handler: (event: never, context: ReturnType<typeof createLocalContext>) => Promise<unknown>) => {
+    agents[name] = (payload) => handler(payload as never, createLocalContext(name, 60_000));
+  };
+  invoke(LOCAL_SUBSTITUTIONS.PlannerFunctionArn, createPlannerHandler({ store, model, catalog, clock }));
+  invoke(LOCAL_SUBSTITUTIONS.ExecutorFunctionArn, createExecutorHandler({ store, catalog, clock }));
+  invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitorHandler({ store, clock }));
+  invoke(LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn, createRunRecorderHandler({ store, clock }));
+
+  const stepFunctions = createLocalStepFunctions({
+    definitions: { run: readFileSync(RUN_DEFINITION, 'utf8') },
+    substitutions: LOCAL_SUBSTITUTIONS,
+    store: createDynamoDBExecutionStore({ client: db.client, tableName: TABLE_NAMES.executions }),
+    timeScale: options.timeScale ?? 1,
+    onEvent: options.onExecutionEvent,
+    resources: {
+      async invokeLambda(functionName, payload) {
+        const agent = agents[functionName];
+        if (!agent) throw Object.assign(new Error(`no local function ${functionName}`), { name: 'Lambda.ResourceNotFoundException' });
+        return agent(payload);
+      },
+      async sendMessage(queueUrl, body) {
+        if (queueUrl !== LOCAL_SUBSTITUTIONS.ActionQueueUrl) throw new Error(`no local queue at ${queueUrl}`);
+        return { MessageId: await queue.send(ACTION_QUEUE, typeof body === 'string' ? body : JSON.stringify(body)) };
+      },
+    },
+  });
+
+  const directCallbacks: OrchestratorCallbacks = {
+    taskSucceeded: (token, output) => stepFunctions.sendTaskSuccess(token, JSON.stringify(output)),
+    taskFailed: (token, error, cause) => stepFunctions.sendTaskFailure(token, error, cause),
+  };
+  const callbacks = options.decorateCallbacks?.(directCallbacks) ?? directCallbacks;
+  const executionArnFor = (runId: string) => `arn:aws:states:local:${ACCOUNT}:execution:run:${runId}`;
+  const orchestrator: Orchestrator = {
+    async startRun(runId) {
+      await stepFunctions.startExecution({ stateMachineName: 'run', name: runId, input: { runId } });
+    },
+  };
+
+  const gatewayHandler = createGatewayHandler({
+    store,
+    connectors: catalogueOf([stateUpsertConnector(store), httpRequestConnector(options.fetchImpl)]),
+    callbacks,
+    clock,
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: TABLE_NAMES.idempotency, awsSdkV3Client: db.client }),
+  });
+  const worker: QueueWorker = startQueueWorker({
+    queue,
+    queueName: ACTION_QUEUE,
+    batchSize: 10,
+    handler: gatewayHandler,
+    pollIntervalMs: options.pollIntervalMs ?? 100,
+    timeoutMs: visibilityTimeoutSeconds * 1000,
+    onError: options.onWorkerError,
+  });
+
+  const apiHandler = createApiHandler({ store, catalog, orchestrator, clock });
+  const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
+  const outboxDir = options.dataDir ? join(options.dataDir, 'outbox') : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
+  const http: LocalHttpServer = await startLocalHttpServer({
+    port: options.port,
+    host: '127.0.0.1',
+    auth: { token: apiToken, publicRoutes: ['/local/webhooks/{name}'] },
+    logger: { info: (message, attributes) => logger.debug(message, attributes ?? {}), error: (message, attributes) => logger.error(message, attributes ?? {}) },
+    routes: [
+      { method: 'POST', path: '/runs', handler: apiHandler },
+      { method: 'GET', path: '/runs', handler: apiHandler },
+      { method: 'GET', path: '/runs/{id}', handler: apiHandler },
+      { method: 'POST', path: '/local/webhooks/{name}', handler: createWebhookSink(outboxDir) },
+    ],
+  });
+
+  // Everything that was running when the last process stopped goes on from its checkpoint.
+  await stepFunctions.resumeAll();
+
+  return {
+    url: http.url,
+    apiToken,
+    store,
+    stepFunctions,
+    queue,
+    db,
+    executionArnFor,
+    async close() {
+      await http.close();
+      await worker.stop();
+      await stepFunctions.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../../bin/aios.mjs', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../../playbooks/examples/new-customer.json', import.meta.url));
+
+let dataDir: string;
+let port: number;
+let dev: ChildProcess;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
+function env(extra: Record<string, string> = {}) {
+  return { ...process.env, AIOS_DATA_DIR: dataDir, AIOS_PORT: String(port), POWERTOOLS_LOG_LEVEL: 'ERROR', ...extra };
+}
+
+function aios(args: string[], extra: Record<string, string> = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: env(extra), timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'aios-cli-'));
+  port = await freePort();
+  dev = spawn(process.execPath, [CLI, 'dev'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    dev.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('aios is running at')) resolve();
+    });
+    dev.once('exit', (code) => reject(new Error(`aios dev exited ${code}: ${out}`)));
+  });
+});
+
+afterAll(async () => {
+  if (dev.exitCode === null) {
+    const exited = new Promise((resolve) => dev.once('exit', resolve));
+    dev.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the aios CLI against `aios dev`', () => {
+  let runId = '';
+
+  it('runs the onboarding playbook, showing progress and the outcome', async () => {
+    const { code, stdout } = await aios([
+      'run',
+      'onboarding',
+      '--input',
+      EXAMPLE,
+      '--set',
+      `crmWebhookUrl=http://127.0.0.1:${port}/local/webhooks/crm`,
+    ]);
+    expect(code).toBe(0);
+    runId = /Run (onboarding-\S+) started/.exec(stdout)?.[1] ?? '';
+    expect(runId).not.toBe('');
+    expect(stdout).toMatch(/plan of 5 steps/);
+    expect(stdout).toMatch(/step 2 notify-crm: http\.request done/);
+    expect(stdout).toMatch(/✔ Run onboarding-\S+ succeeded\. Completed 5 steps/);
+  });
+
+  it('lists runs, as a table and as JSON', async () => {
+    const table = await aios(['runs']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`${runId}\\s+onboarding v1\\s+SUCCEEDED`));
+    const json = await aios(['runs', '--json']);
+    expect(JSON.parse(json.stdout).map((r: { runId: string }) => r.runId)).toContain(runId);
+  });
+
+  it("shows a run's plan, each intent, result and timing", async () => {
+    const { code, stdout } = await aios(['show', runId]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Plan \(5 steps, by offline-planner\)/);
+    expect(stdout).toMatch(/2\. Tell the CRM about the new customer \[notify-crm\]/);
+    expect(stdout).toMatch(/intent +SUCCEEDED, key aios-[0-9a-f]{40}, allow/);
+    expect(stdout).toMatch(/result +\{"status":201/);
+    expect(stdout).toMatch(/timing +recorded .*1 attempt\(s\), took \d+ ms/);
+    const json = JSON.parse((await aios(['show', runId, '--json'])).stdout);
+    expect(json.intents).toHaveLength(5);
+  });
+
+  it('says what is wrong with bad input, with distinct exit codes', async () => {
+    const unknown = await aios(['run', 'payroll']);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toMatch(/workflow payroll does not exist; known workflows: onboarding, invoice-follow-up/);
+
+    const missing = await aios(['run', 'onboarding', '--set', 'customerId=x']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/input is missing name, email, setupFee, crmWebhookUrl/);
+
+    const notJson = await aios(['run', 'onboarding', '--input', CLI]);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/is not valid JSON/);
+
+    const noRun = await aios(['show', 'nope']);
+    expect(noRun.code).toBe(4);
+    expect(noRun.stderr).toMatch(/run nope does not exist/);
+  });
+
+  it('tells the user to start aios when nothing is listening', async () => {
+    const { code, stderr } = await aios(['runs'], { AIOS_API_URL: 'http://127.0.0.1:9' });
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/aios is not running at http:\/\/127\.0\.0\.1:9\. Start it with `npm start`/);
+  });
+
+  it('refuses API calls without the token', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/runs`);
+    expect(response.status).toBe(401);
+  });
+});

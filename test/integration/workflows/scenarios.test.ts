@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../../lib/local/runtime.ts';
+import { scriptedModel } from '../../support/fixtures.ts';
+import { runToEnd, scenarioWorkflow, startTestRuntime } from '../../support/local-runtime.ts';
+import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
+import { enteredStates, eventsInState, eventsOf } from '../../support/history.ts';
+
+let runtime: LocalRuntime | undefined;
+let hook: WebhookServer | undefined;
+
+afterEach(async () => {
+  await runtime?.close();
+  await hook?.close();
+  runtime = undefined;
+  hook = undefined;
+});
+
+const STEP_STATES = ['Record intent', 'Check policy', 'Execute action', 'Check outcome'];
+
+describe('workflow scenarios on the local runtime', () => {
+  it('HappyPath: every step is recorded, executed once and checked, then the run is summarised', async () => {
+    hook = await startWebhookServer();
+    runtime = await startTestRuntime();
+    const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
+
+    expect(details.run.status).toBe('SUCCEEDED');
+    expect(enteredStates(history)).toEqual([
+      'Record run start',
+      'Plan steps',
+      'Run each step',
+      ...STEP_STATES,
+      ...STEP_STATES,
+      'Summarise run',
+      'Run succeeded',
+    ]);
+    expect(eventsOf(history, 'ExecutionSucceeded')).toHaveLength(1);
+    expect(details.intents.map((i) => [i.stepId, i.status, i.attempts])).toEqual([
+      ['save-customer', 'SUCCEEDED', 1],
+      ['call-hook', 'SUCCEEDED', 1],
+    ]);
+    expect(hook.deliveries).toHaveLength(1);
+    expect(hook.deliveries[0]?.idempotencyKey).toBe(details.intents[1]?.idempotencyKey);
+    expect(details.run.summary).toMatch(/Completed 2 steps/);
+  });
+
+  it('RetryThenSucceed: the connector fails twice, the orchestrator retries with backoff, one effect lands', async () => {
+    hook = await startWebhookServer();
+    hook.failNext('/hook', 2, 503);
+    runtime = await startTestRuntime();
+    const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
+
+    expect(details.run.status).toBe('SUCCEEDED');
+    expect(eventsOf(eventsInState(history, 'Execute action'), 'TaskFailed').map((e) => e.details?.error)).toEqual([
+      'TransientConnectorError',
+      'TransientConnectorError',
+    ]);
+    expect(eventsOf(history, 'TaskSubmitted')).toHaveLength(4); // step 1 once, step 2 three times
+    expect(details.intents[1]).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
+    expect(hook.deliveries).toHaveLength(3);
+    expect(hook.effects.size).toBe(1);
+    expect(new Set(hook.deliveries.map((d) => d.idempotencyKey)).size).toBe(1);
+  });
+
+  it('ActionFails: a permanent failure is caught and the run records a human-readable account', async () => {
+    hook = await startWebhookServer();
+    hook.failNext('/hook', 100, 404);
+    runtime = await startTestRuntime();
+    const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
+
+    expect(details.run.status).toBe('FAILED');
+    expect(enteredStates(history).slice(-2)).toEqual(['Record failure', 'Run failed']);
+    expect(eventsOf(history, 'TaskFailed').map((e) => e.details?.error)).toEqual(['PermanentConnectorError']);
+    expect(details.run.failure?.account).toMatch(
+      /^Step 2 "Call the webhook" \(http\.request\) failed with PermanentConnectorError: POST .*\/hook answered 404/,
+    );
+    expect(details.run.failure?.account).toMatch(/1 step had completed/);
+    expect(details.intents[1]?.status).toBe('FAILED');
+    expect(hook.deliveries).toHaveLength(1);
+  });
+
+  it('DeniedStep: the policy denies a step, it never reaches the gateway, and the run says why', async () => {
+    hook = await startWebhookServer();
+    runtime = await startTestRuntime({
+      workflows: [
+        scenarioWorkflow({ policy: { rules: [{ action: 'http.request', decision: 'deny', reason: 'webhooks are switched off' }] } }),
+      ],
+    });
+    const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
+
+    expect(details.run.status).toBe('FAILED');
+    expect(enteredStates(history)).toContain('Step denied');
+    expect(eventsOf(history, 'TaskSubmitted')).toHaveLength(1); // only the first step went to the gateway
+    expect(details.intents[1]).toMatchObject({ status: 'DENIED', decision: 'deny', reason: 'webhooks are switched off' });
+    expect(details.run.failure?.account).toMatch(/PolicyDeniedError: webhooks are switched off/);
+    expect(hook.deliveries).toHaveLength(0);
+  });
+
+  it('MalformedPlan: a model answer that is not a valid plan fails the run before any step', async () => {
+    hook = await startWebhookServer();
+    runtime = await startTestRuntime({ model: scriptedModel('{"steps":[{"id":"x","action":"do everything"}]}') });
+    const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
+
+    expect(details.run.status).toBe('FAILED');
+    expect(enteredStates(history)).toEqual(['Record run start', 'Plan steps', 'Record failure', 'Run failed']);
+    expect(details.plan).toBeUndefined();
+    expect(details.intents).toEqual([]);
+    expect(details.run.failure?.account).toMatch(/^Before any step ran, the run failed with MalformedPlanError/);
+    expect(details.journal.some((e) => e.kind === 'model')).toBe(true);
+  });
+});
+

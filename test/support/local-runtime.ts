@@ -1,0 +1,68 @@
+import type { ModelPort } from '../../functions/core/ports.ts';
+import type { RunDetails } from '../../functions/core/runs-service.ts';
+import { createCatalog } from '../../playbooks/catalog.ts';
+import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
+
+export function scenarioWorkflow(overrides: Record<string, unknown> = {}) {
+  return {
+    name: 'scenario',
+    version: 1,
+    description: 'Two steps: save a customer, then call a webhook.',
+    allowedActions: ['state.upsert', 'http.request'],
+    inputRequired: ['hook'],
+    steps: [
+      {
+        id: 'save-customer',
+        title: 'Save the customer',
+        action: 'state.upsert',
+        params: { entityType: 'customer', entityId: 'acme', data: { name: 'Acme' } },
+      },
+      {
+        id: 'call-hook',
+        title: 'Call the webhook',
+        action: 'http.request',
+        params: { url: '{{input.hook}}', method: 'POST', body: { hello: 'world' } },
+        expect: { status: [200, 201] },
+      },
+    ],
+    ...overrides,
+  };
+}
+
+export async function startTestRuntime(options: { workflows?: unknown[]; model?: ModelPort; dataDir?: string } = {}): Promise<LocalRuntime> {
+  return startLocalRuntime({
+    port: 0,
+    dataDir: options.dataDir,
+    catalog: createCatalog(options.workflows ?? [scenarioWorkflow()]),
+    model: options.model,
+    timeScale: 0.01,
+    visibilityTimeoutSeconds: 2,
+    pollIntervalMs: 20,
+  });
+}
+
+export async function api<T>(runtime: LocalRuntime, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${runtime.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${runtime.apiToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** Starts a run through the HTTP API and waits for it to end. */
+export async function runToEnd(runtime: LocalRuntime, workflow: string, input: Record<string, unknown>, timeoutMs = 30_000) {
+  const started = await api<{ runId: string }>(runtime, 'POST', '/runs', { workflow, input });
+  if (started.status !== 202) throw new Error(`start failed: ${started.status} ${JSON.stringify(started.body)}`);
+  const { runId } = started.body;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const details = (await api<RunDetails>(runtime, 'GET', `/runs/${runId}`)).body;
+    if (details.run.status === 'SUCCEEDED' || details.run.status === 'FAILED') {
+      const history = await runtime.stepFunctions.getExecutionHistory(runtime.executionArnFor(runId));
+      return { runId, details, history };
+    }
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${details.run.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
