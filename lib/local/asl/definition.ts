@@ -1,0 +1,108 @@
+import aslValidator from 'asl-validator';
+import { InvalidDefinitionError } from './errors.ts';
+import type { StateDefinition, StateMachineDefinition } from './types.ts';
+
+const PLACEHOLDER = /\$\{([A-Za-z0-9_.:-]+)\}/g;
+
+/** Fills `${Name}` placeholders like CDK definitionSubstitutions; throws naming any left unresolved. */
+export function substitutePlaceholders(
+  stateMachineName: string,
+  text: string,
+  substitutions: Readonly<Record<string, string>>,
+): string {
+  const missing = new Set<string>();
+  const result = text.replace(PLACEHOLDER, (placeholder, name: string) => {
+    const value = substitutions[name];
+    if (value === undefined) {
+      missing.add(name);
+      return placeholder;
+    }
+    // Placeholders sit inside JSON strings, so the value is escaped as JSON string content.
+    return JSON.stringify(value).slice(1, -1);
+  });
+  if (missing.size > 0) {
+    throw new InvalidDefinitionError(stateMachineName, [
+      `unresolved substitution(s): ${[...missing].map((name) => `\${${name}}`).join(', ')}`,
+    ]);
+  }
+  return result;
+}
+
+/** asl-validator's findings for a definition (JSON text or parsed); empty when it is valid. */
+export function validateDefinition(definition: string | object): string[] {
+  let parsed: unknown;
+  try {
+    parsed = typeof definition === 'string' ? JSON.parse(definition) : structuredClone(definition);
+  } catch (error) {
+    return [`not valid JSON: ${(error as Error).message}`];
+  }
+  const { errors } = aslValidator(parsed, { checkPaths: true, checkArn: true });
+  return errors.map((error) => `${error['Error code']}: ${error.Message}`);
+}
+
+const SUPPORTED_TYPES = new Set(['Task', 'Choice', 'Map', 'Pass', 'Wait', 'Succeed', 'Fail']);
+const SUPPORTED_RESOURCE = /^arn:aws:states:::(lambda:invoke|sqs:sendMessage)(\.waitForTaskToken)?$/;
+
+/** Substitutes, parses and validates a definition, and checks it stays within the supported subset. */
+export function loadDefinition(
+  stateMachineName: string,
+  text: string,
+  substitutions: Readonly<Record<string, string>>,
+): StateMachineDefinition {
+  const json = substitutePlaceholders(stateMachineName, text, substitutions);
+  const errors = validateDefinition(json);
+  if (errors.length > 0) throw new InvalidDefinitionError(stateMachineName, errors);
+  const definition = JSON.parse(json) as StateMachineDefinition;
+  const unsupported = [...unsupportedFeatures(definition)];
+  if (unsupported.length > 0) throw new InvalidDefinitionError(stateMachineName, unsupported);
+  return definition;
+}
+
+function* unsupportedFeatures(machine: StateMachineDefinition, scope = ''): Generator<string> {
+  for (const [name, state] of Object.entries(machine.States)) {
+    const where = `${scope}${name}`;
+    if (!SUPPORTED_TYPES.has(state.Type))
+      yield `state '${where}': type ${state.Type} is not supported locally`;
+    if (state.Type === 'Task' && !SUPPORTED_RESOURCE.test(state.Resource ?? '')) {
+      yield `state '${where}': resource ${state.Resource} is not supported locally`;
+    }
+    const processor = state.ItemProcessor ?? state.Iterator;
+    if (state.Type === 'Map' && processor) {
+      const mode = (processor as { ProcessorConfig?: { Mode?: string } }).ProcessorConfig?.Mode;
+      if (mode && mode !== 'INLINE') yield `state '${where}': Map mode ${mode} is not supported locally`;
+      yield* unsupportedFeatures(processor, `${where}/`);
+    }
+  }
+}
+
+/** The state a frame stands on: `scope` lists the Map states enclosing it, outermost first. */
+export function findState(
+  machine: StateMachineDefinition,
+  scope: readonly string[],
+  name: string,
+): StateDefinition {
+  const state = statesOf(machine, scope)[name];
+  if (!state) throw new Error(`State '${name}' not found in ${scope.join('/') || 'the root'}`);
+  return state;
+}
+
+export function processorOf(
+  machine: StateMachineDefinition,
+  scope: readonly string[],
+): StateMachineDefinition {
+  let current = machine;
+  for (const mapName of scope) {
+    const map = current.States[mapName];
+    const processor = map?.ItemProcessor ?? map?.Iterator;
+    if (!processor) throw new Error(`Map state '${mapName}' has no ItemProcessor`);
+    current = processor;
+  }
+  return current;
+}
+
+function statesOf(
+  machine: StateMachineDefinition,
+  scope: readonly string[],
+): Record<string, StateDefinition> {
+  return processorOf(machine, scope).States;
+}

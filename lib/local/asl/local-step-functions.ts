@@ -1,0 +1,377 @@
+import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { loadDefinition } from './definition.ts';
+import {
+  ExecutionAlreadyExistsError,
+  ExecutionDoesNotExistError,
+  InvalidOutputError,
+  InvalidTokenError,
+  StaleExecutionError,
+  StateMachineDoesNotExistError,
+  TaskTimedOutError,
+} from './errors.ts';
+import { type CommitListener, ExecutionRun } from './execution-run.ts';
+import type { ExecutionStore } from './execution-store.ts';
+import {
+  completeTaskWithToken,
+  enterFirstState,
+  failTaskWithToken,
+  type InterpreterDeps,
+  recordHeartbeat,
+  step,
+  stopExecution,
+} from './interpreter.ts';
+import { canonicalJson, toJson } from './json.ts';
+import type { TaskResources } from './task-resources.ts';
+import type { ExecutionMeta, ExecutionStatus, HistoryEvent, Json, StateMachineDefinition } from './types.ts';
+
+const ACCOUNT = 'arn:aws:states:local:000000000000';
+export const stateMachineArn = (name: string): string => `${ACCOUNT}:stateMachine:${name}`;
+export const executionArn = (stateMachineName: string, name: string): string =>
+  `${ACCOUNT}:execution:${stateMachineName}:${name}`;
+
+const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+// setTimeout cannot wait longer; a later deadline is re-armed when this one fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface LocalStepFunctionsOptions {
+  /** State machine name → definition JSON text, with `${Name}` placeholders. */
+  definitions: Readonly<Record<string, string>>;
+  substitutions?: Readonly<Record<string, string>>;
+  resources: Partial<TaskResources>;
+  store: ExecutionStore;
+  /** Multiplies every Wait, retry interval and timeout (e.g. 0.001 in tests). Default 1. */
+  timeScale?: number;
+  onEvent?: (executionArn: string, event: HistoryEvent) => void;
+  /** Where failures of the interpreter itself (not of executions) are reported. Default console.error. */
+  logError?: (message: string, error: unknown) => void;
+}
+
+export interface ExecutionDescription {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  input: Json;
+  output?: Json;
+  error?: string;
+  cause?: string;
+  startDate: Date;
+  stopDate?: Date;
+}
+
+export type ExecutionListItem = Omit<ExecutionDescription, 'input' | 'output' | 'error' | 'cause'>;
+
+export interface LocalStepFunctions {
+  startExecution(request: {
+    stateMachineName: string;
+    name?: string;
+    input?: unknown;
+  }): Promise<{ executionArn: string; startDate: Date }>;
+  describeExecution(executionArn: string): Promise<ExecutionDescription>;
+  getExecutionHistory(executionArn: string): Promise<HistoryEvent[]>;
+  listExecutions(filter?: {
+    status?: ExecutionStatus;
+    stateMachineName?: string;
+  }): Promise<ExecutionListItem[]>;
+  /** `output` is JSON text, like the real API; any other value is taken as the output itself. */
+  sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
+  sendTaskFailure(taskToken: string, error?: string, cause?: string): Promise<void>;
+  sendTaskHeartbeat(taskToken: string): Promise<void>;
+  stopExecution(
+    executionArn: string,
+    reason?: { error?: string; cause?: string },
+  ): Promise<{ stopDate: Date }>;
+  /** Continues every RUNNING execution of a known state machine from its last checkpoint; returns their ARNs. */
+  resumeAll(): Promise<string[]>;
+  /** Resolves with the description once the execution has stopped; rejects after `timeoutMs`. */
+  waitForExecution(executionArn: string, timeoutMs?: number): Promise<ExecutionDescription>;
+  /** Stops all timers and waits for steps in progress, so the process can exit. */
+  close(): Promise<void>;
+}
+
+/** A durable local stand-in for Step Functions that runs the ASL definitions given to it. */
+export function createLocalStepFunctions(options: LocalStepFunctionsOptions): LocalStepFunctions {
+  return new LocalStepFunctionsRuntime(options);
+}
+
+class LocalStepFunctionsRuntime implements LocalStepFunctions {
+  private readonly machines = new Map<string, InterpreterDeps>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly stopListeners = new Map<string, Set<() => void>>();
+  private readonly logError: (message: string, error: unknown) => void;
+  private closed = false;
+
+  constructor(private readonly options: LocalStepFunctionsOptions) {
+    this.logError = options.logError ?? ((message, error) => console.error(message, error));
+    for (const [name, text] of Object.entries(options.definitions)) {
+      const machine: StateMachineDefinition = loadDefinition(name, text, options.substitutions ?? {});
+      this.machines.set(name, {
+        machine,
+        stateMachineArn: stateMachineArn(name),
+        resources: options.resources,
+        store: options.store,
+        timeScale: options.timeScale ?? 1,
+      });
+    }
+  }
+
+  async startExecution(request: { stateMachineName: string; name?: string; input?: unknown }) {
+    const deps = this.machines.get(request.stateMachineName);
+    if (!deps) throw new StateMachineDoesNotExistError(request.stateMachineName);
+    const name = request.name ?? randomUUID();
+    const arn = executionArn(request.stateMachineName, name);
+    const input = toJson(request.input ?? {});
+    const startDate = new Date().toISOString();
+    const meta: ExecutionMeta = {
+      executionArn: arn,
+      stateMachineName: request.stateMachineName,
+      name,
+      status: 'RUNNING',
+      input,
+      startDate,
+      version: 0,
+      lastEventId: 0,
+      cursor: [],
+      pendingEvents: [],
+    };
+    const run = new ExecutionRun(meta, this.options.store, this.onCommit);
+    run.emit('ExecutionStarted', { input, resource: deps.stateMachineArn });
+    enterFirstState(run, deps, input);
+    if (!(await run.create())) {
+      const existing = await this.options.store.get(arn);
+      if (existing && canonicalJson(existing.input) === canonicalJson(input)) {
+        return { executionArn: arn, startDate: new Date(existing.startDate) };
+      }
+      throw new ExecutionAlreadyExistsError(arn);
+    }
+    this.drive(arn);
+    return { executionArn: arn, startDate: new Date(startDate) };
+  }
+
+  async describeExecution(arn: string): Promise<ExecutionDescription> {
+    return describe(await this.requireExecution(arn));
+  }
+
+  async getExecutionHistory(arn: string): Promise<HistoryEvent[]> {
+    await this.requireExecution(arn);
+    return this.options.store.events(arn);
+  }
+
+  async listExecutions(filter: { status?: ExecutionStatus; stateMachineName?: string } = {}) {
+    const metas = await this.options.store.list();
+    return metas
+      .filter((meta) => !filter.status || meta.status === filter.status)
+      .filter((meta) => !filter.stateMachineName || meta.stateMachineName === filter.stateMachineName)
+      .sort((a, b) => b.startDate.localeCompare(a.startDate))
+      .map((meta): ExecutionListItem => {
+        const { input: _input, output: _output, error: _error, cause: _cause, ...item } = describe(meta);
+        return item;
+      });
+  }
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    const value = parseOutput(output);
+    await this.withTokenTask(taskToken, (run, deps) => completeTaskWithToken(run, deps, taskToken, value));
+  }
+
+  async sendTaskFailure(taskToken: string, error?: string, cause?: string): Promise<void> {
+    await this.withTokenTask(taskToken, (run, deps) => failTaskWithToken(run, deps, taskToken, error, cause));
+  }
+
+  async sendTaskHeartbeat(taskToken: string): Promise<void> {
+    await this.withTokenTask(taskToken, async (run, deps) => recordHeartbeat(run, deps, taskToken));
+  }
+
+  async stopExecution(arn: string, reason: { error?: string; cause?: string } = {}) {
+    return this.withLock(arn, async () => {
+      const meta = await this.load(arn);
+      if (!meta) throw new ExecutionDoesNotExistError(arn);
+      if (meta.status === 'RUNNING') {
+        const run = new ExecutionRun(meta, this.options.store, this.onCommit);
+        stopExecution(run, reason.error, reason.cause);
+        await run.checkpoint();
+        this.clearTimer(arn);
+      }
+      return { stopDate: new Date(meta.stopDate ?? Date.now()) };
+    });
+  }
+
+  async resumeAll(): Promise<string[]> {
+    const running = (await this.options.store.list()).filter(
+      (meta) => meta.status === 'RUNNING' && this.machines.has(meta.stateMachineName),
+    );
+    for (const meta of running) this.drive(meta.executionArn);
+    return running.map((meta) => meta.executionArn);
+  }
+
+  waitForExecution(arn: string, timeoutMs = 60_000): Promise<ExecutionDescription> {
+    return new Promise((resolve, reject) => {
+      const listeners = this.stopListeners.get(arn) ?? new Set();
+      this.stopListeners.set(arn, listeners);
+      // Polling too, for executions that another interpreter on the same store advances.
+      const poll = setInterval(() => check(), 250);
+      const expiry = setTimeout(
+        () => finish(() => reject(new Error(`Execution ${arn} did not finish within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      const finish = (settle: () => void) => {
+        clearInterval(poll);
+        clearTimeout(expiry);
+        listeners.delete(check);
+        settle();
+      };
+      const check = () => {
+        this.describeExecution(arn).then(
+          (description) => {
+            if (description.status !== 'RUNNING') finish(() => resolve(description));
+          },
+          (error: unknown) => finish(() => reject(error)),
+        );
+      };
+      listeners.add(check);
+      check();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.allSettled([...this.locks.values()]);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private readonly onCommit: CommitListener = (meta, events) => {
+    for (const event of events) {
+      try {
+        this.options.onEvent?.(meta.executionArn, event);
+      } catch (error) {
+        this.logError('onEvent listener failed', error);
+      }
+    }
+    if (meta.status !== 'RUNNING') {
+      for (const listener of this.stopListeners.get(meta.executionArn) ?? []) listener();
+    }
+  };
+
+  private async requireExecution(arn: string): Promise<ExecutionMeta> {
+    const meta = await this.options.store.get(arn);
+    if (!meta) throw new ExecutionDoesNotExistError(arn);
+    return meta;
+  }
+
+  /** Loads an execution to advance it, first finishing the event writes of its last checkpoint. */
+  private async load(arn: string): Promise<ExecutionMeta | undefined> {
+    const meta = await this.options.store.get(arn);
+    if (meta) await this.options.store.flushPendingEvents(meta);
+    return meta;
+  }
+
+  /** Runs `action` after every earlier action on the same execution in this process has finished. */
+  private withLock<T>(arn: string, action: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(arn) ?? Promise.resolve();
+    const result = previous.then(action, action);
+    const tail = result.catch(() => undefined);
+    this.locks.set(arn, tail);
+    void tail.then(() => {
+      if (this.locks.get(arn) === tail) this.locks.delete(arn);
+    });
+    return result;
+  }
+
+  private async withTokenTask(
+    token: string,
+    action: (run: ExecutionRun, deps: InterpreterDeps) => Promise<unknown>,
+  ): Promise<void> {
+    if (!TOKEN_FORMAT.test(token)) throw new InvalidTokenError('Invalid token: malformed');
+    const record = await this.options.store.getToken(token);
+    if (!record) throw new InvalidTokenError('Invalid token: not issued by this interpreter');
+    const arn = record.executionArn;
+    await this.withLock(arn, async () => {
+      const meta = await this.load(arn);
+      if (meta?.status !== 'RUNNING') throw new TaskTimedOutError();
+      const deps = this.machines.get(meta.stateMachineName);
+      if (!deps) throw new StateMachineDoesNotExistError(meta.stateMachineName);
+      const run = new ExecutionRun(meta, this.options.store, this.onCommit);
+      await action(run, deps);
+      await run.checkpoint();
+    });
+    this.drive(arn);
+  }
+
+  /** Advances the execution in the background until it waits or stops. */
+  private drive(arn: string): void {
+    if (this.closed) return;
+    this.withLock(arn, () => this.advance(arn)).catch((error: unknown) => {
+      if (error instanceof StaleExecutionError) return;
+      this.logError(`Execution ${arn} could not advance; it resumes on the next resumeAll()`, error);
+    });
+  }
+
+  private async advance(arn: string): Promise<void> {
+    this.clearTimer(arn);
+    if (this.closed) return;
+    const meta = await this.load(arn);
+    if (meta?.status !== 'RUNNING') return;
+    const deps = this.machines.get(meta.stateMachineName);
+    if (!deps) throw new StateMachineDoesNotExistError(meta.stateMachineName);
+    const run = new ExecutionRun(meta, this.options.store, this.onCommit);
+    while (!this.closed) {
+      const outcome = await step(run, deps);
+      await run.checkpoint();
+      if (outcome.kind === 'stopped') return;
+      if (outcome.kind === 'wait') {
+        if (outcome.until !== undefined) this.setTimer(arn, outcome.until);
+        return;
+      }
+      // Lets other executions, timers and API calls in between long runs of steps.
+      await yieldToEventLoop();
+    }
+  }
+
+  private setTimer(arn: string, at: number): void {
+    this.clearTimer(arn);
+    if (this.closed) return;
+    const delay = Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
+    this.timers.set(
+      arn,
+      setTimeout(() => {
+        this.timers.delete(arn);
+        this.drive(arn);
+      }, delay),
+    );
+  }
+
+  private clearTimer(arn: string): void {
+    const timer = this.timers.get(arn);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(arn);
+  }
+}
+
+function parseOutput(output: unknown): Json {
+  if (typeof output !== 'string') return toJson(output);
+  try {
+    return JSON.parse(output) as Json;
+  } catch {
+    throw new InvalidOutputError('The task output is not valid JSON text');
+  }
+}
+
+function describe(meta: ExecutionMeta): ExecutionDescription {
+  return {
+    executionArn: meta.executionArn,
+    stateMachineArn: stateMachineArn(meta.stateMachineName),
+    name: meta.name,
+    status: meta.status,
+    input: meta.input,
+    ...(meta.output !== undefined && { output: meta.output }),
+    ...(meta.error !== undefined && { error: meta.error }),
+    ...(meta.cause !== undefined && { cause: meta.cause }),
+    startDate: new Date(meta.startDate),
+    ...(meta.stopDate !== undefined && { stopDate: new Date(meta.stopDate) }),
+  };
+}

@@ -1,0 +1,53 @@
+import { StaleExecutionError } from './errors.ts';
+import { type ExecutionStore, mergeHistory } from './execution-store.ts';
+import type { ExecutionMeta, HistoryEvent, TokenRecord } from './types.ts';
+
+/** An ExecutionStore in process memory, for unit tests; values are cloned so callers cannot alias them. */
+export function createMemoryExecutionStore(): ExecutionStore {
+  const metas = new Map<string, ExecutionMeta>();
+  const events = new Map<string, HistoryEvent[]>();
+  const tokens = new Map<string, TokenRecord>();
+
+  const append = (meta: ExecutionMeta): void => {
+    const list = events.get(meta.executionArn) ?? [];
+    list.push(...structuredClone(meta.pendingEvents));
+    events.set(meta.executionArn, list);
+  };
+
+  return {
+    async create(meta) {
+      if (metas.has(meta.executionArn)) return false;
+      metas.set(meta.executionArn, structuredClone(meta));
+      append(meta);
+      return true;
+    },
+    async get(executionArn) {
+      const meta = metas.get(executionArn);
+      return meta && structuredClone(meta);
+    },
+    async replace(meta, expectedVersion) {
+      const current = metas.get(meta.executionArn);
+      if (!current || current.version !== expectedVersion) {
+        throw new StaleExecutionError(meta.executionArn, expectedVersion);
+      }
+      metas.set(meta.executionArn, structuredClone(meta));
+      append(meta);
+    },
+    async events(executionArn) {
+      const meta = metas.get(executionArn);
+      return meta ? mergeHistory(structuredClone(events.get(executionArn) ?? []), meta) : [];
+    },
+    // Memory writes META and events together, so there is never anything left to flush.
+    async flushPendingEvents() {},
+    async list() {
+      return [...metas.values()].map((meta) => structuredClone(meta));
+    },
+    async putToken(record) {
+      tokens.set(record.token, { ...record });
+    },
+    async getToken(token) {
+      const record = tokens.get(token);
+      return record && { ...record };
+    },
+  };
+}

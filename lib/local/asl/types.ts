@@ -1,0 +1,176 @@
+/** The subset of Amazon States Language the interpreter runs, typed loosely: asl-validator checks the shape. */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: 'FULL' | 'NONE';
+}
+
+export interface Catcher {
+  ErrorEquals: string[];
+  ResultPath?: string | null;
+  Next: string;
+}
+
+export interface ChoiceRule {
+  Variable?: string;
+  And?: ChoiceRule[];
+  Or?: ChoiceRule[];
+  Not?: ChoiceRule;
+  Next?: string;
+  [operator: string]: unknown;
+}
+
+export interface StateDefinition {
+  Type: 'Task' | 'Choice' | 'Map' | 'Pass' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel';
+  Next?: string;
+  End?: boolean;
+  InputPath?: string | null;
+  OutputPath?: string | null;
+  Parameters?: Json;
+  ResultSelector?: Json;
+  ResultPath?: string | null;
+  Result?: Json;
+  Retry?: Retrier[];
+  Catch?: Catcher[];
+  // Task
+  Resource?: string;
+  TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
+  HeartbeatSeconds?: number;
+  HeartbeatSecondsPath?: string;
+  // Choice
+  Choices?: ChoiceRule[];
+  Default?: string;
+  // Map
+  ItemsPath?: string;
+  ItemSelector?: Json;
+  ItemProcessor?: StateMachineDefinition;
+  Iterator?: StateMachineDefinition;
+  MaxConcurrency?: number;
+  // Wait
+  Seconds?: number;
+  SecondsPath?: string;
+  Timestamp?: string;
+  TimestampPath?: string;
+  // Fail
+  Error?: string;
+  ErrorPath?: string;
+  Cause?: string;
+  CausePath?: string;
+}
+
+export interface StateMachineDefinition {
+  StartAt: string;
+  States: Record<string, StateDefinition>;
+  Comment?: string;
+  TimeoutSeconds?: number;
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export type HistoryEventType =
+  | 'ExecutionStarted'
+  | 'ExecutionSucceeded'
+  | 'ExecutionFailed'
+  | 'ExecutionAborted'
+  | `${'Task' | 'Choice' | 'Map' | 'Pass' | 'Wait' | 'Succeed' | 'Fail'}StateEntered`
+  | `${'Task' | 'Choice' | 'Map' | 'Pass' | 'Wait' | 'Succeed'}StateExited`
+  | 'TaskScheduled'
+  | 'TaskStarted'
+  | 'TaskSubmitted'
+  | 'TaskSucceeded'
+  | 'TaskFailed'
+  | 'TaskTimedOut'
+  | 'MapStateStarted'
+  | 'MapStateSucceeded'
+  | 'MapStateFailed'
+  | 'MapIterationStarted'
+  | 'MapIterationSucceeded'
+  | 'MapIterationFailed';
+
+export interface HistoryEventDetails {
+  stateName?: string;
+  input?: Json;
+  output?: Json;
+  error?: string;
+  cause?: string;
+  resource?: string;
+  parameters?: Json;
+  index?: number;
+  length?: number;
+  timeoutInSeconds?: number;
+  heartbeatInSeconds?: number;
+}
+
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: string;
+  type: HistoryEventType;
+  details: HistoryEventDetails;
+}
+
+/** Progress of a Task state, checkpointed so a restart neither loses nor repeats a recorded step. */
+export interface TaskProgress {
+  phase: 'scheduled' | 'submitted';
+  resource: string;
+  parameters: Json;
+  token?: string;
+  timeoutAt?: string;
+  heartbeatSeconds?: number;
+  heartbeatAt?: string;
+}
+
+export interface MapProgress {
+  items: Json[];
+  results: Json[];
+}
+
+/** One level of the execution's position: the root, or one Map iteration nested in the frame above it. */
+export interface Frame {
+  stateName: string;
+  input: Json;
+  enteredAt: string;
+  /** Attempts used per retrier of this state, by retrier index. */
+  retryCounts?: number[];
+  retryAt?: string;
+  task?: TaskProgress;
+  waitUntil?: string;
+  map?: MapProgress;
+  /** Index of this iteration in the parent Map (absent at the root). */
+  mapIndex?: number;
+}
+
+/** What the store keeps per execution: its summary plus the cursor it resumes from. */
+export interface ExecutionMeta {
+  executionArn: string;
+  stateMachineName: string;
+  name: string;
+  status: ExecutionStatus;
+  input: Json;
+  output?: Json;
+  error?: string;
+  cause?: string;
+  startDate: string;
+  stopDate?: string;
+  /** Bumped by every checkpoint; the store only accepts a write that expects the current version. */
+  version: number;
+  lastEventId: number;
+  /** Innermost frame last. Empty once the execution has stopped. */
+  cursor: Frame[];
+  /** Events of the last checkpoint, kept here until written as their own items (see store.ts). */
+  pendingEvents: HistoryEvent[];
+}
+
+export interface TokenRecord {
+  token: string;
+  executionArn: string;
+  stateName: string;
+}

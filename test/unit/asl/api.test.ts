@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { createLocalStepFunctions, createMemoryExecutionStore } from '../../../lib/local/asl/index.ts';
+import { createHarness, lambdaTask, types } from './harness.ts';
+
+const waitingDefinition = {
+  StartAt: 'Ask',
+  States: {
+    Ask: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+      Parameters: {
+        QueueUrl: 'q',
+        MessageBody: { 'token.$': '$$.Task.Token', 'name.$': '$$.Execution.Name' },
+      },
+      End: true,
+    },
+  },
+};
+
+describe('execution API', () => {
+  it('uses ARNs shaped like the real ones', async () => {
+    const h = createHarness({ definition: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } });
+    const done = await h.run({}, 'e1');
+    expect(done.executionArn).toBe('arn:aws:states:local:000000000000:execution:machine:e1');
+    expect(done.stateMachineArn).toBe('arn:aws:states:local:000000000000:stateMachine:machine');
+  });
+
+  it('returns the existing execution for a duplicate name with the same input, and refuses a different input', async () => {
+    const h = createHarness({ definition: waitingDefinition });
+    const first = await h.sfn.startExecution({
+      stateMachineName: 'machine',
+      name: 'dup',
+      input: { a: 1, b: 2 },
+    });
+    const again = await h.sfn.startExecution({
+      stateMachineName: 'machine',
+      name: 'dup',
+      input: { b: 2, a: 1 },
+    });
+    expect(again.executionArn).toBe(first.executionArn);
+    await expect(
+      h.sfn.startExecution({ stateMachineName: 'machine', name: 'dup', input: { a: 2 } }),
+    ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(h.sfn.startExecution({ stateMachineName: 'nope', input: {} })).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+    });
+  });
+
+  it('stops an execution: ABORTED, its token closed, and listed by status', async () => {
+    const h = createHarness({ definition: waitingDefinition });
+    const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine', name: 'stop-me' });
+    await h.sfn.startExecution({ stateMachineName: 'machine', name: 'keep-me' });
+    for (let i = 0; i < 100 && h.messages.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    const body = h.messages.find((m) => (m.body as { name: string }).name === 'stop-me')?.body as {
+      token: string;
+    };
+    await h.sfn.stopExecution(executionArn, { error: 'Operator', cause: 'changed my mind' });
+    expect(await h.sfn.describeExecution(executionArn)).toMatchObject({
+      status: 'ABORTED',
+      error: 'Operator',
+      cause: 'changed my mind',
+    });
+    expect(types(await h.history(executionArn)).at(-1)).toBe('ExecutionAborted');
+    expect((await h.sfn.listExecutions({ status: 'ABORTED' })).map((e) => e.name)).toEqual(['stop-me']);
+    expect((await h.sfn.listExecutions({ status: 'RUNNING' })).map((e) => e.name)).toEqual(['keep-me']);
+    await expect(h.sfn.sendTaskSuccess(body.token, '{}')).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(h.sfn.describeExecution(`${executionArn}x`)).rejects.toMatchObject({
+      name: 'ExecutionDoesNotExist',
+    });
+  });
+
+  it('reports every committed event to onEvent, in order', async () => {
+    const seen: number[] = [];
+    const sfn = createLocalStepFunctions({
+      definitions: { m: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }) },
+      resources: {},
+      store: createMemoryExecutionStore(),
+      onEvent: (_arn, event) => seen.push(event.id),
+    });
+    const { executionArn } = await sfn.startExecution({ stateMachineName: 'm' });
+    await sfn.waitForExecution(executionArn, 5_000);
+    expect(seen).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a second interpreter on the same store resumes a waiting execution after close()', async () => {
+    const first = createHarness({ definition: waitingDefinition });
+    const { executionArn } = await first.sfn.startExecution({ stateMachineName: 'machine' });
+    for (let i = 0; i < 100 && first.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await first.sfn.close();
+    const second = createHarness({ definition: waitingDefinition, store: first.store });
+    expect(await second.sfn.resumeAll()).toEqual([executionArn]);
+    const sent = first.messages[0]?.body as { token: string } | undefined;
+    await second.sfn.sendTaskSuccess(sent?.token ?? '', '{"ok":1}');
+    expect(await second.sfn.waitForExecution(executionArn, 5_000)).toMatchObject({ output: { ok: 1 } });
+    expect(second.messages).toHaveLength(0);
+  });
+
+  it('a Wait keeps its absolute deadline across a restart', async () => {
+    const definition = { StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 1, End: true } } };
+    const first = createHarness({ definition, timeScale: 0.5 });
+    const { executionArn } = await first.sfn.startExecution({ stateMachineName: 'machine' });
+    await new Promise((r) => setTimeout(r, 20));
+    await first.sfn.close();
+    await new Promise((r) => setTimeout(r, 300));
+    const second = createHarness({ definition, timeScale: 0.5, store: first.store });
+    await second.sfn.resumeAll();
+    await second.sfn.waitForExecution(executionArn, 5_000);
+    const events = await second.history(executionArn);
+    const waited = (type: string) => Date.parse(events.find((event) => event.type === type)?.timestamp ?? '');
+    // 1 s × 0.5 from entering the state, not counted again from the restart (which would be ≥ 800 ms).
+    expect(waited('WaitStateExited') - waited('WaitStateEntered')).toBeGreaterThanOrEqual(490);
+    expect(waited('WaitStateExited') - waited('WaitStateEntered')).toBeLessThan(750);
+  });
+
+  it('a failing handler of one execution does not disturb another', async () => {
+    const h = createHarness({
+      definition: { StartAt: 'T', States: { T: lambdaTask('f', { End: true }) } },
+      lambdas: {
+        f: (p) => {
+          if ((p as { bad?: boolean }).bad) throw new Error('bug');
+          return 'fine';
+        },
+      },
+    });
+    const [bad, good] = await Promise.all([h.run({ bad: true }), h.run({})]);
+    expect(bad).toMatchObject({ status: 'FAILED', error: 'Error' });
+    expect(good.status).toBe('SUCCEEDED');
+  });
+});

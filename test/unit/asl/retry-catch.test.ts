@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { decideRetry, errorMatches } from '../../../lib/local/asl/retry-policy.ts';
+import { createHarness, lambdaTask, types } from './harness.ts';
+
+class TransientError extends Error {
+  override name = 'TransientError';
+}
+
+describe('error matching and retry delays', () => {
+  it('applies the wildcard rules of the real service', () => {
+    expect(errorMatches(['States.ALL'], 'Anything')).toBe(true);
+    expect(errorMatches(['States.ALL'], 'States.Runtime')).toBe(false);
+    expect(errorMatches(['States.TaskFailed'], 'MyError')).toBe(true);
+    expect(errorMatches(['States.TaskFailed'], 'States.Timeout')).toBe(false);
+    expect(errorMatches(['States.Timeout'], 'States.HeartbeatTimeout')).toBe(true);
+  });
+
+  it('backs off exponentially, capped by MaxDelaySeconds, with FULL jitter scaling the delay', () => {
+    const retrier = {
+      ErrorEquals: ['E'],
+      IntervalSeconds: 2,
+      BackoffRate: 3,
+      MaxAttempts: 4,
+      MaxDelaySeconds: 10,
+    };
+    expect([0, 1, 2].map((n) => decideRetry([retrier], [n], 'E')?.delayMs)).toEqual([2000, 6000, 10000]);
+    expect(decideRetry([retrier], [4], 'E')).toBeUndefined();
+    expect(decideRetry([{ ...retrier, JitterStrategy: 'FULL' }], [0], 'E', () => 0.25)?.delayMs).toBe(500);
+    expect(decideRetry([{ ErrorEquals: ['E'], MaxAttempts: 0 }], [], 'E')).toBeUndefined();
+  });
+});
+
+describe('Retry and Catch (RetryThenSucceed)', () => {
+  it('retries with growing intervals, then succeeds', async () => {
+    let attempts = 0;
+    const h = createHarness({
+      timeScale: 0.02,
+      definition: {
+        StartAt: 'Flaky',
+        States: {
+          Flaky: lambdaTask('flaky', {
+            Retry: [{ ErrorEquals: ['TransientError'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3 }],
+            End: true,
+          }),
+        },
+      },
+      lambdas: {
+        flaky: () => {
+          attempts++;
+          if (attempts < 3) throw new TransientError('try again');
+          return 'done';
+        },
+      },
+    });
+    const done = await h.run();
+    expect(done.status).toBe('SUCCEEDED');
+    expect(attempts).toBe(3);
+    const events = await h.history(done.executionArn);
+    const failures = events.filter((event) => event.type === 'TaskFailed');
+    const scheduled = events.filter((event) => event.type === 'TaskScheduled');
+    expect(scheduled).toHaveLength(3);
+    const gap = (i: number) =>
+      Date.parse(scheduled[i]?.timestamp ?? '') - Date.parse(failures[i - 1]?.timestamp ?? '');
+    // 1 s and 2 s, scaled by 0.02.
+    expect(gap(1)).toBeGreaterThanOrEqual(19);
+    expect(gap(2)).toBeGreaterThanOrEqual(39);
+  });
+
+  it('reports a thrown Error like Lambda does, and catches it into ResultPath', async () => {
+    const h = createHarness({
+      definition: {
+        StartAt: 'Boom',
+        States: {
+          Boom: lambdaTask('boom', {
+            Retry: [{ ErrorEquals: ['Other'], MaxAttempts: 5 }],
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Recover' }],
+            Next: 'Unreached',
+          }),
+          Unreached: { Type: 'Succeed' },
+          Recover: { Type: 'Pass', End: true },
+        },
+      },
+      lambdas: {
+        boom: () => {
+          throw new TypeError('bad thing');
+        },
+      },
+    });
+    const done = await h.run({ id: 1 });
+    expect(h.lambdaCalls).toHaveLength(1);
+    expect(done.output).toEqual({
+      id: 1,
+      error: {
+        Error: 'TypeError',
+        Cause: JSON.stringify({ errorMessage: 'bad thing', errorType: 'TypeError' }),
+      },
+    });
+    const events = await h.history(done.executionArn);
+    expect(types(events)).toContain('TaskFailed');
+    expect(events.find((event) => event.type === 'PassStateEntered')?.details.stateName).toBe('Recover');
+  });
+
+  it('fails the execution when the retries are exhausted and nothing catches', async () => {
+    const h = createHarness({
+      definition: {
+        StartAt: 'Boom',
+        States: {
+          Boom: lambdaTask('boom', {
+            Retry: [{ ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 1, MaxAttempts: 2 }],
+            End: true,
+          }),
+        },
+      },
+      lambdas: {
+        boom: () => {
+          throw new TransientError('always');
+        },
+      },
+    });
+    const done = await h.run();
+    expect(h.lambdaCalls).toHaveLength(3);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'TransientError' });
+    expect(types(await h.history(done.executionArn)).at(-1)).toBe('ExecutionFailed');
+  });
+
+  it('does not catch States.Runtime with States.ALL', async () => {
+    const h = createHarness({
+      definition: {
+        StartAt: 'Bad',
+        States: {
+          Bad: lambdaTask('f', {
+            ResultSelector: { 'x.$': '$.Payload.missing' },
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+            End: true,
+          }),
+          Caught: { Type: 'Succeed' },
+        },
+      },
+      lambdas: { f: () => ({}) },
+    });
+    expect(await h.run()).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+  });
+});
