@@ -33,13 +33,19 @@ async function exitWith(action: () => Promise<number>) {
 
 const program = new Command()
   .name('aios')
-  .description('aios: recurring work as reliable, auditable automation. Talks to the local runtime (npm start) at AIOS_API_URL.')
+  .description(
+    'aios: recurring work as reliable, auditable automation. Talks to the local runtime (npm start) at AIOS_API_URL.',
+  )
   .showHelpAfterError();
 
 program
   .command('dev')
   .description('run aios locally: API, orchestrator, gateway queue and store, with its data under .aios/')
-  .addOption(new Option('--port <port>', 'HTTP port').argParser(positiveInt).default(Number(process.env.AIOS_PORT ?? DEFAULT_PORT)))
+  .addOption(
+    new Option('--port <port>', 'HTTP port')
+      .argParser(positiveInt)
+      .default(Number(process.env.AIOS_PORT ?? DEFAULT_PORT)),
+  )
   .action(async (options: { port: number }) => {
     const { startDevServer } = await import('../lib/local/dev.ts');
     await exitWith(() => startDevServer({ port: options.port, dataDir: dataDir() }));
@@ -50,21 +56,49 @@ program
   .description('start a run of a workflow and follow it to the end')
   .argument('<workflow>', 'workflow name, e.g. onboarding')
   .option('-i, --input <file>', 'JSON file with the run input')
-  .option('--set <key=value>', 'set one input field (repeatable; value parsed as JSON when it can be)', collect, [])
+  .option(
+    '--set <key=value>',
+    'set one input field (repeatable; value parsed as JSON when it can be)',
+    collect,
+    [],
+  )
   .addOption(new Option('--mode <mode>', 'run mode').choices(['live', 'shadow']))
   .option('--no-wait', 'print the run id and return at once')
   .option('--timeout <seconds>', 'stop following after this long', positiveInt, 600)
   .option('--json', 'print the final run details as JSON', false)
-  .action(async (workflow: string, options: { input?: string; set: string[]; mode?: string; wait: boolean; timeout: number; json: boolean }) => {
-    await exitWith(async () =>
-      runCommand(await client(), output, workflow, { ...options, pollMs: 300, timeoutMs: options.timeout * 1000 }),
-    );
-  });
+  .action(
+    async (
+      workflow: string,
+      options: {
+        input?: string;
+        set: string[];
+        mode?: string;
+        wait: boolean;
+        timeout: number;
+        json: boolean;
+      },
+    ) => {
+      await exitWith(async () =>
+        runCommand(await client(), output, workflow, {
+          ...options,
+          pollMs: 300,
+          timeoutMs: options.timeout * 1000,
+        }),
+      );
+    },
+  );
 
 program
   .command('runs')
   .description('list runs, newest first')
-  .addOption(new Option('--status <status>', 'only runs in this status').choices(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']))
+  .addOption(
+    new Option('--status <status>', 'only runs in this status').choices([
+      'QUEUED',
+      'RUNNING',
+      'SUCCEEDED',
+      'FAILED',
+    ]),
+  )
   .option('--limit <n>', 'at most this many', positiveInt, 20)
   .option('--json', 'print JSON', false)
   .action(async (options: { status?: string; limit: number; json: boolean }) => {

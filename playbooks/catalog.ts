@@ -13,7 +13,11 @@ const SHIPPED: readonly unknown[] = [onboarding, invoiceFollowUp];
 export function createCatalog(raw: readonly unknown[] = SHIPPED): WorkflowCatalog {
   const workflows = new Map<string, Workflow>();
   for (const entry of raw) {
-    const workflow = parseOrThrow(WorkflowSchema, entry, `playbook ${(entry as { name?: string }).name ?? '(unnamed)'}`);
+    const workflow = parseOrThrow(
+      WorkflowSchema,
+      entry,
+      `playbook ${(entry as { name?: string }).name ?? '(unnamed)'}`,
+    );
     if (workflows.has(workflow.name)) throw new Error(`two playbooks are named ${workflow.name}`);
     workflows.set(workflow.name, workflow);
   }

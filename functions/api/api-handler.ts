@@ -59,12 +59,16 @@ export function createApiHandler(deps: RunsServiceDeps) {
       try {
         return await route(event);
       } catch (error) {
-        if (error instanceof ValidationError) return json(400, { message: error.message, issues: error.issues });
+        if (error instanceof ValidationError)
+          return json(400, { message: error.message, issues: error.issues });
         if (error instanceof NotFoundError) return json(404, { message: error.message });
         if (error instanceof ConflictError) return json(409, { message: error.message });
         // A 5xx says nothing about internals; the log has the real error.
         logger.error('request failed', { error: error as Error });
-        return json(500, { message: 'internal error; the request id is in the server log', requestId: event.requestContext?.requestId });
+        return json(500, {
+          message: 'internal error; the request id is in the server log',
+          requestId: event.requestContext?.requestId,
+        });
       }
     });
 }

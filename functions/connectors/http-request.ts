@@ -30,20 +30,26 @@ export function httpRequestConnector(fetchImpl: typeof fetch = fetch): Connector
             ...params.headers,
             'idempotency-key': context.idempotencyKey,
           },
-          body: params.body === undefined || params.method === 'GET' ? undefined : JSON.stringify(params.body),
+          body:
+            params.body === undefined || params.method === 'GET' ? undefined : JSON.stringify(params.body),
           signal: AbortSignal.timeout(params.timeoutMs),
         });
       } catch (error) {
-        throw new TransientConnectorError(`${params.method} ${params.url} did not answer: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new TransientConnectorError(
+          `${params.method} ${params.url} did not answer: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       }
       const text = (await response.text()).slice(0, MAX_BODY_CHARS);
       if (response.status === 429 || response.status >= 500) {
         throw new TransientConnectorError(`${params.method} ${params.url} answered ${response.status}`);
       }
       if (response.status >= 400) {
-        throw new PermanentConnectorError(`${params.method} ${params.url} answered ${response.status}: ${text.slice(0, 200)}`);
+        throw new PermanentConnectorError(
+          `${params.method} ${params.url} answered ${response.status}: ${text.slice(0, 200)}`,
+        );
       }
       return { status: response.status, body: text };
     },

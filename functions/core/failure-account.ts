@@ -12,7 +12,7 @@ const EXPLANATIONS: Record<string, string> = {
   PolicyDeniedError: 'The policy denied a step, so it was not executed.',
   PermanentConnectorError: 'An action failed in a way that retrying will not fix.',
   TransientConnectorError: 'An action kept failing after every retry.',
-  ExpectationFailedError: "An action ran but its result was not what the playbook expected.",
+  ExpectationFailedError: 'An action ran but its result was not what the playbook expected.',
   'States.Timeout': 'An action did not answer in time.',
   NotFoundError: 'Something the run needed does not exist.',
 };

@@ -36,17 +36,25 @@ export function createGateway(deps: GatewayDeps) {
       }
       if (intent.status === 'SUCCEEDED' && intent.result) return intent.result;
       if (intent.status === 'DENIED' || intent.decision !== 'allow') {
-        throw new PermanentConnectorError(`step ${intent.stepId} was not allowed by the policy: ${intent.reason}`);
+        throw new PermanentConnectorError(
+          `step ${intent.stepId} was not allowed by the policy: ${intent.reason}`,
+        );
       }
       if (intent.status === 'FAILED') {
-        throw new PermanentConnectorError(`step ${intent.stepId} already failed: ${intent.error ?? 'unknown error'}`);
+        throw new PermanentConnectorError(
+          `step ${intent.stepId} already failed: ${intent.error ?? 'unknown error'}`,
+        );
       }
       const connector = deps.connectors.get(intent.action.type);
       if (!connector) throw new PermanentConnectorError(`no connector handles ${intent.action.type}`);
       // Validated against the recorded action, never the message, so a tampered message cannot change the effect.
       let params: unknown;
       try {
-        params = parseOrThrow(connector.paramsSchema, intent.action.params, `parameters of ${intent.action.type}`);
+        params = parseOrThrow(
+          connector.paramsSchema,
+          intent.action.params,
+          `parameters of ${intent.action.type}`,
+        );
       } catch (error) {
         await markFailed(intent, (error as Error).message);
         throw new PermanentConnectorError((error as Error).message, { cause: error });
@@ -77,14 +85,22 @@ export function createGateway(deps: GatewayDeps) {
           at: now(),
           kind: 'effect',
           message: `step ${intent.stepIndex + 1} ${intent.stepId}: ${intent.action.type} done (attempt ${attempts})`,
-          data: { stepIndex: intent.stepIndex, idempotencyKey: intent.idempotencyKey, output, durationMs: result.durationMs },
+          data: {
+            stepIndex: intent.stepIndex,
+            idempotencyKey: intent.idempotencyKey,
+            output,
+            durationMs: result.durationMs,
+          },
         });
         return result;
       } catch (error) {
         const message = (error as Error).message;
         if (error instanceof TransientConnectorError) {
           // Back to RECORDED: the orchestrator's retry will bring the same intent again.
-          await deps.store.updateIntent(intent.runId, intent.stepIndex, ['EXECUTING'], { status: 'RECORDED', error: message });
+          await deps.store.updateIntent(intent.runId, intent.stepIndex, ['EXECUTING'], {
+            status: 'RECORDED',
+            error: message,
+          });
           await journalFailure(intent, attempts, message, true);
           throw error;
         }

@@ -28,7 +28,9 @@ export function createMonitor(deps: MonitorDeps) {
         problems.push(`expected status ${statuses.join(' or ')}, got ${String(status)}`);
       }
       const note =
-        problems.length === 0 ? `${step.title}: done in ${result.durationMs} ms` : `${step.title}: ${problems.join('; ')}`;
+        problems.length === 0
+          ? `${step.title}: done in ${result.durationMs} ms`
+          : `${step.title}: ${problems.join('; ')}`;
       await deps.store.appendJournal({
         runId,
         at: deps.clock.now().toISOString(),

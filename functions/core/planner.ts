@@ -29,7 +29,12 @@ export function createPlanner(deps: PlannerDeps) {
       const prompt = buildPrompt(workflow, run);
       const tier = await reserveBudget(deps, run, prompt);
       const started = Date.now();
-      const response = await deps.model.converse({ tier, system: SYSTEM_PROMPT, prompt, maxTokens: MAX_PLAN_TOKENS });
+      const response = await deps.model.converse({
+        tier,
+        system: SYSTEM_PROMPT,
+        prompt,
+        maxTokens: MAX_PLAN_TOKENS,
+      });
       const costUsd = deps.model.priceUsd(response.modelId, response.inputTokens, response.outputTokens);
       await settleBudget(deps, run, tier, prompt, costUsd);
       await deps.store.appendJournal({

@@ -18,5 +18,8 @@ export function decide(workflow: Workflow, action: Action): PolicyVerdict {
   }
   const rule = workflow.policy.rules.find((r) => r.action === action.type);
   if (rule) return { decision: rule.decision, reason: rule.reason };
-  return { decision: 'allow', reason: `${action.type} is allowed by workflow ${workflow.name} v${workflow.version}` };
+  return {
+    decision: 'allow',
+    reason: `${action.type} is allowed by workflow ${workflow.name} v${workflow.version}`,
+  };
 }

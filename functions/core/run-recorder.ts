@@ -22,7 +22,12 @@ export function createRunRecorder(deps: RunRecorderDeps) {
       const run = await load(runId);
       if (run.status === 'RUNNING') return run;
       const started = await deps.store.updateRun(runId, ['QUEUED'], { status: 'RUNNING', updatedAt: now() });
-      await deps.store.appendJournal({ runId, at: now(), kind: 'run', message: `run of ${run.workflow} started` });
+      await deps.store.appendJournal({
+        runId,
+        at: now(),
+        kind: 'run',
+        message: `run of ${run.workflow} started`,
+      });
       return started;
     },
 

@@ -49,7 +49,11 @@ export type PlaybookStep = z.infer<typeof PlaybookStepSchema>;
 
 export const TriggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('manual') }),
-  z.object({ type: z.literal('schedule'), expression: z.string().min(1), input: z.record(z.string(), z.unknown()).default({}) }),
+  z.object({
+    type: z.literal('schedule'),
+    expression: z.string().min(1),
+    input: z.record(z.string(), z.unknown()).default({}),
+  }),
 ]);
 
 /** A versioned playbook: the unit of recurring work an operator runs. */

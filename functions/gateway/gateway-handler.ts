@@ -3,12 +3,12 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isClosedTaskToken } from '../adapters/aws/step-functions.ts';
 import { PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
 import { createGateway, type GatewayDeps, type GatewayRequest } from '../core/gateway.ts';
 import type { OrchestratorCallbacks } from '../core/ports.ts';
 import { ActionMessageSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
-import { isClosedTaskToken } from '../adapters/aws/step-functions.ts';
 import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 
@@ -25,7 +25,10 @@ export interface GatewayHandlerDeps extends GatewayDeps {
  */
 export function createGatewayHandler(deps: GatewayHandlerDeps) {
   const gateway = createGateway(deps);
-  const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'idempotencyKey', expiresAfterSeconds: 7 * 86_400 });
+  const idempotency = new IdempotencyConfig({
+    eventKeyJmesPath: 'idempotencyKey',
+    expiresAfterSeconds: 7 * 86_400,
+  });
   const executeOnce = makeIdempotent((request: GatewayRequest) => gateway.execute(request), {
     persistenceStore: deps.persistenceStore,
     config: idempotency,
@@ -49,7 +52,11 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     } catch {
       throw new Error(`message ${record.messageId} is not JSON`);
     }
-    const { taskToken, ...request } = parseOrThrow(ActionMessageSchema, body, `action message ${record.messageId}`);
+    const { taskToken, ...request } = parseOrThrow(
+      ActionMessageSchema,
+      body,
+      `action message ${record.messageId}`,
+    );
     logger.appendKeys({ runId: request.runId, stepIndex: request.stepIndex });
     try {
       const result = await executeOnce(request);
@@ -57,7 +64,11 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       await answer(() => deps.callbacks.taskSucceeded(taskToken, result));
     } catch (error) {
       if (error instanceof TransientConnectorError || error instanceof PermanentConnectorError) {
-        metrics.addMetric(error instanceof TransientConnectorError ? 'ActionTransientFailure' : 'ActionFailed', 'Count', 1);
+        metrics.addMetric(
+          error instanceof TransientConnectorError ? 'ActionTransientFailure' : 'ActionFailed',
+          'Count',
+          1,
+        );
         await answer(() => deps.callbacks.taskFailed(taskToken, error.name, error.message));
         return;
       }
@@ -72,6 +83,9 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     .use(observability())
     .handler((event: SQSEvent, context: Context) => {
       idempotency.registerLambdaContext(context);
-      return processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false });
+      return processPartialResponse(event, processRecord, processor, {
+        context,
+        throwOnFullBatchFailure: false,
+      });
     });
 }

@@ -18,5 +18,8 @@ export const handler = createGatewayHandler({
   connectors: catalogueOf([stateUpsertConnector(store), httpRequestConnector()]),
   callbacks: createStepFunctionsCallbacks(sfnClient()),
   clock: systemClock,
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE, awsSdkV3Client: dynamodb }),
+  persistenceStore: new DynamoDBPersistenceLayer({
+    tableName: env.IDEMPOTENCY_TABLE,
+    awsSdkV3Client: dynamodb,
+  }),
 });

@@ -1,6 +1,6 @@
 import { shippedCatalog } from '../../playbooks/catalog.ts';
-import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
 import { createBedrockModel } from '../adapters/aws/bedrock-model.ts';
+import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { requireEnv } from '../shared/config.ts';
@@ -10,7 +10,10 @@ const env = requireEnv(['STATE_TABLE', 'MODEL_FAST_ID', 'MODEL_SLOW_ID']);
 
 export const handler = createPlannerHandler({
   store: createDynamoDBStateStore({ client: dynamodbClient(), tableName: env.STATE_TABLE }),
-  model: createBedrockModel({ client: bedrockClient(), models: { fast: env.MODEL_FAST_ID, slow: env.MODEL_SLOW_ID } }),
+  model: createBedrockModel({
+    client: bedrockClient(),
+    models: { fast: env.MODEL_FAST_ID, slow: env.MODEL_SLOW_ID },
+  }),
   catalog: shippedCatalog,
   clock: systemClock,
 });

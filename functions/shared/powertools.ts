@@ -4,7 +4,10 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /** The one set of Powertools singletons; every handler imports these. */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'aios' });
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'aios', serviceName: 'aios' });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'aios',
+  serviceName: 'aios',
+});
 export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'aios' });
 
 /**

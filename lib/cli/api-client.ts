@@ -17,7 +17,11 @@ export class CliError extends Error {
 export const EXIT = { ok: 0, runFailed: 1, badInput: 2, unreachable: 3, notFound: 4, server: 5 } as const;
 
 export interface ApiClient {
-  startRun(body: { workflow: string; input: Record<string, unknown>; mode?: string }): Promise<{ runId: string; status: string }>;
+  startRun(body: {
+    workflow: string;
+    input: Record<string, unknown>;
+    mode?: string;
+  }): Promise<{ runId: string; status: string }>;
   listRuns(query: { status?: string; limit?: number }): Promise<Run[]>;
   getRun(runId: string): Promise<RunDetails>;
 }
@@ -30,11 +34,17 @@ export async function createApiClient(baseUrl: string, dataDirectory: string): P
     try {
       response = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch {
-      throw new CliError(`aios is not running at ${baseUrl}. Start it with \`npm start\` in another terminal.`, EXIT.unreachable);
+      throw new CliError(
+        `aios is not running at ${baseUrl}. Start it with \`npm start\` in another terminal.`,
+        EXIT.unreachable,
+      );
     }
     const text = await response.text();
     let payload: { message?: string } & Record<string, unknown> = {};
@@ -46,7 +56,10 @@ export async function createApiClient(baseUrl: string, dataDirectory: string): P
     if (response.ok) return payload as T;
     const message = payload.message ?? `HTTP ${response.status}`;
     if (response.status === 401) {
-      throw new CliError(`${message}. The CLI reads the token from ${join(dataDirectory, 'api-token')}; is AIOS_DATA_DIR the server's?`, EXIT.badInput);
+      throw new CliError(
+        `${message}. The CLI reads the token from ${join(dataDirectory, 'api-token')}; is AIOS_DATA_DIR the server's?`,
+        EXIT.badInput,
+      );
     }
     if (response.status === 404) throw new CliError(message, EXIT.notFound);
     if (response.status < 500) throw new CliError(message, EXIT.badInput);

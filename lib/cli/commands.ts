@@ -10,7 +10,10 @@ export interface Output {
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED']);
 
-export async function readInput(file: string | undefined, sets: readonly string[]): Promise<Record<string, unknown>> {
+export async function readInput(
+  file: string | undefined,
+  sets: readonly string[],
+): Promise<Record<string, unknown>> {
   let input: Record<string, unknown> = {};
   if (file) {
     let text: string;
@@ -54,10 +57,18 @@ export interface RunOptions {
 }
 
 /** Starts a run and follows its journal until it ends; the exit code says how it ended. */
-export async function runCommand(api: ApiClient, output: Output, workflow: string, options: RunOptions): Promise<number> {
+export async function runCommand(
+  api: ApiClient,
+  output: Output,
+  workflow: string,
+  options: RunOptions,
+): Promise<number> {
   const input = await readInput(options.input, options.set);
   const started = await api.startRun({ workflow, input, ...(options.mode ? { mode: options.mode } : {}) });
-  if (!options.json) output.out(`Run ${started.runId} started (${workflow}). Following its progress; Ctrl-C stops following, not the run.`);
+  if (!options.json)
+    output.out(
+      `Run ${started.runId} started (${workflow}). Following its progress; Ctrl-C stops following, not the run.`,
+    );
   if (!options.wait) {
     if (options.json) output.out(JSON.stringify(started));
     return EXIT.ok;
@@ -74,18 +85,29 @@ export async function runCommand(api: ApiClient, output: Output, workflow: strin
     }
     if (TERMINAL.has(details.run.status)) {
       if (options.json) output.out(JSON.stringify(details, null, 2));
-      else if (details.run.status === 'SUCCEEDED') output.out(`\n✔ Run ${started.runId} succeeded. ${details.run.summary ?? ''}`);
-      else output.out(`\n✘ Run ${started.runId} failed. ${details.run.failure?.account ?? ''}\n  See: npx aios show ${started.runId}`);
+      else if (details.run.status === 'SUCCEEDED')
+        output.out(`\n✔ Run ${started.runId} succeeded. ${details.run.summary ?? ''}`);
+      else
+        output.out(
+          `\n✘ Run ${started.runId} failed. ${details.run.failure?.account ?? ''}\n  See: npx aios show ${started.runId}`,
+        );
       return details.run.status === 'SUCCEEDED' ? EXIT.ok : EXIT.runFailed;
     }
     if (Date.now() > deadline) {
-      throw new CliError(`run ${started.runId} is still ${details.run.status} after ${options.timeoutMs / 1000} s; it goes on. Check it with: npx aios show ${started.runId}`, EXIT.server);
+      throw new CliError(
+        `run ${started.runId} is still ${details.run.status} after ${options.timeoutMs / 1000} s; it goes on. Check it with: npx aios show ${started.runId}`,
+        EXIT.server,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs));
   }
 }
 
-export async function runsCommand(api: ApiClient, output: Output, options: { status?: string; limit?: number; json: boolean }) {
+export async function runsCommand(
+  api: ApiClient,
+  output: Output,
+  options: { status?: string; limit?: number; json: boolean },
+) {
   const runs = await api.listRuns({ status: options.status, limit: options.limit });
   output.out(options.json ? JSON.stringify(runs, null, 2) : formatRunsTable(runs));
   return EXIT.ok;

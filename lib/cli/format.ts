@@ -1,13 +1,25 @@
 import type { RunDetails } from '../../functions/core/runs-service.ts';
 import type { JournalEntry, Run } from '../../functions/core/schemas.ts';
 
-const pad = (text: string, width: number) => (text.length >= width ? text : text + ' '.repeat(width - text.length));
+const pad = (text: string, width: number) =>
+  text.length >= width ? text : text + ' '.repeat(width - text.length);
 
 export function formatRunsTable(runs: readonly Run[]): string {
-  if (runs.length === 0) return 'No runs yet. Start one with: npx aios run onboarding --input playbooks/examples/new-customer.json';
-  const rows = [['RUN', 'WORKFLOW', 'STATUS', 'MODE', 'CREATED'], ...runs.map((r) => [r.runId, `${r.workflow} v${r.workflowVersion}`, r.status, r.mode, r.createdAt])];
+  if (runs.length === 0)
+    return 'No runs yet. Start one with: npx aios run onboarding --input playbooks/examples/new-customer.json';
+  const rows = [
+    ['RUN', 'WORKFLOW', 'STATUS', 'MODE', 'CREATED'],
+    ...runs.map((r) => [r.runId, `${r.workflow} v${r.workflowVersion}`, r.status, r.mode, r.createdAt]),
+  ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? [];
-  return rows.map((row) => row.map((cell, i) => pad(cell, widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => pad(cell, widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatJournalLine(entry: JournalEntry): string {
@@ -38,10 +50,14 @@ export function formatRunDetails(details: RunDetails): string {
       lines.push('     intent    not recorded yet');
       return;
     }
-    lines.push(`     intent    ${intent.status}, key ${intent.idempotencyKey}, ${intent.decision ?? '-'}: ${intent.reason ?? '-'}`);
+    lines.push(
+      `     intent    ${intent.status}, key ${intent.idempotencyKey}, ${intent.decision ?? '-'}: ${intent.reason ?? '-'}`,
+    );
     if (intent.result) lines.push(`     result    ${JSON.stringify(intent.result.output)}`);
     if (intent.error) lines.push(`     error     ${intent.error}`);
-    lines.push(`     timing    recorded ${intent.recordedAt}, ${intent.attempts} attempt(s), took ${duration(intent.startedAt, intent.finishedAt)}`);
+    lines.push(
+      `     timing    recorded ${intent.recordedAt}, ${intent.attempts} attempt(s), took ${duration(intent.startedAt, intent.finishedAt)}`,
+    );
   });
   return lines.join('\n');
 }

@@ -1,6 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { TABLE_DEFINITIONS, type TableName } from './table-definitions.ts';
 
@@ -18,7 +23,9 @@ export interface EmbeddedDynamoDBOptions {
   tables?: readonly TableName[];
 }
 
-export async function startEmbeddedDynamoDB(options: EmbeddedDynamoDBOptions = {}): Promise<EmbeddedDynamoDB> {
+export async function startEmbeddedDynamoDB(
+  options: EmbeddedDynamoDBOptions = {},
+): Promise<EmbeddedDynamoDB> {
   if (options.dir) mkdirSync(options.dir, { recursive: true });
   // createTableMs 0: tables are ACTIVE at once; nothing here waits on a real control plane.
   const server = dynalite({ path: options.dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -55,5 +62,8 @@ async function ensureTable(client: DynamoDBClient, table: TableName): Promise<vo
     await client.send(new CreateTableCommand(TABLE_DEFINITIONS[table]));
   }
   // dynalite answers ResourceNotFound while a table is CREATING, even with createTableMs 0.
-  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: table });
+  await waitUntilTableExists(
+    { client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
+    { TableName: table },
+  );
 }

@@ -3,12 +3,20 @@ import { createOpenAICompatibleModel } from '../../functions/adapters/local/open
 import type { ModelPort } from '../../functions/core/ports.ts';
 
 /** The offline planner unless AIOS_MODEL_URL names an OpenAI-compatible endpoint (e.g. Ollama). */
-export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): { model: ModelPort; description: string } {
+export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  model: ModelPort;
+  description: string;
+} {
   const baseUrl = env.AIOS_MODEL_URL;
   if (!baseUrl) return { model: createOfflineModel(), description: 'offline deterministic planner' };
-  if (!env.AIOS_MODEL_NAME) throw new Error('AIOS_MODEL_URL is set, so AIOS_MODEL_NAME must name the model (e.g. llama3.1)');
+  if (!env.AIOS_MODEL_NAME)
+    throw new Error('AIOS_MODEL_URL is set, so AIOS_MODEL_NAME must name the model (e.g. llama3.1)');
   return {
-    model: createOpenAICompatibleModel({ baseUrl, model: env.AIOS_MODEL_NAME, apiKey: env.AIOS_MODEL_API_KEY }),
+    model: createOpenAICompatibleModel({
+      baseUrl,
+      model: env.AIOS_MODEL_NAME,
+      apiKey: env.AIOS_MODEL_API_KEY,
+    }),
     description: `${env.AIOS_MODEL_NAME} at ${baseUrl}`,
   };
 }

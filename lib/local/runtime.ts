@@ -4,13 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { createApiHandler } from '../../functions/api/api-handler.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
+import { createApiHandler } from '../../functions/api/api-handler.ts';
 import { httpRequestConnector } from '../../functions/connectors/http-request.ts';
 import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
 import { catalogueOf } from '../../functions/core/connector.ts';
-import type { ModelPort, Orchestrator, OrchestratorCallbacks, StateStore, WorkflowCatalog } from '../../functions/core/ports.ts';
+import type {
+  ModelPort,
+  Orchestrator,
+  OrchestratorCallbacks,
+  StateStore,
+  WorkflowCatalog,
+} from '../../functions/core/ports.ts';
 import { createExecutorHandler } from '../../functions/executor/executor-handler.ts';
 import { createGatewayHandler } from '../../functions/gateway/gateway-handler.ts';
 import { createMonitorHandler } from '../../functions/monitor/monitor-handler.ts';
@@ -18,10 +24,15 @@ import { createPlannerHandler } from '../../functions/planner/planner-handler.ts
 import { createRunRecorderHandler } from '../../functions/run-recorder/run-recorder-handler.ts';
 import { logger } from '../../functions/shared/powertools.ts';
 import { shippedCatalog } from '../../playbooks/catalog.ts';
-import { createDynamoDBExecutionStore, createLocalStepFunctions, type HistoryEvent, type LocalStepFunctions } from './asl/index.ts';
+import {
+  createDynamoDBExecutionStore,
+  createLocalStepFunctions,
+  type HistoryEvent,
+  type LocalStepFunctions,
+} from './asl/index.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
-import { createLocalContext } from './http/lambda-context.ts';
 import { ensureApiToken, type LocalHttpServer, startLocalHttpServer } from './http/index.ts';
+import { createLocalContext } from './http/lambda-context.ts';
 import { modelFromEnv } from './model-from-env.ts';
 import { createLocalQueue, type LocalQueue, type QueueWorker, startQueueWorker } from './queue/index.ts';
 import { TABLE_NAMES } from './table-definitions.ts';
@@ -87,13 +98,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const queue = createLocalQueue({
     client: db.client,
     queues: [
-      { name: ACTION_QUEUE, visibilityTimeoutSeconds, maxReceiveCount: options.maxReceiveCount ?? 5, deadLetterQueue: ACTION_DLQ },
+      {
+        name: ACTION_QUEUE,
+        visibilityTimeoutSeconds,
+        maxReceiveCount: options.maxReceiveCount ?? 5,
+        deadLetterQueue: ACTION_DLQ,
+      },
       { name: ACTION_DLQ, visibilityTimeoutSeconds: 30 },
     ],
   });
 
   const agents: Record<string, (payload: unknown) => Promise<unknown>> = {};
-  const invoke = (name: string, handler: (event: never, context: ReturnType<typeof createLocalContext>) => Promise<unknown>) => {
+  const invoke = (
+    name: string,
+    handler: (event: never, context: ReturnType<typeof createLocalContext>) => Promise<unknown>,
+  ) => {
     agents[name] = (payload) => handler(payload as never, createLocalContext(name, 60_000));
   };
   invoke(LOCAL_SUBSTITUTIONS.PlannerFunctionArn, createPlannerHandler({ store, model, catalog, clock }));
@@ -110,12 +129,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     resources: {
       async invokeLambda(functionName, payload) {
         const agent = agents[functionName];
-        if (!agent) throw Object.assign(new Error(`no local function ${functionName}`), { name: 'Lambda.ResourceNotFoundException' });
+        if (!agent)
+          throw Object.assign(new Error(`no local function ${functionName}`), {
+            name: 'Lambda.ResourceNotFoundException',
+          });
         return agent(payload);
       },
       async sendMessage(queueUrl, body) {
         if (queueUrl !== LOCAL_SUBSTITUTIONS.ActionQueueUrl) throw new Error(`no local queue at ${queueUrl}`);
-        return { MessageId: await queue.send(ACTION_QUEUE, typeof body === 'string' ? body : JSON.stringify(body)) };
+        return {
+          MessageId: await queue.send(ACTION_QUEUE, typeof body === 'string' ? body : JSON.stringify(body)),
+        };
       },
     },
   });
@@ -137,7 +161,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     connectors: catalogueOf([stateUpsertConnector(store), httpRequestConnector(options.fetchImpl)]),
     callbacks,
     clock,
-    persistenceStore: new DynamoDBPersistenceLayer({ tableName: TABLE_NAMES.idempotency, awsSdkV3Client: db.client }),
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: TABLE_NAMES.idempotency,
+      awsSdkV3Client: db.client,
+    }),
   });
   const worker: QueueWorker = startQueueWorker({
     queue,
@@ -151,12 +178,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const apiHandler = createApiHandler({ store, catalog, orchestrator, clock });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
-  const outboxDir = options.dataDir ? join(options.dataDir, 'outbox') : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
+  const outboxDir = options.dataDir
+    ? join(options.dataDir, 'outbox')
+    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
   const http: LocalHttpServer = await startLocalHttpServer({
     port: options.port,
     host: '127.0.0.1',
     auth: { token: apiToken, publicRoutes: ['/local/webhooks/{name}'] },
-    logger: { info: (message, attributes) => logger.debug(message, attributes ?? {}), error: (message, attributes) => logger.error(message, attributes ?? {}) },
+    logger: {
+      info: (message, attributes) => logger.debug(message, attributes ?? {}),
+      error: (message, attributes) => logger.error(message, attributes ?? {}),
+    },
     routes: [
       { method: 'POST', path: '/runs', handler: apiHandler },
       { method: 'GET', path: '/runs', handler: apiHandler },

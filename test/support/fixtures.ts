@@ -38,7 +38,8 @@ export function scriptedModel(
       calls.push(request.tier);
       return { text, modelId: `model-${request.tier}`, inputTokens: 100, outputTokens: 50 };
     },
-    priceUsd: (modelId, input, output) => ((modelId === 'model-slow' ? prices.slow : prices.fast) * (input + output)) / 1000,
+    priceUsd: (modelId, input, output) =>
+      ((modelId === 'model-slow' ? prices.slow : prices.fast) * (input + output)) / 1000,
     modelFor: (tier) => `model-${tier}`,
   };
 }

@@ -1,7 +1,7 @@
 import type { ModelPort } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
-import { createCatalog } from '../../playbooks/catalog.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
+import { createCatalog } from '../../playbooks/catalog.ts';
 
 export function scenarioWorkflow(overrides: Record<string, unknown> = {}) {
   return {
@@ -29,7 +29,9 @@ export function scenarioWorkflow(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export async function startTestRuntime(options: { workflows?: unknown[]; model?: ModelPort; dataDir?: string } = {}): Promise<LocalRuntime> {
+export async function startTestRuntime(
+  options: { workflows?: unknown[]; model?: ModelPort; dataDir?: string } = {},
+): Promise<LocalRuntime> {
   return startLocalRuntime({
     port: 0,
     dataDir: options.dataDir,
@@ -41,7 +43,12 @@ export async function startTestRuntime(options: { workflows?: unknown[]; model?:
   });
 }
 
-export async function api<T>(runtime: LocalRuntime, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function api<T>(
+  runtime: LocalRuntime,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${runtime.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${runtime.apiToken}`, 'content-type': 'application/json' },
@@ -51,9 +58,15 @@ export async function api<T>(runtime: LocalRuntime, method: string, path: string
 }
 
 /** Starts a run through the HTTP API and waits for it to end. */
-export async function runToEnd(runtime: LocalRuntime, workflow: string, input: Record<string, unknown>, timeoutMs = 30_000) {
+export async function runToEnd(
+  runtime: LocalRuntime,
+  workflow: string,
+  input: Record<string, unknown>,
+  timeoutMs = 30_000,
+) {
   const started = await api<{ runId: string }>(runtime, 'POST', '/runs', { workflow, input });
-  if (started.status !== 202) throw new Error(`start failed: ${started.status} ${JSON.stringify(started.body)}`);
+  if (started.status !== 202)
+    throw new Error(`start failed: ${started.status} ${JSON.stringify(started.body)}`);
   const { runId } = started.body;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -62,7 +75,8 @@ export async function runToEnd(runtime: LocalRuntime, workflow: string, input: R
       const history = await runtime.stepFunctions.getExecutionHistory(runtime.executionArnFor(runId));
       return { runId, details, history };
     }
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${details.run.status} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} still ${details.run.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -24,7 +24,8 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
     },
     async updateRun(runId, from, patch) {
       const run = runs.get(runId);
-      if (!run || !from.includes(run.status)) throw new ConflictError(`run ${runId} is not in ${from.join(', ')}`);
+      if (!run || !from.includes(run.status))
+        throw new ConflictError(`run ${runId} is not in ${from.join(', ')}`);
       const next = { ...run, ...clone(patch) };
       runs.set(runId, next);
       return clone(next);
@@ -58,7 +59,8 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
     async updateIntent(runId, stepIndex, from, patch) {
       const key = intentKey(runId, stepIndex);
       const intent = intents.get(key);
-      if (!intent || !from.includes(intent.status)) throw new ConflictError(`intent ${key} is not in ${from.join(', ')}`);
+      if (!intent || !from.includes(intent.status))
+        throw new ConflictError(`intent ${key} is not in ${from.join(', ')}`);
       const next = { ...intent, ...clone(patch) };
       intents.set(key, next);
       return clone(next);
@@ -82,7 +84,11 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
       const key = `${entity.type}#${entity.id}`;
       const current = entities.get(key);
       if ((current?.version ?? undefined) !== expectedVersion) throw new ConflictError(`${key} changed`);
-      const written: Entity = { ...clone(entity), version: (expectedVersion ?? 0) + 1, updatedAt: now.toISOString() };
+      const written: Entity = {
+        ...clone(entity),
+        version: (expectedVersion ?? 0) + 1,
+        updatedAt: now.toISOString(),
+      };
       entities.set(key, written);
       entityVersions.set(key, [...(entityVersions.get(key) ?? []), written]);
       return clone(written);

@@ -33,13 +33,17 @@ export async function startWebhookServer(): Promise<WebhookServer> {
     const failure = failures.get(path);
     if (failure && failure.count > 0) {
       failure.count -= 1;
-      response.writeHead(failure.status, { 'content-type': 'application/json' }).end('{"error":"scripted failure"}');
+      response
+        .writeHead(failure.status, { 'content-type': 'application/json' })
+        .end('{"error":"scripted failure"}');
       return;
     }
     const effectKey = idempotencyKey ?? `no-key-${deliveries.length}`;
     const duplicate = effects.has(effectKey);
     effects.set(effectKey, (effects.get(effectKey) ?? 0) + 1);
-    response.writeHead(duplicate ? 200 : 201, { 'content-type': 'application/json' }).end(JSON.stringify({ duplicate }));
+    response
+      .writeHead(duplicate ? 200 : 201, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ duplicate }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

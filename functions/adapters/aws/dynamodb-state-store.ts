@@ -11,15 +11,15 @@ import {
 import { ConflictError } from '../../core/errors.ts';
 import type { StateStore } from '../../core/ports.ts';
 import {
+  type Entity,
   EntitySchema,
+  type Intent,
   IntentSchema,
+  type JournalEntry,
   JournalEntrySchema,
   PlanSchema,
   RunSchema,
   RunStatusSchema,
-  type Entity,
-  type Intent,
-  type JournalEntry,
 } from '../../core/schemas.ts';
 
 export interface DynamoDBStateStoreOptions {
@@ -89,7 +89,10 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
     try {
       return await write();
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      ) {
         throw new ConflictError(what, { cause: error });
       }
       throw error;
@@ -119,7 +122,10 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
     from.forEach((status, i) => {
       values[`:from${i}`] = status;
     });
-    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '']
+    const expression = [
+      sets.length ? `SET ${sets.join(', ')}` : '',
+      removes.length ? `REMOVE ${removes.join(', ')}` : '',
+    ]
       .filter(Boolean)
       .join(' ');
     const { Attributes } = await conditional(what, () =>
@@ -196,7 +202,9 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
       return pages
         .flat()
         .map((item) => RunSchema.parse(strip(item)))
-        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.runId < b.runId ? 1 : -1))
+        .sort((a, b) =>
+          a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.runId < b.runId ? 1 : -1,
+        )
         .slice(0, limit);
     },
 
@@ -276,7 +284,12 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
       await doc.send(
         new PutCommand({
           TableName,
-          Item: { pk: `RUN#${entry.runId}`, sk: `JOURNAL#${entry.at}#${seq}`, expiresAt: expiresAt(), ...entry },
+          Item: {
+            pk: `RUN#${entry.runId}`,
+            sk: `JOURNAL#${entry.at}#${seq}`,
+            expiresAt: expiresAt(),
+            ...entry,
+          },
         }),
       );
     },
@@ -316,9 +329,13 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
             TableName,
             Item: { pk, sk: 'LATEST', entityKind: entity.type, ...written },
             ConditionExpression:
-              expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected OR updatedBy = :me',
+              expectedVersion === undefined
+                ? 'attribute_not_exists(pk)'
+                : 'version = :expected OR updatedBy = :me',
             ExpressionAttributeValues:
-              expectedVersion === undefined ? undefined : { ':expected': expectedVersion, ':me': entity.updatedBy },
+              expectedVersion === undefined
+                ? undefined
+                : { ':expected': expectedVersion, ':me': entity.updatedBy },
           }),
         ),
       );
@@ -326,4 +343,3 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
     },
   };
 }
-

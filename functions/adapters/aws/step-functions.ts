@@ -1,7 +1,7 @@
 import {
-  type SFNClient,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
+  type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { Orchestrator, OrchestratorCallbacks } from '../../core/ports.ts';
@@ -24,7 +24,9 @@ export function createStepFunctionsOrchestrator(client: SFNClient, stateMachineA
   return {
     async startRun(runId) {
       // The run id is the execution name, so a repeated start is rejected rather than doubled.
-      await client.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }));
+      await client.send(
+        new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }),
+      );
     },
   };
 }

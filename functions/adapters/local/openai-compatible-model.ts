@@ -37,7 +37,9 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleOptions): M
         }),
       });
       if (!response.ok) {
-        throw new Error(`model endpoint ${options.baseUrl} answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+        throw new Error(
+          `model endpoint ${options.baseUrl} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
+        );
       }
       const body = ChatCompletion.parse(await response.json());
       const text = body.choices[0]?.message.content ?? '';

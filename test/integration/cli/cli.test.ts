@@ -23,15 +23,26 @@ const freePort = () =>
   });
 
 function env(extra: Record<string, string> = {}) {
-  return { ...process.env, AIOS_DATA_DIR: dataDir, AIOS_PORT: String(port), POWERTOOLS_LOG_LEVEL: 'ERROR', ...extra };
+  return {
+    ...process.env,
+    AIOS_DATA_DIR: dataDir,
+    AIOS_PORT: String(port),
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    ...extra,
+  };
 }
 
 function aios(args: string[], extra: Record<string, string> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: env(extra), timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: env(extra), timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -101,7 +112,9 @@ describe('the aios CLI against `aios dev`', () => {
   it('says what is wrong with bad input, with distinct exit codes', async () => {
     const unknown = await aios(['run', 'payroll']);
     expect(unknown.code).toBe(4);
-    expect(unknown.stderr).toMatch(/workflow payroll does not exist; known workflows: onboarding, invoice-follow-up/);
+    expect(unknown.stderr).toMatch(
+      /workflow payroll does not exist; known workflows: onboarding, invoice-follow-up/,
+    );
 
     const missing = await aios(['run', 'onboarding', '--set', 'customerId=x']);
     expect(missing.code).toBe(2);

@@ -27,7 +27,11 @@ const workflow = scenarioWorkflow({
       id: 'save-customer',
       title: 'Save the customer',
       action: 'state.upsert',
-      params: { entityType: 'customer', entityId: '{{input.customerId}}', data: { name: 'Customer {{input.customerId}}' } },
+      params: {
+        entityType: 'customer',
+        entityId: '{{input.customerId}}',
+        data: { name: 'Customer {{input.customerId}}' },
+      },
     },
     {
       id: 'call-hook',

@@ -20,7 +20,13 @@ interface Child {
 /** Starts a runtime process and resolves once it serves; `crashed` resolves when it reaches its crash point. */
 function startChild(dataDir: string, crashAt: string, crashOn = 1): Promise<Child> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, DATA_DIR: dataDir, CRASH_AT: crashAt, CRASH_ON: String(crashOn), POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      CRASH_AT: crashAt,
+      CRASH_ON: String(crashOn),
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -43,7 +49,8 @@ function startChild(dataDir: string, crashAt: string, crashOn = 1): Promise<Chil
       buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
     });
     child.once('exit', (code, signal) => {
-      if (signal !== 'SIGKILL' && code !== 0) reject(new Error(`runtime process exited ${code ?? signal}: ${stderr}`));
+      if (signal !== 'SIGKILL' && code !== 0)
+        reject(new Error(`runtime process exited ${code ?? signal}: ${stderr}`));
     });
   });
 }
@@ -70,7 +77,9 @@ async function waitForAll(child: Child, runIds: string[], timeoutMs = 45_000): P
     const details = await Promise.all(runIds.map((id) => call<RunDetails>(child, 'GET', `/runs/${id}`)));
     if (details.every((d) => d.run.status === 'SUCCEEDED' || d.run.status === 'FAILED')) return details;
     if (Date.now() > deadline) {
-      throw new Error(`runs not finished: ${details.map((d) => `${d.run.runId}=${d.run.status}`).join(', ')}`);
+      throw new Error(
+        `runs not finished: ${details.map((d) => `${d.run.runId}=${d.run.status}`).join(', ')}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -115,7 +124,9 @@ describe('crash recovery: SIGKILL mid-run, restart, nothing lost, nothing double
       expect(details.map((d) => d.run.status)).toEqual(runIds.map(() => 'SUCCEEDED'));
       const hookIntents = details.flatMap((d) => d.intents.filter((i) => i.action.type === 'http.request'));
       expect(hookIntents).toHaveLength(RUNS_PER_POINT);
-      const deliveredKeys = hook.deliveries.filter((d) => d.path === `/${point}`).map((d) => d.idempotencyKey);
+      const deliveredKeys = hook.deliveries
+        .filter((d) => d.path === `/${point}`)
+        .map((d) => d.idempotencyKey);
       // Every delivery carried its intent's key, and the provider applied exactly one effect per intent.
       expect(new Set(deliveredKeys)).toEqual(new Set(hookIntents.map((i) => i.idempotencyKey)));
       for (const intent of hookIntents) expect(hook.effects.has(intent.idempotencyKey)).toBe(true);

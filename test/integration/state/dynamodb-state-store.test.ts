@@ -13,7 +13,12 @@ let clock = new Date('2026-11-25T10:00:00.000Z');
 
 beforeAll(async () => {
   db = await startEmbeddedDynamoDB({ tables: [TABLE_NAMES.state] });
-  store = createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state, retentionDays: 1, now: () => clock });
+  store = createDynamoDBStateStore({
+    client: db.client,
+    tableName: TABLE_NAMES.state,
+    retentionDays: 1,
+    now: () => clock,
+  });
 });
 afterAll(async () => {
   await db.close();
@@ -37,11 +42,17 @@ describe('DynamoDB state store (against the embedded store)', () => {
   it('creates a run once; a second create is a conflict', async () => {
     await store.createRun(runFixture({ runId: 'run-a', status: 'QUEUED' }));
     await expect(store.createRun(runFixture({ runId: 'run-a' }))).rejects.toThrow(ConflictError);
-    expect(await store.getRun('run-a')).toMatchObject({ runId: 'run-a', status: 'QUEUED', input: { customerId: 'acme' } });
+    expect(await store.getRun('run-a')).toMatchObject({
+      runId: 'run-a',
+      status: 'QUEUED',
+      input: { customerId: 'acme' },
+    });
   });
 
   it('guards run transitions with their expected status and lists runs by status, newest first', async () => {
-    await store.createRun(runFixture({ runId: 'run-b', status: 'QUEUED', createdAt: '2026-11-25T11:00:00.000Z' }));
+    await store.createRun(
+      runFixture({ runId: 'run-b', status: 'QUEUED', createdAt: '2026-11-25T11:00:00.000Z' }),
+    );
     await store.updateRun('run-b', ['QUEUED'], { status: 'RUNNING' });
     await expect(store.updateRun('run-b', ['QUEUED'], { status: 'RUNNING' })).rejects.toThrow(ConflictError);
     expect((await store.listRuns({ status: 'RUNNING' })).map((r) => r.runId)).toEqual(['run-b']);
@@ -59,14 +70,24 @@ describe('DynamoDB state store (against the embedded store)', () => {
 
   it('guards intent transitions and removes fields patched to undefined', async () => {
     await store.updateIntent('run-a', 0, ['RECORDED'], { status: 'EXECUTING', error: 'x' });
-    await expect(store.updateIntent('run-a', 0, ['RECORDED'], { status: 'EXECUTING' })).rejects.toThrow(ConflictError);
-    const done = await store.updateIntent('run-a', 0, ['EXECUTING'], { status: 'SUCCEEDED', error: undefined });
+    await expect(store.updateIntent('run-a', 0, ['RECORDED'], { status: 'EXECUTING' })).rejects.toThrow(
+      ConflictError,
+    );
+    const done = await store.updateIntent('run-a', 0, ['EXECUTING'], {
+      status: 'SUCCEEDED',
+      error: undefined,
+    });
     expect(done.status).toBe('SUCCEEDED');
     expect(done.error).toBeUndefined();
   });
 
   it('saves a plan once', async () => {
-    const plan = { runId: 'run-a', steps: [{ id: 'a', title: 'A', action: { type: 'state.upsert', params: {} } }], modelId: 'm', createdAt: 't' };
+    const plan = {
+      runId: 'run-a',
+      steps: [{ id: 'a', title: 'A', action: { type: 'state.upsert', params: {} } }],
+      modelId: 'm',
+      createdAt: 't',
+    };
     await store.savePlan(plan);
     const second = await store.savePlan({ ...plan, modelId: 'other' });
     expect(second.modelId).toBe('m');
@@ -80,15 +101,27 @@ describe('DynamoDB state store (against the embedded store)', () => {
   });
 
   it('versions entities with optimistic concurrency and lets the same writer repeat its write', async () => {
-    const v1 = await store.putEntity({ type: 'customer', id: 'acme', data: { n: 1 }, updatedBy: 'k1' }, undefined, clock);
-    expect(v1.version).toBe(1);
-    await expect(store.putEntity({ type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' }, undefined, clock)).rejects.toThrow(
-      ConflictError,
+    const v1 = await store.putEntity(
+      { type: 'customer', id: 'acme', data: { n: 1 }, updatedBy: 'k1' },
+      undefined,
+      clock,
     );
-    const v2 = await store.putEntity({ type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' }, 1, clock);
+    expect(v1.version).toBe(1);
+    await expect(
+      store.putEntity({ type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' }, undefined, clock),
+    ).rejects.toThrow(ConflictError);
+    const v2 = await store.putEntity(
+      { type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' },
+      1,
+      clock,
+    );
     expect(v2.version).toBe(2);
     // A writer that crashed after its history write but before LATEST can finish its own write.
-    const again = await store.putEntity({ type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' }, 1, clock);
+    const again = await store.putEntity(
+      { type: 'customer', id: 'acme', data: { n: 2 }, updatedBy: 'k2' },
+      1,
+      clock,
+    );
     expect(again.version).toBe(2);
     expect(await store.getEntity('customer', 'acme')).toMatchObject({ version: 2, data: { n: 2 } });
   });

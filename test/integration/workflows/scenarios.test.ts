@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { scriptedModel } from '../../support/fixtures.ts';
+import { enteredStates, eventsInState, eventsOf } from '../../support/history.ts';
 import { runToEnd, scenarioWorkflow, startTestRuntime } from '../../support/local-runtime.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
-import { enteredStates, eventsInState, eventsOf } from '../../support/history.ts';
 
 let runtime: LocalRuntime | undefined;
 let hook: WebhookServer | undefined;
@@ -50,10 +50,9 @@ describe('workflow scenarios on the local runtime', () => {
     const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
 
     expect(details.run.status).toBe('SUCCEEDED');
-    expect(eventsOf(eventsInState(history, 'Execute action'), 'TaskFailed').map((e) => e.details?.error)).toEqual([
-      'TransientConnectorError',
-      'TransientConnectorError',
-    ]);
+    expect(
+      eventsOf(eventsInState(history, 'Execute action'), 'TaskFailed').map((e) => e.details?.error),
+    ).toEqual(['TransientConnectorError', 'TransientConnectorError']);
     expect(eventsOf(history, 'TaskSubmitted')).toHaveLength(4); // step 1 once, step 2 three times
     expect(details.intents[1]).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
     expect(hook.deliveries).toHaveLength(3);
@@ -82,7 +81,11 @@ describe('workflow scenarios on the local runtime', () => {
     hook = await startWebhookServer();
     runtime = await startTestRuntime({
       workflows: [
-        scenarioWorkflow({ policy: { rules: [{ action: 'http.request', decision: 'deny', reason: 'webhooks are switched off' }] } }),
+        scenarioWorkflow({
+          policy: {
+            rules: [{ action: 'http.request', decision: 'deny', reason: 'webhooks are switched off' }],
+          },
+        }),
       ],
     });
     const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
@@ -90,22 +93,34 @@ describe('workflow scenarios on the local runtime', () => {
     expect(details.run.status).toBe('FAILED');
     expect(enteredStates(history)).toContain('Step denied');
     expect(eventsOf(history, 'TaskSubmitted')).toHaveLength(1); // only the first step went to the gateway
-    expect(details.intents[1]).toMatchObject({ status: 'DENIED', decision: 'deny', reason: 'webhooks are switched off' });
+    expect(details.intents[1]).toMatchObject({
+      status: 'DENIED',
+      decision: 'deny',
+      reason: 'webhooks are switched off',
+    });
     expect(details.run.failure?.account).toMatch(/PolicyDeniedError: webhooks are switched off/);
     expect(hook.deliveries).toHaveLength(0);
   });
 
   it('MalformedPlan: a model answer that is not a valid plan fails the run before any step', async () => {
     hook = await startWebhookServer();
-    runtime = await startTestRuntime({ model: scriptedModel('{"steps":[{"id":"x","action":"do everything"}]}') });
+    runtime = await startTestRuntime({
+      model: scriptedModel('{"steps":[{"id":"x","action":"do everything"}]}'),
+    });
     const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
 
     expect(details.run.status).toBe('FAILED');
-    expect(enteredStates(history)).toEqual(['Record run start', 'Plan steps', 'Record failure', 'Run failed']);
+    expect(enteredStates(history)).toEqual([
+      'Record run start',
+      'Plan steps',
+      'Record failure',
+      'Run failed',
+    ]);
     expect(details.plan).toBeUndefined();
     expect(details.intents).toEqual([]);
-    expect(details.run.failure?.account).toMatch(/^Before any step ran, the run failed with MalformedPlanError/);
+    expect(details.run.failure?.account).toMatch(
+      /^Before any step ran, the run failed with MalformedPlanError/,
+    );
     expect(details.journal.some((e) => e.kind === 'model')).toBe(true);
   });
 });
-

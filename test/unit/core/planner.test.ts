@@ -3,8 +3,8 @@ import { createOfflineModel } from '../../../functions/adapters/local/offline-mo
 import { BudgetExceededError, MalformedPlanError } from '../../../functions/core/errors.ts';
 import { createPlanner, parsePlan } from '../../../functions/core/planner.ts';
 import { shippedCatalog } from '../../../playbooks/catalog.ts';
-import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 import { fixedClock, runFixture, scriptedModel } from '../../support/fixtures.ts';
+import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 
 const onboarding = shippedCatalog.get('onboarding');
 if (!onboarding) throw new Error('the onboarding playbook must ship');
@@ -14,11 +14,22 @@ describe('planner', () => {
     const store = createMemoryStateStore();
     const run = runFixture();
     await store.createRun(run);
-    const planner = createPlanner({ store, model: createOfflineModel(), catalog: shippedCatalog, clock: fixedClock() });
+    const planner = createPlanner({
+      store,
+      model: createOfflineModel(),
+      catalog: shippedCatalog,
+      clock: fixedClock(),
+    });
 
     const plan = await planner.plan(run.runId);
 
-    expect(plan.steps.map((s) => s.id)).toEqual(['create-customer', 'notify-crm', 'open-project', 'draft-first-invoice', 'activate-customer']);
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'create-customer',
+      'notify-crm',
+      'open-project',
+      'draft-first-invoice',
+      'activate-customer',
+    ]);
     expect(plan.steps[3]?.action.params).toMatchObject({ entityId: 'acme-0001', data: { amount: 1500 } });
     const journal = await store.listJournal(run.runId);
     expect(journal.map((e) => e.kind)).toEqual(['model', 'plan']);
@@ -30,7 +41,9 @@ describe('planner', () => {
     const store = createMemoryStateStore();
     const run = runFixture();
     await store.createRun(run);
-    const model = scriptedModel(JSON.stringify({ steps: [{ id: 'a', title: 'A', action: { type: 'state.upsert', params: {} } }] }));
+    const model = scriptedModel(
+      JSON.stringify({ steps: [{ id: 'a', title: 'A', action: { type: 'state.upsert', params: {} } }] }),
+    );
     const planner = createPlanner({ store, model, catalog: shippedCatalog, clock: fixedClock() });
     await planner.plan(run.runId);
     await planner.plan(run.runId);
@@ -41,7 +54,12 @@ describe('planner', () => {
     const store = createMemoryStateStore();
     const run = runFixture();
     await store.createRun(run);
-    const planner = createPlanner({ store, model: scriptedModel('Sure! Here is a plan: step one...'), catalog: shippedCatalog, clock: fixedClock() });
+    const planner = createPlanner({
+      store,
+      model: scriptedModel('Sure! Here is a plan: step one...'),
+      catalog: shippedCatalog,
+      clock: fixedClock(),
+    });
     await expect(planner.plan(run.runId)).rejects.toThrow(MalformedPlanError);
     expect(await store.getPlan(run.runId)).toBeUndefined();
   });
@@ -50,7 +68,9 @@ describe('planner', () => {
     const store = createMemoryStateStore();
     const run = runFixture({ budget: { maxUsd: 0.5, maxModelCalls: 5 } });
     await store.createRun(run);
-    const text = JSON.stringify({ steps: [{ id: 'a', title: 'A', action: { type: 'state.upsert', params: {} } }] });
+    const text = JSON.stringify({
+      steps: [{ id: 'a', title: 'A', action: { type: 'state.upsert', params: {} } }],
+    });
     const model = scriptedModel(text, { slow: 1, fast: 0.0001 });
     await createPlanner({ store, model, catalog: shippedCatalog, clock: fixedClock() }).plan(run.runId);
     expect(model.calls).toEqual(['fast']);
@@ -70,14 +90,15 @@ describe('planner', () => {
 
 describe('parsePlan', () => {
   it('accepts a fenced JSON answer', () => {
-    const text = '```json\n{"steps":[{"id":"a","title":"A","action":{"type":"state.upsert","params":{}}}]}\n```';
+    const text =
+      '```json\n{"steps":[{"id":"a","title":"A","action":{"type":"state.upsert","params":{}}}]}\n```';
     expect(parsePlan(text, onboarding)).toHaveLength(1);
   });
 
   it('names the bad field when the plan does not match the schema', () => {
-    expect(() => parsePlan('{"steps":[{"id":"a","action":{"type":"state.upsert","params":{}}}]}', onboarding)).toThrow(
-      /steps\.0\.title/,
-    );
+    expect(() =>
+      parsePlan('{"steps":[{"id":"a","action":{"type":"state.upsert","params":{}}}]}', onboarding),
+    ).toThrow(/steps\.0\.title/);
   });
 
   it('refuses actions the workflow does not allow, so a model cannot widen the playbook', () => {
@@ -87,6 +108,8 @@ describe('parsePlan', () => {
 
   it('refuses duplicate step ids', () => {
     const step = { id: 'a', title: 'A', action: { type: 'state.upsert', params: {} } };
-    expect(() => parsePlan(JSON.stringify({ steps: [step, step] }), onboarding)).toThrow(/two steps with id a/);
+    expect(() => parsePlan(JSON.stringify({ steps: [step, step] }), onboarding)).toThrow(
+      /two steps with id a/,
+    );
   });
 });

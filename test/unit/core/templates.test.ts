@@ -9,7 +9,12 @@ describe('renderTemplates', () => {
   });
 
   it('interpolates placeholders inside longer strings, in arrays and nested objects', () => {
-    expect(renderTemplates({ list: ['Hi {{input.id}}', { to: '{{input.nested.email}}' }], r: 'run {{ run.id }}' }, scope)).toEqual({
+    expect(
+      renderTemplates(
+        { list: ['Hi {{input.id}}', { to: '{{input.nested.email}}' }], r: 'run {{ run.id }}' },
+        scope,
+      ),
+    ).toEqual({
       list: ['Hi acme', { to: 'a@b.example' }],
       r: 'run r1',
     });
