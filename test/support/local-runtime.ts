@@ -72,6 +72,8 @@ export async function runToEnd(
   for (;;) {
     const details = (await api<RunDetails>(runtime, 'GET', `/runs/${runId}`)).body;
     if (details.run.status === 'SUCCEEDED' || details.run.status === 'FAILED') {
+      // The run record turns terminal one state before the execution itself ends.
+      await runtime.stepFunctions.waitForExecution(runtime.executionArnFor(runId), 10_000);
       const history = await runtime.stepFunctions.getExecutionHistory(runtime.executionArnFor(runId));
       return { runId, details, history };
     }
