@@ -89,6 +89,20 @@ describe('the aios CLI against `aios dev`', () => {
     expect(stdout).toMatch(/✔ Run onboarding-\S+ succeeded\. Completed 5 steps/);
   });
 
+  it('runs the weekly invoice follow-up playbook too', async () => {
+    const { code, stdout } = await aios([
+      'run',
+      'invoice-follow-up',
+      '--input',
+      fileURLToPath(new URL('../../../playbooks/examples/overdue-invoice.json', import.meta.url)),
+      '--set',
+      `reminderWebhookUrl=http://127.0.0.1:${port}/local/webhooks/mailer`,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/step 1 send-reminder: http\.request done/);
+    expect(stdout).toMatch(/succeeded\. Completed 2 steps/);
+  });
+
   it('lists runs, as a table and as JSON', async () => {
     const table = await aios(['runs']);
     expect(table.code).toBe(0);

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
+import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
+import { catalogueOf } from '../../../functions/core/connector.ts';
+import { idempotencyKeyFor } from '../../../functions/core/idempotency-key.ts';
+import type { StateStore } from '../../../functions/core/ports.ts';
+import { createGatewayHandler } from '../../../functions/gateway/gateway-handler.ts';
+import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
+import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
+import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
+
+const fixture = readFileSync(new URL('../../fixtures/sqs-action-event.json', import.meta.url), 'utf8');
+
+let db: EmbeddedDynamoDB;
+let store: StateStore;
+const answers: { token: string; kind: 'success' | 'failure'; payload: unknown }[] = [];
+let closedTokens = new Set<string>();
+
+beforeAll(async () => {
+  db = await startEmbeddedDynamoDB({ tables: [TABLE_NAMES.state, TABLE_NAMES.idempotency] });
+  store = createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state });
+});
+afterAll(() => db.close());
+
+function handler() {
+  return createGatewayHandler({
+    store,
+    connectors: catalogueOf([stateUpsertConnector(store)]),
+    clock: { now: () => new Date() },
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: TABLE_NAMES.idempotency,
+      awsSdkV3Client: db.client,
+    }),
+    callbacks: {
+      async taskSucceeded(token, output) {
+        if (closedTokens.has(token)) throw Object.assign(new Error('closed'), { name: 'TaskTimedOut' });
+        answers.push({ token, kind: 'success', payload: output });
+      },
+      async taskFailed(token, error, cause) {
+        answers.push({ token, kind: 'failure', payload: { error, cause } });
+      },
+    },
+  });
+}
+
+async function recordIntent(runId: string) {
+  const idempotencyKey = idempotencyKeyFor(runId, 0, 'save');
+  await store.recordIntent({
+    runId,
+    stepIndex: 0,
+    stepId: 'save',
+    title: 'Save',
+    action: { type: 'state.upsert', params: { entityType: 'customer', entityId: runId, data: { n: 1 } } },
+    idempotencyKey,
+    status: 'RECORDED',
+    decision: 'allow',
+    reason: 'ok',
+    attempts: 0,
+    recordedAt: new Date().toISOString(),
+  });
+  return idempotencyKey;
+}
+
+function eventWith(body: Record<string, unknown>): SQSEvent {
+  return JSON.parse(fixture.replace('"__VALID__"', JSON.stringify(JSON.stringify(body)))) as SQSEvent;
+}
+
+describe('gateway Lambda handler (SQS batch, Powertools idempotency, embedded store)', () => {
+  it('reports only the bad records as batch item failures and executes the good one', async () => {
+    const key = await recordIntent('run-batch');
+    const message = {
+      taskToken: 't-1',
+      runId: 'run-batch',
+      stepIndex: 0,
+      idempotencyKey: key,
+      action: { type: 'state.upsert', params: {} },
+    };
+    const response = await handler()(eventWith(message), createLocalContext('aios-gateway', 30_000));
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      'm-bad-schema',
+      'm-not-json',
+    ]);
+    expect(answers.filter((a) => a.token === 't-1')).toMatchObject([
+      { kind: 'success', payload: { ok: true } },
+    ]);
+    expect(await store.getEntity('customer', 'run-batch')).toMatchObject({ version: 1 });
+  });
+
+  it('a duplicate delivery returns the stored result and answers again, with no second effect', async () => {
+    const key = await recordIntent('run-dup');
+    const message = {
+      taskToken: 't-2',
+      runId: 'run-dup',
+      stepIndex: 0,
+      idempotencyKey: key,
+      action: { type: 'state.upsert', params: {} },
+    };
+    const gateway = handler();
+    await gateway(eventWith(message), createLocalContext('aios-gateway', 30_000));
+    await gateway(eventWith(message), createLocalContext('aios-gateway', 30_000));
+    const mine = answers.filter((a) => a.token === 't-2');
+    expect(mine).toHaveLength(2);
+    expect(mine[1]?.payload).toEqual(mine[0]?.payload);
+    expect(await store.getEntity('customer', 'run-dup')).toMatchObject({ version: 1 });
+  });
+
+  it('treats an answer to a closed task token as done, not as a failed record', async () => {
+    const key = await recordIntent('run-closed');
+    closedTokens = new Set(['t-3']);
+    const message = {
+      taskToken: 't-3',
+      runId: 'run-closed',
+      stepIndex: 0,
+      idempotencyKey: key,
+      action: { type: 'state.upsert', params: {} },
+    };
+    const response = await handler()(eventWith(message), createLocalContext('aios-gateway', 30_000));
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).not.toContain('m-valid');
+  });
+
+  it('answers the orchestrator with a failure when no intent was recorded, and performs no effect', async () => {
+    const message = {
+      taskToken: 't-4',
+      runId: 'run-none',
+      stepIndex: 0,
+      idempotencyKey: 'aios-none',
+      action: { type: 'state.upsert', params: { entityType: 'customer', entityId: 'run-none', data: {} } },
+    };
+    await handler()(eventWith(message), createLocalContext('aios-gateway', 30_000));
+    expect(answers.find((a) => a.token === 't-4')).toMatchObject({
+      kind: 'failure',
+      payload: { error: 'PermanentConnectorError' },
+    });
+    expect(await store.getEntity('customer', 'run-none')).toBeUndefined();
+  });
+});
