@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -8,8 +9,17 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
  * every delivery in .aios/outbox/webhooks.jsonl so the operator can see what "went out".
  */
 export function createWebhookSink(outboxDir: string) {
-  const seen = new Set<string>();
   const file = join(outboxDir, 'webhooks.jsonl');
+  // Keys seen before a restart still count: a provider's dedupe outlives our process.
+  const seen = new Set<string>(
+    existsSync(file)
+      ? readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => (JSON.parse(line) as { idempotencyKey?: string }).idempotencyKey)
+          .filter((key): key is string => typeof key === 'string')
+      : [],
+  );
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const key = event.headers['idempotency-key'] ?? event.headers['Idempotency-Key'];
     const duplicate = key !== undefined && seen.has(key);
