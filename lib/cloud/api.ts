@@ -1,0 +1,110 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { AiosFunction } from './aios-function.ts';
+
+export interface ApiProps {
+  readonly stateTable: dynamodb.ITable;
+  readonly stateMachine: sfn.IStateMachine;
+}
+
+/**
+ * The operator's API: start a run and read runs. Every method requires SigV4 (IAM) signed
+ * requests, so only principals of the operator's account with execute-api permission get in.
+ */
+export class Api extends Construct {
+  public readonly restApi: apigw.RestApi;
+  public readonly function: NodejsFunction;
+  public readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+
+    const api = new AiosFunction(this, 'Handler', {
+      entry: 'functions/api/handler.ts',
+      serviceName: 'api',
+      description: 'aios API: start runs and read them',
+      // API Gateway gives up after 29 s; a longer Lambda timeout would only hide the failure.
+      timeout: Duration.seconds(29),
+      environment: {
+        STATE_TABLE: props.stateTable.tableName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+      },
+    });
+    this.function = api.function;
+    props.stateTable.grantReadWriteData(this.function);
+    props.stateMachine.grantStartExecution(this.function);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.restApi = new apigw.RestApi(this, 'RestApi', {
+      description: 'aios operator API (IAM-authorised)',
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      // Execution logging needs the account-level CloudWatch role; this stack provides it.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      deployOptions: {
+        stageName: 'v1',
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        // One operator and their scripts: generous for that, a ceiling for a leaked credential.
+        throttlingRateLimit: 10,
+        throttlingBurstLimit: 20,
+      },
+    });
+
+    const validator = new apigw.RequestValidator(this, 'Validator', {
+      restApi: this.restApi,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    // The edge only checks the shape (a JSON object); the handler's zod schema owns the fields,
+    // so the contract has one source of truth and its errors name the field.
+    const startRunModel = this.restApi.addModel('StartRunRequest', {
+      contentType: 'application/json',
+      schema: { schema: apigw.JsonSchemaVersion.DRAFT4, type: apigw.JsonSchemaType.OBJECT },
+    });
+
+    const integration = new apigw.LambdaIntegration(this.function, { allowTestInvoke: false });
+    const runs = this.restApi.root.addResource('runs');
+    runs.addMethod('POST', integration, {
+      requestValidator: validator,
+      requestModels: { 'application/json': startRunModel },
+    });
+    runs.addMethod('GET', integration, { requestValidator: validator });
+    runs.addResource('{id}').addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
+
+    Validations.of(this.restApi).acknowledge(
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'The API has no end users, only the operator and their tooling, authenticated by IAM (SigV4) on every method; a Cognito user pool would add a second identity store for one person.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'Unsigned requests are rejected by IAM authorisation before any integration runs, and the stage is throttled; a WAF web ACL would add a fixed monthly cost and no protection an IAM-only operator API needs.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy of the account-level role API Gateway uses to write execution logs; no workload assumes that role.',
+      },
+    );
+  }
+}

@@ -1,0 +1,94 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AiosFunction } from './aios-function.ts';
+
+export interface GatewayProps {
+  readonly stateTable: dynamodb.ITable;
+  readonly idempotencyTable: dynamodb.ITable;
+}
+
+/** How long one gateway invocation may run: one batch of connector calls. */
+const GATEWAY_TIMEOUT = Duration.seconds(60);
+/** A message that failed this many deliveries goes to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * The action gateway: the orchestrator sends each action (with its task token) to an encrypted
+ * SQS queue; the gateway function executes it at most once per idempotency key and answers the
+ * state machine. Poison messages land in a dead-letter queue that raises an alarm.
+ *
+ * The task-response grant on the state machine is made by the stack once both exist: the state
+ * machine needs this queue's URL, so the gateway cannot take the state machine as a prop.
+ */
+export class Gateway extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly function: NodejsFunction;
+  /** Fires as soon as one action is dead-lettered: an effect whose outcome needs the operator. */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: GatewayProps) {
+    super(scope, id);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'ActionQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's guidance for Lambda event sources: at least six times the function timeout, so a
+      // message is not redelivered while a throttled or retried invocation still holds it.
+      visibilityTimeout: Duration.seconds(GATEWAY_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    const gateway = new AiosFunction(this, 'Gateway', {
+      entry: 'functions/gateway/handler.ts',
+      serviceName: 'gateway',
+      description: 'aios action gateway: executes each queued action once and answers the orchestrator',
+      timeout: GATEWAY_TIMEOUT,
+      memorySize: 512,
+      environment: {
+        STATE_TABLE: props.stateTable.tableName,
+        IDEMPOTENCY_TABLE: props.idempotencyTable.tableName,
+      },
+    });
+    this.function = gateway.function;
+    props.stateTable.grantReadWriteData(this.function);
+    props.idempotencyTable.grantReadWriteData(this.function);
+
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        // Small batches, no batching window: a run waits on each action (the orchestrator maps
+        // its steps one at a time), so latency matters more than invocations, and a batch of 5
+        // slow connector calls still fits the timeout. Failed records are reported one by one.
+        batchSize: 5,
+        reportBatchItemFailures: true,
+        // A one-person company's connectors (mail, invoicing, CRM) have modest rate limits, and
+        // the account's Lambda concurrency is shared with the API and the agents: at most 5
+        // gateway instances poll at once; the rest wait in the queue rather than being throttled.
+        maxConcurrency: 5,
+      }),
+    );
+
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription:
+        'An aios action was dead-lettered after repeated failures: its outcome is unknown and needs the operator.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

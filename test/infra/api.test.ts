@@ -1,0 +1,107 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
+import { logicalIdOf, synthAios } from './synth.ts';
+
+let stack: AiosStack;
+let template: Template;
+let methods: Record<string, { Properties: Record<string, unknown> }>;
+
+beforeAll(() => {
+  ({ stack, template } = synthAios());
+  methods = template.findResources('AWS::ApiGateway::Method') as typeof methods;
+});
+
+/** "POST /runs"-style names of the API's methods, from the resource tree in the template. */
+function routes(): string[] {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const pathOf = (parent: unknown): string => {
+    const id = (parent as { Ref?: string }).Ref;
+    const resource = id ? resources[id] : undefined;
+    if (!resource) return '';
+    return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart}`;
+  };
+  return Object.values(methods).map((m) => `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId)}`);
+}
+
+describe('Api: routes', () => {
+  it('has POST /runs, GET /runs and GET /runs/{id}, and nothing else', () => {
+    expect(routes().sort()).toEqual(['GET /runs', 'GET /runs/{id}', 'POST /runs']);
+  });
+
+  it('requires IAM (SigV4) authorisation on every method', () => {
+    expect(Object.keys(methods)).toHaveLength(3);
+    for (const method of Object.values(methods)) {
+      expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+    }
+  });
+
+  it('proxies every method to the API function', () => {
+    const fnArn = { 'Fn::GetAtt': [logicalIdOf(stack, stack.api.function), 'Arn'] };
+    for (const method of Object.values(methods)) {
+      expect(JSON.stringify(method.Properties.Integration)).toContain(JSON.stringify(fnArn));
+      expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
+    }
+  });
+
+  it('validates every request: bodies and parameters', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    for (const method of Object.values(methods)) {
+      expect(method.Properties.RequestValidatorId).toBeDefined();
+    }
+  });
+
+  it('requires a JSON object body on POST /runs and the id on GET /runs/{id}', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestModels: { 'application/json': Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: Match.objectLike({ type: 'object' }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      RequestParameters: { 'method.request.path.id': true },
+    });
+  });
+});
+
+describe('Api: the stage', () => {
+  it('writes access logs, traces with X-Ray and throttles', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('requestId'),
+      },
+      TracingEnabled: true,
+      MethodSettings: [
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          LoggingLevel: 'INFO',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: Match.anyValue(),
+          ThrottlingBurstLimit: Match.anyValue(),
+        }),
+      ],
+    });
+  });
+});
+
+describe('Api: the function', () => {
+  it('gets the state table and the state machine ARN', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          STATE_TABLE: { Ref: logicalIdOf(stack, stack.state.table) },
+          STATE_MACHINE_ARN: { Ref: logicalIdOf(stack, stack.orchestrator.stateMachine) },
+          POWERTOOLS_SERVICE_NAME: 'api',
+        }),
+      },
+    });
+  });
+});

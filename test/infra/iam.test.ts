@@ -1,0 +1,167 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
+import { actionsOf, logicalIdOf, type Statement, statementsOf, synthAios } from './synth.ts';
+
+let stack: AiosStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack, template } = synthAios());
+});
+
+const roleOf = (fn: IFunction): IRole => {
+  if (!fn.role) throw new Error(`${fn.node.path} has no role`);
+  return fn.role;
+};
+const statements = (fn: IFunction) => statementsOf(template, stack, roleOf(fn));
+const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: logicalIdOf(stack, construct) });
+const arn = (construct: { node: { defaultChild?: unknown } }) => ({
+  'Fn::GetAtt': [logicalIdOf(stack, construct), 'Arn'],
+});
+const resourcesOf = (list: Statement[]) =>
+  list.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+const withPrefix = (list: Statement[], prefix: string) =>
+  list.filter((s) => actionsOf([s]).some((a) => a.startsWith(prefix)));
+
+/** Actions AWS offers no resource-level permissions for; only these may have Resource "*". */
+const RESOURCE_STAR_ONLY = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+describe('IAM: every policy in the stack', () => {
+  it('uses Resource "*" only for actions that support nothing narrower', () => {
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    );
+    const starActions = actionsOf(all.filter((s) => resourcesOf([s]).includes('*')));
+    expect(starActions.length).toBeGreaterThan(0);
+    expect(starActions.filter((a) => !RESOURCE_STAR_ONLY.has(a))).toEqual([]);
+  });
+
+  it('uses no wildcard actions', () => {
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    );
+    expect(actionsOf(all).filter((a) => a.includes('*'))).toEqual([]);
+  });
+
+  it('gives every function a role of its own with no managed policies', () => {
+    const fns = [
+      stack.agents.planner,
+      stack.agents.executor,
+      stack.agents.monitor,
+      stack.agents.runRecorder,
+      stack.gateway.function,
+      stack.api.function,
+    ];
+    const roleIds = fns.map((fn) => logicalIdOf(stack, roleOf(fn)));
+    expect(new Set(roleIds).size).toBe(fns.length);
+    const roles = template.findResources('AWS::IAM::Role');
+    for (const id of roleIds) expect(roles[id]?.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('IAM: the agents', () => {
+  it.each([
+    ['planner', () => stack.agents.planner],
+    ['executor', () => stack.agents.executor],
+    ['monitor', () => stack.agents.monitor],
+    ['run recorder', () => stack.agents.runRecorder],
+  ])('the %s reaches only the state table, its log group, X-Ray and (planner) Bedrock', (_name, fn) => {
+    const services = new Set(actionsOf(statements(fn())).map((a) => a.split(':')[0]));
+    const allowed = new Set(['dynamodb', 'logs', 'xray', 'bedrock']);
+    expect([...services].filter((s) => !allowed.has(s as string))).toEqual([]);
+    expect(resourcesOf(withPrefix(statements(fn()), 'dynamodb:'))).toEqual([
+      arn(stack.state.table),
+      { 'Fn::Join': ['', [arn(stack.state.table), '/index/*']] },
+    ]);
+  });
+
+  it('only the planner may call Bedrock', () => {
+    for (const fn of [stack.agents.executor, stack.agents.monitor, stack.agents.runRecorder]) {
+      expect(withPrefix(statements(fn), 'bedrock:')).toEqual([]);
+    }
+  });
+
+  it('the planner may invoke exactly the two configured foundation models', () => {
+    const bedrock = withPrefix(statements(stack.agents.planner), 'bedrock:');
+    expect(actionsOf(bedrock)).toEqual(['bedrock:InvokeModel']);
+    const modelArn = (id: string) => ({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, `::foundation-model/${id}`],
+      ],
+    });
+    expect(resourcesOf(bedrock)).toEqual([
+      modelArn(stack.agents.models.fast),
+      modelArn(stack.agents.models.slow),
+    ]);
+  });
+
+  it('the planner has no SQS or Step Functions permissions', () => {
+    expect(withPrefix(statements(stack.agents.planner), 'sqs:')).toEqual([]);
+    expect(withPrefix(statements(stack.agents.planner), 'states:')).toEqual([]);
+  });
+});
+
+describe('IAM: the gateway', () => {
+  it('answers task tokens of the run state machine and nothing else in Step Functions', () => {
+    const states = withPrefix(statements(stack.gateway.function), 'states:');
+    expect(actionsOf(states).sort()).toEqual([
+      'states:SendTaskFailure',
+      'states:SendTaskHeartbeat',
+      'states:SendTaskSuccess',
+    ]);
+    expect(resourcesOf(states)).toEqual([ref(stack.orchestrator.stateMachine)]);
+  });
+
+  it('cannot start executions', () => {
+    expect(actionsOf(statements(stack.gateway.function))).not.toContain('states:StartExecution');
+  });
+
+  it('consumes only the action queue and cannot send to it', () => {
+    const sqs = withPrefix(statements(stack.gateway.function), 'sqs:');
+    expect(resourcesOf(sqs)).toEqual([arn(stack.gateway.queue)]);
+    expect(actionsOf(sqs)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    expect(actionsOf(sqs)).not.toContain('sqs:SendMessage');
+  });
+
+  it('reads and writes the state and idempotency tables only', () => {
+    const tables = resourcesOf(withPrefix(statements(stack.gateway.function), 'dynamodb:'));
+    expect(tables).toHaveLength(3);
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        arn(stack.state.table),
+        arn(stack.state.idempotencyTable),
+        { 'Fn::Join': ['', [arn(stack.state.table), '/index/*']] },
+      ]),
+    );
+  });
+});
+
+describe('IAM: the API', () => {
+  it('may start executions of the run state machine, and answer no task token', () => {
+    const states = withPrefix(statements(stack.api.function), 'states:');
+    expect(actionsOf(states)).toEqual(['states:StartExecution']);
+    expect(resourcesOf(states)).toEqual([ref(stack.orchestrator.stateMachine)]);
+  });
+
+  it('has no SQS or Bedrock permissions', () => {
+    expect(withPrefix(statements(stack.api.function), 'sqs:')).toEqual([]);
+    expect(withPrefix(statements(stack.api.function), 'bedrock:')).toEqual([]);
+  });
+});

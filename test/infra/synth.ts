@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnRole, IRole } from 'aws-cdk-lib/aws-iam';
+import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
+import { createAiosApp } from '../../lib/cloud/app.ts';
+
+/** The context `cdk synth` gets from cdk.json (feature flags, aios:* settings). */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8'));
+  return cdkJson.context ?? {};
+}
+
+export interface SynthOptions {
+  /** Extra context, e.g. model overrides. */
+  readonly context?: Record<string, unknown>;
+  /** Skip esbuild (assets become placeholders); for variants whose code does not matter. */
+  readonly skipBundling?: boolean;
+}
+
+/**
+ * Synthesizes the app exactly as bin/app.ts does, with the cdk.json context and the cdk-nag
+ * plugin; a validation failure throws here. Bundles all six functions: call once per file.
+ */
+export function synthAios(options: SynthOptions = {}): { app: App; stack: AiosStack; template: Template } {
+  const context: Record<string, unknown> = { ...cdkJsonContext(), ...options.context };
+  if (options.skipBundling) context['aws:cdk:bundling-stacks'] = [];
+  const { app, stack } = createAiosApp({ context });
+  const template = Template.fromStack(stack);
+  return { app, stack, template };
+}
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** Every statement of every inline policy attached to `role` in the template. */
+export function statementsOf(template: Template, stack: Stack, role: IRole | undefined): Statement[] {
+  if (!role) throw new Error('expected a role');
+  const roleLogicalId = stack.getLogicalId(role.node.defaultChild as CfnRole);
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((policy) =>
+      (policy.Properties.Roles as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleLogicalId }),
+      ),
+    )
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+export const actionsOf = (statements: Statement[]): string[] =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+/** The logical id a construct's default CloudFormation resource gets in the template. */
+export function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
