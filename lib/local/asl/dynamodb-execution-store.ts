@@ -1,5 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -12,6 +15,8 @@ import { type ExecutionStore, mergeHistory } from './execution-store.ts';
 import type { ExecutionMeta, HistoryEvent } from './types.ts';
 
 const META = 'META';
+const BATCH_LIMIT = 25;
+const MAX_BATCH_ATTEMPTS = 5;
 const executionKey = (executionArn: string) => `EXEC#${executionArn}`;
 const eventKey = (id: number) => `EVT#${String(id).padStart(9, '0')}`;
 const tokenKey = (token: string) => `TOKEN#${token}`;
@@ -47,14 +52,25 @@ export function createDynamoDBExecutionStore(options: DynamoDBExecutionStoreOpti
   const fromItem = (item: Record<string, unknown>): ExecutionMeta =>
     JSON.parse(item.body as string) as ExecutionMeta;
 
+  /** Copies a checkpoint's events to their own items, 25 to a request (BatchWriteItem's limit). */
   const writeEvents = async (meta: ExecutionMeta): Promise<void> => {
-    for (const event of meta.pendingEvents) {
-      await documents.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: { pk: executionKey(meta.executionArn), sk: eventKey(event.id), body: JSON.stringify(event) },
-        }),
-      );
+    const puts = meta.pendingEvents.map((event) => ({
+      PutRequest: {
+        Item: { pk: executionKey(meta.executionArn), sk: eventKey(event.id), body: JSON.stringify(event) },
+      },
+    }));
+    for (let start = 0; start < puts.length; start += BATCH_LIMIT) {
+      let requests: BatchWriteCommandInput['RequestItems'] = {
+        [tableName]: puts.slice(start, start + BATCH_LIMIT),
+      };
+      for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt += 1) {
+        if (attempt === MAX_BATCH_ATTEMPTS)
+          throw new Error(`could not write the history events of ${meta.executionArn}`);
+        const result: BatchWriteCommandOutput = await documents.send(
+          new BatchWriteCommand({ RequestItems: requests }),
+        );
+        requests = result.UnprocessedItems;
+      }
     }
   };
 
