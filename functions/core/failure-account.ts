@@ -15,6 +15,10 @@ const EXPLANATIONS: Record<string, string> = {
   ExpectationFailedError: 'An action ran but its result was not what the playbook expected.',
   'States.Timeout': 'An action did not answer in time.',
   NotFoundError: 'Something the run needed does not exist.',
+  'States.Runtime':
+    'The orchestrator itself hit an error; this is a bug in aios, please report it with the run id.',
+  ExecutionAborted: 'The execution was stopped by hand before the run finished.',
+  ExecutionTimedOut: 'The execution ran past its time limit.',
 };
 
 /** Lambda errors arrive with a JSON cause; task failures with a plain one. */

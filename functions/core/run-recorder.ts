@@ -48,6 +48,26 @@ export function createRunRecorder(deps: RunRecorderDeps) {
       return finished;
     },
 
+    /**
+     * The execution ended without passing through Record failure (stopped by hand, timed out, or an
+     * orchestrator error no Catch covers). A run already finished is left as it is.
+     */
+    async executionEnded(
+      runId: string,
+      status: 'FAILED' | 'TIMED_OUT' | 'ABORTED',
+      error: string | null | undefined,
+      cause: string | null | undefined,
+    ): Promise<Run> {
+      const run = await load(runId);
+      if (run.status === 'SUCCEEDED' || run.status === 'FAILED') return run;
+      return this.fail(runId, {
+        Error:
+          error ??
+          `Execution${status === 'TIMED_OUT' ? 'TimedOut' : status === 'ABORTED' ? 'Aborted' : 'Failed'}`,
+        Cause: cause ?? `the orchestrator execution of run ${runId} ended ${status}`,
+      });
+    },
+
     async fail(runId: string, error: CaughtError): Promise<Run> {
       const run = await load(runId);
       if (run.status === 'FAILED') return run;

@@ -11,6 +11,14 @@ export const RunRecorderEventSchema = z.discriminatedUnion('op', [
     runId: z.string().min(1),
     error: z.object({ Error: z.string(), Cause: z.string().optional() }),
   }),
+  /** From outside the state machine (EventBridge on AWS, the interpreter locally): the execution ended badly. */
+  z.object({
+    op: z.literal('execution-ended'),
+    runId: z.string().min(1),
+    status: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
 ]);
 
 export function createRunRecorderHandler(deps: RunRecorderDeps) {
@@ -25,6 +33,10 @@ export function createRunRecorderHandler(deps: RunRecorderDeps) {
       case 'fail':
         metrics.addMetric('RunFailed', 'Count', 1);
         return { status: (await recorder.fail(event.runId, event.error)).status };
+      case 'execution-ended':
+        return {
+          status: (await recorder.executionEnded(event.runId, event.status, event.error, event.cause)).status,
+        };
     }
   });
 }

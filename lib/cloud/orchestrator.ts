@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -37,6 +39,8 @@ export class Orchestrator extends Construct {
   public readonly logGroup: logs.LogGroup;
   /** Fires when a run fails, whether an agent broke or the policy denied a step. */
   public readonly failedExecutionsAlarm: cloudwatch.Alarm;
+  /** Tells the run recorder about executions that ended without passing through "Record failure". */
+  public readonly executionEndedRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: OrchestratorProps) {
     super(scope, id);
@@ -91,6 +95,33 @@ export class Orchestrator extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'Step Functions logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) support no resource-level permissions; AWS requires Resource "*".',
+    });
+
+    // A stopped or timed-out execution, or an orchestrator error no Catch covers, would otherwise
+    // leave its run looking alive forever. The recorder ignores runs that already ended.
+    this.executionEndedRule = new events.Rule(this, 'ExecutionEndedRule', {
+      description: 'Marks the aios run FAILED when its execution ends FAILED, TIMED_OUT or ABORTED',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(props.runRecorder, {
+          event: events.RuleTargetInput.fromObject({
+            op: 'execution-ended',
+            runId: events.EventField.fromPath('$.detail.name'),
+            status: events.EventField.fromPath('$.detail.status'),
+            error: events.EventField.fromPath('$.detail.error'),
+            cause: events.EventField.fromPath('$.detail.cause'),
+          }),
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(6),
+        }),
+      ],
     });
 
     this.failedExecutionsAlarm = new cloudwatch.Alarm(this, 'FailedExecutionsAlarm', {

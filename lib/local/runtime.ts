@@ -41,6 +41,10 @@ import { createWebhookSink } from './webhook-sink.ts';
 export const ACTION_QUEUE = 'aios-actions';
 export const ACTION_DLQ = 'aios-actions-dlq';
 const ACCOUNT = '000000000000';
+const ENDED_STATUS: Partial<Record<string, 'FAILED' | 'ABORTED'>> = {
+  ExecutionFailed: 'FAILED',
+  ExecutionAborted: 'ABORTED',
+};
 const RUN_DEFINITION = fileURLToPath(new URL('../../statemachines/run.asl.json', import.meta.url));
 
 /** The same names the CDK stack substitutes, pointing at the in-process stand-ins. */
@@ -125,7 +129,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     substitutions: LOCAL_SUBSTITUTIONS,
     store: createDynamoDBExecutionStore({ client: db.client, tableName: TABLE_NAMES.executions }),
     timeScale: options.timeScale ?? 1,
-    onEvent: options.onExecutionEvent,
+    onEvent: (executionArn, event) => {
+      options.onExecutionEvent?.(executionArn, event);
+      // What EventBridge's execution status change rule does on AWS: no run is left looking alive.
+      const status = ENDED_STATUS[event.type];
+      if (!status) return;
+      const runId = executionArn.slice(executionArn.lastIndexOf(':') + 1);
+      const recorder = agents[LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn];
+      recorder?.({
+        op: 'execution-ended',
+        runId,
+        status,
+        error: event.details.error,
+        cause: event.details.cause,
+      }).catch((error: unknown) =>
+        logger.error('could not record the end of an execution', { runId, error: error as Error }),
+      );
+    },
     resources: {
       async invokeLambda(functionName, payload) {
         const agent = agents[functionName];

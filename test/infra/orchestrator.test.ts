@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,42 @@ describe('Orchestrator: observability', () => {
       ],
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
+    });
+  });
+});
+
+describe('Orchestrator: runs never look alive after their execution ended', () => {
+  it('sends FAILED, TIMED_OUT and ABORTED executions of this state machine to the run recorder', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: [{ Ref: logicalIdOf(stack, stack.orchestrator.stateMachine) }],
+        },
+      },
+      Targets: Match.arrayWith([
+        Match.objectLike({
+          Arn: arnOf(stack.agents.runRecorder),
+          InputTransformer: Match.objectLike({
+            InputPathsMap: Match.objectLike({
+              'detail-name': '$.detail.name',
+              'detail-status': '$.detail.status',
+            }),
+            InputTemplate: Match.stringLikeRegexp('"op":"execution-ended"'),
+          }),
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 },
+        }),
+      ]),
+    });
+  });
+
+  it('lets EventBridge invoke the run recorder', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: arnOf(stack.agents.runRecorder),
     });
   });
 });

@@ -57,6 +57,22 @@ export async function api<T>(
   return { status: response.status, body: (await response.json()) as T };
 }
 
+/** Polls the run record until it is SUCCEEDED or FAILED. */
+export async function waitForRun(
+  runtime: LocalRuntime,
+  runId: string,
+  timeoutMs = 30_000,
+): Promise<RunDetails> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const details = (await api<RunDetails>(runtime, 'GET', `/runs/${runId}`)).body;
+    if (details.run.status === 'SUCCEEDED' || details.run.status === 'FAILED') return details;
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} still ${details.run.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Starts a run through the HTTP API and waits for it to end. */
 export async function runToEnd(
   runtime: LocalRuntime,

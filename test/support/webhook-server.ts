@@ -9,6 +9,8 @@ export interface WebhookServer {
   readonly effects: Map<string, number>;
   /** Make the next `count` requests to `path` answer `status` before any effect. */
   failNext(path: string, count: number, status: number): void;
+  /** Hold every request to `path` unanswered until the returned function is called. */
+  hold(path: string): () => void;
   close(): Promise<void>;
 }
 
@@ -24,12 +26,14 @@ export async function startWebhookServer(): Promise<WebhookServer> {
   const deliveries: WebhookServer['deliveries'] = [];
   const effects = new Map<string, number>();
   const failures = new Map<string, { count: number; status: number }>();
+  const held = new Map<string, Promise<void>>();
   const server: Server = createServer(async (request, response) => {
     const body = await readBody(request);
     const path = request.url ?? '/';
     const header = request.headers['idempotency-key'];
     const idempotencyKey = Array.isArray(header) ? header[0] : header;
     deliveries.push({ path, idempotencyKey, body });
+    await held.get(path);
     const failure = failures.get(path);
     if (failure && failure.count > 0) {
       failure.count -= 1;
@@ -52,6 +56,19 @@ export async function startWebhookServer(): Promise<WebhookServer> {
     deliveries,
     effects,
     failNext: (path, count, status) => failures.set(path, { count, status }),
+    hold(path) {
+      let release = () => {};
+      held.set(
+        path,
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+      );
+      return () => {
+        held.delete(path);
+        release();
+      };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { scriptedModel } from '../../support/fixtures.ts';
 import { enteredStates, eventsInState, eventsOf } from '../../support/history.ts';
-import { runToEnd, scenarioWorkflow, startTestRuntime } from '../../support/local-runtime.ts';
+import {
+  api,
+  runToEnd,
+  scenarioWorkflow,
+  startTestRuntime,
+  waitForRun,
+} from '../../support/local-runtime.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
 
 let runtime: LocalRuntime | undefined;
@@ -122,5 +128,29 @@ describe('workflow scenarios on the local runtime', () => {
       /^Before any step ran, the run failed with MalformedPlanError/,
     );
     expect(details.journal.some((e) => e.kind === 'model')).toBe(true);
+  });
+
+  it('StoppedByHand: an execution stopped outside the state machine still leaves the run FAILED with an account', async () => {
+    hook = await startWebhookServer();
+    const release = hook.hold('/hook');
+    runtime = await startTestRuntime();
+    const started = await api<{ runId: string }>(runtime, 'POST', '/runs', {
+      workflow: 'scenario',
+      input: { hook: `${hook.url}/hook` },
+    });
+    const { runId } = started.body;
+    while (hook.deliveries.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    await runtime.stepFunctions.stopExecution(runtime.executionArnFor(runId), {
+      error: 'Operator',
+      cause: 'stopped from the console',
+    });
+    release();
+    const details = await waitForRun(runtime, runId);
+
+    expect(details.run.status).toBe('FAILED');
+    expect(details.run.failure?.account).toMatch(/failed with Operator: stopped from the console/);
+    const history = await runtime.stepFunctions.getExecutionHistory(runtime.executionArnFor(runId));
+    expect(history.at(-1)?.type).toBe('ExecutionAborted');
   });
 });
