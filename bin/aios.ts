@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, createApiClient, EXIT } from '../lib/cli/api-client.ts';
-import { type Output, runCommand, runsCommand, showCommand } from '../lib/cli/commands.ts';
+import { historyCommand, type Output, runCommand, runsCommand, showCommand } from '../lib/cli/commands.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 
 const output: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
@@ -112,6 +112,15 @@ program
   .option('--json', 'print JSON', false)
   .action(async (runId: string, options: { json: boolean }) => {
     await exitWith(async () => showCommand(await client(), output, runId, options));
+  });
+
+program
+  .command('history')
+  .description("show a run's execution history: every state entered and left, every task, retry and error")
+  .argument('<runId>')
+  .option('--json', 'print JSON', false)
+  .action(async (runId: string, options: { json: boolean }) => {
+    await exitWith(async () => historyCommand(await client(), output, runId, options));
   });
 
 await program.parseAsync(process.argv);

@@ -49,6 +49,11 @@ export function createApiHandler(deps: RunsServiceDeps) {
       if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}');
       return json(200, await runs.details(runId));
     },
+    'GET /runs/{id}/history': async (event) => {
+      const runId = event.pathParameters?.id;
+      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}/history');
+      return json(200, { runId, events: await runs.history(runId) });
+    },
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })

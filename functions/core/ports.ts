@@ -54,9 +54,21 @@ export interface OrchestratorCallbacks {
   taskFailed(taskToken: string, error: string, cause: string): Promise<void>;
 }
 
-/** Starts an orchestrator execution for a run. */
+/** One transition of a run's execution, as the orchestrator recorded it. */
+export interface ExecutionEvent {
+  id: number;
+  timestamp: string;
+  type: string;
+  stateName?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** Starts a run's orchestrator execution and reads back its history. */
 export interface Orchestrator {
   startRun(runId: string): Promise<void>;
+  /** The execution's events in order; empty when the execution does not exist (yet). */
+  history(runId: string): Promise<ExecutionEvent[]>;
 }
 
 export type ModelTier = 'fast' | 'slow';

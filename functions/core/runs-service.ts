@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { NotFoundError, ValidationError } from './errors.ts';
-import type { Clock, Orchestrator, StateStore, WorkflowCatalog } from './ports.ts';
+import type { Clock, ExecutionEvent, Orchestrator, StateStore, WorkflowCatalog } from './ports.ts';
 import type { Intent, JournalEntry, Plan, Run, RunStatus, StartRunRequest } from './schemas.ts';
 
 export interface RunsServiceDeps {
@@ -63,6 +63,12 @@ export function createRunsService(deps: RunsServiceDeps) {
 
     list(query: { status?: RunStatus; limit?: number }): Promise<Run[]> {
       return deps.store.listRuns(query);
+    },
+
+    /** The orchestrator's record of every transition of the run: what `aios history` shows. */
+    async history(runId: string): Promise<ExecutionEvent[]> {
+      if (!(await deps.store.getRun(runId))) throw new NotFoundError(`run ${runId} does not exist`);
+      return deps.orchestrator.history(runId);
     },
 
     async details(runId: string): Promise<RunDetails> {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ExecutionEvent } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
 import type { Run } from '../../functions/core/schemas.ts';
 
@@ -24,6 +25,7 @@ export interface ApiClient {
   }): Promise<{ runId: string; status: string }>;
   listRuns(query: { status?: string; limit?: number }): Promise<Run[]>;
   getRun(runId: string): Promise<RunDetails>;
+  getHistory(runId: string): Promise<ExecutionEvent[]>;
 }
 
 export async function createApiClient(baseUrl: string, dataDirectory: string): Promise<ApiClient> {
@@ -76,6 +78,8 @@ export async function createApiClient(baseUrl: string, dataDirectory: string): P
       return (await call<{ runs: Run[] }>('GET', `/runs${suffix}`)).runs;
     },
     getRun: (runId) => call('GET', `/runs/${encodeURIComponent(runId)}`),
+    getHistory: async (runId) =>
+      (await call<{ events: ExecutionEvent[] }>('GET', `/runs/${encodeURIComponent(runId)}/history`)).events,
   };
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { JournalEntry } from '../../functions/core/schemas.ts';
 import { type ApiClient, CliError, EXIT } from './api-client.ts';
-import { formatJournalLine, formatRunDetails, formatRunsTable } from './format.ts';
+import { formatHistory, formatJournalLine, formatRunDetails, formatRunsTable } from './format.ts';
 
 export interface Output {
   out(line: string): void;
@@ -116,5 +116,16 @@ export async function runsCommand(
 export async function showCommand(api: ApiClient, output: Output, runId: string, options: { json: boolean }) {
   const details = await api.getRun(runId);
   output.out(options.json ? JSON.stringify(details, null, 2) : formatRunDetails(details));
+  return EXIT.ok;
+}
+
+export async function historyCommand(
+  api: ApiClient,
+  output: Output,
+  runId: string,
+  options: { json: boolean },
+) {
+  const events = await api.getHistory(runId);
+  output.out(options.json ? JSON.stringify(events, null, 2) : formatHistory(runId, events));
   return EXIT.ok;
 }

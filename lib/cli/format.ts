@@ -1,3 +1,4 @@
+import type { ExecutionEvent } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
 import type { JournalEntry, Run } from '../../functions/core/schemas.ts';
 
@@ -60,4 +61,15 @@ export function formatRunDetails(details: RunDetails): string {
     );
   });
   return lines.join('\n');
+}
+
+/** One line per orchestrator transition, as Step Functions' console lists them. */
+export function formatHistory(runId: string, events: readonly ExecutionEvent[]): string {
+  if (events.length === 0) return `Run ${runId} has no execution history yet.`;
+  const typeWidth = Math.max(...events.map((e) => e.type.length));
+  const lines = events.map((e) => {
+    const problem = e.error ? `  ${e.error}${e.cause ? `: ${e.cause.slice(0, 160)}` : ''}` : '';
+    return `${String(e.id).padStart(4)}  ${e.timestamp.slice(11, 23)}  ${pad(e.type, typeWidth)}  ${e.stateName ?? ''}${problem}`.trimEnd();
+  });
+  return [`Execution history of ${runId} (${events.length} events)`, ...lines].join('\n');
 }

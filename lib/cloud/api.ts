@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -38,6 +38,17 @@ export class Api extends Construct {
     this.function = api.function;
     props.stateTable.grantReadWriteData(this.function);
     props.stateMachine.grantStartExecution(this.function);
+    // Executions are named after runs and created at run time, so this is scoped to the
+    // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.
+    props.stateMachine.grantExecution(this.function, 'states:GetExecutionHistory');
+    const stateMachineLogicalId = Stack.of(this).getLogicalId(
+      props.stateMachine.node.defaultChild as sfn.CfnStateMachine,
+    );
+    Validations.of(this.function.role ?? this.function).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stateMachineLogicalId}"}]}]}:*]`,
+      reason:
+        'GET /runs/{id}/history reads the execution history of a run; executions are named after runs at run time, so the grant covers the executions of this state machine only.',
+    });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -84,7 +95,12 @@ export class Api extends Construct {
       requestModels: { 'application/json': startRunModel },
     });
     runs.addMethod('GET', integration, { requestValidator: validator });
-    runs.addResource('{id}').addMethod('GET', integration, {
+    const run = runs.addResource('{id}');
+    run.addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
+    run.addResource('history').addMethod('GET', integration, {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });

@@ -174,6 +174,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     async startRun(runId) {
       await stepFunctions.startExecution({ stateMachineName: 'run', name: runId, input: { runId } });
     },
+    async history(runId) {
+      try {
+        const events = await stepFunctions.getExecutionHistory(executionArnFor(runId));
+        return events.map((event) => ({
+          id: event.id,
+          timestamp: event.timestamp,
+          type: event.type,
+          ...(event.details.stateName ? { stateName: event.details.stateName } : {}),
+          ...(event.details.error ? { error: event.details.error } : {}),
+          ...(event.details.cause ? { cause: event.details.cause } : {}),
+        }));
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') return [];
+        throw error;
+      }
+    },
   };
 
   const gatewayHandler = createGatewayHandler({
@@ -213,6 +229,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { method: 'POST', path: '/runs', handler: apiHandler },
       { method: 'GET', path: '/runs', handler: apiHandler },
       { method: 'GET', path: '/runs/{id}', handler: apiHandler },
+      { method: 'GET', path: '/runs/{id}/history', handler: apiHandler },
       { method: 'POST', path: '/local/webhooks/{name}', handler: createWebhookSink(outboxDir) },
     ],
   });

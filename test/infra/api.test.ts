@@ -25,12 +25,12 @@ function routes(): string[] {
 }
 
 describe('Api: routes', () => {
-  it('has POST /runs, GET /runs and GET /runs/{id}, and nothing else', () => {
-    expect(routes().sort()).toEqual(['GET /runs', 'GET /runs/{id}', 'POST /runs']);
+  it('has POST /runs, GET /runs, GET /runs/{id} and GET /runs/{id}/history, and nothing else', () => {
+    expect(routes().sort()).toEqual(['GET /runs', 'GET /runs/{id}', 'GET /runs/{id}/history', 'POST /runs']);
   });
 
   it('requires IAM (SigV4) authorisation on every method', () => {
-    expect(Object.keys(methods)).toHaveLength(3);
+    expect(Object.keys(methods)).toHaveLength(4);
     for (const method of Object.values(methods)) {
       expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     }

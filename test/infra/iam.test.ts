@@ -154,10 +154,14 @@ describe('IAM: the gateway', () => {
 });
 
 describe('IAM: the API', () => {
-  it('may start executions of the run state machine, and answer no task token', () => {
+  it('may start executions of the run state machine and read their history, and answer no task token', () => {
     const states = withPrefix(statements(stack.api.function), 'states:');
-    expect(actionsOf(states)).toEqual(['states:StartExecution']);
-    expect(resourcesOf(states)).toEqual([ref(stack.orchestrator.stateMachine)]);
+    expect(actionsOf(states).sort()).toEqual(['states:GetExecutionHistory', 'states:StartExecution']);
+    const start = states.filter((s) => actionsOf([s]).includes('states:StartExecution'));
+    expect(resourcesOf(start)).toEqual([ref(stack.orchestrator.stateMachine)]);
+    // History: only executions of this state machine (execution:<its name>:*).
+    const history = states.filter((s) => actionsOf([s]).includes('states:GetExecutionHistory'));
+    expect(JSON.stringify(resourcesOf(history))).toMatch(/:execution:.*OrchestratorRunStateMachine.*:\*"/);
   });
 
   it('has no SQS or Bedrock permissions', () => {

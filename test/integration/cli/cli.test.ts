@@ -123,6 +123,17 @@ describe('the aios CLI against `aios dev`', () => {
     expect(json.intents).toHaveLength(5);
   });
 
+  it("shows a run's execution history, the orchestrator's own record", async () => {
+    const { code, stdout } = await aios(['history', runId]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Execution history of onboarding-\S+ \(\d+ events\)/);
+    expect(stdout).toMatch(/ExecutionStarted/);
+    expect(stdout).toMatch(/TaskSubmitted +Execute action/);
+    expect(stdout).toMatch(/SucceedStateEntered +Run succeeded/);
+    const events = JSON.parse((await aios(['history', runId, '--json'])).stdout) as { type: string }[];
+    expect(events.at(-1)?.type).toBe('ExecutionSucceeded');
+  });
+
   it('says what is wrong with bad input, with distinct exit codes', async () => {
     const unknown = await aios(['run', 'payroll']);
     expect(unknown.code).toBe(4);

@@ -43,6 +43,9 @@ function setup(store: StateStore = createMemoryStateStore()) {
     async startRun(runId) {
       started.push(runId);
     },
+    async history(runId) {
+      return [{ id: 1, timestamp: '2026-11-25T10:00:00.000Z', type: 'ExecutionStarted', stateName: runId }];
+    },
   };
   const handler = createApiHandler({ store, catalog: shippedCatalog, orchestrator, clock: fixedClock() });
   const call = async (e: APIGatewayProxyEvent) => {
@@ -116,5 +119,21 @@ describe('API handler', () => {
     expect(response.status).toBe(500);
     expect(JSON.stringify(response.body)).not.toMatch(/secret/);
     expect(response.body.requestId).toBe('req-1');
+  });
+
+  it('GET /runs/{id}/history returns the execution events of a known run, 404 for an unknown one', async () => {
+    const { call } = setup();
+    const created = await call(
+      event('POST', '/runs', { body: JSON.stringify({ workflow: 'onboarding', input: validInput }) }),
+    );
+    const runId = created.body.runId as string;
+    const history = await call(event('GET', '/runs/{id}/history', { pathParameters: { id: runId } }));
+    expect(history).toMatchObject({
+      status: 200,
+      body: { runId, events: [{ type: 'ExecutionStarted', stateName: runId }] },
+    });
+    expect((await call(event('GET', '/runs/{id}/history', { pathParameters: { id: 'nope' } }))).status).toBe(
+      404,
+    );
   });
 });

@@ -1,0 +1,110 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import {
+  createStepFunctionsCallbacks,
+  createStepFunctionsOrchestrator,
+  isClosedTaskToken,
+} from '../../../functions/adapters/aws/step-functions.ts';
+
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:AiosRun';
+
+/** Records each command's name and input; answers GetExecutionHistory from `pages`. */
+function fakeSfn(pages: Record<string, unknown>[] = []) {
+  const sent: { command: string; input: Record<string, unknown> }[] = [];
+  // A real client (the paginator checks its class) whose send never leaves the process.
+  const client = new SFNClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  Object.assign(client, {
+    async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+      sent.push({ command: command.constructor.name, input: command.input });
+      if (command.constructor.name === 'GetExecutionHistoryCommand') {
+        const index = command.input.nextToken ? Number(command.input.nextToken) : 0;
+        return pages[index] ?? { events: [] };
+      }
+      return {};
+    },
+  });
+  return { client, sent };
+}
+
+describe('Step Functions adapters', () => {
+  it('starts an execution named after the run, with the run id as input', async () => {
+    const { client, sent } = fakeSfn();
+    await createStepFunctionsOrchestrator(client, STATE_MACHINE).startRun('onboarding-1');
+    expect(sent).toEqual([
+      {
+        command: 'StartExecutionCommand',
+        input: { stateMachineArn: STATE_MACHINE, name: 'onboarding-1', input: '{"runId":"onboarding-1"}' },
+      },
+    ]);
+  });
+
+  it("reads a run's history across pages and takes state names and errors out of the event details", async () => {
+    const { client, sent } = fakeSfn([
+      {
+        events: [
+          {
+            id: 1,
+            timestamp: new Date('2026-11-25T10:00:00Z'),
+            type: 'ExecutionStarted',
+            executionStartedEventDetails: {},
+          },
+          {
+            id: 2,
+            timestamp: new Date('2026-11-25T10:00:01Z'),
+            type: 'TaskStateEntered',
+            stateEnteredEventDetails: { name: 'Plan steps' },
+          },
+        ],
+        nextToken: '1',
+      },
+      {
+        events: [
+          {
+            id: 3,
+            timestamp: new Date('2026-11-25T10:00:02Z'),
+            type: 'TaskFailed',
+            taskFailedEventDetails: { error: 'MalformedPlanError', cause: 'not JSON' },
+          },
+        ],
+      },
+    ]);
+    const events = await createStepFunctionsOrchestrator(client, STATE_MACHINE).history('onboarding-1');
+    expect(sent[0]?.input).toMatchObject({
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:AiosRun:onboarding-1',
+      includeExecutionData: false,
+    });
+    expect(events).toEqual([
+      { id: 1, timestamp: '2026-11-25T10:00:00.000Z', type: 'ExecutionStarted' },
+      { id: 2, timestamp: '2026-11-25T10:00:01.000Z', type: 'TaskStateEntered', stateName: 'Plan steps' },
+      {
+        id: 3,
+        timestamp: '2026-11-25T10:00:02.000Z',
+        type: 'TaskFailed',
+        error: 'MalformedPlanError',
+        cause: 'not JSON',
+      },
+    ]);
+  });
+
+  it('answers task tokens with JSON output and a bounded cause', async () => {
+    const { client, sent } = fakeSfn();
+    const callbacks = createStepFunctionsCallbacks(client);
+    await callbacks.taskSucceeded('tok', { ok: true });
+    await callbacks.taskFailed('tok', 'PermanentConnectorError', 'x'.repeat(40_000));
+    expect(sent[0]).toEqual({
+      command: 'SendTaskSuccessCommand',
+      input: { taskToken: 'tok', output: '{"ok":true}' },
+    });
+    expect((sent[1]?.input.cause as string).length).toBe(16_000);
+  });
+
+  it('knows the errors that mean a token was already answered or expired', () => {
+    const named = (name: string) => Object.assign(new Error(name), { name });
+    expect(isClosedTaskToken(named('TaskTimedOut'))).toBe(true);
+    expect(isClosedTaskToken(named('InvalidToken'))).toBe(true);
+    expect(isClosedTaskToken(named('ThrottlingException'))).toBe(false);
+  });
+});
