@@ -20,6 +20,10 @@ export function httpRequestConnector(fetchImpl: typeof fetch = fetch): Connector
   return {
     type: 'http.request',
     paramsSchema: HttpRequestParams,
+    risk: 'write',
+    undoable: false,
+    // The Idempotency-Key header makes a repeat safe with providers that honour it.
+    idempotent: true,
     async execute(params, context) {
       let response: Response;
       try {

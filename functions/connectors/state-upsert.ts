@@ -20,6 +20,10 @@ export function stateUpsertConnector(store: StateStore): Connector<typeof StateU
   return {
     type: 'state.upsert',
     paramsSchema: StateUpsertParams,
+    risk: 'write',
+    // A new version supersedes the old, which stays in the history.
+    undoable: true,
+    idempotent: true,
     async execute(params, context) {
       const current = await store.getEntity(params.entityType, params.entityId);
       if (current?.updatedBy === context.idempotencyKey) {

@@ -8,10 +8,29 @@ export interface ConnectorContext {
   now: Date;
 }
 
+/** How much harm a mistaken call can do; the policy decides by it. */
+export type Risk = 'read' | 'write' | 'external-message' | 'money';
+
+/** A compensating action: what to run, through the same gateway, to undo an effect. */
+export interface Compensation {
+  action: string;
+  params(params: Record<string, unknown>, output: Record<string, unknown>): Record<string, unknown>;
+}
+
 /** One kind of external action. Params are validated by `paramsSchema` before `execute` runs. */
 export interface Connector<S extends z.ZodType = z.ZodType> {
   readonly type: string;
   readonly paramsSchema: S;
+  readonly risk: Risk;
+  /** Whether the effect can be undone (by `compensation`, or by its nature). */
+  readonly undoable: boolean;
+  /**
+   * Whether repeating a call with the same idempotency key is safe (the provider dedupes, or the
+   * write is conditional). When it is not and an attempt's outcome is unknown, the gateway hands
+   * the intent to the operator instead of trying again.
+   */
+  readonly idempotent: boolean;
+  readonly compensation?: Compensation;
   execute(params: z.infer<S>, context: ConnectorContext): Promise<Record<string, unknown>>;
 }
 

@@ -103,3 +103,49 @@ export interface WorkflowCatalog {
   get(name: string): Workflow | undefined;
   list(): Workflow[];
 }
+
+export interface RateLimit {
+  /** Tokens added to the bucket per second. */
+  ratePerSecond: number;
+  /** Bucket size: how many calls may go at once after a quiet spell. */
+  burst: number;
+}
+
+/** A token bucket per key (a connector), shared by every concurrent gateway. */
+export interface RateLimiter {
+  /** Takes one token if there is one; otherwise says how long until there will be. */
+  tryAcquire(key: string, limit: RateLimit, now: Date): Promise<{ granted: boolean; retryAfterMs: number }>;
+}
+
+export interface BreakerPolicy {
+  /** Failures within `windowSeconds` that open the breaker. */
+  failureThreshold: number;
+  windowSeconds: number;
+  /** How long it stays open before one probe is let through (half-open). */
+  openSeconds: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerStatus {
+  key: string;
+  state: BreakerState;
+  failures: number;
+  openedAt?: string;
+  /** When an open breaker lets its probe through. */
+  retryAt?: string;
+}
+
+/** A circuit breaker per key (a connector), shared by every concurrent gateway. */
+export interface CircuitBreaker {
+  /**
+   * May a call go now? Closed: yes. Open: no, until `openSeconds` have passed. Then exactly one
+   * caller gets the half-open probe (a conditional write decides who); the others wait.
+   */
+  allow(key: string, policy: BreakerPolicy, now: Date): Promise<{ allowed: boolean; state: BreakerState; retryAfterMs: number }>;
+  /** A success closes a half-open breaker and clears the failures. */
+  recordSuccess(key: string, now: Date): Promise<void>;
+  /** A failure counts towards opening; a failed probe opens it again. */
+  recordFailure(key: string, policy: BreakerPolicy, now: Date): Promise<void>;
+  status(key: string, now: Date): Promise<BreakerStatus>;
+}

@@ -32,6 +32,9 @@ function flaky(failures: number, kind: 'transient' | 'permanent'): Connector & {
   const connector = {
     type: 'state.upsert',
     paramsSchema: z.record(z.string(), z.unknown()),
+    risk: 'write' as const,
+    undoable: false,
+    idempotent: true,
     calls: 0,
     async execute() {
       connector.calls += 1;
