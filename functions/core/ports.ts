@@ -142,7 +142,11 @@ export interface CircuitBreaker {
    * May a call go now? Closed: yes. Open: no, until `openSeconds` have passed. Then exactly one
    * caller gets the half-open probe (a conditional write decides who); the others wait.
    */
-  allow(key: string, policy: BreakerPolicy, now: Date): Promise<{ allowed: boolean; state: BreakerState; retryAfterMs: number }>;
+  allow(
+    key: string,
+    policy: BreakerPolicy,
+    now: Date,
+  ): Promise<{ allowed: boolean; state: BreakerState; retryAfterMs: number }>;
   /** A success closes a half-open breaker and clears the failures. */
   recordSuccess(key: string, now: Date): Promise<void>;
   /** A failure counts towards opening; a failed probe opens it again. */
