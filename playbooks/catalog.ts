@@ -1,8 +1,14 @@
 import type { WorkflowCatalog } from '../functions/core/ports.ts';
-import { type Workflow, WorkflowSchema } from '../functions/core/schemas.ts';
+import {
+  type OperatorPolicy,
+  OperatorPolicySchema,
+  type Workflow,
+  WorkflowSchema,
+} from '../functions/core/schemas.ts';
 import { parseOrThrow } from '../functions/core/validation.ts';
 import invoiceFollowUp from './invoice-follow-up.json' with { type: 'json' };
 import onboarding from './onboarding.json' with { type: 'json' };
+import operatorPolicy from './operator-policy.json' with { type: 'json' };
 
 /**
  * The playbooks shipped with aios, bundled into the Lambdas that need them so the deployed
@@ -28,3 +34,10 @@ export function createCatalog(raw: readonly unknown[] = SHIPPED): WorkflowCatalo
 }
 
 export const shippedCatalog: WorkflowCatalog = createCatalog();
+
+/** The operator's standing policy (playbooks/operator-policy.json), bundled like the playbooks. */
+export const shippedOperatorPolicy: OperatorPolicy = parseOrThrow(
+  OperatorPolicySchema,
+  operatorPolicy,
+  'playbooks/operator-policy.json',
+);

@@ -38,3 +38,21 @@ export class PermanentConnectorError extends AiosError {}
 
 /** The monitor found the result did not meet the step's expectation. */
 export class ExpectationFailedError extends AiosError {}
+
+/** The action's capability grant is forged, expired or does not cover it. Never retried. */
+export class CapabilityRejectedError extends AiosError {}
+
+/** The connector's rate limit has no token now; the orchestrator retries after a short wait. */
+export class RateLimitedError extends AiosError {}
+
+/** The connector's circuit breaker is open; the orchestrator waits longer before it tries again. */
+export class ConnectorUnavailableError extends AiosError {}
+
+/**
+ * An attempt may or may not have had its effect and repeating it is not safe (the connector
+ * cannot be idempotent). The intent goes to the operator instead of being retried blindly.
+ */
+export class OutcomeUnknownError extends AiosError {}
+
+/** The policy wants the operator's approval before this step runs. */
+export class ApprovalRequiredError extends AiosError {}

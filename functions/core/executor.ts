@@ -1,14 +1,22 @@
+import { type GrantSigner, mintGrant } from './capability.ts';
+import type { Risk } from './connector.ts';
 import { NotFoundError } from './errors.ts';
 import { idempotencyKeyFor } from './idempotency-key.ts';
 import { workflowOf } from './planner.ts';
 import { decide } from './policy.ts';
 import type { Clock, StateStore, WorkflowCatalog } from './ports.ts';
-import type { Action, PlanStep, PolicyDecision } from './schemas.ts';
+import type { Action, IntentStatus, OperatorPolicy, PlanStep, PolicyDecision } from './schemas.ts';
+
+export const EXECUTOR_AGENT = 'executor';
 
 export interface ExecutorDeps {
   store: StateStore;
   catalog: WorkflowCatalog;
   clock: Clock;
+  operatorPolicy: OperatorPolicy;
+  /** The risk of an action type, from the connector catalogue; undefined when none handles it. */
+  riskOf: (actionType: string) => Risk | undefined;
+  signer: GrantSigner;
 }
 
 export interface RecordedIntent {
@@ -16,12 +24,23 @@ export interface RecordedIntent {
   decision: PolicyDecision;
   reason: string;
   action: Action;
+  /** The capability grant for this step; empty unless the decision is allow. */
+  grant: string;
 }
+
+const STATUS_FOR: Record<PolicyDecision, IntentStatus> = {
+  allow: 'RECORDED',
+  'needs-approval': 'AWAITING_APPROVAL',
+  deny: 'DENIED',
+};
+
+const AUDIT_FOR = { allow: 'allowed', 'needs-approval': 'needs-approval', deny: 'denied' } as const;
 
 export function createExecutor(deps: ExecutorDeps) {
   return {
     /**
-     * Persists the step's intent before anything can happen, then applies the policy. Called
+     * Persists the step's intent before anything can happen, applies the policy and, when it
+     * allows the step, mints a grant scoped to exactly this run, step and action type. Called
      * again after a crash it finds the intent and returns the same key and decision.
      */
     async recordIntent(runId: string, stepIndex: number, step: PlanStep): Promise<RecordedIntent> {
@@ -33,34 +52,68 @@ export function createExecutor(deps: ExecutorDeps) {
       if (!planned || planned.id !== step.id) {
         throw new NotFoundError(`step ${stepIndex} (${step.id}) is not in the recorded plan of run ${runId}`);
       }
-      const now = deps.clock.now().toISOString();
-      const verdict = decide(workflowOf(deps.catalog, run), planned.action);
-      const intent = await deps.store.recordIntent({
-        runId,
-        stepIndex,
-        stepId: planned.id,
-        title: planned.title,
+      const now = deps.clock.now();
+      const workflow = workflowOf(deps.catalog, run);
+      const verdict = decide({
+        workflow,
+        operator: deps.operatorPolicy,
         action: planned.action,
-        idempotencyKey: idempotencyKeyFor(runId, stepIndex, planned.id),
-        status: verdict.decision === 'deny' ? 'DENIED' : 'RECORDED',
-        decision: verdict.decision,
-        reason: verdict.reason,
-        attempts: 0,
-        recordedAt: now,
+        risk: deps.riskOf(planned.action.type),
       });
-      await deps.store.appendJournal({
-        runId,
-        at: now,
-        kind: 'decision',
-        message: `step ${stepIndex + 1} ${planned.id}: ${intent.decision} (${intent.reason})`,
-        data: { stepIndex, action: planned.action.type, decision: intent.decision, reason: intent.reason },
-      });
-      return {
-        idempotencyKey: intent.idempotencyKey,
-        decision: intent.decision ?? verdict.decision,
-        reason: intent.reason ?? verdict.reason,
-        action: intent.action,
-      };
+      const idempotencyKey = idempotencyKeyFor(runId, stepIndex, planned.id);
+      const existing = await deps.store.getIntent(runId, stepIndex);
+      const intent =
+        existing ??
+        (await deps.store.recordIntent({
+          runId,
+          stepIndex,
+          stepId: planned.id,
+          title: planned.title,
+          action: planned.action,
+          idempotencyKey,
+          status: STATUS_FOR[verdict.decision],
+          decision: verdict.decision,
+          reason: verdict.reason,
+          attempts: 0,
+          recordedAt: now.toISOString(),
+        }));
+      const decision = intent.decision ?? verdict.decision;
+      const reason = intent.reason ?? verdict.reason;
+      if (!existing) {
+        await deps.store.appendJournal({
+          runId,
+          at: now.toISOString(),
+          kind: 'decision',
+          message: `step ${stepIndex + 1} ${planned.id}: ${decision} (${reason})`,
+          data: { stepIndex, action: planned.action.type, decision, reason },
+        });
+        await deps.store.appendAudit({
+          runId,
+          stepIndex,
+          at: now.toISOString(),
+          outcome: AUDIT_FOR[decision],
+          actionType: planned.action.type,
+          agent: EXECUTOR_AGENT,
+          idempotencyKey: intent.idempotencyKey,
+          decision,
+          reason,
+        });
+      }
+      const grant =
+        decision === 'allow'
+          ? await mintGrant(
+              deps.signer,
+              {
+                agent: EXECUTOR_AGENT,
+                workflow: workflow.name,
+                runId,
+                stepIndex,
+                actions: [intent.action.type],
+              },
+              now,
+            )
+          : '';
+      return { idempotencyKey: intent.idempotencyKey, decision, reason, action: intent.action, grant };
     },
   };
 }

@@ -1,53 +1,145 @@
+import { type Grant, type GrantSigner, verifyGrant } from './capability.ts';
 import type { ConnectorCatalogue } from './connector.ts';
-import { ConflictError, PermanentConnectorError, TransientConnectorError } from './errors.ts';
-import type { Clock, StateStore } from './ports.ts';
-import type { ActionMessage, ActionResult, Intent } from './schemas.ts';
+import {
+  CapabilityRejectedError,
+  ConflictError,
+  ConnectorUnavailableError,
+  OutcomeUnknownError,
+  PermanentConnectorError,
+  RateLimitedError,
+  TransientConnectorError,
+} from './errors.ts';
+import type { BreakerPolicy, CircuitBreaker, Clock, RateLimit, RateLimiter, StateStore } from './ports.ts';
+import type { ActionMessage, ActionResult, AuditEntry, Intent } from './schemas.ts';
 import { parseOrThrow } from './validation.ts';
+
+export interface GatewayLimits {
+  rateLimit: RateLimit;
+  breaker: BreakerPolicy;
+}
 
 export interface GatewayDeps {
   store: StateStore;
   connectors: ConnectorCatalogue;
   clock: Clock;
+  signer: GrantSigner;
+  limiter: RateLimiter;
+  breaker: CircuitBreaker;
+  /** Rate limit and breaker settings of an action type. */
+  limitsOf: (actionType: string) => GatewayLimits | undefined;
 }
 
 export type GatewayRequest = Omit<ActionMessage, 'taskToken'>;
 
+/** Who asked, once the grant has been checked; carried into the audit log. */
+export interface Caller {
+  agent: string;
+  grantId: string;
+}
+
 /**
- * Executes one recorded intent. The intent must exist (intent before effect); an intent that
- * already succeeded returns its recorded result without a second effect; one left EXECUTING by a
- * crash runs again with the same idempotency key, which connectors pass on so the provider
- * dedupes it.
+ * The one door every side effect passes. `authorize` checks the caller's capability grant;
+ * `execute` runs one recorded intent at most once per idempotency key, inside the connector's
+ * rate limit and circuit breaker, and writes every attempt to the audit log.
  */
 export function createGateway(deps: GatewayDeps) {
-  const now = () => deps.clock.now().toISOString();
+  const now = () => deps.clock.now();
+
+  async function audit(
+    intent: Pick<Intent, 'runId' | 'stepIndex' | 'idempotencyKey'> & { actionType: string },
+    entry: Omit<AuditEntry, 'runId' | 'stepIndex' | 'at' | 'actionType' | 'idempotencyKey'>,
+  ) {
+    await deps.store.appendAudit({
+      runId: intent.runId,
+      stepIndex: intent.stepIndex,
+      idempotencyKey: intent.idempotencyKey,
+      actionType: intent.actionType,
+      at: now().toISOString(),
+      ...entry,
+    });
+  }
+
+  async function setStatus(intent: Intent, from: Intent['status'][], patch: Partial<Intent>) {
+    try {
+      await deps.store.updateIntent(intent.runId, intent.stepIndex, from, patch);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+
+  async function journal(intent: Intent, message: string, data: Record<string, unknown>) {
+    await deps.store.appendJournal({
+      runId: intent.runId,
+      at: now().toISOString(),
+      kind: 'effect',
+      message: `step ${intent.stepIndex + 1} ${intent.stepId}: ${message}`,
+      data: { stepIndex: intent.stepIndex, idempotencyKey: intent.idempotencyKey, ...data },
+    });
+  }
 
   return {
-    async execute(request: GatewayRequest): Promise<ActionResult> {
+    /** Checks the grant against the message; a rejection is audited and nothing else happens. */
+    async authorize(request: GatewayRequest): Promise<Caller> {
+      const check = await verifyGrant(
+        deps.signer,
+        request.grant,
+        { runId: request.runId, stepIndex: request.stepIndex, actionType: request.action.type },
+        now(),
+      );
+      if (check.ok) return { agent: check.grant.agent, grantId: check.grant.id };
+      await audit(
+        { ...request, actionType: request.action.type },
+        {
+          outcome: 'rejected',
+          agent: check.grant?.agent ?? 'unknown',
+          grantId: check.grant?.id,
+          reason: check.reason,
+        },
+      );
+      throw new CapabilityRejectedError(check.reason);
+    },
+
+    async execute(request: GatewayRequest, caller: Caller): Promise<ActionResult> {
       const intent = await deps.store.getIntent(request.runId, request.stepIndex);
+      const who = { agent: caller.agent, grantId: caller.grantId };
+      const reject = async (reason: string, actionType = request.action.type): Promise<never> => {
+        await audit({ ...request, actionType }, { outcome: 'rejected', ...who, reason });
+        throw new PermanentConnectorError(reason);
+      };
       if (!intent) {
-        throw new PermanentConnectorError(
+        return reject(
           `no intent is recorded for run ${request.runId} step ${request.stepIndex}; refusing an effect without one`,
         );
       }
       if (intent.idempotencyKey !== request.idempotencyKey) {
-        throw new PermanentConnectorError(
+        return reject(
           `the message's idempotency key does not match the recorded intent of run ${request.runId} step ${request.stepIndex}`,
         );
       }
-      if (intent.status === 'SUCCEEDED' && intent.result) return intent.result;
-      if (intent.status === 'DENIED' || intent.decision !== 'allow') {
-        throw new PermanentConnectorError(
-          `step ${intent.stepId} was not allowed by the policy: ${intent.reason}`,
+      // The recorded action is the truth: a message whose action differs is not what was planned.
+      if (intent.action.type !== request.action.type) {
+        return reject(
+          `the message asks for ${request.action.type}, the recorded intent is ${intent.action.type}`,
         );
       }
-      if (intent.status === 'FAILED') {
-        throw new PermanentConnectorError(
-          `step ${intent.stepId} already failed: ${intent.error ?? 'unknown error'}`,
+      const subject = { ...intent, actionType: intent.action.type };
+      if (intent.status === 'SUCCEEDED' && intent.result) {
+        await audit(subject, {
+          outcome: 'replayed',
+          ...who,
+          reason: 'already executed; the recorded result is returned',
+          result: intent.result.output,
+        });
+        return intent.result;
+      }
+      if (intent.status === 'SHADOWED' && intent.result) return intent.result;
+      if (intent.decision !== 'allow' || !['RECORDED', 'EXECUTING'].includes(intent.status)) {
+        return reject(
+          `step ${intent.stepId} is ${intent.status} (${intent.decision ?? 'no decision'}: ${intent.reason ?? ''}); it may not run`,
         );
       }
       const connector = deps.connectors.get(intent.action.type);
-      if (!connector) throw new PermanentConnectorError(`no connector handles ${intent.action.type}`);
-      // Validated against the recorded action, never the message, so a tampered message cannot change the effect.
+      if (!connector) return reject(`no connector handles ${intent.action.type}`);
       let params: unknown;
       try {
         params = parseOrThrow(
@@ -56,14 +148,72 @@ export function createGateway(deps: GatewayDeps) {
           `parameters of ${intent.action.type}`,
         );
       } catch (error) {
-        await markFailed(intent, (error as Error).message);
-        throw new PermanentConnectorError((error as Error).message, { cause: error });
+        const reason = (error as Error).message;
+        await setStatus(intent, ['RECORDED', 'EXECUTING'], {
+          status: 'FAILED',
+          error: reason,
+          finishedAt: now().toISOString(),
+        });
+        return reject(reason);
       }
+
+      const run = await deps.store.getRun(intent.runId);
+      if (run?.mode === 'shadow' && connector.risk !== 'read') {
+        const result: ActionResult = {
+          ok: true,
+          output: { shadow: true, proposed: intent.action },
+          durationMs: 0,
+          attempts: 0,
+        };
+        await setStatus(intent, ['RECORDED'], {
+          status: 'SHADOWED',
+          result,
+          finishedAt: now().toISOString(),
+        });
+        await audit(subject, {
+          outcome: 'shadowed',
+          ...who,
+          decision: 'allow',
+          reason: 'shadow mode: proposed and recorded, not executed',
+        });
+        return result;
+      }
+
+      // A previous attempt got as far as the effect and then died: only a connector whose repeat
+      // is safe may go again; otherwise the operator decides, nobody guesses.
+      if (intent.status === 'EXECUTING' && !connector.idempotent) {
+        const reason = `an earlier attempt of ${intent.action.type} may have taken effect and repeating it is not safe; check and resolve it by hand`;
+        await setStatus(intent, ['EXECUTING'], {
+          status: 'OUTCOME_UNKNOWN',
+          error: reason,
+          finishedAt: now().toISOString(),
+        });
+        await audit(subject, { outcome: 'outcome-unknown', ...who, reason });
+        await journal(intent, `${intent.action.type} outcome unknown: ${reason}`, { outcome: 'unknown' });
+        throw new OutcomeUnknownError(reason);
+      }
+
+      const limits = deps.limitsOf(intent.action.type);
+      if (limits) {
+        const gate = await deps.breaker.allow(intent.action.type, limits.breaker, now());
+        if (!gate.allowed) {
+          const reason = `the ${intent.action.type} circuit breaker is ${gate.state}; retry in ${Math.ceil(gate.retryAfterMs / 1000)} s`;
+          await audit(subject, { outcome: 'breaker-open', ...who, reason });
+          throw new ConnectorUnavailableError(reason);
+        }
+        const token = await deps.limiter.tryAcquire(intent.action.type, limits.rateLimit, now());
+        if (!token.granted) {
+          const reason = `the ${intent.action.type} rate limit (${limits.rateLimit.ratePerSecond}/s) is reached; retry in ${token.retryAfterMs} ms`;
+          await audit(subject, { outcome: 'throttled', ...who, reason });
+          throw new RateLimitedError(reason);
+        }
+      }
+
       const attempts = intent.attempts + 1;
       await deps.store.updateIntent(intent.runId, intent.stepIndex, ['RECORDED', 'EXECUTING'], {
         status: 'EXECUTING',
         attempts,
-        startedAt: intent.startedAt ?? now(),
+        startedAt: intent.startedAt ?? now().toISOString(),
       });
       const started = Date.now();
       try {
@@ -71,66 +221,67 @@ export function createGateway(deps: GatewayDeps) {
           idempotencyKey: intent.idempotencyKey,
           runId: intent.runId,
           stepIndex: intent.stepIndex,
-          now: deps.clock.now(),
+          now: now(),
         });
-        const result: ActionResult = { ok: true, output, durationMs: Date.now() - started, attempts };
+        const durationMs = Date.now() - started;
+        const result: ActionResult = { ok: true, output, durationMs, attempts };
         await deps.store.updateIntent(intent.runId, intent.stepIndex, ['EXECUTING'], {
           status: 'SUCCEEDED',
           result,
           error: undefined,
-          finishedAt: now(),
+          finishedAt: now().toISOString(),
         });
-        await deps.store.appendJournal({
-          runId: intent.runId,
-          at: now(),
-          kind: 'effect',
-          message: `step ${intent.stepIndex + 1} ${intent.stepId}: ${intent.action.type} done (attempt ${attempts})`,
-          data: {
-            stepIndex: intent.stepIndex,
-            idempotencyKey: intent.idempotencyKey,
-            output,
-            durationMs: result.durationMs,
-          },
+        if (limits) await deps.breaker.recordSuccess(intent.action.type, now());
+        await audit(subject, {
+          outcome: 'executed',
+          ...who,
+          decision: 'allow',
+          reason: intent.reason ?? 'allowed',
+          result: output,
+          durationMs,
         });
+        await journal(intent, `${intent.action.type} done (attempt ${attempts})`, { output, durationMs });
         return result;
       } catch (error) {
+        const durationMs = Date.now() - started;
         const message = (error as Error).message;
-        if (error instanceof TransientConnectorError) {
-          // Back to RECORDED: the orchestrator's retry will bring the same intent again.
-          await deps.store.updateIntent(intent.runId, intent.stepIndex, ['EXECUTING'], {
-            status: 'RECORDED',
+        if (error instanceof OutcomeUnknownError) {
+          await setStatus(intent, ['EXECUTING'], {
+            status: 'OUTCOME_UNKNOWN',
             error: message,
+            finishedAt: now().toISOString(),
           });
-          await journalFailure(intent, attempts, message, true);
+          await audit(subject, { outcome: 'outcome-unknown', ...who, reason: message, durationMs });
+          await journal(intent, `${intent.action.type} outcome unknown: ${message}`, { outcome: 'unknown' });
           throw error;
         }
-        await markFailed(intent, message);
-        await journalFailure(intent, attempts, message, false);
+        if (error instanceof TransientConnectorError) {
+          if (limits) await deps.breaker.recordFailure(intent.action.type, limits.breaker, now());
+          // Back to RECORDED: the orchestrator's retry brings the same intent again.
+          await setStatus(intent, ['EXECUTING'], { status: 'RECORDED', error: message });
+          await audit(subject, { outcome: 'retrying', ...who, reason: message, durationMs });
+          await journal(intent, `${intent.action.type} failed (transient, attempt ${attempts}): ${message}`, {
+            transient: true,
+            error: message,
+          });
+          throw error;
+        }
+        await setStatus(intent, ['RECORDED', 'EXECUTING'], {
+          status: 'FAILED',
+          error: message,
+          finishedAt: now().toISOString(),
+        });
+        await audit(subject, { outcome: 'failed', ...who, reason: message, durationMs });
+        await journal(intent, `${intent.action.type} failed (permanent, attempt ${attempts}): ${message}`, {
+          transient: false,
+          error: message,
+        });
         if (error instanceof PermanentConnectorError) throw error;
         throw new PermanentConnectorError(message, { cause: error });
       }
     },
   };
-
-  async function markFailed(intent: Intent, message: string) {
-    try {
-      await deps.store.updateIntent(intent.runId, intent.stepIndex, ['RECORDED', 'EXECUTING'], {
-        status: 'FAILED',
-        error: message,
-        finishedAt: now(),
-      });
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
-  }
-
-  async function journalFailure(intent: Intent, attempts: number, message: string, transient: boolean) {
-    await deps.store.appendJournal({
-      runId: intent.runId,
-      at: now(),
-      kind: 'effect',
-      message: `step ${intent.stepIndex + 1} ${intent.stepId}: ${intent.action.type} failed (${transient ? 'transient' : 'permanent'}, attempt ${attempts}): ${message}`,
-      data: { stepIndex: intent.stepIndex, transient, error: message },
-    });
-  }
 }
+
+export type Gateway = ReturnType<typeof createGateway>;
+export type { Grant };

@@ -1,5 +1,6 @@
 import type {
   ActionMessage,
+  AuditEntry,
   Entity,
   Intent,
   IntentStatus,
@@ -34,7 +35,12 @@ export interface StateStore {
   listIntents(runId: string): Promise<Intent[]>;
   appendJournal(entry: JournalEntry): Promise<void>;
   listJournal(runId: string): Promise<JournalEntry[]>;
+  /** Append-only: every attempt at an action, allowed or not, executed or not. */
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(runId: string): Promise<AuditEntry[]>;
   getEntity(type: string, id: string): Promise<Entity | undefined>;
+  /** One version from the entity's history (every version is kept). */
+  getEntityVersion(type: string, id: string, version: number): Promise<Entity | undefined>;
   /** Writes version `expectedVersion + 1` (or 1 when absent); ConflictError if another write won. */
   putEntity(
     entity: Omit<Entity, 'version' | 'updatedAt'>,

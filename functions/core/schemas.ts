@@ -22,8 +22,10 @@ export const BudgetSchema = z.object({
 });
 export type Budget = z.infer<typeof BudgetSchema>;
 
-export const PolicyDecisionSchema = z.enum(['allow', 'deny']);
+export const PolicyDecisionSchema = z.enum(['allow', 'needs-approval', 'deny']);
 export type PolicyDecision = z.infer<typeof PolicyDecisionSchema>;
+
+export const RiskSchema = z.enum(['read', 'write', 'external-message', 'money']);
 
 export const PolicyRuleSchema = z.object({
   action: ActionTypeSchema,
@@ -128,7 +130,21 @@ export const RunSchema = z.object({
 });
 export type Run = z.infer<typeof RunSchema>;
 
-export const IntentStatusSchema = z.enum(['RECORDED', 'DENIED', 'EXECUTING', 'SUCCEEDED', 'FAILED']);
+export const IntentStatusSchema = z.enum([
+  'RECORDED',
+  'DENIED',
+  /** The policy wants the operator's approval before it runs. */
+  'AWAITING_APPROVAL',
+  'EXECUTING',
+  'SUCCEEDED',
+  'FAILED',
+  /** Shadow mode: proposed and recorded, not executed. */
+  'SHADOWED',
+  /** An attempt may or may not have had its effect, and repeating it is not safe: the operator decides. */
+  'OUTCOME_UNKNOWN',
+  /** Undone by a compensating action after the run failed. */
+  'COMPENSATED',
+]);
 export type IntentStatus = z.infer<typeof IntentStatusSchema>;
 
 export const ActionResultSchema = z.object({
@@ -162,6 +178,8 @@ export type Intent = z.infer<typeof IntentSchema>;
 /** The message the orchestrator puts on the gateway queue (the SQS MessageBody). */
 export const ActionMessageSchema = z.object({
   taskToken: z.string().min(1),
+  /** The capability grant the orchestrator minted for this step. */
+  grant: z.string().min(1),
   runId: z.string().min(1),
   stepIndex: z.number().int().nonnegative(),
   idempotencyKey: z.string().min(1),
@@ -177,6 +195,54 @@ export const JournalEntrySchema = z.object({
   data: z.record(z.string(), z.unknown()).optional(),
 });
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;
+
+/** The operator's standing policy: a decision per risk, and rules that apply to every workflow. */
+export const OperatorPolicySchema = z.object({
+  byRisk: z.object({
+    read: PolicyDecisionSchema,
+    write: PolicyDecisionSchema,
+    'external-message': PolicyDecisionSchema,
+    money: PolicyDecisionSchema,
+  }),
+  rules: z.array(PolicyRuleSchema).default([]),
+});
+export type OperatorPolicy = z.infer<typeof OperatorPolicySchema>;
+
+/** One line of the audit log: every attempt at an action, whatever became of it. */
+export const AuditOutcomeSchema = z.enum([
+  'allowed',
+  'denied',
+  'needs-approval',
+  'rejected',
+  'executed',
+  'replayed',
+  'failed',
+  'retrying',
+  'throttled',
+  'breaker-open',
+  'outcome-unknown',
+  'shadowed',
+  'compensated',
+]);
+export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
+
+export const AuditEntrySchema = z.object({
+  runId: z.string(),
+  stepIndex: z.number().int().nonnegative(),
+  at: z.string(),
+  outcome: AuditOutcomeSchema,
+  actionType: z.string(),
+  /** Who asked: the agent, and the grant it presented. */
+  agent: z.string(),
+  grantId: z.string().optional(),
+  idempotencyKey: z.string().optional(),
+  decision: PolicyDecisionSchema.optional(),
+  reason: z.string(),
+  result: z.record(z.string(), z.unknown()).optional(),
+  durationMs: z.number().nonnegative().optional(),
+  costUsd: z.number().nonnegative().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
 /** Canonical business entities (customers, projects, invoices), versioned. */
 export const EntitySchema = z.object({

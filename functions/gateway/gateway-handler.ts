@@ -4,13 +4,30 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isClosedTaskToken } from '../adapters/aws/step-functions.ts';
-import { PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
-import { createGateway, type GatewayDeps, type GatewayRequest } from '../core/gateway.ts';
+import {
+  CapabilityRejectedError,
+  ConnectorUnavailableError,
+  OutcomeUnknownError,
+  PermanentConnectorError,
+  RateLimitedError,
+  TransientConnectorError,
+} from '../core/errors.ts';
+import { type Caller, createGateway, type GatewayDeps, type GatewayRequest } from '../core/gateway.ts';
 import type { OrchestratorCallbacks } from '../core/ports.ts';
 import { ActionMessageSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+
+/** Errors the orchestrator is told about (its Retry and Catch decide); anything else is redelivered. */
+const ANSWERED_ERRORS = [
+  TransientConnectorError,
+  PermanentConnectorError,
+  CapabilityRejectedError,
+  RateLimitedError,
+  ConnectorUnavailableError,
+  OutcomeUnknownError,
+];
 
 export interface GatewayHandlerDeps extends GatewayDeps {
   callbacks: OrchestratorCallbacks;
@@ -29,10 +46,14 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     eventKeyJmesPath: 'idempotencyKey',
     expiresAfterSeconds: 7 * 86_400,
   });
-  const executeOnce = makeIdempotent((request: GatewayRequest) => gateway.execute(request), {
-    persistenceStore: deps.persistenceStore,
-    config: idempotency,
-  });
+  // Keyed on the first argument's idempotencyKey; the caller rides along unhashed.
+  const executeOnce = makeIdempotent(
+    (request: GatewayRequest, caller: Caller) => gateway.execute(request, caller),
+    {
+      persistenceStore: deps.persistenceStore,
+      config: idempotency,
+    },
+  );
   const processor = new BatchProcessor(EventType.SQS);
 
   async function answer(send: () => Promise<void>) {
@@ -59,17 +80,16 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     );
     logger.appendKeys({ runId: request.runId, stepIndex: request.stepIndex });
     try {
-      const result = await executeOnce(request);
+      // Checked before the idempotent section, so even a replay of a finished intent needs a valid grant.
+      const caller = await gateway.authorize(request);
+      const result = await executeOnce(request, caller);
       metrics.addMetric('ActionSucceeded', 'Count', 1);
       await answer(() => deps.callbacks.taskSucceeded(taskToken, result));
     } catch (error) {
-      if (error instanceof TransientConnectorError || error instanceof PermanentConnectorError) {
-        metrics.addMetric(
-          error instanceof TransientConnectorError ? 'ActionTransientFailure' : 'ActionFailed',
-          'Count',
-          1,
-        );
-        await answer(() => deps.callbacks.taskFailed(taskToken, error.name, error.message));
+      if (ANSWERED_ERRORS.some((kind) => error instanceof kind)) {
+        const { name, message } = error as Error;
+        metrics.addMetric(`Action${name.replace(/Error$/, '')}`, 'Count', 1);
+        await answer(() => deps.callbacks.taskFailed(taskToken, name, message));
         return;
       }
       // Anything else (store unavailable, an attempt still in progress): leave it for redelivery.

@@ -4,12 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { createApiHandler } from '../../functions/api/api-handler.ts';
+import { describeAction } from '../../functions/connectors/descriptors.ts';
+import { emailSendConnector } from '../../functions/connectors/email-send.ts';
 import { httpRequestConnector } from '../../functions/connectors/http-request.ts';
+import { slackDeleteConnector, slackPostConnector } from '../../functions/connectors/slack-post.ts';
 import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
+import { createHmacGrantSigner } from '../../functions/core/capability.ts';
 import { catalogueOf } from '../../functions/core/connector.ts';
+import type { GatewayLimits } from '../../functions/core/gateway.ts';
 import type {
   ModelPort,
   Orchestrator,
@@ -17,13 +24,14 @@ import type {
   StateStore,
   WorkflowCatalog,
 } from '../../functions/core/ports.ts';
+import type { OperatorPolicy } from '../../functions/core/schemas.ts';
 import { createExecutorHandler } from '../../functions/executor/executor-handler.ts';
 import { createGatewayHandler } from '../../functions/gateway/gateway-handler.ts';
 import { createMonitorHandler } from '../../functions/monitor/monitor-handler.ts';
 import { createPlannerHandler } from '../../functions/planner/planner-handler.ts';
 import { createRunRecorderHandler } from '../../functions/run-recorder/run-recorder-handler.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { shippedCatalog } from '../../playbooks/catalog.ts';
+import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import {
   createDynamoDBExecutionStore,
   createLocalStepFunctions,
@@ -31,9 +39,16 @@ import {
   type LocalStepFunctions,
 } from './asl/index.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
-import { ensureApiToken, type LocalHttpServer, startLocalHttpServer } from './http/index.ts';
+import {
+  ensureApiToken,
+  ensureLocalSecret,
+  type LocalHttpServer,
+  startLocalHttpServer,
+} from './http/index.ts';
 import { createLocalContext } from './http/lambda-context.ts';
 import { modelFromEnv } from './model-from-env.ts';
+import { createEmailOutbox } from './outbox/email-outbox.ts';
+import { createSlackOutbox } from './outbox/slack-outbox.ts';
 import { createLocalQueue, type LocalQueue, type QueueWorker, startQueueWorker } from './queue/index.ts';
 import { TABLE_NAMES } from './table-definitions.ts';
 import { createWebhookSink } from './webhook-sink.ts';
@@ -73,6 +88,9 @@ export interface LocalRuntimeOptions {
   fetchImpl?: typeof fetch;
   onExecutionEvent?: (executionArn: string, event: HistoryEvent) => void;
   onWorkerError?: (error: Error) => void;
+  operatorPolicy?: OperatorPolicy;
+  /** Rate limits and breakers per action type; the connector descriptors by default. */
+  limitsOf?: (actionType: string) => GatewayLimits | undefined;
   /** Fault injection for the crash tests: wraps how the gateway answers the orchestrator. */
   decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
 }
@@ -112,6 +130,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ],
   });
 
+  // The grant-signing key: a generated file under .aios/ (Secrets Manager on AWS).
+  const grantKey = options.dataDir
+    ? ensureLocalSecret(options.dataDir, 'grant-key')
+    : randomBytes(32).toString('hex');
+  const signer = createHmacGrantSigner(async () => grantKey);
   const agents: Record<string, (payload: unknown) => Promise<unknown>> = {};
   const invoke = (
     name: string,
@@ -120,7 +143,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     agents[name] = (payload) => handler(payload as never, createLocalContext(name, 60_000));
   };
   invoke(LOCAL_SUBSTITUTIONS.PlannerFunctionArn, createPlannerHandler({ store, model, catalog, clock }));
-  invoke(LOCAL_SUBSTITUTIONS.ExecutorFunctionArn, createExecutorHandler({ store, catalog, clock }));
+  invoke(
+    LOCAL_SUBSTITUTIONS.ExecutorFunctionArn,
+    createExecutorHandler({
+      store,
+      catalog,
+      clock,
+      operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
+      riskOf: (type) => describeAction(type)?.risk,
+      signer,
+    }),
+  );
   invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitorHandler({ store, clock }));
   invoke(LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn, createRunRecorderHandler({ store, clock }));
 
@@ -192,11 +225,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   };
 
+  const outboxDir = options.dataDir
+    ? join(options.dataDir, 'outbox')
+    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
+  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
+  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
   const gatewayHandler = createGatewayHandler({
     store,
-    connectors: catalogueOf([stateUpsertConnector(store), httpRequestConnector(options.fetchImpl)]),
+    connectors: catalogueOf([
+      stateUpsertConnector(store),
+      httpRequestConnector(options.fetchImpl),
+      emailSendConnector({
+        transport: createEmailOutbox({ dir: join(outboxDir, 'email'), clock }),
+        from: 'aios@localhost',
+      }),
+      slackPostConnector(slackOutbox),
+      slackDeleteConnector(slackOutbox),
+    ]),
     callbacks,
     clock,
+    signer,
+    limiter: createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state }),
+    breaker: createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state }),
+    limitsOf: options.limitsOf ?? describeAction,
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: TABLE_NAMES.idempotency,
       awsSdkV3Client: db.client,
@@ -214,9 +265,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const apiHandler = createApiHandler({ store, catalog, orchestrator, clock });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
-  const outboxDir = options.dataDir
-    ? join(options.dataDir, 'outbox')
-    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
   const http: LocalHttpServer = await startLocalHttpServer({
     port: options.port,
     host: '127.0.0.1',

@@ -1,6 +1,6 @@
 import { ConflictError } from '../../functions/core/errors.ts';
 import type { StateStore } from '../../functions/core/ports.ts';
-import type { Entity, Intent, JournalEntry, Plan, Run } from '../../functions/core/schemas.ts';
+import type { AuditEntry, Entity, Intent, JournalEntry, Plan, Run } from '../../functions/core/schemas.ts';
 
 /** An in-memory StateStore for unit tests, with the same conditional-write contract as the DynamoDB one. */
 export function createMemoryStateStore(): StateStore & { entityVersions: Map<string, Entity[]> } {
@@ -8,6 +8,7 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
   const plans = new Map<string, Plan>();
   const intents = new Map<string, Intent>();
   const journal: JournalEntry[] = [];
+  const audit: AuditEntry[] = [];
   const entities = new Map<string, Entity>();
   const entityVersions = new Map<string, Entity[]>();
   const clone = <T>(value: T): T => structuredClone(value);
@@ -76,6 +77,15 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
     },
     async listJournal(runId) {
       return journal.filter((e) => e.runId === runId).map(clone);
+    },
+    async appendAudit(entry) {
+      audit.push(clone(entry));
+    },
+    async listAudit(runId) {
+      return audit.filter((e) => e.runId === runId).map(clone);
+    },
+    async getEntityVersion(type, id, version) {
+      return clone(entityVersions.get(`${type}#${id}`)?.find((e) => e.version === version));
     },
     async getEntity(type, id) {
       return clone(entities.get(`${type}#${id}`));

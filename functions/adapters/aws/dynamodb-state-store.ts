@@ -11,6 +11,8 @@ import {
 import { ConflictError } from '../../core/errors.ts';
 import type { StateStore } from '../../core/ports.ts';
 import {
+  type AuditEntry,
+  AuditEntrySchema,
   type Entity,
   EntitySchema,
   type Intent,
@@ -37,6 +39,7 @@ export interface DynamoDBStateStoreOptions {
  *   a run's plan              pk RUN#<id>             sk PLAN
  *   a run's intents, in order pk RUN#<id>             sk INTENT#<0000 step>
  *   a run's journal, in order pk RUN#<id>             sk JOURNAL#<at>#<seq>
+ *   a run's audit log         pk RUN#<id>             sk AUDIT#<at>#<seq>
  *   an entity, latest         pk ENTITY#<type>#<id>   sk LATEST
  *   an entity, every version  pk ENTITY#<type>#<id>   sk V#<0000000000 version>
  * Run-scoped items carry `expiresAt` (epoch seconds) for TTL; TTL deletes lazily, so reads filter too.
@@ -301,6 +304,36 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
         ConsistentRead: true,
       });
       return items.map((item): JournalEntry => JournalEntrySchema.parse(strip(item)));
+    },
+
+    async appendAudit(entry) {
+      journalSeq = (journalSeq + 1) % 1_000_000;
+      const seq = `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            pk: `RUN#${entry.runId}`,
+            sk: `AUDIT#${entry.at}#${seq}`,
+            expiresAt: expiresAt(),
+            ...entry,
+          },
+        }),
+      );
+    },
+
+    async listAudit(runId) {
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': 'AUDIT#' },
+        ConsistentRead: true,
+      });
+      return items.map((item): AuditEntry => AuditEntrySchema.parse(strip(item)));
+    },
+
+    async getEntityVersion(type, id, version) {
+      const item = await get({ pk: entityPk(type, id), sk: `V#${String(version).padStart(10, '0')}` });
+      return item ? EntitySchema.parse(strip(item)) : undefined;
     },
 
     async getEntity(type, id) {

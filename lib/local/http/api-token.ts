@@ -5,13 +5,19 @@ import { ApiTokenFileError } from './errors.ts';
 
 export const API_TOKEN_FILE = 'api-token';
 
-/**
- * Returns the local API token kept in `<dir>/api-token`, creating it (32 random bytes, hex, mode 0600)
- * when absent. A file readable by others is tightened to 0600.
- */
+/** The local API token kept in `<dir>/api-token` (see ensureLocalSecret). */
 export function ensureApiToken(dir: string): string {
+  return ensureLocalSecret(dir, API_TOKEN_FILE);
+}
+
+/**
+ * Returns the secret kept in `<dir>/<fileName>`, creating it (32 random bytes, hex, mode 0600)
+ * when absent: the local stand-in for a Secrets Manager secret. A file readable by others is
+ * tightened to 0600.
+ */
+export function ensureLocalSecret(dir: string, fileName: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, API_TOKEN_FILE);
+  const file = join(dir, fileName);
   const created = randomBytes(32).toString('hex');
   try {
     // 'wx' fails if the file exists, so two processes starting at once agree on one token.
@@ -23,7 +29,7 @@ export function ensureApiToken(dir: string): string {
   const token = readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(token)) {
     throw new ApiTokenFileError(
-      `${file} does not hold a 64-character hex token; delete it to create a new one`,
+      `${file} does not hold a 64-character hex secret; delete it to create a new one`,
     );
   }
   if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);

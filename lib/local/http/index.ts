@@ -1,5 +1,5 @@
 export { type EventRouteInfo, type RawHttpRequest, toApiGatewayProxyEvent } from './api-gateway-event.ts';
-export { API_TOKEN_FILE, ensureApiToken, tokensEqual } from './api-token.ts';
+export { API_TOKEN_FILE, ensureApiToken, ensureLocalSecret, tokensEqual } from './api-token.ts';
 export * from './errors.ts';
 export { createLocalContext } from './lambda-context.ts';
 export {

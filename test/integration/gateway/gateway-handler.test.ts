@@ -4,8 +4,13 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
 import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
+import { createHmacGrantSigner, mintGrant } from '../../../functions/core/capability.ts';
 import { catalogueOf } from '../../../functions/core/connector.ts';
 import { idempotencyKeyFor } from '../../../functions/core/idempotency-key.ts';
+import {
+  createInMemoryCircuitBreaker,
+  createInMemoryRateLimiter,
+} from '../../../functions/core/limits/in-memory.ts';
 import type { StateStore } from '../../../functions/core/ports.ts';
 import { createGatewayHandler } from '../../../functions/gateway/gateway-handler.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
@@ -30,6 +35,10 @@ function handler() {
     store,
     connectors: catalogueOf([stateUpsertConnector(store)]),
     clock: { now: () => new Date() },
+    signer,
+    limiter: createInMemoryRateLimiter(),
+    breaker: createInMemoryCircuitBreaker(),
+    limitsOf: () => undefined,
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: TABLE_NAMES.idempotency,
       awsSdkV3Client: db.client,
@@ -45,6 +54,14 @@ function handler() {
     },
   });
 }
+
+const signer = createHmacGrantSigner(async () => 'test-grant-key'.repeat(4));
+const grantFor = (runId: string) =>
+  mintGrant(
+    signer,
+    { agent: 'executor', workflow: 'w', runId, stepIndex: 0, actions: ['state.upsert'] },
+    new Date(),
+  );
 
 async function recordIntent(runId: string) {
   const idempotencyKey = idempotencyKeyFor(runId, 0, 'save');
@@ -73,6 +90,7 @@ describe('gateway Lambda handler (SQS batch, Powertools idempotency, embedded st
     const key = await recordIntent('run-batch');
     const message = {
       taskToken: 't-1',
+      grant: await grantFor('run-batch'),
       runId: 'run-batch',
       stepIndex: 0,
       idempotencyKey: key,
@@ -93,6 +111,7 @@ describe('gateway Lambda handler (SQS batch, Powertools idempotency, embedded st
     const key = await recordIntent('run-dup');
     const message = {
       taskToken: 't-2',
+      grant: await grantFor('run-dup'),
       runId: 'run-dup',
       stepIndex: 0,
       idempotencyKey: key,
@@ -112,6 +131,7 @@ describe('gateway Lambda handler (SQS batch, Powertools idempotency, embedded st
     closedTokens = new Set(['t-3']);
     const message = {
       taskToken: 't-3',
+      grant: await grantFor('run-closed'),
       runId: 'run-closed',
       stepIndex: 0,
       idempotencyKey: key,
@@ -124,6 +144,7 @@ describe('gateway Lambda handler (SQS batch, Powertools idempotency, embedded st
   it('answers the orchestrator with a failure when no intent was recorded, and performs no effect', async () => {
     const message = {
       taskToken: 't-4',
+      grant: await grantFor('run-none'),
       runId: 'run-none',
       stepIndex: 0,
       idempotencyKey: 'aios-none',

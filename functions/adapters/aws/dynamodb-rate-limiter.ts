@@ -1,0 +1,84 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BucketStateSchema, msUntilFull, takeToken } from '../../core/limits/token-bucket.ts';
+import type { RateLimiter } from '../../core/ports.ts';
+
+export interface DynamoDBRateLimiterOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Read-decide-write rounds before a caller that keeps losing races is told to come back. Default 5. */
+  maxAttempts?: number;
+  /** The retryAfterMs given to a caller that lost `maxAttempts` races in a row. Default 10. */
+  contendedRetryAfterMs?: number;
+}
+
+/*
+ * One item per key in the state table:
+ *   pk LIMIT#<key>  sk BUCKET  tokens (fractional)  refilledAt (epoch ms)  version  ratePerSecond  burst
+ *   expiresAt (epoch s, TTL): a bucket left alone until then is full again, and an absent bucket is
+ *   full, so TTL deleting it changes nothing.
+ * Every grant is a put conditional on the version read just before (or on the item being absent), so
+ * concurrent gateways never spend the same token twice. A refusal writes nothing: the refill is a
+ * function of time and is recomputed by the next caller.
+ */
+const bucketKey = (key: string) => ({ pk: `LIMIT#${key}`, sk: 'BUCKET' });
+const TTL_MARGIN_SECONDS = 3600;
+
+export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): RateLimiter {
+  const doc = DynamoDBDocumentClient.from(options.client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const TableName = options.tableName;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const contendedRetryAfterMs = options.contendedRetryAfterMs ?? 10;
+
+  return {
+    async tryAcquire(key, limit, now) {
+      const nowMs = now.getTime();
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        const { Item } = await doc.send(
+          new GetCommand({ TableName, Key: bucketKey(key), ConsistentRead: true }),
+        );
+        const version = typeof Item?.version === 'number' ? Item.version : undefined;
+        const decision = takeToken(Item ? BucketStateSchema.parse(Item) : undefined, limit, nowMs);
+        if (!decision.granted) return { granted: false, retryAfterMs: decision.retryAfterMs };
+        const expiresAt =
+          Math.ceil((decision.next.refilledAt + msUntilFull(decision.next, limit)) / 1000) +
+          TTL_MARGIN_SECONDS;
+        try {
+          await doc.send(
+            new PutCommand({
+              TableName,
+              Item: {
+                ...bucketKey(key),
+                ...decision.next,
+                version: (version ?? 0) + 1,
+                ratePerSecond: limit.ratePerSecond,
+                burst: limit.burst,
+                expiresAt,
+              },
+              ...(version === undefined
+                ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                : {
+                    ConditionExpression: 'version = :version',
+                    ExpressionAttributeValues: { ':version': version },
+                  }),
+            }),
+          );
+          return { granted: true, retryAfterMs: 0 };
+        } catch (error) {
+          if (!isConditionalCheckFailed(error)) throw error;
+          // Another gateway spent or refilled first: decide again on what it wrote, after a short
+          // random pause so the losers of one race do not all collide again on the next.
+          if (attempt < maxAttempts) await sleep(Math.random() * 2 * attempt);
+        }
+      }
+      return { granted: false, retryAfterMs: contendedRetryAfterMs };
+    },
+  };
+}
+
+function isConditionalCheckFailed(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,38 @@
+import type { Risk } from '../core/connector.ts';
+import type { BreakerPolicy, RateLimit } from '../core/ports.ts';
+
+/**
+ * What the orchestrator and the gateway know about each action type without building its
+ * transport: the policy decides by `risk`, the gateway throttles by `rateLimit` and trips by
+ * `breaker`. Each connector declares the same risk (a unit test holds them together).
+ */
+export interface ActionDescriptor {
+  risk: Risk;
+  rateLimit: RateLimit;
+  breaker: BreakerPolicy;
+}
+
+const DEFAULT_BREAKER: BreakerPolicy = { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 };
+
+export const ACTION_DESCRIPTORS: Readonly<Record<string, ActionDescriptor>> = {
+  'state.upsert': { risk: 'write', rateLimit: { ratePerSecond: 50, burst: 50 }, breaker: DEFAULT_BREAKER },
+  'state.revert': { risk: 'write', rateLimit: { ratePerSecond: 50, burst: 50 }, breaker: DEFAULT_BREAKER },
+  'http.request': { risk: 'write', rateLimit: { ratePerSecond: 10, burst: 10 }, breaker: DEFAULT_BREAKER },
+  'email.send': {
+    risk: 'external-message',
+    rateLimit: { ratePerSecond: 1, burst: 5 },
+    breaker: DEFAULT_BREAKER,
+  },
+  'slack.post': {
+    risk: 'external-message',
+    rateLimit: { ratePerSecond: 1, burst: 3 },
+    breaker: DEFAULT_BREAKER,
+  },
+  'slack.delete': {
+    risk: 'external-message',
+    rateLimit: { ratePerSecond: 1, burst: 3 },
+    breaker: DEFAULT_BREAKER,
+  },
+};
+
+export const describeAction = (type: string): ActionDescriptor | undefined => ACTION_DESCRIPTORS[type];

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { createHmacGrantSigner, verifyGrant } from '../../../functions/core/capability.ts';
+import { createExecutor } from '../../../functions/core/executor.ts';
+import type { OperatorPolicy, PlanStep } from '../../../functions/core/schemas.ts';
+import { createCatalog } from '../../../playbooks/catalog.ts';
+import { fixedClock, runFixture } from '../../support/fixtures.ts';
+import { scenarioWorkflow } from '../../support/local-runtime.ts';
+import { createMemoryStateStore } from '../../support/memory-state-store.ts';
+
+const signer = createHmacGrantSigner(async () => 's'.repeat(64));
+const operator: OperatorPolicy = {
+  byRisk: { read: 'allow', write: 'allow', 'external-message': 'needs-approval', money: 'deny' },
+  rules: [],
+};
+const RISKS: Record<string, 'write' | 'external-message'> = {
+  'state.upsert': 'write',
+  'http.request': 'write',
+  'email.send': 'external-message',
+};
+const step = (action: string): PlanStep => ({
+  id: 'only',
+  title: 'Only',
+  action: { type: action, params: {} },
+});
+
+async function setup(action: string) {
+  const store = createMemoryStateStore();
+  const run = runFixture({ runId: 'r1', workflow: 'scenario' });
+  await store.createRun(run);
+  await store.savePlan({ runId: 'r1', steps: [step(action)], modelId: 'm', createdAt: 't' });
+  const executor = createExecutor({
+    store,
+    catalog: createCatalog([
+      scenarioWorkflow({ allowedActions: ['state.upsert', 'http.request', 'email.send'] }),
+    ]),
+    clock: fixedClock(),
+    operatorPolicy: operator,
+    riskOf: (type) => RISKS[type],
+    signer,
+  });
+  return { store, executor };
+}
+
+describe('executor', () => {
+  it('records the intent, audits the decision and mints a grant for exactly this step and action', async () => {
+    const { store, executor } = await setup('state.upsert');
+    const recorded = await executor.recordIntent('r1', 0, step('state.upsert'));
+    expect(recorded.decision).toBe('allow');
+    expect((await store.getIntent('r1', 0))?.status).toBe('RECORDED');
+    expect((await store.listAudit('r1')).map((a) => [a.outcome, a.agent])).toEqual([['allowed', 'executor']]);
+    const check = await verifyGrant(
+      signer,
+      recorded.grant,
+      { runId: 'r1', stepIndex: 0, actionType: 'state.upsert' },
+      new Date('2026-11-25T10:30:00Z'),
+    );
+    expect(check).toMatchObject({
+      ok: true,
+      grant: { agent: 'executor', actions: ['state.upsert'], workflow: 'scenario' },
+    });
+  });
+
+  it('holds a step that needs approval, with no grant', async () => {
+    const { store, executor } = await setup('email.send');
+    const recorded = await executor.recordIntent('r1', 0, step('email.send'));
+    expect(recorded).toMatchObject({ decision: 'needs-approval', grant: '' });
+    expect((await store.getIntent('r1', 0))?.status).toBe('AWAITING_APPROVAL');
+    expect((await store.listAudit('r1'))[0]?.outcome).toBe('needs-approval');
+  });
+
+  it('is safe to repeat: the same key and decision, one audit line', async () => {
+    const { store, executor } = await setup('state.upsert');
+    const first = await executor.recordIntent('r1', 0, step('state.upsert'));
+    const second = await executor.recordIntent('r1', 0, step('state.upsert'));
+    expect(second.idempotencyKey).toBe(first.idempotencyKey);
+    expect(await store.listAudit('r1')).toHaveLength(1);
+  });
+
+  it('refuses a step that is not the recorded plan’s', async () => {
+    const { executor } = await setup('state.upsert');
+    await expect(executor.recordIntent('r1', 0, { ...step('state.upsert'), id: 'other' })).rejects.toThrow(
+      /not in the recorded plan/,
+    );
+  });
+});
