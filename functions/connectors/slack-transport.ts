@@ -1,0 +1,29 @@
+/** A Block Kit block: Slack validates the details, aios only that it names its type. */
+export type SlackBlock = { type: string } & Record<string, unknown>;
+
+export interface SlackMessage {
+  /** A conversation id (C0123ABCD) or a #name. */
+  channel: string;
+  text: string;
+  blocks?: readonly SlackBlock[];
+  /** The intent's key, recorded with the message so a human can find which intent posted it. */
+  idempotencyKey: string;
+}
+
+/** Where a message was posted: the conversation id and the message's timestamp, Slack's message id. */
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** The port `slack.post` and `slack.delete` act through: Slack's Web API on AWS, a file outbox locally. */
+export interface SlackTransport {
+  /**
+   * Whether posting the same idempotency key twice posts one message. Slack's chat.postMessage
+   * takes no idempotency key, so the Web API transport does not; the local outbox does.
+   */
+  readonly dedupes: boolean;
+  postMessage(message: SlackMessage): Promise<SlackMessageRef>;
+  /** Deletes a message; one that is already gone counts as deleted (`alreadyDeleted`). */
+  deleteMessage(ref: SlackMessageRef): Promise<{ alreadyDeleted: boolean }>;
+}

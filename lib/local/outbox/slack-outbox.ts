@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { access, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { systemClock } from '../../../functions/adapters/system-clock.ts';
+import type { SlackMessageRef, SlackTransport } from '../../../functions/connectors/slack-transport.ts';
+import type { Clock } from '../../../functions/core/ports.ts';
+import { findByKey, outboxFileName, perKeyQueue, writeFileAtomic } from './outbox-files.ts';
+
+const EXTENSION = '.json';
+const DELETED = '.deleted';
+
+export interface SlackOutboxOptions {
+  /** Where the message files go, e.g. `<dataDir>/outbox/slack`. */
+  dir: string;
+  clock?: Clock;
+}
+
+/** What one outbox file holds: the payload as it would have gone to chat.postMessage. */
+export interface SlackOutboxRecord {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks?: unknown[];
+  idempotencyKey: string;
+  postedAt: string;
+}
+
+/** Slack-shaped (`seconds.micros`), from the clock's second and the key, so a key always maps to one ts. */
+function tsFor(now: Date, key: string): string {
+  const micros = Number.parseInt(createHash('sha256').update(key).digest('hex').slice(0, 8), 16) % 1_000_000;
+  return `${Math.floor(now.getTime() / 1000)}.${String(micros).padStart(6, '0')}`;
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * The local Slack transport: each post becomes `<timestamp>-<key>.json` in the outbox, and a
+ * delete leaves a `.deleted` marker beside it. It dedupes by idempotency key: a second post with
+ * a key returns the first one's channel and ts without writing again.
+ */
+export function createSlackOutbox(options: SlackOutboxOptions): SlackTransport & { readonly dir: string } {
+  const clock = options.clock ?? systemClock;
+  const serialised = perKeyQueue();
+
+  async function findByRef(ref: SlackMessageRef): Promise<string | undefined> {
+    let names: string[];
+    try {
+      names = await readdir(options.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    for (const name of names.filter((n) => n.endsWith(EXTENSION) && !n.startsWith('.'))) {
+      const path = join(options.dir, name);
+      const record = JSON.parse(await readFile(path, 'utf8')) as SlackOutboxRecord;
+      if (record.ts === ref.ts && record.channel === ref.channel) return path;
+    }
+    return undefined;
+  }
+
+  return {
+    dir: options.dir,
+    dedupes: true,
+    postMessage(message) {
+      return serialised(message.idempotencyKey, async () => {
+        const existing = await findByKey(options.dir, message.idempotencyKey, EXTENSION);
+        if (existing) {
+          const record = JSON.parse(await readFile(existing, 'utf8')) as SlackOutboxRecord;
+          return { channel: record.channel, ts: record.ts };
+        }
+        const now = clock.now();
+        const record: SlackOutboxRecord = {
+          channel: message.channel,
+          ts: tsFor(now, message.idempotencyKey),
+          text: message.text,
+          ...(message.blocks ? { blocks: [...message.blocks] } : {}),
+          idempotencyKey: message.idempotencyKey,
+          postedAt: now.toISOString(),
+        };
+        await writeFileAtomic(
+          join(options.dir, outboxFileName(now, message.idempotencyKey, EXTENSION)),
+          `${JSON.stringify(record, null, 2)}\n`,
+        );
+        return { channel: record.channel, ts: record.ts };
+      });
+    },
+    async deleteMessage(ref) {
+      const path = await findByRef(ref);
+      // Slack answers message_not_found for a message that is gone; the Web API transport
+      // counts that as deleted, and so does this one.
+      if (!path || (await exists(`${path}${DELETED}`))) return { alreadyDeleted: true };
+      await writeFileAtomic(
+        `${path}${DELETED}`,
+        `${JSON.stringify({ channel: ref.channel, ts: ref.ts, deletedAt: clock.now().toISOString() })}\n`,
+      );
+      return { alreadyDeleted: false };
+    },
+  };
+}
