@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../../core/errors.ts';
+import type { LogPosition, MemoryLog, SessionEntry } from '../../core/memory/ports.ts';
+import { type MemoryItem, MemoryItemSchema } from '../../core/memory/schemas.ts';
+
+export interface DynamoDBMemoryLogOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** How long after its validity ends a working item stays in the log (DynamoDB TTL deletes it then). */
+  workingRetentionDays?: number;
+  /** How long a run's session buffer lives if the run never ends. */
+  sessionRetentionHours?: number;
+  now?: () => Date;
+}
+
+/*
+ * The memory table (its own table, with a stream of NEW_IMAGE on AWS):
+ *   an item's versions       pk MEM#<id>         sk V#<0000000000 version>
+ *   the log in write order   gsi1pk WAL          gsi1sk <recordedAt>#<id>#<version>
+ *   index versions building  pk INDEX            sk BUILDING
+ *   a consumer's cursor      pk CURSOR           sk <consumer>
+ *   a run's session buffer   pk SESSION#<runId>  sk <at>#<random>
+ * Working items and session entries carry `expiresAt` (epoch seconds) for TTL; the indexer hears
+ * of TTL deletes through the stream (REMOVE) and re-derives the item from what is left.
+ */
+const itemPk = (id: string) => `MEM#${id}`;
+const versionSk = (version: number) => `V#${String(version).padStart(10, '0')}`;
+const KEY_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt']);
+const strip = (item: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.has(k)));
+
+export function positionOf(item: Pick<MemoryItem, 'recordedAt' | 'id' | 'version'>): LogPosition {
+  return `${item.recordedAt}#${item.id}#${String(item.version).padStart(10, '0')}`;
+}
+
+/** The item a memory table stream record carries, if it is an item version (not a cursor or session). */
+export function memoryItemFromImage(image: Record<string, unknown>): MemoryItem | undefined {
+  if (typeof image.pk !== 'string' || !image.pk.startsWith('MEM#')) return undefined;
+  return MemoryItemSchema.parse(strip(image));
+}
+
+/** The item id of a memory table key, if it is an item version. */
+export function memoryIdFromKey(key: Record<string, unknown>): string | undefined {
+  return typeof key.pk === 'string' && key.pk.startsWith('MEM#') ? key.pk.slice(4) : undefined;
+}
+
+export function createDynamoDBMemoryLog(options: DynamoDBMemoryLogOptions): MemoryLog {
+  const doc = DynamoDBDocumentClient.from(options.client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  const TableName = options.tableName;
+  const now = options.now ?? (() => new Date());
+  const workingRetentionSeconds = (options.workingRetentionDays ?? 30) * 86_400;
+  const sessionRetentionSeconds = (options.sessionRetentionHours ?? 24) * 3600;
+
+  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>) {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(new QueryCommand({ TableName, ...input, ExclusiveStartKey }));
+      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  return {
+    positionOf,
+
+    async append(item) {
+      const expiresAt =
+        item.tier === 'working' && item.validUntil
+          ? Math.floor(Date.parse(item.validUntil) / 1000) + workingRetentionSeconds
+          : undefined;
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              pk: itemPk(item.id),
+              sk: versionSk(item.version),
+              gsi1pk: 'WAL',
+              gsi1sk: positionOf(item),
+              ...(expiresAt ? { expiresAt } : {}),
+              ...item,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if ((error as Error).name === 'ConditionalCheckFailedException') {
+          throw new ConflictError(`memory item ${item.id} v${item.version} was written by another writer`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    },
+
+    async versions(id) {
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
+        ExpressionAttributeValues: { ':pk': itemPk(id), ':v': 'V#' },
+        ConsistentRead: true,
+      });
+      return items.map((item) => MemoryItemSchema.parse(strip(item)));
+    },
+
+    async read(after, limit) {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: after ? 'gsi1pk = :wal AND gsi1sk > :after' : 'gsi1pk = :wal',
+          ExpressionAttributeValues: { ':wal': 'WAL', ...(after ? { ':after': after } : {}) },
+          Limit: limit,
+        }),
+      );
+      const items = (page.Items ?? []) as Record<string, unknown>[];
+      const entries = items.map((item) => MemoryItemSchema.parse(strip(item)));
+      const last = items.at(-1)?.gsi1sk;
+      return { entries, ...(typeof last === 'string' ? { last } : {}) };
+    },
+
+    async buildingVersions() {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName, Key: { pk: 'INDEX', sk: 'BUILDING' }, ConsistentRead: true }),
+      );
+      const versions = Item?.versions;
+      return versions instanceof Set ? [...versions].map(String).sort() : [];
+    },
+
+    async setBuilding(version, building) {
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: { pk: 'INDEX', sk: 'BUILDING' },
+          UpdateExpression: building ? 'ADD versions :v' : 'DELETE versions :v',
+          ExpressionAttributeValues: { ':v': new Set([version]) },
+        }),
+      );
+    },
+
+    async getCursor(consumer) {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName, Key: { pk: 'CURSOR', sk: consumer }, ConsistentRead: true }),
+      );
+      return typeof Item?.position === 'string' ? Item.position : undefined;
+    },
+
+    async setCursor(consumer, position) {
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: { pk: 'CURSOR', sk: consumer, position, at: now().toISOString() },
+        }),
+      );
+    },
+
+    async appendSession(runId, entry) {
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            pk: `SESSION#${runId}`,
+            sk: `${entry.at}#${randomBytes(4).toString('hex')}`,
+            expiresAt: Math.floor(now().getTime() / 1000) + sessionRetentionSeconds,
+            ...entry,
+          },
+        }),
+      );
+    },
+
+    async listSession(runId) {
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `SESSION#${runId}` },
+        ConsistentRead: true,
+      });
+      return items.map((item) => strip(item) as unknown as SessionEntry);
+    },
+
+    async dropSession(runId) {
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `SESSION#${runId}` },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+      });
+      for (let i = 0; i < items.length; i += 25) {
+        let requests: Record<string, unknown>[] = items
+          .slice(i, i + 25)
+          .map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
+        while (requests.length > 0) {
+          const result = await doc.send(new BatchWriteCommand({ RequestItems: { [TableName]: requests } }));
+          requests = (result.UnprocessedItems?.[TableName] ?? []) as Record<string, unknown>[];
+        }
+      }
+      return items.length;
+    },
+  };
+}
