@@ -49,6 +49,10 @@ const HANDLER_ENV: Record<string, string> = {
   MODEL_FAST_ID: 'bench.fast-model',
   MODEL_SLOW_ID: 'bench.slow-model',
   AWS_REGION: 'us-east-1',
+  MEMORY_TABLE: 'bench-memory',
+  MEMORY_ENDPOINT: 'search-bench.us-east-1.es.amazonaws.com',
+  EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0',
+  EMBEDDING_DIMENSIONS: '1024',
   POWERTOOLS_METRICS_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };

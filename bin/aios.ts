@@ -1,6 +1,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, createApiClient, EXIT } from '../lib/cli/api-client.ts';
-import { historyCommand, type Output, runCommand, runsCommand, showCommand } from '../lib/cli/commands.ts';
+import {
+  auditCommand,
+  dlqListCommand,
+  dlqRedriveCommand,
+  historyCommand,
+  type Output,
+  runCommand,
+  runsCommand,
+  showCommand,
+} from '../lib/cli/commands.ts';
+import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 
 const output: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
@@ -122,5 +132,35 @@ program
   .action(async (runId: string, options: { json: boolean }) => {
     await exitWith(async () => historyCommand(await client(), output, runId, options));
   });
+
+program
+  .command('audit')
+  .description(
+    "show a run's audit log: every attempt at an action, who asked, the policy's decision and what became of it",
+  )
+  .argument('<runId>')
+  .option('--json', 'print JSON', false)
+  .action(async (runId: string, options: { json: boolean }) => {
+    await exitWith(async () => auditCommand(await client(), output, runId, options));
+  });
+
+const dlq = program.command('dlq').description("the gateway's dead-letter queue: actions it gave up on");
+dlq
+  .command('list')
+  .description('list dead-lettered action messages (task tokens and grants are not shown)')
+  .option('--limit <n>', 'at most this many', positiveInt, 20)
+  .option('--json', 'print JSON', false)
+  .action(async (options: { limit: number; json: boolean }) => {
+    await exitWith(async () => dlqListCommand(await client(), output, options));
+  });
+dlq
+  .command('redrive')
+  .description('send every dead-lettered message back to the action queue')
+  .option('--json', 'print JSON', false)
+  .action(async (options: { json: boolean }) => {
+    await exitWith(async () => dlqRedriveCommand(await client(), output, options));
+  });
+
+registerMemoryCommands(program, { client, output, exitWith });
 
 await program.parseAsync(process.argv);

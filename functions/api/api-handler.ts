@@ -2,16 +2,20 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
+import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
+
+const DeadLetterQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
@@ -29,8 +33,13 @@ function parseBody(event: APIGatewayProxyEvent): unknown {
   }
 }
 
-/** The operator's API: start a run, list runs, show one run in full. */
-export function createApiHandler(deps: RunsServiceDeps) {
+export interface ApiHandlerDeps extends RunsServiceDeps {
+  deadLetters: DeadLetters;
+  memory?: MemoryApiDeps;
+}
+
+/** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, and with `memory` the memory routes. */
+export function createApiHandler(deps: ApiHandlerDeps) {
   const runs = createRunsService(deps);
 
   const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
@@ -49,11 +58,26 @@ export function createApiHandler(deps: RunsServiceDeps) {
       if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}');
       return json(200, await runs.details(runId));
     },
+    'GET /dlq': async (event) => {
+      const { limit } = parseOrThrow(DeadLetterQuerySchema, event.queryStringParameters ?? {}, 'query');
+      return json(200, { messages: await deps.deadLetters.list(limit) });
+    },
+    'POST /dlq/redrive': async () => {
+      const moved = await deps.deadLetters.redrive();
+      metrics.addMetric('DeadLettersRedriven', 'Count', moved.moved ?? 1);
+      return json(202, moved);
+    },
+    'GET /runs/{id}/audit': async (event) => {
+      const runId = event.pathParameters?.id;
+      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}/audit');
+      return json(200, { runId, entries: await runs.audit(runId) });
+    },
     'GET /runs/{id}/history': async (event) => {
       const runId = event.pathParameters?.id;
       if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}/history');
       return json(200, { runId, events: await runs.history(runId) });
     },
+    ...(deps.memory ? memoryRoutes(deps.memory, { json, parseBody }) : {}),
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })

@@ -1,16 +1,23 @@
 import { shippedCatalog } from '../../playbooks/catalog.ts';
-import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
+import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
 import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createApiHandler } from './api-handler.ts';
 
-const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN']);
+const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'ACTION_DLQ_URL', 'ACTION_DLQ_ARN']);
+
+const dynamodb = dynamodbClient();
 
 export const handler = createApiHandler({
-  store: createDynamoDBStateStore({ client: dynamodbClient(), tableName: env.STATE_TABLE }),
+  store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
   catalog: shippedCatalog,
   orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
   clock: systemClock,
+  // Reindex and consolidation are the maintenance function's jobs on AWS, not the API's.
+  memory: { service: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service },
+  deadLetters: createSqsDeadLetters(sqsClient(), { url: env.ACTION_DLQ_URL, arn: env.ACTION_DLQ_ARN }),
 });

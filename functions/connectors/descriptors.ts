@@ -1,4 +1,4 @@
-import type { Risk } from '../core/connector.ts';
+import type { Compensation, Risk } from '../core/connector.ts';
 import type { BreakerPolicy, RateLimit } from '../core/ports.ts';
 
 /**
@@ -10,12 +10,27 @@ export interface ActionDescriptor {
   risk: Risk;
   rateLimit: RateLimit;
   breaker: BreakerPolicy;
+  /** How to undo an effect of this type, if it can be undone by another action. */
+  compensation?: Compensation;
 }
 
 const DEFAULT_BREAKER: BreakerPolicy = { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 };
 
 export const ACTION_DESCRIPTORS: Readonly<Record<string, ActionDescriptor>> = {
-  'state.upsert': { risk: 'write', rateLimit: { ratePerSecond: 50, burst: 50 }, breaker: DEFAULT_BREAKER },
+  'state.upsert': {
+    risk: 'write',
+    rateLimit: { ratePerSecond: 50, burst: 50 },
+    breaker: DEFAULT_BREAKER,
+    compensation: {
+      action: 'state.revert',
+      params: (params, output) => ({
+        entityType: params.entityType,
+        entityId: params.entityId,
+        toVersion: Number(output.version) - 1,
+        expectVersion: Number(output.version),
+      }),
+    },
+  },
   'state.revert': { risk: 'write', rateLimit: { ratePerSecond: 50, burst: 50 }, breaker: DEFAULT_BREAKER },
   'http.request': { risk: 'write', rateLimit: { ratePerSecond: 10, burst: 10 }, breaker: DEFAULT_BREAKER },
   'email.send': {
@@ -27,6 +42,10 @@ export const ACTION_DESCRIPTORS: Readonly<Record<string, ActionDescriptor>> = {
     risk: 'external-message',
     rateLimit: { ratePerSecond: 1, burst: 3 },
     breaker: DEFAULT_BREAKER,
+    compensation: {
+      action: 'slack.delete',
+      params: (_params, output) => ({ channel: output.channel, ts: output.ts }),
+    },
   },
   'slack.delete': {
     risk: 'external-message',

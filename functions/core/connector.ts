@@ -22,7 +22,7 @@ export interface Connector<S extends z.ZodType = z.ZodType> {
   readonly type: string;
   readonly paramsSchema: S;
   readonly risk: Risk;
-  /** Whether the effect can be undone (by `compensation`, or by its nature). */
+  /** Whether the effect can be undone (by the compensation its descriptor names, or by its nature). */
   readonly undoable: boolean;
   /**
    * Whether repeating a call with the same idempotency key is safe (the provider dedupes, or the
@@ -30,7 +30,6 @@ export interface Connector<S extends z.ZodType = z.ZodType> {
    * the intent to the operator instead of trying again.
    */
   readonly idempotent: boolean;
-  readonly compensation?: Compensation;
   execute(params: z.infer<S>, context: ConnectorContext): Promise<Record<string, unknown>>;
 }
 

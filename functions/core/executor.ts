@@ -1,5 +1,5 @@
 import { type GrantSigner, mintGrant } from './capability.ts';
-import type { Risk } from './connector.ts';
+import type { Compensation, Risk } from './connector.ts';
 import { NotFoundError } from './errors.ts';
 import { idempotencyKeyFor } from './idempotency-key.ts';
 import { workflowOf } from './planner.ts';
@@ -17,6 +17,18 @@ export interface ExecutorDeps {
   /** The risk of an action type, from the connector catalogue; undefined when none handles it. */
   riskOf: (actionType: string) => Risk | undefined;
   signer: GrantSigner;
+  /** How an action type's effect is undone, from the connector catalogue. */
+  compensationOf: (actionType: string) => Compensation | undefined;
+}
+
+/** Compensating intents take step indexes from here on, so they never collide with the plan's. */
+export const COMPENSATION_BASE = 1000;
+
+export interface CompensationStep {
+  stepIndex: number;
+  idempotencyKey: string;
+  action: Action;
+  grant: string;
 }
 
 export interface RecordedIntent {
@@ -114,6 +126,64 @@ export function createExecutor(deps: ExecutorDeps) {
             )
           : '';
       return { idempotencyKey: intent.idempotencyKey, decision, reason, action: intent.action, grant };
+    },
+
+    /**
+     * After a failed run, when the workflow asks for it: one compensating intent per effect that
+     * can be undone, newest first, each recorded (once) with its own key and grant before anything
+     * runs. The gateway executes them like any other intent.
+     */
+    async planCompensation(runId: string): Promise<CompensationStep[]> {
+      const run = await deps.store.getRun(runId);
+      if (!run) throw new NotFoundError(`run ${runId} does not exist`);
+      const workflow = workflowOf(deps.catalog, run);
+      if (!workflow.compensateOnFailure) return [];
+      const now = deps.clock.now();
+      const intents = await deps.store.listIntents(runId);
+      const done = intents
+        .filter((i) => i.compensates === undefined && i.status === 'SUCCEEDED' && i.result)
+        .sort((a, b) => b.stepIndex - a.stepIndex);
+      const steps: CompensationStep[] = [];
+      for (const original of done) {
+        const compensation = deps.compensationOf(original.action.type);
+        if (!compensation || !original.result) continue;
+        const stepIndex = COMPENSATION_BASE + original.stepIndex;
+        const stepId = `undo-${original.stepId}`.slice(0, 64);
+        const action = {
+          type: compensation.action,
+          params: compensation.params(original.action.params, original.result.output),
+        };
+        const reason = `compensates step ${original.stepIndex + 1} (${original.action.type}) because run ${runId} failed`;
+        const intent = await deps.store.recordIntent({
+          runId,
+          stepIndex,
+          stepId,
+          title: `Undo: ${original.title}`,
+          action,
+          idempotencyKey: idempotencyKeyFor(runId, stepIndex, stepId),
+          status: 'RECORDED',
+          decision: 'allow',
+          reason,
+          attempts: 0,
+          recordedAt: now.toISOString(),
+          compensates: original.stepIndex,
+        });
+        const grant = await mintGrant(
+          deps.signer,
+          { agent: EXECUTOR_AGENT, workflow: workflow.name, runId, stepIndex, actions: [intent.action.type] },
+          now,
+        );
+        steps.push({ stepIndex, idempotencyKey: intent.idempotencyKey, action: intent.action, grant });
+      }
+      if (steps.length > 0) {
+        await deps.store.appendJournal({
+          runId,
+          at: now.toISOString(),
+          kind: 'decision',
+          message: `compensating ${steps.length} effect${steps.length === 1 ? '' : 's'}, newest first: ${steps.map((s) => s.action.type).join(', ')}`,
+        });
+      }
+      return steps;
     },
   };
 }

@@ -77,6 +77,28 @@ export function createGateway(deps: GatewayDeps) {
     });
   }
 
+  /** The step a compensating intent undid is COMPENSATED, and the audit log says so on that step. */
+  async function markCompensated(
+    compensation: Intent,
+    who: { agent: string; grantId: string },
+    output: Record<string, unknown>,
+  ) {
+    const original = compensation.compensates;
+    if (original === undefined) return;
+    const undone = await deps.store.getIntent(compensation.runId, original);
+    if (!undone) return;
+    await setStatus(undone, ['SUCCEEDED'], { status: 'COMPENSATED' });
+    await audit(
+      { ...undone, actionType: undone.action.type },
+      {
+        outcome: 'compensated',
+        ...who,
+        reason: `undone by ${compensation.action.type} (step ${compensation.stepIndex})`,
+        result: output,
+      },
+    );
+  }
+
   return {
     /** Checks the grant against the message; a rejection is audited and nothing else happens. */
     async authorize(request: GatewayRequest): Promise<Caller> {
@@ -195,17 +217,18 @@ export function createGateway(deps: GatewayDeps) {
 
       const limits = deps.limitsOf(intent.action.type);
       if (limits) {
-        const gate = await deps.breaker.allow(intent.action.type, limits.breaker, now());
-        if (!gate.allowed) {
-          const reason = `the ${intent.action.type} circuit breaker is ${gate.state}; retry in ${Math.ceil(gate.retryAfterMs / 1000)} s`;
-          await audit(subject, { outcome: 'breaker-open', ...who, reason });
-          throw new ConnectorUnavailableError(reason);
-        }
+        // The token first: a half-open probe handed out and then throttled would idle until its lease ends.
         const token = await deps.limiter.tryAcquire(intent.action.type, limits.rateLimit, now());
         if (!token.granted) {
           const reason = `the ${intent.action.type} rate limit (${limits.rateLimit.ratePerSecond}/s) is reached; retry in ${token.retryAfterMs} ms`;
           await audit(subject, { outcome: 'throttled', ...who, reason });
           throw new RateLimitedError(reason);
+        }
+        const gate = await deps.breaker.allow(intent.action.type, limits.breaker, now());
+        if (!gate.allowed) {
+          const reason = `the ${intent.action.type} circuit breaker is ${gate.state}; retry in ${Math.ceil(gate.retryAfterMs / 1000)} s`;
+          await audit(subject, { outcome: 'breaker-open', ...who, reason });
+          throw new ConnectorUnavailableError(reason);
         }
       }
 
@@ -241,6 +264,7 @@ export function createGateway(deps: GatewayDeps) {
           durationMs,
         });
         await journal(intent, `${intent.action.type} done (attempt ${attempts})`, { output, durationMs });
+        if (intent.compensates !== undefined) await markCompensated(intent, who, output);
         return result;
       } catch (error) {
         const durationMs = Date.now() - started;

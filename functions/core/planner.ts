@@ -1,4 +1,6 @@
 import { BudgetExceededError, MalformedPlanError, NotFoundError } from './errors.ts';
+import type { MemoryService } from './memory/memory-service.ts';
+import type { MemoryHit } from './memory/schemas.ts';
 import type { Clock, ModelPort, ModelTier, StateStore, WorkflowCatalog } from './ports.ts';
 import { ModelPlanSchema, type Plan, type Run, type Workflow } from './schemas.ts';
 
@@ -7,12 +9,15 @@ export interface PlannerDeps {
   model: ModelPort;
   catalog: WorkflowCatalog;
   clock: Clock;
+  /** When given, the planner retrieves the workflow's playbooks and postmortems before planning. */
+  memory?: MemoryService;
 }
 
 const SYSTEM_PROMPT = [
   'You are the planning agent of aios. Turn the playbook and the run input into a plan.',
   'Answer with JSON only: {"steps":[{"id":"kebab-id","title":"...","action":{"type":"...","params":{}},"expect":{}}]}.',
   'Use only the action types the playbook allows. Fill every {{input.x}} placeholder from the input.',
+  "Take the operator's <memory> (playbook notes, postmortems of past runs) into account when given.",
 ].join('\n');
 
 const MAX_PLAN_TOKENS = 2000;
@@ -26,7 +31,8 @@ export function createPlanner(deps: PlannerDeps) {
       const run = await deps.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
       const workflow = workflowOf(deps.catalog, run);
-      const prompt = buildPrompt(workflow, run);
+      const memories = deps.memory ? await retrieveForPlan(deps, deps.memory, run, workflow) : [];
+      const prompt = buildPrompt(workflow, run, memories);
       const tier = await reserveBudget(deps, run, prompt);
       const started = Date.now();
       const response = await deps.model.converse({
@@ -84,7 +90,66 @@ export function workflowOf(catalog: WorkflowCatalog, run: Run): Workflow {
   return workflow;
 }
 
-function buildPrompt(workflow: Workflow, run: Run): string {
+/** Memories the planner takes into account: at most this many. */
+const PLAN_MEMORIES = 5;
+
+/**
+ * The operator's playbooks and past postmortems about this workflow, each with its origin and
+ * score, written to the run journal with every candidate considered. A memory that cannot be read
+ * is journaled and the plan goes on without it: memory informs a plan, it does not gate it.
+ */
+async function retrieveForPlan(
+  deps: PlannerDeps,
+  memory: MemoryService,
+  run: Run,
+  workflow: Workflow,
+): Promise<MemoryHit[]> {
+  const request = {
+    q: `${workflow.name}: ${workflow.description}`,
+    namespace: ['operator'],
+    kind: ['playbook', 'postmortem'],
+    subject: [`workflow:${workflow.name}`],
+    k: PLAN_MEMORIES,
+  };
+  try {
+    const result = await memory.search(request, { explain: 20 });
+    await deps.store.appendJournal({
+      runId: run.runId,
+      at: deps.clock.now().toISOString(),
+      kind: 'retrieval',
+      message: `planner retrieved ${result.hits.length} memor${result.hits.length === 1 ? 'y' : 'ies'} from index ${result.indexVersion}${
+        result.hits.length ? `: ${result.hits.map((h) => `${h.id} (${h.kind}, ${h.score})`).join(', ')}` : ''
+      }`,
+      data: {
+        purpose: 'plan',
+        request,
+        indexVersion: result.indexVersion,
+        candidates: (result.considered ?? result.hits).map((h) => ({
+          rank: h.rank,
+          id: h.id,
+          version: h.version,
+          kind: h.kind,
+          score: h.score,
+          scores: h.scores,
+          origin: h.origin,
+          used: h.rank <= PLAN_MEMORIES,
+        })),
+      },
+    });
+    return result.hits;
+  } catch (error) {
+    await deps.store.appendJournal({
+      runId: run.runId,
+      at: deps.clock.now().toISOString(),
+      kind: 'retrieval',
+      message: `planner could not read memory, planning without it: ${(error as Error).message}`,
+      data: { purpose: 'plan', request, error: (error as Error).name },
+    });
+    return [];
+  }
+}
+
+function buildPrompt(workflow: Workflow, run: Run, memories: readonly MemoryHit[] = []): string {
   const playbook = {
     name: workflow.name,
     version: workflow.version,
@@ -97,6 +162,19 @@ function buildPrompt(workflow: Workflow, run: Run): string {
     `<playbook>${JSON.stringify(playbook)}</playbook>`,
     `<input>${JSON.stringify(run.input)}</input>`,
     `<run>${JSON.stringify({ id: run.runId, mode: run.mode })}</run>`,
+    ...(memories.length > 0
+      ? [
+          `<memory>${JSON.stringify(
+            memories.map((m) => ({
+              id: m.id,
+              kind: m.kind,
+              validFrom: m.validFrom,
+              score: m.score,
+              text: m.text,
+            })),
+          )}</memory>`,
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -159,3 +159,23 @@ export interface CircuitBreaker {
   recordFailure(key: string, policy: BreakerPolicy, now: Date): Promise<void>;
   status(key: string, now: Date): Promise<BreakerStatus>;
 }
+
+/** A message the gateway gave up on after its receives ran out. */
+export interface DeadLetter {
+  messageId: string;
+  /** How many times it was received before it was dead-lettered. */
+  receiveCount: number;
+  sentAt: string;
+  runId?: string;
+  stepIndex?: number;
+  actionType?: string;
+  /** The body, without the task token and grant (they are credentials). */
+  summary: string;
+}
+
+/** The gateway's dead-letter queue: look at what is there, send it back. */
+export interface DeadLetters {
+  list(limit: number): Promise<DeadLetter[]>;
+  /** Moves every dead letter back to the action queue; says how many, or the move task started. */
+  redrive(): Promise<{ moved?: number; taskHandle?: string }>;
+}

@@ -1,11 +1,29 @@
 import { ConflictError, NotFoundError } from './errors.ts';
 import { type CaughtError, causeMessage, failureAccount } from './failure-account.ts';
+import type { MemoryService } from './memory/memory-service.ts';
+import { MemoryNamespaceSchema } from './memory/schemas.ts';
 import type { Clock, StateStore } from './ports.ts';
 import type { Run } from './schemas.ts';
 
 export interface RunRecorderDeps {
   store: StateStore;
   clock: Clock;
+  /** When given, a run's summary goes to working memory and a failure leaves a postmortem. */
+  memory?: MemoryService;
+}
+
+/** Whose working memory a run's summary belongs to: its customer's or project's, else the operator's. */
+export function memoryNamespaceOf(run: Run): string {
+  for (const [field, prefix] of [
+    ['customerId', 'customer'],
+    ['projectId', 'project'],
+  ] as const) {
+    const value = run.input[field];
+    if (typeof value !== 'string') continue;
+    const parsed = MemoryNamespaceSchema.safeParse(`${prefix}:${value.toLowerCase()}`);
+    if (parsed.success) return parsed.data;
+  }
+  return 'operator';
 }
 
 /** The run's lifecycle transitions; each is a conditional write and safe to repeat. */
@@ -16,6 +34,60 @@ export function createRunRecorder(deps: RunRecorderDeps) {
     if (!run) throw new NotFoundError(`run ${runId} does not exist`);
     return run;
   };
+
+  /**
+   * Writes what the run leaves in memory, under ids derived from the run, so a repeated call
+   * writes nothing twice; then drops its session buffer. A memory failure is journaled and does
+   * not change how the run ended.
+   */
+  async function remember(run: Run) {
+    const memory = deps.memory;
+    if (!memory) return;
+    try {
+      const origin = { runId: run.runId };
+      const subject = `workflow:${run.workflow}`;
+      if (run.status === 'SUCCEEDED') {
+        await memory.write({
+          id: `run-${run.runId}`,
+          namespace: memoryNamespaceOf(run),
+          kind: 'run-summary',
+          tier: 'working',
+          subject,
+          origin,
+          text: `Run ${run.runId} of ${run.workflow} v${run.workflowVersion} succeeded. ${run.summary ?? ''}`.trim(),
+        });
+      } else if (run.status === 'FAILED' && run.failure) {
+        const intents = await deps.store.listIntents(run.runId);
+        const failed = intents.find((i) => i.status === 'FAILED' || i.status === 'DENIED');
+        await memory.write({
+          id: `run-${run.runId}`,
+          namespace: memoryNamespaceOf(run),
+          kind: 'run-summary',
+          tier: 'working',
+          subject,
+          origin,
+          text: `Run ${run.runId} of ${run.workflow} v${run.workflowVersion} failed. ${run.failure.account}`,
+        });
+        await memory.write({
+          id: `postmortem-${run.runId}`,
+          namespace: 'operator',
+          kind: 'postmortem',
+          tier: 'long-term',
+          subject,
+          origin: failed ? { ...origin, stepIndex: failed.stepIndex } : origin,
+          text: `Postmortem of run ${run.runId} (${run.workflow} v${run.workflowVersion}), ${run.failure.error}: ${run.failure.account}`,
+        });
+      }
+      await memory.session(run.runId).drop();
+    } catch (error) {
+      await deps.store.appendJournal({
+        runId: run.runId,
+        at: now(),
+        kind: 'run',
+        message: `could not write the run's outcome to memory: ${(error as Error).message}`,
+      });
+    }
+  }
 
   return {
     async start(runId: string): Promise<Run> {
@@ -33,7 +105,10 @@ export function createRunRecorder(deps: RunRecorderDeps) {
 
     async finish(runId: string): Promise<Run> {
       const run = await load(runId);
-      if (run.status === 'SUCCEEDED') return run;
+      if (run.status === 'SUCCEEDED') {
+        await remember(run);
+        return run;
+      }
       const intents = await deps.store.listIntents(runId);
       const summary = `Completed ${intents.length} step${intents.length === 1 ? '' : 's'}: ${intents
         .map((i) => i.title)
@@ -45,6 +120,7 @@ export function createRunRecorder(deps: RunRecorderDeps) {
         updatedAt: now(),
       });
       await deps.store.appendJournal({ runId, at: now(), kind: 'summary', message: summary });
+      await remember(finished);
       return finished;
     },
 
@@ -81,6 +157,7 @@ export function createRunRecorder(deps: RunRecorderDeps) {
           updatedAt: now(),
         });
         await deps.store.appendJournal({ runId, at: now(), kind: 'failure', message: account });
+        await remember(failed);
         return failed;
       } catch (e) {
         if (e instanceof ConflictError) return load(runId);

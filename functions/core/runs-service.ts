@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { NotFoundError, ValidationError } from './errors.ts';
 import type { Clock, ExecutionEvent, Orchestrator, StateStore, WorkflowCatalog } from './ports.ts';
-import type { Intent, JournalEntry, Plan, Run, RunStatus, StartRunRequest } from './schemas.ts';
+import type { AuditEntry, Intent, JournalEntry, Plan, Run, RunStatus, StartRunRequest } from './schemas.ts';
 
 export interface RunsServiceDeps {
   store: StateStore;
@@ -63,6 +63,12 @@ export function createRunsService(deps: RunsServiceDeps) {
 
     list(query: { status?: RunStatus; limit?: number }): Promise<Run[]> {
       return deps.store.listRuns(query);
+    },
+
+    /** Every attempt at an action in the run, allowed or not: what `aios audit` shows. */
+    async audit(runId: string): Promise<AuditEntry[]> {
+      if (!(await deps.store.getRun(runId))) throw new NotFoundError(`run ${runId} does not exist`);
+      return deps.store.listAudit(runId);
     },
 
     /** The orchestrator's record of every transition of the run: what `aios history` shows. */

@@ -75,6 +75,8 @@ export const WorkflowSchema = z
     /** Action types a plan may use; a plan naming any other fails before it runs. */
     allowedActions: z.array(ActionTypeSchema).min(1),
     policy: z.object({ rules: z.array(PolicyRuleSchema).default([]) }).default({ rules: [] }),
+    /** When a run fails after effects, undo the effects that can be undone, newest first. */
+    compensateOnFailure: z.boolean().default(false),
   })
   .refine((w) => w.steps !== undefined || w.goal !== undefined, {
     message: 'a workflow needs steps or a goal',
@@ -172,6 +174,8 @@ export const IntentSchema = z.object({
   recordedAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** For a compensating intent: the step whose effect it undoes. */
+  compensates: z.number().int().nonnegative().optional(),
 });
 export type Intent = z.infer<typeof IntentSchema>;
 
@@ -190,7 +194,18 @@ export type ActionMessage = z.infer<typeof ActionMessageSchema>;
 export const JournalEntrySchema = z.object({
   runId: z.string(),
   at: z.string(),
-  kind: z.enum(['run', 'model', 'plan', 'intent', 'decision', 'effect', 'monitor', 'failure', 'summary']),
+  kind: z.enum([
+    'run',
+    'model',
+    'retrieval',
+    'plan',
+    'intent',
+    'decision',
+    'effect',
+    'monitor',
+    'failure',
+    'summary',
+  ]),
   message: z.string(),
   data: z.record(z.string(), z.unknown()).optional(),
 });

@@ -1,18 +1,29 @@
 import { z } from 'zod';
-import { createExecutor, type ExecutorDeps, type RecordedIntent } from '../core/executor.ts';
+import {
+  type CompensationStep,
+  createExecutor,
+  type ExecutorDeps,
+  type RecordedIntent,
+} from '../core/executor.ts';
 import { PlanStepSchema } from '../core/schemas.ts';
 import { agentHandler } from '../shared/agent-middleware.ts';
 
-export const ExecutorEventSchema = z.object({
-  runId: z.string().min(1),
-  stepIndex: z.number().int().nonnegative(),
-  step: PlanStepSchema,
-});
+export const ExecutorEventSchema = z.union([
+  z.object({
+    runId: z.string().min(1),
+    stepIndex: z.number().int().nonnegative(),
+    step: PlanStepSchema,
+  }),
+  z.object({ op: z.literal('plan-compensation'), runId: z.string().min(1) }),
+]);
 
 export function createExecutorHandler(deps: ExecutorDeps) {
   const executor = createExecutor(deps);
   return agentHandler(
     ExecutorEventSchema,
-    (event): Promise<RecordedIntent> => executor.recordIntent(event.runId, event.stepIndex, event.step),
+    async (event): Promise<RecordedIntent | { steps: CompensationStep[] }> =>
+      'op' in event
+        ? { steps: await executor.planCompensation(event.runId) }
+        : executor.recordIntent(event.runId, event.stepIndex, event.step),
   );
 }

@@ -16,5 +16,6 @@ export const handler = createExecutorHandler({
   clock: systemClock,
   operatorPolicy: shippedOperatorPolicy,
   riskOf: (type) => describeAction(type)?.risk,
+  compensationOf: (type) => describeAction(type)?.compensation,
   signer: createHmacGrantSigner(grantKeyFromSecret(env.GRANT_KEY_SECRET)),
 });

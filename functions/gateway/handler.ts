@@ -13,6 +13,7 @@ import { describeAction } from '../connectors/descriptors.ts';
 import { emailSendConnector } from '../connectors/email-send.ts';
 import { httpRequestConnector } from '../connectors/http-request.ts';
 import { slackDeleteConnector, slackPostConnector } from '../connectors/slack-post.ts';
+import { stateRevertConnector } from '../connectors/state-revert.ts';
 import { stateUpsertConnector } from '../connectors/state-upsert.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
 import { catalogueOf } from '../core/connector.ts';
@@ -38,7 +39,12 @@ const optionalConnectors = [
 
 export const handler = createGatewayHandler({
   store,
-  connectors: catalogueOf([stateUpsertConnector(store), httpRequestConnector(), ...optionalConnectors]),
+  connectors: catalogueOf([
+    stateUpsertConnector(store),
+    stateRevertConnector(store),
+    httpRequestConnector(),
+    ...optionalConnectors,
+  ]),
   callbacks: createStepFunctionsCallbacks(sfnClient()),
   clock: systemClock,
   signer: createHmacGrantSigner(grantKeyFromSecret(env.GRANT_KEY_SECRET)),

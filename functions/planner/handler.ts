@@ -2,18 +2,22 @@ import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { createBedrockModel } from '../adapters/aws/bedrock-model.ts';
 import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createPlannerHandler } from './planner-handler.ts';
 
 const env = requireEnv(['STATE_TABLE', 'MODEL_FAST_ID', 'MODEL_SLOW_ID']);
 
+const dynamodb = dynamodbClient();
+
 export const handler = createPlannerHandler({
-  store: createDynamoDBStateStore({ client: dynamodbClient(), tableName: env.STATE_TABLE }),
+  store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
   model: createBedrockModel({
     client: bedrockClient(),
     models: { fast: env.MODEL_FAST_ID, slow: env.MODEL_SLOW_ID },
   }),
   catalog: shippedCatalog,
   clock: systemClock,
+  memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,
 });

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ExecutionEvent } from '../../functions/core/ports.ts';
+import type { DeadLetter, ExecutionEvent } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
-import type { Run } from '../../functions/core/schemas.ts';
+import type { AuditEntry, Run } from '../../functions/core/schemas.ts';
 
 /** A failure the CLI reports in one line, with the exit code that says what kind it was. */
 export class CliError extends Error {
@@ -26,6 +26,11 @@ export interface ApiClient {
   listRuns(query: { status?: string; limit?: number }): Promise<Run[]>;
   getRun(runId: string): Promise<RunDetails>;
   getHistory(runId: string): Promise<ExecutionEvent[]>;
+  /** Any other route: the same auth, errors and exit codes. */
+  request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  getAudit(runId: string): Promise<AuditEntry[]>;
+  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  redriveDeadLetters(): Promise<{ moved?: number; taskHandle?: string }>;
 }
 
 export async function createApiClient(baseUrl: string, dataDirectory: string): Promise<ApiClient> {
@@ -78,8 +83,14 @@ export async function createApiClient(baseUrl: string, dataDirectory: string): P
       return (await call<{ runs: Run[] }>('GET', `/runs${suffix}`)).runs;
     },
     getRun: (runId) => call('GET', `/runs/${encodeURIComponent(runId)}`),
+    getAudit: async (runId) =>
+      (await call<{ entries: AuditEntry[] }>('GET', `/runs/${encodeURIComponent(runId)}/audit`)).entries,
+    listDeadLetters: async (limit) =>
+      (await call<{ messages: DeadLetter[] }>('GET', `/dlq?limit=${limit}`)).messages,
+    redriveDeadLetters: () => call('POST', '/dlq/redrive', {}),
     getHistory: async (runId) =>
       (await call<{ events: ExecutionEvent[] }>('GET', `/runs/${encodeURIComponent(runId)}/history`)).events,
+    request: (method, path, body) => call(method, path, body),
   };
 }
 

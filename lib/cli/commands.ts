@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { JournalEntry } from '../../functions/core/schemas.ts';
 import { type ApiClient, CliError, EXIT } from './api-client.ts';
-import { formatHistory, formatJournalLine, formatRunDetails, formatRunsTable } from './format.ts';
+import {
+  formatAudit,
+  formatDeadLetters,
+  formatHistory,
+  formatJournalLine,
+  formatRunDetails,
+  formatRunsTable,
+} from './format.ts';
 
 export interface Output {
   out(line: string): void;
@@ -127,5 +134,38 @@ export async function historyCommand(
 ) {
   const events = await api.getHistory(runId);
   output.out(options.json ? JSON.stringify(events, null, 2) : formatHistory(runId, events));
+  return EXIT.ok;
+}
+
+export async function auditCommand(
+  api: ApiClient,
+  output: Output,
+  runId: string,
+  options: { json: boolean },
+) {
+  const entries = await api.getAudit(runId);
+  output.out(options.json ? JSON.stringify(entries, null, 2) : formatAudit(runId, entries));
+  return EXIT.ok;
+}
+
+export async function dlqListCommand(
+  api: ApiClient,
+  output: Output,
+  options: { limit: number; json: boolean },
+) {
+  const messages = await api.listDeadLetters(options.limit);
+  output.out(options.json ? JSON.stringify(messages, null, 2) : formatDeadLetters(messages));
+  return EXIT.ok;
+}
+
+export async function dlqRedriveCommand(api: ApiClient, output: Output, options: { json: boolean }) {
+  const result = await api.redriveDeadLetters();
+  if (options.json) output.out(JSON.stringify(result));
+  else if (result.moved !== undefined)
+    output.out(`Moved ${result.moved} message${result.moved === 1 ? '' : 's'} back to the action queue.`);
+  else
+    output.out(
+      `Started moving the dead letters back to the action queue (task ${result.taskHandle ?? 'unknown'}).`,
+    );
   return EXIT.ok;
 }

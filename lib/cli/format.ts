@@ -1,6 +1,6 @@
-import type { ExecutionEvent } from '../../functions/core/ports.ts';
+import type { DeadLetter, ExecutionEvent } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
-import type { JournalEntry, Run } from '../../functions/core/schemas.ts';
+import type { AuditEntry, JournalEntry, Run } from '../../functions/core/schemas.ts';
 
 const pad = (text: string, width: number) =>
   text.length >= width ? text : text + ' '.repeat(width - text.length);
@@ -72,4 +72,30 @@ export function formatHistory(runId: string, events: readonly ExecutionEvent[]):
     return `${String(e.id).padStart(4)}  ${e.timestamp.slice(11, 23)}  ${pad(e.type, typeWidth)}  ${e.stateName ?? ''}${problem}`.trimEnd();
   });
   return [`Execution history of ${runId} (${events.length} events)`, ...lines].join('\n');
+}
+
+/** The audit log: who asked for what, what the policy said, and what became of it. */
+export function formatAudit(runId: string, entries: readonly AuditEntry[]): string {
+  if (entries.length === 0) return `Run ${runId} has no audit entries yet.`;
+  const outcomeWidth = Math.max(...entries.map((e) => e.outcome.length));
+  const lines = entries.map((e) => {
+    const who = `${e.agent}${e.grantId ? `/${e.grantId}` : ''}`;
+    const took = e.durationMs === undefined ? '' : ` ${e.durationMs} ms`;
+    return `  ${e.at.slice(11, 23)}  step ${String(e.stepIndex + 1).padStart(2)}  ${pad(e.outcome, outcomeWidth)}  ${e.actionType}  by ${who}${took}: ${e.reason}`;
+  });
+  return [`Audit log of ${runId} (${entries.length} entries)`, ...lines].join('\n');
+}
+
+export function formatDeadLetters(messages: readonly DeadLetter[]): string {
+  if (messages.length === 0) return 'The dead-letter queue is empty.';
+  const lines = messages.map(
+    (m) =>
+      `  ${m.messageId}  received ${m.receiveCount}x, sent ${m.sentAt}  ${m.runId ? `run ${m.runId} step ${(m.stepIndex ?? 0) + 1} ${m.actionType ?? ''}` : m.summary}`,
+  );
+  return [
+    `${messages.length} message${messages.length === 1 ? '' : 's'} in the dead-letter queue`,
+    ...lines,
+    '',
+    'Send them back with: npx aios dlq redrive',
+  ].join('\n');
 }

@@ -3,13 +3,23 @@ import type { Construct } from 'constructs';
 import { Agents } from './agents.ts';
 import { Api } from './api.ts';
 import { Gateway } from './gateway.ts';
+import { GrantKey } from './grant-key.ts';
+import { Memory } from './memory.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { StateTable } from './state-table.ts';
+
+const contextString = (scope: Construct, key: string): string | undefined => {
+  const value: unknown = scope.node.tryGetContext(key);
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+};
 
 export interface AiosStackProps extends StackProps {
   /** Bedrock model or inference profile ids; default to `DEFAULT_MODELS` in agents.ts. */
   readonly modelFastId?: string;
   readonly modelSlowId?: string;
+  /** From address of email.send and its verified SES identity; default to the context keys `aios:emailFrom` and `aios:emailIdentity`. */
+  readonly emailFrom?: string;
+  readonly emailIdentity?: string;
 }
 
 /** The aios foundation. It only wires the constructs; each one owns its defaults and grants. */
@@ -19,6 +29,8 @@ export class AiosStack extends Stack {
   public readonly gateway: Gateway;
   public readonly orchestrator: Orchestrator;
   public readonly api: Api;
+  public readonly grantKey: GrantKey;
+  public readonly memory: Memory;
 
   constructor(scope: Construct, id: string, props: AiosStackProps = {}) {
     super(scope, id, props);
@@ -32,6 +44,8 @@ export class AiosStack extends Stack {
     this.gateway = new Gateway(this, 'Gateway', {
       stateTable: this.state.table,
       idempotencyTable: this.state.idempotencyTable,
+      emailFrom: props.emailFrom ?? contextString(this, 'aios:emailFrom'),
+      emailIdentity: props.emailIdentity ?? contextString(this, 'aios:emailIdentity'),
     });
     this.orchestrator = new Orchestrator(this, 'Orchestrator', {
       planner: this.agents.planner,
@@ -43,15 +57,30 @@ export class AiosStack extends Stack {
     // Made here, once both exist: the state machine needs the queue URL, the gateway answers
     // the state machine's task tokens. The grant is a policy on the gateway's role, so no cycle.
     this.orchestrator.stateMachine.grantTaskResponse(this.gateway.function);
+    // The executor mints capability grants, the gateway checks them: one key, read by those two only.
+    this.grantKey = new GrantKey(this, 'GrantKey');
+    this.grantKey.grantUse(this.agents.executor);
+    this.grantKey.grantUse(this.gateway.function);
 
     this.api = new Api(this, 'Api', {
       stateTable: this.state.table,
       stateMachine: this.orchestrator.stateMachine,
+      actionQueue: this.gateway.queue,
+      deadLetterQueue: this.gateway.deadLetterQueue,
     });
+
+    // Memory: the planner and the API search it, the run recorder writes run summaries to its log.
+    this.memory = new Memory(this, 'Memory', { summaryModelId: this.agents.models.fast });
+    this.memory.grantSearch(this.agents.planner);
+    this.memory.grantSearch(this.api.function);
+    this.memory.grantWrite(this.agents.runRecorder);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'StateMachineArn', { value: this.orchestrator.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'ActionQueueUrl', { value: this.gateway.queue.queueUrl });
+    new CfnOutput(this, 'MemoryTableName', { value: this.memory.table.tableName });
+    new CfnOutput(this, 'MemoryEndpoint', { value: this.memory.domain.domainEndpoint });
+    new CfnOutput(this, 'MemoryMaintenanceFunction', { value: this.memory.maintenance.functionName });
   }
 }

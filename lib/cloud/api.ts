@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
@@ -10,6 +11,9 @@ import { AiosFunction } from './aios-function.ts';
 export interface ApiProps {
   readonly stateTable: dynamodb.ITable;
   readonly stateMachine: sfn.IStateMachine;
+  /** For `aios dlq`: the gateway's queues. */
+  readonly actionQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
 }
 
 /**
@@ -33,6 +37,8 @@ export class Api extends Construct {
       environment: {
         STATE_TABLE: props.stateTable.tableName,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        ACTION_DLQ_URL: props.deadLetterQueue.queueUrl,
+        ACTION_DLQ_ARN: props.deadLetterQueue.queueArn,
       },
     });
     this.function = api.function;
@@ -41,6 +47,17 @@ export class Api extends Construct {
     // Executions are named after runs and created at run time, so this is scoped to the
     // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.
     props.stateMachine.grantExecution(this.function, 'states:GetExecutionHistory');
+    // GET /dlq peeks at the DLQ; POST /dlq/redrive starts SQS's message move task, which acts
+    // with the caller's permissions: read and delete on the DLQ, send on the action queue. A
+    // redriven message still needs its valid capability grant to have any effect.
+    props.deadLetterQueue.grant(
+      this.function,
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:StartMessageMoveTask',
+    );
+    props.actionQueue.grantSendMessages(this.function);
     const stateMachineLogicalId = Stack.of(this).getLogicalId(
       props.stateMachine.node.defaultChild as sfn.CfnStateMachine,
     );
@@ -100,10 +117,36 @@ export class Api extends Construct {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
-    run.addResource('history').addMethod('GET', integration, {
+    // Memory: write an item, search, an item's history. Reindex and consolidation are not API
+    // routes on AWS: they outlast API Gateway's 29 s and run in the memory maintenance function.
+    const memory = this.restApi.root.addResource('memory');
+    memory.addMethod('POST', integration, {
       requestValidator: validator,
-      requestParameters: { 'method.request.path.id': true },
+      requestModels: { 'application/json': startRunModel },
     });
+    memory.addResource('search').addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: {
+        'method.request.querystring.q': true,
+        'method.request.querystring.namespace': true,
+      },
+    });
+    memory
+      .addResource('{id}')
+      .addResource('history')
+      .addMethod('GET', integration, {
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.id': true },
+      });
+    const dlq = this.restApi.root.addResource('dlq');
+    dlq.addMethod('GET', integration, { requestValidator: validator });
+    dlq.addResource('redrive').addMethod('POST', integration, { requestValidator: validator });
+    for (const view of ['history', 'audit']) {
+      run.addResource(view).addMethod('GET', integration, {
+        requestValidator: validator,
+        requestParameters: { 'method.request.path.id': true },
+      });
+    }
 
     Validations.of(this.restApi).acknowledge(
       {

@@ -1,8 +1,10 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
@@ -10,6 +12,35 @@ import { AiosFunction } from './aios-function.ts';
 export interface GatewayProps {
   readonly stateTable: dynamodb.ITable;
   readonly idempotencyTable: dynamodb.ITable;
+  /**
+   * The From address of `email.send`, on a verified SES identity. Without it the gateway has no
+   * SES permission and `email.send` is not available.
+   */
+  readonly emailFrom?: string;
+  /**
+   * The verified SES identity `emailFrom` sends under: the address itself (the default) or its
+   * domain (or a parent domain). The gateway may send as exactly this identity.
+   */
+  readonly emailIdentity?: string;
+}
+
+const EMAIL_ADDRESS = /^[^\s@<>,;]+@([^\s@<>,;]+\.[^\s@<>,;]+)$/;
+
+/** The SES identity to grant on, checked against the From address so a typo fails the synth. */
+function sesIdentityFor(emailFrom: string, emailIdentity: string | undefined): string {
+  if (Token.isUnresolved(emailFrom)) return emailIdentity ?? emailFrom;
+  const domain = EMAIL_ADDRESS.exec(emailFrom)?.[1]?.toLowerCase();
+  if (!domain)
+    throw new Error(`emailFrom must be an email address on a verified SES identity, got "${emailFrom}"`);
+  const identity = emailIdentity ?? emailFrom;
+  if (Token.isUnresolved(identity)) return identity;
+  const id = identity.toLowerCase();
+  if (id !== emailFrom.toLowerCase() && id !== domain && !domain.endsWith(`.${id}`)) {
+    throw new Error(
+      `emailIdentity "${identity}" must be emailFrom itself or the domain it is on (${domain}), so SES lets the gateway send as ${emailFrom}`,
+    );
+  }
+  return identity;
 }
 
 /** How long one gateway invocation may run: one batch of connector calls. */
@@ -31,6 +62,11 @@ export class Gateway extends Construct {
   public readonly function: NodejsFunction;
   /** Fires as soon as one action is dead-lettered: an effect whose outcome needs the operator. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /**
+   * The Slack bot token `slack.post` uses. Created with a random placeholder, never a value in
+   * the template: the operator puts the bot token (xoxb-...) in it after the first deploy.
+   */
+  public readonly slackBotTokenSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: GatewayProps) {
     super(scope, id);
@@ -49,6 +85,19 @@ export class Gateway extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
+    const emailIdentity = props.emailFrom ? sesIdentityFor(props.emailFrom, props.emailIdentity) : undefined;
+
+    this.slackBotTokenSecret = new secretsmanager.Secret(this, 'SlackBotToken', {
+      description:
+        'aios: the Slack bot token (xoxb-...) the gateway posts with. Created with a random placeholder: replace it with put-secret-value.',
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+    });
+    Validations.of(this.slackBotTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A Slack bot token is issued and rotated in Slack (app settings, token rotation), not by a rotation Lambda; the operator puts each new token in this secret and the gateway re-reads it within 5 minutes.',
+    });
+
     const gateway = new AiosFunction(this, 'Gateway', {
       entry: 'functions/gateway/handler.ts',
       serviceName: 'gateway',
@@ -58,11 +107,21 @@ export class Gateway extends Construct {
       environment: {
         STATE_TABLE: props.stateTable.tableName,
         IDEMPOTENCY_TABLE: props.idempotencyTable.tableName,
+        SLACK_BOT_TOKEN_SECRET: this.slackBotTokenSecret.secretArn,
+        ...(props.emailFrom ? { EMAIL_FROM: props.emailFrom } : {}),
       },
     });
     this.function = gateway.function;
     props.stateTable.grantReadWriteData(this.function);
     props.idempotencyTable.grantReadWriteData(this.function);
+    this.slackBotTokenSecret.grantRead(this.function);
+    if (emailIdentity) {
+      // ses:SendEmail only (SES v2 SendEmail with Simple content), on exactly this identity.
+      ses.EmailIdentity.fromEmailIdentityName(this, 'EmailIdentity', emailIdentity).grant(
+        this.function,
+        'ses:SendEmail',
+      );
+    }
 
     this.function.addEventSource(
       new SqsEventSource(this.queue, {

@@ -3,9 +3,10 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
 /**
- * Canonical state: one DynamoDB single table (runs, intents, audit log, journal, memory WAL) and
- * the Powertools idempotency table of the gateway. Keys and index names mirror
- * `lib/local/table-definitions.ts`, so the same adapter code runs against both runtimes.
+ * Canonical state: one DynamoDB single table (runs, intents, audit log, journal; the memory log
+ * has a table of its own, see memory.ts) and the Powertools idempotency table of the gateway.
+ * Keys and index names mirror `lib/local/table-definitions.ts`, so the same adapter code runs
+ * against both runtimes.
  */
 export class StateTable extends Construct {
   /** Single table: `pk`/`sk`, GSI `gsi1` (`gsi1pk`/`gsi1sk`), TTL on `expiresAt`. */

@@ -13,11 +13,14 @@ import { describeAction } from '../../functions/connectors/descriptors.ts';
 import { emailSendConnector } from '../../functions/connectors/email-send.ts';
 import { httpRequestConnector } from '../../functions/connectors/http-request.ts';
 import { slackDeleteConnector, slackPostConnector } from '../../functions/connectors/slack-post.ts';
+import { stateRevertConnector } from '../../functions/connectors/state-revert.ts';
 import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
-import { catalogueOf } from '../../functions/core/connector.ts';
+import { type ConnectorCatalogue, catalogueOf } from '../../functions/core/connector.ts';
+import { describeDeadLetter } from '../../functions/core/dead-letter.ts';
 import type { GatewayLimits } from '../../functions/core/gateway.ts';
 import type {
+  DeadLetters,
   ModelPort,
   Orchestrator,
   OrchestratorCallbacks,
@@ -46,6 +49,7 @@ import {
   startLocalHttpServer,
 } from './http/index.ts';
 import { createLocalContext } from './http/lambda-context.ts';
+import { type LocalMemory, memoryDirOf, startLocalMemory } from './memory.ts';
 import { modelFromEnv } from './model-from-env.ts';
 import { createEmailOutbox } from './outbox/email-outbox.ts';
 import { createSlackOutbox } from './outbox/slack-outbox.ts';
@@ -102,6 +106,10 @@ export interface LocalRuntime {
   readonly stepFunctions: LocalStepFunctions;
   readonly queue: LocalQueue;
   readonly db: EmbeddedDynamoDB;
+  /** The gateway's connector catalogue. */
+  readonly connectors: ConnectorCatalogue;
+  /** Memory: its log, index, indexer tailer and services. */
+  readonly memory: LocalMemory;
   executionArnFor(runId: string): string;
   close(): Promise<void>;
 }
@@ -116,6 +124,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const catalog = options.catalog ?? shippedCatalog;
   const model = options.model ?? modelFromEnv().model;
   const clock = systemClock;
+  const memory = await startLocalMemory({
+    client: db.client,
+    dir: options.dataDir ? memoryDirOf(options.dataDir) : mkdtempSync(join(tmpdir(), 'aios-memory-')),
+    clock,
+    model,
+    pollIntervalMs: Math.max(50, options.pollIntervalMs ?? 250),
+    onError: (error) => logger.error('memory indexer failed; it retries on its next pass', { error }),
+  });
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
   const queue = createLocalQueue({
     client: db.client,
@@ -142,7 +158,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   ) => {
     agents[name] = (payload) => handler(payload as never, createLocalContext(name, 60_000));
   };
-  invoke(LOCAL_SUBSTITUTIONS.PlannerFunctionArn, createPlannerHandler({ store, model, catalog, clock }));
+  invoke(
+    LOCAL_SUBSTITUTIONS.PlannerFunctionArn,
+    createPlannerHandler({ store, model, catalog, clock, memory: memory.service }),
+  );
   invoke(
     LOCAL_SUBSTITUTIONS.ExecutorFunctionArn,
     createExecutorHandler({
@@ -151,11 +170,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock,
       operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
       riskOf: (type) => describeAction(type)?.risk,
+      compensationOf: (type) => describeAction(type)?.compensation,
       signer,
     }),
   );
   invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitorHandler({ store, clock }));
-  invoke(LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn, createRunRecorderHandler({ store, clock }));
+  invoke(
+    LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn,
+    createRunRecorderHandler({ store, clock, memory: memory.service }),
+  );
 
   const stepFunctions = createLocalStepFunctions({
     definitions: { run: readFileSync(RUN_DEFINITION, 'utf8') },
@@ -230,18 +253,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
   // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
   const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
+  const connectors = catalogueOf([
+    stateUpsertConnector(store),
+    stateRevertConnector(store),
+    httpRequestConnector(options.fetchImpl),
+    emailSendConnector({
+      transport: createEmailOutbox({ dir: join(outboxDir, 'email'), clock }),
+      from: 'aios@localhost',
+    }),
+    slackPostConnector(slackOutbox),
+    slackDeleteConnector(slackOutbox),
+  ]);
   const gatewayHandler = createGatewayHandler({
     store,
-    connectors: catalogueOf([
-      stateUpsertConnector(store),
-      httpRequestConnector(options.fetchImpl),
-      emailSendConnector({
-        transport: createEmailOutbox({ dir: join(outboxDir, 'email'), clock }),
-        from: 'aios@localhost',
-      }),
-      slackPostConnector(slackOutbox),
-      slackDeleteConnector(slackOutbox),
-    ]),
+    connectors,
     callbacks,
     clock,
     signer,
@@ -263,7 +288,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     onError: options.onWorkerError,
   });
 
-  const apiHandler = createApiHandler({ store, catalog, orchestrator, clock });
+  const deadLetters: DeadLetters = {
+    async list(limit) {
+      const messages = await queue.list(ACTION_DLQ);
+      return messages
+        .slice(0, limit)
+        .map((m) => describeDeadLetter(m.messageId, m.body, m.receiveCount, new Date(m.sentTimestamp)));
+    },
+    async redrive() {
+      return { moved: await queue.redrive(ACTION_DLQ) };
+    },
+  };
+  const apiHandler = createApiHandler({ store, catalog, orchestrator, clock, memory, deadLetters });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
   const http: LocalHttpServer = await startLocalHttpServer({
     port: options.port,
@@ -278,6 +314,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { method: 'GET', path: '/runs', handler: apiHandler },
       { method: 'GET', path: '/runs/{id}', handler: apiHandler },
       { method: 'GET', path: '/runs/{id}/history', handler: apiHandler },
+      { method: 'POST', path: '/memory', handler: apiHandler },
+      { method: 'GET', path: '/memory/search', handler: apiHandler },
+      { method: 'GET', path: '/memory/{id}/history', handler: apiHandler },
+      { method: 'POST', path: '/memory/reindex', handler: apiHandler, timeoutMs: 600_000 },
+      { method: 'POST', path: '/memory/consolidate', handler: apiHandler, timeoutMs: 600_000 },
+      { method: 'GET', path: '/runs/{id}/audit', handler: apiHandler },
+      { method: 'GET', path: '/dlq', handler: apiHandler },
+      { method: 'POST', path: '/dlq/redrive', handler: apiHandler },
       { method: 'POST', path: '/local/webhooks/{name}', handler: createWebhookSink(outboxDir) },
     ],
   });
@@ -292,11 +336,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stepFunctions,
     queue,
     db,
+    memory,
+    connectors,
     executionArnFor,
     async close() {
       await http.close();
       await worker.stop();
       await stepFunctions.close();
+      await memory.close();
       await db.close();
     },
   };

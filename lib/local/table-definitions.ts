@@ -2,13 +2,14 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
  * The tables the local runtime creates in its embedded store. The first two mirror the CDK
- * StateTable construct (lib/cloud/state-table.ts): same names of keys and indexes, so the same
- * adapter code runs against both. The last two are stand-ins for services (Step Functions
+ * StateTable construct (lib/cloud/state-table.ts) and the memory table the Memory construct
+ * (lib/cloud/memory.ts): same names of keys and indexes, so the same adapter code runs against both. The last two are stand-ins for services (Step Functions
  * history, SQS) that exist only locally.
  */
 export const TABLE_NAMES = {
   state: 'aios-state',
   idempotency: 'aios-idempotency',
+  memory: 'aios-memory',
   executions: 'aios-local-executions',
   queue: 'aios-local-queue',
 } as const;
@@ -53,6 +54,26 @@ export const TABLE_DEFINITIONS: Record<TableName, CreateTableCommandInput> = {
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
     KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  },
+  // The memory log (WAL) has the state table's shape: pk/sk, gsi1, TTL; on AWS it also has a stream.
+  [TABLE_NAMES.memory]: {
+    ...pkSk(TABLE_NAMES.memory),
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'gsi1',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
   },
   [TABLE_NAMES.executions]: pkSk(TABLE_NAMES.executions),
   [TABLE_NAMES.queue]: pkSk(TABLE_NAMES.queue),

@@ -25,12 +25,23 @@ function routes(): string[] {
 }
 
 describe('Api: routes', () => {
-  it('has POST /runs, GET /runs, GET /runs/{id} and GET /runs/{id}/history, and nothing else', () => {
-    expect(routes().sort()).toEqual(['GET /runs', 'GET /runs/{id}', 'GET /runs/{id}/history', 'POST /runs']);
+  it('has the runs routes (start, list, show, history, audit), the dead-letter routes and the memory routes, and nothing else', () => {
+    expect(routes().sort()).toEqual([
+      'GET /dlq',
+      'GET /memory/search',
+      'GET /memory/{id}/history',
+      'GET /runs',
+      'GET /runs/{id}',
+      'GET /runs/{id}/audit',
+      'GET /runs/{id}/history',
+      'POST /dlq/redrive',
+      'POST /memory',
+      'POST /runs',
+    ]);
   });
 
   it('requires IAM (SigV4) authorisation on every method', () => {
-    expect(Object.keys(methods)).toHaveLength(4);
+    expect(Object.keys(methods)).toHaveLength(10);
     for (const method of Object.values(methods)) {
       expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     }

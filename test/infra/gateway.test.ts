@@ -1,7 +1,9 @@
+import { Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
-import { logicalIdOf, synthAios } from './synth.ts';
+import { actionsOf, logicalIdOf, type Statement, statementsOf, synthAios } from './synth.ts';
 
 let stack: AiosStack;
 let template: Template;
@@ -95,5 +97,114 @@ describe('Gateway: the dead-letter alarm', () => {
       Threshold: 0,
       EvaluationPeriods: 1,
     });
+  });
+});
+
+describe('Gateway: email through SES', () => {
+  const gatewayStatements = (variant: { stack: AiosStack; template: Template }) =>
+    statementsOf(variant.template, variant.stack, variant.stack.gateway.function.role);
+  const sesStatements = (variant: { stack: AiosStack; template: Template }) =>
+    gatewayStatements(variant).filter((s) => actionsOf([s]).some((a) => a.startsWith('ses:')));
+  const identityArn = (identity: string) => ({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':ses:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:identity/${identity}`,
+      ],
+    ],
+  });
+  const environmentOf = (variant: { stack: AiosStack; template: Template }) =>
+    variant.template.findResources('AWS::Lambda::Function')[
+      logicalIdOf(variant.stack, variant.stack.gateway.function)
+    ]?.Properties.Environment.Variables as Record<string, unknown>;
+
+  it('without aios:emailFrom grants no SES permission and sets no EMAIL_FROM', () => {
+    expect(sesStatements({ stack, template })).toEqual([]);
+    expect(environmentOf({ stack, template })).not.toHaveProperty('EMAIL_FROM');
+  });
+
+  it('with aios:emailFrom may call ses:SendEmail on exactly that address identity, and knows the address', () => {
+    const variant = synthAios({ skipBundling: true, context: { 'aios:emailFrom': 'ops@acme.example' } });
+    const statements = sesStatements(variant);
+    expect(actionsOf(statements)).toEqual(['ses:SendEmail']);
+    expect(statements.map((s) => s.Resource)).toEqual([identityArn('ops@acme.example')]);
+    expect(environmentOf(variant).EMAIL_FROM).toBe('ops@acme.example');
+  });
+
+  it('with aios:emailIdentity grants on the verified domain the address is on', () => {
+    const variant = synthAios({
+      skipBundling: true,
+      context: { 'aios:emailFrom': 'ops@mail.acme.example', 'aios:emailIdentity': 'acme.example' },
+    });
+    expect(sesStatements(variant).map((s) => s.Resource)).toEqual([identityArn('acme.example')]);
+  });
+
+  it.each([
+    [{ 'aios:emailFrom': 'not-an-address' }, /emailFrom must be an email address/],
+    [{ 'aios:emailFrom': 'ops@acme.example', 'aios:emailIdentity': 'other.example' }, /emailIdentity/],
+  ])('rejects an invalid email configuration %j', (context, message) => {
+    expect(() => synthAios({ skipBundling: true, context })).toThrow(message);
+  });
+
+  it('stays clean under cdk-nag with email configured', () => {
+    const variant = synthAios({ skipBundling: true, context: { 'aios:emailFrom': 'ops@acme.example' } });
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(variant.stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+});
+
+describe('Gateway: the Slack bot token secret', () => {
+  let secretId: string;
+  beforeAll(() => {
+    secretId = logicalIdOf(stack, stack.gateway.slackBotTokenSecret);
+  });
+
+  it('is created with a generated placeholder and no value in the template', () => {
+    const properties = resource('AWS::SecretsManager::Secret', secretId);
+    expect(properties.GenerateSecretString).toEqual(expect.objectContaining({ PasswordLength: 32 }));
+    expect(properties).not.toHaveProperty('SecretString');
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/xox[a-z]-[A-Za-z0-9]/);
+  });
+
+  it('tells the gateway where it is', () => {
+    expect(resource('AWS::Lambda::Function', functionId).Environment).toEqual({
+      Variables: expect.objectContaining({ SLACK_BOT_TOKEN_SECRET: { Ref: secretId } }),
+    });
+  });
+
+  it('can be read by the gateway and no other role', () => {
+    const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
+        JSON.stringify(s.Resource).includes(`"Ref":"${secretId}"`),
+      ),
+    );
+    const gatewayRole = stack.gateway.function.role;
+    if (!gatewayRole) throw new Error('the gateway has no role');
+    expect(readers.map((policy) => policy.Properties.Roles)).toEqual([
+      [{ Ref: logicalIdOf(stack, gatewayRole) }],
+    ]);
+    const secretStatements = statementsOf(template, stack, stack.gateway.function.role).filter((s) =>
+      JSON.stringify(s.Resource).includes(secretId),
+    );
+    expect(actionsOf(secretStatements).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(template.findResources('AWS::SecretsManager::ResourcePolicy')).toEqual({});
+  });
+
+  it('acknowledges the rotation finding on the secret alone, saying why', () => {
+    const acknowledged = stack.gateway.slackBotTokenSecret.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+    expect(acknowledged).toEqual([
+      [expect.stringMatching(/AwsSolutions-SMG4$/), expect.stringMatching(/rotated in Slack/)],
+    ]);
   });
 });

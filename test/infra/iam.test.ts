@@ -40,6 +40,8 @@ const RESOURCE_STAR_ONLY = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // The memory indexer's stream event source mapping lists the table's streams.
+  'dynamodb:ListStreams',
 ]);
 
 describe('IAM: every policy in the stack', () => {
@@ -81,14 +83,51 @@ describe('IAM: the agents', () => {
     ['executor', () => stack.agents.executor],
     ['monitor', () => stack.agents.monitor],
     ['run recorder', () => stack.agents.runRecorder],
-  ])('the %s reaches only the state table, its log group, X-Ray and (planner) Bedrock', (_name, fn) => {
-    const services = new Set(actionsOf(statements(fn())).map((a) => a.split(':')[0]));
-    const allowed = new Set(['dynamodb', 'logs', 'xray', 'bedrock']);
-    expect([...services].filter((s) => !allowed.has(s as string))).toEqual([]);
-    expect(resourcesOf(withPrefix(statements(fn()), 'dynamodb:'))).toEqual([
-      arn(stack.state.table),
-      { 'Fn::Join': ['', [arn(stack.state.table), '/index/*']] },
-    ]);
+  ])(
+    'the %s reaches only the state table, its log group, X-Ray, (planner) Bedrock and (executor) the grant key',
+    (name, fn) => {
+      const services = new Set(actionsOf(statements(fn())).map((a) => a.split(':')[0]));
+      const allowed = new Set([
+        'dynamodb',
+        'logs',
+        'xray',
+        'bedrock',
+        ...(name === 'executor' ? ['secretsmanager'] : []),
+        // The planner searches memory in the OpenSearch domain.
+        ...(name === 'planner' ? ['es'] : []),
+      ]);
+      expect([...services].filter((s) => !allowed.has(s as string))).toEqual([]);
+      // The planner reads memory and the run recorder writes run summaries to the memory log.
+      const memory = name === 'planner' || name === 'run recorder';
+      const tables = [
+        arn(stack.state.table),
+        { 'Fn::Join': ['', [arn(stack.state.table), '/index/*']] },
+        ...(memory
+          ? [arn(stack.memory.table), { 'Fn::Join': ['', [arn(stack.memory.table), '/index/*']] }]
+          : []),
+      ];
+      const reached = resourcesOf(withPrefix(statements(fn()), 'dynamodb:'));
+      expect(reached).toHaveLength(tables.length);
+      expect(reached).toEqual(expect.arrayContaining(tables));
+    },
+  );
+
+  it('only the executor and the gateway may read the grant-signing key, and only that secret', () => {
+    const secretArn = { Ref: logicalIdOf(stack, stack.grantKey.secret) };
+    for (const fn of [stack.agents.executor, stack.gateway.function]) {
+      const reads = withPrefix(statements(fn), 'secretsmanager:').filter((s) =>
+        [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(secretArn)),
+      );
+      expect(actionsOf(reads)).toContain('secretsmanager:GetSecretValue');
+    }
+    for (const fn of [
+      stack.agents.planner,
+      stack.agents.monitor,
+      stack.agents.runRecorder,
+      stack.api.function,
+    ]) {
+      expect(withPrefix(statements(fn), 'secretsmanager:')).toEqual([]);
+    }
   });
 
   it('only the planner may call Bedrock', () => {
@@ -106,10 +145,14 @@ describe('IAM: the agents', () => {
         ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, `::foundation-model/${id}`],
       ],
     });
-    expect(resourcesOf(bedrock)).toEqual([
+    const models = [
       modelArn(stack.agents.models.fast),
       modelArn(stack.agents.models.slow),
-    ]);
+      // Memory's query embeddings.
+      modelArn('amazon.titan-embed-text-v2:0'),
+    ];
+    expect(resourcesOf(bedrock)).toHaveLength(models.length);
+    expect(resourcesOf(bedrock)).toEqual(expect.arrayContaining(models));
   });
 
   it('the planner has no SQS or Step Functions permissions', () => {
@@ -164,8 +207,27 @@ describe('IAM: the API', () => {
     expect(JSON.stringify(resourcesOf(history))).toMatch(/:execution:.*OrchestratorRunStateMachine.*:\*"/);
   });
 
-  it('has no SQS or Bedrock permissions', () => {
-    expect(withPrefix(statements(stack.api.function), 'sqs:')).toEqual([]);
-    expect(withPrefix(statements(stack.api.function), 'bedrock:')).toEqual([]);
+  it('reaches SQS only to list and redrive the dead-letter queue, and Bedrock only for memory embeddings', () => {
+    const sqs = withPrefix(statements(stack.api.function), 'sqs:');
+    const dlq = arn(stack.gateway.deadLetterQueue);
+    const queue = arn(stack.gateway.queue);
+    for (const statement of sqs) {
+      const resources = JSON.stringify(statement.Resource);
+      const onDlq = resources === JSON.stringify(dlq);
+      const onQueue = resources === JSON.stringify(queue);
+      expect(onDlq || onQueue).toBe(true);
+      // On the action queue only what a message move task needs: sending the messages back.
+      if (onQueue)
+        expect(
+          actionsOf([statement]).every(
+            (a) =>
+              a.startsWith('sqs:SendMessage') || a === 'sqs:GetQueueAttributes' || a === 'sqs:GetQueueUrl',
+          ),
+        ).toBe(true);
+    }
+    expect(actionsOf(sqs)).toContain('sqs:StartMessageMoveTask');
+    expect(JSON.stringify(resourcesOf(withPrefix(statements(stack.api.function), 'bedrock:')))).toMatch(
+      /^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":bedrock:",\{"Ref":"AWS::Region"\},"::foundation-model\/amazon\.titan-embed-text-v2:0"\]\]\}\]$/,
+    );
   });
 });

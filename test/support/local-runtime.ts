@@ -30,7 +30,13 @@ export function scenarioWorkflow(overrides: Record<string, unknown> = {}) {
 }
 
 export async function startTestRuntime(
-  options: { workflows?: unknown[]; model?: ModelPort; dataDir?: string } = {},
+  options: {
+    workflows?: unknown[];
+    model?: ModelPort;
+    dataDir?: string;
+    visibilityTimeoutSeconds?: number;
+    maxReceiveCount?: number;
+  } = {},
 ): Promise<LocalRuntime> {
   return startLocalRuntime({
     port: 0,
@@ -38,7 +44,8 @@ export async function startTestRuntime(
     catalog: createCatalog(options.workflows ?? [scenarioWorkflow()]),
     model: options.model,
     timeScale: 0.01,
-    visibilityTimeoutSeconds: 2,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
+    maxReceiveCount: options.maxReceiveCount,
     pollIntervalMs: 20,
   });
 }
@@ -88,10 +95,11 @@ export async function runToEnd(
   for (;;) {
     const details = (await api<RunDetails>(runtime, 'GET', `/runs/${runId}`)).body;
     if (details.run.status === 'SUCCEEDED' || details.run.status === 'FAILED') {
-      // The run record turns terminal one state before the execution itself ends.
+      // The run record turns terminal before the execution ends (a failed run may still compensate).
       await runtime.stepFunctions.waitForExecution(runtime.executionArnFor(runId), 10_000);
       const history = await runtime.stepFunctions.getExecutionHistory(runtime.executionArnFor(runId));
-      return { runId, details, history };
+      const final = (await api<RunDetails>(runtime, 'GET', `/runs/${runId}`)).body;
+      return { runId, details: final, history };
     }
     if (Date.now() > deadline)
       throw new Error(`run ${runId} still ${details.run.status} after ${timeoutMs} ms`);

@@ -3,8 +3,9 @@ import { renderTemplates } from '../../core/templates.ts';
 
 /**
  * A deterministic model that needs no network: it plans by filling the playbook's fixed steps
- * from the input. A goal-only playbook needs a real model, and it says so in its answer (which
- * then fails plan validation with that message, as a bad model answer would).
+ * from the input, and consolidates memory by joining the texts it is given. A goal-only playbook
+ * needs a real model, and it says so in its answer (which then fails plan validation with that
+ * message, as a bad model answer would).
  */
 export function createOfflineModel(): ModelPort {
   return {
@@ -27,7 +28,16 @@ function tagged(prompt: string, tag: string): unknown {
   return match?.[1] ? JSON.parse(match[1]) : undefined;
 }
 
+/** Consolidation offline: an extractive summary, the memories' texts oldest first, deduplicated. */
+function summarise(memories: { text?: unknown }[]): string {
+  const texts = [...new Set(memories.map((m) => String(m.text ?? '').trim()).filter(Boolean))];
+  const summary = texts.join(' / ');
+  return summary.length > 2000 ? `${summary.slice(0, 1997)}...` : summary;
+}
+
 function answer(prompt: string): string {
+  const memories = tagged(prompt, 'memories');
+  if (Array.isArray(memories)) return summarise(memories);
   const playbook = tagged(prompt, 'playbook') as { steps?: Record<string, unknown>[] } | undefined;
   const input = (tagged(prompt, 'input') ?? {}) as Record<string, unknown>;
   const run = (tagged(prompt, 'run') ?? {}) as Record<string, unknown>;

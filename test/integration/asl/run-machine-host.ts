@@ -52,7 +52,8 @@ export async function startRunMachineHost(options: {
     definitions: { run: RUN_DEFINITION },
     substitutions: RUN_SUBSTITUTIONS,
     store: createDynamoDBExecutionStore({ client: dynamo.client }),
-    timeScale: 0.001,
+    // Small enough for quick retries, large enough that the 900 s task timeout (9 s) outlasts a restart.
+    timeScale: 0.01,
     onEvent: (_arn, event) => options.onEvent?.(event),
     resources: {
       async invokeLambda(functionName, payload) {

@@ -134,6 +134,23 @@ describe('the aios CLI against `aios dev`', () => {
     expect(events.at(-1)?.type).toBe('ExecutionSucceeded');
   });
 
+  it("shows a run's audit log: who asked, what the policy said, what became of it", async () => {
+    const { code, stdout } = await aios(['audit', runId]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Audit log of onboarding-\S+ \(10 entries\)/);
+    expect(stdout).toMatch(/step {2}1 {2}allowed +state\.upsert {2}by executor: /);
+    expect(stdout).toMatch(/step {2}2 {2}executed +http\.request {2}by executor\/\S+ \d+ ms: /);
+    const entries = JSON.parse((await aios(['audit', runId, '--json'])).stdout) as { outcome: string }[];
+    expect(entries.filter((e) => e.outcome === 'executed')).toHaveLength(5);
+  });
+
+  it('lists the dead-letter queue and redrives it', async () => {
+    const list = await aios(['dlq', 'list']);
+    expect(list).toMatchObject({ code: 0, stdout: 'The dead-letter queue is empty.\n' });
+    const redrive = await aios(['dlq', 'redrive']);
+    expect(redrive).toMatchObject({ code: 0, stdout: 'Moved 0 messages back to the action queue.\n' });
+  });
+
   it('says what is wrong with bad input, with distinct exit codes', async () => {
     const unknown = await aios(['run', 'payroll']);
     expect(unknown.code).toBe(4);

@@ -73,7 +73,12 @@ describe('workflow scenarios on the local runtime', () => {
     const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
 
     expect(details.run.status).toBe('FAILED');
-    expect(enteredStates(history).slice(-2)).toEqual(['Record failure', 'Run failed']);
+    expect(enteredStates(history).slice(-4)).toEqual([
+      'Record failure',
+      'Plan compensation',
+      'Compensate each',
+      'Run failed',
+    ]);
     expect(eventsOf(history, 'TaskFailed').map((e) => e.details?.error)).toEqual(['PermanentConnectorError']);
     expect(details.run.failure?.account).toMatch(
       /^Step 2 "Call the webhook" \(http\.request\) failed with PermanentConnectorError: POST .*\/hook answered 404/,
@@ -120,6 +125,8 @@ describe('workflow scenarios on the local runtime', () => {
       'Record run start',
       'Plan steps',
       'Record failure',
+      'Plan compensation',
+      'Compensate each',
       'Run failed',
     ]);
     expect(details.plan).toBeUndefined();
@@ -152,5 +159,64 @@ describe('workflow scenarios on the local runtime', () => {
     expect(details.run.failure?.account).toMatch(/failed with Operator: stopped from the console/);
     const history = await runtime.stepFunctions.getExecutionHistory(runtime.executionArnFor(runId));
     expect(history.at(-1)?.type).toBe('ExecutionAborted');
+  });
+
+  it('CompensatedFailure: effects before a failure are undone once each, newest first, through the gateway', async () => {
+    hook = await startWebhookServer();
+    hook.failNext('/hook', 100, 404);
+    runtime = await startTestRuntime({
+      workflows: [
+        scenarioWorkflow({
+          compensateOnFailure: true,
+          steps: [
+            {
+              id: 'save-customer',
+              title: 'Save the customer',
+              action: 'state.upsert',
+              params: { entityType: 'customer', entityId: 'acme', data: { name: 'Acme' } },
+            },
+            {
+              id: 'open-project',
+              title: 'Open the project',
+              action: 'state.upsert',
+              params: { entityType: 'project', entityId: 'acme-p', data: { open: true } },
+            },
+            {
+              id: 'call-hook',
+              title: 'Call the webhook',
+              action: 'http.request',
+              params: { url: '{{input.hook}}', method: 'POST', body: {} },
+            },
+          ],
+        }),
+      ],
+    });
+    const { runId, details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
+
+    expect(details.run.status).toBe('FAILED');
+    expect(eventsOf(eventsInState(history, 'Execute compensation'), 'TaskSucceeded')).toHaveLength(2);
+    const audit = (
+      await api<{ entries: { stepIndex: number; outcome: string; actionType: string }[] }>(
+        runtime,
+        'GET',
+        `/runs/${runId}/audit`,
+      )
+    ).body.entries;
+    const undo = audit
+      .filter((a) => a.outcome === 'executed' && a.actionType === 'state.revert')
+      .map((a) => a.stepIndex);
+    expect(undo).toEqual([1001, 1000]);
+    expect(audit.filter((a) => a.outcome === 'compensated').map((a) => a.stepIndex)).toEqual([1, 0]);
+    const byStep = Object.fromEntries(details.intents.map((i) => [i.stepIndex, i.status]));
+    expect(byStep).toMatchObject({
+      0: 'COMPENSATED',
+      1: 'COMPENSATED',
+      2: 'FAILED',
+      1000: 'SUCCEEDED',
+      1001: 'SUCCEEDED',
+    });
+    const store = runtime.store;
+    expect(await store.getEntity('customer', 'acme')).toMatchObject({ version: 2, data: { deleted: true } });
+    expect(await store.getEntity('project', 'acme-p')).toMatchObject({ version: 2, data: { deleted: true } });
   });
 });

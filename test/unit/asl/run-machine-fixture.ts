@@ -28,12 +28,15 @@ export function runLambdas(steps: { action: string; deny?: boolean }[]) {
     'run-recorder': (p: unknown) => ({ status: (p as RunPayload).op }),
     planner: () => ({ steps }),
     executor: (p: unknown) => {
-      const { runId, stepIndex, step } = p as RunPayload;
+      const { runId, stepIndex, step, op } = p as RunPayload;
+      // After a failure the run asks for compensations; these fakes have none to undo.
+      if (op === 'plan-compensation') return { steps: [] };
       return {
         idempotencyKey: `${runId}:${stepIndex}`,
         decision: step?.deny ? 'deny' : 'allow',
         reason: step?.deny ? `policy forbids ${step.action}` : 'ok',
         action: step?.action,
+        grant: step?.deny ? '' : `grant-${runId}-${stepIndex}`,
       };
     },
     monitor: (p: unknown) => {

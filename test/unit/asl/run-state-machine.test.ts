@@ -90,13 +90,19 @@ describe('statemachines/run.asl.json', () => {
     const { executionArn } = await sfn.startExecution({ stateMachineName: 'run', input: { runId: 'r2' } });
     const done = await sfn.waitForExecution(executionArn, 10_000);
     expect(done).toMatchObject({ status: 'FAILED', error: 'RunFailed' });
-    expect(calls.at(-1)).toBe('run-recorder');
+    // After recording the failure the run asks the executor what to compensate (nothing, here).
+    expect(calls.slice(-2)).toEqual(['run-recorder', 'executor']);
     const events = await sfn.getExecutionHistory(executionArn);
     expect(events.find((event) => event.type === 'MapIterationFailed')?.details).toMatchObject({
       index: 1,
       error: 'PolicyDeniedError',
       cause: 'policy forbids bank.transfer',
     });
-    expect(entered(events).slice(-2)).toEqual(['Record failure', 'Run failed']);
+    expect(entered(events).slice(-4)).toEqual([
+      'Record failure',
+      'Plan compensation',
+      'Compensate each',
+      'Run failed',
+    ]);
   });
 });

@@ -36,6 +36,7 @@ async function setup(action: string) {
     clock: fixedClock(),
     operatorPolicy: operator,
     riskOf: (type) => RISKS[type],
+    compensationOf: () => undefined,
     signer,
   });
   return { store, executor };

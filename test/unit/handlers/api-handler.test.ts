@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../functions/api/api-handler.ts';
-import type { Orchestrator, StateStore } from '../../../functions/core/ports.ts';
+import type { DeadLetters, Orchestrator, StateStore } from '../../../functions/core/ports.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { shippedCatalog } from '../../../playbooks/catalog.ts';
 import { fixedClock } from '../../support/fixtures.ts';
@@ -47,7 +47,21 @@ function setup(store: StateStore = createMemoryStateStore()) {
       return [{ id: 1, timestamp: '2026-11-25T10:00:00.000Z', type: 'ExecutionStarted', stateName: runId }];
     },
   };
-  const handler = createApiHandler({ store, catalog: shippedCatalog, orchestrator, clock: fixedClock() });
+  const deadLetters: DeadLetters = {
+    list: async (limit) =>
+      [{ messageId: 'm1', receiveCount: 5, sentAt: '2026-11-25T09:00:00.000Z', summary: '{}' }].slice(
+        0,
+        limit,
+      ),
+    redrive: async () => ({ moved: 1 }),
+  };
+  const handler = createApiHandler({
+    store,
+    catalog: shippedCatalog,
+    orchestrator,
+    clock: fixedClock(),
+    deadLetters,
+  });
   const call = async (e: APIGatewayProxyEvent) => {
     const result = await handler(e, createLocalContext('aios-api', 10_000));
     return { status: result.statusCode, body: JSON.parse(result.body) };

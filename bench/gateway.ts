@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createDynamoDBCircuitBreaker } from '../functions/adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBRateLimiter } from '../functions/adapters/aws/dynamodb-rate-limiter.ts';
+import { createDynamoDBStateStore } from '../functions/adapters/aws/dynamodb-state-store.ts';
+import { stateUpsertConnector } from '../functions/connectors/state-upsert.ts';
+import { createHmacGrantSigner, mintGrant } from '../functions/core/capability.ts';
+import { catalogueOf } from '../functions/core/connector.ts';
+import { idempotencyKeyFor } from '../functions/core/idempotency-key.ts';
+import { createGatewayHandler } from '../functions/gateway/gateway-handler.ts';
+import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
+import { createLocalQueue, startQueueWorker } from '../lib/local/queue/index.ts';
+import { TABLE_NAMES } from '../lib/local/table-definitions.ts';
+import { countRequests } from './request-counter.ts';
+
+export interface GatewayBenchCase {
+  workers: number;
+  /** Each message is delivered this many times (SQS is at-least-once). */
+  deliveries: number;
+}
+
+export interface GatewayBenchResult extends GatewayBenchCase {
+  actions: number;
+  actionsPerSecond: number[];
+  writesPerAction: number;
+  requestsPerAction: number;
+  writesByTable: Record<string, number>;
+}
+
+const RUN = 'bench-gateway';
+
+/**
+ * The gateway as `aios dev` runs it: the real handler (grant check, Powertools idempotency,
+ * rate limiter, breaker, audit, journal) fed by the durable local queue, on a store on disk.
+ * One run: N recorded intents, N × deliveries messages, W workers, timed until the queue drains.
+ */
+export async function benchGateway(
+  actions: number,
+  testCase: GatewayBenchCase,
+  runs: number,
+): Promise<GatewayBenchResult> {
+  const rates: number[] = [];
+  let writes = 0;
+  let requests = 0;
+  let writesByTable: Record<string, number> = {};
+  for (let run = 0; run < runs; run += 1) {
+    const dir = mkdtempSync(join(tmpdir(), 'aios-bench-gateway-'));
+    const db = await startEmbeddedDynamoDB({ dir });
+    try {
+      const store = createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state });
+      const signer = createHmacGrantSigner(async () => 'bench-key'.repeat(8));
+      const queue = createLocalQueue({
+        client: db.client,
+        queues: [
+          { name: 'actions', visibilityTimeoutSeconds: 5, maxReceiveCount: 20, deadLetterQueue: 'dlq' },
+          { name: 'dlq', visibilityTimeoutSeconds: 30 },
+        ],
+      });
+      let answered = 0;
+      const handler = createGatewayHandler({
+        store,
+        connectors: catalogueOf([stateUpsertConnector(store)]),
+        clock: { now: () => new Date() },
+        signer,
+        limiter: createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state }),
+        breaker: createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state }),
+        // Limits high enough never to refuse: this measures the door, not the throttle.
+        limitsOf: () => ({
+          rateLimit: { ratePerSecond: 100_000, burst: 100_000 },
+          breaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 },
+        }),
+        persistenceStore: new DynamoDBPersistenceLayer({
+          tableName: TABLE_NAMES.idempotency,
+          awsSdkV3Client: db.client,
+        }),
+        callbacks: {
+          async taskSucceeded() {
+            answered += 1;
+          },
+          async taskFailed(token, error, cause) {
+            throw new Error(`${token}: ${error} ${cause}`);
+          },
+        },
+      });
+      const now = new Date();
+      await store.createRun({
+        runId: RUN,
+        workflow: 'bench',
+        workflowVersion: 1,
+        mode: 'live',
+        status: 'RUNNING',
+        input: {},
+        budget: { maxUsd: 0, maxModelCalls: 0 },
+        spentUsd: 0,
+        modelCalls: 0,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+      });
+      const bodies: string[] = [];
+      for (let i = 0; i < actions; i += 1) {
+        const idempotencyKey = idempotencyKeyFor(RUN, i, `s${i}`);
+        const action = {
+          type: 'state.upsert',
+          params: { entityType: 'customer', entityId: `c${i}`, data: { i } },
+        };
+        await store.recordIntent({
+          runId: RUN,
+          stepIndex: i,
+          stepId: `s${i}`,
+          title: `step ${i}`,
+          action,
+          idempotencyKey,
+          status: 'RECORDED',
+          decision: 'allow',
+          reason: 'bench',
+          attempts: 0,
+          recordedAt: now.toISOString(),
+        });
+        const grant = await mintGrant(
+          signer,
+          { agent: 'executor', workflow: 'bench', runId: RUN, stepIndex: i, actions: ['state.upsert'] },
+          now,
+        );
+        bodies.push(
+          JSON.stringify({ taskToken: `t${i}`, grant, runId: RUN, stepIndex: i, idempotencyKey, action }),
+        );
+      }
+      for (let d = 0; d < testCase.deliveries; d += 1)
+        for (const body of bodies) await queue.send('actions', body);
+
+      const counter = countRequests(db.client);
+      const started = performance.now();
+      const workers = Array.from({ length: testCase.workers }, () =>
+        startQueueWorker({
+          queue,
+          queueName: 'actions',
+          batchSize: 10,
+          handler,
+          pollIntervalMs: 5,
+          timeoutMs: 5000,
+          onError: () => {},
+        }),
+      );
+      while ((await queue.approximateCount('actions')).total > 0) await new Promise((r) => setTimeout(r, 5));
+      const seconds = (performance.now() - started) / 1000;
+      await Promise.all(workers.map((w) => w.stop()));
+      if (answered < actions) throw new Error(`only ${answered} of ${actions} actions were answered`);
+      rates.push(actions / seconds);
+      const counts = counter.snapshot();
+      writes = counts.writes;
+      requests = counts.total;
+      writesByTable = { ...counts.writesByTable };
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const perAction = (n: number) => n / actions;
+  return {
+    ...testCase,
+    actions,
+    actionsPerSecond: rates,
+    writesPerAction: perAction(writes),
+    requestsPerAction: perAction(requests),
+    writesByTable: Object.fromEntries(Object.entries(writesByTable).map(([t, n]) => [t, perAction(n)])),
+  };
+}
