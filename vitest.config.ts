@@ -31,6 +31,17 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Real Chromium (Debian's, which .ci/run installs) driven by playwright-core from node.
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
@@ -16,6 +17,13 @@ const ListRunsQuerySchema = z.object({
 });
 
 const DeadLetterQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
+const DecisionBodySchema = z.object({
+  decision: z.enum(['approve', 'reject']),
+  note: z.string().max(2000).optional(),
+  /** Edit-then-approve: only the parameters the request marks editable. */
+  params: z.record(z.string(), z.unknown()).optional(),
+});
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   statusCode,
@@ -35,6 +43,8 @@ function parseBody(event: APIGatewayProxyEvent): unknown {
 
 export interface ApiHandlerDeps extends RunsServiceDeps {
   deadLetters: DeadLetters;
+  /** The operator's approval inbox. */
+  approvals?: Approvals;
   memory?: MemoryApiDeps;
 }
 
@@ -57,6 +67,42 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       const runId = event.pathParameters?.id;
       if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}');
       return json(200, await runs.details(runId));
+    },
+    'GET /approvals': async () => {
+      if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
+      const now = deps.clock.now().getTime();
+      const pending = await deps.approvals.listPending();
+      return json(200, {
+        approvals: pending
+          .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+          .map((a) => ({ ...a, ageSeconds: Math.round((now - new Date(a.createdAt).getTime()) / 1000) })),
+      });
+    },
+    'GET /approvals/{id}': async (event) => {
+      const approval = event.pathParameters?.id
+        ? await deps.approvals?.get(event.pathParameters.id)
+        : undefined;
+      if (!approval)
+        return json(404, { message: `approval ${event.pathParameters?.id ?? ''} does not exist` });
+      return json(200, { approval });
+    },
+    'POST /approvals/{id}/decision': async (event) => {
+      if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
+      const id = event.pathParameters?.id ?? '';
+      const body = parseOrThrow(DecisionBodySchema, parseBody(event), 'request body');
+      const result = await deps.approvals.decide(id, {
+        outcome: body.decision === 'approve' ? 'approved' : 'rejected',
+        channel: 'api',
+        by: 'operator',
+        note: body.note,
+        editedParams: body.params,
+      });
+      if (result.ok) return json(200, { approval: result.approval });
+      if (result.reason === 'not-found') return json(404, { message: `approval ${id} does not exist` });
+      const status = { 'already-decided': 409, expired: 410, 'not-allowed': 403, 'invalid-edit': 400 }[
+        result.reason
+      ];
+      return json(status, { message: result.message, approval: result.approval });
     },
     'GET /dlq': async (event) => {
       const { limit } = parseOrThrow(DeadLetterQuerySchema, event.queryStringParameters ?? {}, 'query');

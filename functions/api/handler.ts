@@ -5,6 +5,7 @@ import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
 import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
+import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createApiHandler } from './api-handler.ts';
 
@@ -20,4 +21,6 @@ export const handler = createApiHandler({
   // Reindex and consolidation are the maintenance function's jobs on AWS, not the API's.
   memory: { service: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service },
   deadLetters: createSqsDeadLetters(sqsClient(), { url: env.ACTION_DLQ_URL, arn: env.ACTION_DLQ_ARN }),
+  // The operator's inbox decides through the same service as Slack and the links: first decision wins.
+  approvals: awsApprovals().service,
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Connector } from '../core/connector.ts';
 import { PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
 
-const HttpRequestParams = z.object({
+export const HttpRequestParams = z.object({
   url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
   headers: z.record(z.string(), z.string()).default({}),

@@ -8,7 +8,18 @@ export interface SlackMessage {
   blocks?: readonly SlackBlock[];
   /** The intent's key, recorded with the message so a human can find which intent posted it. */
   idempotencyKey: string;
+  /** Posts the message as a reply in the thread of this message (its ts). */
+  threadTs?: string;
 }
+
+/** The new content of a posted message (chat.update). */
+export interface SlackMessageUpdate {
+  text: string;
+  blocks?: readonly SlackBlock[];
+}
+
+/** A views.open payload: Slack validates the details, aios only that it is a modal. */
+export type SlackModalView = { type: 'modal' } & Record<string, unknown>;
 
 /** Where a message was posted: the conversation id and the message's timestamp, Slack's message id. */
 export interface SlackMessageRef {
@@ -26,4 +37,8 @@ export interface SlackTransport {
   postMessage(message: SlackMessage): Promise<SlackMessageRef>;
   /** Deletes a message; one that is already gone counts as deleted (`alreadyDeleted`). */
   deleteMessage(ref: SlackMessageRef): Promise<{ alreadyDeleted: boolean }>;
+  /** Replaces a posted message's text and blocks (approval messages show their decision this way). */
+  updateMessage?(ref: SlackMessageRef, update: SlackMessageUpdate): Promise<SlackMessageRef>;
+  /** Opens a modal for the user whose interaction gave the (short-lived, single-use) trigger id. */
+  openModal?(triggerId: string, view: SlackModalView): Promise<void>;
 }

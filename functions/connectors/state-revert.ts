@@ -4,7 +4,7 @@ import { ConflictError, PermanentConnectorError, TransientConnectorError } from 
 import type { StateStore } from '../core/ports.ts';
 import { SlugSchema } from '../core/schemas.ts';
 
-const StateRevertParams = z.object({
+export const StateRevertParams = z.object({
   entityType: SlugSchema,
   entityId: z.string().min(1).max(128),
   /** The version whose data comes back; 0 means the entity did not exist before. */

@@ -4,7 +4,7 @@ import { ConflictError, TransientConnectorError } from '../core/errors.ts';
 import type { StateStore } from '../core/ports.ts';
 import { SlugSchema } from '../core/schemas.ts';
 
-const StateUpsertParams = z.object({
+export const StateUpsertParams = z.object({
   entityType: SlugSchema,
   entityId: z.string().min(1).max(128),
   data: z.record(z.string(), z.unknown()),

@@ -129,6 +129,44 @@ export function createExecutor(deps: ExecutorDeps) {
     },
 
     /**
+     * After the operator approved a held step: the intent becomes RECORDED (with the approver's
+     * edits, if any) and gets its grant, so the gateway will run it. Safe to repeat.
+     */
+    async authorizeApproved(
+      runId: string,
+      stepIndex: number,
+      params: Record<string, unknown> | undefined,
+    ): Promise<RecordedIntent> {
+      const run = await deps.store.getRun(runId);
+      if (!run) throw new NotFoundError(`run ${runId} does not exist`);
+      const workflow = workflowOf(deps.catalog, run);
+      const existing = await deps.store.getIntent(runId, stepIndex);
+      if (!existing) throw new NotFoundError(`no intent for run ${runId} step ${stepIndex}`);
+      const now = deps.clock.now();
+      const intent =
+        existing.status === 'AWAITING_APPROVAL'
+          ? await deps.store.updateIntent(runId, stepIndex, ['AWAITING_APPROVAL'], {
+              status: 'RECORDED',
+              decision: 'allow',
+              reason: `approved (${existing.reason ?? 'the policy asked for approval'})`,
+              action: params ? { ...existing.action, params } : existing.action,
+            })
+          : existing;
+      const grant = await mintGrant(
+        deps.signer,
+        { agent: EXECUTOR_AGENT, workflow: workflow.name, runId, stepIndex, actions: [intent.action.type] },
+        now,
+      );
+      return {
+        idempotencyKey: intent.idempotencyKey,
+        decision: 'allow',
+        reason: intent.reason ?? 'approved',
+        action: intent.action,
+        grant,
+      };
+    },
+
+    /**
      * After a failed run, when the workflow asks for it: one compensating intent per effect that
      * can be undone, newest first, each recorded (once) with its own key and grant before anything
      * runs. The gateway executes them like any other intent.

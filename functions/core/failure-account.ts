@@ -17,6 +17,10 @@ const EXPLANATIONS: Record<string, string> = {
   NotFoundError: 'Something the run needed does not exist.',
   'States.Runtime':
     'The orchestrator itself hit an error; this is a bug in aios, please report it with the run id.',
+  ApprovalRejectedError: 'An approver rejected the step, so it was not executed.',
+  ApprovalTimedOutError: 'Nobody decided on the approval in time, so the step was rejected and not executed.',
+  ApprovalHandedOffError:
+    'Nobody decided on the approval in time; the step was not executed and is handed to you to finish by hand.',
   ExecutionAborted: 'The execution was stopped by hand before the run finished.',
   ExecutionTimedOut: 'The execution ran past its time limit.',
 };

@@ -30,7 +30,8 @@ export interface StateStore {
     runId: string,
     stepIndex: number,
     from: readonly IntentStatus[],
-    patch: Partial<Omit<Intent, 'runId' | 'stepIndex' | 'idempotencyKey' | 'action'>>,
+    /** `action` changes only when an approver edits the parameters before approving. */
+    patch: Partial<Omit<Intent, 'runId' | 'stepIndex' | 'idempotencyKey'>>,
   ): Promise<Intent>;
   listIntents(runId: string): Promise<Intent[]>;
   appendJournal(entry: JournalEntry): Promise<void>;

@@ -75,6 +75,30 @@ export const WorkflowSchema = z
     /** Action types a plan may use; a plan naming any other fails before it runs. */
     allowedActions: z.array(ActionTypeSchema).min(1),
     policy: z.object({ rules: z.array(PolicyRuleSchema).default([]) }).default({ rules: [] }),
+    /** How approvals of this workflow's steps are asked for and escalated. */
+    approval: z
+      .object({
+        channels: z
+          .array(z.enum(['slack', 'email']))
+          .min(1)
+          .default(['slack', 'email']),
+        /** Per action type, the parameters an approver may edit before approving. */
+        editable: z.record(z.string(), z.array(z.string())).default({}),
+        escalation: z
+          .object({
+            slackReminderAfterMinutes: z.number().nonnegative().default(15),
+            emailAfterMinutes: z.number().nonnegative().default(60),
+            expireAfterHours: z.number().positive().default(24),
+            onExpiry: z.enum(['reject', 'hand-off']).default('reject'),
+          })
+          .default({
+            slackReminderAfterMinutes: 15,
+            emailAfterMinutes: 60,
+            expireAfterHours: 24,
+            onExpiry: 'reject',
+          }),
+      })
+      .optional(),
     /** When a run fails after effects, undo the effects that can be undone, newest first. */
     compensateOnFailure: z.boolean().default(false),
   })
@@ -220,6 +244,15 @@ export const OperatorPolicySchema = z.object({
     money: PolicyDecisionSchema,
   }),
   rules: z.array(PolicyRuleSchema).default([]),
+  /** Who may approve: Slack user ids (allow-listed for the buttons) and email addresses (magic links). */
+  approvers: z
+    .object({
+      slackUserIds: z
+        .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U0123ABC'))
+        .default([]),
+      emails: z.array(z.email()).default([]),
+    })
+    .default({ slackUserIds: [], emails: [] }),
 });
 export type OperatorPolicy = z.infer<typeof OperatorPolicySchema>;
 
@@ -238,6 +271,9 @@ export const AuditOutcomeSchema = z.enum([
   'outcome-unknown',
   'shadowed',
   'compensated',
+  'approved',
+  'rejected-by-approver',
+  'approval-expired',
 ]);
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 

@@ -15,6 +15,12 @@ export const ExecutorEventSchema = z.union([
     step: PlanStepSchema,
   }),
   z.object({ op: z.literal('plan-compensation'), runId: z.string().min(1) }),
+  z.object({
+    op: z.literal('approved'),
+    runId: z.string().min(1),
+    stepIndex: z.number().int().nonnegative(),
+    params: z.record(z.string(), z.unknown()).optional(),
+  }),
 ]);
 
 export function createExecutorHandler(deps: ExecutorDeps) {
@@ -22,8 +28,10 @@ export function createExecutorHandler(deps: ExecutorDeps) {
   return agentHandler(
     ExecutorEventSchema,
     async (event): Promise<RecordedIntent | { steps: CompensationStep[] }> =>
-      'op' in event
-        ? { steps: await executor.planCompensation(event.runId) }
-        : executor.recordIntent(event.runId, event.stepIndex, event.step),
+      !('op' in event)
+        ? executor.recordIntent(event.runId, event.stepIndex, event.step)
+        : event.op === 'approved'
+          ? executor.authorizeApproved(event.runId, event.stepIndex, event.params)
+          : { steps: await executor.planCompensation(event.runId) },
   );
 }

@@ -1,7 +1,8 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Agents } from './agents.ts';
-import { Api } from './api.ts';
+import { API_STAGE, Api } from './api.ts';
+import { Approvals } from './approvals.ts';
 import { Gateway } from './gateway.ts';
 import { GrantKey } from './grant-key.ts';
 import { Memory } from './memory.ts';
@@ -20,6 +21,8 @@ export interface AiosStackProps extends StackProps {
   /** From address of email.send and its verified SES identity; default to the context keys `aios:emailFrom` and `aios:emailIdentity`. */
   readonly emailFrom?: string;
   readonly emailIdentity?: string;
+  /** Slack channel for approval requests; default the context key `aios:slackApprovalsChannel`. */
+  readonly slackApprovalsChannel?: string;
 }
 
 /** The aios foundation. It only wires the constructs; each one owns its defaults and grants. */
@@ -29,6 +32,7 @@ export class AiosStack extends Stack {
   public readonly gateway: Gateway;
   public readonly orchestrator: Orchestrator;
   public readonly api: Api;
+  public readonly approvals: Approvals;
   public readonly grantKey: GrantKey;
   public readonly memory: Memory;
 
@@ -47,11 +51,20 @@ export class AiosStack extends Stack {
       emailFrom: props.emailFrom ?? contextString(this, 'aios:emailFrom'),
       emailIdentity: props.emailIdentity ?? contextString(this, 'aios:emailIdentity'),
     });
+    const emailFrom = props.emailFrom ?? contextString(this, 'aios:emailFrom');
+    this.approvals = new Approvals(this, 'Approvals', {
+      stateTable: this.state.table,
+      slackBotToken: this.gateway.slackBotTokenSecret,
+      slackChannel: props.slackApprovalsChannel ?? contextString(this, 'aios:slackApprovalsChannel'),
+      emailFrom,
+      emailIdentity: this.gateway.emailIdentity,
+    });
     this.orchestrator = new Orchestrator(this, 'Orchestrator', {
       planner: this.agents.planner,
       executor: this.agents.executor,
       monitor: this.agents.monitor,
       runRecorder: this.agents.runRecorder,
+      approvals: this.approvals.requestFunction,
       actionQueue: this.gateway.queue,
     });
     // Made here, once both exist: the state machine needs the queue URL, the gateway answers
@@ -68,6 +81,15 @@ export class AiosStack extends Stack {
       actionQueue: this.gateway.queue,
       deadLetterQueue: this.gateway.deadLetterQueue,
     });
+
+    // Approvals: the request function and the two public endpoints answer the paused steps' tokens;
+    // so does the API, for the operator's inbox. Links point at the API's public route.
+    // Built from the API's id rather than its stage URL: the stage depends on every method, and one
+    // method's function answers task tokens of the state machine that invokes the request function.
+    const publicBaseUrl = `https://${this.api.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
+    this.approvals.bind(this.orchestrator.stateMachine, publicBaseUrl);
+    this.orchestrator.stateMachine.grantTaskResponse(this.api.function);
+    this.approvals.addRoutes(this.api.restApi);
 
     // Memory: the planner and the API search it, the run recorder writes run summaries to its log.
     this.memory = new Memory(this, 'Memory', { summaryModelId: this.agents.models.fast });

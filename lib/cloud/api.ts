@@ -8,6 +8,9 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
 
+/** The one stage; public links are built from it without a reference to the stage resource. */
+export const API_STAGE = 'v1';
+
 export interface ApiProps {
   readonly stateTable: dynamodb.ITable;
   readonly stateMachine: sfn.IStateMachine;
@@ -80,7 +83,7 @@ export class Api extends Construct {
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
       deployOptions: {
-        stageName: 'v1',
+        stageName: API_STAGE,
         tracingEnabled: true,
         metricsEnabled: true,
         loggingLevel: apigw.MethodLoggingLevel.INFO,
@@ -90,6 +93,12 @@ export class Api extends Construct {
         // One operator and their scripts: generous for that, a ceiling for a leaked credential.
         throttlingRateLimit: 10,
         throttlingBurstLimit: 20,
+        // The unauthenticated routes get tighter limits of their own: a person clicks, nobody scripts.
+        methodOptions: Object.fromEntries(
+          ['/approvals/{id}/link/GET', '/approvals/{id}/link/POST', '/slack/interactions/POST'].map(
+            (path) => [path, { throttlingRateLimit: 2, throttlingBurstLimit: 10 }],
+          ),
+        ),
       },
     });
 
@@ -138,6 +147,18 @@ export class Api extends Construct {
         requestValidator: validator,
         requestParameters: { 'method.request.path.id': true },
       });
+    // The operator's approval inbox (IAM like the rest); the public link and Slack routes are the Approvals construct's.
+    const approvals = this.restApi.root.addResource('approvals');
+    approvals.addMethod('GET', integration, { requestValidator: validator });
+    const approval = approvals.addResource('{id}');
+    approval.addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
+    approval.addResource('decision').addMethod('POST', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
     const dlq = this.restApi.root.addResource('dlq');
     dlq.addMethod('GET', integration, { requestValidator: validator });
     dlq.addResource('redrive').addMethod('POST', integration, { requestValidator: validator });

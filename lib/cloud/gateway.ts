@@ -67,6 +67,8 @@ export class Gateway extends Construct {
    * the template: the operator puts the bot token (xoxb-...) in it after the first deploy.
    */
   public readonly slackBotTokenSecret: secretsmanager.Secret;
+  /** The verified SES identity email is sent as, when email is configured; other senders are granted on it too. */
+  public readonly emailIdentity?: ses.IEmailIdentity;
 
   constructor(scope: Construct, id: string, props: GatewayProps) {
     super(scope, id);
@@ -117,10 +119,8 @@ export class Gateway extends Construct {
     this.slackBotTokenSecret.grantRead(this.function);
     if (emailIdentity) {
       // ses:SendEmail only (SES v2 SendEmail with Simple content), on exactly this identity.
-      ses.EmailIdentity.fromEmailIdentityName(this, 'EmailIdentity', emailIdentity).grant(
-        this.function,
-        'ses:SendEmail',
-      );
+      this.emailIdentity = ses.EmailIdentity.fromEmailIdentityName(this, 'EmailIdentity', emailIdentity);
+      this.emailIdentity.grant(this.function, 'ses:SendEmail');
     }
 
     this.function.addEventSource(

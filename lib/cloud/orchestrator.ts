@@ -20,6 +20,8 @@ export interface OrchestratorProps {
   readonly executor: lambda.IFunction;
   readonly monitor: lambda.IFunction;
   readonly runRecorder: lambda.IFunction;
+  /** Opens an approval request for a paused step ("Request approval", with a task token). */
+  readonly approvals: lambda.IFunction;
   readonly actionQueue: sqs.IQueue;
   /** Absolute path of the ASL file; defaults to `statemachines/run.asl.json`. */
   readonly definitionPath?: string;
@@ -51,6 +53,7 @@ export class Orchestrator extends Construct {
       ExecutorFunctionArn: props.executor.functionArn,
       MonitorFunctionArn: props.monitor.functionArn,
       RunRecorderFunctionArn: props.runRecorder.functionArn,
+      ApprovalFunctionArn: props.approvals.functionArn,
       ActionQueueUrl: props.actionQueue.queueUrl,
     };
     // A placeholder left unfilled would deploy as a literal "${Name}" and fail only at run time.
@@ -86,7 +89,7 @@ export class Orchestrator extends Construct {
     });
 
     // Only the unqualified function (and $LATEST), which is what the ASL invokes: no `:*` wildcard.
-    for (const agent of [props.planner, props.executor, props.monitor, props.runRecorder]) {
+    for (const agent of [props.planner, props.executor, props.monitor, props.runRecorder, props.approvals]) {
       agent.grantInvokeLatestVersion(this.stateMachine);
     }
     props.actionQueue.grantSendMessages(this.stateMachine);

@@ -4,17 +4,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { createApiHandler } from '../../functions/api/api-handler.ts';
+import { createApprovalHandler } from '../../functions/approvals/approval-handler.ts';
+import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
+import { createApprovalLinkHandler } from '../../functions/approvals/email/link-handler.ts';
+import { createLinkTokens } from '../../functions/approvals/email/link-token.ts';
+import { createEmailApprovalNotifier } from '../../functions/approvals/email/notifier.ts';
+import { createApprovalNotifier } from '../../functions/approvals/notifier.ts';
+import {
+  createSlackInteractionsHandler,
+  slackInteractionClient,
+} from '../../functions/approvals/slack/interactions.ts';
+import { createSlackApprovalNotifier } from '../../functions/approvals/slack/notifier.ts';
 import { describeAction } from '../../functions/connectors/descriptors.ts';
 import { emailSendConnector } from '../../functions/connectors/email-send.ts';
 import { httpRequestConnector } from '../../functions/connectors/http-request.ts';
+import { paramsProblem } from '../../functions/connectors/param-schemas.ts';
 import { slackDeleteConnector, slackPostConnector } from '../../functions/connectors/slack-post.ts';
 import { stateRevertConnector } from '../../functions/connectors/state-revert.ts';
 import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
+import type { Approval } from '../../functions/core/approvals/approval.ts';
+import { type ApprovalService, createApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
 import { type ConnectorCatalogue, catalogueOf } from '../../functions/core/connector.ts';
 import { describeDeadLetter } from '../../functions/core/dead-letter.ts';
@@ -60,6 +75,7 @@ import { createWebhookSink } from './webhook-sink.ts';
 export const ACTION_QUEUE = 'aios-actions';
 export const ACTION_DLQ = 'aios-actions-dlq';
 const ACCOUNT = '000000000000';
+const LOCAL_FROM = 'aios@localhost';
 const ENDED_STATUS: Partial<Record<string, 'FAILED' | 'ABORTED'>> = {
   ExecutionFailed: 'FAILED',
   ExecutionAborted: 'ABORTED',
@@ -73,6 +89,7 @@ export const LOCAL_SUBSTITUTIONS = {
   MonitorFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:aios-monitor`,
   RunRecorderFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:aios-run-recorder`,
   ActionQueueUrl: `http://127.0.0.1/${ACCOUNT}/${ACTION_QUEUE}`,
+  ApprovalFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:aios-approvals`,
 } as const;
 
 export interface LocalRuntimeOptions {
@@ -95,6 +112,10 @@ export interface LocalRuntimeOptions {
   operatorPolicy?: OperatorPolicy;
   /** Rate limits and breakers per action type; the connector descriptors by default. */
   limitsOf?: (actionType: string) => GatewayLimits | undefined;
+  /** How often the approval escalation job runs (default every 30 s). */
+  escalationIntervalMs?: number;
+  /** Called with each magic link sent, so `aios dev` can print it. */
+  onApprovalLink?: (approval: Approval, email: string, link: string) => void;
   /** Fault injection for the crash tests: wraps how the gateway answers the orchestrator. */
   decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
 }
@@ -108,6 +129,11 @@ export interface LocalRuntime {
   readonly db: EmbeddedDynamoDB;
   /** The gateway's connector catalogue. */
   readonly connectors: ConnectorCatalogue;
+  readonly approvals: ApprovalService;
+  /** What the local Slack app signs interactions with (.aios/slack-signing-secret). */
+  readonly slackSigningSecret: string;
+  /** One pass of the approval escalation job, now. */
+  escalate(): ReturnType<ApprovalService['escalate']>;
   /** Memory: its log, index, indexer tailer and services. */
   readonly memory: LocalMemory;
   executionArnFor(runId: string): string;
@@ -253,14 +279,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
   // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
   const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
+  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
   const connectors = catalogueOf([
     stateUpsertConnector(store),
     stateRevertConnector(store),
     httpRequestConnector(options.fetchImpl),
-    emailSendConnector({
-      transport: createEmailOutbox({ dir: join(outboxDir, 'email'), clock }),
-      from: 'aios@localhost',
-    }),
+    emailSendConnector({ transport: emailOutbox, from: LOCAL_FROM }),
     slackPostConnector(slackOutbox),
     slackDeleteConnector(slackOutbox),
   ]);
@@ -299,12 +323,86 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       return { moved: await queue.redrive(ACTION_DLQ) };
     },
   };
-  const apiHandler = createApiHandler({ store, catalog, orchestrator, clock, memory, deadLetters });
+  // Approval gates: one record per paused step, decided from Slack, an email link, the API or the CLI.
+  const secret = (name: string) =>
+    options.dataDir ? ensureLocalSecret(options.dataDir, name) : randomBytes(32).toString('hex');
+  const linkTokens = createLinkTokens({ getKey: async () => secret('link-key'), clock });
+  const slackSigningSecret = secret('slack-signing-secret');
+  const slackApprovals = createSlackApprovalNotifier({
+    transport: slackOutbox,
+    channel: '#aios-approvals',
+    clock,
+  });
+  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
+  const approvals = createApprovalService({
+    approvals: createDynamoDBApprovalStore({ client: db.client, tableName: TABLE_NAMES.state }),
+    store,
+    catalog,
+    operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
+    callbacks,
+    clock,
+    riskOf: (type) => describeAction(type)?.risk,
+    validateParams: paramsProblem,
+    isClosedToken: (error) => ['TaskTimedOut', 'InvalidToken'].includes((error as Error).name),
+    notifier: createApprovalNotifier({
+      slack: slackApprovals,
+      // The server's address is known only once it listens, so the email notifier is built per send.
+      email: {
+        notify: (approval, email) =>
+          createEmailApprovalNotifier({
+            transport: emailOutbox,
+            from: LOCAL_FROM,
+            publicBaseUrl,
+            mint: linkTokens.mint,
+          }).notify(approval, email),
+      },
+      onLink: options.onApprovalLink,
+    }),
+  });
+  invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
+  const slackInteractions = createSlackInteractionsHandler({
+    approvals,
+    signingSecret: async () => slackSigningSecret,
+    slack: slackInteractionClient(slackOutbox),
+    clock,
+    logger: {
+      info: (message, attributes) => logger.info(message, attributes ?? {}),
+      warn: (message, attributes) => logger.warn(message, attributes ?? {}),
+      error: (message, attributes) => logger.error(message, attributes ?? {}),
+    },
+  });
+  const approvalLinks = createApprovalLinkHandler({
+    approvals,
+    verify: linkTokens.verify,
+    uses: createDynamoDBLinkTokenUses({ client: db.client, tableName: TABLE_NAMES.state }),
+    clock,
+  });
+  // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due.
+  const escalation = setInterval(() => {
+    approvals
+      .escalate()
+      .catch((error: unknown) => logger.error('approval escalation failed', { error: error as Error }));
+  }, options.escalationIntervalMs ?? 30_000);
+  escalation.unref();
+
+  const apiHandler = createApiHandler({
+    store,
+    catalog,
+    orchestrator,
+    clock,
+    memory,
+    deadLetters,
+    approvals,
+  });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
   const http: LocalHttpServer = await startLocalHttpServer({
     port: options.port,
     host: '127.0.0.1',
-    auth: { token: apiToken, publicRoutes: ['/local/webhooks/{name}'] },
+    // Only the signed approval links and the signature-checked Slack endpoint go without the token.
+    auth: {
+      token: apiToken,
+      publicRoutes: ['/local/webhooks/{name}', '/approvals/{id}/link', '/slack/interactions'],
+    },
     logger: {
       info: (message, attributes) => logger.debug(message, attributes ?? {}),
       error: (message, attributes) => logger.error(message, attributes ?? {}),
@@ -322,9 +420,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { method: 'GET', path: '/runs/{id}/audit', handler: apiHandler },
       { method: 'GET', path: '/dlq', handler: apiHandler },
       { method: 'POST', path: '/dlq/redrive', handler: apiHandler },
+      { method: 'GET', path: '/approvals', handler: apiHandler },
+      { method: 'GET', path: '/approvals/{id}', handler: apiHandler },
+      { method: 'POST', path: '/approvals/{id}/decision', handler: apiHandler },
+      { method: 'GET', path: '/approvals/{id}/link', handler: approvalLinks },
+      { method: 'POST', path: '/approvals/{id}/link', handler: approvalLinks },
+      { method: 'POST', path: '/slack/interactions', handler: slackInteractions },
       { method: 'POST', path: '/local/webhooks/{name}', handler: createWebhookSink(outboxDir) },
     ],
   });
+
+  publicBaseUrl = http.url;
 
   // Everything that was running when the last process stopped goes on from its checkpoint.
   await stepFunctions.resumeAll();
@@ -339,7 +445,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     memory,
     connectors,
     executionArnFor,
+    approvals,
+    slackSigningSecret,
+    escalate: () => approvals.escalate(),
     async close() {
+      clearInterval(escalation);
       await http.close();
       await worker.stop();
       await stepFunctions.close();

@@ -12,6 +12,9 @@ beforeAll(() => {
   methods = template.findResources('AWS::ApiGateway::Method') as typeof methods;
 });
 
+/** The only routes without IAM: the signed approval links and the signature-checked Slack endpoint. */
+const PUBLIC_ROUTES = ['GET /approvals/{id}/link', 'POST /approvals/{id}/link', 'POST /slack/interactions'];
+
 /** "POST /runs"-style names of the API's methods, from the resource tree in the template. */
 function routes(): string[] {
   const resources = template.findResources('AWS::ApiGateway::Resource');
@@ -24,9 +27,18 @@ function routes(): string[] {
   return Object.values(methods).map((m) => `${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId)}`);
 }
 
+/** The methods of the operator's API, i.e. all but the public approval routes. */
+function operatorMethods() {
+  const names = routes();
+  return Object.values(methods).filter((_, i) => !PUBLIC_ROUTES.includes(names[i] as string));
+}
+
 describe('Api: routes', () => {
-  it('has the runs routes (start, list, show, history, audit), the dead-letter routes and the memory routes, and nothing else', () => {
+  it('has the runs, approvals, dead-letter and memory routes, and nothing else', () => {
     expect(routes().sort()).toEqual([
+      'GET /approvals',
+      'GET /approvals/{id}',
+      'GET /approvals/{id}/link',
       'GET /dlq',
       'GET /memory/search',
       'GET /memory/{id}/history',
@@ -34,22 +46,51 @@ describe('Api: routes', () => {
       'GET /runs/{id}',
       'GET /runs/{id}/audit',
       'GET /runs/{id}/history',
+      'POST /approvals/{id}/decision',
+      'POST /approvals/{id}/link',
       'POST /dlq/redrive',
       'POST /memory',
       'POST /runs',
+      'POST /slack/interactions',
     ]);
   });
 
-  it('requires IAM (SigV4) authorisation on every method', () => {
-    expect(Object.keys(methods)).toHaveLength(10);
-    for (const method of Object.values(methods)) {
-      expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
-    }
+  it('requires IAM (SigV4) authorisation on every method but the three public approval routes', () => {
+    expect(Object.keys(methods)).toHaveLength(16);
+    expect(operatorMethods()).toHaveLength(13);
+    for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+    const names = routes();
+    const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');
+    expect(open.map((m) => names[Object.values(methods).indexOf(m)]).sort()).toEqual(
+      [...PUBLIC_ROUTES].sort(),
+    );
   });
 
-  it('proxies every method to the API function', () => {
+  it('throttles the public routes harder than the rest', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          ResourcePath: '/~1approvals~1{id}~1link',
+          HttpMethod: 'GET',
+          ThrottlingRateLimit: 2,
+        }),
+        Match.objectLike({
+          ResourcePath: '/~1approvals~1{id}~1link',
+          HttpMethod: 'POST',
+          ThrottlingRateLimit: 2,
+        }),
+        Match.objectLike({
+          ResourcePath: '/~1slack~1interactions',
+          HttpMethod: 'POST',
+          ThrottlingRateLimit: 2,
+        }),
+      ]),
+    });
+  });
+
+  it('proxies every operator method to the API function', () => {
     const fnArn = { 'Fn::GetAtt': [logicalIdOf(stack, stack.api.function), 'Arn'] };
-    for (const method of Object.values(methods)) {
+    for (const method of operatorMethods()) {
       expect(JSON.stringify(method.Properties.Integration)).toContain(JSON.stringify(fnArn));
       expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
     }
@@ -60,7 +101,7 @@ describe('Api: routes', () => {
       ValidateRequestBody: true,
       ValidateRequestParameters: true,
     });
-    for (const method of Object.values(methods)) {
+    for (const method of operatorMethods()) {
       expect(method.Properties.RequestValidatorId).toBeDefined();
     }
   });
@@ -89,7 +130,7 @@ describe('Api: the stage', () => {
         Format: Match.stringLikeRegexp('requestId'),
       },
       TracingEnabled: true,
-      MethodSettings: [
+      MethodSettings: Match.arrayWith([
         Match.objectLike({
           HttpMethod: '*',
           ResourcePath: '/*',
@@ -98,7 +139,7 @@ describe('Api: the stage', () => {
           ThrottlingRateLimit: Match.anyValue(),
           ThrottlingBurstLimit: Match.anyValue(),
         }),
-      ],
+      ]),
     });
   });
 });

@@ -178,7 +178,7 @@ describe('Gateway: the Slack bot token secret', () => {
     });
   });
 
-  it('can be read by the gateway and no other role', () => {
+  it('can be read by the gateway and the approval functions (they post and update approval messages), and no other role', () => {
     const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
         JSON.stringify(s.Resource).includes(`"Ref":"${secretId}"`),
@@ -186,9 +186,18 @@ describe('Gateway: the Slack bot token secret', () => {
     );
     const gatewayRole = stack.gateway.function.role;
     if (!gatewayRole) throw new Error('the gateway has no role');
-    expect(readers.map((policy) => policy.Properties.Roles)).toEqual([
-      [{ Ref: logicalIdOf(stack, gatewayRole) }],
-    ]);
+    const allowed = [
+      gatewayRole,
+      ...[
+        stack.approvals.requestFunction,
+        stack.approvals.escalationFunction,
+        stack.approvals.linkFunction,
+        stack.approvals.slackFunction,
+      ].map((fn) => fn.role),
+    ];
+    expect(readers.map((policy) => policy.Properties.Roles).sort()).toEqual(
+      allowed.map((role) => [{ Ref: logicalIdOf(stack, role as never) }]).sort(),
+    );
     const secretStatements = statementsOf(template, stack, stack.gateway.function.role).filter((s) =>
       JSON.stringify(s.Resource).includes(secretId),
     );

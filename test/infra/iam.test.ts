@@ -197,9 +197,17 @@ describe('IAM: the gateway', () => {
 });
 
 describe('IAM: the API', () => {
-  it('may start executions of the run state machine and read their history, and answer no task token', () => {
+  it('may start executions of the run state machine, read their history, and answer its task tokens (the approval inbox)', () => {
     const states = withPrefix(statements(stack.api.function), 'states:');
-    expect(actionsOf(states).sort()).toEqual(['states:GetExecutionHistory', 'states:StartExecution']);
+    expect(actionsOf(states).sort()).toEqual([
+      'states:GetExecutionHistory',
+      'states:SendTaskFailure',
+      'states:SendTaskHeartbeat',
+      'states:SendTaskSuccess',
+      'states:StartExecution',
+    ]);
+    const answers = states.filter((s) => actionsOf([s]).includes('states:SendTaskSuccess'));
+    expect(resourcesOf(answers)).toEqual([ref(stack.orchestrator.stateMachine)]);
     const start = states.filter((s) => actionsOf([s]).includes('states:StartExecution'));
     expect(resourcesOf(start)).toEqual([ref(stack.orchestrator.stateMachine)]);
     // History: only executions of this state machine (execution:<its name>:*).

@@ -53,8 +53,9 @@ describe('Orchestrator: the definition', () => {
     expect(() => JSON.parse(rendered)).not.toThrow();
   });
 
-  it('substitutes the ARNs of the four agents and the URL of the action queue', () => {
+  it('substitutes the ARNs of the four agents, the approval request function and the URL of the action queue', () => {
     expect(substitutions).toEqual({
+      ApprovalFunctionArn: arnOf(stack.approvals.requestFunction),
       PlannerFunctionArn: arnOf(stack.agents.planner),
       ExecutorFunctionArn: arnOf(stack.agents.executor),
       MonitorFunctionArn: arnOf(stack.agents.monitor),
@@ -72,6 +73,7 @@ describe('Orchestrator: the definition', () => {
       executor: fn('executor'),
       monitor: fn('monitor'),
       runRecorder: fn('recorder'),
+      approvals: fn('approvals'),
       actionQueue: sqs.Queue.fromQueueArn(scope, 'Queue', 'arn:aws:sqs:eu-west-1:111111111111:actions'),
       definitionPath: fileURLToPath(new URL('./fixtures/unknown-placeholder.asl.json', import.meta.url)),
     };
@@ -148,7 +150,7 @@ describe('Orchestrator: runs never look alive after their execution ended', () =
 });
 
 describe('Orchestrator: permissions', () => {
-  it('may invoke exactly the four agents', () => {
+  it('may invoke exactly the four agents and the approval request function', () => {
     const invoke = statementsOf(template, stack, stack.orchestrator.stateMachine.role).filter((s) =>
       actionsOf([s]).includes('lambda:InvokeFunction'),
     );
@@ -158,6 +160,7 @@ describe('Orchestrator: permissions', () => {
       stack.agents.executor,
       stack.agents.monitor,
       stack.agents.runRecorder,
+      stack.approvals.requestFunction,
     ];
     expect(resources).toHaveLength(agents.length * 2);
     for (const agent of agents) {

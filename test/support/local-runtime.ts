@@ -1,6 +1,6 @@
 import type { ModelPort } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
-import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.ts';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../lib/local/runtime.ts';
 import { createCatalog } from '../../playbooks/catalog.ts';
 
 export function scenarioWorkflow(overrides: Record<string, unknown> = {}) {
@@ -36,6 +36,8 @@ export async function startTestRuntime(
     dataDir?: string;
     visibilityTimeoutSeconds?: number;
     maxReceiveCount?: number;
+    escalationIntervalMs?: number;
+    onApprovalLink?: LocalRuntimeOptions['onApprovalLink'];
   } = {},
 ): Promise<LocalRuntime> {
   return startLocalRuntime({
@@ -46,6 +48,8 @@ export async function startTestRuntime(
     timeScale: 0.01,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
     maxReceiveCount: options.maxReceiveCount,
+    escalationIntervalMs: options.escalationIntervalMs,
+    onApprovalLink: options.onApprovalLink,
     pollIntervalMs: 20,
   });
 }

@@ -1,5 +1,11 @@
-import { ErrorCode, LogLevel, WebClient } from '@slack/web-api';
-import type { SlackMessage, SlackMessageRef, SlackTransport } from '../../connectors/slack-transport.ts';
+import { ErrorCode, LogLevel, type ViewsOpenArguments, WebClient } from '@slack/web-api';
+import type {
+  SlackMessage,
+  SlackMessageRef,
+  SlackMessageUpdate,
+  SlackModalView,
+  SlackTransport,
+} from '../../connectors/slack-transport.ts';
 import { PermanentConnectorError, TransientConnectorError } from '../../core/errors.ts';
 
 export interface WebApiSlackTransportOptions {
@@ -106,6 +112,7 @@ export function createWebApiSlackTransport(options: WebApiSlackTransportOptions)
           channel: message.channel,
           text: message.text,
           ...(message.blocks ? { blocks: [...message.blocks] } : {}),
+          ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
           metadata: {
             event_type: 'aios_action',
             event_payload: { idempotency_key: message.idempotencyKey },
@@ -125,6 +132,28 @@ export function createWebApiSlackTransport(options: WebApiSlackTransportOptions)
         if (error instanceof AlreadyDeleted) return { alreadyDeleted: true };
         throw error;
       }
+    },
+    updateMessage(ref: SlackMessageRef, update: SlackMessageUpdate) {
+      return call('chat.update', async (token) => {
+        const result = await client.chat.update({
+          token,
+          channel: ref.channel,
+          ts: ref.ts,
+          text: update.text,
+          ...(update.blocks ? { blocks: [...update.blocks] } : {}),
+        });
+        return { channel: result.channel ?? ref.channel, ts: result.ts ?? ref.ts };
+      });
+    },
+    async openModal(triggerId: string, view: SlackModalView) {
+      await call('views.open', (token) =>
+        // The view's shape is Slack's to validate; aios builds it in functions/approvals/slack/blocks.ts.
+        client.views.open({
+          token,
+          trigger_id: triggerId,
+          view: view as unknown as ViewsOpenArguments['view'],
+        }),
+      );
     },
   };
 }

@@ -3,11 +3,16 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../../../functions/adapters/system-clock.ts';
 import type { SlackMessageRef, SlackTransport } from '../../../functions/connectors/slack-transport.ts';
+import { PermanentConnectorError } from '../../../functions/core/errors.ts';
 import type { Clock } from '../../../functions/core/ports.ts';
 import { findByKey, outboxFileName, perKeyQueue, writeFileAtomic } from './outbox-files.ts';
 
 const EXTENSION = '.json';
 const DELETED = '.deleted';
+/** `<message>.json.updated.json` beside a message holds its latest content after chat.update. */
+const UPDATED = '.updated.json';
+/** Modals (views.open) land in this subdirectory, one file per trigger id. */
+const VIEWS_DIR = 'views';
 
 export interface SlackOutboxOptions {
   /** Where the message files go, e.g. `<dataDir>/outbox/slack`. */
@@ -23,6 +28,17 @@ export interface SlackOutboxRecord {
   blocks?: unknown[];
   idempotencyKey: string;
   postedAt: string;
+  /** Set when the message was posted as a thread reply. */
+  threadTs?: string;
+}
+
+/** What an `.updated.json` file holds: the message's content after its latest update. */
+export interface SlackOutboxUpdateRecord {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks?: unknown[];
+  updatedAt: string;
 }
 
 /** Slack-shaped (`seconds.micros`), from the clock's second and the key, so a key always maps to one ts. */
@@ -39,10 +55,13 @@ const exists = (path: string) =>
 
 /**
  * The local Slack transport: each post becomes `<timestamp>-<key>.json` in the outbox, and a
- * delete leaves a `.deleted` marker beside it. It dedupes by idempotency key: a second post with
- * a key returns the first one's channel and ts without writing again.
+ * delete leaves a `.deleted` marker beside it, an update a `.updated.json` with the latest content,
+ * and a modal a file under `views/`. It dedupes by idempotency key: a second post with a key
+ * returns the first one's channel and ts without writing again.
  */
-export function createSlackOutbox(options: SlackOutboxOptions): SlackTransport & { readonly dir: string } {
+export function createSlackOutbox(
+  options: SlackOutboxOptions,
+): Required<SlackTransport> & { readonly dir: string } {
   const clock = options.clock ?? systemClock;
   const serialised = perKeyQueue();
 
@@ -54,7 +73,9 @@ export function createSlackOutbox(options: SlackOutboxOptions): SlackTransport &
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    for (const name of names.filter((n) => n.endsWith(EXTENSION) && !n.startsWith('.'))) {
+    for (const name of names.filter(
+      (n) => n.endsWith(EXTENSION) && !n.endsWith(UPDATED) && !n.startsWith('.'),
+    )) {
       const path = join(options.dir, name);
       const record = JSON.parse(await readFile(path, 'utf8')) as SlackOutboxRecord;
       if (record.ts === ref.ts && record.channel === ref.channel) return path;
@@ -80,6 +101,7 @@ export function createSlackOutbox(options: SlackOutboxOptions): SlackTransport &
           ...(message.blocks ? { blocks: [...message.blocks] } : {}),
           idempotencyKey: message.idempotencyKey,
           postedAt: now.toISOString(),
+          ...(message.threadTs ? { threadTs: message.threadTs } : {}),
         };
         await writeFileAtomic(
           join(options.dir, outboxFileName(now, message.idempotencyKey, EXTENSION)),
@@ -98,6 +120,29 @@ export function createSlackOutbox(options: SlackOutboxOptions): SlackTransport &
         `${JSON.stringify({ channel: ref.channel, ts: ref.ts, deletedAt: clock.now().toISOString() })}\n`,
       );
       return { alreadyDeleted: false };
+    },
+    async updateMessage(ref, update) {
+      const path = await findByRef(ref);
+      // As Slack's chat.update does for a message that is not there (or was deleted).
+      if (!path || (await exists(`${path}${DELETED}`))) {
+        throw new PermanentConnectorError('Slack chat.update failed: message_not_found');
+      }
+      const record: SlackOutboxUpdateRecord = {
+        channel: ref.channel,
+        ts: ref.ts,
+        text: update.text,
+        ...(update.blocks ? { blocks: [...update.blocks] } : {}),
+        updatedAt: clock.now().toISOString(),
+      };
+      await writeFileAtomic(`${path}${UPDATED}`, `${JSON.stringify(record, null, 2)}\n`);
+      return { channel: ref.channel, ts: ref.ts };
+    },
+    async openModal(triggerId, view) {
+      const now = clock.now();
+      await writeFileAtomic(
+        join(options.dir, VIEWS_DIR, outboxFileName(now, triggerId, EXTENSION)),
+        `${JSON.stringify({ triggerId, view, openedAt: now.toISOString() }, null, 2)}\n`,
+      );
     },
   };
 }

@@ -11,6 +11,7 @@ export const RUN_SUBSTITUTIONS = {
   RunRecorderFunctionArn: 'run-recorder',
   PlannerFunctionArn: 'planner',
   ExecutorFunctionArn: 'executor',
+  ApprovalFunctionArn: 'approvals',
   MonitorFunctionArn: 'monitor',
   ActionQueueUrl: 'http://local/queue/actions',
 };

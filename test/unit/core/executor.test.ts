@@ -11,6 +11,7 @@ const signer = createHmacGrantSigner(async () => 's'.repeat(64));
 const operator: OperatorPolicy = {
   byRisk: { read: 'allow', write: 'allow', 'external-message': 'needs-approval', money: 'deny' },
   rules: [],
+  approvers: { slackUserIds: [], emails: [] },
 };
 const RISKS: Record<string, 'write' | 'external-message'> = {
   'state.upsert': 'write',

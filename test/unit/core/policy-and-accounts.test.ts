@@ -9,6 +9,7 @@ const onboarding = shippedCatalog.get('onboarding') as Workflow;
 const operator: OperatorPolicy = {
   byRisk: { read: 'allow', write: 'allow', 'external-message': 'allow', money: 'needs-approval' },
   rules: [],
+  approvers: { slackUserIds: [], emails: [] },
 };
 const http = { type: 'http.request', params: {} };
 

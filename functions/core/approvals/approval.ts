@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { ActionSchema, RiskSchema } from '../schemas.ts';
+
+/** Where a decision came from. The approver id is a Slack user id, an email address, or the operator. */
+export const DecisionChannelSchema = z.enum(['slack', 'email', 'api', 'cli']);
+export type DecisionChannel = z.infer<typeof DecisionChannelSchema>;
+
+export const ApprovalStatusSchema = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED']);
+export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>;
+
+export const ApproverSchema = z.object({
+  /** Slack user ids allowed to decide from Slack. */
+  slackUserIds: z
+    .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U0123ABC'))
+    .default([]),
+  /** Email addresses that get a magic link; each link is bound to its address. */
+  emails: z.array(z.email()).default([]),
+});
+export type Approvers = z.infer<typeof ApproverSchema>;
+
+/** Per workflow: how long a request waits before each escalation step. */
+export const EscalationSchema = z.object({
+  /** A Slack reminder after this many minutes; 0 turns it off. */
+  slackReminderAfterMinutes: z.number().nonnegative().default(15),
+  /** An email (magic link) after this many minutes, if email was not a first channel; 0 turns it off. */
+  emailAfterMinutes: z.number().nonnegative().default(60),
+  /** Then, after this many hours, the request ends. */
+  expireAfterHours: z.number().positive().default(24),
+  /** What ending means: reject the step, or hand the run to the operator to finish by hand. */
+  onExpiry: z.enum(['reject', 'hand-off']).default('reject'),
+});
+export type Escalation = z.infer<typeof EscalationSchema>;
+
+export const ApprovalEventSchema = z.object({
+  at: z.string(),
+  event: z.enum([
+    'requested',
+    'notified',
+    'reminded',
+    'escalated',
+    'approved',
+    'rejected',
+    'expired',
+    'refused',
+  ]),
+  channel: z.string().optional(),
+  detail: z.string(),
+});
+export type ApprovalEvent = z.infer<typeof ApprovalEventSchema>;
+
+export const DecisionSchema = z.object({
+  outcome: z.enum(['approved', 'rejected']),
+  channel: DecisionChannelSchema,
+  /** Who decided: the Slack user id, the email address the link was bound to, or "operator". */
+  by: z.string().min(1),
+  at: z.string(),
+  note: z.string().max(2000).optional(),
+  /** Edit-then-approve: the parameters the approver changed, already validated. */
+  editedParams: z.record(z.string(), z.unknown()).optional(),
+});
+export type Decision = z.infer<typeof DecisionSchema>;
+
+/**
+ * One approval request, whatever the channels: Slack and email resolve this same record, and
+ * the first decision wins. The task token stays on the server and is never sent anywhere.
+ */
+export const ApprovalSchema = z.object({
+  approvalId: z.string().min(1),
+  runId: z.string(),
+  stepIndex: z.number().int().nonnegative(),
+  stepId: z.string(),
+  workflow: z.string(),
+  /** What the agent proposes, in plain words. */
+  summary: z.string(),
+  action: ActionSchema,
+  risk: RiskSchema,
+  /** Parameter names an approver may change before approving. */
+  editable: z.array(z.string()).default([]),
+  status: ApprovalStatusSchema,
+  approvers: ApproverSchema,
+  channels: z.array(z.enum(['slack', 'email'])),
+  escalation: EscalationSchema,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  /** When the escalation job should look at this request next. */
+  nextEscalationAt: z.string().optional(),
+  escalationStage: z.number().int().nonnegative().default(0),
+  decision: DecisionSchema.optional(),
+  history: z.array(ApprovalEventSchema),
+  /** Where the Slack message was posted, so it can be updated with the decision. */
+  slackMessage: z.object({ channel: z.string(), ts: z.string() }).optional(),
+});
+export type Approval = z.infer<typeof ApprovalSchema>;
+
+/** What a decision attempt came to. A second click anywhere is `already-decided`, never an error page. */
+export type DecideResult =
+  | { ok: true; approval: Approval }
+  | { ok: false; reason: 'not-found' }
+  | {
+      ok: false;
+      reason: 'already-decided' | 'expired' | 'not-allowed' | 'invalid-edit';
+      approval: Approval;
+      message: string;
+    };
+
+export interface DecideRequest {
+  outcome: 'approved' | 'rejected';
+  channel: DecisionChannel;
+  by: string;
+  note?: string;
+  editedParams?: Record<string, unknown>;
+}
+
+/** The approval service as the channels (Slack, email links, the operator API and CLI) see it. */
+export interface Approvals {
+  get(approvalId: string): Promise<Approval | undefined>;
+  listPending(): Promise<Approval[]>;
+  /**
+   * Decides once: a conditional PENDING → APPROVED/REJECTED write, then the paused run is resumed.
+   * Checks that `by` may decide on `channel` (allow-listed Slack user, the bound email address).
+   */
+  decide(approvalId: string, request: DecideRequest): Promise<DecideResult>;
+}

@@ -1,0 +1,162 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as ses from 'aws-cdk-lib/aws-ses';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { AiosFunction } from './aios-function.ts';
+
+export interface ApprovalsProps {
+  readonly stateTable: dynamodb.ITable;
+  /** The Slack bot token secret (the gateway's); the approval messages are posted with it. */
+  readonly slackBotToken: secretsmanager.ISecret;
+  /** Where approval requests are posted in Slack (a channel id or #name); unset: no Slack channel. */
+  readonly slackChannel?: string;
+  /** From address of the magic-link emails (a verified SES identity); unset: no email channel. */
+  readonly emailFrom?: string;
+  /** The verified identity the magic links are sent as (the gateway's); required with emailFrom. */
+  readonly emailIdentity?: ses.IEmailIdentity;
+}
+
+/**
+ * Approval gates: the function that opens a request for a paused step (and runs the escalation
+ * job every five minutes), the public magic-link and Slack endpoints, and their two secrets.
+ * The state machine's "Request approval" state invokes `requestFunction` with a task token.
+ */
+export class Approvals extends Construct {
+  public readonly requestFunction: NodejsFunction;
+  /** The same code on a schedule; separate because it answers task tokens and the request function must not (the state machine invokes it: a cycle). */
+  public readonly escalationFunction: NodejsFunction;
+  public readonly linkFunction: NodejsFunction;
+  public readonly slackFunction: NodejsFunction;
+  public readonly linkKey: secretsmanager.Secret;
+  public readonly slackSigningSecret: secretsmanager.Secret;
+  public readonly escalationRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ApprovalsProps) {
+    super(scope, id);
+    this.linkKey = new secretsmanager.Secret(this, 'LinkKey', {
+      description: 'aios approval magic-link signing key (HMAC-SHA256)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+    });
+    this.slackSigningSecret = new secretsmanager.Secret(this, 'SlackSigningSecret', {
+      description:
+        "aios Slack app signing secret: replace the placeholder with the value from the app's Basic Information page",
+      generateSecretString: { passwordLength: 32, excludePunctuation: true, includeSpace: false },
+    });
+    for (const secret of [this.linkKey, this.slackSigningSecret]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The link key is rotated by putting a new random value (links in flight then fail closed and can be re-sent); the Slack signing secret is issued and regenerated in Slack, not by a rotation Lambda.',
+      });
+    }
+
+    const common = {
+      STATE_TABLE: props.stateTable.tableName,
+      LINK_KEY_SECRET: this.linkKey.secretArn,
+      SLACK_BOT_TOKEN_SECRET: props.slackBotToken.secretArn,
+      ...(props.slackChannel ? { SLACK_APPROVALS_CHANNEL: props.slackChannel } : {}),
+      ...(props.emailFrom && props.emailIdentity ? { EMAIL_FROM: props.emailFrom } : {}),
+    };
+    this.requestFunction = new AiosFunction(this, 'Request', {
+      entry: 'functions/approvals/handler.ts',
+      serviceName: 'approvals',
+      description: 'aios approvals: opens a request for a paused step; escalates and expires requests',
+      timeout: Duration.seconds(30),
+      environment: common,
+    }).function;
+    this.escalationFunction = new AiosFunction(this, 'Escalation', {
+      entry: 'functions/approvals/handler.ts',
+      serviceName: 'approval-escalation',
+      description: 'aios approvals: reminders, escalation emails and expiry of pending requests',
+      timeout: Duration.minutes(2),
+      environment: common,
+    }).function;
+    this.linkFunction = new AiosFunction(this, 'Link', {
+      entry: 'functions/approval-links/handler.ts',
+      serviceName: 'approval-links',
+      description: 'aios approval magic links: GET shows, POST decides',
+      timeout: Duration.seconds(10),
+      environment: common,
+    }).function;
+    this.slackFunction = new AiosFunction(this, 'Slack', {
+      entry: 'functions/slack-interactions/handler.ts',
+      serviceName: 'slack-interactions',
+      description: 'aios Slack interactivity endpoint: signed button clicks and edits',
+      // Slack waits 3 s for the answer; the handler keeps to 2.5 s and this stops a stuck one.
+      timeout: Duration.seconds(5),
+      environment: { ...common, SLACK_SIGNING_SECRET: this.slackSigningSecret.secretArn },
+    }).function;
+
+    for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction, this.slackFunction]) {
+      props.stateTable.grantReadWriteData(fn);
+      props.slackBotToken.grantRead(fn);
+    }
+    for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction])
+      this.linkKey.grantRead(fn);
+    this.slackSigningSecret.grantRead(this.slackFunction);
+    if (props.emailFrom && props.emailIdentity) {
+      for (const fn of [this.requestFunction, this.escalationFunction])
+        props.emailIdentity.grant(fn, 'ses:SendEmail');
+    }
+
+    this.escalationRule = new events.Rule(this, 'EscalationSchedule', {
+      description: 'aios approvals: reminders, escalation emails and expiry, every five minutes',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [
+        new targets.LambdaFunction(this.escalationFunction, {
+          event: events.RuleTargetInput.fromObject({ op: 'escalate' }),
+          retryAttempts: 2,
+        }),
+      ],
+    });
+  }
+
+  /**
+   * Once the state machine exists: the deciding functions may answer the paused steps' task
+   * tokens. The request function may not: the state machine invokes it, so that grant would be a cycle.
+   */
+  public bind(stateMachine: sfn.IStateMachine, publicBaseUrl: string): void {
+    for (const fn of [this.escalationFunction, this.linkFunction, this.slackFunction])
+      stateMachine.grantTaskResponse(fn);
+    for (const fn of [this.requestFunction, this.escalationFunction])
+      fn.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+  }
+
+  /** The only unauthenticated routes: the signed links and the signature-checked Slack endpoint, each throttled. */
+  public addRoutes(api: apigw.RestApi): apigw.Method[] {
+    const integration = (fn: NodejsFunction) => new apigw.LambdaIntegration(fn, { allowTestInvoke: false });
+    const authorizationType = apigw.AuthorizationType.NONE;
+    const approval =
+      api.root.getResource('approvals')?.getResource('{id}') ?? api.root.resourceForPath('approvals/{id}');
+    const link = approval.addResource('link');
+    const methods = [
+      link.addMethod('GET', integration(this.linkFunction), { authorizationType }),
+      link.addMethod('POST', integration(this.linkFunction), { authorizationType }),
+      api.root
+        .addResource('slack')
+        .addResource('interactions')
+        .addMethod('POST', integration(this.slackFunction), { authorizationType }),
+    ];
+    for (const method of methods) {
+      Validations.of(method).acknowledge(
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Public by design: a magic link carries an HMAC-signed, expiring, single-use token bound to one approval and one approver, and the Slack endpoint verifies the v0 request signature (300 s window, constant-time compare) before anything else; both are throttled.',
+        },
+        {
+          id: 'AwsSolutions-COG4',
+          reason:
+            'Signed links and Slack request signatures are the authentication here; there are no user pools.',
+        },
+      );
+    }
+    return methods;
+  }
+}

@@ -1,0 +1,163 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
+import {
+  APPROVAL_LINK_RESOURCE,
+  createApprovalLinkHandler,
+} from '../../functions/approvals/email/link-handler.ts';
+import { createLinkTokens } from '../../functions/approvals/email/link-token.ts';
+import { createEmailApprovalNotifier } from '../../functions/approvals/email/notifier.ts';
+import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../lib/local/embedded-dynamodb.ts';
+import { type LocalHttpServer, startLocalHttpServer } from '../../lib/local/http/index.ts';
+import { createEmailOutbox } from '../../lib/local/outbox/email-outbox.ts';
+import { TABLE_NAMES } from '../../lib/local/table-definitions.ts';
+import { APPROVER, approvalFixture, createFakeApprovals } from '../integration/approvals/email/fakes.ts';
+
+/** Debian's chromium, which .ci/run installs; playwright-core never downloads a browser of its own. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** The response to the form's POST, the page the browser then shows. */
+const postedFrom = (page: Page) =>
+  page.waitForResponse(
+    (response) => response.request().method() === 'POST' && response.request().isNavigationRequest(),
+  );
+
+const inCi = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
+
+if (!existsSync(CHROMIUM)) {
+  // The skip is a visible test of its own: it says why on every run, and in CI it fails instead.
+  describe('approval link in real Chromium', () => {
+    it('needs Debian chromium at /usr/bin/chromium', () => {
+      if (inCi) {
+        throw new Error(
+          'chromium is missing: /usr/bin/chromium not found, so the browser test cannot run in CI; .ci/run installs it with apt-get install chromium',
+        );
+      }
+      console.warn(
+        'browser test skipped: /usr/bin/chromium not found; run .ci/run or apt-get install chromium',
+      );
+    });
+  });
+} else {
+  describe('approval link in real Chromium', () => {
+    const clock = { now: () => new Date() };
+    const approval = approvalFixture({ approvalId: 'apr-browser-1' });
+    const approvals = createFakeApprovals([approval], clock);
+    let db: EmbeddedDynamoDB;
+    let server: LocalHttpServer;
+    let browser: BrowserContext;
+    let scratch: string;
+    let link: string;
+
+    beforeAll(async () => {
+      scratch = await mkdtemp(join(tmpdir(), 'aios-browser-'));
+      db = await startEmbeddedDynamoDB({ tables: [TABLE_NAMES.state] });
+      const tokens = createLinkTokens({ getKey: async () => 'browser-test-link-key-0123456789', clock });
+      const handler = createApprovalLinkHandler({
+        approvals,
+        verify: tokens.verify,
+        uses: createDynamoDBLinkTokenUses({ client: db.client, tableName: TABLE_NAMES.state }),
+        clock,
+      });
+      server = await startLocalHttpServer({
+        port: 0,
+        routes: [
+          { method: 'GET', path: APPROVAL_LINK_RESOURCE, handler },
+          { method: 'POST', path: APPROVAL_LINK_RESOURCE, handler },
+        ],
+        auth: { token: 'the-operator-api-token', publicRoutes: [APPROVAL_LINK_RESOURCE] },
+        logger: { info: () => {}, error: (message, attributes) => console.error(message, attributes) },
+      });
+      browser = await chromium.launchPersistentContext(join(scratch, 'profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_ARGS,
+      });
+      // Keep the notifier's link: it is what the email carries and what the local runtime prints.
+      const notifier = createEmailApprovalNotifier({
+        transport: createEmailOutbox({ dir: join(scratch, 'outbox') }),
+        from: 'aios@studio.example',
+        publicBaseUrl: server.url,
+        mint: tokens.mint,
+      });
+      link = (await notifier.notify(approval, APPROVER)).link;
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      await db?.close();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    });
+
+    it('opens the magic link, shows the summary, approves once, and shows "already" on a second try', async () => {
+      // A mail scanner fetches the link first: it sees the page and decides nothing.
+      const scanned = await fetch(link);
+      expect(scanned.status).toBe(200);
+      expect(approvals.decisions).toEqual([]);
+
+      const page = await browser.newPage();
+      const opened = await page.goto(link);
+      expect(opened?.status()).toBe(200);
+      expect(await page.locator('#summary').textContent()).toBe(approval.summary);
+      expect(await page.locator('#approver').textContent()).toBe(APPROVER);
+      // A second tab with the same link, still showing the form when the first one decides.
+      const secondTab = await browser.newPage();
+      await secondTab.goto(link);
+
+      await page.locator('#note').fill('Checked the amount against the contract.');
+      const [decided] = await Promise.all([
+        postedFrom(page),
+        page.getByRole('button', { name: 'Approve' }).click(),
+      ]);
+      await page.waitForLoadState('domcontentloaded');
+
+      expect(decided.status()).toBe(200);
+      expect(await page.locator('h1').textContent()).toBe('Approved — the run goes on');
+      expect(approvals.decisions).toEqual([
+        {
+          approvalId: 'apr-browser-1',
+          request: {
+            outcome: 'approved',
+            channel: 'email',
+            by: APPROVER,
+            note: 'Checked the amount against the contract.',
+          },
+        },
+      ]);
+
+      // Opening the link again shows who decided and when.
+      const reopened = await page.goto(link);
+      expect(reopened?.status()).toBe(409);
+      expect(await page.locator('h1').textContent()).toMatch(
+        new RegExp(
+          `^Already approved by ${APPROVER.replace('.', '\\.')} at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC`,
+        ),
+      );
+
+      // Pressing Approve again in the other tab uses the link a second time: refused, nothing decided.
+      const [again] = await Promise.all([
+        postedFrom(secondTab),
+        secondTab.getByRole('button', { name: 'Approve' }).click(),
+      ]);
+      await secondTab.waitForLoadState('domcontentloaded');
+      expect(again.status()).toBe(409);
+      expect(await secondTab.locator('h1').textContent()).toBe('This link was already used');
+      expect(await secondTab.locator('main').textContent()).toContain(`approved by ${APPROVER}`);
+      expect(approvals.decisions).toHaveLength(1);
+    });
+  });
+}

@@ -1,0 +1,61 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
+import { actionsOf, logicalIdOf, statementsOf, synthAios } from './synth.ts';
+
+let stack: AiosStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack, template } = synthAios({ skipBundling: true }));
+});
+
+const taskAnswers = (fn: { role?: unknown }) =>
+  actionsOf(statementsOf(template, stack, fn.role as never)).filter((a) => a.startsWith('states:SendTask'));
+
+describe('Approvals', () => {
+  it('keeps the link key and the Slack signing secret in Secrets Manager, generated, never in the template', () => {
+    for (const secret of [stack.approvals.linkKey, stack.approvals.slackSigningSecret]) {
+      const resource = template.findResources('AWS::SecretsManager::Secret')[logicalIdOf(stack, secret)];
+      expect(resource?.Properties.GenerateSecretString).toBeDefined();
+      expect(resource?.Properties.SecretString).toBeUndefined();
+    }
+  });
+
+  it('runs the escalation job every five minutes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalIdOf(stack, stack.approvals.escalationFunction), 'Arn'] },
+          Input: '{"op":"escalate"}',
+        }),
+      ],
+    });
+  });
+
+  it('lets the deciding functions answer task tokens, and not the request function the state machine invokes', () => {
+    for (const fn of [
+      stack.approvals.escalationFunction,
+      stack.approvals.linkFunction,
+      stack.approvals.slackFunction,
+    ]) {
+      expect(taskAnswers(fn).sort()).toEqual([
+        'states:SendTaskFailure',
+        'states:SendTaskHeartbeat',
+        'states:SendTaskSuccess',
+      ]);
+    }
+    expect(taskAnswers(stack.approvals.requestFunction)).toEqual([]);
+  });
+
+  it('gives only the Slack endpoint the signing secret', () => {
+    const ref = JSON.stringify({ Ref: logicalIdOf(stack, stack.approvals.slackSigningSecret) });
+    const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes(ref),
+    );
+    expect(readers.map((p) => p.Properties.Roles)).toEqual([
+      [{ Ref: logicalIdOf(stack, stack.approvals.slackFunction.role as never) }],
+    ]);
+  });
+});
