@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, createApiClient, EXIT } from '../lib/cli/api-client.ts';
 import {
+  approvalsCommand,
   auditCommand,
+  decideCommand,
   dlqListCommand,
   dlqRedriveCommand,
   historyCommand,
@@ -142,6 +144,35 @@ program
   .option('--json', 'print JSON', false)
   .action(async (runId: string, options: { json: boolean }) => {
     await exitWith(async () => auditCommand(await client(), output, runId, options));
+  });
+
+program
+  .command('approvals')
+  .description('list the approvals waiting for you, oldest first, with their risk and age')
+  .option('--json', 'print JSON', false)
+  .action(async (options: { json: boolean }) => {
+    await exitWith(async () => approvalsCommand(await client(), output, options));
+  });
+
+program
+  .command('approve')
+  .description('approve a waiting step; --set edits a field the request marks editable')
+  .argument('<approvalId>')
+  .option('--note <text>', 'why, kept on the record')
+  .option('--set <key=value>', 'edit an editable parameter first (repeatable)', collect, [])
+  .option('--json', 'print JSON', false)
+  .action(async (id: string, options: { note?: string; set: string[]; json: boolean }) => {
+    await exitWith(async () => decideCommand(await client(), output, id, 'approve', options));
+  });
+
+program
+  .command('reject')
+  .description('reject a waiting step: it is not executed and the run fails with your note')
+  .argument('<approvalId>')
+  .requiredOption('--note <text>', 'why, kept on the record and in the run account')
+  .option('--json', 'print JSON', false)
+  .action(async (id: string, options: { note: string; json: boolean }) => {
+    await exitWith(async () => decideCommand(await client(), output, id, 'reject', { ...options, set: [] }));
   });
 
 const dlq = program.command('dlq').description("the gateway's dead-letter queue: actions it gave up on");

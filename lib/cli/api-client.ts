@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { DeadLetter, ExecutionEvent } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
 import type { AuditEntry, Run } from '../../functions/core/schemas.ts';
@@ -31,6 +32,11 @@ export interface ApiClient {
   getAudit(runId: string): Promise<AuditEntry[]>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   redriveDeadLetters(): Promise<{ moved?: number; taskHandle?: string }>;
+  listApprovals(): Promise<(Approval & { ageSeconds: number })[]>;
+  decideApproval(
+    id: string,
+    body: { decision: 'approve' | 'reject'; note?: string; params?: Record<string, unknown> },
+  ): Promise<{ approval: Approval }>;
 }
 
 export async function createApiClient(baseUrl: string, dataDirectory: string): Promise<ApiClient> {
@@ -88,6 +94,9 @@ export async function createApiClient(baseUrl: string, dataDirectory: string): P
     listDeadLetters: async (limit) =>
       (await call<{ messages: DeadLetter[] }>('GET', `/dlq?limit=${limit}`)).messages,
     redriveDeadLetters: () => call('POST', '/dlq/redrive', {}),
+    listApprovals: async () =>
+      (await call<{ approvals: (Approval & { ageSeconds: number })[] }>('GET', '/approvals')).approvals,
+    decideApproval: (id, body) => call('POST', `/approvals/${encodeURIComponent(id)}/decision`, body),
     getHistory: async (runId) =>
       (await call<{ events: ExecutionEvent[] }>('GET', `/runs/${encodeURIComponent(runId)}/history`)).events,
     request: (method, path, body) => call(method, path, body),

@@ -88,7 +88,13 @@ export async function runCommand(
     for (const entry of details.journal) {
       if (seen.has(key(entry))) continue;
       seen.add(key(entry));
-      if (!options.json && entry.kind !== 'model') output.out(formatJournalLine(entry));
+      if (!options.json && entry.kind !== 'model') {
+        output.out(formatJournalLine(entry));
+        // An approval request: show where it waits, so the operator can decide from here.
+        const links = (entry.data as { links?: unknown } | undefined)?.links;
+        if (Array.isArray(links))
+          for (const link of links) output.out(`                        open to decide: ${String(link)}`);
+      }
     }
     if (TERMINAL.has(details.run.status)) {
       if (options.json) output.out(JSON.stringify(details, null, 2));
@@ -166,6 +172,49 @@ export async function dlqRedriveCommand(api: ApiClient, output: Output, options:
   else
     output.out(
       `Started moving the dead letters back to the action queue (task ${result.taskHandle ?? 'unknown'}).`,
+    );
+  return EXIT.ok;
+}
+
+export async function approvalsCommand(api: ApiClient, output: Output, options: { json: boolean }) {
+  const approvals = await api.listApprovals();
+  if (options.json) {
+    output.out(JSON.stringify(approvals, null, 2));
+    return EXIT.ok;
+  }
+  if (approvals.length === 0) {
+    output.out('No approvals are waiting.');
+    return EXIT.ok;
+  }
+  output.out(`${approvals.length} approval${approvals.length === 1 ? '' : 's'} waiting, oldest first`);
+  for (const a of approvals) {
+    output.out(
+      `  ${a.approvalId}  ${a.risk}  waiting ${Math.round(a.ageSeconds / 60)} min, expires ${a.expiresAt}`,
+    );
+    output.out(`    ${a.summary}`);
+  }
+  output.out('');
+  output.out('Decide with: npx aios approve <id>  or  npx aios reject <id> --note "why"');
+  return EXIT.ok;
+}
+
+export async function decideCommand(
+  api: ApiClient,
+  output: Output,
+  id: string,
+  decision: 'approve' | 'reject',
+  options: { note?: string; set: string[]; json: boolean },
+) {
+  const params = options.set.length > 0 ? await readInput(undefined, options.set) : undefined;
+  const { approval } = await api.decideApproval(id, {
+    decision,
+    ...(options.note ? { note: options.note } : {}),
+    ...(params ? { params } : {}),
+  });
+  if (options.json) output.out(JSON.stringify(approval, null, 2));
+  else
+    output.out(
+      `${approval.approvalId} ${approval.status.toLowerCase()}${options.note ? ` (${options.note})` : ''}; run ${approval.runId} goes on.`,
     );
   return EXIT.ok;
 }

@@ -17,6 +17,9 @@ export async function startDevServer(options: { port: number; dataDir: string })
       }
     },
     onWorkerError: (error) => console.error(`gateway worker: ${error.message}`),
+    // The email outbox holds the message; the link is printed too, so it can be opened from here.
+    onApprovalLink: (approval, email, link) =>
+      console.log(`approval ${approval.approvalId} waits: magic link for ${email}: ${link}`),
   });
   console.log(
     [

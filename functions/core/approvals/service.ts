@@ -59,7 +59,8 @@ function describeAction(intent: Intent): string {
   const params = Object.entries(intent.action.params)
     .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join('; ');
-  return `${intent.title}: ${intent.action.type}${params ? ` (${params.slice(0, 400)})` : ''}`;
+  // One line: a summary is shown in lists, Slack headers and email subjects.
+  return `${intent.title}: ${intent.action.type}${params ? ` (${params.replace(/\s+/g, ' ').slice(0, 400)})` : ''}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { signSlackRequest } from '../../../functions/approvals/slack/signature.ts';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
 import type { RunDetails } from '../../../functions/core/runs-service.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
@@ -203,5 +204,54 @@ describe('approval gates on the local runtime', () => {
     ]);
     expect(links).toHaveLength(1); // the escalation email
     expect(details.intents[1]?.result).toBeUndefined();
+  });
+
+  it('ApprovedBySlack: a signed button click from an allow-listed user approves, and the message shows who decided', async () => {
+    const { runtime: rt, runId, approval } = await startPaused();
+    expect(approval.slackMessage).toBeDefined();
+    const click = (
+      userId: string,
+      secret = rt.slackSigningSecret,
+      timestamp = Math.floor(Date.now() / 1000),
+    ) => {
+      const payload = {
+        type: 'block_actions',
+        user: { id: userId },
+        trigger_id: 'trigger-1',
+        channel: { id: approval.slackMessage?.channel },
+        message: { ts: approval.slackMessage?.ts },
+        actions: [{ action_id: 'aios_approve', value: approval.approvalId }],
+      };
+      const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      return fetch(`${rt.url}/slack/interactions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-slack-request-timestamp': String(timestamp),
+          'x-slack-signature': signSlackRequest(secret, timestamp, body),
+        },
+        body,
+      });
+    };
+
+    expect((await click('U0AIOSOPS', 'forged-secret')).status).toBe(401);
+    expect(
+      (await click('U0AIOSOPS', rt.slackSigningSecret, Math.floor(Date.now() / 1000) - 301)).status,
+    ).toBe(401);
+    const stranger = await click('U0STRANGER');
+    expect(stranger.status).toBe(200);
+    expect(await stranger.text()).toMatch(/not allowed to decide/);
+    expect(
+      (await api<{ approval: Approval }>(rt, 'GET', `/approvals/${approval.approvalId}`)).body.approval
+        .status,
+    ).toBe('PENDING');
+
+    expect((await click('U0AIOSOPS')).status).toBe(200);
+    const details = await waitForRun(rt, runId);
+    expect(details.run.status).toBe('SUCCEEDED');
+    const decided = (await api<{ approval: Approval }>(rt, 'GET', `/approvals/${approval.approvalId}`)).body
+      .approval;
+    expect(decided.decision).toMatchObject({ outcome: 'approved', channel: 'slack', by: 'U0AIOSOPS' });
+    expect(decided.history.map((h) => h.event)).toEqual(['requested', 'notified', 'approved']);
   });
 });

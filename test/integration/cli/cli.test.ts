@@ -72,8 +72,8 @@ afterAll(async () => {
 describe('the aios CLI against `aios dev`', () => {
   let runId = '';
 
-  it('runs the onboarding playbook, showing progress and the outcome', async () => {
-    const { code, stdout } = await aios([
+  it('runs the onboarding playbook: it pauses for approval, says where, and goes on once approved', async () => {
+    const running = aios([
       'run',
       'onboarding',
       '--input',
@@ -81,12 +81,45 @@ describe('the aios CLI against `aios dev`', () => {
       '--set',
       `crmWebhookUrl=http://127.0.0.1:${port}/local/webhooks/crm`,
     ]);
+    let waiting: { approvalId: string; summary: string; risk: string }[] = [];
+    for (let i = 0; i < 200 && waiting.length === 0; i += 1) {
+      waiting = JSON.parse((await aios(['approvals', '--json'])).stdout);
+      if (waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]).toMatchObject({ risk: 'external-message' });
+    expect(waiting[0]?.summary).toMatch(/^Send the first invoice: email\.send/);
+    const listed = await aios(['approvals']);
+    expect(listed.stdout).toMatch(/1 approval waiting, oldest first/);
+
+    const approved = await aios(['approve', waiting[0]?.approvalId ?? '', '--note', 'looks right']);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/approved \(looks right\); run onboarding-\S+ goes on/);
+
+    const { code, stdout } = await running;
     expect(code).toBe(0);
     runId = /Run (onboarding-\S+) started/.exec(stdout)?.[1] ?? '';
     expect(runId).not.toBe('');
-    expect(stdout).toMatch(/plan of 5 steps/);
+    expect(stdout).toMatch(/plan of 6 steps/);
     expect(stdout).toMatch(/step 2 notify-crm: http\.request done/);
-    expect(stdout).toMatch(/✔ Run onboarding-\S+ succeeded\. Completed 5 steps/);
+    expect(stdout).toMatch(
+      /step 5 send-first-invoice waits for approval onboarding-\S+-s4: Slack message in #aios-approvals; magic links emailed to operator@localhost\.example; or run: npx aios approve/,
+    );
+    expect(stdout).toMatch(
+      /open to decide: http:\/\/127\.0\.0\.1:\d+\/approvals\/onboarding-\S+-s4\/link\?token=/,
+    );
+    expect(stdout).toMatch(/step 5 send-first-invoice: email\.send done/);
+    expect(stdout).toMatch(/✔ Run onboarding-\S+ succeeded\. Completed 6 steps/);
+    expect((await aios(['approvals'])).stdout).toBe('No approvals are waiting.\n');
+  });
+
+  it('rejecting needs a note, and an unknown approval is a clear not-found', async () => {
+    const noNote = await aios(['reject', 'x']);
+    expect(noNote.code).not.toBe(0);
+    expect(noNote.stderr).toMatch(/--note/);
+    const unknown = await aios(['approve', 'nope']);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toMatch(/approval nope does not exist/);
   });
 
   it('runs the weekly invoice follow-up playbook too', async () => {
@@ -114,13 +147,13 @@ describe('the aios CLI against `aios dev`', () => {
   it("shows a run's plan, each intent, result and timing", async () => {
     const { code, stdout } = await aios(['show', runId]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/Plan \(5 steps, by offline-planner\)/);
+    expect(stdout).toMatch(/Plan \(6 steps, by offline-planner\)/);
     expect(stdout).toMatch(/2\. Tell the CRM about the new customer \[notify-crm\]/);
     expect(stdout).toMatch(/intent +SUCCEEDED, key aios-[0-9a-f]{40}, allow/);
     expect(stdout).toMatch(/result +\{"status":201/);
     expect(stdout).toMatch(/timing +recorded .*1 attempt\(s\), took \d+ ms/);
     const json = JSON.parse((await aios(['show', runId, '--json'])).stdout);
-    expect(json.intents).toHaveLength(5);
+    expect(json.intents).toHaveLength(6);
   });
 
   it("shows a run's execution history, the orchestrator's own record", async () => {
@@ -137,11 +170,14 @@ describe('the aios CLI against `aios dev`', () => {
   it("shows a run's audit log: who asked, what the policy said, what became of it", async () => {
     const { code, stdout } = await aios(['audit', runId]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Audit log of onboarding-\S+ \(10 entries\)/);
+    expect(stdout).toMatch(/^Audit log of onboarding-\S+ \(13 entries\)/);
     expect(stdout).toMatch(/step {2}1 {2}allowed +state\.upsert {2}by executor: /);
     expect(stdout).toMatch(/step {2}2 {2}executed +http\.request {2}by executor\/\S+ \d+ ms: /);
     const entries = JSON.parse((await aios(['audit', runId, '--json'])).stdout) as { outcome: string }[];
-    expect(entries.filter((e) => e.outcome === 'executed')).toHaveLength(5);
+    expect(entries.filter((e) => e.outcome === 'executed')).toHaveLength(6);
+    expect(
+      entries.filter((e) => e.outcome === 'approved').map((e) => (e as { agent?: string }).agent),
+    ).toEqual(['api:operator']);
   });
 
   it('lists the dead-letter queue and redrives it', async () => {
