@@ -28,9 +28,11 @@ describe('planner', () => {
       'notify-crm',
       'open-project',
       'draft-first-invoice',
+      'send-first-invoice',
       'activate-customer',
     ]);
     expect(plan.steps[3]?.action.params).toMatchObject({ entityId: 'acme-0001', data: { amount: 1500 } });
+    expect(plan.steps[4]?.action.params).toMatchObject({ to: ['billing@acme.example'], subject: 'Your first invoice from us: acme-0001' });
     const journal = await store.listJournal(run.runId);
     expect(journal.map((e) => e.kind)).toEqual(['model', 'plan']);
     expect(journal[0]?.data).toMatchObject({ modelId: 'offline-planner', purpose: 'plan' });
