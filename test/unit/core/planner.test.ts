@@ -32,7 +32,10 @@ describe('planner', () => {
       'activate-customer',
     ]);
     expect(plan.steps[3]?.action.params).toMatchObject({ entityId: 'acme-0001', data: { amount: 1500 } });
-    expect(plan.steps[4]?.action.params).toMatchObject({ to: ['billing@acme.example'], subject: 'Your first invoice from us: acme-0001' });
+    expect(plan.steps[4]?.action.params).toMatchObject({
+      to: ['billing@acme.example'],
+      subject: 'Your first invoice from us: acme-0001',
+    });
     const journal = await store.listJournal(run.runId);
     expect(journal.map((e) => e.kind)).toEqual(['model', 'plan']);
     expect(journal[0]?.data).toMatchObject({ modelId: 'offline-planner', purpose: 'plan' });
