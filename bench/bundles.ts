@@ -9,7 +9,19 @@ import { type BuildOptions, build } from 'esbuild';
 const run = promisify(execFile);
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-export const FUNCTIONS = ['api', 'planner', 'executor', 'monitor', 'run-recorder', 'gateway'] as const;
+export const FUNCTIONS = [
+  'api',
+  'planner',
+  'executor',
+  'monitor',
+  'run-recorder',
+  'gateway',
+  'approvals',
+  'approval-links',
+  'slack-interactions',
+  'memory-indexer',
+  'memory-maintenance',
+] as const;
 const BASELINE = '(empty handler)';
 const SDK_ONLY = '(AWS SDK clients only)';
 /** Every SDK client the handlers use, imported and nothing else: how much of a cold import is the SDK. */
@@ -53,6 +65,13 @@ const HANDLER_ENV: Record<string, string> = {
   MEMORY_ENDPOINT: 'search-bench.us-east-1.es.amazonaws.com',
   EMBEDDING_MODEL_ID: 'amazon.titan-embed-text-v2:0',
   EMBEDDING_DIMENSIONS: '1024',
+  ACTION_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-dlq',
+  ACTION_DLQ_ARN: 'arn:aws:sqs:us-east-1:000000000000:bench-dlq',
+  GRANT_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-grant',
+  LINK_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-link',
+  SLACK_BOT_TOKEN_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-slack',
+  SLACK_SIGNING_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-slack-signing',
+  PUBLIC_BASE_URL: 'https://bench.execute-api.us-east-1.amazonaws.com/v1',
   POWERTOOLS_METRICS_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };

@@ -14,6 +14,25 @@ export const ActionTypeSchema = z
 export const RunModeSchema = z.enum(['live', 'shadow']);
 export type RunMode = z.infer<typeof RunModeSchema>;
 
+/** Per workflow: how long an approval request waits before each escalation step. */
+export const EscalationSchema = z.object({
+  /** A Slack reminder after this many minutes; 0 turns it off. */
+  slackReminderAfterMinutes: z.number().nonnegative().default(15),
+  /** An email (magic link) after this many minutes, if email was not a first channel; 0 turns it off. */
+  emailAfterMinutes: z.number().nonnegative().default(60),
+  /** Then, after this many hours, the request ends. */
+  expireAfterHours: z.number().positive().default(24),
+  /** What ending means: reject the step, or hand the run to the operator to finish by hand. */
+  onExpiry: z.enum(['reject', 'hand-off']).default('reject'),
+});
+export type Escalation = z.infer<typeof EscalationSchema>;
+export const DEFAULT_ESCALATION: Escalation = {
+  slackReminderAfterMinutes: 15,
+  emailAfterMinutes: 60,
+  expireAfterHours: 24,
+  onExpiry: 'reject',
+};
+
 export const BudgetSchema = z.object({
   /** Hard ceiling on model spend for one run, in US dollars. */
   maxUsd: z.number().nonnegative().default(1),
@@ -84,19 +103,7 @@ export const WorkflowSchema = z
           .default(['slack', 'email']),
         /** Per action type, the parameters an approver may edit before approving. */
         editable: z.record(z.string(), z.array(z.string())).default({}),
-        escalation: z
-          .object({
-            slackReminderAfterMinutes: z.number().nonnegative().default(15),
-            emailAfterMinutes: z.number().nonnegative().default(60),
-            expireAfterHours: z.number().positive().default(24),
-            onExpiry: z.enum(['reject', 'hand-off']).default('reject'),
-          })
-          .default({
-            slackReminderAfterMinutes: 15,
-            emailAfterMinutes: 60,
-            expireAfterHours: 24,
-            onExpiry: 'reject',
-          }),
+        escalation: EscalationSchema.default(DEFAULT_ESCALATION),
       })
       .optional(),
     /** When a run fails after effects, undo the effects that can be undone, newest first. */

@@ -11,13 +11,11 @@ import {
 import { ConflictError } from '../../core/errors.ts';
 import type { StateStore } from '../../core/ports.ts';
 import {
-  type AuditEntry,
   AuditEntrySchema,
   type Entity,
   EntitySchema,
   type Intent,
   IntentSchema,
-  type JournalEntry,
   JournalEntrySchema,
   PlanSchema,
   RunSchema,
@@ -145,6 +143,32 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
       ),
     );
     return Attributes as Record<string, unknown>;
+  }
+
+  /** The journal and the audit log: append-only, in time order, kept as long as the run. */
+  async function appendRunLog(kind: 'JOURNAL' | 'AUDIT', entry: { runId: string; at: string }) {
+    journalSeq = (journalSeq + 1) % 1_000_000;
+    const seq = `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
+    await doc.send(
+      new PutCommand({
+        TableName,
+        Item: {
+          pk: `RUN#${entry.runId}`,
+          sk: `${kind}#${entry.at}#${seq}`,
+          expiresAt: expiresAt(),
+          ...entry,
+        },
+      }),
+    );
+  }
+
+  async function listRunLog(runId: string, kind: 'JOURNAL' | 'AUDIT') {
+    const items = await queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': `${kind}#` },
+      ConsistentRead: true,
+    });
+    return items.map(strip);
   }
 
   return {
@@ -281,55 +305,12 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
       return items.map((item): Intent => IntentSchema.parse(strip(item)));
     },
 
-    async appendJournal(entry) {
-      journalSeq = (journalSeq + 1) % 1_000_000;
-      const seq = `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
-      await doc.send(
-        new PutCommand({
-          TableName,
-          Item: {
-            pk: `RUN#${entry.runId}`,
-            sk: `JOURNAL#${entry.at}#${seq}`,
-            expiresAt: expiresAt(),
-            ...entry,
-          },
-        }),
-      );
-    },
-
-    async listJournal(runId) {
-      const items = await queryAll({
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': 'JOURNAL#' },
-        ConsistentRead: true,
-      });
-      return items.map((item): JournalEntry => JournalEntrySchema.parse(strip(item)));
-    },
-
-    async appendAudit(entry) {
-      journalSeq = (journalSeq + 1) % 1_000_000;
-      const seq = `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
-      await doc.send(
-        new PutCommand({
-          TableName,
-          Item: {
-            pk: `RUN#${entry.runId}`,
-            sk: `AUDIT#${entry.at}#${seq}`,
-            expiresAt: expiresAt(),
-            ...entry,
-          },
-        }),
-      );
-    },
-
-    async listAudit(runId) {
-      const items = await queryAll({
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': 'AUDIT#' },
-        ConsistentRead: true,
-      });
-      return items.map((item): AuditEntry => AuditEntrySchema.parse(strip(item)));
-    },
+    appendJournal: (entry) => appendRunLog('JOURNAL', entry),
+    listJournal: async (runId) =>
+      (await listRunLog(runId, 'JOURNAL')).map((item) => JournalEntrySchema.parse(item)),
+    appendAudit: (entry) => appendRunLog('AUDIT', entry),
+    listAudit: async (runId) =>
+      (await listRunLog(runId, 'AUDIT')).map((item) => AuditEntrySchema.parse(item)),
 
     async getEntityVersion(type, id, version) {
       const item = await get({ pk: entityPk(type, id), sk: `V#${String(version).padStart(10, '0')}` });

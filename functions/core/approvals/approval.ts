@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ActionSchema, RiskSchema } from '../schemas.ts';
+import { ActionSchema, EscalationSchema, RiskSchema } from '../schemas.ts';
+
+export { type Escalation, EscalationSchema } from '../schemas.ts';
 
 /** Where a decision came from. The approver id is a Slack user id, an email address, or the operator. */
 export const DecisionChannelSchema = z.enum(['slack', 'email', 'api', 'cli']);
@@ -17,19 +19,6 @@ export const ApproverSchema = z.object({
   emails: z.array(z.email()).default([]),
 });
 export type Approvers = z.infer<typeof ApproverSchema>;
-
-/** Per workflow: how long a request waits before each escalation step. */
-export const EscalationSchema = z.object({
-  /** A Slack reminder after this many minutes; 0 turns it off. */
-  slackReminderAfterMinutes: z.number().nonnegative().default(15),
-  /** An email (magic link) after this many minutes, if email was not a first channel; 0 turns it off. */
-  emailAfterMinutes: z.number().nonnegative().default(60),
-  /** Then, after this many hours, the request ends. */
-  expireAfterHours: z.number().positive().default(24),
-  /** What ending means: reject the step, or hand the run to the operator to finish by hand. */
-  onExpiry: z.enum(['reject', 'hand-off']).default('reject'),
-});
-export type Escalation = z.infer<typeof EscalationSchema>;
 
 export const ApprovalEventSchema = z.object({
   at: z.string(),
