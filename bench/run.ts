@@ -1,15 +1,9 @@
+import './env.ts';
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { benchBundles } from './bundles.ts';
 import { benchGateway } from './gateway.ts';
 import { median, ms, percentile, ratio } from './stats.ts';
 import { renderTable } from './table.ts';
-
-// As `aios dev` runs: warnings and errors only, no metrics flush, no tracing. Set before the
-// local runtime is imported, because the Powertools singletons read them when they are created.
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-process.env.POWERTOOLS_TRACE_ENABLED = 'false';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const IMPORT_PROCESSES = 7;
 const RUNS = 7;
@@ -189,7 +183,7 @@ async function gatewaySection() {
   const runs = 3;
   say();
   say(
-    `## (c) Action gateway locally: ${actions} state.upsert actions, idempotency on, median of ${runs} runs`,
+    `## (d) Action gateway locally: ${actions} state.upsert actions, idempotency on, median of ${runs} runs`,
   );
   say();
   const cases = [
