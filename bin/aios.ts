@@ -3,6 +3,7 @@ import { CliError, createApiClient, EXIT } from '../lib/cli/api-client.ts';
 import {
   approvalsCommand,
   auditCommand,
+  connectorsCommand,
   decideCommand,
   dlqListCommand,
   dlqRedriveCommand,
@@ -173,6 +174,14 @@ program
   .option('--json', 'print JSON', false)
   .action(async (id: string, options: { note: string; json: boolean }) => {
     await exitWith(async () => decideCommand(await client(), output, id, 'reject', { ...options, set: [] }));
+  });
+
+program
+  .command('connectors')
+  .description('each action type: its risk, its rate limit and the state of its circuit breaker')
+  .option('--json', 'print JSON', false)
+  .action(async (options: { json: boolean }) => {
+    await exitWith(async () => connectorsCommand(await client(), output, options));
   });
 
 const dlq = program.command('dlq').description("the gateway's dead-letter queue: actions it gave up on");

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { DeadLetters } from '../core/ports.ts';
@@ -43,6 +44,8 @@ function parseBody(event: APIGatewayProxyEvent): unknown {
 
 export interface ApiHandlerDeps extends RunsServiceDeps {
   deadLetters: DeadLetters;
+  /** Each action type with its limits and its circuit breaker's state. */
+  connectors?: () => Promise<ConnectorStatus[]>;
   /** The operator's approval inbox. */
   approvals?: Approvals;
   memory?: MemoryApiDeps;
@@ -103,6 +106,10 @@ export function createApiHandler(deps: ApiHandlerDeps) {
         result.reason
       ];
       return json(status, { message: result.message, approval: result.approval });
+    },
+    'GET /connectors': async () => {
+      if (!deps.connectors) return json(404, { message: 'connector status is not configured' });
+      return json(200, { connectors: await deps.connectors() });
     },
     'GET /dlq': async (event) => {
       const { limit } = parseOrThrow(DeadLetterQuerySchema, event.queryStringParameters ?? {}, 'query');

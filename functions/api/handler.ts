@@ -1,11 +1,13 @@
 import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
 import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
+import { connectorStatuses } from '../connectors/status.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createApiHandler } from './api-handler.ts';
 
@@ -23,4 +25,9 @@ export const handler = createApiHandler({
   deadLetters: createSqsDeadLetters(sqsClient(), { url: env.ACTION_DLQ_URL, arn: env.ACTION_DLQ_ARN }),
   // The operator's inbox decides through the same service as Slack and the links: first decision wins.
   approvals: awsApprovals().service,
+  connectors: () =>
+    connectorStatuses(
+      createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
+      new Date(),
+    ),
 });

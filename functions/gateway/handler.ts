@@ -4,6 +4,7 @@ import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-b
 import { createDynamoDBRateLimiter } from '../adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
+import { secretsManagerCredentials } from '../adapters/aws/http-credentials.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
 import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
 import { createStepFunctionsCallbacks } from '../adapters/aws/step-functions.ts';
@@ -42,7 +43,10 @@ export const handler = createGatewayHandler({
   connectors: catalogueOf([
     stateUpsertConnector(store),
     stateRevertConnector(store),
-    httpRequestConnector(),
+    httpRequestConnector(
+      fetch,
+      secretsManagerCredentials(process.env.HTTP_CREDENTIALS_PREFIX ?? 'aios/http/'),
+    ),
     ...optionalConnectors,
   ]),
   callbacks: createStepFunctionsCallbacks(sfnClient()),

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ConnectorStatus } from '../../functions/connectors/status.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { DeadLetter, ExecutionEvent } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
@@ -33,6 +34,7 @@ export interface ApiClient {
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   redriveDeadLetters(): Promise<{ moved?: number; taskHandle?: string }>;
   listApprovals(): Promise<(Approval & { ageSeconds: number })[]>;
+  listConnectors(): Promise<ConnectorStatus[]>;
   decideApproval(
     id: string,
     body: { decision: 'approve' | 'reject'; note?: string; params?: Record<string, unknown> },
@@ -94,6 +96,8 @@ export async function createApiClient(baseUrl: string, dataDirectory: string): P
     listDeadLetters: async (limit) =>
       (await call<{ messages: DeadLetter[] }>('GET', `/dlq?limit=${limit}`)).messages,
     redriveDeadLetters: () => call('POST', '/dlq/redrive', {}),
+    listConnectors: async () =>
+      (await call<{ connectors: ConnectorStatus[] }>('GET', '/connectors')).connectors,
     listApprovals: async () =>
       (await call<{ approvals: (Approval & { ageSeconds: number })[] }>('GET', '/approvals')).approvals,
     decideApproval: (id, body) => call('POST', `/approvals/${encodeURIComponent(id)}/decision`, body),

@@ -218,3 +218,22 @@ export async function decideCommand(
     );
   return EXIT.ok;
 }
+
+export async function connectorsCommand(api: ApiClient, output: Output, options: { json: boolean }) {
+  const connectors = await api.listConnectors();
+  if (options.json) {
+    output.out(JSON.stringify(connectors, null, 2));
+    return EXIT.ok;
+  }
+  for (const c of connectors) {
+    const breaker = c.breakerState;
+    const state =
+      breaker.state === 'closed'
+        ? `closed, ${breaker.failures} recent failure(s)`
+        : `${breaker.state}${breaker.retryAt ? `, probe at ${breaker.retryAt}` : ''}`;
+    output.out(
+      `  ${c.type.padEnd(14)} ${c.risk.padEnd(16)} ${String(c.rateLimit.ratePerSecond).padStart(3)}/s burst ${String(c.rateLimit.burst).padEnd(4)} breaker ${state}${c.compensatedBy ? `; undone by ${c.compensatedBy}` : ''}`,
+    );
+  }
+  return EXIT.ok;
+}

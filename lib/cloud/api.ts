@@ -159,6 +159,9 @@ export class Api extends Construct {
       requestValidator: validator,
       requestParameters: { 'method.request.path.id': true },
     });
+    this.restApi.root
+      .addResource('connectors')
+      .addMethod('GET', integration, { requestValidator: validator });
     const dlq = this.restApi.root.addResource('dlq');
     dlq.addMethod('GET', integration, { requestValidator: validator });
     dlq.addResource('redrive').addMethod('POST', integration, { requestValidator: validator });

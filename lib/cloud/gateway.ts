@@ -1,6 +1,7 @@
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -8,6 +9,9 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
+
+/** Where the operator keeps http.request credentials in Secrets Manager (one secret per name). */
+export const HTTP_CREDENTIALS_PREFIX = 'aios/http/';
 
 export interface GatewayProps {
   readonly stateTable: dynamodb.ITable;
@@ -117,6 +121,27 @@ export class Gateway extends Construct {
     props.stateTable.grantReadWriteData(this.function);
     props.idempotencyTable.grantReadWriteData(this.function);
     this.slackBotTokenSecret.grantRead(this.function);
+    // http.request credentials: secrets the operator creates under aios/http/ (read through Powertools).
+    const stack = Stack.of(this);
+    this.function.addEnvironment('HTTP_CREDENTIALS_PREFIX', HTTP_CREDENTIALS_PREFIX);
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [
+          stack.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${HTTP_CREDENTIALS_PREFIX}*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.function.role ?? this.function).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${HTTP_CREDENTIALS_PREFIX}*]`,
+      reason:
+        'http.request names its credential at run time (the operator adds secrets under aios/http/ without a redeploy); the grant is read-only and limited to that prefix, and Secrets Manager appends a random suffix to every secret ARN.',
+    });
     if (emailIdentity) {
       // ses:SendEmail only (SES v2 SendEmail with Simple content), on exactly this identity.
       this.emailIdentity = ses.EmailIdentity.fromEmailIdentityName(this, 'EmailIdentity', emailIdentity);

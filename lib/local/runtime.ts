@@ -28,6 +28,7 @@ import { paramsProblem } from '../../functions/connectors/param-schemas.ts';
 import { slackDeleteConnector, slackPostConnector } from '../../functions/connectors/slack-post.ts';
 import { stateRevertConnector } from '../../functions/connectors/state-revert.ts';
 import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
+import { connectorStatuses } from '../../functions/connectors/status.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import { type ApprovalService, createApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
@@ -56,6 +57,7 @@ import {
   type HistoryEvent,
   type LocalStepFunctions,
 } from './asl/index.ts';
+import { localCredentials } from './credentials.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
 import {
   ensureApiToken,
@@ -283,7 +285,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const connectors = catalogueOf([
     stateUpsertConnector(store),
     stateRevertConnector(store),
-    httpRequestConnector(options.fetchImpl),
+    httpRequestConnector(options.fetchImpl, localCredentials(options.dataDir ?? outboxDir)),
     emailSendConnector({ transport: emailOutbox, from: LOCAL_FROM }),
     slackPostConnector(slackOutbox),
     slackDeleteConnector(slackOutbox),
@@ -385,6 +387,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
+  const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
   const apiHandler = createApiHandler({
     store,
     catalog,
@@ -393,6 +396,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     memory,
     deadLetters,
     approvals,
+    connectors: () => connectorStatuses(breaker, clock.now()),
   });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
   const http: LocalHttpServer = await startLocalHttpServer({
@@ -419,6 +423,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { method: 'POST', path: '/memory/consolidate', handler: apiHandler, timeoutMs: 600_000 },
       { method: 'GET', path: '/runs/{id}/audit', handler: apiHandler },
       { method: 'GET', path: '/dlq', handler: apiHandler },
+      { method: 'GET', path: '/connectors', handler: apiHandler },
       { method: 'POST', path: '/dlq/redrive', handler: apiHandler },
       { method: 'GET', path: '/approvals', handler: apiHandler },
       { method: 'GET', path: '/approvals/{id}', handler: apiHandler },

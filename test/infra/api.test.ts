@@ -39,6 +39,7 @@ describe('Api: routes', () => {
       'GET /approvals',
       'GET /approvals/{id}',
       'GET /approvals/{id}/link',
+      'GET /connectors',
       'GET /dlq',
       'GET /memory/search',
       'GET /memory/{id}/history',
@@ -56,8 +57,8 @@ describe('Api: routes', () => {
   });
 
   it('requires IAM (SigV4) authorisation on every method but the three public approval routes', () => {
-    expect(Object.keys(methods)).toHaveLength(16);
-    expect(operatorMethods()).toHaveLength(13);
+    expect(Object.keys(methods)).toHaveLength(17);
+    expect(operatorMethods()).toHaveLength(14);
     for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     const names = routes();
     const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');

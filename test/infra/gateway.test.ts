@@ -217,3 +217,16 @@ describe('Gateway: the Slack bot token secret', () => {
     ]);
   });
 });
+
+describe('Gateway: http.request credentials', () => {
+  it('may read only the secrets under aios/http/, and is told the prefix', () => {
+    const secretReads = statementsOf(template, stack, stack.gateway.function.role).filter((s) =>
+      JSON.stringify(s.Resource).includes('aios/http/'),
+    );
+    expect(actionsOf(secretReads)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(JSON.stringify(secretReads[0]?.Resource)).toMatch(/:secret:aios\/http\/\*/);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ HTTP_CREDENTIALS_PREFIX: 'aios/http/' }) },
+    });
+  });
+});

@@ -180,6 +180,13 @@ describe('the aios CLI against `aios dev`', () => {
     ).toEqual(['api:operator']);
   });
 
+  it('shows each connector with its risk, rate limit and breaker', async () => {
+    const { code, stdout } = await aios(['connectors']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/http\.request +write +10\/s burst 10 +breaker closed, 0 recent failure\(s\)/);
+    expect(stdout).toMatch(/state\.upsert .*undone by state\.revert/);
+  });
+
   it('lists the dead-letter queue and redrives it', async () => {
     const list = await aios(['dlq', 'list']);
     expect(list).toMatchObject({ code: 0, stdout: 'The dead-letter queue is empty.\n' });

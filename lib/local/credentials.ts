@@ -1,0 +1,22 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CredentialLookup } from '../../functions/connectors/http-request.ts';
+
+/**
+ * The local stand-in for Secrets Manager credentials of http.request: one file per credential in
+ * `<dataDir>/credentials/http/<name>`, holding the header value. Files others can read are refused.
+ */
+export function localCredentials(dataDir: string): CredentialLookup {
+  const dir = join(dataDir, 'credentials', 'http');
+  return async (name) => {
+    const file = join(dir, name);
+    let mode: number;
+    try {
+      mode = (await stat(file)).mode;
+    } catch {
+      throw new Error(`no credential file ${file}; create it (mode 0600) holding the header value`);
+    }
+    if ((mode & 0o077) !== 0) throw new Error(`${file} is readable by others; chmod 600 it`);
+    return (await readFile(file, 'utf8')).trim();
+  };
+}
