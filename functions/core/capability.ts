@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { createHmacSigner, type HmacSigner } from './hmac.ts';
 import { ActionTypeSchema } from './schemas.ts';
 
 /**
@@ -21,28 +22,10 @@ export const GrantSchema = z.object({
 export type Grant = z.infer<typeof GrantSchema>;
 
 /** Signs and checks grants; the key lives in Secrets Manager on AWS and in .aios/ locally. */
-export interface GrantSigner {
-  sign(data: string): Promise<string>;
-  verify(data: string, signature: string): Promise<boolean>;
-}
+export type GrantSigner = HmacSigner;
 
-/** HMAC-SHA256 with a key fetched once, lazily (so a cold start does not wait on it). */
 export function createHmacGrantSigner(getKey: () => Promise<string>): GrantSigner {
-  let key: Promise<string> | undefined;
-  const mac = async (data: string) => {
-    key ??= getKey();
-    return createHmac('sha256', await key)
-      .update(data)
-      .digest('base64url');
-  };
-  return {
-    sign: mac,
-    async verify(data, signature) {
-      const expected = Buffer.from(await mac(data));
-      const given = Buffer.from(signature);
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    },
-  };
+  return createHmacSigner(getKey, 'aios-capability-grant.v1.');
 }
 
 export const DEFAULT_GRANT_TTL_MS = 60 * 60 * 1000;

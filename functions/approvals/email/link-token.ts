@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { createHmacSigner, type HmacSigner } from '../../core/hmac.ts';
 import type { Clock } from '../../core/ports.ts';
 
 /**
@@ -29,28 +30,10 @@ const MAX_TOKEN_LENGTH = 2048;
 const PURPOSE = 'aios-approval-link.v1.';
 
 /** Signs and checks link payloads; the key is in Secrets Manager on AWS and in .aios/ locally. */
-export interface LinkTokenSigner {
-  sign(data: string): Promise<string>;
-  verify(data: string, signature: string): Promise<boolean>;
-}
+export type LinkTokenSigner = HmacSigner;
 
-/** HMAC-SHA256 with a key fetched once, lazily (a cold start does not wait on it), compared in constant time. */
 export function createHmacLinkSigner(getKey: () => Promise<string>): LinkTokenSigner {
-  let key: Promise<string> | undefined;
-  const mac = async (data: string) => {
-    key ??= getKey();
-    return createHmac('sha256', await key)
-      .update(PURPOSE + data)
-      .digest('base64url');
-  };
-  return {
-    sign: mac,
-    async verify(data, signature) {
-      const expected = Buffer.from(await mac(data));
-      const given = Buffer.from(signature);
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    },
-  };
+  return createHmacSigner(getKey, PURPOSE);
 }
 
 /** Mints a link token `<base64url payload>.<base64url HMAC>` for one approval and one approver. */

@@ -1,73 +1,18 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AiosDev, CLI, startAiosDev } from '../../support/aios-dev.ts';
 
-const CLI = fileURLToPath(new URL('../../../bin/aios.mjs', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../../playbooks/examples/new-customer.json', import.meta.url));
 
-let dataDir: string;
+let dev: AiosDev;
 let port: number;
-let dev: ChildProcess;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-
-function env(extra: Record<string, string> = {}) {
-  return {
-    ...process.env,
-    AIOS_DATA_DIR: dataDir,
-    AIOS_PORT: String(port),
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-    ...extra,
-  };
-}
-
-function aios(args: string[], extra: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: env(extra), timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const aios = (args: string[], extra: Record<string, string> = {}) => dev.aios(args, extra);
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'aios-cli-'));
-  port = await freePort();
-  dev = spawn(process.execPath, [CLI, 'dev'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    dev.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('aios is running at')) resolve();
-    });
-    dev.once('exit', (code) => reject(new Error(`aios dev exited ${code}: ${out}`)));
-  });
+  dev = await startAiosDev('aios-cli-');
+  port = dev.port;
 });
-
-afterAll(async () => {
-  if (dev.exitCode === null) {
-    const exited = new Promise((resolve) => dev.once('exit', resolve));
-    dev.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => dev.stop());
 
 describe('the aios CLI against `aios dev`', () => {
   let runId = '';

@@ -1,63 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AiosDev, startAiosDev } from '../../support/aios-dev.ts';
 
-const CLI = fileURLToPath(new URL('../../../bin/aios.mjs', import.meta.url));
-
-let dataDir: string;
-let port: number;
-let dev: ChildProcess;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-
-const env = () => ({
-  ...process.env,
-  AIOS_DATA_DIR: dataDir,
-  AIOS_PORT: String(port),
-  POWERTOOLS_LOG_LEVEL: 'ERROR',
-});
-
-function aios(args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: env(), timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+let dev: AiosDev;
+const aios = (args: string[]) => dev.aios(args);
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'aios-memory-cli-'));
-  port = await freePort();
-  dev = spawn(process.execPath, [CLI, 'dev'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    dev.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('aios is running at')) resolve();
-    });
-    dev.once('exit', (code) => reject(new Error(`aios dev exited ${code}: ${out}`)));
-  });
+  dev = await startAiosDev('aios-memory-cli-');
 });
-
-afterAll(async () => {
-  if (dev.exitCode === null) {
-    const exited = new Promise((resolve) => dev.once('exit', resolve));
-    dev.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => dev.stop());
 
 describe('aios memory against `aios dev`', () => {
   let id = '';
