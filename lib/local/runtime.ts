@@ -290,6 +290,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     slackPostConnector(slackOutbox),
     slackDeleteConnector(slackOutbox),
   ]);
+  // One breaker (and bucket) per store: the gateway trips it, `aios connectors` shows it.
+  const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
   const gatewayHandler = createGatewayHandler({
     store,
     connectors,
@@ -297,7 +299,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     clock,
     signer,
     limiter: createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state }),
-    breaker: createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state }),
+    breaker,
     limitsOf: options.limitsOf ?? describeAction,
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: TABLE_NAMES.idempotency,
@@ -387,7 +389,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
-  const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
   const apiHandler = createApiHandler({
     store,
     catalog,

@@ -29,26 +29,29 @@ const pkSk = (name: string): CreateTableCommandInput => ({
   ],
 });
 
+/** pk/sk plus the `gsi1` index (gsi1pk/gsi1sk, all attributes): the state table's and the memory log's shape. */
+const withGsi1 = (name: string): CreateTableCommandInput => ({
+  ...pkSk(name),
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+    { AttributeName: 'gsi1pk', AttributeType: 'S' },
+    { AttributeName: 'gsi1sk', AttributeType: 'S' },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: 'gsi1',
+      KeySchema: [
+        { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ],
+});
+
 export const TABLE_DEFINITIONS: Record<TableName, CreateTableCommandInput> = {
-  [TABLE_NAMES.state]: {
-    ...pkSk(TABLE_NAMES.state),
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'gsi1pk', AttributeType: 'S' },
-      { AttributeName: 'gsi1sk', AttributeType: 'S' },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: 'gsi1',
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
-  },
+  [TABLE_NAMES.state]: withGsi1(TABLE_NAMES.state),
   [TABLE_NAMES.idempotency]: {
     TableName: TABLE_NAMES.idempotency,
     BillingMode: 'PAY_PER_REQUEST',
@@ -56,25 +59,7 @@ export const TABLE_DEFINITIONS: Record<TableName, CreateTableCommandInput> = {
     KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
   },
   // The memory log (WAL) has the state table's shape: pk/sk, gsi1, TTL; on AWS it also has a stream.
-  [TABLE_NAMES.memory]: {
-    ...pkSk(TABLE_NAMES.memory),
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-      { AttributeName: 'gsi1pk', AttributeType: 'S' },
-      { AttributeName: 'gsi1sk', AttributeType: 'S' },
-    ],
-    GlobalSecondaryIndexes: [
-      {
-        IndexName: 'gsi1',
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ],
-  },
+  [TABLE_NAMES.memory]: withGsi1(TABLE_NAMES.memory),
   [TABLE_NAMES.executions]: pkSk(TABLE_NAMES.executions),
   [TABLE_NAMES.queue]: pkSk(TABLE_NAMES.queue),
 };

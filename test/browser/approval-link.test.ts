@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,41 +15,16 @@ import { type LocalHttpServer, startLocalHttpServer } from '../../lib/local/http
 import { createEmailOutbox } from '../../lib/local/outbox/email-outbox.ts';
 import { TABLE_NAMES } from '../../lib/local/table-definitions.ts';
 import { APPROVER, approvalFixture, createFakeApprovals } from '../integration/approvals/email/fakes.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
 
-/** Debian's chromium, which .ci/run installs; playwright-core never downloads a browser of its own. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** The response to the form's POST, the page the browser then shows. */
 const postedFrom = (page: Page) =>
   page.waitForResponse(
     (response) => response.request().method() === 'POST' && response.request().isNavigationRequest(),
   );
 
-const inCi = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
-
-if (!existsSync(CHROMIUM)) {
-  // The skip is a visible test of its own: it says why on every run, and in CI it fails instead.
-  describe('approval link in real Chromium', () => {
-    it('needs Debian chromium at /usr/bin/chromium', () => {
-      if (inCi) {
-        throw new Error(
-          'chromium is missing: /usr/bin/chromium not found, so the browser test cannot run in CI; .ci/run installs it with apt-get install chromium',
-        );
-      }
-      console.warn(
-        'browser test skipped: /usr/bin/chromium not found; run .ci/run or apt-get install chromium',
-      );
-    });
-  });
+if (!chromiumAvailable()) {
+  describeChromiumMissing('approval link in real Chromium');
 } else {
   describe('approval link in real Chromium', () => {
     const clock = { now: () => new Date() };

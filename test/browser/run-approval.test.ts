@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,23 +5,11 @@ import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { shippedCatalog } from '../../playbooks/catalog.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
 import { api, startTestRuntime, waitForRun } from '../support/local-runtime.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const inCi = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
-
-if (!existsSync(CHROMIUM)) {
-  describe('onboarding approved from the magic link in real Chromium', () => {
-    it('needs Debian chromium at /usr/bin/chromium', () => {
-      if (inCi)
-        throw new Error(
-          'chromium is missing: /usr/bin/chromium not found; .ci/run installs it with apt-get install chromium',
-        );
-      console.warn(
-        'browser test skipped: /usr/bin/chromium not found; run .ci/run or apt-get install chromium',
-      );
-    });
-  });
+if (!chromiumAvailable()) {
+  describeChromiumMissing('onboarding approved from the magic link in real Chromium');
 } else {
   describe('onboarding approved from the magic link in real Chromium', () => {
     let runtime: LocalRuntime;
@@ -39,16 +26,7 @@ if (!existsSync(CHROMIUM)) {
       browser = await chromium.launchPersistentContext(join(scratch, 'profile'), {
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        args: CHROMIUM_ARGS,
       });
     });
 

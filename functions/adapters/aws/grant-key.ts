@@ -1,4 +1,4 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { readSecretText } from './secrets.ts';
 
 /**
  * The capability-grant signing key, from Secrets Manager through Powertools parameters (cached
@@ -6,8 +6,8 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
  */
 export function grantKeyFromSecret(secretId: string): () => Promise<string> {
   return async () => {
-    const value = await getSecret(secretId, { maxAge: 300 });
-    if (typeof value !== 'string' || value.length < 32) {
+    const value = await readSecretText(secretId);
+    if (value.length < 32) {
       throw new Error(`secret ${secretId} must hold a signing key of at least 32 characters`);
     }
     return value;

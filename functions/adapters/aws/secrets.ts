@@ -15,6 +15,42 @@ const PERMANENT = new Set([
 
 export type FetchSecret = (name: string, options: { maxAge: number }) => Promise<unknown>;
 
+const powertoolsGetSecret: FetchSecret = (name, options) => getSecret(name, options);
+
+/** Reading a secret failed; `errorName` is Secrets Manager's (ResourceNotFoundException, ...). The value is never in it. */
+export class SecretReadError extends Error {
+  constructor(
+    readonly secretId: string,
+    readonly errorName: string,
+    options?: ErrorOptions,
+  ) {
+    super(`could not read ${secretId} from Secrets Manager: ${errorName}`, options);
+    this.name = 'SecretReadError';
+  }
+}
+
+/**
+ * A secret's value as trimmed text, through Powertools parameters, which caches it for `maxAge`
+ * seconds so a rotation reaches warm containers. The one way every adapter here reads a secret.
+ */
+export async function readSecretText(
+  secretId: string,
+  options: { maxAgeSeconds?: number; fetchSecret?: FetchSecret } = {},
+): Promise<string> {
+  let value: unknown;
+  try {
+    value = await (options.fetchSecret ?? powertoolsGetSecret)(secretId, {
+      maxAge: options.maxAgeSeconds ?? SECRET_MAX_AGE_SECONDS,
+    });
+  } catch (error) {
+    const name = (error as { cause?: { name?: string } }).cause?.name ?? (error as Error).name;
+    throw new SecretReadError(secretId, name, { cause: error });
+  }
+  return (
+    value instanceof Uint8Array ? new TextDecoder().decode(value) : typeof value === 'string' ? value : ''
+  ).trim();
+}
+
 export interface SlackBotTokenOptions {
   /** Name or ARN of the secret (env SLACK_BOT_TOKEN_SECRET). */
   secretId: string;
@@ -28,23 +64,17 @@ export interface SlackBotTokenOptions {
  * caches it for `maxAgeSeconds`. Errors name the secret, never its value.
  */
 export function slackBotTokenFromSecret(options: SlackBotTokenOptions): () => Promise<string> {
-  const fetchSecret: FetchSecret = options.fetchSecret ?? ((name, opts) => getSecret(name, opts));
-  const maxAge = options.maxAgeSeconds ?? SECRET_MAX_AGE_SECONDS;
   return async () => {
-    let value: unknown;
+    let token: string;
     try {
-      value = await fetchSecret(options.secretId, { maxAge });
+      token = await readSecretText(options.secretId, options);
     } catch (error) {
-      const cause = (error as { cause?: { name?: string } }).cause;
-      const name = cause?.name ?? (error as Error).name;
-      const message = `could not read the Slack bot token from Secrets Manager (${options.secretId}): ${name}`;
-      throw PERMANENT.has(name)
-        ? new PermanentConnectorError(message, { cause: error })
-        : new TransientConnectorError(message, { cause: error });
+      if (!(error instanceof SecretReadError)) throw error;
+      const message = `could not read the Slack bot token from Secrets Manager (${options.secretId}): ${error.errorName}`;
+      throw PERMANENT.has(error.errorName)
+        ? new PermanentConnectorError(message, { cause: error.cause })
+        : new TransientConnectorError(message, { cause: error.cause });
     }
-    const token = (
-      value instanceof Uint8Array ? new TextDecoder().decode(value) : typeof value === 'string' ? value : ''
-    ).trim();
     // The construct creates the secret with a random placeholder; until the operator replaces it
     // every call would fail with invalid_auth, so say what to do instead.
     if (!/^xox[a-z]-/.test(token)) {
