@@ -7,10 +7,11 @@ import type { RunDetails } from '../../functions/core/runs-service.ts';
 import type { AuditEntry, Run } from '../../functions/core/schemas.ts';
 
 /**
- * How a request failed, when it may go through if sent again: nothing listened (`refused`), the
- * connection broke or timed out on the way (`broken`), or the server failed (`server`, a 5xx).
+ * How a request failed, when it may go through if sent again: nothing could be reached
+ * (`unreachable`), the connection broke or timed out after it was made (`broken`), or the server
+ * failed (`server`, a 5xx).
  */
-export type TransientFailure = 'refused' | 'broken' | 'server';
+export type TransientFailure = 'unreachable' | 'broken' | 'server';
 
 /** A failure the CLI reports in one line, with the exit code that says what kind it was. */
 export class CliError extends Error {
@@ -65,10 +66,13 @@ export interface ApiClientOptions {
 
 const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
 
-/** ECONNREFUSED says nothing listens; anything else undici reports is a connection that broke. */
+/** Codes undici gives a connection that was made and then lost: the request may have arrived. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
 function failureOf(error: unknown): TransientFailure {
-  const cause = (error as { cause?: { code?: string; name?: string } }).cause;
-  return cause?.code === 'ECONNREFUSED' ? 'refused' : 'broken';
+  if ((error as Error).name === 'TimeoutError') return 'broken';
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code !== undefined && BROKEN.has(code) ? 'broken' : 'unreachable';
 }
 
 export async function createApiClient(
@@ -100,7 +104,7 @@ export async function createApiClient(
     } catch (error) {
       const failure = failureOf(error);
       throw new CliError(
-        failure === 'refused'
+        failure === 'unreachable'
           ? `aios is not running at ${baseUrl}. Start it with \`npm start\` in another terminal.`
           : `the connection to aios at ${baseUrl} broke before it answered (${(error as Error).message})`,
         EXIT.unreachable,
@@ -137,11 +141,11 @@ export async function createApiClient(
         });
       } catch (error) {
         const delayMs = retryDelaysMs[attempt - 1];
-        // Refused at once means aios is not running: say so now rather than after every retry.
+        // Unreachable at once means aios is not running: say so now rather than after every retry.
         const worthRetrying =
           error instanceof CliError &&
           error.transient !== undefined &&
-          !(error.transient === 'refused' && attempt === 1);
+          !(error.transient === 'unreachable' && attempt === 1);
         if (!worthRetrying || delayMs === undefined) throw error;
         options.onRetry?.(error.message, attempt + 1, attempts, delayMs);
         // A little jitter, so clients retrying after the same outage do not all arrive together.

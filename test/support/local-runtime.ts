@@ -42,6 +42,7 @@ export async function startTestRuntime(
     maxReceiveCount?: number;
     escalationIntervalMs?: number;
     onApprovalLink?: LocalRuntimeOptions['onApprovalLink'];
+    decorateOrchestrator?: LocalRuntimeOptions['decorateOrchestrator'];
   } = {},
 ): Promise<LocalRuntime> {
   return startLocalRuntime({
@@ -54,6 +55,7 @@ export async function startTestRuntime(
     maxReceiveCount: options.maxReceiveCount,
     escalationIntervalMs: options.escalationIntervalMs,
     onApprovalLink: options.onApprovalLink,
+    decorateOrchestrator: options.decorateOrchestrator,
     pollIntervalMs: 20,
   });
 }
