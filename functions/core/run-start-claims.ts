@@ -27,6 +27,14 @@ export const RunStartClaimSchema = z.object({
 });
 export type RunStartClaim = z.infer<typeof RunStartClaimSchema>;
 
+/*
+ * Why not Powertools idempotency (which the gateway uses): it records a handler's result once the
+ * handler returns. A crash inside leaves an IN_PROGRESS record; once that expires, the retry runs
+ * the whole handler again and mints a new run id, a second run. Starting a run is three writes
+ * (claim, run record, execution); what a retry needs is the run id fixed before the first of them,
+ * and each step safe to repeat, so the retry finishes the same run instead of replaying a result.
+ */
+
 /** The store of claims, a port: DynamoDB on AWS and locally, a map in unit tests. */
 export interface RunStartClaims {
   /** The live claim of a key; an expired one counts as none. */
