@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, createApiClient, EXIT } from '../lib/cli/api-client.ts';
 import {
   approvalsCommand,
@@ -15,6 +15,7 @@ import {
 } from '../lib/cli/commands.ts';
 import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
+import packageJson from '../package.json' with { type: 'json' };
 
 const output: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
@@ -23,10 +24,21 @@ const positiveInt = (value: string) => {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
   return n;
 };
+const port = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65_535)
+    throw new InvalidArgumentError('must be a port number from 1 to 65535');
+  return n;
+};
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 async function client() {
-  return createApiClient(apiUrl(), dataDir());
+  return createApiClient(apiUrl(), dataDir(), {
+    onRetry: (reason, attempt, attempts, delayMs) =>
+      output.err(
+        `aios: ${reason}; sending the same request again in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${attempts})`,
+      ),
+  });
 }
 
 /** Runs one command and turns its outcome into an exit code; errors are one clear line. */
@@ -44,19 +56,24 @@ async function exitWith(action: () => Promise<number>) {
   }
 }
 
+// Usage errors throw (exitOverride) instead of exiting 1, so they can exit 2 as the README says.
+// Both settings are inherited by every command added below, so they come first.
 const program = new Command()
   .name('aios')
   .description(
     'aios: recurring work as reliable, auditable automation. Talks to the local runtime (npm start) at AIOS_API_URL.',
   )
-  .showHelpAfterError();
+  .version(packageJson.version, '-V, --version', 'print the version of aios')
+  .exitOverride()
+  .configureOutput({ outputError: (message, write) => write(`aios: ${message.replace(/^error: /, '')}`) })
+  .showHelpAfterError('(aios <command> --help shows how to use it)');
 
 program
   .command('dev')
   .description('run aios locally: API, orchestrator, gateway queue and store, with its data under .aios/')
   .addOption(
     new Option('--port <port>', 'HTTP port')
-      .argParser(positiveInt)
+      .argParser(port)
       .default(Number(process.env.AIOS_PORT ?? DEFAULT_PORT)),
   )
   .action(async (options: { port: number }) => {
@@ -203,4 +220,10 @@ dlq
 
 registerMemoryCommands(program, { client, output, exitWith });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  // Commander has printed what was wrong; --help and --version are its only successful exits.
+  process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+}

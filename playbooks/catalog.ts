@@ -1,3 +1,4 @@
+import { ValidationError } from '../functions/core/errors.ts';
 import type { WorkflowCatalog } from '../functions/core/ports.ts';
 import {
   type OperatorPolicy,
@@ -6,6 +7,7 @@ import {
   WorkflowSchema,
 } from '../functions/core/schemas.ts';
 import { parseOrThrow } from '../functions/core/validation.ts';
+import { inputProblems } from '../functions/core/workflow-input.ts';
 import invoiceFollowUp from './invoice-follow-up.json' with { type: 'json' };
 import onboarding from './onboarding.json' with { type: 'json' };
 import operatorPolicy from './operator-policy.json' with { type: 'json' };
@@ -25,6 +27,12 @@ export function createCatalog(raw: readonly unknown[] = SHIPPED): WorkflowCatalo
       `playbook ${(entry as { name?: string }).name ?? '(unnamed)'}`,
     );
     if (workflows.has(workflow.name)) throw new Error(`two playbooks are named ${workflow.name}`);
+    const problems = inputProblems(workflow);
+    if (problems.length > 0)
+      throw new ValidationError(
+        `playbook ${workflow.name} is invalid: ${problems.join('; ')}`,
+        problems.map((message) => ({ path: 'inputSchema', message })),
+      );
     workflows.set(workflow.name, workflow);
   }
   return {

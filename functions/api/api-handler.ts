@@ -3,13 +3,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
+import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
 
 const ListRunsQuerySchema = z.object({
@@ -57,10 +58,17 @@ export function createApiHandler(deps: ApiHandlerDeps) {
 
   const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
     'POST /runs': async (event) => {
+      const idempotencyKey = idempotencyKeyOf(event);
       const request = parseOrThrow(StartRunRequestSchema, parseBody(event), 'request body');
-      const run = await runs.start(request);
-      metrics.addMetric('RunStarted', 'Count', 1);
-      return json(202, { runId: run.runId, status: run.status, workflow: run.workflow, mode: run.mode });
+      const { run, replayed } = await runs.start(request, { idempotencyKey });
+      const body = { runId: run.runId, status: run.status, workflow: run.workflow, mode: run.mode };
+      if (!replayed) {
+        metrics.addMetric('RunStarted', 'Count', 1);
+        return json(202, body);
+      }
+      // The key already started this run: the same run, nothing new (header as Stripe names it).
+      const replay = json(200, body);
+      return { ...replay, headers: { ...replay.headers, 'idempotent-replayed': 'true' } };
     },
     'GET /runs': async (event) => {
       const query = parseOrThrow(ListRunsQuerySchema, event.queryStringParameters ?? {}, 'query');
@@ -145,6 +153,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
           return json(400, { message: error.message, issues: error.issues });
         if (error instanceof NotFoundError) return json(404, { message: error.message });
         if (error instanceof ConflictError) return json(409, { message: error.message });
+        if (error instanceof IdempotencyKeyReusedError) return json(422, { message: error.message });
         // A 5xx says nothing about internals; the log has the real error.
         logger.error('request failed', { error: error as Error });
         return json(500, {

@@ -1,6 +1,7 @@
 import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
@@ -19,6 +20,7 @@ export const handler = createApiHandler({
   store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
   catalog: shippedCatalog,
   orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
+  claims: createDynamoDBRunStartClaims({ client: dynamodb, tableName: env.STATE_TABLE }),
   clock: systemClock,
   // Reindex and consolidation are the maintenance function's jobs on AWS, not the API's.
   memory: { service: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service },

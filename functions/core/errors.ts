@@ -56,3 +56,6 @@ export class OutcomeUnknownError extends AiosError {}
 
 /** The policy wants the operator's approval before this step runs. */
 export class ApprovalRequiredError extends AiosError {}
+
+/** An idempotency key came back with a different request than the one it first carried. */
+export class IdempotencyKeyReusedError extends AiosError {}

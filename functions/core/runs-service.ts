@@ -1,13 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { NotFoundError, ValidationError } from './errors.ts';
+import { ConflictError, IdempotencyKeyReusedError, NotFoundError } from './errors.ts';
 import type { Clock, ExecutionEvent, Orchestrator, StateStore, WorkflowCatalog } from './ports.ts';
+import {
+  IDEMPOTENCY_KEY_TTL_HOURS,
+  type RunStartClaim,
+  type RunStartClaims,
+  requestHashOf,
+} from './run-start-claims.ts';
 import type { AuditEntry, Intent, JournalEntry, Plan, Run, RunStatus, StartRunRequest } from './schemas.ts';
+import { parseRunInput } from './workflow-input.ts';
 
 export interface RunsServiceDeps {
   store: StateStore;
   catalog: WorkflowCatalog;
   orchestrator: Orchestrator;
   clock: Clock;
+  /** Which run each client idempotency key started. */
+  claims: RunStartClaims;
+}
+
+export interface StartedRun {
+  run: Run;
+  /** The key had already started this run: nothing new was started. */
+  replayed: boolean;
 }
 
 export interface RunDetails {
@@ -24,41 +39,94 @@ function newRunId(workflow: string, now: Date): string {
 }
 
 export function createRunsService(deps: RunsServiceDeps) {
-  return {
-    /** Writes the run record (with its budget and mode) before the orchestrator hears of it. */
-    async start(request: StartRunRequest): Promise<Run> {
-      const workflow = deps.catalog.get(request.workflow);
-      if (!workflow) {
-        const known = deps.catalog
-          .list()
-          .map((w) => w.name)
-          .join(', ');
-        throw new NotFoundError(`workflow ${request.workflow} does not exist; known workflows: ${known}`);
+  /** The run a request asks for, checked against its workflow; nothing is written yet. */
+  function newRun(request: StartRunRequest): Run {
+    const workflow = deps.catalog.get(request.workflow);
+    if (!workflow) {
+      const known = deps.catalog
+        .list()
+        .map((w) => w.name)
+        .join(', ');
+      throw new NotFoundError(`workflow ${request.workflow} does not exist; known workflows: ${known}`);
+    }
+    const input = parseRunInput(workflow, request.input);
+    const now = deps.clock.now();
+    return {
+      runId: newRunId(workflow.name, now),
+      workflow: workflow.name,
+      workflowVersion: workflow.version,
+      mode: request.mode ?? workflow.mode,
+      status: 'QUEUED',
+      input,
+      budget: workflow.budget,
+      spentUsd: 0,
+      modelCalls: 0,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+  }
+
+  /** The execution is named after the run, so finding it already started means it is started. */
+  async function startExecution(runId: string): Promise<void> {
+    try {
+      await deps.orchestrator.startRun(runId);
+    } catch (error) {
+      if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    }
+  }
+
+  /**
+   * Finishes what a claim promises, whoever holds it: the first request, a concurrent duplicate, or
+   * a retry after a crash between any two of these writes. Each step is safe to repeat.
+   */
+  async function carryOut(claim: RunStartClaim, fresh: boolean): Promise<Run> {
+    const existing = fresh ? undefined : await deps.store.getRun(claim.run.runId);
+    if (!existing) {
+      try {
+        await deps.store.createRun(claim.run);
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
       }
-      const missing = workflow.inputRequired.filter((field) => request.input[field] === undefined);
-      if (missing.length > 0) {
-        throw new ValidationError(
-          `input is missing ${missing.join(', ')} (required by ${workflow.name})`,
-          missing.map((field) => ({ path: `input.${field}`, message: 'required' })),
+    }
+    const run = existing ?? claim.run;
+    // A run that has moved on has its execution; a QUEUED one may not have it yet.
+    if (run.status === 'QUEUED') await startExecution(run.runId);
+    return run;
+  }
+
+  return {
+    /**
+     * Writes the run record (with its budget and mode) before the orchestrator hears of it. With an
+     * idempotency key, the key's claim (holding the run record) is written first, so a retry of the
+     * same request returns the same run and completes whatever a crash left undone.
+     */
+    async start(request: StartRunRequest, options: { idempotencyKey?: string } = {}): Promise<StartedRun> {
+      const key = options.idempotencyKey;
+      if (key === undefined) {
+        const run = newRun(request);
+        await deps.store.createRun(run);
+        await startExecution(run.runId);
+        return { run, replayed: false };
+      }
+      const requestHash = requestHashOf(request);
+      const now = deps.clock.now();
+      let held = await deps.claims.get(key, now);
+      let fresh = false;
+      if (!held) {
+        const run = newRun(request);
+        const expiresAt = new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000).toISOString();
+        held = await deps.claims.claim(
+          { key, requestHash, run, claimedAt: now.toISOString(), expiresAt },
+          now,
+        );
+        fresh = held.run.runId === run.runId;
+      }
+      if (held.requestHash !== requestHash) {
+        throw new IdempotencyKeyReusedError(
+          `this Idempotency-Key already started run ${held.run.runId} with a different request; send a new key for a new run`,
         );
       }
-      const now = deps.clock.now();
-      const run: Run = {
-        runId: newRunId(workflow.name, now),
-        workflow: workflow.name,
-        workflowVersion: workflow.version,
-        mode: request.mode ?? workflow.mode,
-        status: 'QUEUED',
-        input: request.input,
-        budget: workflow.budget,
-        spentUsd: 0,
-        modelCalls: 0,
-        createdAt: now.toISOString(),
-        updatedAt: now.toISOString(),
-      };
-      await deps.store.createRun(run);
-      await deps.orchestrator.startRun(run.runId);
-      return run;
+      return { run: await carryOut(held, fresh), replayed: !fresh };
     },
 
     list(query: { status?: RunStatus; limit?: number }): Promise<Run[]> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InputSchemaSchema } from './input-schema.ts';
 
 /** Names are kebab-case so they are safe in keys, ARNs, execution names and URLs. */
 export const SlugSchema = z
@@ -86,8 +87,10 @@ export const WorkflowSchema = z
     trigger: TriggerSchema.default({ type: 'manual' }),
     mode: RunModeSchema.default('live'),
     budget: BudgetSchema.default({ maxUsd: 1, maxModelCalls: 10 }),
-    /** Input fields a run must be given. */
-    inputRequired: z.array(z.string().min(1)).default([]),
+    /** The input a run must be given, typed (a JSON Schema subset, see input-schema.ts). */
+    inputSchema: InputSchemaSchema.optional(),
+    /** Deprecated: names a run must be given, of any type. Use `inputSchema` with `required`. */
+    inputRequired: z.array(z.string().min(1)).optional(),
     /** Either fixed steps the planner fills in, or a goal the model plans towards. */
     steps: z.array(PlaybookStepSchema).min(1).optional(),
     goal: z.string().min(1).optional(),
@@ -112,6 +115,10 @@ export const WorkflowSchema = z
   .refine((w) => w.steps !== undefined || w.goal !== undefined, {
     message: 'a workflow needs steps or a goal',
     path: ['steps'],
+  })
+  .refine((w) => w.inputSchema === undefined || w.inputRequired === undefined, {
+    message: 'declare the input once: inputSchema (with required), not also the deprecated inputRequired',
+    path: ['inputRequired'],
   });
 export type Workflow = z.infer<typeof WorkflowSchema>;
 

@@ -6,11 +6,19 @@ import type { DeadLetter, ExecutionEvent } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
 import type { AuditEntry, Run } from '../../functions/core/schemas.ts';
 
+/**
+ * How a request failed, when it may go through if sent again: nothing could be reached
+ * (`unreachable`), the connection broke or timed out after it was made (`broken`), or the server
+ * failed (`server`, a 5xx).
+ */
+export type TransientFailure = 'unreachable' | 'broken' | 'server';
+
 /** A failure the CLI reports in one line, with the exit code that says what kind it was. */
 export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    readonly transient?: TransientFailure,
   ) {
     super(message);
     this.name = 'CliError';
@@ -20,11 +28,17 @@ export class CliError extends Error {
 export const EXIT = { ok: 0, runFailed: 1, badInput: 2, unreachable: 3, notFound: 4, server: 5 } as const;
 
 export interface ApiClient {
-  startRun(body: {
-    workflow: string;
-    input: Record<string, unknown>;
-    mode?: string;
-  }): Promise<{ runId: string; status: string }>;
+  /** Where the API is, e.g. http://127.0.0.1:8787. */
+  readonly baseUrl: string;
+  /**
+   * Starts a run, sending `idempotencyKey` as the Idempotency-Key header and the same key again on
+   * each retry: a broken connection or a 5xx is retried a few times with backoff, and the server
+   * starts at most one run for the key.
+   */
+  startRun(
+    body: { workflow: string; input: Record<string, unknown>; mode?: string },
+    idempotencyKey: string,
+  ): Promise<{ runId: string; status: string }>;
   listRuns(query: { status?: string; limit?: number }): Promise<Run[]>;
   getRun(runId: string): Promise<RunDetails>;
   getHistory(runId: string): Promise<ExecutionEvent[]>;
@@ -41,10 +55,40 @@ export interface ApiClient {
   ): Promise<{ approval: Approval }>;
 }
 
-export async function createApiClient(baseUrl: string, dataDirectory: string): Promise<ApiClient> {
-  const token = await readToken(dataDirectory);
+export interface ApiClientOptions {
+  /** The waits before each retry of a run start; their count bounds the retries. */
+  retryDelaysMs?: readonly number[];
+  /** How long one attempt to start a run may take before it counts as a broken connection. */
+  startTimeoutMs?: number;
+  /** Told before each retry, so the operator sees why the command takes longer. */
+  onRetry?: (reason: string, attempt: number, attempts: number, delayMs: number) => void;
+}
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
+
+/** Codes undici gives a connection that was made and then lost: the request may have arrived. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+function failureOf(error: unknown): TransientFailure {
+  if ((error as Error).name === 'TimeoutError') return 'broken';
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code !== undefined && BROKEN.has(code) ? 'broken' : 'unreachable';
+}
+
+export async function createApiClient(
+  baseUrl: string,
+  dataDirectory: string,
+  options: ApiClientOptions = {},
+): Promise<ApiClient> {
+  const token = await readToken(dataDirectory);
+  const retryDelaysMs = options.retryDelaysMs ?? RETRY_DELAYS_MS;
+
+  async function call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: { headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${baseUrl}${path}`, {
@@ -52,13 +96,19 @@ export async function createApiClient(baseUrl: string, dataDirectory: string): P
         headers: {
           authorization: `Bearer ${token}`,
           ...(body ? { 'content-type': 'application/json' } : {}),
+          ...extra.headers,
         },
         body: body ? JSON.stringify(body) : undefined,
+        signal: extra.timeoutMs ? AbortSignal.timeout(extra.timeoutMs) : undefined,
       });
-    } catch {
+    } catch (error) {
+      const failure = failureOf(error);
       throw new CliError(
-        `aios is not running at ${baseUrl}. Start it with \`npm start\` in another terminal.`,
+        failure === 'unreachable'
+          ? `aios is not running at ${baseUrl}. Start it with \`npm start\` in another terminal.`
+          : `the connection to aios at ${baseUrl} broke before it answered (${(error as Error).message})`,
         EXIT.unreachable,
+        failure,
       );
     }
     const text = await response.text();
@@ -78,11 +128,35 @@ export async function createApiClient(baseUrl: string, dataDirectory: string): P
     }
     if (response.status === 404) throw new CliError(message, EXIT.notFound);
     if (response.status < 500) throw new CliError(message, EXIT.badInput);
-    throw new CliError(`the server failed: ${message}`, EXIT.server);
+    throw new CliError(`the server failed: ${message}`, EXIT.server, 'server');
+  }
+
+  async function startRun(body: unknown, idempotencyKey: string) {
+    const attempts = retryDelaysMs.length + 1;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await call<{ runId: string; status: string }>('POST', '/runs', body, {
+          headers: { 'idempotency-key': idempotencyKey },
+          timeoutMs: options.startTimeoutMs ?? 30_000,
+        });
+      } catch (error) {
+        const delayMs = retryDelaysMs[attempt - 1];
+        // Unreachable at once means aios is not running: say so now rather than after every retry.
+        const worthRetrying =
+          error instanceof CliError &&
+          error.transient !== undefined &&
+          !(error.transient === 'unreachable' && attempt === 1);
+        if (!worthRetrying || delayMs === undefined) throw error;
+        options.onRetry?.(error.message, attempt + 1, attempts, delayMs);
+        // A little jitter, so clients retrying after the same outage do not all arrive together.
+        await new Promise((resolve) => setTimeout(resolve, delayMs * (0.8 + Math.random() * 0.4)));
+      }
+    }
   }
 
   return {
-    startRun: (body) => call('POST', '/runs', body),
+    baseUrl,
+    startRun,
     listRuns: async (query) => {
       const params = new URLSearchParams();
       if (query.status) params.set('status', query.status);

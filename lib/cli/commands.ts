@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { expandApiUrl } from '../../functions/core/input-placeholders.ts';
 import type { JournalEntry } from '../../functions/core/schemas.ts';
 import { type ApiClient, CliError, EXIT } from './api-client.ts';
 import {
@@ -17,9 +19,26 @@ export interface Output {
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED']);
 
+/**
+ * How a `--set` value is read. `json`: as JSON when it parses (`12` is a number). `text`: as text
+ * unless it is a JSON object, list or quoted string, so `--set customerId=123` stays "123" and the
+ * server reads "12" as 12 where the playbook's input schema says number.
+ */
+export type SetValues = 'json' | 'text';
+
+function setValue(raw: string, values: SetValues): unknown {
+  if (values === 'text' && !/^\s*[[{"]/.test(raw)) return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
 export async function readInput(
   file: string | undefined,
   sets: readonly string[],
+  values: SetValues = 'json',
 ): Promise<Record<string, unknown>> {
   let input: Record<string, unknown> = {};
   if (file) {
@@ -41,14 +60,13 @@ export async function readInput(
   for (const pair of sets) {
     const at = pair.indexOf('=');
     if (at < 1) throw new CliError(`--set takes key=value, got ${JSON.stringify(pair)}`, EXIT.badInput);
-    const raw = pair.slice(at + 1);
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // a plain string
-    }
-    input[pair.slice(0, at)] = value;
+    // Defined, not assigned: `--set __proto__=...` is a field name like any other, not a prototype.
+    Object.defineProperty(input, pair.slice(0, at), {
+      value: setValue(pair.slice(at + 1), values),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return input;
 }
@@ -70,8 +88,15 @@ export async function runCommand(
   workflow: string,
   options: RunOptions,
 ): Promise<number> {
-  const input = await readInput(options.input, options.set);
-  const started = await api.startRun({ workflow, input, ...(options.mode ? { mode: options.mode } : {}) });
+  const input = expandApiUrl(await readInput(options.input, options.set, 'text'), api.baseUrl) as Record<
+    string,
+    unknown
+  >;
+  // One key per invocation, sent again on each retry: a retried start never starts a second run.
+  const started = await api.startRun(
+    { workflow, input, ...(options.mode ? { mode: options.mode } : {}) },
+    randomUUID(),
+  );
   if (!options.json)
     output.out(
       `Run ${started.runId} started (${workflow}). Following its progress; Ctrl-C stops following, not the run.`,

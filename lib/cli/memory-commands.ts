@@ -9,6 +9,12 @@ import type {
 import { type ApiClient, EXIT } from './api-client.ts';
 import type { Output } from './commands.ts';
 
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+};
+
 const positiveNumber = (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
@@ -133,7 +139,7 @@ export function registerMemoryCommands(
     .option('--tier <tiers>', 'only these tiers: working, long-term (comma-separated)')
     .option('--subject <subjects>', 'only items about these (comma-separated)')
     .option('--since <iso>', 'only items valid from this instant on')
-    .option('-k, --limit <k>', 'how many results', '10')
+    .option('-k, --limit <k>', 'how many results', positiveInt, 10)
     .option('--json', 'print JSON', false)
     .action(
       async (
@@ -144,12 +150,16 @@ export function registerMemoryCommands(
           tier?: string;
           subject?: string;
           since?: string;
-          limit: string;
+          limit: number;
           json: boolean;
         },
       ) => {
         await exitWith(async () => {
-          const params = new URLSearchParams({ q: query, namespace: options.namespace, k: options.limit });
+          const params = new URLSearchParams({
+            q: query,
+            namespace: options.namespace,
+            k: String(options.limit),
+          });
           for (const key of ['kind', 'tier', 'subject', 'since'] as const) {
             const value = options[key];
             if (value) params.set(key, value);

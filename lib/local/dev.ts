@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_PORT } from '../cli/paths.ts';
 import { modelFromEnv } from './model-from-env.ts';
 import { startLocalRuntime } from './runtime.ts';
 
@@ -21,6 +22,9 @@ export async function startDevServer(options: { port: number; dataDir: string })
     onApprovalLink: (approval, email, link) =>
       console.log(`approval ${approval.approvalId} waits: magic link for ${email}: ${link}`),
   });
+  // The CLI finds aios by AIOS_PORT (or AIOS_API_URL): on another port, the hint says so.
+  const port = Number(new URL(runtime.url).port);
+  const cli = port === DEFAULT_PORT ? 'npx aios' : `AIOS_PORT=${port} npx aios`;
   console.log(
     [
       `aios is running at ${runtime.url}`,
@@ -30,8 +34,8 @@ export async function startDevServer(options: { port: number; dataDir: string })
       `  outbox   ${join(options.dataDir, 'outbox')}`,
       '',
       'In another terminal:',
-      '  npx aios run onboarding --input playbooks/examples/new-customer.json',
-      '  npx aios runs',
+      `  ${cli} run onboarding --input playbooks/examples/new-customer.json`,
+      `  ${cli} runs`,
       '',
       'Ctrl-C stops aios; unfinished runs resume on the next start.',
     ].join('\n'),

@@ -7,6 +7,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
+import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { createApiHandler } from '../../functions/api/api-handler.ts';
@@ -120,6 +121,8 @@ export interface LocalRuntimeOptions {
   onApprovalLink?: (approval: Approval, email: string, link: string) => void;
   /** Fault injection for the crash tests: wraps how the gateway answers the orchestrator. */
   decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
+  /** Fault injection for the tests: wraps how the API starts a run's execution. */
+  decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
 }
 
 export interface LocalRuntime {
@@ -392,7 +395,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const apiHandler = createApiHandler({
     store,
     catalog,
-    orchestrator,
+    orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
+    claims: createDynamoDBRunStartClaims({ client: db.client, tableName: TABLE_NAMES.state }),
     clock,
     memory,
     deadLetters,

@@ -11,11 +11,28 @@ export interface AiosDev {
   readonly dataDir: string;
   readonly port: number;
   /** Runs one CLI command against this `aios dev`; `extra` overrides environment variables. */
-  aios(
-    args: string[],
-    extra?: Record<string, string>,
-  ): Promise<{ code: number; stdout: string; stderr: string }>;
+  aios(args: string[], extra?: Record<string, string>): Promise<CliResult>;
   stop(): Promise<void>;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI once with exactly this environment on top of the test's; resolves with its exit code. */
+export function runAios(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
 }
 
 const freePort = () =>
@@ -53,17 +70,7 @@ export async function startAiosDev(prefix: string): Promise<AiosDev> {
   return {
     dataDir,
     port,
-    aios: (args, extra = {}) =>
-      new Promise((resolve) => {
-        execFile(
-          process.execPath,
-          [CLI, ...args],
-          { env: env(extra), timeout: 60_000 },
-          (error, stdout, stderr) => {
-            resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-          },
-        );
-      }),
+    aios: (args, extra = {}) => runAios(args, env(extra)),
     async stop() {
       if (dev.exitCode === null) {
         const exited = new Promise((resolve) => dev.once('exit', resolve));

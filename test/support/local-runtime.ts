@@ -9,7 +9,11 @@ export function scenarioWorkflow(overrides: Record<string, unknown> = {}) {
     version: 1,
     description: 'Two steps: save a customer, then call a webhook.',
     allowedActions: ['state.upsert', 'http.request'],
-    inputRequired: ['hook'],
+    inputSchema: {
+      type: 'object',
+      properties: { hook: { type: 'string', format: 'uri', description: 'the webhook to call' } },
+      required: ['hook'],
+    },
     steps: [
       {
         id: 'save-customer',
@@ -38,6 +42,7 @@ export async function startTestRuntime(
     maxReceiveCount?: number;
     escalationIntervalMs?: number;
     onApprovalLink?: LocalRuntimeOptions['onApprovalLink'];
+    decorateOrchestrator?: LocalRuntimeOptions['decorateOrchestrator'];
   } = {},
 ): Promise<LocalRuntime> {
   return startLocalRuntime({
@@ -50,6 +55,7 @@ export async function startTestRuntime(
     maxReceiveCount: options.maxReceiveCount,
     escalationIntervalMs: options.escalationIntervalMs,
     onApprovalLink: options.onApprovalLink,
+    decorateOrchestrator: options.decorateOrchestrator,
     pollIntervalMs: 20,
   });
 }

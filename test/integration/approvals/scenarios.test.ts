@@ -16,7 +16,7 @@ const OPERATOR_EMAIL = 'operator@localhost.example';
 /** Saves a customer, then sends them an email that the workflow says needs approval. */
 function approvalWorkflow(escalation: Record<string, unknown> = {}, channels = ['slack', 'email']) {
   return scenarioWorkflow({
-    inputRequired: [],
+    inputSchema: { type: 'object' },
     allowedActions: ['state.upsert', 'email.send'],
     policy: {
       rules: [

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AiosDev, CLI, startAiosDev } from '../../support/aios-dev.ts';
@@ -7,6 +9,13 @@ const EXAMPLE = fileURLToPath(new URL('../../../playbooks/examples/new-customer.
 let dev: AiosDev;
 let port: number;
 const aios = (args: string[], extra: Record<string, string> = {}) => dev.aios(args, extra);
+/** What the local webhook stand-in of this `aios dev` received, by hook name. */
+const webhookDeliveries = (hook: string) =>
+  readFileSync(join(dev.dataDir, 'outbox', 'webhooks.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { hook: string; body: string })
+    .filter((delivery) => delivery.hook === hook);
 
 beforeAll(async () => {
   dev = await startAiosDev('aios-cli-');
@@ -18,14 +27,9 @@ describe('the aios CLI against `aios dev`', () => {
   let runId = '';
 
   it('runs the onboarding playbook: it pauses for approval, says where, and goes on once approved', async () => {
-    const running = aios([
-      'run',
-      'onboarding',
-      '--input',
-      EXAMPLE,
-      '--set',
-      `crmWebhookUrl=http://127.0.0.1:${port}/local/webhooks/crm`,
-    ]);
+    // The example input as the README's first command gives it, against aios on a port not 8787.
+    expect(port).not.toBe(8787);
+    const running = aios(['run', 'onboarding', '--input', EXAMPLE]);
     let waiting: { approvalId: string; summary: string; risk: string }[] = [];
     for (let i = 0; i < 200 && waiting.length === 0; i += 1) {
       waiting = JSON.parse((await aios(['approvals', '--json'])).stdout);
@@ -56,6 +60,12 @@ describe('the aios CLI against `aios dev`', () => {
     expect(stdout).toMatch(/step 5 send-first-invoice: email\.send done/);
     expect(stdout).toMatch(/✔ Run onboarding-\S+ succeeded\. Completed 6 steps/);
     expect((await aios(['approvals'])).stdout).toBe('No approvals are waiting.\n');
+    // ${AIOS_API_URL} in the example became this server's address: its CRM stand-in got the call.
+    expect(webhookDeliveries('crm').map((d) => JSON.parse(d.body))).toEqual([
+      expect.objectContaining({ event: 'customer.created', customerId: 'acme' }),
+    ]);
+    const shown = JSON.parse((await aios(['show', runId, '--json'])).stdout) as { run: { input: object } };
+    expect(shown.run.input).toMatchObject({ crmWebhookUrl: `http://127.0.0.1:${port}/local/webhooks/crm` });
   });
 
   it('rejecting needs a note, and an unknown approval is a clear not-found', async () => {
@@ -74,11 +84,18 @@ describe('the aios CLI against `aios dev`', () => {
       '--input',
       fileURLToPath(new URL('../../../playbooks/examples/overdue-invoice.json', import.meta.url)),
       '--set',
-      `reminderWebhookUrl=http://127.0.0.1:${port}/local/webhooks/mailer`,
+      'customerId=123',
     ]);
     expect(code).toBe(0);
+    // --set values are text unless the schema says otherwise: an id of digits stays an id.
+    const followUpId = /Run (invoice-follow-up-\S+) started/.exec(stdout)?.[1] ?? '';
+    const shown = JSON.parse((await aios(['show', followUpId, '--json'])).stdout) as {
+      run: { input: object };
+    };
+    expect(shown.run.input).toMatchObject({ customerId: '123' });
     expect(stdout).toMatch(/step 1 send-reminder: http\.request done/);
     expect(stdout).toMatch(/succeeded\. Completed 2 steps/);
+    expect(webhookDeliveries('mailer')).toHaveLength(1);
   });
 
   it('lists runs, as a table and as JSON', async () => {
@@ -148,7 +165,29 @@ describe('the aios CLI against `aios dev`', () => {
 
     const missing = await aios(['run', 'onboarding', '--set', 'customerId=x']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/input is missing name, email, setupFee, crmWebhookUrl/);
+    expect(missing.stderr).toMatch(
+      /input\.name is required; input\.email is required; input\.setupFee is required; input\.crmWebhookUrl is required/,
+    );
+
+    // Typed input: refused before any run exists, every bad field named.
+    const runsBefore = JSON.parse((await aios(['runs', '--json'])).stdout).length;
+    const typed = await aios([
+      'run',
+      'onboarding',
+      '--input',
+      EXAMPLE,
+      '--set',
+      'email=not-an-email',
+      '--set',
+      'setupFee=abc',
+      '--set',
+      'crmWebhookUrl=ftp://x',
+    ]);
+    expect(typed.code).toBe(2);
+    expect(typed.stderr).toMatch(
+      /input\.email must be an email address; input\.setupFee must be a number; input\.crmWebhookUrl must be an http or https URL/,
+    );
+    expect(JSON.parse((await aios(['runs', '--json'])).stdout)).toHaveLength(runsBefore);
 
     const notJson = await aios(['run', 'onboarding', '--input', CLI]);
     expect(notJson.code).toBe(2);

@@ -21,7 +21,11 @@ function maybeCrash(point: string) {
 }
 
 const workflow = scenarioWorkflow({
-  inputRequired: ['hook', 'customerId'],
+  inputSchema: {
+    type: 'object',
+    properties: { hook: { type: 'string', format: 'uri' }, customerId: { type: 'string', minLength: 1 } },
+    required: ['hook', 'customerId'],
+  },
   steps: [
     {
       id: 'save-customer',

@@ -5,6 +5,7 @@ import type { DeadLetters, Orchestrator, StateStore } from '../../../functions/c
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { shippedCatalog } from '../../../playbooks/catalog.ts';
 import { fixedClock } from '../../support/fixtures.ts';
+import { createMemoryRunStartClaims } from '../../support/memory-run-start-claims.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 
 function event(
@@ -59,6 +60,7 @@ function setup(store: StateStore = createMemoryStateStore()) {
     store,
     catalog: shippedCatalog,
     orchestrator,
+    claims: createMemoryRunStartClaims(),
     clock: fixedClock(),
     deadLetters,
   });
@@ -106,7 +108,7 @@ describe('API handler', () => {
     );
     expect(missing).toMatchObject({
       status: 400,
-      body: { message: expect.stringMatching(/input is missing customerId, email/) },
+      body: { message: expect.stringMatching(/input\.customerId is required; input\.email is required/) },
     });
   });
 
