@@ -38,6 +38,8 @@ export async function startTestRuntime(
     maxReceiveCount?: number;
     escalationIntervalMs?: number;
     onApprovalLink?: LocalRuntimeOptions['onApprovalLink'];
+    /** Default 0.01; many concurrent runs need room for their actions' (scaled) timeouts. */
+    timeScale?: number;
   } = {},
 ): Promise<LocalRuntime> {
   return startLocalRuntime({
@@ -45,7 +47,7 @@ export async function startTestRuntime(
     dataDir: options.dataDir,
     catalog: createCatalog(options.workflows ?? [scenarioWorkflow()]),
     model: options.model,
-    timeScale: 0.01,
+    timeScale: options.timeScale ?? 0.01,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
     maxReceiveCount: options.maxReceiveCount,
     escalationIntervalMs: options.escalationIntervalMs,
