@@ -122,6 +122,8 @@ export interface LocalRuntimeOptions {
   onApprovalLink?: (approval: Approval, email: string, link: string) => void;
   /** Fault injection for the crash tests: wraps how the gateway answers the orchestrator. */
   decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
+  /** Fault injection for the crash tests: wraps how runs are started (POST /runs and recovery). */
+  decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
 }
 
 export interface LocalRuntime {
@@ -256,7 +258,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   const callbacks = options.decorateCallbacks?.(directCallbacks) ?? directCallbacks;
   const executionArnFor = (runId: string) => `arn:aws:states:local:${ACCOUNT}:execution:run:${runId}`;
-  const orchestrator: Orchestrator = {
+  const directOrchestrator: Orchestrator = {
     async startRun(runId) {
       // A second start with the same input returns the execution; a recovery pass may start twice.
       try {
@@ -282,6 +284,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }
     },
   };
+  const orchestrator = options.decorateOrchestrator?.(directOrchestrator) ?? directOrchestrator;
 
   const outboxDir = options.dataDir
     ? join(options.dataDir, 'outbox')

@@ -41,6 +41,21 @@ describe('Step Functions adapters', () => {
     ]);
   });
 
+  it('takes a second start of the same run (ExecutionAlreadyExists) as started; other errors still fail', async () => {
+    const { client } = fakeSfn();
+    const failWith = (name: string) =>
+      Object.assign(client, {
+        async send() {
+          throw Object.assign(new Error(name), { name });
+        },
+      });
+    const orchestrator = createStepFunctionsOrchestrator(client, STATE_MACHINE);
+    failWith('ExecutionAlreadyExists');
+    await expect(orchestrator.startRun('onboarding-1')).resolves.toBeUndefined();
+    failWith('ExecutionLimitExceeded');
+    await expect(orchestrator.startRun('onboarding-1')).rejects.toThrow('ExecutionLimitExceeded');
+  });
+
   it("reads a run's history across pages and takes state names and errors out of the event details", async () => {
     const { client, sent } = fakeSfn([
       {
@@ -105,6 +120,7 @@ describe('Step Functions adapters', () => {
     const named = (name: string) => Object.assign(new Error(name), { name });
     expect(isClosedTaskToken(named('TaskTimedOut'))).toBe(true);
     expect(isClosedTaskToken(named('InvalidToken'))).toBe(true);
+    expect(isClosedTaskToken(named('TaskDoesNotExist'))).toBe(true);
     expect(isClosedTaskToken(named('ThrottlingException'))).toBe(false);
   });
 });
