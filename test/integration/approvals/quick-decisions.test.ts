@@ -94,8 +94,8 @@ describe('QuickApproval: a decision while the request is still recording that it
     }
   });
 
-  it(`end to end: ${RUNS_END_TO_END} runs approved over the API from inside their notification all succeed`, async () => {
-    const decisions = new Map<string, Promise<{ status: number; body: { message?: string } }>>();
+  it(`end to end: ${RUNS_END_TO_END} runs approved from inside their notification all succeed`, async () => {
+    const decisions = new Map<string, Promise<DecideResult>>();
     let allFired: () => void = () => {};
     const fired = new Promise<void>((resolve) => {
       allFired = resolve;
@@ -124,13 +124,11 @@ describe('QuickApproval: a decision while the request is still recording that it
       // 9 s, which one gateway worker can overrun (issue 8, defect 4); this test is about approvals.
       timeScale: 0.1,
       visibilityTimeoutSeconds: 30,
-      // The magic link goes out after the Slack message and before "notified" is on record.
+      // The magic link goes out after the Slack message and before "notified" is on record. The
+      // decision starts right there, in the service every channel (API, Slack, links) decides through.
       onApprovalLink: (approval) => {
         if (!rt || decisions.has(approval.approvalId)) return;
-        decisions.set(
-          approval.approvalId,
-          api(rt, 'POST', `/approvals/${approval.approvalId}/decision`, { decision: 'approve' }),
-        );
+        decisions.set(approval.approvalId, rt.approvals.decide(approval.approvalId, APPROVE));
         if (decisions.size === RUNS_END_TO_END) allFired();
       },
     });
@@ -143,8 +141,8 @@ describe('QuickApproval: a decision while the request is still recording that it
     await fired;
     const answers = await Promise.all(decisions.values());
     // A refused decision would leave its run waiting for good: none may be refused.
-    expect(answers.map((a) => `${a.status} ${a.body.message ?? ''}`.trim())).toEqual(
-      answers.map(() => '200'),
+    expect(answers.map((a) => (a.ok ? 'ok' : `${a.reason}: ${'message' in a ? a.message : ''}`))).toEqual(
+      answers.map(() => 'ok'),
     );
     const details = await Promise.all(runIds.map((runId) => waitForRun(rt as LocalRuntime, runId, 50_000)));
     expect(
