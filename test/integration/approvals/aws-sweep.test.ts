@@ -1,4 +1,4 @@
-import { ExecutionAlreadyExists, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApprovalHandler } from '../../../functions/approvals/approval-handler.ts';
 import { awsApprovals, awsRecovery } from '../../../functions/approvals/aws-approvals.ts';
@@ -7,34 +7,23 @@ import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { approvalHarness } from '../../support/approval-harness.ts';
+import { fakeSfn } from '../../support/fake-sfn.ts';
 import { runFixture } from '../../support/fixtures.ts';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:AiosRun';
 const ENV = { STATE_TABLE: TABLE_NAMES.state, STATE_MACHINE_ARN };
 
-/** A real SFN client whose calls never leave the process: records them, fails the ones it is told to. */
-function fakeSfn(fail: { closedTokens: Set<string>; existingExecutions: Set<string> }) {
-  const sent: { command: string; input: Record<string, unknown> }[] = [];
-  const client = new SFNClient({
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  Object.assign(client, {
-    async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
-      sent.push({ command: command.constructor.name, input: command.input });
-      const token = command.input.taskToken;
-      if (typeof token === 'string' && fail.closedTokens.has(token))
-        throw new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} });
-      if (
-        command.constructor.name === 'StartExecutionCommand' &&
-        fail.existingExecutions.has(String(command.input.name))
-      )
-        throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
-      return {};
+/** Closed tokens answer TaskTimedOut, as Step Functions does; existing executions ExecutionAlreadyExists. */
+const sfnWith = (closedTokens: Set<string>, existingExecutions: Set<string>) =>
+  fakeSfn({
+    fail: ({ command, input }) => {
+      if (typeof input.taskToken === 'string' && closedTokens.has(input.taskToken))
+        return new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} });
+      if (command === 'StartExecutionCommand' && existingExecutions.has(String(input.name)))
+        return new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
+      return undefined;
     },
   });
-  return { client, sent };
-}
 
 let db: EmbeddedDynamoDB;
 beforeAll(async () => {
@@ -96,10 +85,7 @@ describe('the escalation schedule on AWS: the recovery sweep through the handler
     ] as const) {
       await harness.store.createRun(runFixture({ runId, status: 'QUEUED', createdAt, updatedAt: createdAt }));
     }
-    const sfn = fakeSfn({
-      closedTokens: new Set(['token-closed']),
-      existingExecutions: new Set(['queued-started']),
-    });
+    const sfn = sfnWith(new Set(['token-closed']), new Set(['queued-started']));
     const clients = { dynamodb: db.client, sfn: sfn.client };
     const { service } = awsApprovals(ENV, clients);
     const handler = createApprovalHandler(service, awsRecovery(service, ENV, clients));
