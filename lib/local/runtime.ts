@@ -122,7 +122,7 @@ export interface LocalRuntimeOptions {
   onApprovalLink?: (approval: Approval, email: string, link: string) => void;
   /** Fault injection for the crash tests: wraps how the gateway answers the orchestrator. */
   decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
-  /** Fault injection for the crash tests: wraps how runs are started (POST /runs and recovery). */
+  /** Fault injection for the tests: wraps how the API starts a run's execution. */
   decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
 }
 
@@ -258,7 +258,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   const callbacks = options.decorateCallbacks?.(directCallbacks) ?? directCallbacks;
   const executionArnFor = (runId: string) => `arn:aws:states:local:${ACCOUNT}:execution:run:${runId}`;
-  const directOrchestrator: Orchestrator = {
+  const orchestrator: Orchestrator = {
     async startRun(runId) {
       // A second start with the same input returns the execution; a recovery pass may start twice.
       try {
@@ -284,7 +284,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       }
     },
   };
-  const orchestrator = options.decorateOrchestrator?.(directOrchestrator) ?? directOrchestrator;
 
   const outboxDir = options.dataDir
     ? join(options.dataDir, 'outbox')
@@ -414,7 +413,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const apiHandler = createApiHandler({
     store,
     catalog,
-    orchestrator,
+    orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
     clock,
     memory,
     deadLetters,
