@@ -399,14 +399,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
   });
   // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due,
-  // and the recovery sweep.
+  // and the recovery sweep. One pass at a time: a slow pass is not overtaken by the next tick.
+  let passRunning = false;
   const escalation = setInterval(() => {
-    approvals
-      .escalate()
-      .catch((error: unknown) => logger.error('approval escalation failed', { error: error as Error }));
-    recovery
-      .sweep()
-      .catch((error: unknown) => logger.error('recovery sweep failed', { error: error as Error }));
+    if (passRunning) return;
+    passRunning = true;
+    void Promise.all([
+      approvals
+        .escalate()
+        .catch((error: unknown) => logger.error('approval escalation failed', { error: error as Error })),
+      recovery
+        .sweep()
+        .catch((error: unknown) => logger.error('recovery sweep failed', { error: error as Error })),
+    ]).finally(() => {
+      passRunning = false;
+    });
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 

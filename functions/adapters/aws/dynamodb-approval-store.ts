@@ -151,16 +151,19 @@ export function createDynamoDBApprovalStore(options: {
       return update(
         id,
         {
-          UpdateExpression: `SET escalationState = :escalation, ${appendEvent.expression}`,
-          ConditionExpression: '#status = :pending',
+          UpdateExpression: `SET escalationState = :escalation, escalationStage = :stage, ${appendEvent.expression}`,
+          // Stages only go forward: of two overlapping escalation passes, one records the step.
+          ConditionExpression:
+            '#status = :pending AND (attribute_not_exists(escalationStage) OR escalationStage < :stage)',
           ExpressionAttributeNames: { ...appendEvent.names, '#status': 'status' },
           ExpressionAttributeValues: {
             ...appendEvent.values(event),
             ':escalation': JSON.stringify(escalation),
+            ':stage': escalation.escalationStage,
             ':pending': 'PENDING',
           },
         },
-        `approval ${id} is no longer pending`,
+        `approval ${id} is no longer pending, or already past stage ${escalation.escalationStage}`,
       );
     },
 

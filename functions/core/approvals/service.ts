@@ -43,7 +43,7 @@ export interface ApprovalStore {
     event: ApprovalEvent,
     extra?: { slackMessage?: { channel: string; ts: string } },
   ): Promise<Approval>;
-  /** The next escalation step, only while PENDING; otherwise ConflictError. */
+  /** The next escalation step, only while PENDING and not past it already; otherwise ConflictError. */
   advanceEscalation(
     approvalId: string,
     escalation: { escalationStage: number; nextEscalationAt?: string },
@@ -350,7 +350,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
           if (remind) counts.reminded += 1;
           else counts.escalated += 1;
         } catch (error) {
-          if (!(error instanceof ConflictError)) throw error; // decided meanwhile: nothing to do
+          // Decided meanwhile, or another pass took this step: nothing to do.
+          if (!(error instanceof ConflictError)) throw error;
         }
       }
       return counts;

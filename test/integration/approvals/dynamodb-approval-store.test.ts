@@ -90,6 +90,26 @@ describe('DynamoDB approval store: no write but a decision conflicts with a deci
     expect((await store.get(approvalId))?.status).toBe('APPROVED');
   });
 
+  it('of two overlapping escalation passes taking the same step, one records it', async () => {
+    const { approvalId } = await created();
+    const passes = await Promise.allSettled(
+      [1, 2].map(() =>
+        store.advanceEscalation(
+          approvalId,
+          { escalationStage: 1, nextEscalationAt: at(59) },
+          event('reminded'),
+        ),
+      ),
+    );
+    expect(passes.map((p) => p.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const final = (await store.get(approvalId)) as Approval;
+    expect(final.history.filter((h) => h.event === 'reminded')).toHaveLength(1);
+    await store.advanceEscalation(approvalId, { escalationStage: 2 }, event('escalated'));
+    await expect(
+      store.advanceEscalation(approvalId, { escalationStage: 1 }, event('reminded')),
+    ).rejects.toBeInstanceOf(ConflictError);
+  });
+
   it('an escalation step sets the next one, or none', async () => {
     const { approvalId } = await created({ nextEscalationAt: at(15) });
     const reminded = await store.advanceEscalation(
