@@ -1,3 +1,5 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBApprovalStore } from '../adapters/aws/dynamodb-approval-store.ts';
@@ -5,12 +7,19 @@ import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.t
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
 import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
-import { createStepFunctionsCallbacks, isClosedTaskToken } from '../adapters/aws/step-functions.ts';
+import {
+  createStepFunctionsCallbacks,
+  createStepFunctionsOrchestrator,
+  isClosedTaskToken,
+} from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { describeAction } from '../connectors/descriptors.ts';
 import { paramsProblem } from '../connectors/param-schemas.ts';
-import { createApprovalService } from '../core/approvals/service.ts';
+import { type ApprovalService, createApprovalService } from '../core/approvals/service.ts';
+import { createRecovery } from '../core/recovery.ts';
+import { requireEnv } from '../shared/config.ts';
+import { logger } from '../shared/powertools.ts';
 import { createLinkTokens } from './email/link-token.ts';
 import { createEmailApprovalNotifier } from './email/notifier.ts';
 import { createApprovalNotifier } from './notifier.ts';
@@ -22,10 +31,13 @@ import { createSlackApprovalNotifier } from './slack/notifier.ts';
  * configured (Slack with SLACK_BOT_TOKEN_SECRET + SLACK_APPROVALS_CHANNEL; email with
  * EMAIL_FROM + LINK_KEY_SECRET + PUBLIC_BASE_URL).
  */
-export function awsApprovals(env: NodeJS.ProcessEnv = process.env) {
+export function awsApprovals(
+  env: NodeJS.ProcessEnv = process.env,
+  clients: { dynamodb: DynamoDBClient; sfn: SFNClient } = { dynamodb: dynamodbClient(), sfn: sfnClient() },
+) {
   const stateTable = env.STATE_TABLE;
   if (!stateTable) throw new Error('missing environment variable: STATE_TABLE');
-  const dynamodb = dynamodbClient();
+  const { dynamodb } = clients;
   const slackTransport = env.SLACK_BOT_TOKEN_SECRET
     ? createWebApiSlackTransport({
         getToken: slackBotTokenFromSecret({ secretId: env.SLACK_BOT_TOKEN_SECRET }),
@@ -39,7 +51,7 @@ export function awsApprovals(env: NodeJS.ProcessEnv = process.env) {
     store: createDynamoDBStateStore({ client: dynamodb, tableName: stateTable }),
     catalog: shippedCatalog,
     operatorPolicy: shippedOperatorPolicy,
-    callbacks: createStepFunctionsCallbacks(sfnClient()),
+    callbacks: createStepFunctionsCallbacks(clients.sfn),
     clock: systemClock,
     riskOf: (type) => describeAction(type)?.risk,
     validateParams: paramsProblem,
@@ -61,4 +73,23 @@ export function awsApprovals(env: NodeJS.ProcessEnv = process.env) {
     }),
   });
   return { service, dynamodb, slackTransport, linkTokens, stateTable };
+}
+
+/**
+ * The recovery sweep the escalation schedule runs on AWS: settled approvals whose runs were
+ * never told, and QUEUED runs whose execution never started (STATE_MACHINE_ARN: the run machine).
+ */
+export function awsRecovery(
+  service: ApprovalService,
+  env: NodeJS.ProcessEnv,
+  clients: { dynamodb: DynamoDBClient; sfn: SFNClient },
+) {
+  const { STATE_TABLE, STATE_MACHINE_ARN } = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN'], env);
+  return createRecovery({
+    approvals: service,
+    runs: createDynamoDBStateStore({ client: clients.dynamodb, tableName: STATE_TABLE }),
+    orchestrator: createStepFunctionsOrchestrator(clients.sfn, STATE_MACHINE_ARN),
+    clock: systemClock,
+    onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
+  });
 }

@@ -18,7 +18,8 @@ export interface StateStore {
   getRun(runId: string): Promise<Run | undefined>;
   /** Conditional: applies only while the run is in one of `from`; otherwise ConflictError. */
   updateRun(runId: string, from: readonly RunStatus[], patch: Partial<Omit<Run, 'runId'>>): Promise<Run>;
-  listRuns(query?: { status?: RunStatus; limit?: number }): Promise<Run[]>;
+  /** Newest first; `createdBefore` (ISO time) keeps only runs created strictly before it. */
+  listRuns(query?: { status?: RunStatus; limit?: number; createdBefore?: string }): Promise<Run[]>;
   /** Writes the plan once; a second write of a plan for the same run returns the first. */
   savePlan(plan: Plan): Promise<Plan>;
   getPlan(runId: string): Promise<Plan | undefined>;
@@ -73,6 +74,7 @@ export interface ExecutionEvent {
 
 /** Starts a run's orchestrator execution and reads back its history. */
 export interface Orchestrator {
+  /** Starts the run's execution, named after the run: a second start of the same run is a no-op. */
   startRun(runId: string): Promise<void>;
   /** The execution's events in order; empty when the execution does not exist (yet). */
   history(runId: string): Promise<ExecutionEvent[]>;

@@ -29,7 +29,11 @@ export interface ApprovalsProps {
  */
 export class Approvals extends Construct {
   public readonly requestFunction: NodejsFunction;
-  /** The same code on a schedule; separate because it answers task tokens and the request function must not (the state machine invokes it: a cycle). */
+  /**
+   * The scheduled job: escalation, and the recovery sweep (answers settled approvals whose runs
+   * never heard, starts QUEUED runs never started). Separate because it answers task tokens and
+   * starts executions, and the request function must not (the state machine invokes it: a cycle).
+   */
   public readonly escalationFunction: NodejsFunction;
   public readonly linkFunction: NodejsFunction;
   public readonly slackFunction: NodejsFunction;
@@ -71,9 +75,10 @@ export class Approvals extends Construct {
       environment: common,
     }).function;
     this.escalationFunction = new AiosFunction(this, 'Escalation', {
-      entry: 'functions/approvals/handler.ts',
+      entry: 'functions/approvals/escalation-handler.ts',
       serviceName: 'approval-escalation',
-      description: 'aios approvals: reminders, escalation emails and expiry of pending requests',
+      description:
+        'aios approvals: reminders, escalation emails and expiry; answers decided approvals and starts queued runs a crash stranded',
       timeout: Duration.minutes(2),
       environment: common,
     }).function;
@@ -106,7 +111,8 @@ export class Approvals extends Construct {
     }
 
     this.escalationRule = new events.Rule(this, 'EscalationSchedule', {
-      description: 'aios approvals: reminders, escalation emails and expiry, every five minutes',
+      description:
+        'aios approvals: reminders, escalation emails and expiry, and the recovery sweep, every five minutes',
       schedule: events.Schedule.rate(Duration.minutes(5)),
       targets: [
         new targets.LambdaFunction(this.escalationFunction, {
@@ -119,11 +125,14 @@ export class Approvals extends Construct {
 
   /**
    * Once the state machine exists: the deciding functions may answer the paused steps' task
-   * tokens. The request function may not: the state machine invokes it, so that grant would be a cycle.
+   * tokens, and the recovery sweep may start the executions of runs a crash left QUEUED. The
+   * request function may do neither: the state machine invokes it, so that grant would be a cycle.
    */
   public bind(stateMachine: sfn.IStateMachine, publicBaseUrl: string): void {
     for (const fn of [this.escalationFunction, this.linkFunction, this.slackFunction])
       stateMachine.grantTaskResponse(fn);
+    stateMachine.grantStartExecution(this.escalationFunction);
+    this.escalationFunction.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     for (const fn of [this.requestFunction, this.escalationFunction])
       fn.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
   }

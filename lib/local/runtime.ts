@@ -9,6 +9,7 @@ import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynam
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
+import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { createApiHandler } from '../../functions/api/api-handler.ts';
 import { createApprovalHandler } from '../../functions/approvals/approval-handler.ts';
@@ -44,6 +45,7 @@ import type {
   StateStore,
   WorkflowCatalog,
 } from '../../functions/core/ports.ts';
+import { AT_START_UP, createRecovery } from '../../functions/core/recovery.ts';
 import type { OperatorPolicy } from '../../functions/core/schemas.ts';
 import { createExecutorHandler } from '../../functions/executor/executor-handler.ts';
 import { createGatewayHandler } from '../../functions/gateway/gateway-handler.ts';
@@ -259,7 +261,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const executionArnFor = (runId: string) => `arn:aws:states:local:${ACCOUNT}:execution:run:${runId}`;
   const orchestrator: Orchestrator = {
     async startRun(runId) {
-      await stepFunctions.startExecution({ stateMachineName: 'run', name: runId, input: { runId } });
+      // A second start with the same input returns the execution; a recovery pass may start twice.
+      try {
+        await stepFunctions.startExecution({ stateMachineName: 'run', name: runId, input: { runId } });
+      } catch (error) {
+        if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      }
     },
     async history(runId) {
       try {
@@ -350,7 +357,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     clock,
     riskOf: (type) => describeAction(type)?.risk,
     validateParams: paramsProblem,
-    isClosedToken: (error) => ['TaskTimedOut', 'InvalidToken'].includes((error as Error).name),
+    isClosedToken: isClosedTaskToken,
     notifier: createApprovalNotifier({
       slack: slackApprovals,
       // The server's address is known only once it listens, so the email notifier is built per send.
@@ -384,11 +391,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     uses: createDynamoDBLinkTokenUses({ client: db.client, tableName: TABLE_NAMES.state }),
     clock,
   });
-  // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due.
+  // What a crash strands (a decided approval its run never heard of, a run never started).
+  const recovery = createRecovery({
+    approvals,
+    runs: store,
+    orchestrator,
+    clock,
+    onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
+  });
+  // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due,
+  // and the recovery sweep. One pass at a time: a slow pass is not overtaken by the next tick.
+  let passRunning = false;
   const escalation = setInterval(() => {
-    approvals
-      .escalate()
-      .catch((error: unknown) => logger.error('approval escalation failed', { error: error as Error }));
+    if (passRunning) return;
+    passRunning = true;
+    void Promise.all([
+      approvals
+        .escalate()
+        .catch((error: unknown) => logger.error('approval escalation failed', { error: error as Error })),
+      recovery
+        .sweep()
+        .catch((error: unknown) => logger.error('recovery sweep failed', { error: error as Error })),
+    ]).finally(() => {
+      passRunning = false;
+    });
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
@@ -442,8 +468,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   publicBaseUrl = http.url;
 
-  // Everything that was running when the last process stopped goes on from its checkpoint.
+  // Everything that was running when the last process stopped goes on from its checkpoint;
+  // then what it left half-done: decisions its runs never heard of, runs it never started.
   await stepFunctions.resumeAll();
+  await recovery
+    .sweep(AT_START_UP)
+    .catch((error: unknown) => logger.error('recovery at start-up failed', { error: error as Error }));
 
   return {
     url: http.url,

@@ -49,6 +49,34 @@ describe('Approvals', () => {
     expect(taskAnswers(stack.approvals.requestFunction)).toEqual([]);
   });
 
+  it('lets the scheduled job start executions of the run state machine only, for the recovery sweep', () => {
+    const starts = statementsOf(template, stack, stack.approvals.escalationFunction.role as never).filter(
+      (s) => actionsOf([s]).includes('states:StartExecution'),
+    );
+    // CDK merges it with the task-token grant on the same resource: the state machine, nothing wider.
+    expect(starts.map((s) => s.Resource)).toEqual([
+      { Ref: logicalIdOf(stack, stack.orchestrator.stateMachine) },
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      Environment: {
+        Variables: Match.objectLike({
+          STATE_MACHINE_ARN: { Ref: logicalIdOf(stack, stack.orchestrator.stateMachine) },
+          POWERTOOLS_SERVICE_NAME: 'approval-escalation',
+        }),
+      },
+    });
+    for (const fn of [
+      stack.approvals.requestFunction,
+      stack.approvals.linkFunction,
+      stack.approvals.slackFunction,
+    ]) {
+      expect(actionsOf(statementsOf(template, stack, fn.role as never))).not.toContain(
+        'states:StartExecution',
+      );
+    }
+  });
+
   it('gives only the Slack endpoint the signing secret', () => {
     const ref = JSON.stringify({ Ref: logicalIdOf(stack, stack.approvals.slackSigningSecret) });
     const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>

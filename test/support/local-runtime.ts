@@ -43,6 +43,8 @@ export async function startTestRuntime(
     escalationIntervalMs?: number;
     onApprovalLink?: LocalRuntimeOptions['onApprovalLink'];
     decorateOrchestrator?: LocalRuntimeOptions['decorateOrchestrator'];
+    /** Default 0.01; many concurrent runs need room for their actions' (scaled) timeouts. */
+    timeScale?: number;
   } = {},
 ): Promise<LocalRuntime> {
   return startLocalRuntime({
@@ -50,7 +52,7 @@ export async function startTestRuntime(
     dataDir: options.dataDir,
     catalog: createCatalog(options.workflows ?? [scenarioWorkflow()]),
     model: options.model,
-    timeScale: 0.01,
+    timeScale: options.timeScale ?? 0.01,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
     maxReceiveCount: options.maxReceiveCount,
     escalationIntervalMs: options.escalationIntervalMs,

@@ -34,6 +34,7 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
     async listRuns(query = {}) {
       return [...runs.values()]
         .filter((r) => !query.status || r.status === query.status)
+        .filter((r) => !query.createdBefore || r.createdAt < query.createdBefore)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
         .slice(0, query.limit ?? 50)
         .map(clone);

@@ -5,17 +5,27 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { type Approval, ApprovalSchema } from '../../core/approvals/approval.ts';
+import { type Approval, type ApprovalEvent, ApprovalSchema } from '../../core/approvals/approval.ts';
 import type { ApprovalStore } from '../../core/approvals/service.ts';
 import { ConflictError } from '../../core/errors.ts';
 
 /*
  * Approvals in the state table:
- *   one approval          pk APPROVAL#<id>   sk APPROVAL   (record as JSON, status, version, taskToken)
- *   the pending inbox     gsi1pk APPROVALS#PENDING  gsi1sk <createdAt>#<id>   (removed once decided)
+ *   one approval          pk APPROVAL#<id>   sk APPROVAL
+ *   the pending inbox     gsi1pk APPROVALS#PENDING     gsi1sk <createdAt>#<id>   (while PENDING)
+ *   runs still waiting    gsi1pk APPROVALS#UNANSWERED  gsi1sk <settledAt>#<id>   (settled, task token not yet answered)
+ * `record` is the request as first written (JSON); what happens later lives in attributes of its own,
+ * so that no write rewrites another's: `events` (history appended with list_append), `status`,
+ * `decision`, `action`, `settledAt`, `slackMessage`, `escalationState`, `answeredAt`. Only a
+ * settlement is conditional on the status; nothing else can make a decision fail, or fail on one.
+ * Records written before this layout carry everything in `record`; the attributes override it.
  * The task token is an attribute beside the record, never part of what the store hands out.
  */
+const PENDING_INBOX = 'APPROVALS#PENDING';
+const UNANSWERED = 'APPROVALS#UNANSWERED';
+
 export function createDynamoDBApprovalStore(options: {
   client: DynamoDBClient;
   tableName: string;
@@ -25,17 +35,35 @@ export function createDynamoDBApprovalStore(options: {
   });
   const TableName = options.tableName;
   const key = (id: string) => ({ pk: `APPROVAL#${id}`, sk: 'APPROVAL' });
-  const parse = (item: Record<string, unknown>) => ApprovalSchema.parse(JSON.parse(item.record as string));
 
   async function read(id: string) {
     const { Item } = await doc.send(new GetCommand({ TableName, Key: key(id), ConsistentRead: true }));
     return Item;
   }
 
-  const indexKeys = (approval: Approval) =>
-    approval.status === 'PENDING'
-      ? { gsi1pk: 'APPROVALS#PENDING', gsi1sk: `${approval.createdAt}#${approval.approvalId}` }
-      : {};
+  /** An update that returns the record as written; a failed condition becomes a ConflictError. */
+  async function update(
+    id: string,
+    input: Omit<UpdateCommandInput, 'TableName' | 'Key' | 'ReturnValues'>,
+    conflict = `approval ${id} changed meanwhile`,
+  ): Promise<Approval> {
+    try {
+      const { Attributes } = await doc.send(
+        new UpdateCommand({ TableName, Key: key(id), ReturnValues: 'ALL_NEW', ...input }),
+      );
+      return parse(Attributes as Record<string, unknown>);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConflictError(conflict, { cause: error });
+      throw error;
+    }
+  }
+
+  const appendEvent = {
+    expression: '#events = list_append(if_not_exists(#events, :none), :event)',
+    names: { '#events': 'events' },
+    values: (event: ApprovalEvent) => ({ ':none': [], ':event': [JSON.stringify(event)] }),
+  };
 
   return {
     async create(approval, taskToken) {
@@ -45,9 +73,9 @@ export function createDynamoDBApprovalStore(options: {
             TableName,
             Item: {
               ...key(approval.approvalId),
-              ...indexKeys(approval),
+              gsi1pk: PENDING_INBOX,
+              gsi1sk: `${approval.createdAt}#${approval.approvalId}`,
               status: approval.status,
-              version: 1,
               taskToken,
               record: JSON.stringify(approval),
             },
@@ -59,23 +87,38 @@ export function createDynamoDBApprovalStore(options: {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
       // A retried request: keep the record, answer the newest token (Step Functions issued a new one).
-      await doc
-        .send(
-          new UpdateCommand({
-            TableName,
-            Key: key(approval.approvalId),
-            UpdateExpression: 'SET taskToken = :token',
-            ConditionExpression: '#status = :pending',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':token': taskToken, ':pending': 'PENDING' },
-          }),
-        )
-        .catch((error: unknown) => {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        });
-      const existing = await read(approval.approvalId);
-      if (!existing) throw new ConflictError(`approval ${approval.approvalId} vanished while being created`);
-      return parse(existing);
+      const id = approval.approvalId;
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const existing = await read(id);
+        if (!existing) throw new ConflictError(`approval ${id} vanished while being created`);
+        if (existing.taskToken === taskToken) return parse(existing);
+        try {
+          return await (existing.status === 'PENDING'
+            ? update(id, {
+                UpdateExpression: 'SET taskToken = :token',
+                ConditionExpression: '#status = :pending',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':token': taskToken, ':pending': 'PENDING' },
+              })
+            : // Settled already, and the run waits on a new token: it needs the answer again.
+              update(id, {
+                UpdateExpression:
+                  'SET taskToken = :token, gsi1pk = :unanswered, gsi1sk = :sk REMOVE answeredAt',
+                ConditionExpression: '#status = :status AND taskToken = :previous',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':token': taskToken,
+                  ':status': existing.status,
+                  ':previous': existing.taskToken,
+                  ':unanswered': UNANSWERED,
+                  ':sk': `${settledAtOf(existing)}#${id}`,
+                },
+              }));
+        } catch (error) {
+          if (!(error instanceof ConflictError)) throw error; // changed meanwhile: look again
+        }
+      }
+      throw new ConflictError(`approval ${id} kept changing while its request was retried`);
     },
 
     async get(id) {
@@ -88,58 +131,157 @@ export function createDynamoDBApprovalStore(options: {
       return typeof item?.taskToken === 'string' ? item.taskToken : undefined;
     },
 
-    async update(id, patch) {
-      const item = await read(id);
-      if (!item) throw new ConflictError(`approval ${id} does not exist`);
-      const current = parse(item);
-      if (current.status !== 'PENDING')
-        throw new ConflictError(`approval ${id} is already ${current.status}`);
-      const next = ApprovalSchema.parse({ ...current, ...patch });
-      const version = Number(item.version);
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              ...key(id),
-              ...indexKeys(next),
-              status: next.status,
-              version: version + 1,
-              taskToken: item.taskToken,
-              record: JSON.stringify(next),
-            },
-            // First decision wins: only a write based on the PENDING version just read goes through.
-            ConditionExpression: '#status = :pending AND version = :version',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':pending': 'PENDING', ':version': version },
-          }),
-        );
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException)
-          throw new ConflictError(`approval ${id} changed meanwhile`, { cause: error });
-        throw error;
-      }
-      return next;
+    recordEvent(id, event, extra = {}) {
+      return update(
+        id,
+        {
+          UpdateExpression: `SET ${appendEvent.expression}${extra.slackMessage ? ', slackMessage = :slack' : ''}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: appendEvent.names,
+          ExpressionAttributeValues: {
+            ...appendEvent.values(event),
+            ...(extra.slackMessage ? { ':slack': JSON.stringify(extra.slackMessage) } : {}),
+          },
+        },
+        `approval ${id} does not exist`,
+      );
+    },
+
+    advanceEscalation(id, escalation, event) {
+      return update(
+        id,
+        {
+          UpdateExpression: `SET escalationState = :escalation, escalationStage = :stage, ${appendEvent.expression}`,
+          // Stages only go forward: of two overlapping escalation passes, one records the step.
+          ConditionExpression:
+            '#status = :pending AND (attribute_not_exists(escalationStage) OR escalationStage < :stage)',
+          ExpressionAttributeNames: { ...appendEvent.names, '#status': 'status' },
+          ExpressionAttributeValues: {
+            ...appendEvent.values(event),
+            ':escalation': JSON.stringify(escalation),
+            ':stage': escalation.escalationStage,
+            ':pending': 'PENDING',
+          },
+        },
+        `approval ${id} is no longer pending, or already past stage ${escalation.escalationStage}`,
+      );
+    },
+
+    settle(id, settlement) {
+      const sets = [
+        '#status = :status',
+        'settledAt = :at',
+        'gsi1pk = :unanswered',
+        'gsi1sk = :sk',
+        appendEvent.expression,
+        ...(settlement.decision ? ['decision = :decision'] : []),
+        ...(settlement.action ? ['#action = :action'] : []),
+      ];
+      return update(
+        id,
+        {
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          // First decision wins. The status is the only condition: a history append, a
+          // notification or an escalation step can never make a decision fail.
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: {
+            ...appendEvent.names,
+            '#status': 'status',
+            ...(settlement.action ? { '#action': 'action' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...appendEvent.values(settlement.event),
+            ':status': settlement.status,
+            ':pending': 'PENDING',
+            ':at': settlement.at,
+            ':unanswered': UNANSWERED,
+            ':sk': `${settlement.at}#${id}`,
+            ...(settlement.decision ? { ':decision': JSON.stringify(settlement.decision) } : {}),
+            ...(settlement.action ? { ':action': JSON.stringify(settlement.action) } : {}),
+          },
+        },
+        `approval ${id} is no longer pending`,
+      );
+    },
+
+    async markAnswered(id, taskToken, at) {
+      await update(
+        id,
+        {
+          UpdateExpression: 'SET answeredAt = :at REMOVE gsi1pk, gsi1sk',
+          // Only for the token that was answered: a retried request may have brought a newer one.
+          ConditionExpression:
+            taskToken === undefined ? 'attribute_not_exists(taskToken)' : 'taskToken = :token',
+          ExpressionAttributeValues: {
+            ':at': at,
+            ...(taskToken === undefined ? {} : { ':token': taskToken }),
+          },
+        },
+        `approval ${id} has a newer task token`,
+      );
     },
 
     async listPending() {
-      const items: Record<string, unknown>[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :pk',
-            ExpressionAttributeValues: { ':pk': 'APPROVALS#PENDING' },
-            ExclusiveStartKey,
-          }),
-        );
-        items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
       // The index is eventually consistent: drop anything decided since.
-      return items.map(parse).filter((a) => a.status === 'PENDING');
+      return (await queryIndex(PENDING_INBOX)).filter((a) => a.status === 'PENDING');
+    },
+
+    async listUnanswered(settledBefore) {
+      return (await queryIndex(UNANSWERED, settledBefore)).filter(
+        (a) => a.status !== 'PENDING' && a.answeredAt === undefined,
+      );
     },
   };
+
+  async function queryIndex(partition: string, before?: string): Promise<Approval[]> {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: before ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': partition, ...(before ? { ':before': before } : {}) },
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items.map(parse);
+  }
+}
+
+/** When the record was settled; records from before `settledAt` existed fall back to the decision. */
+function settledAtOf(item: Record<string, unknown>): string {
+  if (typeof item.settledAt === 'string') return item.settledAt;
+  const approval = parse(item);
+  return approval.decision?.at ?? approval.history.at(-1)?.at ?? approval.createdAt;
+}
+
+const json = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : undefined);
+
+/** The request as written, with everything that happened since laid over it. */
+function parse(item: Record<string, unknown>): Approval {
+  const base = JSON.parse(item.record as string) as Approval;
+  const escalation = json(item.escalationState) as
+    | { escalationStage: number; nextEscalationAt?: string }
+    | undefined;
+  const events = Array.isArray(item.events) ? item.events.map((e) => json(e) as ApprovalEvent) : [];
+  const status = (item.status as Approval['status'] | undefined) ?? base.status;
+  return ApprovalSchema.parse({
+    ...base,
+    status,
+    history: [...base.history, ...events],
+    ...(item.decision ? { decision: json(item.decision) } : {}),
+    ...(item.action ? { action: json(item.action) } : {}),
+    ...(item.slackMessage ? { slackMessage: json(item.slackMessage) } : {}),
+    ...(escalation
+      ? { escalationStage: escalation.escalationStage, nextEscalationAt: escalation.nextEscalationAt }
+      : {}),
+    // Escalation looks only at pending requests; a settled one has nothing next.
+    ...(status === 'PENDING' ? {} : { nextEscalationAt: undefined }),
+    ...(typeof item.answeredAt === 'string' ? { answeredAt: item.answeredAt } : {}),
+  });
 }

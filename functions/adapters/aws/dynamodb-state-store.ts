@@ -219,8 +219,14 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
         statuses.map((status) =>
           queryAll({
             IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :pk',
-            ExpressionAttributeValues: { ':pk': `RUNS#${status}` },
+            // gsi1sk is <createdAt>#<runId>: "before the time" is a key condition, not a filter.
+            KeyConditionExpression: query.createdBefore
+              ? 'gsi1pk = :pk AND gsi1sk < :before'
+              : 'gsi1pk = :pk',
+            ExpressionAttributeValues: {
+              ':pk': `RUNS#${status}`,
+              ...(query.createdBefore ? { ':before': query.createdBefore } : {}),
+            },
             ScanIndexForward: false,
             Limit: limit,
           }),

@@ -28,10 +28,15 @@ export function createStepFunctionsOrchestrator(client: SFNClient, stateMachineA
     `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
   return {
     async startRun(runId) {
-      // The run id is the execution name, so a repeated start is rejected rather than doubled.
-      await client.send(
-        new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }),
-      );
+      // The run id is the execution name, so a repeated start (a recovery sweep after a crash
+      // between the run record and this call) finds the execution instead of doubling it.
+      try {
+        await client.send(
+          new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }),
+        );
+      } catch (error) {
+        if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      }
     },
     async history(runId) {
       const events: ExecutionEvent[] = [];

@@ -78,6 +78,11 @@ export const ApprovalSchema = z.object({
   history: z.array(ApprovalEventSchema),
   /** Where the Slack message was posted, so it can be updated with the decision. */
   slackMessage: z.object({ channel: z.string(), ts: z.string() }).optional(),
+  /**
+   * When the paused run was told the outcome (its task token answered, or found already closed).
+   * A decided or expired approval without it still has a run waiting: recovery answers it.
+   */
+  answeredAt: z.string().optional(),
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 

@@ -2,25 +2,60 @@ import type { Risk } from '../connector.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { workflowOf } from '../planner.ts';
 import type { Clock, OrchestratorCallbacks, StateStore, WorkflowCatalog } from '../ports.ts';
-import type { Intent, OperatorPolicy, Workflow } from '../schemas.ts';
+import type { Action, AuditEntry, Intent, OperatorPolicy, Workflow } from '../schemas.ts';
 import {
   type Approval,
   type ApprovalEvent,
+  type ApprovalStatus,
   type Approvals,
   type DecideRequest,
   type DecideResult,
+  type Decision,
   EscalationSchema,
 } from './approval.ts';
 
-/** Approval records; the task token is kept beside the record and never leaves the server. */
+/** What ends a pending request: a decision, or expiry. */
+export interface Settlement {
+  status: Exclude<ApprovalStatus, 'PENDING'>;
+  /** When it was settled; recovery looks at settlements older than a grace period. */
+  at: string;
+  event: ApprovalEvent;
+  decision?: Decision;
+  /** The action as approved, when the approver edited its parameters. */
+  action?: Action;
+}
+
+/**
+ * Approval records; the task token is kept beside the record and never leaves the server.
+ * Only `settle` is conditional on the status; the other writes never conflict with a decision.
+ */
 export interface ApprovalStore {
-  /** Writes the record once; a second create for the same id returns the first (and keeps its token fresh). */
+  /**
+   * Writes the record once; a second create for the same id returns the first and keeps its token
+   * fresh (a settled record given a new token is listed as unanswered again: the run waits on it).
+   */
   create(approval: Approval, taskToken: string): Promise<Approval>;
   get(approvalId: string): Promise<Approval | undefined>;
   taskToken(approvalId: string): Promise<string | undefined>;
-  /** Conditional on the record still being PENDING; otherwise ConflictError. */
-  update(approvalId: string, patch: Partial<Approval>): Promise<Approval>;
+  /** Appends to the history (and notes where the Slack message went), whatever the status. */
+  recordEvent(
+    approvalId: string,
+    event: ApprovalEvent,
+    extra?: { slackMessage?: { channel: string; ts: string } },
+  ): Promise<Approval>;
+  /** The next escalation step, only while PENDING and not past it already; otherwise ConflictError. */
+  advanceEscalation(
+    approvalId: string,
+    escalation: { escalationStage: number; nextEscalationAt?: string },
+    event: ApprovalEvent,
+  ): Promise<Approval>;
+  /** PENDING → settled: the first settlement wins; ConflictError exactly when it is no longer PENDING. */
+  settle(approvalId: string, settlement: Settlement): Promise<Approval>;
+  /** The run has its answer on `taskToken`; ConflictError when a newer token has come meanwhile. */
+  markAnswered(approvalId: string, taskToken: string | undefined, at: string): Promise<void>;
   listPending(): Promise<Approval[]>;
+  /** Settled before `settledBefore` (ISO time) and the run not yet answered: a cheap indexed query. */
+  listUnanswered(settledBefore: string): Promise<Approval[]>;
 }
 
 /** How the operator hears about a request: Slack and email, locally the outbox. Best effort, never fatal. */
@@ -54,6 +89,13 @@ export interface ApprovalServiceDeps {
 export const approvalIdFor = (runId: string, stepIndex: number) => `${runId}-s${stepIndex}`;
 
 const minutes = (n: number) => n * 60_000;
+/** A settlement that finds the record changed re-reads it; only a decided record stops it. */
+const SETTLE_ATTEMPTS = 5;
+const DECISION_OUTCOMES: readonly AuditEntry['outcome'][] = [
+  'approved',
+  'rejected-by-approver',
+  'approval-expired',
+];
 
 function describeAction(intent: Intent): string {
   const params = Object.entries(intent.action.params)
@@ -63,28 +105,92 @@ function describeAction(intent: Intent): string {
   return `${intent.title}: ${intent.action.type}${params ? ` (${params.replace(/\s+/g, ' ').slice(0, 400)})` : ''}`;
 }
 
+function expiryDetail(approval: Approval): string {
+  const hours = approval.escalation.expireAfterHours;
+  return approval.escalation.onExpiry === 'hand-off'
+    ? `nobody decided within ${hours} h: handed to the operator to finish by hand`
+    : `nobody decided within ${hours} h: rejected automatically`;
+}
+
+/** What the paused run is told about a settled approval: the same answer however often it is given. */
+export function answerOf(
+  approval: Approval,
+):
+  | { kind: 'success'; output: { approved: true; by: string; channel: string; params: unknown } }
+  | { kind: 'failure'; error: string; cause: string } {
+  const { decision } = approval;
+  if (approval.status === 'EXPIRED' || !decision) {
+    return {
+      kind: 'failure',
+      error: approval.escalation.onExpiry === 'hand-off' ? 'ApprovalHandedOffError' : 'ApprovalTimedOutError',
+      cause: expiryDetail(approval),
+    };
+  }
+  if (approval.status === 'APPROVED') {
+    return {
+      kind: 'success',
+      output: { approved: true, by: decision.by, channel: decision.channel, params: approval.action.params },
+    };
+  }
+  return {
+    kind: 'failure',
+    error: 'ApprovalRejectedError',
+    cause: `rejected by ${decision.by} via ${decision.channel}${decision.note ? `: ${decision.note}` : ''}`,
+  };
+}
+
+/** The audit log's outcome and reason for a settled approval. */
+function auditOf(approval: Approval): { outcome: AuditEntry['outcome']; reason: string } {
+  const { decision } = approval;
+  if (approval.status === 'EXPIRED' || !decision)
+    return { outcome: 'approval-expired', reason: expiryDetail(approval) };
+  return {
+    outcome: decision.outcome === 'approved' ? 'approved' : 'rejected-by-approver',
+    reason: `${decision.outcome} by ${decision.by} via ${decision.channel}${decision.editedParams ? ' (edited)' : ''}${decision.note ? `: ${decision.note}` : ''}`,
+  };
+}
+
 /**
  * One approval record per paused step, whatever the channel: the first decision wins (a
  * conditional write), the paused run resumes on its task token, escalation walks the
  * workflow's steps (reminder, email, expiry) and every step lands in the record's history.
+ * A settled approval is marked answered only once its run has been told, so a crash between
+ * the two leaves it listed for `answerSettled`, which recovery calls.
  */
 export function createApprovalService(deps: ApprovalServiceDeps) {
   const now = () => deps.clock.now();
   const event = (e: Omit<ApprovalEvent, 'at'>): ApprovalEvent => ({ at: now().toISOString(), ...e });
 
-  async function answer(send: () => Promise<void>) {
+  /** Answers the token; "already closed" (the run moved on, or was answered before) is an answer too. */
+  async function answer(token: string, approval: Approval): Promise<'answered' | 'closed'> {
+    const outcome = answerOf(approval);
     try {
-      await send();
+      if (outcome.kind === 'success') await deps.callbacks.taskSucceeded(token, outcome.output);
+      else await deps.callbacks.taskFailed(token, outcome.error, outcome.cause);
+      return 'answered';
     } catch (error) {
       if (!deps.isClosedToken(error)) throw error;
+      return 'closed';
     }
   }
 
-  async function record(
-    approval: Approval,
-    outcome: 'approved' | 'rejected-by-approver' | 'approval-expired',
-    reason: string,
-  ) {
+  /** Tells the paused run the outcome, then notes that it was told: in that order, so a crash repeats the telling. */
+  async function deliver(approval: Approval): Promise<'answered' | 'closed'> {
+    for (let attempt = 1; ; attempt += 1) {
+      const token = await deps.approvals.taskToken(approval.approvalId);
+      const outcome = token ? await answer(token, approval) : 'closed';
+      try {
+        await deps.approvals.markAnswered(approval.approvalId, token, now().toISOString());
+        return outcome;
+      } catch (error) {
+        // A retried request brought a newer token meanwhile: that one waits for the answer too.
+        if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async function record(approval: Approval) {
+    const { outcome, reason } = auditOf(approval);
     await deps.store.appendAudit({
       runId: approval.runId,
       stepIndex: approval.stepIndex,
@@ -102,6 +208,18 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       message: `step ${approval.stepIndex + 1} ${approval.stepId}: ${reason}`,
       data: { approvalId: approval.approvalId, status: approval.status },
     });
+  }
+
+  async function recorded(approval: Approval): Promise<boolean> {
+    const audit = await deps.store.listAudit(approval.runId);
+    return audit.some((e) => e.stepIndex === approval.stepIndex && DECISION_OUTCOMES.includes(e.outcome));
+  }
+
+  /** After a settlement: the audit log, the run's answer, what the approvers see. */
+  async function conclude(approval: Approval) {
+    await record(approval);
+    await deliver(approval);
+    await deps.notifier.showDecision(approval).catch(() => undefined);
   }
 
   const service = {
@@ -137,17 +255,22 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       };
       approval.nextEscalationAt = nextEscalation(approval);
       const stored = await deps.approvals.create(approval, input.taskToken);
-      if (stored.history.length > 1) return stored; // a retried request: already notified
+      if (stored.history.length > 1) return stored; // a retried request: already notified (or decided)
       let notified: Awaited<ReturnType<ApprovalNotifier['notify']>>;
       try {
         notified = await deps.notifier.notify(stored);
       } catch (error) {
         notified = { detail: `could not notify: ${(error as Error).message}` };
       }
-      const updated = await deps.approvals.update(stored.approvalId, {
-        ...(notified.slackMessage ? { slackMessage: notified.slackMessage } : {}),
-        history: [...stored.history, event({ event: 'notified', detail: notified.detail })],
-      });
+      // The request is in the inbox and on Slack already, so it may be decided by now: this
+      // append does not care, and the decision does not care about it.
+      const updated = await deps.approvals.recordEvent(
+        stored.approvalId,
+        event({ event: 'notified', detail: notified.detail }),
+        notified.slackMessage ? { slackMessage: notified.slackMessage } : {},
+      );
+      // Decided before the message was on record: the decision could not update it, so do it now.
+      if (updated.status !== 'PENDING') await deps.notifier.showDecision(updated).catch(() => undefined);
       await deps.store.appendJournal({
         runId: input.runId,
         at: now().toISOString(),
@@ -162,114 +285,39 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     listPending: () => deps.approvals.listPending(),
 
     async decide(approvalId: string, request: DecideRequest): Promise<DecideResult> {
-      const approval = await deps.approvals.get(approvalId);
-      if (!approval) return { ok: false, reason: 'not-found' };
-      const decided = () =>
-        `already ${approval.status.toLowerCase()}${approval.decision ? ` by ${approval.decision.by} (${approval.decision.channel}) at ${approval.decision.at}` : ''}`;
-      if (approval.status !== 'PENDING') {
-        return {
-          ok: false,
-          reason: approval.status === 'EXPIRED' ? 'expired' : 'already-decided',
-          approval,
-          message: decided(),
-        };
-      }
-      if (new Date(approval.expiresAt).getTime() <= now().getTime()) {
-        return {
-          ok: false,
-          reason: 'expired',
-          approval,
-          message: `the request expired at ${approval.expiresAt}`,
-        };
-      }
-      const allowed =
-        request.channel === 'slack'
-          ? approval.approvers.slackUserIds.includes(request.by)
-          : request.channel === 'email'
-            ? approval.approvers.emails.includes(request.by)
-            : true; // the operator API and CLI are authenticated already
-      if (!allowed) {
-        return {
-          ok: false,
-          reason: 'not-allowed',
-          approval,
-          message: `${request.by} may not decide this request on ${request.channel}`,
-        };
-      }
-      let action = approval.action;
-      if (request.editedParams && request.outcome === 'approved') {
-        const unknown = Object.keys(request.editedParams).filter((k) => !approval.editable.includes(k));
-        if (unknown.length > 0) {
-          return {
-            ok: false,
-            reason: 'invalid-edit',
-            approval,
-            message: `${unknown.join(', ')} may not be edited (editable: ${approval.editable.join(', ') || 'none'})`,
-          };
-        }
-        const params = { ...approval.action.params, ...request.editedParams };
-        const problem = deps.validateParams(approval.action.type, params);
-        if (problem) return { ok: false, reason: 'invalid-edit', approval, message: problem };
-        action = { ...approval.action, params };
-      }
-      const at = now().toISOString();
-      let updated: Approval;
-      try {
-        updated = await deps.approvals.update(approvalId, {
-          status: request.outcome === 'approved' ? 'APPROVED' : 'REJECTED',
-          action,
-          decision: {
-            outcome: request.outcome,
-            channel: request.channel,
-            by: request.by,
+      for (let attempt = 1; ; attempt += 1) {
+        const approval = await deps.approvals.get(approvalId);
+        if (!approval) return { ok: false, reason: 'not-found' };
+        const refused = checkDecision(approval, request, now(), deps.validateParams);
+        if ('reason' in refused) return refused;
+        const at = now().toISOString();
+        let updated: Approval;
+        try {
+          updated = await deps.approvals.settle(approvalId, {
+            status: request.outcome === 'approved' ? 'APPROVED' : 'REJECTED',
             at,
-            note: request.note,
-            editedParams: request.editedParams,
-          },
-          nextEscalationAt: undefined,
-          history: [
-            ...approval.history,
-            event({
+            ...(refused.action ? { action: refused.action } : {}),
+            decision: {
+              outcome: request.outcome,
+              channel: request.channel,
+              by: request.by,
+              at,
+              note: request.note,
+              editedParams: request.editedParams,
+            },
+            event: event({
               event: request.outcome,
               channel: request.channel,
               detail: `${request.by}${request.note ? `: ${request.note}` : ''}`,
             }),
-          ],
-        });
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        const winner = (await deps.approvals.get(approvalId)) ?? approval;
-        return {
-          ok: false,
-          reason: 'already-decided',
-          approval: winner,
-          message: `already ${winner.status.toLowerCase()} by ${winner.decision?.by ?? 'someone'} at ${winner.decision?.at ?? '?'}`,
-        };
+          });
+        } catch (error) {
+          if (!(error instanceof ConflictError) || attempt >= SETTLE_ATTEMPTS) throw error;
+          continue; // no longer pending: the next read says who decided first
+        }
+        await conclude(updated);
+        return { ok: true, approval: updated };
       }
-      const token = await deps.approvals.taskToken(approvalId);
-      if (token) {
-        await answer(() =>
-          request.outcome === 'approved'
-            ? deps.callbacks.taskSucceeded(token, {
-                approved: true,
-                by: request.by,
-                channel: request.channel,
-                params: action.params,
-              })
-            : deps.callbacks.taskFailed(
-                token,
-                'ApprovalRejectedError',
-                `rejected by ${request.by} via ${request.channel}${request.note ? `: ${request.note}` : ''}`,
-              ),
-        );
-      }
-      await record(
-        updated,
-        request.outcome === 'approved' ? 'approved' : 'rejected-by-approver',
-        `${request.outcome} by ${request.by} via ${request.channel}${request.editedParams ? ' (edited)' : ''}${request.note ? `: ${request.note}` : ''}`,
-      );
-      await deps.notifier.showDecision(updated).catch(() => undefined);
-      return { ok: true, approval: updated };
     },
 
     /** One pass of the escalation job: reminders, emails and expiry that are due. */
@@ -293,54 +341,103 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
           const detail = remind
             ? await deps.notifier.remind(approval)
             : await deps.notifier.escalate(approval);
-          const next = { ...approval, escalationStage: remind ? 1 : 2 };
-          await deps.approvals.update(approval.approvalId, {
-            escalationStage: next.escalationStage,
-            nextEscalationAt: nextEscalation(next),
-            history: [
-              ...approval.history,
-              event({
-                event: remind ? 'reminded' : 'escalated',
-                channel: remind ? 'slack' : 'email',
-                detail,
-              }),
-            ],
-          });
+          const escalationStage = remind ? 1 : 2;
+          await deps.approvals.advanceEscalation(
+            approval.approvalId,
+            { escalationStage, nextEscalationAt: nextEscalation({ ...approval, escalationStage }) },
+            event({ event: remind ? 'reminded' : 'escalated', channel: remind ? 'slack' : 'email', detail }),
+          );
           if (remind) counts.reminded += 1;
           else counts.escalated += 1;
         } catch (error) {
-          if (!(error instanceof ConflictError)) throw error; // decided meanwhile: nothing to do
+          // Decided meanwhile, or another pass took this step: nothing to do.
+          if (!(error instanceof ConflictError)) throw error;
         }
       }
       return counts;
     },
+
+    /** Settled before `before` and their runs never told (a crash came between): what recovery answers. */
+    unanswered: (before: Date) => deps.approvals.listUnanswered(before.toISOString()),
+
+    /**
+     * Finishes what a crash interrupted after a settlement: the audit entry if it is missing,
+     * then the run's answer. Repeating it answers nothing twice: a token already answered is
+     * closed, and a record marked answered is left alone.
+     */
+    async answerSettled(approvalId: string): Promise<'answered' | 'closed' | 'nothing'> {
+      const approval = await deps.approvals.get(approvalId);
+      if (!approval || approval.status === 'PENDING' || approval.answeredAt) return 'nothing';
+      if (!(await recorded(approval))) await record(approval);
+      const outcome = await deliver(approval);
+      if (outcome === 'answered') {
+        await deps.store.appendJournal({
+          runId: approval.runId,
+          at: now().toISOString(),
+          kind: 'decision',
+          message: `step ${approval.stepIndex + 1} ${approval.stepId}: the run had not heard that approval ${approvalId} was ${approval.status.toLowerCase()}; told it on recovery`,
+          data: { approvalId, status: approval.status },
+        });
+      }
+      await deps.notifier.showDecision(approval).catch(() => undefined);
+      return outcome;
+    },
   };
 
   async function expire(approval: Approval) {
-    const handOff = approval.escalation.onExpiry === 'hand-off';
-    const detail = handOff
-      ? `nobody decided within ${approval.escalation.expireAfterHours} h: handed to the operator to finish by hand`
-      : `nobody decided within ${approval.escalation.expireAfterHours} h: rejected automatically`;
-    const updated = await deps.approvals.update(approval.approvalId, {
+    const updated = await deps.approvals.settle(approval.approvalId, {
       status: 'EXPIRED',
-      nextEscalationAt: undefined,
-      history: [...approval.history, event({ event: 'expired', detail })],
+      at: now().toISOString(),
+      event: event({ event: 'expired', detail: expiryDetail(approval) }),
     });
-    const token = await deps.approvals.taskToken(approval.approvalId);
-    if (token) {
-      await answer(() =>
-        deps.callbacks.taskFailed(
-          token,
-          handOff ? 'ApprovalHandedOffError' : 'ApprovalTimedOutError',
-          detail,
-        ),
-      );
-    }
-    await record(updated, 'approval-expired', detail);
-    await deps.notifier.showDecision(updated).catch(() => undefined);
+    await conclude(updated);
   }
 
   return service satisfies Approvals & Record<string, unknown>;
+}
+
+/** Whether `request` may decide `approval` now; the action to record when it may. */
+function checkDecision(
+  approval: Approval,
+  request: DecideRequest,
+  at: Date,
+  validateParams: ApprovalServiceDeps['validateParams'],
+): Extract<DecideResult, { ok: false; approval: Approval }> | { action?: Action } {
+  const refuse = (
+    reason: 'already-decided' | 'expired' | 'not-allowed' | 'invalid-edit',
+    message: string,
+  ) => ({ ok: false as const, reason, approval, message });
+  if (approval.status !== 'PENDING') {
+    const by = approval.decision
+      ? ` by ${approval.decision.by} (${approval.decision.channel}) at ${approval.decision.at}`
+      : '';
+    return refuse(
+      approval.status === 'EXPIRED' ? 'expired' : 'already-decided',
+      `already ${approval.status.toLowerCase()}${by}`,
+    );
+  }
+  if (new Date(approval.expiresAt).getTime() <= at.getTime())
+    return refuse('expired', `the request expired at ${approval.expiresAt}`);
+  const allowed =
+    request.channel === 'slack'
+      ? approval.approvers.slackUserIds.includes(request.by)
+      : request.channel === 'email'
+        ? approval.approvers.emails.includes(request.by)
+        : true; // the operator API and CLI are authenticated already
+  if (!allowed)
+    return refuse('not-allowed', `${request.by} may not decide this request on ${request.channel}`);
+  if (!request.editedParams || request.outcome !== 'approved') return {};
+  const unknown = Object.keys(request.editedParams).filter((k) => !approval.editable.includes(k));
+  if (unknown.length > 0) {
+    return refuse(
+      'invalid-edit',
+      `${unknown.join(', ')} may not be edited (editable: ${approval.editable.join(', ') || 'none'})`,
+    );
+  }
+  const params = { ...approval.action.params, ...request.editedParams };
+  const problem = validateParams(approval.action.type, params);
+  if (problem) return refuse('invalid-edit', problem);
+  return { action: { ...approval.action, params } };
 }
 
 /** When the next escalation step is due: the Slack reminder, then the email, then nothing (expiry is separate). */

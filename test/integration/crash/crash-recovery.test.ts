@@ -1,89 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunDetails } from '../../../functions/core/runs-service.ts';
+import {
+  callChild as call,
+  kill9,
+  startChildRuntime,
+  waitForRuns as waitForAll,
+} from '../../support/child-runtime.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const RUNS_PER_POINT = 3;
 
-interface Child {
-  process: ChildProcess;
-  url: string;
-  token: string;
-  crashed: Promise<string>;
-}
-
 /** Starts a runtime process and resolves once it serves; `crashed` resolves when it reaches its crash point. */
-function startChild(dataDir: string, crashAt: string, crashOn = 1): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      CRASH_AT: crashAt,
-      CRASH_ON: String(crashOn),
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    let crashedResolve: (point: string) => void = () => {};
-    const crashed = new Promise<string>((r) => {
-      crashedResolve = r;
-    });
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      for (const line of buffer.split('\n').slice(0, -1)) {
-        const [word, a, b] = line.split(' ');
-        if (word === 'READY' && a && b) resolve({ process: child, url: a, token: b, crashed });
-        if (word === 'CRASHPOINT' && a) crashedResolve(a);
-      }
-      buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
-    });
-    child.once('exit', (code, signal) => {
-      if (signal !== 'SIGKILL' && code !== 0)
-        reject(new Error(`runtime process exited ${code ?? signal}: ${stderr}`));
-    });
-  });
-}
-
-async function kill9(child: ChildProcess) {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-async function call<T>(child: Child, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${child.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${child.token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-async function waitForAll(child: Child, runIds: string[], timeoutMs = 45_000): Promise<RunDetails[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const details = await Promise.all(runIds.map((id) => call<RunDetails>(child, 'GET', `/runs/${id}`)));
-    if (details.every((d) => d.run.status === 'SUCCEEDED' || d.run.status === 'FAILED')) return details;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `runs not finished: ${details.map((d) => `${d.run.runId}=${d.run.status}`).join(', ')}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const startChild = (dataDir: string, crashAt: string, crashOn = 1) =>
+  startChildRuntime(CHILD, { DATA_DIR: dataDir, CRASH_AT: crashAt, CRASH_ON: String(crashOn) });
 
 let hook: WebhookServer;
 const dirs: string[] = [];

@@ -1,33 +1,12 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import {
   createStepFunctionsCallbacks,
   createStepFunctionsOrchestrator,
   isClosedTaskToken,
 } from '../../../functions/adapters/aws/step-functions.ts';
+import { fakeSfn } from '../../support/fake-sfn.ts';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:AiosRun';
-
-/** Records each command's name and input; answers GetExecutionHistory from `pages`. */
-function fakeSfn(pages: Record<string, unknown>[] = []) {
-  const sent: { command: string; input: Record<string, unknown> }[] = [];
-  // A real client (the paginator checks its class) whose send never leaves the process.
-  const client = new SFNClient({
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  Object.assign(client, {
-    async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
-      sent.push({ command: command.constructor.name, input: command.input });
-      if (command.constructor.name === 'GetExecutionHistoryCommand') {
-        const index = command.input.nextToken ? Number(command.input.nextToken) : 0;
-        return pages[index] ?? { events: [] };
-      }
-      return {};
-    },
-  });
-  return { client, sent };
-}
 
 describe('Step Functions adapters', () => {
   it('starts an execution named after the run, with the run id as input', async () => {
@@ -41,36 +20,47 @@ describe('Step Functions adapters', () => {
     ]);
   });
 
+  it('takes a second start of the same run (ExecutionAlreadyExists) as started; other errors still fail', async () => {
+    let failure = 'ExecutionAlreadyExists';
+    const { client } = fakeSfn({ fail: () => Object.assign(new Error(failure), { name: failure }) });
+    const orchestrator = createStepFunctionsOrchestrator(client, STATE_MACHINE);
+    await expect(orchestrator.startRun('onboarding-1')).resolves.toBeUndefined();
+    failure = 'ExecutionLimitExceeded';
+    await expect(orchestrator.startRun('onboarding-1')).rejects.toThrow('ExecutionLimitExceeded');
+  });
+
   it("reads a run's history across pages and takes state names and errors out of the event details", async () => {
-    const { client, sent } = fakeSfn([
-      {
-        events: [
-          {
-            id: 1,
-            timestamp: new Date('2026-11-25T10:00:00Z'),
-            type: 'ExecutionStarted',
-            executionStartedEventDetails: {},
-          },
-          {
-            id: 2,
-            timestamp: new Date('2026-11-25T10:00:01Z'),
-            type: 'TaskStateEntered',
-            stateEnteredEventDetails: { name: 'Plan steps' },
-          },
-        ],
-        nextToken: '1',
-      },
-      {
-        events: [
-          {
-            id: 3,
-            timestamp: new Date('2026-11-25T10:00:02Z'),
-            type: 'TaskFailed',
-            taskFailedEventDetails: { error: 'MalformedPlanError', cause: 'not JSON' },
-          },
-        ],
-      },
-    ]);
+    const { client, sent } = fakeSfn({
+      pages: [
+        {
+          events: [
+            {
+              id: 1,
+              timestamp: new Date('2026-11-25T10:00:00Z'),
+              type: 'ExecutionStarted',
+              executionStartedEventDetails: {},
+            },
+            {
+              id: 2,
+              timestamp: new Date('2026-11-25T10:00:01Z'),
+              type: 'TaskStateEntered',
+              stateEnteredEventDetails: { name: 'Plan steps' },
+            },
+          ],
+          nextToken: '1',
+        },
+        {
+          events: [
+            {
+              id: 3,
+              timestamp: new Date('2026-11-25T10:00:02Z'),
+              type: 'TaskFailed',
+              taskFailedEventDetails: { error: 'MalformedPlanError', cause: 'not JSON' },
+            },
+          ],
+        },
+      ],
+    });
     const events = await createStepFunctionsOrchestrator(client, STATE_MACHINE).history('onboarding-1');
     expect(sent[0]?.input).toMatchObject({
       executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:AiosRun:onboarding-1',
@@ -105,6 +95,7 @@ describe('Step Functions adapters', () => {
     const named = (name: string) => Object.assign(new Error(name), { name });
     expect(isClosedTaskToken(named('TaskTimedOut'))).toBe(true);
     expect(isClosedTaskToken(named('InvalidToken'))).toBe(true);
+    expect(isClosedTaskToken(named('TaskDoesNotExist'))).toBe(true);
     expect(isClosedTaskToken(named('ThrottlingException'))).toBe(false);
   });
 });

@@ -1,0 +1,9 @@
+import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { createApprovalHandler } from './approval-handler.ts';
+import { awsApprovals, awsRecovery } from './aws-approvals.ts';
+
+// The scheduled function: escalation, and the recovery sweep, which may start executions.
+const clients = { dynamodb: dynamodbClient(), sfn: sfnClient() };
+const { service } = awsApprovals(process.env, clients);
+
+export const handler = createApprovalHandler(service, awsRecovery(service, process.env, clients));

@@ -1,0 +1,108 @@
+import type { Approval } from './approvals/approval.ts';
+import type { Clock, Orchestrator, StateStore } from './ports.ts';
+
+/**
+ * What a crash can strand, and what finishes it. Every step here is safe to repeat: a run's
+ * execution is named after the run (a second start is the same execution), and a settled
+ * approval is answered with the same answer (a token already answered is closed, not doubled).
+ */
+export interface RecoveryDeps {
+  approvals: {
+    /** Approvals settled before `before` whose runs have not been told the outcome. */
+    unanswered(before: Date): Promise<Approval[]>;
+    /** Tells the run; 'nothing' when another pass already did. */
+    answerSettled(approvalId: string): Promise<'answered' | 'closed' | 'nothing'>;
+  };
+  runs: Pick<StateStore, 'listRuns'>;
+  /** `startRun` must treat an execution that already exists as started. */
+  orchestrator: Pick<Orchestrator, 'startRun'>;
+  clock: Clock;
+  /** One stranded item that could not be finished this pass (the next pass tries again). */
+  onError?: (message: string, error: unknown, context: Record<string, string>) => void;
+}
+
+/**
+ * How old something must be before a sweep touches it, so that a sweep never races the request
+ * that is still finishing it (a POST /runs between its two writes, a decision answering its run).
+ * At start-up nothing of the last process is still in flight: both are zero there.
+ */
+export interface RecoveryGrace {
+  approvalsMs: number;
+  queuedRunsMs: number;
+}
+
+export const SWEEP_GRACE: RecoveryGrace = { approvalsMs: 60_000, queuedRunsMs: 120_000 };
+export const AT_START_UP: RecoveryGrace = { approvalsMs: 0, queuedRunsMs: 0 };
+/** More QUEUED runs than this in one pass means something else is wrong; the next pass takes the rest. */
+const MAX_RUNS_PER_PASS = 500;
+
+export interface RecoveryReport {
+  /** Settled approvals whose waiting run was told now. */
+  approvalsAnswered: number;
+  /** Settled approvals whose run had been told after all (the token was closed): now marked so. */
+  approvalsAlreadyAnswered: number;
+  /** QUEUED runs whose execution was started (or found started). */
+  runsStarted: number;
+  failures: number;
+}
+
+export function createRecovery(deps: RecoveryDeps) {
+  const report = (): RecoveryReport => ({
+    approvalsAnswered: 0,
+    approvalsAlreadyAnswered: 0,
+    runsStarted: 0,
+    failures: 0,
+  });
+
+  async function answerApprovals(before: Date, counts: RecoveryReport) {
+    for (const approval of await deps.approvals.unanswered(before)) {
+      try {
+        const outcome = await deps.approvals.answerSettled(approval.approvalId);
+        if (outcome === 'answered') counts.approvalsAnswered += 1;
+        if (outcome === 'closed') counts.approvalsAlreadyAnswered += 1;
+      } catch (error) {
+        counts.failures += 1;
+        deps.onError?.('could not answer a settled approval; the next sweep tries again', error, {
+          approvalId: approval.approvalId,
+          runId: approval.runId,
+        });
+      }
+    }
+  }
+
+  async function startQueuedRuns(before: Date, counts: RecoveryReport) {
+    const queued = await deps.runs.listRuns({
+      status: 'QUEUED',
+      createdBefore: before.toISOString(),
+      limit: MAX_RUNS_PER_PASS,
+    });
+    for (const run of queued) {
+      try {
+        await deps.orchestrator.startRun(run.runId);
+        counts.runsStarted += 1;
+      } catch (error) {
+        counts.failures += 1;
+        deps.onError?.('could not start a queued run; the next sweep tries again', error, {
+          runId: run.runId,
+        });
+      }
+    }
+  }
+
+  return {
+    /**
+     * Answers settled approvals whose runs still wait, and starts QUEUED runs that have no
+     * execution, each older than its grace period. Failures of single items are counted and
+     * reported, not thrown: one bad record never stops the rest.
+     */
+    async sweep(grace: RecoveryGrace = SWEEP_GRACE): Promise<RecoveryReport> {
+      const now = deps.clock.now().getTime();
+      const counts = report();
+      await answerApprovals(new Date(now - grace.approvalsMs), counts);
+      await startQueuedRuns(new Date(now - grace.queuedRunsMs), counts);
+      return counts;
+    },
+  };
+}
+
+export type Recovery = ReturnType<typeof createRecovery>;

@@ -1,0 +1,35 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+
+export interface SentCommand {
+  command: string;
+  input: Record<string, unknown>;
+}
+
+/**
+ * A real SFN client (the paginator checks its class) whose calls never leave the process: it
+ * records each command's name and input, answers GetExecutionHistory from `pages`, and throws
+ * whatever `fail` returns for a command.
+ */
+export function fakeSfn(
+  options: { pages?: Record<string, unknown>[]; fail?: (sent: SentCommand) => Error | undefined } = {},
+) {
+  const sent: SentCommand[] = [];
+  const client = new SFNClient({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  Object.assign(client, {
+    async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+      const entry = { command: command.constructor.name, input: command.input };
+      sent.push(entry);
+      const failure = options.fail?.(entry);
+      if (failure) throw failure;
+      if (entry.command === 'GetExecutionHistoryCommand') {
+        const index = entry.input.nextToken ? Number(entry.input.nextToken) : 0;
+        return options.pages?.[index] ?? { events: [] };
+      }
+      return {};
+    },
+  });
+  return { client, sent };
+}

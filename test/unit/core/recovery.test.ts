@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { Approval } from '../../../functions/core/approvals/approval.ts';
+import { AT_START_UP, createRecovery, SWEEP_GRACE } from '../../../functions/core/recovery.ts';
+import { approvalFixture } from '../../integration/approvals/email/fakes.ts';
+import { fixedClock, runFixture } from '../../support/fixtures.ts';
+import { createMemoryStateStore } from '../../support/memory-state-store.ts';
+
+const NOW = '2026-11-25T10:00:00.000Z';
+const ago = (seconds: number) => new Date(Date.parse(NOW) - seconds * 1000).toISOString();
+
+async function setUp() {
+  const store = createMemoryStateStore();
+  for (const [runId, createdAt] of [
+    ['run-stale', ago(600)],
+    ['run-broken', ago(300)],
+    ['run-fresh', ago(30)],
+  ] as const) {
+    await store.createRun(runFixture({ runId, status: 'QUEUED', createdAt }));
+  }
+  await store.createRun(runFixture({ runId: 'run-going', status: 'RUNNING', createdAt: ago(900) }));
+  const settled: Approval[] = [
+    approvalFixture({ approvalId: 'apr-1', status: 'APPROVED' }),
+    approvalFixture({ approvalId: 'apr-broken', status: 'APPROVED' }),
+    approvalFixture({ approvalId: 'apr-closed', status: 'REJECTED' }),
+  ];
+  const cutoffs: Date[] = [];
+  const answered: string[] = [];
+  const started: string[] = [];
+  const errors: Record<string, string>[] = [];
+  const recovery = createRecovery({
+    approvals: {
+      async unanswered(before) {
+        cutoffs.push(before);
+        return settled;
+      },
+      async answerSettled(id) {
+        if (id === 'apr-broken') throw new Error('throttled');
+        answered.push(id);
+        return id === 'apr-closed' ? 'closed' : 'answered';
+      },
+    },
+    runs: store,
+    orchestrator: {
+      async startRun(runId) {
+        if (runId === 'run-broken') throw new Error('ExecutionLimitExceeded');
+        started.push(runId);
+      },
+    },
+    clock: fixedClock(NOW),
+    onError: (_message, _error, context) => errors.push(context),
+  });
+  return { recovery, cutoffs, answered, started, errors };
+}
+
+describe('recovery: what a crash stranded, finished', () => {
+  it('a sweep answers settled approvals and starts QUEUED runs older than the grace; one failure stops nothing', async () => {
+    const { recovery, cutoffs, answered, started, errors } = await setUp();
+    const report = await recovery.sweep(SWEEP_GRACE);
+    expect(report).toEqual({
+      approvalsAnswered: 1,
+      approvalsAlreadyAnswered: 1,
+      runsStarted: 1,
+      failures: 2,
+    });
+    expect(cutoffs.map((d) => d.toISOString())).toEqual([ago(SWEEP_GRACE.approvalsMs / 1000)]);
+    expect(answered).toEqual(['apr-1', 'apr-closed']);
+    // The fresh run may be a POST /runs still between its two writes; the running one is not stranded.
+    expect(started).toEqual(['run-stale']);
+    expect(errors).toEqual([
+      { approvalId: 'apr-broken', runId: approvalFixture().runId },
+      { runId: 'run-broken' },
+    ]);
+  });
+
+  it('at start-up nothing of the last process is in flight: every QUEUED run is started', async () => {
+    const { recovery, cutoffs, started } = await setUp();
+    await recovery.sweep(AT_START_UP);
+    expect(cutoffs.map((d) => d.toISOString())).toEqual([NOW]);
+    expect(started.sort()).toEqual(['run-fresh', 'run-stale']);
+  });
+});
