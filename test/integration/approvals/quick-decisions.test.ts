@@ -104,7 +104,7 @@ describe('QuickApproval: a decision while the request is still recording that it
     runtime = rt = await startTestRuntime({
       workflows: [
         scenarioWorkflow({
-          inputRequired: [],
+          inputSchema: { type: 'object', properties: {} },
           allowedActions: ['state.upsert'],
           policy: {
             rules: [{ action: 'state.upsert', decision: 'needs-approval', reason: 'checked first' }],

@@ -39,7 +39,11 @@ const steps = [
 const gated = (name: string, escalation: Record<string, unknown>) =>
   scenarioWorkflow({
     name,
-    inputRequired: ['hook', 'customerId'],
+    inputSchema: {
+      type: 'object',
+      properties: { hook: { type: 'string', format: 'uri' }, customerId: { type: 'string' } },
+      required: ['hook', 'customerId'],
+    },
     policy: {
       rules: [{ action: 'http.request', decision: 'needs-approval', reason: 'the operator checks it' }],
     },
@@ -51,7 +55,15 @@ const runtime = await startLocalRuntime({
   dataDir: DATA_DIR,
   port: 0,
   catalog: createCatalog([
-    scenarioWorkflow({ name: 'plain', inputRequired: ['hook', 'customerId'], steps }),
+    scenarioWorkflow({
+      name: 'plain',
+      inputSchema: {
+        type: 'object',
+        properties: { hook: { type: 'string', format: 'uri' }, customerId: { type: 'string' } },
+        required: ['hook', 'customerId'],
+      },
+      steps,
+    }),
     gated('gated', {}),
     // Expires about a second after it is requested, so the escalation job rejects it.
     gated('expiring', { slackReminderAfterMinutes: 0, emailAfterMinutes: 0, expireAfterHours: 0.0003 }),
