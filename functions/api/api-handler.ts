@@ -4,13 +4,16 @@ import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
+import { ApprovalIdSchema, RunIdSchema } from '../core/ids.ts';
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
-import { parseOrThrow } from '../core/validation.ts';
+import { parseJsonOrThrow, parseOrThrow } from '../core/validation.ts';
 import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { PayloadTooLargeError } from './errors.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
+import { pathId } from './path-id.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
@@ -32,14 +35,19 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   body: JSON.stringify(body),
 });
 
+/**
+ * The largest JSON body the API takes. What it carries (a run's input, a memory's text) is copied
+ * into records of the store, whose items hold at most 400 KB, so a body must stay well below that.
+ */
+export const MAX_JSON_BODY_BYTES = 65_536;
+
 function parseBody(event: APIGatewayProxyEvent): unknown {
   if (!event.body) throw new ValidationError('request body is empty; send a JSON object');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('request body is not valid JSON');
+  if (Buffer.byteLength(text, 'utf8') > MAX_JSON_BODY_BYTES) {
+    throw new PayloadTooLargeError(`request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
   }
+  return parseJsonOrThrow(text, 'request body');
 }
 
 export interface ApiHandlerDeps extends RunsServiceDeps {
@@ -66,11 +74,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       const query = parseOrThrow(ListRunsQuerySchema, event.queryStringParameters ?? {}, 'query');
       return json(200, { runs: await runs.list(query) });
     },
-    'GET /runs/{id}': async (event) => {
-      const runId = event.pathParameters?.id;
-      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}');
-      return json(200, await runs.details(runId));
-    },
+    'GET /runs/{id}': async (event) => json(200, await runs.details(pathId(event, RunIdSchema))),
     'GET /approvals': async () => {
       if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
       const now = deps.clock.now().getTime();
@@ -82,16 +86,14 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       });
     },
     'GET /approvals/{id}': async (event) => {
-      const approval = event.pathParameters?.id
-        ? await deps.approvals?.get(event.pathParameters.id)
-        : undefined;
-      if (!approval)
-        return json(404, { message: `approval ${event.pathParameters?.id ?? ''} does not exist` });
+      const id = pathId(event, ApprovalIdSchema);
+      const approval = await deps.approvals?.get(id);
+      if (!approval) return json(404, { message: `approval ${id} does not exist` });
       return json(200, { approval });
     },
     'POST /approvals/{id}/decision': async (event) => {
       if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
-      const id = event.pathParameters?.id ?? '';
+      const id = pathId(event, ApprovalIdSchema);
       const body = parseOrThrow(DecisionBodySchema, parseBody(event), 'request body');
       const result = await deps.approvals.decide(id, {
         outcome: body.decision === 'approve' ? 'approved' : 'rejected',
@@ -121,13 +123,11 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       return json(202, moved);
     },
     'GET /runs/{id}/audit': async (event) => {
-      const runId = event.pathParameters?.id;
-      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}/audit');
+      const runId = pathId(event, RunIdSchema);
       return json(200, { runId, entries: await runs.audit(runId) });
     },
     'GET /runs/{id}/history': async (event) => {
-      const runId = event.pathParameters?.id;
-      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}/history');
+      const runId = pathId(event, RunIdSchema);
       return json(200, { runId, events: await runs.history(runId) });
     },
     ...(deps.memory ? memoryRoutes(deps.memory, { json, parseBody }) : {}),
@@ -145,6 +145,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
           return json(400, { message: error.message, issues: error.issues });
         if (error instanceof NotFoundError) return json(404, { message: error.message });
         if (error instanceof ConflictError) return json(409, { message: error.message });
+        if (error instanceof PayloadTooLargeError) return json(413, { message: error.message });
         // A 5xx says nothing about internals; the log has the real error.
         logger.error('request failed', { error: error as Error });
         return json(500, {
