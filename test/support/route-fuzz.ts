@@ -46,10 +46,19 @@ const ascii = fc.string({ unit: 'binary-ascii', maxLength: 24 });
 const huge = fc.integer({ min: 2_000, max: 6_000 }).map((n) => 'a'.repeat(n));
 
 /** A path parameter before encoding: real ids, near misses, huge, unicode, traversal, prototype names. */
-function idArbitrary(targets: FuzzTargets, name: string) {
+function idArbitrary(targets: FuzzTargets, template: string, name: string) {
   const real = name === 'id' ? [targets.runId, targets.approvalId, targets.memoryId] : ['crm', 'mailer'];
+  // The id of the route's own kind most often, so that requests get past "not found".
+  const own = template.startsWith('/runs')
+    ? targets.runId
+    : template.startsWith('/approvals')
+      ? targets.approvalId
+      : template.startsWith('/memory')
+        ? targets.memoryId
+        : 'crm';
   return fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...real) },
+    { weight: 4, arbitrary: fc.constant(own) },
+    { weight: 2, arbitrary: fc.constantFrom(...real) },
     { weight: 2, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) },
     { weight: 1, arbitrary: fc.constantFrom('..', '.', '%2e%2e', '%zz', '%00', '\u0000', ' ') },
     { weight: 2, arbitrary: huge },
@@ -135,36 +144,53 @@ function jsonBody(route: string, targets: FuzzTargets): fc.Arbitrary<unknown> {
     fc.record({ subject: fc.oneof(fc.string(), jsonValue), text: fc.string() }, { requiredKeys: [] }),
   );
   const shaped: Record<string, fc.Arbitrary<unknown>> = {
-    'POST /runs': fc.record(
-      {
-        workflow: fc.oneof(fc.constant('fuzz'), fc.constantFrom(...PROTOTYPE_NAMES), fc.string()),
-        input: fc.oneof(
-          jsonValue,
-          // Up to about 900 KB: past what one item of the store can hold.
-          fc.integer({ min: 10, max: 150 }).map((k) => ({ text: 'a'.repeat(6_000 * k) })),
-        ),
-        mode: fc.oneof(fc.constantFrom('live', 'shadow'), fc.string()),
-      },
-      { requiredKeys: ['workflow'] },
+    'POST /runs': fc.oneof(
+      fc.record({
+        workflow: fc.constant('fuzz'),
+        input: fc.constant({}),
+        mode: fc.constantFrom('live', 'shadow'),
+      }),
+      fc.record(
+        {
+          workflow: fc.oneof(fc.constant('fuzz'), fc.constantFrom(...PROTOTYPE_NAMES), fc.string()),
+          input: fc.oneof(
+            jsonValue,
+            // Up to about 900 KB: past what one item of the store can hold.
+            fc.integer({ min: 10, max: 150 }).map((k) => ({ text: 'a'.repeat(6_000 * k) })),
+          ),
+          mode: fc.oneof(fc.constantFrom('live', 'shadow'), fc.string()),
+        },
+        { requiredKeys: ['workflow'] },
+      ),
     ),
-    'POST /approvals/{id}/decision': fc.record(
-      {
-        decision: fc.oneof(fc.constantFrom('approve', 'reject'), jsonValue),
-        note: fc.oneof(fc.string(), huge, jsonValue),
-        params: withParams,
-      },
-      { requiredKeys: ['decision'] },
+    'POST /approvals/{id}/decision': fc.oneof(
+      fc.record({ decision: fc.constantFrom('approve', 'reject') }),
+      fc.record(
+        {
+          decision: fc.oneof(fc.constantFrom('approve', 'reject'), jsonValue),
+          note: fc.oneof(fc.string(), huge, jsonValue),
+          params: withParams,
+        },
+        { requiredKeys: ['decision'] },
+      ),
     ),
-    'POST /memory': fc.record(
-      {
-        namespace: fc.oneof(fc.constantFrom('operator', 'customer:acme'), fc.string()),
-        kind: fc.oneof(fc.constant('fact'), fc.constantFrom(...PROTOTYPE_NAMES), fc.string()),
-        text: fc.oneof(fc.string({ minLength: 1 }), huge),
-        id: fc.oneof(fc.constant(targets.memoryId), fc.constantFrom(...PROTOTYPE_NAMES), huge),
-        supersedes: fc.oneof(fc.constant(targets.memoryId), fc.string()),
-        origin: jsonValue,
-      },
-      { requiredKeys: ['namespace', 'kind', 'text'] },
+    'POST /memory': fc.oneof(
+      fc.record({
+        namespace: fc.constantFrom('operator', 'customer:acme'),
+        kind: fc.constant('fact'),
+        text: fc.string({ minLength: 1, maxLength: 200 }),
+      }),
+      fc.record(
+        {
+          namespace: fc.oneof(fc.constantFrom('operator', 'customer:acme'), fc.string()),
+          kind: fc.oneof(fc.constant('fact'), fc.constantFrom(...PROTOTYPE_NAMES), fc.string()),
+          text: fc.oneof(fc.string({ minLength: 1 }), huge),
+          id: fc.oneof(fc.constant(targets.memoryId), fc.constantFrom(...PROTOTYPE_NAMES), huge),
+          supersedes: fc.oneof(fc.constant(targets.memoryId), fc.string()),
+          origin: jsonValue,
+        },
+        { requiredKeys: ['namespace', 'kind', 'text'] },
+      ),
     ),
     'POST /memory/consolidate': fc.record({
       asOf: fc.oneof(
@@ -283,7 +309,9 @@ export function requestArbitrary(targets: FuzzTargets): fc.Arbitrary<FuzzRequest
           fc.constantFrom(...HTTP_METHODS),
         ),
         template: fc.constant(route.path),
-        params: fc.tuple(...names.map((name) => fc.tuple(fc.constant(name), idArbitrary(targets, name)))),
+        params: fc.tuple(
+          ...names.map((name) => fc.tuple(fc.constant(name), idArbitrary(targets, route.path, name))),
+        ),
         encode: fc.boolean(),
         // Mostly a body where the route takes one, mostly none where it does not.
         body: fc.oneof(
@@ -319,7 +347,21 @@ export function requestArbitrary(targets: FuzzTargets): fc.Arbitrary<FuzzRequest
   return fc
     .record({
       target: fc.oneof({ weight: 6, arbitrary: fromRoute }, { weight: 1, arbitrary: randomPath }),
-      query: fc.oneof(fc.constant([]), fc.array(fc.tuple(queryName, queryValue), { maxLength: 4 })),
+      query: fc.oneof(
+        fc.constant([]),
+        fc.array(fc.tuple(queryName, queryValue), { maxLength: 4 }),
+        // What GET /memory/search needs, and other routes ignore.
+        fc
+          .tuple(
+            fc.string({ minLength: 1, maxLength: 20 }),
+            fc.array(fc.tuple(queryName, queryValue), { maxLength: 2 }),
+          )
+          .map(([q, extra]): [string, string][] => [['q', q], ['namespace', 'operator'], ...extra]),
+        // What the magic link carries.
+        fc
+          .array(fc.tuple(queryName, queryValue), { maxLength: 2 })
+          .map((extra): [string, string][] => [['token', targets.linkToken], ...extra]),
+      ),
       extraHeaders: fc.oneof(fc.constant([]), fc.array(fc.tuple(headerName, headerValue), { maxLength: 4 })),
       auth: fc.oneof(
         { weight: 4, arbitrary: fc.constant('token') },
