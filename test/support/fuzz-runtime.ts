@@ -4,32 +4,35 @@ import { join } from 'node:path';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { MemoryItem } from '../../functions/core/memory/schemas.ts';
 import { ACTION_QUEUE } from '../../lib/local/runtime.ts';
-import { api, scenarioWorkflow, startTestRuntime } from './local-runtime.ts';
+import { api, startTestRuntime } from './local-runtime.ts';
 import { type FuzzTargets, snapshotState } from './route-fuzz.ts';
 
-/** Saves a customer, then emails them after an approval: a run that waits, with fields to edit. */
-const fuzzWorkflow = () =>
-  scenarioWorkflow({
-    name: 'fuzz',
-    inputRequired: [],
-    allowedActions: ['state.upsert', 'email.send'],
-    policy: { rules: [{ action: 'email.send', decision: 'needs-approval', reason: 'checked first' }] },
-    approval: { channels: ['slack', 'email'], editable: { 'email.send': ['subject', 'text', 'to'] } },
-    steps: [
-      {
-        id: 'save-customer',
-        title: 'Save the customer',
-        action: 'state.upsert',
-        params: { entityType: 'customer', entityId: 'acme', data: { name: 'Acme' } },
-      },
-      {
-        id: 'send-invoice',
-        title: 'Send the first invoice',
-        action: 'email.send',
-        params: { to: ['billing@acme.example'], subject: 'Invoice 0001', text: 'Please find your invoice.' },
-      },
-    ],
-  });
+/**
+ * Saves a customer, then emails them after an approval: a run that waits, with fields to edit. It
+ * declares no input, so any input starts it.
+ */
+const fuzzWorkflow = () => ({
+  name: 'fuzz',
+  version: 1,
+  description: 'Save a customer, then email them once the operator approves.',
+  allowedActions: ['state.upsert', 'email.send'],
+  policy: { rules: [{ action: 'email.send', decision: 'needs-approval', reason: 'checked first' }] },
+  approval: { channels: ['slack', 'email'], editable: { 'email.send': ['subject', 'text', 'to'] } },
+  steps: [
+    {
+      id: 'save-customer',
+      title: 'Save the customer',
+      action: 'state.upsert',
+      params: { entityType: 'customer', entityId: 'acme', data: { name: 'Acme' } },
+    },
+    {
+      id: 'send-invoice',
+      title: 'Send the first invoice',
+      action: 'email.send',
+      params: { to: ['billing@acme.example'], subject: 'Invoice 0001', text: 'Please find your invoice.' },
+    },
+  ],
+});
 
 export interface FuzzEnvironment extends FuzzTargets {
   outboxDir: string;
