@@ -4,16 +4,14 @@ import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
-import { ApprovalIdSchema, RunIdSchema } from '../core/ids.ts';
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
-import { parseJsonOrThrow, parseOrThrow } from '../core/validation.ts';
+import { parseOrThrow } from '../core/validation.ts';
 import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
-import { PayloadTooLargeError } from './errors.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
-import { pathId } from './path-id.ts';
+import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
@@ -34,21 +32,6 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
-
-/**
- * The largest JSON body the API takes. What it carries (a run's input, a memory's text) is copied
- * into records of the store, whose items hold at most 400 KB, so a body must stay well below that.
- */
-export const MAX_JSON_BODY_BYTES = 65_536;
-
-function parseBody(event: APIGatewayProxyEvent): unknown {
-  if (!event.body) throw new ValidationError('request body is empty; send a JSON object');
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(text, 'utf8') > MAX_JSON_BODY_BYTES) {
-    throw new PayloadTooLargeError(`request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
-  }
-  return parseJsonOrThrow(text, 'request body');
-}
 
 export interface ApiHandlerDeps extends RunsServiceDeps {
   deadLetters: DeadLetters;
@@ -74,7 +57,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       const query = parseOrThrow(ListRunsQuerySchema, event.queryStringParameters ?? {}, 'query');
       return json(200, { runs: await runs.list(query) });
     },
-    'GET /runs/{id}': async (event) => json(200, await runs.details(pathId(event, RunIdSchema))),
+    'GET /runs/{id}': async (event) => json(200, await runs.details(runIdOf(event))),
     'GET /approvals': async () => {
       if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
       const now = deps.clock.now().getTime();
@@ -86,14 +69,14 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       });
     },
     'GET /approvals/{id}': async (event) => {
-      const id = pathId(event, ApprovalIdSchema);
+      const id = approvalIdOf(event);
       const approval = await deps.approvals?.get(id);
       if (!approval) return json(404, { message: `approval ${id} does not exist` });
       return json(200, { approval });
     },
     'POST /approvals/{id}/decision': async (event) => {
       if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
-      const id = pathId(event, ApprovalIdSchema);
+      const id = approvalIdOf(event);
       const body = parseOrThrow(DecisionBodySchema, parseBody(event), 'request body');
       const result = await deps.approvals.decide(id, {
         outcome: body.decision === 'approve' ? 'approved' : 'rejected',
@@ -123,11 +106,11 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       return json(202, moved);
     },
     'GET /runs/{id}/audit': async (event) => {
-      const runId = pathId(event, RunIdSchema);
+      const runId = runIdOf(event);
       return json(200, { runId, entries: await runs.audit(runId) });
     },
     'GET /runs/{id}/history': async (event) => {
-      const runId = pathId(event, RunIdSchema);
+      const runId = runIdOf(event);
       return json(200, { runId, events: await runs.history(runId) });
     },
     ...(deps.memory ? memoryRoutes(deps.memory, { json, parseBody }) : {}),
@@ -141,11 +124,11 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       try {
         return await route(event);
       } catch (error) {
+        if (error instanceof PayloadTooLargeError) return json(413, { message: error.message });
         if (error instanceof ValidationError)
           return json(400, { message: error.message, issues: error.issues });
         if (error instanceof NotFoundError) return json(404, { message: error.message });
         if (error instanceof ConflictError) return json(409, { message: error.message });
-        if (error instanceof PayloadTooLargeError) return json(413, { message: error.message });
         // A 5xx says nothing about internals; the log has the real error.
         logger.error('request failed', { error: error as Error });
         return json(500, {

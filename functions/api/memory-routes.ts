@@ -6,7 +6,7 @@ import type { MemoryService } from '../core/memory/memory-service.ts';
 import { MemoryConsolidateRequestSchema } from '../core/memory/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { metrics } from '../shared/powertools.ts';
-import { pathId } from './path-id.ts';
+import { pathId } from './request-input.ts';
 
 export interface MemoryApiDeps {
   service: MemoryService;

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createApiHandler, MAX_JSON_BODY_BYTES } from '../../../functions/api/api-handler.ts';
+import { createApiHandler } from '../../../functions/api/api-handler.ts';
+import { MAX_JSON_BODY_BYTES } from '../../../functions/api/request-input.ts';
 import type { DeadLetters, Orchestrator, StateStore } from '../../../functions/core/ports.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { shippedCatalog } from '../../../playbooks/catalog.ts';
