@@ -3,7 +3,6 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { workflowOf } from '../planner.ts';
 import type { Clock, OrchestratorCallbacks, StateStore, WorkflowCatalog } from '../ports.ts';
 import type { Intent, OperatorPolicy, Workflow } from '../schemas.ts';
-import { jsonShapeProblem } from '../validation.ts';
 import {
   type Approval,
   type ApprovalEvent,
@@ -199,16 +198,6 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       }
       let action = approval.action;
       if (request.editedParams && request.outcome === 'approved') {
-        // An edit under `__proto__` would vanish in the merge below: refuse it by name instead.
-        const hidden = jsonShapeProblem(request.editedParams);
-        if (hidden) {
-          return {
-            ok: false,
-            reason: 'invalid-edit',
-            approval,
-            message: `${hidden.path}: ${hidden.message}`,
-          };
-        }
         const unknown = Object.keys(request.editedParams).filter((k) => !approval.editable.includes(k));
         if (unknown.length > 0) {
           return {
