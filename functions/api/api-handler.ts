@@ -12,6 +12,7 @@ import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
+import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
@@ -32,16 +33,6 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
-
-function parseBody(event: APIGatewayProxyEvent): unknown {
-  if (!event.body) throw new ValidationError('request body is empty; send a JSON object');
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('request body is not valid JSON');
-  }
-}
 
 export interface ApiHandlerDeps extends RunsServiceDeps {
   deadLetters: DeadLetters;
@@ -74,11 +65,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       const query = parseOrThrow(ListRunsQuerySchema, event.queryStringParameters ?? {}, 'query');
       return json(200, { runs: await runs.list(query) });
     },
-    'GET /runs/{id}': async (event) => {
-      const runId = event.pathParameters?.id;
-      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}');
-      return json(200, await runs.details(runId));
-    },
+    'GET /runs/{id}': async (event) => json(200, await runs.details(runIdOf(event))),
     'GET /approvals': async () => {
       if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
       const now = deps.clock.now().getTime();
@@ -90,16 +77,14 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       });
     },
     'GET /approvals/{id}': async (event) => {
-      const approval = event.pathParameters?.id
-        ? await deps.approvals?.get(event.pathParameters.id)
-        : undefined;
-      if (!approval)
-        return json(404, { message: `approval ${event.pathParameters?.id ?? ''} does not exist` });
+      const id = approvalIdOf(event);
+      const approval = await deps.approvals?.get(id);
+      if (!approval) return json(404, { message: `approval ${id} does not exist` });
       return json(200, { approval });
     },
     'POST /approvals/{id}/decision': async (event) => {
       if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
-      const id = event.pathParameters?.id ?? '';
+      const id = approvalIdOf(event);
       const body = parseOrThrow(DecisionBodySchema, parseBody(event), 'request body');
       const result = await deps.approvals.decide(id, {
         outcome: body.decision === 'approve' ? 'approved' : 'rejected',
@@ -129,13 +114,11 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       return json(202, moved);
     },
     'GET /runs/{id}/audit': async (event) => {
-      const runId = event.pathParameters?.id;
-      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}/audit');
+      const runId = runIdOf(event);
       return json(200, { runId, entries: await runs.audit(runId) });
     },
     'GET /runs/{id}/history': async (event) => {
-      const runId = event.pathParameters?.id;
-      if (!runId) throw new ValidationError('the path needs a run id: /runs/{id}/history');
+      const runId = runIdOf(event);
       return json(200, { runId, events: await runs.history(runId) });
     },
     ...(deps.memory ? memoryRoutes(deps.memory, { json, parseBody }) : {}),
@@ -149,6 +132,7 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       try {
         return await route(event);
       } catch (error) {
+        if (error instanceof PayloadTooLargeError) return json(413, { message: error.message });
         if (error instanceof ValidationError)
           return json(400, { message: error.message, issues: error.issues });
         if (error instanceof NotFoundError) return json(404, { message: error.message });

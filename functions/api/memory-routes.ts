@@ -1,10 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MemoryIdSchema } from '../core/ids.ts';
 import type { MemoryConsolidator } from '../core/memory/consolidation.ts';
 import type { MemoryIndexer } from '../core/memory/indexer.ts';
 import type { MemoryService } from '../core/memory/memory-service.ts';
-import { MemoryConsolidateRequestSchema, MemoryIdParamSchema } from '../core/memory/schemas.ts';
+import { MemoryConsolidateRequestSchema } from '../core/memory/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { metrics } from '../shared/powertools.ts';
+import { pathId } from './request-input.ts';
 
 export interface MemoryApiDeps {
   service: MemoryService;
@@ -36,8 +38,7 @@ export function memoryRoutes(
       return json(200, result);
     },
     'GET /memory/{id}/history': async (event) => {
-      const id = parseOrThrow(MemoryIdParamSchema, event.pathParameters?.id, 'memory id');
-      return json(200, await deps.service.history(id));
+      return json(200, await deps.service.history(pathId(event, MemoryIdSchema)));
     },
   };
   const { indexer, consolidator } = deps;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Connector } from '../core/connector.ts';
-import { PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
+import { CredentialRefusedError, PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
+import { logger, metrics } from '../shared/powertools.ts';
+import { type CredentialLookup, credentialAllows, type HttpCredential } from './http-credential.ts';
 
 export const HttpRequestParams = z.object({
   url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
@@ -20,10 +22,41 @@ export const HttpRequestParams = z.object({
     .default('authorization'),
 });
 
-/** Looks up a stored credential's value by name; throws when there is none. */
-export type CredentialLookup = (name: string) => Promise<string>;
-
 const MAX_BODY_CHARS = 4000;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The credential's header for this URL, or a refusal: a credential goes only to the hosts stored
+ * with it. A refusal is logged as an error and counted (the CredentialRefused metric, which
+ * alarms on AWS), since a plan that points a credential elsewhere is an attack or a mistake.
+ */
+async function credentialHeaders(
+  params: z.infer<typeof HttpRequestParams>,
+  credentials: CredentialLookup | undefined,
+  context: { runId: string; stepIndex: number },
+): Promise<Record<string, string>> {
+  const name = params.credential;
+  if (!name) return {};
+  if (!credentials) throw new PermanentConnectorError(`no credential store is configured for ${name}`);
+  let credential: HttpCredential;
+  try {
+    credential = await credentials(name);
+  } catch (error) {
+    throw new PermanentConnectorError(`credential ${name} could not be read: ${(error as Error).message}`);
+  }
+  const check = credentialAllows(name, credential, params.url);
+  if (!check.ok) {
+    logger.error('http.request refused: a credential was aimed at a host it is not bound to', {
+      runId: context.runId,
+      stepIndex: context.stepIndex,
+      credential: name,
+      reason: check.reason,
+    });
+    metrics.addMetric('CredentialRefused', 'Count', 1);
+    throw new CredentialRefusedError(`refused before sending: ${check.reason}`);
+  }
+  return { [params.credentialHeader.toLowerCase()]: credential.value };
+}
 
 /**
  * Calls a webhook or HTTP API. The intent's idempotency key travels as the Idempotency-Key
@@ -42,18 +75,7 @@ export function httpRequestConnector(
     idempotent: true,
     async execute(params, context) {
       // Plans and intents name the credential; its value is fetched here, used once, never recorded.
-      const secretHeaders: Record<string, string> = {};
-      if (params.credential) {
-        if (!credentials)
-          throw new PermanentConnectorError(`no credential store is configured for ${params.credential}`);
-        try {
-          secretHeaders[params.credentialHeader.toLowerCase()] = await credentials(params.credential);
-        } catch (error) {
-          throw new PermanentConnectorError(
-            `credential ${params.credential} could not be read: ${(error as Error).message}`,
-          );
-        }
-      }
+      const secretHeaders = await credentialHeaders(params, credentials, context);
       let response: Response;
       try {
         response = await fetchImpl(params.url, {
@@ -67,6 +89,8 @@ export function httpRequestConnector(
           body:
             params.body === undefined || params.method === 'GET' ? undefined : JSON.stringify(params.body),
           signal: AbortSignal.timeout(params.timeoutMs),
+          // A redirect could lead the credential to a host it is not bound to: never followed with one.
+          redirect: params.credential ? 'manual' : 'follow',
         });
       } catch (error) {
         throw new TransientConnectorError(
@@ -77,6 +101,12 @@ export function httpRequestConnector(
         );
       }
       const text = (await response.text()).slice(0, MAX_BODY_CHARS);
+      if (params.credential && REDIRECTS.has(response.status)) {
+        throw new PermanentConnectorError(
+          `${params.method} ${params.url} answered ${response.status}, a redirect to ${response.headers.get('location') ?? 'nowhere said'}; ` +
+            `a request carrying credential ${params.credential} follows no redirect, so name the final URL in the step`,
+        );
+      }
       if (response.status === 429 || response.status >= 500) {
         throw new TransientConnectorError(`${params.method} ${params.url} answered ${response.status}`);
       }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { jsonShapeProblem } from '../core/validation.ts';
 import { EmailSendParams } from './email-send.ts';
 import { HttpRequestParams } from './http-request.ts';
 import { SlackDeleteParams, SlackPostParams } from './slack-post.ts';
@@ -19,6 +20,9 @@ export const PARAM_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
 export function paramsProblem(actionType: string, params: Record<string, unknown>): string | undefined {
   const schema = PARAM_SCHEMAS[actionType];
   if (!schema) return `no connector handles ${actionType}`;
+  // A value under `__proto__` passes the schema and then vanishes: an edit hidden there is refused by name.
+  const hidden = jsonShapeProblem(params);
+  if (hidden) return `${hidden.path}: ${hidden.message}`;
   const parsed = schema.safeParse(params);
   return parsed.success
     ? undefined

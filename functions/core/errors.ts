@@ -36,6 +36,12 @@ export class TransientConnectorError extends AiosError {}
 /** A connector failed in a way retrying will not fix (4xx, bad parameters). */
 export class PermanentConnectorError extends AiosError {}
 
+/**
+ * A stored credential was named for a host it is not bound to: refused before any request, so
+ * the credential never leaves. Permanent, audited as rejected, and the operator is alerted.
+ */
+export class CredentialRefusedError extends PermanentConnectorError {}
+
 /** The monitor found the result did not meet the step's expectation. */
 export class ExpectationFailedError extends AiosError {}
 

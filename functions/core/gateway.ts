@@ -4,6 +4,7 @@ import {
   CapabilityRejectedError,
   ConflictError,
   ConnectorUnavailableError,
+  CredentialRefusedError,
   OutcomeUnknownError,
   PermanentConnectorError,
   RateLimitedError,
@@ -295,7 +296,9 @@ export function createGateway(deps: GatewayDeps) {
           error: message,
           finishedAt: now().toISOString(),
         });
-        await audit(subject, { outcome: 'failed', ...who, reason: message, durationMs });
+        // A credential aimed at a host it is not bound to never left: the gateway refused the action.
+        const outcome = error instanceof CredentialRefusedError ? 'rejected' : 'failed';
+        await audit(subject, { outcome, ...who, reason: message, durationMs });
         await journal(intent, `${intent.action.type} failed (permanent, attempt ${attempts}): ${message}`, {
           transient: false,
           error: message,

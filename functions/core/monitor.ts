@@ -22,14 +22,16 @@ export function createMonitor(deps: MonitorDeps) {
       if (!step) throw new NotFoundError(`step ${stepIndex} is not in the plan of run ${runId}`);
       const problems: string[] = [];
       if (!result.ok) problems.push('the connector reported the action as not ok');
+      // A shadowed action ran nowhere: there is no answer to hold against the expectation.
+      const shadowed = result.output.shadow === true;
       const statuses = step.expect?.status;
       const status = result.output.status;
-      if (statuses && !(typeof status === 'number' && statuses.includes(status))) {
+      if (!shadowed && statuses && !(typeof status === 'number' && statuses.includes(status))) {
         problems.push(`expected status ${statuses.join(' or ')}, got ${String(status)}`);
       }
       const note =
         problems.length === 0
-          ? `${step.title}: done in ${result.durationMs} ms`
+          ? `${step.title}: ${shadowed ? 'shadowed, not executed' : `done in ${result.durationMs} ms`}`
           : `${step.title}: ${problems.join('; ')}`;
       await deps.store.appendJournal({
         runId,

@@ -3,6 +3,7 @@ import type { MemoryService } from './memory/memory-service.ts';
 import type { MemoryHit } from './memory/schemas.ts';
 import type { Clock, ModelPort, ModelTier, StateStore, WorkflowCatalog } from './ports.ts';
 import { ModelPlanSchema, type Plan, type Run, type Workflow } from './schemas.ts';
+import { renderTemplates } from './templates.ts';
 
 export interface PlannerDeps {
   store: StateStore;
@@ -24,13 +25,25 @@ const MAX_PLAN_TOKENS = 2000;
 
 export function createPlanner(deps: PlannerDeps) {
   return {
-    /** Plans a run once: a retried or resumed call returns the plan already saved, without a model call. */
+    /**
+     * Plans a run once: a retried or resumed call returns the plan already saved, without a model
+     * call. A playbook with fixed steps is its own plan (its steps filled from the input, in
+     * order); only a playbook with a goal alone asks the model.
+     */
     async plan(runId: string): Promise<Plan> {
       const existing = await deps.store.getPlan(runId);
       if (existing) return existing;
       const run = await deps.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
       const workflow = workflowOf(deps.catalog, run);
+      if (workflow.steps) {
+        return savePlan(
+          deps,
+          run,
+          fixedPlan(workflow, run),
+          `playbook ${workflow.name} v${workflow.version}`,
+        );
+      }
       const memories = deps.memory ? await retrieveForPlan(deps, deps.memory, run, workflow) : [];
       const prompt = buildPrompt(workflow, run, memories);
       const tier = await reserveBudget(deps, run, prompt);
@@ -60,23 +73,49 @@ export function createPlanner(deps: PlannerDeps) {
           durationMs: Date.now() - started,
         },
       });
-      const steps = parsePlan(response.text, workflow);
-      const plan = await deps.store.savePlan({
-        runId,
-        steps,
-        modelId: response.modelId,
-        createdAt: deps.clock.now().toISOString(),
-      });
-      await deps.store.appendJournal({
-        runId,
-        at: deps.clock.now().toISOString(),
-        kind: 'plan',
-        message: `plan of ${plan.steps.length} steps: ${plan.steps.map((s) => s.id).join(', ')}`,
-        data: { steps: plan.steps },
-      });
-      return plan;
+      return savePlan(deps, run, parsePlan(response.text, workflow), response.modelId);
     },
   };
+}
+
+async function savePlan(deps: PlannerDeps, run: Run, steps: Plan['steps'], by: string): Promise<Plan> {
+  const plan = await deps.store.savePlan({
+    runId: run.runId,
+    steps,
+    modelId: by,
+    createdAt: deps.clock.now().toISOString(),
+  });
+  await deps.store.appendJournal({
+    runId: run.runId,
+    at: deps.clock.now().toISOString(),
+    kind: 'plan',
+    message: `plan of ${plan.steps.length} steps: ${plan.steps.map((s) => s.id).join(', ')}`,
+    data: { steps: plan.steps, by },
+  });
+  return plan;
+}
+
+/**
+ * The plan of a playbook with fixed steps: exactly its steps, in order, their parameters filled
+ * from the run's input. No model is asked, so no model answer can change an action, a parameter
+ * or the order the operator wrote.
+ */
+export function fixedPlan(workflow: Workflow, run: Run): Plan['steps'] {
+  const scope = { input: run.input, run: { id: run.runId, mode: run.mode } };
+  let steps: unknown[];
+  try {
+    steps = (workflow.steps ?? []).map((step) => ({
+      id: step.id,
+      title: step.title,
+      action: { type: step.action, params: renderTemplates(step.params, scope) },
+      ...(step.expect ? { expect: step.expect } : {}),
+    }));
+  } catch (error) {
+    throw new MalformedPlanError(
+      `the playbook's steps cannot be filled from the input: ${(error as Error).message}`,
+    );
+  }
+  return checkPlan({ steps }, workflow, "the playbook's steps");
 }
 
 export function workflowOf(catalog: WorkflowCatalog, run: Run): Workflow {
@@ -155,7 +194,6 @@ function buildPrompt(workflow: Workflow, run: Run, memories: readonly MemoryHit[
     version: workflow.version,
     description: workflow.description,
     allowedActions: workflow.allowedActions,
-    steps: workflow.steps,
     goal: workflow.goal,
   };
   return [
@@ -228,20 +266,25 @@ export function parsePlan(text: string, workflow: Workflow): Plan['steps'] {
   if (json === undefined) {
     throw new MalformedPlanError(`the model's answer is not JSON: ${JSON.stringify(text.slice(0, 200))}`);
   }
+  return checkPlan(json, workflow, "the model's plan");
+}
+
+/** A plan matches the plan schema, uses only the actions the workflow allows, and has distinct step ids. */
+function checkPlan(json: unknown, workflow: Workflow, what: string): Plan['steps'] {
   const parsed = ModelPlanSchema.safeParse(json);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new MalformedPlanError(`the model's plan does not match the plan schema: ${detail}`);
+    throw new MalformedPlanError(`${what} does not match the plan schema: ${detail}`);
   }
   const outside = parsed.data.steps.filter((s) => !workflow.allowedActions.includes(s.action.type));
   if (outside.length > 0) {
     throw new MalformedPlanError(
-      `the model's plan uses actions the workflow does not allow: ${outside.map((s) => `${s.id} → ${s.action.type}`).join(', ')}`,
+      `${what} uses actions the workflow does not allow: ${outside.map((s) => `${s.id} → ${s.action.type}`).join(', ')}`,
     );
   }
   const ids = parsed.data.steps.map((s) => s.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (duplicate) throw new MalformedPlanError(`the model's plan has two steps with id ${duplicate}`);
+  if (duplicate) throw new MalformedPlanError(`${what} has two steps with id ${duplicate}`);
   return parsed.data.steps;
 }
 

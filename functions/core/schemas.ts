@@ -192,7 +192,8 @@ export const ActionResultSchema = z.object({
   /** Connector-specific output, e.g. the HTTP status and body, or the entity's new version. */
   output: z.record(z.string(), z.unknown()),
   durationMs: z.number().nonnegative(),
-  attempts: z.number().int().positive().optional(),
+  /** 0 for a shadowed action: nothing was attempted. */
+  attempts: z.number().int().nonnegative().optional(),
 });
 export type ActionResult = z.infer<typeof ActionResultSchema>;
 

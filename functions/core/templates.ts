@@ -27,7 +27,8 @@ function renderString(text: string, scope: Record<string, unknown>): unknown {
 function lookup(path: string, scope: Record<string, unknown>): unknown {
   let current: unknown = scope;
   for (const part of path.split('.')) {
-    if (current === null || typeof current !== 'object' || !(part in current)) {
+    // Own values only: {{input.constructor}} must not find Object's constructor in an input without one.
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, part)) {
       throw new Error(`template {{${path}}} refers to a value the run was not given`);
     }
     current = (current as Record<string, unknown>)[part];

@@ -66,6 +66,8 @@ export class Gateway extends Construct {
   public readonly function: NodejsFunction;
   /** Fires as soon as one action is dead-lettered: an effect whose outcome needs the operator. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Fires when http.request refused to send a credential to a host it is not bound to. */
+  public readonly credentialRefusedAlarm: cloudwatch.Alarm;
   /**
    * The Slack bot token `slack.post` uses. Created with a random placeholder, never a value in
    * the template: the operator puts the bot token (xoxb-...) in it after the first deploy.
@@ -171,6 +173,23 @@ export class Gateway extends Construct {
       }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // The metric the http.request connector emits through Powertools (namespace aios, service aios).
+    this.credentialRefusedAlarm = new cloudwatch.Alarm(this, 'CredentialRefusedAlarm', {
+      alarmDescription:
+        'http.request refused to send a stored credential to a host it is not bound to: a plan aimed it elsewhere (aios audit <runId> has the reason).',
+      metric: new cloudwatch.Metric({
+        namespace: 'aios',
+        metricName: 'CredentialRefused',
+        dimensionsMap: { service: 'aios' },
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });

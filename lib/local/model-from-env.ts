@@ -2,13 +2,13 @@ import { createOfflineModel } from '../../functions/adapters/local/offline-model
 import { createOpenAICompatibleModel } from '../../functions/adapters/local/openai-compatible-model.ts';
 import type { ModelPort } from '../../functions/core/ports.ts';
 
-/** The offline planner unless AIOS_MODEL_URL names an OpenAI-compatible endpoint (e.g. Ollama). */
+/** The offline model (fixed-step playbooks need no model) unless AIOS_MODEL_URL names an OpenAI-compatible endpoint (e.g. Ollama). */
 export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): {
   model: ModelPort;
   description: string;
 } {
   const baseUrl = env.AIOS_MODEL_URL;
-  if (!baseUrl) return { model: createOfflineModel(), description: 'offline deterministic planner' };
+  if (!baseUrl) return { model: createOfflineModel(), description: 'no model (fixed-step playbooks only)' };
   if (!env.AIOS_MODEL_NAME)
     throw new Error('AIOS_MODEL_URL is set, so AIOS_MODEL_NAME must name the model (e.g. llama3.1)');
   return {

@@ -139,6 +139,8 @@ export interface LocalRuntime {
   readonly approvals: ApprovalService;
   /** What the local Slack app signs interactions with (.aios/slack-signing-secret). */
   readonly slackSigningSecret: string;
+  /** Every route the HTTP server serves (the fuzz test reads these, so a new route is fuzzed too). */
+  readonly routes: LocalHttpServer['routes'];
   /** One pass of the approval escalation job, now. */
   escalate(): ReturnType<ApprovalService['escalate']>;
   /** Memory: its log, index, indexer tailer and services. */
@@ -487,6 +489,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     executionArnFor,
     approvals,
     slackSigningSecret,
+    routes: http.routes,
     escalate: () => approvals.escalate(),
     async close() {
       clearInterval(escalation);

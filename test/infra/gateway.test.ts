@@ -100,6 +100,20 @@ describe('Gateway: the dead-letter alarm', () => {
   });
 });
 
+describe('Gateway: the credential-refused alarm', () => {
+  it('fires on the first credential http.request refused to send to a host it is not bound to', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'aios',
+      MetricName: 'CredentialRefused',
+      Dimensions: [{ Name: 'service', Value: 'aios' }],
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 1,
+    });
+  });
+});
+
 describe('Gateway: email through SES', () => {
   const gatewayStatements = (variant: { stack: AiosStack; template: Template }) =>
     statementsOf(variant.template, variant.stack, variant.stack.gateway.function.role);

@@ -1,11 +1,15 @@
-import type { CredentialLookup } from '../../connectors/http-request.ts';
+import { type CredentialLookup, parseStoredCredential } from '../../connectors/http-credential.ts';
 import { readSecretText } from './secrets.ts';
 
-/** http.request credentials in Secrets Manager under one prefix (`aios/http/<name>`), cached five minutes. */
+/**
+ * http.request credentials in Secrets Manager under one prefix (`aios/http/<name>`), cached five
+ * minutes. Each secret is JSON naming its value and the hosts it may be sent to.
+ */
 export function secretsManagerCredentials(prefix: string): CredentialLookup {
   return async (name) => {
-    const value = await readSecretText(`${prefix}${name}`);
-    if (value.length === 0) throw new Error(`secret ${prefix}${name} is empty`);
-    return value;
+    const secretId = `${prefix}${name}`;
+    const text = await readSecretText(secretId);
+    if (text.length === 0) throw new Error(`secret ${secretId} is empty`);
+    return parseStoredCredential(name, text, `the secret ${secretId}`);
   };
 }

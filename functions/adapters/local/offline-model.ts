@@ -1,10 +1,9 @@
 import type { ModelPort, ModelRequest, ModelResponse } from '../../core/ports.ts';
-import { renderTemplates } from '../../core/templates.ts';
 
 /**
- * A deterministic model that needs no network: it plans by filling the playbook's fixed steps
- * from the input, and consolidates memory by joining the texts it is given. A goal-only playbook
- * needs a real model, and it says so in its answer (which then fails plan validation with that
+ * A deterministic model that needs no network. It consolidates memory by joining the texts it is
+ * given. It cannot plan: a playbook with fixed steps never asks a model, and a goal-only playbook
+ * needs a real one, which its answer says (the answer then fails plan validation with that
  * message, as a bad model answer would).
  */
 export function createOfflineModel(): ModelPort {
@@ -38,21 +37,5 @@ function summarise(memories: { text?: unknown }[]): string {
 function answer(prompt: string): string {
   const memories = tagged(prompt, 'memories');
   if (Array.isArray(memories)) return summarise(memories);
-  const playbook = tagged(prompt, 'playbook') as { steps?: Record<string, unknown>[] } | undefined;
-  const input = (tagged(prompt, 'input') ?? {}) as Record<string, unknown>;
-  const run = (tagged(prompt, 'run') ?? {}) as Record<string, unknown>;
-  if (!playbook?.steps) {
-    return 'The offline model can only plan playbooks with fixed steps; configure a real model (AIOS_MODEL_URL) for goal-only playbooks.';
-  }
-  try {
-    const steps = playbook.steps.map((step) => ({
-      id: step.id,
-      title: step.title,
-      action: { type: step.action, params: renderTemplates(step.params ?? {}, { input, run }) },
-      ...(step.expect ? { expect: step.expect } : {}),
-    }));
-    return JSON.stringify({ steps });
-  } catch (error) {
-    return `Cannot plan: ${(error as Error).message}`;
-  }
+  return 'The offline model cannot plan towards a goal; configure a real model (AIOS_MODEL_URL) for goal-only playbooks.';
 }

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { Approval, Approvals, DecideResult } from '../../core/approvals/approval.ts';
+import { ApprovalIdSchema } from '../../core/ids.ts';
 import type { Clock } from '../../core/ports.ts';
 import { observability } from '../../shared/observability.ts';
 import { logger, metrics } from '../../shared/powertools.ts';
@@ -24,9 +25,11 @@ const TokenSchema = z
   .min(1, 'the link has no token')
   .max(4096, 'the token is too long');
 
-const PathSchema = z.object({ id: z.string().min(1).max(256) });
+const PathSchema = z.object({ id: ApprovalIdSchema });
 const QuerySchema = z.object({ token: TokenSchema });
-const FormSchema = z.object({
+// Strict: the page posts exactly these fields, and a link never edits anything, so any other field
+// (an edit, a `__proto__`) is refused by name rather than dropped.
+const FormSchema = z.strictObject({
   token: TokenSchema,
   decision: z.enum(['approve', 'reject'], { error: 'decision must be "approve" or "reject"' }),
   note: z
@@ -185,7 +188,7 @@ export function createApprovalLinkHandler(deps: ApprovalLinkHandlerDeps) {
     .use(observability())
     .handler(async (event) => {
       const path = PathSchema.safeParse(event.pathParameters ?? {});
-      if (!path.success) return page(404, { kind: 'not-found' });
+      if (!path.success) return page(400, { kind: 'bad-request', message: firstIssue(path.error) });
       const approvalId = path.data.id;
       try {
         if (event.httpMethod === 'GET') return await show(approvalId, event);

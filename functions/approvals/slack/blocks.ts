@@ -253,7 +253,8 @@ export function editedParamsFromView(
   approval: Approval,
   values: SlackViewStateValues,
 ): { params: Record<string, unknown>; blockIds: Record<string, string> } {
-  const params: Record<string, unknown> = {};
+  // No prototype: an editable name such as `__proto__` stays a key, which the service then refuses.
+  const params = Object.create(null) as Record<string, unknown>;
   const blockIds: Record<string, string> = {};
   for (const name of approval.editable) {
     const blockId = paramBlockId(name);

@@ -10,8 +10,9 @@ import type {
 } from '../../connectors/slack-transport.ts';
 import type { Approval, Approvals, DecideResult } from '../../core/approvals/approval.ts';
 import { ValidationError } from '../../core/errors.ts';
+import { ApprovalIdSchema } from '../../core/ids.ts';
 import type { Clock } from '../../core/ports.ts';
-import { parseOrThrow } from '../../core/validation.ts';
+import { parseJsonOrThrow, parseOrThrow } from '../../core/validation.ts';
 import { observability } from '../../shared/observability.ts';
 import { logger as powertoolsLogger } from '../../shared/powertools.ts';
 import {
@@ -91,7 +92,6 @@ export function slackInteractionClient(transport: SlackTransport): SlackInteract
 const SlackUserSchema = z.object({
   id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id'),
 });
-const ApprovalIdSchema = z.string().min(1, 'must carry the approval id').max(256);
 
 const BlockActionsSchema = z.object({
   type: z.literal('block_actions'),
@@ -412,12 +412,7 @@ export function createSlackInteractionsHandler(deps: SlackInteractionsDeps) {
 function parsePayload(rawBody: Buffer): BlockActions | ViewSubmission | undefined {
   const field = new URLSearchParams(rawBody.toString('utf8')).get('payload');
   if (!field) throw new ValidationError('payload: the form has no payload field');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(field);
-  } catch {
-    throw new ValidationError('payload: is not valid JSON');
-  }
+  const parsed = parseJsonOrThrow(field, 'payload');
   const { type } = parseOrThrow(PayloadTypeSchema, parsed, 'payload');
   if (type === 'block_actions') return parseOrThrow(BlockActionsSchema, parsed, 'payload');
   if (type === 'view_submission') return parseOrThrow(ViewSubmissionSchema, parsed, 'payload');

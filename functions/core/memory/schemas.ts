@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MemoryIdSchema } from '../ids.ts';
 import { SlugSchema } from '../schemas.ts';
 
 /** Whose memory an item is: the operator's own, one customer's, or one project's. */
@@ -17,11 +18,7 @@ export type MemoryTier = z.infer<typeof MemoryTierSchema>;
 /** What the item is: fact, playbook, postmortem, run-summary, decision, contract, summary, ... */
 export const MemoryKindSchema = SlugSchema;
 
-export const MemoryIdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, dot, dash and underscore');
+export { MemoryIdSchema } from '../ids.ts';
 
 /** Where an item came from: a run (and step), or a document. */
 export const MemoryOriginSchema = z
@@ -124,8 +121,6 @@ export const MemoryConsolidateRequestSchema = z
   })
   .strict()
   .default({});
-
-export const MemoryIdParamSchema = MemoryIdSchema;
 
 /** One ranked result of a search, with everything needed to explain why it ranked there. */
 export interface MemoryHit {

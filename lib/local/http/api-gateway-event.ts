@@ -53,30 +53,59 @@ function encodeBody(
   return { body: body.toString('base64'), isBase64Encoded: true };
 }
 
-function collectHeaders(rawHeaders: readonly string[]) {
-  const multi: Record<string, string[]> = {};
-  const keyOf = new Map<string, string>();
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] as string;
-    const value = rawHeaders[i + 1] as string;
-    const lower = name.toLowerCase();
-    const key = keyOf.get(lower) ?? name;
-    keyOf.set(lower, key);
-    multi[key] = [...(multi[key] ?? []), value];
+/**
+ * A map keyed by names from the request, as the object API Gateway would put in the event. It has
+ * no prototype, so a name such as `__proto__`, `constructor` or `toString` is just a key: it can
+ * neither be mistaken for an inherited member nor replace the object's prototype.
+ */
+function toRecord<V>(entries: Iterable<[string, V]>): Record<string, V> {
+  const record = Object.create(null) as Record<string, V>;
+  for (const [key, value] of entries) record[key] = value;
+  return record;
+}
+
+/** Groups values by name, in order; a Map, so any name is safe to use as a key. */
+function grouped(pairs: Iterable<[string, string]>, keyOf: (name: string) => string) {
+  const groups = new Map<string, string[]>();
+  for (const [name, value] of pairs) {
+    const key = keyOf(name);
+    const values = groups.get(key);
+    if (values) values.push(value);
+    else groups.set(key, [value]);
   }
-  const single: Record<string, string> = {};
-  for (const [key, values] of Object.entries(multi)) single[key] = values[values.length - 1] as string;
-  return { single, multi, get: (lower: string) => multi[keyOf.get(lower) ?? '']?.at(-1) };
+  return groups;
+}
+
+const lastValues = (groups: Map<string, string[]>) =>
+  toRecord([...groups].map(([key, values]): [string, string] => [key, values.at(-1) as string]));
+
+function collectHeaders(rawHeaders: readonly string[]) {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    pairs.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
+  }
+  // API Gateway keeps the casing of a header's first occurrence for all of its values.
+  const firstCasing = new Map<string, string>();
+  const groups = grouped(pairs, (name) => {
+    const lower = name.toLowerCase();
+    const key = firstCasing.get(lower) ?? name;
+    firstCasing.set(lower, key);
+    return key;
+  });
+  return {
+    single: lastValues(groups),
+    multi: toRecord(groups),
+    get: (lower: string) => {
+      const key = firstCasing.get(lower);
+      return key === undefined ? undefined : groups.get(key)?.at(-1);
+    },
+  };
 }
 
 function collectQuery(search: string) {
-  const params = new URLSearchParams(search);
-  const multi: Record<string, string[]> = {};
-  for (const [key, value] of params) multi[key] = [...(multi[key] ?? []), value];
-  if (Object.keys(multi).length === 0) return { single: null, multi: null };
-  const single: Record<string, string> = {};
-  for (const [key, values] of Object.entries(multi)) single[key] = values[values.length - 1] as string;
-  return { single, multi };
+  const groups = grouped(new URLSearchParams(search), (name) => name);
+  if (groups.size === 0) return { single: null, multi: null };
+  return { single: lastValues(groups), multi: toRecord(groups) };
 }
 
 /** The event API Gateway (REST, proxy integration) would send the Lambda for this request. */

@@ -15,5 +15,6 @@ export {
   type LocalHttpServer,
   type LocalHttpServerOptions,
   MAX_BODY_BYTES,
+  type ServedRoute,
   startLocalHttpServer,
 } from './server.ts';

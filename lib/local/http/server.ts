@@ -35,10 +35,18 @@ export interface LocalHttpServerOptions {
   timeoutMs?: number;
 }
 
+export interface ServedRoute {
+  method: string;
+  path: string;
+  public: boolean;
+}
+
 export interface LocalHttpServer {
   /** `http://host:port`, without a trailing slash. */
   readonly url: string;
   readonly port: number;
+  /** What is served: each route's method and path template, and whether it goes without the token. */
+  readonly routes: readonly ServedRoute[];
   /** Stops accepting, lets requests in progress finish, then closes every connection. */
   close(): Promise<void>;
 }
@@ -282,6 +290,7 @@ export async function startLocalHttpServer(options: LocalHttpServerOptions): Pro
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
+    routes: options.routes.map(({ method, path }) => ({ method, path, public: publicRoutes.has(path) })),
     async close() {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -109,7 +109,7 @@ describe('the aios CLI against `aios dev`', () => {
   it("shows a run's plan, each intent, result and timing", async () => {
     const { code, stdout } = await aios(['show', runId]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/Plan \(6 steps, by offline-planner\)/);
+    expect(stdout).toMatch(/Plan \(6 steps, by playbook onboarding v1\)/);
     expect(stdout).toMatch(/2\. Tell the CRM about the new customer \[notify-crm\]/);
     expect(stdout).toMatch(/intent +SUCCEEDED, key aios-[0-9a-f]{40}, allow/);
     expect(stdout).toMatch(/result +\{"status":201/);

@@ -128,6 +128,26 @@ describe('the APIGatewayProxyEvent', () => {
     expect(context?.awsRequestId).toEqual(expect.any(String));
   });
 
+  it('keeps query and header names such as __proto__, constructor and toString as plain names', async () => {
+    const res = await rawRequest('GET', '/runs/x?__proto__=a&constructor=b&constructor=c&toString=d', {
+      ...auth,
+      constructor: 'e',
+      toString: ['f', 'g'],
+    });
+
+    expect(res.status).toBe(200);
+    const { event } = seen.at(-1) ?? {};
+    const own = (record: object | null | undefined, key: string) =>
+      record ? Object.getOwnPropertyDescriptor(record, key)?.value : undefined;
+    expect(own(event?.queryStringParameters, '__proto__')).toBe('a');
+    expect(own(event?.queryStringParameters, 'constructor')).toBe('c');
+    expect(own(event?.multiValueQueryStringParameters, 'constructor')).toEqual(['b', 'c']);
+    expect(own(event?.queryStringParameters, 'toString')).toBe('d');
+    expect(own(event?.headers, 'constructor')).toBe('e');
+    expect(own(event?.multiValueHeaders, 'toString')).toEqual(['f', 'g']);
+    expect(own(event?.queryStringParameters, 'hasOwnProperty')).toBeUndefined();
+  });
+
   it('passes a Context whose remaining time counts down from the route timeout', async () => {
     await fetch(`${server.url}/runs/r1`, { headers: auth });
     const { context, remainingAtCall } = seen.at(-1) ?? {};

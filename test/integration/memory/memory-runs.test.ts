@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MemoryHistoryEntry, MemoryItem } from '../../../functions/core/memory/schemas.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
-import { api, runToEnd, startTestRuntime } from '../../support/local-runtime.ts';
+import { scriptedModel } from '../../support/fixtures.ts';
+import { api, runToEnd, scenarioWorkflow, startTestRuntime } from '../../support/local-runtime.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
 
 let runtime: LocalRuntime | undefined;
@@ -14,10 +15,24 @@ afterEach(async () => {
   hook = undefined;
 });
 
+// Memory informs a model's plan, so these runs are of a goal-only playbook, planned by a model.
+const goalWorkflow = scenarioWorkflow({
+  steps: undefined,
+  goal: 'Save the customer, then call the webhook.',
+});
+const saveCustomer = {
+  id: 'save-customer',
+  title: 'Save the customer',
+  action: { type: 'state.upsert', params: { entityType: 'customer', entityId: 'acme', data: {} } },
+};
+
 describe('memory in runs', () => {
   it('the planner retrieves the workflow’s playbook notes, journals candidates and scores, and puts them in the prompt', async () => {
     hook = await startWebhookServer();
-    runtime = await startTestRuntime();
+    runtime = await startTestRuntime({
+      workflows: [goalWorkflow],
+      model: scriptedModel(JSON.stringify({ steps: [saveCustomer] })),
+    });
     const note = (
       await api<{ item: MemoryItem }>(runtime, 'POST', '/memory', {
         namespace: 'operator',
@@ -83,7 +98,21 @@ describe('memory in runs', () => {
   it('a failed run leaves a postmortem in long-term memory, and the next run’s planner retrieves it', async () => {
     hook = await startWebhookServer();
     hook.failNext('/hook', 1, 404);
-    runtime = await startTestRuntime();
+    runtime = await startTestRuntime({
+      workflows: [goalWorkflow],
+      model: scriptedModel(
+        JSON.stringify({
+          steps: [
+            saveCustomer,
+            {
+              id: 'call-hook',
+              title: 'Call the webhook',
+              action: { type: 'http.request', params: { url: `${hook.url}/hook`, method: 'POST', body: {} } },
+            },
+          ],
+        }),
+      ),
+    });
     const failed = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });
     expect(failed.details.run.status).toBe('FAILED');
 

@@ -115,7 +115,9 @@ describe('workflow scenarios on the local runtime', () => {
 
   it('MalformedPlan: a model answer that is not a valid plan fails the run before any step', async () => {
     hook = await startWebhookServer();
+    // Only a goal is planned by the model: a playbook's fixed steps are its plan.
     runtime = await startTestRuntime({
+      workflows: [scenarioWorkflow({ steps: undefined, goal: 'Save the customer, then call the webhook.' })],
       model: scriptedModel('{"steps":[{"id":"x","action":"do everything"}]}'),
     });
     const { details, history } = await runToEnd(runtime, 'scenario', { hook: `${hook.url}/hook` });

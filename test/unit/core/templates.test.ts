@@ -23,4 +23,10 @@ describe('renderTemplates', () => {
   it('names a path the run was not given instead of rendering an empty string', () => {
     expect(() => renderTemplates('{{input.missing}}', scope)).toThrow(/input\.missing/);
   });
+
+  it('finds only values the run was given, never one inherited from Object', () => {
+    expect(() => renderTemplates('{{input.constructor}}', scope)).toThrow(/input\.constructor/);
+    expect(() => renderTemplates('{{input.id.length}}', scope)).toThrow(/input\.id\.length/);
+    expect(renderTemplates('{{input.list.1}}', { input: { list: ['a', 'b'] } })).toBe('b');
+  });
 });

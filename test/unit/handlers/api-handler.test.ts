@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../functions/api/api-handler.ts';
+import { MAX_JSON_BODY_BYTES } from '../../../functions/api/request-input.ts';
 import type { DeadLetters, Orchestrator, StateStore } from '../../../functions/core/ports.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { shippedCatalog } from '../../../playbooks/catalog.ts';
@@ -123,6 +124,20 @@ describe('API handler', () => {
       status: 400,
       body: { message: expect.stringMatching(/^query is invalid: limit/) },
     });
+  });
+
+  it('answers 413 for a JSON body larger than a record of the store could carry, and starts nothing', async () => {
+    const { store, started, call } = setup();
+    const input = { ...validInput, notes: 'x'.repeat(MAX_JSON_BODY_BYTES) };
+    const response = await call(
+      event('POST', '/runs', { body: JSON.stringify({ workflow: 'onboarding', input }) }),
+    );
+    expect(response).toMatchObject({
+      status: 413,
+      body: { message: `request body is larger than ${MAX_JSON_BODY_BYTES} bytes` },
+    });
+    expect(started).toEqual([]);
+    expect(await store.listRuns()).toEqual([]);
   });
 
   it('hides internals behind a generic 500', async () => {

@@ -156,7 +156,7 @@ describe('Slack interactions: refused before anything happens', () => {
     expect(bodyOf(result).message).toMatch(/actions\.0\.value/);
     const garbled = await t.invoke(slackEvent('payload=%7Bnot-json'));
     expect(garbled.statusCode).toBe(400);
-    expect(bodyOf(garbled).message).toMatch(/payload: is not valid JSON/);
+    expect(bodyOf(garbled).message).toMatch(/payload is not valid JSON/);
     expect(t.decideCalls).toEqual([]);
   });
 });

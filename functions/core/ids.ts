@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+const ID_CHARACTERS = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * An id as it arrives from outside (a path, a Slack button, a link): short and of safe characters,
+ * so that an id the store could not hold as a key, or that could never have been issued, is a 400
+ * at the edge rather than an error in the store.
+ */
+const idSchema = (what: string, maxLength: number) =>
+  z
+    .string({ error: `must be a ${what}` })
+    .min(1, `must be a ${what}`)
+    .max(maxLength, `a ${what} has at most ${maxLength} characters`)
+    .regex(
+      ID_CHARACTERS,
+      `a ${what} is letters, digits, dot, dash and underscore, starting with a letter or digit`,
+    );
+
+/** `<workflow>-<yyyymmdd>-<hhmmss>-<8 hex>`, at most 89 characters today. */
+export const RunIdSchema = idSchema('run id', 128);
+
+/** `<runId>-s<stepIndex>`. */
+export const ApprovalIdSchema = idSchema('approval id', 160);
+
+/** A memory item's id: `mem-<hex>`, or one the writer chose. */
+export const MemoryIdSchema = idSchema('memory id', 128);
