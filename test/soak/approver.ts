@@ -1,0 +1,192 @@
+import { signSlackRequest } from '../../functions/approvals/slack/signature.ts';
+import type { Approval } from '../../functions/core/approvals/approval.ts';
+import type { AiosProcess } from './aios-process.ts';
+import { NoAnswerError, type Reply, type SoakClient } from './client.ts';
+
+/** The operator's Slack user id in playbooks/operator-policy.json. */
+const SLACK_APPROVER = 'U0AIOSOPS';
+const POLL_GAP_MS = 20;
+const RETRY_AFTER_MS = 250;
+/** The link is printed once the notification is sent; an operator on the link channel waits that long at most. */
+const LINK_WAIT_MS = 3000;
+
+export type Channel = 'api' | 'link' | 'slack';
+
+export interface ApproverStats {
+  /** Decisions sent per channel (a double click sends two). */
+  sent: Record<Channel, number>;
+  /** Decisions the server accepted. */
+  accepted: number;
+  /** Two channels at once for one approval, as an operator who clicks Slack and the email link. */
+  doubleClicks: number;
+  /** Refused as already decided (expected for the second click of a double click). */
+  refused: number;
+  /** Refused, yet the approval was still PENDING afterwards: a conflict reported as a decision. */
+  refusedWhilePending: number;
+  /** 5xx answers to a decision, with their text. */
+  serverErrors: string[];
+  /** Decisions that got no answer (the runtime died under them). */
+  unanswered: number;
+  /** Approvals seen waiting in the inbox. */
+  seen: number;
+}
+
+interface Attempt {
+  inFlight: boolean;
+  lastAt: number;
+  firstSeenAt: number;
+  /** Chosen when first seen: an operator picks a channel, then clicks. */
+  channel: Channel;
+  refusedAt?: number;
+}
+
+/**
+ * Approves every waiting approval of the soak's runs as fast as it can: it polls the inbox
+ * tightly and decides through the API, the magic link or a signed Slack click, sometimes two at
+ * once. An approval still pending after a refusal is counted and decided again.
+ */
+export function createApprover(deps: {
+  client: SoakClient;
+  aios: AiosProcess;
+  isOurs: (runId: string) => boolean;
+  random?: () => number;
+}) {
+  const random = deps.random ?? Math.random;
+  const attempts = new Map<string, Attempt>();
+  // A magic link is single use, even when the runtime died before it decided anything.
+  const linksUsed = new Set<string>();
+  const stats: ApproverStats = {
+    sent: { api: 0, link: 0, slack: 0 },
+    accepted: 0,
+    doubleClicks: 0,
+    refused: 0,
+    refusedWhilePending: 0,
+    serverErrors: [],
+    unanswered: 0,
+    seen: 0,
+  };
+  let stopped = false;
+
+  const linkUsable = (approvalId: string) => deps.aios.links.has(approvalId) && !linksUsed.has(approvalId);
+
+  function pickChannel(): Channel {
+    const draw = random();
+    return draw < 0.6 ? 'api' : draw < 0.8 ? 'link' : 'slack';
+  }
+
+  /** The channel to click now: the link once `aios dev` has printed it (or never, if it takes too long). */
+  function channelNow(attempt: Attempt, approvalId: string, now: number): Channel | undefined {
+    if (attempt.channel !== 'link' || linkUsable(approvalId)) return attempt.channel;
+    if (linksUsed.has(approvalId) || now - attempt.firstSeenAt > LINK_WAIT_MS) return 'api';
+    return undefined;
+  }
+
+  const otherThan = (channel: Channel, approvalId: string): Channel =>
+    channel === 'api' ? (linkUsable(approvalId) ? 'link' : 'slack') : 'api';
+
+  async function send(approval: Approval, channel: Channel): Promise<Reply> {
+    stats.sent[channel] += 1;
+    const path = `/approvals/${encodeURIComponent(approval.approvalId)}`;
+    if (channel === 'api') {
+      return deps.client.once('POST', `${path}/decision`, {
+        body: { decision: 'approve', note: 'soak' },
+        timeoutMs: 30_000,
+      });
+    }
+    if (channel === 'link') {
+      linksUsed.add(approval.approvalId);
+      const link = new URL(deps.aios.links.get(approval.approvalId) as string);
+      const form = new URLSearchParams({ token: link.searchParams.get('token') ?? '', decision: 'approve' });
+      return deps.client.once('POST', `${path}/link`, { form: form.toString(), anonymous: true });
+    }
+    const payload = {
+      type: 'block_actions',
+      user: { id: SLACK_APPROVER },
+      ...(approval.slackMessage
+        ? { channel: { id: approval.slackMessage.channel }, message: { ts: approval.slackMessage.ts } }
+        : {}),
+      actions: [{ action_id: 'aios_approve', value: approval.approvalId }],
+    };
+    const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const timestamp = Math.floor(Date.now() / 1000);
+    return deps.client.once('POST', '/slack/interactions', {
+      form,
+      anonymous: true,
+      headers: {
+        'x-slack-request-timestamp': String(timestamp),
+        'x-slack-signature': signSlackRequest(deps.aios.signingSecret(), timestamp, form),
+      },
+    });
+  }
+
+  async function decide(approval: Approval, channel: Channel) {
+    try {
+      const reply = await send(approval, channel);
+      const ephemeral = channel === 'slack' && /response_type/.test(reply.text);
+      if (reply.status === 200 && !ephemeral) stats.accepted += 1;
+      else if (reply.status >= 500)
+        stats.serverErrors.push(`${channel} ${reply.status}: ${reply.text.slice(0, 200)}`);
+      else {
+        stats.refused += 1;
+        const attempt = attempts.get(approval.approvalId);
+        if (attempt) attempt.refusedAt = Date.now();
+      }
+    } catch (error) {
+      if (!(error instanceof NoAnswerError)) throw error;
+      stats.unanswered += 1;
+    }
+  }
+
+  function consider(approval: Approval, listedAt: number) {
+    if (approval.status !== 'PENDING' || !deps.isOurs(approval.runId)) return;
+    let attempt = attempts.get(approval.approvalId);
+    if (!attempt) {
+      attempt = { inFlight: false, lastAt: 0, firstSeenAt: listedAt, channel: pickChannel() };
+      attempts.set(approval.approvalId, attempt);
+      stats.seen += 1;
+    }
+    if (attempt.inFlight || listedAt - attempt.lastAt < RETRY_AFTER_MS) return;
+    const first = channelNow(attempt, approval.approvalId, listedAt);
+    if (!first) return;
+    // Listed after a refusal and still pending: the refusal was not a decision.
+    if (attempt.refusedAt !== undefined && attempt.refusedAt < listedAt) {
+      stats.refusedWhilePending += 1;
+      attempt.refusedAt = undefined;
+    }
+    attempt.inFlight = true;
+    attempt.lastAt = listedAt;
+    const clicks = [decide(approval, first)];
+    if (random() < 0.15) {
+      stats.doubleClicks += 1;
+      clicks.push(decide(approval, otherThan(first, approval.approvalId)));
+    }
+    void Promise.all(clicks).finally(() => {
+      attempt.inFlight = false;
+    });
+  }
+
+  async function loop() {
+    while (!stopped) {
+      const listedAt = Date.now();
+      try {
+        const reply = await deps.client.once<{ approvals: Approval[] }>('GET', '/approvals', {
+          timeoutMs: 15_000,
+        });
+        if (reply.status === 200) for (const approval of reply.body.approvals) consider(approval, listedAt);
+        await new Promise((resolve) => setTimeout(resolve, POLL_GAP_MS));
+      } catch (error) {
+        if (!(error instanceof NoAnswerError)) throw error;
+        await deps.aios.whenReady(5_000);
+      }
+    }
+  }
+
+  return {
+    stats,
+    /** Runs until `stop`; resolves when the last poll is over. */
+    run: loop,
+    stop() {
+      stopped = true;
+    },
+  };
+}
