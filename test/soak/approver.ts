@@ -49,6 +49,8 @@ export function createApprover(deps: {
   client: SoakClient;
   aios: AiosProcess;
   isOurs: (runId: string) => boolean;
+  /** How long an approval waits in the inbox before the first click. */
+  delayMs?: number;
   random?: () => number;
 }) {
   const random = deps.random ?? Math.random;
@@ -77,7 +79,8 @@ export function createApprover(deps: {
   /** The channel to click now: the link once `aios dev` has printed it (or never, if it takes too long). */
   function channelNow(attempt: Attempt, approvalId: string, now: number): Channel | undefined {
     if (attempt.channel !== 'link' || linkUsable(approvalId)) return attempt.channel;
-    if (linksUsed.has(approvalId) || now - attempt.firstSeenAt > LINK_WAIT_MS) return 'api';
+    if (linksUsed.has(approvalId) || now - attempt.firstSeenAt > (deps.delayMs ?? 0) + LINK_WAIT_MS)
+      return 'api';
     return undefined;
   }
 
@@ -146,6 +149,7 @@ export function createApprover(deps: {
       stats.seen += 1;
     }
     if (attempt.inFlight || listedAt - attempt.lastAt < RETRY_AFTER_MS) return;
+    if (listedAt - attempt.firstSeenAt < (deps.delayMs ?? 0)) return;
     const first = channelNow(attempt, approval.approvalId, listedAt);
     if (!first) return;
     // Listed after a refusal and still pending: the refusal was not a decision.

@@ -20,6 +20,8 @@ Exits 0 only when nothing failed, got stuck, was lost or was doubled.
   --faults SPEC         AIOS_FAULTS for the runtime, window:probability,... or "none"
                         (default ${DEFAULT_FAULTS})
   --kill-every S        mean seconds between random SIGKILLs, 0 for none (default 15)
+  --approve-after-ms N  leave each approval this long before clicking (default 0: at once;
+                        quick clicks are a known cause of failures, a delay shows the others)
   --settle-seconds S    quiet time at the end: no faults, no kills (default 60; --quick: 45)
   --quick               about 40 runs in about 3 minutes, a fast check
   --json                print the result as JSON on stdout (progress stays on stderr)
@@ -37,6 +39,7 @@ export interface SoakOptions {
   /** What AIOS_FAULTS is set to; empty for none. */
   faults: string;
   killEverySeconds: number;
+  approveAfterMs: number;
   settleSeconds: number;
   json: boolean;
   keep: boolean;
@@ -68,6 +71,7 @@ export function parseSoakOptions(argv: readonly string[]): SoakOptions {
     maxMinutes: amount('max-minutes', 0.5, 24 * 60).default(quick ? 3 : 10),
     concurrency: count('concurrency', 1, 100).default(16),
     killEverySeconds: amount('kill-every', 0, 3600).default(15),
+    approveAfterMs: count('approve-after-ms', 0, 3_600_000).default(0),
     settleSeconds: amount('settle-seconds', 0, 3600).default(quick ? 45 : 60),
   });
   const parsed = schema.safeParse({
@@ -75,6 +79,7 @@ export function parseSoakOptions(argv: readonly string[]): SoakOptions {
     maxMinutes: values['max-minutes'],
     concurrency: values.concurrency,
     killEverySeconds: values['kill-every'],
+    approveAfterMs: values['approve-after-ms'],
     settleSeconds: values['settle-seconds'],
   });
   if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'bad options');
@@ -107,6 +112,7 @@ function parse(argv: readonly string[]) {
       concurrency: { type: 'string' },
       faults: { type: 'string' },
       'kill-every': { type: 'string' },
+      'approve-after-ms': { type: 'string' },
       'settle-seconds': { type: 'string' },
       quick: { type: 'boolean' },
       json: { type: 'boolean' },

@@ -19,6 +19,7 @@ export interface SoakResult {
     concurrency: number;
     faults: string;
     killEverySeconds: number;
+    approveAfterMs: number;
     settleSeconds: number;
   };
   runs: {
@@ -105,7 +106,7 @@ export function renderReport(result: SoakResult): string {
     '',
     `command: ${result.command}`,
     `commit:  ${result.commit ?? 'unknown'}; started ${result.startedAt}`,
-    `faults:  ${result.settings.faults || 'none'}; random kill every ~${result.settings.killEverySeconds} s; ${result.settings.concurrency} runs at a time; settle ${result.settings.settleSeconds} s`,
+    `faults:  ${result.settings.faults || 'none'}; random kill every ~${result.settings.killEverySeconds} s; ${result.settings.concurrency} runs at a time; approvals clicked ${result.settings.approveAfterMs ? `after ${result.settings.approveAfterMs} ms` : 'at once'}; settle ${result.settings.settleSeconds} s`,
     '',
     renderTable([{ header: 'soak' }, { header: 'count', align: 'right' }], rows),
   ];

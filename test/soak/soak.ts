@@ -66,7 +66,12 @@ async function soak(options: SoakOptions): Promise<number> {
   const client = createSoakClient(aios, () => deadline);
   const runs = planRuns(options.runs, provider.url);
   const ours = new Set<string>();
-  const approver = createApprover({ client, aios, isOurs: (runId) => ours.has(runId) });
+  const approver = createApprover({
+    client,
+    aios,
+    isOurs: (runId) => ours.has(runId),
+    delayMs: options.approveAfterMs,
+  });
   const approving = approver.run();
 
   let phase: 'load' | 'settle' | 'done' = 'load';
@@ -125,8 +130,8 @@ async function soak(options: SoakOptions): Promise<number> {
   const problems: RunRecord[] = [];
   const finished: RunDetails[] = [];
   const counts = { succeeded: 0, failed: 0, stuck: 0, lost: 0 };
-  for (const run of runs.slice(0, next)) {
-    const record = await describeRun(run, client);
+  const described = await inParallel(runs.slice(0, next), 4, (run) => describeRun(run, client));
+  for (const record of described) {
     if (record.details) finished.push(record.details);
     if (record.outcome !== 'not-started') counts[record.outcome] += 1;
     if (record.outcome !== 'succeeded' && record.outcome !== 'not-started') problems.push(record.record);
@@ -172,6 +177,7 @@ async function soak(options: SoakOptions): Promise<number> {
       concurrency: options.concurrency,
       faults: options.faults,
       killEverySeconds: options.killEverySeconds,
+      approveAfterMs: options.approveAfterMs,
       settleSeconds: options.settleSeconds,
     },
     runs: {
@@ -291,6 +297,24 @@ async function describeRun(
   }
   if (outcome !== 'succeeded') record.hint = hintFor(record);
   return { outcome, record, details };
+}
+
+/** `work` over `items`, at most `width` at a time, results in the order of `items`. */
+async function inParallel<T, R>(
+  items: readonly T[],
+  width: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+  return results;
 }
 
 function readEmails(dir: string): EmailFile[] {
