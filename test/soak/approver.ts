@@ -3,6 +3,10 @@ import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { AiosProcess } from './aios-process.ts';
 import { NoAnswerError, type Reply, type SoakClient } from './client.ts';
 
+const add = (list: string[], id: string) => {
+  if (!list.includes(id)) list.push(id);
+};
+
 /** The operator's Slack user id in playbooks/operator-policy.json. */
 const SLACK_APPROVER = 'U0AIOSOPS';
 const POLL_GAP_MS = 20;
@@ -21,8 +25,10 @@ export interface ApproverStats {
   doubleClicks: number;
   /** Refused as already decided (expected for the second click of a double click). */
   refused: number;
-  /** Refused, yet the approval was still PENDING afterwards: a conflict reported as a decision. */
-  refusedWhilePending: number;
+  /** Approvals refused while their record stayed PENDING: a conflict reported as a decision. */
+  refusedWhilePending: string[];
+  /** Approvals the inbox still lists as pending though their record is decided (or gone). */
+  staleInInbox: string[];
   /** 5xx answers to a decision, with their text. */
   serverErrors: string[];
   /** Decisions that got no answer (the runtime died under them). */
@@ -38,12 +44,19 @@ interface Attempt {
   /** Chosen when first seen: an operator picks a channel, then clicks. */
   channel: Channel;
   refusedAt?: number;
+  clicks: number;
+  /** Nothing more to do: a stale inbox entry, or clicked too often. */
+  givenUp?: boolean;
 }
+
+/** An operator who keeps clicking a request that will not take stops at some point. */
+const MAX_CLICKS = 20;
 
 /**
  * Approves every waiting approval of the soak's runs as fast as it can: it polls the inbox
  * tightly and decides through the API, the magic link or a signed Slack click, sometimes two at
- * once. An approval still pending after a refusal is counted and decided again.
+ * once. A refused approval still in the inbox is checked against its record: still PENDING (a
+ * conflict reported as a decision) it is clicked again; decided, the inbox entry is stale.
  */
 export function createApprover(deps: {
   client: SoakClient;
@@ -62,7 +75,8 @@ export function createApprover(deps: {
     accepted: 0,
     doubleClicks: 0,
     refused: 0,
-    refusedWhilePending: 0,
+    refusedWhilePending: [],
+    staleInInbox: [],
     serverErrors: [],
     unanswered: 0,
     seen: 0,
@@ -144,29 +158,62 @@ export function createApprover(deps: {
     if (approval.status !== 'PENDING' || !deps.isOurs(approval.runId)) return;
     let attempt = attempts.get(approval.approvalId);
     if (!attempt) {
-      attempt = { inFlight: false, lastAt: 0, firstSeenAt: listedAt, channel: pickChannel() };
+      attempt = { inFlight: false, lastAt: 0, firstSeenAt: listedAt, channel: pickChannel(), clicks: 0 };
       attempts.set(approval.approvalId, attempt);
       stats.seen += 1;
     }
-    if (attempt.inFlight || listedAt - attempt.lastAt < RETRY_AFTER_MS) return;
+    if (attempt.givenUp || attempt.inFlight || listedAt - attempt.lastAt < RETRY_AFTER_MS) return;
     if (listedAt - attempt.firstSeenAt < (deps.delayMs ?? 0)) return;
     const first = channelNow(attempt, approval.approvalId, listedAt);
     if (!first) return;
-    // Listed after a refusal and still pending: the refusal was not a decision.
-    if (attempt.refusedAt !== undefined && attempt.refusedAt < listedAt) {
-      stats.refusedWhilePending += 1;
-      attempt.refusedAt = undefined;
-    }
     attempt.inFlight = true;
     attempt.lastAt = listedAt;
+    const current = attempt;
+    void click(approval, current, first, listedAt).finally(() => {
+      current.inFlight = false;
+    });
+  }
+
+  async function click(approval: Approval, attempt: Attempt, first: Channel, listedAt: number) {
+    // Listed after a refusal: the record says whether the refusal was a decision.
+    if (attempt.refusedAt !== undefined && attempt.refusedAt < listedAt) {
+      attempt.refusedAt = undefined;
+      const record = await recordOf(approval.approvalId);
+      if (record === undefined) return; // no answer: look again on the next listing
+      if (record !== 'PENDING') {
+        add(stats.staleInInbox, approval.approvalId);
+        attempt.givenUp = true;
+        return;
+      }
+      add(stats.refusedWhilePending, approval.approvalId);
+    }
+    attempt.clicks += 1;
+    if (attempt.clicks > MAX_CLICKS) {
+      attempt.givenUp = true;
+      return;
+    }
     const clicks = [decide(approval, first)];
     if (random() < 0.15) {
       stats.doubleClicks += 1;
       clicks.push(decide(approval, otherThan(first, approval.approvalId)));
     }
-    void Promise.all(clicks).finally(() => {
-      attempt.inFlight = false;
-    });
+    await Promise.all(clicks);
+  }
+
+  /** The approval record's own status (not the inbox's copy); 'gone' if there is none. */
+  async function recordOf(approvalId: string): Promise<string | undefined> {
+    try {
+      const reply = await deps.client.once<{ approval: Approval }>(
+        'GET',
+        `/approvals/${encodeURIComponent(approvalId)}`,
+        { timeoutMs: 15_000 },
+      );
+      if (reply.status === 404) return 'gone';
+      return reply.status === 200 ? reply.body.approval.status : undefined;
+    } catch (error) {
+      if (!(error instanceof NoAnswerError)) throw error;
+      return undefined;
+    }
   }
 
   async function loop() {

@@ -47,7 +47,14 @@ export interface SoakResult {
     missing: EffectProblems['missing'];
   };
   starts: { withoutAnswer: number; foundAfterCrash: number; repostedAfterCrash: number };
-  approvals: Omit<ApproverStats, 'serverErrors'> & { serverErrors: number; serverErrorSamples: string[] };
+  approvals: Omit<ApproverStats, 'serverErrors' | 'refusedWhilePending' | 'staleInInbox'> & {
+    serverErrors: number;
+    serverErrorSamples: string[];
+  };
+  /** Approvals whose decision was refused while their record stayed PENDING (issue 8, defect 3). */
+  refusedWhilePending: string[];
+  /** Approvals listed as pending in the inbox whose record is decided or missing. */
+  staleInInbox: string[];
   /** Every run that did not succeed, with what the API says about it. */
   problems: RunRecord[];
   fatal?: string;
@@ -93,10 +100,9 @@ export function renderReport(result: SoakResult): string {
       'approvals seen / decisions sent (api, link, slack)',
       `${approvals.seen} / ${approvals.sent.api + approvals.sent.link + approvals.sent.slack} (${approvals.sent.api}, ${approvals.sent.link}, ${approvals.sent.slack})`,
     ],
-    [
-      '  double clicks / refused / refused yet still pending',
-      `${approvals.doubleClicks} / ${approvals.refused} / ${approvals.refusedWhilePending}`,
-    ],
+    ['  double clicks / refused', `${approvals.doubleClicks} / ${approvals.refused}`],
+    ['approvals refused while still PENDING', String(result.refusedWhilePending.length)],
+    ['inbox entries for decided approvals (stale)', String(result.staleInInbox.length)],
     ['  decisions answered 5xx / unanswered', `${approvals.serverErrors} / ${approvals.unanswered}`],
     ['runtime lives (generations)', String(result.generations)],
     ['wall time', minutes(result.wallSeconds)],
@@ -127,6 +133,13 @@ export function renderReport(result: SoakResult): string {
       if (p.startError) lines.push(`    start refused: ${p.startError}`);
       if (p.hint) lines.push(`    looks like: ${p.hint}`);
     }
+  }
+  if (result.refusedWhilePending.length + result.staleInInbox.length > 0) {
+    lines.push('', '## Approvals', '');
+    for (const id of result.refusedWhilePending)
+      lines.push(`- ${id}: a decision was refused, yet it stayed PENDING`);
+    for (const id of result.staleInInbox)
+      lines.push(`- ${id}: listed in the inbox as pending, but its record is decided or missing`);
   }
   if (runs.phantoms.length > 0) {
     lines.push(

@@ -121,9 +121,10 @@ async function findRuns(run: SoakRun, deps: { client: SoakClient }): Promise<Run
   try {
     const reply = await deps.client.retrying<{ runs: Run[] }>('GET', '/runs?limit=200');
     if (reply.status !== 200) return [];
-    const listed = reply.body.runs
-      .filter(sameRequest(run))
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    // A run changing status between the per-status queries behind GET /runs is listed twice.
+    const listed = [
+      ...new Map(reply.body.runs.filter(sameRequest(run)).map((r) => [r.runId, r])).values(),
+    ].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const found: Run[] = [];
     for (const candidate of listed) {
       const one = await deps.client.retrying('GET', `/runs/${encodeURIComponent(candidate.runId)}`);

@@ -130,7 +130,8 @@ async function soak(options: SoakOptions): Promise<number> {
   const problems: RunRecord[] = [];
   const finished: RunDetails[] = [];
   const counts = { succeeded: 0, failed: 0, stuck: 0, lost: 0 };
-  const described = await inParallel(runs.slice(0, next), 4, (run) => describeRun(run, client));
+  const inbox = await inboxAtTheEnd(client, ours);
+  const described = await inParallel(runs.slice(0, next), 4, (run) => describeRun(run, client, inbox.listed));
   for (const record of described) {
     if (record.details) finished.push(record.details);
     if (record.outcome !== 'not-started') counts[record.outcome] += 1;
@@ -157,12 +158,14 @@ async function soak(options: SoakOptions): Promise<number> {
   const unexpectedExits = aios.exits.filter((e) => e.kind === 'unexpected');
   const notStarted = runs.filter((r) => !r.runId && !r.startError).length;
   const phantoms = runs.flatMap((r) => r.phantoms);
+  const { serverErrors, refusedWhilePending, staleInInbox: staleSeen, ...approvals } = approver.stats;
+  const staleInInbox = [...new Set([...staleSeen, ...inbox.stale])];
   const ok =
     counts.failed + counts.stuck + counts.lost + phantoms.length + doubled + effects.missing.length === 0 &&
+    refusedWhilePending.length + staleInInbox.length === 0 &&
     unexpectedExits.length === 0 &&
     !aios.fatal;
   const keep = !ok || options.keep;
-  const { serverErrors, ...approvals } = approver.stats;
   const result: SoakResult = {
     ok,
     command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
@@ -208,6 +211,8 @@ async function soak(options: SoakOptions): Promise<number> {
       serverErrors: serverErrors.length,
       serverErrorSamples: serverErrors.slice(0, 5),
     },
+    refusedWhilePending,
+    staleInInbox,
     problems,
     ...(aios.fatal ? { fatal: aios.fatal } : {}),
   };
@@ -247,9 +252,27 @@ async function track(runs: SoakRun[], client: SoakClient, aios: AiosProcess, act
   }
 }
 
+/** The inbox as the operator sees it at the end, each of the soak's entries checked against its record. */
+async function inboxAtTheEnd(client: SoakClient, ours: Set<string>) {
+  const listed = new Set<string>();
+  const stale: string[] = [];
+  const reply = await client.retrying<{ approvals: Approval[] }>('GET', '/approvals').catch(() => undefined);
+  for (const approval of reply?.status === 200 ? reply.body.approvals : []) {
+    if (!ours.has(approval.runId)) continue;
+    listed.add(approval.approvalId);
+    const record = await client
+      .retrying<{ approval: Approval }>('GET', `/approvals/${encodeURIComponent(approval.approvalId)}`)
+      .catch(() => undefined);
+    if (record && (record.status === 404 || record.body.approval.status !== 'PENDING'))
+      stale.push(approval.approvalId);
+  }
+  return { listed, stale };
+}
+
 async function describeRun(
   run: SoakRun,
   client: SoakClient,
+  inbox: ReadonlySet<string>,
 ): Promise<{ outcome: RunRecord['outcome']; record: RunRecord; details?: RunDetails }> {
   const base = { n: run.n, workflow: run.workflow, ...(run.runId ? { runId: run.runId } : {}) };
   if (run.startError) {
@@ -292,7 +315,10 @@ async function describeRun(
           `/approvals/${encodeURIComponent(`${run.runId}-s${waitingStep.stepIndex}`)}`,
         )
         .catch(() => undefined);
-      if (approval?.status === 200) record.approvalStatus = approval.body.approval.status;
+      if (approval?.status === 200) {
+        record.approvalStatus = approval.body.approval.status;
+        record.approvalInInbox = inbox.has(approval.body.approval.approvalId);
+      }
     }
   }
   if (outcome !== 'succeeded') record.hint = hintFor(record);

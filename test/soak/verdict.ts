@@ -74,8 +74,9 @@ export interface RunRecord {
   waitingIn?: string;
   /** The last event of its execution history. */
   lastEvent?: string;
-  /** For a run waiting at an approval: that approval's status. */
+  /** For a run waiting at an approval: that approval's status, and whether the inbox lists it. */
   approvalStatus?: string;
+  approvalInInbox?: boolean;
   failure?: { error: string; cause: string; account: string };
   startError?: string;
   /** What this looks like, against the defects known in issue 8. */
@@ -154,7 +155,10 @@ export function hintFor(record: Omit<RunRecord, 'hint'>): string | undefined {
       if (record.approvalStatus && record.approvalStatus !== 'PENDING') {
         return `defect 1: the approval is ${record.approvalStatus} but its run still waits for the answer`;
       }
-      return 'waits at an approval that is still pending (the soak approves every one: was it not in the inbox?)';
+      if (record.approvalStatus === 'PENDING' && record.approvalInInbox === false) {
+        return 'new: the approval is PENDING but GET /approvals does not list it, so nobody is asked (a crash tore the write that decided it: index entry gone, record not updated)';
+      }
+      return 'waits at an approval that is still pending and listed (the soak gave up clicking it?)';
     }
     return `new? waits in "${record.waitingIn ?? '?'}" (last event ${record.lastEvent ?? 'none'})`;
   }

@@ -121,6 +121,16 @@ describe('soak verdict: what a failed or stuck run looks like', () => {
         approvalStatus: 'APPROVED',
       }),
     ).toMatch(/^defect 1/);
+    expect(
+      hintFor({
+        ...base,
+        outcome: 'stuck',
+        status: 'RUNNING',
+        waitingIn: 'Request approval',
+        approvalStatus: 'PENDING',
+        approvalInInbox: false,
+      }),
+    ).toMatch(/^new: the approval is PENDING but GET \/approvals does not list it/);
     const conflict = {
       error: 'ConflictError',
       cause: 'approval r1-s4 is already APPROVED',
