@@ -14,7 +14,7 @@ approves as fast as it can, SIGKILLs the runtime at random moments and at the kn
 Exits 0 only when nothing failed, got stuck, was lost or was doubled.
 
   --runs N              runs to start (default 200; --quick: 40)
-  --max-minutes M       wall-time bound, start to report (default 10; --quick: 3)
+  --max-minutes M       wall-time bound, start to report (default 10; --quick: 4)
   --concurrency C       runs in flight at once (default 16; a crash parks a run for the
                         gateway's 30 s visibility timeout, so most of them wait)
   --faults SPEC         AIOS_FAULTS for the runtime, window:probability,... or "none"
@@ -23,7 +23,7 @@ Exits 0 only when nothing failed, got stuck, was lost or was doubled.
   --approve-after-ms N  leave each approval this long before clicking (default 0: at once;
                         quick clicks are a known cause of failures, a delay shows the others)
   --settle-seconds S    quiet time at the end: no faults, no kills (default 60; --quick: 45)
-  --quick               about 40 runs in about 3 minutes, a fast check
+  --quick               about 40 runs in at most 4 minutes, a fast check
   --json                print the result as JSON on stdout (progress stays on stderr)
   --keep                keep the data dir even when everything passed (it is kept on failure)
   --help                this text`;
@@ -68,7 +68,7 @@ export function parseSoakOptions(argv: readonly string[]): SoakOptions {
   const quick = values.quick === true;
   const schema = z.object({
     runs: count('runs', 1, 100_000).default(quick ? 40 : 200),
-    maxMinutes: amount('max-minutes', 0.5, 24 * 60).default(quick ? 3 : 10),
+    maxMinutes: amount('max-minutes', 0.5, 24 * 60).default(quick ? 4 : 10),
     concurrency: count('concurrency', 1, 100).default(16),
     killEverySeconds: amount('kill-every', 0, 3600).default(15),
     approveAfterMs: count('approve-after-ms', 0, 3_600_000).default(0),

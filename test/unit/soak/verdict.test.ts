@@ -159,7 +159,7 @@ describe('npm run soak options', () => {
       faults: DEFAULT_FAULTS,
       json: false,
     });
-    expect(parseSoakOptions(['--quick'])).toMatchObject({ runs: 40, maxMinutes: 3 });
+    expect(parseSoakOptions(['--quick'])).toMatchObject({ runs: 40, maxMinutes: 4 });
     expect(parseSoakOptions(['--quick', '--runs', '10', '--faults', 'none', '--json'])).toMatchObject({
       runs: 10,
       faults: '',
