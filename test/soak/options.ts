@@ -32,7 +32,8 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export interface SoakOptions {
+/** What the soak does; the report repeats it. */
+export interface SoakSettings {
   runs: number;
   maxMinutes: number;
   concurrency: number;
@@ -41,6 +42,9 @@ export interface SoakOptions {
   killEverySeconds: number;
   approveAfterMs: number;
   settleSeconds: number;
+}
+
+export interface SoakOptions extends SoakSettings {
   json: boolean;
   keep: boolean;
   help: boolean;

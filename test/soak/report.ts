@@ -2,6 +2,7 @@ import { renderTable } from '../../bench/table.ts';
 import type { FaultWindow } from '../../lib/local/faults.ts';
 import type { ExitRecord } from './aios-process.ts';
 import type { ApproverStats } from './approver.ts';
+import type { SoakSettings } from './options.ts';
 import type { EffectProblems, KeyCount, RunRecord, WebhookRepeats } from './verdict.ts';
 
 /** Everything the soak found; `--json` prints exactly this. */
@@ -13,15 +14,7 @@ export interface SoakResult {
   wallSeconds: number;
   dataDir: string;
   dataDirKept: boolean;
-  settings: {
-    runs: number;
-    maxMinutes: number;
-    concurrency: number;
-    faults: string;
-    killEverySeconds: number;
-    approveAfterMs: number;
-    settleSeconds: number;
-  };
+  settings: SoakSettings;
   runs: {
     planned: number;
     started: number;

@@ -166,6 +166,7 @@ async function soak(options: SoakOptions): Promise<number> {
     unexpectedExits.length === 0 &&
     !aios.fatal;
   const keep = !ok || options.keep;
+  const { json, keep: _keep, help, ...settings } = options;
   const result: SoakResult = {
     ok,
     command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
@@ -174,15 +175,7 @@ async function soak(options: SoakOptions): Promise<number> {
     wallSeconds: (Date.now() - startedAt) / 1000,
     dataDir,
     dataDirKept: keep,
-    settings: {
-      runs: options.runs,
-      maxMinutes: options.maxMinutes,
-      concurrency: options.concurrency,
-      faults: options.faults,
-      killEverySeconds: options.killEverySeconds,
-      approveAfterMs: options.approveAfterMs,
-      settleSeconds: options.settleSeconds,
-    },
+    settings,
     runs: {
       planned: runs.length,
       started: runs.filter((r) => r.runId).length,

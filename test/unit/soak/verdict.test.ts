@@ -3,7 +3,13 @@ import type { RunDetails } from '../../../functions/core/runs-service.ts';
 import type { Intent } from '../../../functions/core/schemas.ts';
 import { DEFAULT_FAULTS, parseSoakOptions, UsageError } from '../../soak/options.ts';
 import type { Delivery } from '../../soak/provider.ts';
-import { CRASH_MARGIN_MS, effectProblems, hintFor, webhookRepeats } from '../../soak/verdict.ts';
+import {
+  CRASH_MARGIN_MS,
+  effectProblems,
+  hintFor,
+  type RunRecord,
+  webhookRepeats,
+} from '../../soak/verdict.ts';
 import { runFixture } from '../../support/fixtures.ts';
 
 const delivery = (key: string | undefined, at: number): Delivery => ({
@@ -110,44 +116,20 @@ describe('soak verdict: effects of each intent', () => {
 
 describe('soak verdict: what a failed or stuck run looks like', () => {
   const base = { n: 1, workflow: 'onboarding', runId: 'r1' };
+  const stuck = (more: Partial<RunRecord>) =>
+    hintFor({ ...base, outcome: 'stuck', status: 'RUNNING', ...more });
+  const failed = (error: string, cause: string) =>
+    hintFor({ ...base, outcome: 'failed', status: 'FAILED', failure: { error, cause, account: cause } });
+
   it('names the known defects and marks anything else as new', () => {
-    expect(hintFor({ ...base, outcome: 'stuck', status: 'QUEUED' })).toMatch(/^defect 2/);
+    expect(stuck({ status: 'QUEUED' })).toMatch(/^defect 2/);
+    expect(stuck({ waitingIn: 'Request approval', approvalStatus: 'APPROVED' })).toMatch(/^defect 1/);
     expect(
-      hintFor({
-        ...base,
-        outcome: 'stuck',
-        status: 'RUNNING',
-        waitingIn: 'Request approval',
-        approvalStatus: 'APPROVED',
-      }),
-    ).toMatch(/^defect 1/);
-    expect(
-      hintFor({
-        ...base,
-        outcome: 'stuck',
-        status: 'RUNNING',
-        waitingIn: 'Request approval',
-        approvalStatus: 'PENDING',
-        approvalInInbox: false,
-      }),
+      stuck({ waitingIn: 'Request approval', approvalStatus: 'PENDING', approvalInInbox: false }),
     ).toMatch(/^new: the approval is PENDING but GET \/approvals does not list it/);
-    const conflict = {
-      error: 'ConflictError',
-      cause: 'approval r1-s4 is already APPROVED',
-      account: 'Step 5 failed with ConflictError: approval r1-s4 is already APPROVED.',
-    };
-    expect(hintFor({ ...base, outcome: 'failed', status: 'FAILED', failure: conflict })).toMatch(/^defect 3/);
-    expect(
-      hintFor({
-        ...base,
-        outcome: 'stuck',
-        status: 'RUNNING',
-        waitingIn: 'Execute action',
-        lastEvent: 'TaskSubmitted',
-      }),
-    ).toMatch(/^new\?/);
-    const other = { error: 'States.Timeout', cause: 'x', account: 'the step timed out' };
-    expect(hintFor({ ...base, outcome: 'failed', status: 'FAILED', failure: other })).toMatch(/^new\?/);
+    expect(failed('ConflictError', 'approval r1-s4 is already APPROVED')).toMatch(/^defect 3/);
+    expect(stuck({ waitingIn: 'Execute action', lastEvent: 'TaskSubmitted' })).toMatch(/^new\?/);
+    expect(failed('States.Timeout', 'the step timed out')).toMatch(/^new\?/);
   });
 });
 
