@@ -9,7 +9,7 @@ const add = (list: string[], id: string) => {
 
 /** The operator's Slack user id in playbooks/operator-policy.json. */
 const SLACK_APPROVER = 'U0AIOSOPS';
-const POLL_GAP_MS = 20;
+const POLL_GAP_MS = 40;
 const RETRY_AFTER_MS = 250;
 /** The link is printed once the notification is sent; an operator on the link channel waits that long at most. */
 const LINK_WAIT_MS = 3000;
@@ -68,6 +68,7 @@ export function createApprover(deps: {
 }) {
   const random = deps.random ?? Math.random;
   const attempts = new Map<string, Attempt>();
+  const seen = new Set<string>();
   // A magic link is single use, even when the runtime died before it decided anything.
   const linksUsed = new Set<string>();
   const stats: ApproverStats = {
@@ -136,7 +137,7 @@ export function createApprover(deps: {
     });
   }
 
-  async function decide(approval: Approval, channel: Channel) {
+  async function decide(approval: Approval, attempt: Attempt, channel: Channel) {
     try {
       const reply = await send(approval, channel);
       const ephemeral = channel === 'slack' && /response_type/.test(reply.text);
@@ -145,8 +146,7 @@ export function createApprover(deps: {
         stats.serverErrors.push(`${channel} ${reply.status}: ${reply.text.slice(0, 200)}`);
       else {
         stats.refused += 1;
-        const attempt = attempts.get(approval.approvalId);
-        if (attempt) attempt.refusedAt = Date.now();
+        attempt.refusedAt = Date.now();
       }
     } catch (error) {
       if (!(error instanceof NoAnswerError)) throw error;
@@ -156,11 +156,14 @@ export function createApprover(deps: {
 
   function consider(approval: Approval, listedAt: number) {
     if (approval.status !== 'PENDING' || !deps.isOurs(approval.runId)) return;
-    let attempt = attempts.get(approval.approvalId);
+    // An inbox entry, not an approval: a crash can leave an old entry beside the approval's own.
+    const entry = `${approval.approvalId}@${approval.createdAt}`;
+    let attempt = attempts.get(entry);
     if (!attempt) {
       attempt = { inFlight: false, lastAt: 0, firstSeenAt: listedAt, channel: pickChannel(), clicks: 0 };
-      attempts.set(approval.approvalId, attempt);
-      stats.seen += 1;
+      attempts.set(entry, attempt);
+      seen.add(approval.approvalId);
+      stats.seen = seen.size;
     }
     if (attempt.givenUp || attempt.inFlight || listedAt - attempt.lastAt < RETRY_AFTER_MS) return;
     if (listedAt - attempt.firstSeenAt < (deps.delayMs ?? 0)) return;
@@ -180,28 +183,31 @@ export function createApprover(deps: {
       attempt.refusedAt = undefined;
       const record = await recordOf(approval.approvalId);
       if (record === undefined) return; // no answer: look again on the next listing
-      if (record !== 'PENDING') {
-        add(stats.staleInInbox, approval.approvalId);
-        attempt.givenUp = true;
-        return;
+      // No record (yet): keep clicking, up to MAX_CLICKS; the end of the soak judges the entry.
+      if (record !== 'gone') {
+        if (record.status !== 'PENDING') {
+          add(stats.staleInInbox, approval.approvalId);
+          attempt.givenUp = true;
+          return;
+        }
+        add(stats.refusedWhilePending, approval.approvalId);
       }
-      add(stats.refusedWhilePending, approval.approvalId);
     }
     attempt.clicks += 1;
     if (attempt.clicks > MAX_CLICKS) {
       attempt.givenUp = true;
       return;
     }
-    const clicks = [decide(approval, first)];
+    const clicks = [decide(approval, attempt, first)];
     if (random() < 0.15) {
       stats.doubleClicks += 1;
-      clicks.push(decide(approval, otherThan(first, approval.approvalId)));
+      clicks.push(decide(approval, attempt, otherThan(first, approval.approvalId)));
     }
     await Promise.all(clicks);
   }
 
-  /** The approval record's own status (not the inbox's copy); 'gone' if there is none. */
-  async function recordOf(approvalId: string): Promise<string | undefined> {
+  /** The approval's own record (not the inbox's copy of it); 'gone' if there is none. */
+  async function recordOf(approvalId: string): Promise<Approval | 'gone' | undefined> {
     try {
       const reply = await deps.client.once<{ approval: Approval }>(
         'GET',
@@ -209,7 +215,7 @@ export function createApprover(deps: {
         { timeoutMs: 15_000 },
       );
       if (reply.status === 404) return 'gone';
-      return reply.status === 200 ? reply.body.approval.status : undefined;
+      return reply.status === 200 ? reply.body.approval : undefined;
     } catch (error) {
       if (!(error instanceof NoAnswerError)) throw error;
       return undefined;

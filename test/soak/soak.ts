@@ -46,6 +46,7 @@ process.exit(await soak(options));
 
 async function soak(options: SoakOptions): Promise<number> {
   const startedAt = Date.now();
+  const commit = commitOf();
   const hardDeadline = startedAt + options.maxMinutes * 60_000;
   const runDeadline = hardDeadline - Math.min(COLLECT_RESERVE_MS, options.maxMinutes * 6000);
   const lastStartAt = runDeadline - options.settleSeconds * 1000;
@@ -170,7 +171,7 @@ async function soak(options: SoakOptions): Promise<number> {
   const result: SoakResult = {
     ok,
     command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
-    commit: commitOf(),
+    commit,
     startedAt: new Date(startedAt).toISOString(),
     wallSeconds: (Date.now() - startedAt) / 1000,
     dataDir,
@@ -252,12 +253,13 @@ async function inboxAtTheEnd(client: SoakClient, ours: Set<string>) {
   const reply = await client.retrying<{ approvals: Approval[] }>('GET', '/approvals').catch(() => undefined);
   for (const approval of reply?.status === 200 ? reply.body.approvals : []) {
     if (!ours.has(approval.runId)) continue;
-    listed.add(approval.approvalId);
     const record = await client
       .retrying<{ approval: Approval }>('GET', `/approvals/${encodeURIComponent(approval.approvalId)}`)
       .catch(() => undefined);
-    if (record && (record.status === 404 || record.body.approval.status !== 'PENDING'))
-      stale.push(approval.approvalId);
+    if (!record) continue;
+    // Deciding goes by id, so an entry helps the operator exactly when its record is still pending.
+    if (record.status === 200 && record.body.approval.status === 'PENDING') listed.add(approval.approvalId);
+    else stale.push(approval.approvalId);
   }
   return { listed, stale };
 }
