@@ -132,7 +132,7 @@ async function soak(options: SoakOptions): Promise<number> {
   const finished: RunDetails[] = [];
   const counts = { succeeded: 0, failed: 0, stuck: 0, lost: 0 };
   const inbox = await inboxAtTheEnd(client, ours);
-  const described = await inParallel(runs.slice(0, next), 4, (run) => describeRun(run, client, inbox.listed));
+  const described = await inParallel(runs.slice(0, next), 4, (run) => describeRun(run, client));
   for (const record of described) {
     if (record.details) finished.push(record.details);
     if (record.outcome !== 'not-started') counts[record.outcome] += 1;
@@ -246,9 +246,8 @@ async function track(runs: SoakRun[], client: SoakClient, aios: AiosProcess, act
   }
 }
 
-/** The inbox as the operator sees it at the end, each of the soak's entries checked against its record. */
+/** The soak's entries in the inbox at the end whose record is decided or missing. */
 async function inboxAtTheEnd(client: SoakClient, ours: Set<string>) {
-  const listed = new Set<string>();
   const stale: string[] = [];
   const reply = await client.retrying<{ approvals: Approval[] }>('GET', '/approvals').catch(() => undefined);
   for (const approval of reply?.status === 200 ? reply.body.approvals : []) {
@@ -258,16 +257,20 @@ async function inboxAtTheEnd(client: SoakClient, ours: Set<string>) {
       .catch(() => undefined);
     if (!record) continue;
     // Deciding goes by id, so an entry helps the operator exactly when its record is still pending.
-    if (record.status === 200 && record.body.approval.status === 'PENDING') listed.add(approval.approvalId);
-    else stale.push(approval.approvalId);
+    if (record.status === 404 || record.body.approval.status !== 'PENDING') stale.push(approval.approvalId);
   }
-  return { listed, stale };
+  return { stale };
+}
+
+/** Whether the inbox lists an approval now (a run can reach its approval while the soak winds up). */
+async function listedInInbox(client: SoakClient, approvalId: string): Promise<boolean | undefined> {
+  const reply = await client.retrying<{ approvals: Approval[] }>('GET', '/approvals').catch(() => undefined);
+  return reply?.status === 200 ? reply.body.approvals.some((a) => a.approvalId === approvalId) : undefined;
 }
 
 async function describeRun(
   run: SoakRun,
   client: SoakClient,
-  inbox: ReadonlySet<string>,
 ): Promise<{ outcome: RunRecord['outcome']; record: RunRecord; details?: RunDetails }> {
   const base = { n: run.n, workflow: run.workflow, ...(run.runId ? { runId: run.runId } : {}) };
   if (run.startError) {
@@ -312,7 +315,8 @@ async function describeRun(
         .catch(() => undefined);
       if (approval?.status === 200) {
         record.approvalStatus = approval.body.approval.status;
-        record.approvalInInbox = inbox.has(approval.body.approval.approvalId);
+        const inInbox = await listedInInbox(client, approval.body.approval.approvalId);
+        if (inInbox !== undefined) record.approvalInInbox = inInbox;
       }
     }
   }

@@ -158,7 +158,7 @@ export function hintFor(record: Omit<RunRecord, 'hint'>): string | undefined {
       if (record.approvalStatus === 'PENDING' && record.approvalInInbox === false) {
         return 'new: the approval is PENDING but GET /approvals does not list it, so nobody is asked (a crash tore the write that decided it: index entry gone, record not updated)';
       }
-      return 'waits at an approval that is still pending and listed (the soak gave up clicking it?)';
+      return 'waits at an approval that is pending and listed (reached after the soak stopped clicking, or clicked in vain)';
     }
     return `new? waits in "${record.waitingIn ?? '?'}" (last event ${record.lastEvent ?? 'none'})`;
   }
