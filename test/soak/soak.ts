@@ -56,6 +56,14 @@ async function soak(options: SoakOptions): Promise<number> {
   const provider = await startProvider();
   const aios = new AiosProcess({ dataDir, port: await freePort(), faults: options.faults, log: say });
   say(`soak: aios dev on ${aios.baseUrl}, data ${dataDir}, provider ${provider.url}`);
+  // Interrupted (Ctrl-C), the soak takes its runtime with it and keeps the data dir to look at.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      aios.kill();
+      say(`soak: interrupted; data dir kept: ${dataDir}`);
+      process.exit(130);
+    });
+  }
   aios.start();
   if (!(await aios.whenReady(120_000))) {
     await aios.stop();
