@@ -62,6 +62,7 @@ import {
 } from './asl/index.ts';
 import { localCredentials } from './credentials.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
+import { faultsFromEnv } from './faults.ts';
 import {
   ensureApiToken,
   ensureLocalSecret,
@@ -154,8 +155,11 @@ export interface LocalRuntime {
  * wired to the embedded store, the durable local queue and the local ASL interpreter.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const faults = faultsFromEnv(); // the soak's crash windows; nothing is wrapped without AIOS_FAULTS
   const db = await startEmbeddedDynamoDB({ dir: options.dataDir ? join(options.dataDir, 'db') : undefined });
-  const store = createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state });
+  const store = faults.stateStore(
+    createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state }),
+  );
   const catalog = options.catalog ?? shippedCatalog;
   const model = options.model ?? modelFromEnv().model;
   const clock = systemClock;
@@ -259,7 +263,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     taskSucceeded: (token, output) => stepFunctions.sendTaskSuccess(token, JSON.stringify(output)),
     taskFailed: (token, error, cause) => stepFunctions.sendTaskFailure(token, error, cause),
   };
-  const callbacks = options.decorateCallbacks?.(directCallbacks) ?? directCallbacks;
+  const callbacks = faults.callbacks(options.decorateCallbacks?.(directCallbacks) ?? directCallbacks);
   const executionArnFor = (runId: string) => `arn:aws:states:local:${ACCOUNT}:execution:run:${runId}`;
   const orchestrator: Orchestrator = {
     async startRun(runId) {
@@ -306,7 +310,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
   const gatewayHandler = createGatewayHandler({
     store,
-    connectors,
+    connectors: faults.catalogue(connectors),
     callbacks,
     clock,
     signer,
@@ -351,7 +355,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   let publicBaseUrl = `http://127.0.0.1:${options.port}`;
   const approvals = createApprovalService({
-    approvals: createDynamoDBApprovalStore({ client: db.client, tableName: TABLE_NAMES.state }),
+    approvals: faults.approvalStore(
+      createDynamoDBApprovalStore({ client: db.client, tableName: TABLE_NAMES.state }),
+    ),
     store,
     catalog,
     operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
