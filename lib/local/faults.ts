@@ -101,10 +101,10 @@ export function createFaults(spec: FaultSpec, options: FaultOptions = {}): Fault
     approvalStore: (store) => ({
       ...store,
       // The decision is written, the paused run has not heard of it yet.
-      async update(approvalId, patch) {
-        const updated = await store.update(approvalId, patch);
-        if (patch.decision) maybeCrash('after-decision');
-        return updated;
+      async settle(approvalId, settlement) {
+        const settled = await store.settle(approvalId, settlement);
+        if (settlement.decision) maybeCrash('after-decision');
+        return settled;
       },
     }),
     catalogue: (connectors) =>

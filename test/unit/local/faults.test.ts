@@ -23,16 +23,23 @@ const killAt = (spec: string) =>
     },
   });
 
+/** Just enough of an approval store: settling records the settlement, nothing else is called. */
 function memoryApprovalStore(initial: Approval): ApprovalStore & { records: Map<string, Approval> } {
   const records = new Map([[initial.approvalId, initial]]);
+  const unused = () => Promise.reject(new Error('not used here'));
   return {
     records,
     create: async (approval) => approval,
     get: async (id) => records.get(id),
     taskToken: async () => 'token',
     listPending: async () => [...records.values()].filter((a) => a.status === 'PENDING'),
-    async update(id, patch) {
-      const next = { ...(records.get(id) as Approval), ...patch };
+    recordEvent: unused,
+    advanceEscalation: unused,
+    markAnswered: unused,
+    listUnanswered: unused,
+    async settle(id, settlement) {
+      const current = records.get(id) as Approval;
+      const next = { ...current, status: settlement.status, decision: settlement.decision };
       records.set(id, next);
       return next;
     },
@@ -77,21 +84,26 @@ describe('AIOS_FAULTS: the soak crash windows', () => {
     expect(await inner.getRun('r1')).toMatchObject({ runId: 'r1', status: 'QUEUED' });
   });
 
-  it('after-decision: dies after a decision is written, never on other updates', async () => {
+  it('after-decision: dies after a decision is written, not after a settlement without one', async () => {
     const inner = memoryApprovalStore(approvalFixture());
     const id = approvalFixture().approvalId;
     const approvals = killAt('after-decision:1').approvalStore(inner);
-    await approvals.update(id, { escalationStage: 1 });
-    const decision = {
-      outcome: 'approved',
-      channel: 'api',
-      by: 'operator',
-      at: '2026-11-25T10:00:00.000Z',
-    } as const;
-    await expect(approvals.update(id, { status: 'APPROVED', decision })).rejects.toEqual(
-      new Killed('after-decision'),
-    );
-    expect(inner.records.get(id)).toMatchObject({ status: 'APPROVED', escalationStage: 1 });
+    const at = '2026-11-25T10:00:00.000Z';
+    await approvals.settle(id, {
+      status: 'EXPIRED',
+      at,
+      event: { at, event: 'expired', detail: 'timed out' },
+    });
+    const decision = { outcome: 'approved', channel: 'api', by: 'operator', at } as const;
+    await expect(
+      approvals.settle(id, {
+        status: 'APPROVED',
+        at,
+        decision,
+        event: { at, event: 'approved', detail: 'operator' },
+      }),
+    ).rejects.toEqual(new Killed('after-decision'));
+    expect(inner.records.get(id)).toMatchObject({ status: 'APPROVED', decision });
   });
 
   it("after-effect: the connector's effect happened, the caller never gets its result", async () => {
