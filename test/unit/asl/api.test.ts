@@ -104,12 +104,7 @@ describe('execution API', () => {
     ['after the first interpreter armed it', false],
     ['when the first interpreter stopped before its first step', true],
   ])('a Wait keeps its absolute deadline across a restart %s', async (_case, stopBeforeFirstStep) => {
-    const definition = { StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 1, End: true } } };
-    const clock = new ManualClock();
-    const entered = clock.now();
-    const gate = holdReads(createMemoryExecutionStore());
-    const first = createHarness({ definition, timeScale: 1, clock, store: gate.store });
-    const { executionArn } = await first.sfn.startExecution({ stateMachineName: 'machine' });
+    const { clock, entered, gate, h: first, executionArn } = await startPauseBehindHeldReads();
     if (stopBeforeFirstStep) {
       // close() lands while the first step is still loading the execution, so that step never runs.
       const closing = first.sfn.close();
@@ -121,7 +116,7 @@ describe('execution API', () => {
       await first.sfn.close();
     }
     clock.advance(300);
-    const second = createHarness({ definition, timeScale: 1, clock, store: gate.store });
+    const second = createHarness({ definition: pauseOneSecond, timeScale: 1, clock, store: gate.store });
     await second.sfn.resumeAll();
     // 1 s from entering the state, not counted again from the restart (which would end it at 1.3 s).
     expect(await clock.nextDeadline()).toBe(entered + 1000);
@@ -133,12 +128,7 @@ describe('execution API', () => {
   });
 
   it('a Wait counts from entering the state, however late the interpreter first steps it', async () => {
-    const definition = { StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 1, End: true } } };
-    const clock = new ManualClock();
-    const entered = clock.now();
-    const gate = holdReads(createMemoryExecutionStore());
-    const h = createHarness({ definition, timeScale: 1, clock, store: gate.store });
-    const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine' });
+    const { clock, entered, gate, h, executionArn } = await startPauseBehindHeldReads();
     clock.advance(300);
     gate.release();
     expect(await clock.nextDeadline()).toBe(entered + 1000);
@@ -162,6 +152,18 @@ describe('execution API', () => {
     expect(good.status).toBe('SUCCEEDED');
   });
 });
+
+const pauseOneSecond = { StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 1, End: true } } };
+
+/** Starts a one-second Wait on a manual clock, its interpreter's reads held until `gate.release()`. */
+async function startPauseBehindHeldReads() {
+  const clock = new ManualClock();
+  const entered = clock.now();
+  const gate = holdReads(createMemoryExecutionStore());
+  const h = createHarness({ definition: pauseOneSecond, timeScale: 1, clock, store: gate.store });
+  const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine' });
+  return { clock, entered, gate, h, executionArn };
+}
 
 /** A store whose reads wait until `release()`, as on a busy machine or a slow disk. */
 function holdReads(inner: ExecutionStore) {

@@ -102,6 +102,11 @@ describe('Map', () => {
   });
 });
 
+const pauseFor = (wait: object) => ({
+  StartAt: 'Pause',
+  States: { Pause: { Type: 'Wait', ...wait, End: true } },
+});
+
 describe('Wait', () => {
   it.each([
     ['Seconds', () => ({ Seconds: 2 })],
@@ -114,10 +119,7 @@ describe('Wait', () => {
     const h = createHarness({
       timeScale: 0.05,
       clock,
-      definition: {
-        StartAt: 'Pause',
-        States: { Pause: { Type: 'Wait', ...waitFields(entered), End: true } },
-      },
+      definition: pauseFor(waitFields(entered)),
     });
     const input = { delay: 2, at: new Date(entered + 2_000).toISOString() };
     const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine', input });
@@ -136,7 +138,7 @@ describe('Wait', () => {
     const h = createHarness({
       timeScale: 0.0015,
       clock,
-      definition: { StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 1, End: true } } },
+      definition: pauseFor({ Seconds: 1 }),
     });
     await h.sfn.startExecution({ stateMachineName: 'machine' });
     // 1 s × 0.0015 = 1.5 ms: ending after 1 ms would end it early.
@@ -149,10 +151,7 @@ describe('Wait', () => {
     const h = createHarness({
       timeScale: 1,
       clock,
-      definition: {
-        StartAt: 'Pause',
-        States: { Pause: { Type: 'Wait', Timestamp: new Date(entered - 60_000).toISOString(), End: true } },
-      },
+      definition: pauseFor({ Timestamp: new Date(entered - 60_000).toISOString() }),
     });
     const done = await h.run();
     expect(timestampOf(await h.history(done.executionArn), 'WaitStateExited')).toBe(entered);
