@@ -28,11 +28,28 @@ export function substitutePlaceholders(
   return result;
 }
 
+// asl-validator compiles its JSON schemas on every call: over 100 ms of CPU, seconds on a busy
+// machine. The same definitions come back on every restart and for every interpreter a test makes.
+const findingsByText = new Map<string, readonly string[]>();
+const MAX_REMEMBERED = 64;
+
 /** asl-validator's findings for a definition (JSON text or parsed); empty when it is valid. */
 export function validateDefinition(definition: string | object): string[] {
+  const text = typeof definition === 'string' ? definition : JSON.stringify(definition);
+  let findings = findingsByText.get(text);
+  if (!findings) {
+    findings = findingsOf(text);
+    if (findingsByText.size >= MAX_REMEMBERED)
+      findingsByText.delete(findingsByText.keys().next().value as string);
+    findingsByText.set(text, findings);
+  }
+  return [...findings];
+}
+
+function findingsOf(text: string): string[] {
   let parsed: unknown;
   try {
-    parsed = typeof definition === 'string' ? JSON.parse(definition) : structuredClone(definition);
+    parsed = JSON.parse(text);
   } catch (error) {
     return [`not valid JSON: ${(error as Error).message}`];
   }

@@ -1,3 +1,4 @@
+import type { AslClock } from './clock.ts';
 import type { ExecutionStore } from './execution-store.ts';
 import { toJson } from './json.ts';
 import type { ExecutionMeta, HistoryEvent, HistoryEventDetails, HistoryEventType } from './types.ts';
@@ -17,8 +18,14 @@ export class ExecutionRun {
     readonly meta: ExecutionMeta,
     private readonly store: ExecutionStore,
     private readonly onCommit: CommitListener,
+    private readonly clock: AslClock,
   ) {
     this.committedSnapshot = snapshot(meta);
+  }
+
+  /** The clock's time as a history timestamp. */
+  timestamp(): string {
+    return new Date(this.clock.now()).toISOString();
   }
 
   emit(type: HistoryEventType, details: HistoryEventDetails): void {
@@ -26,7 +33,7 @@ export class ExecutionRun {
     this.buffer.push({
       id,
       previousEventId: id - 1,
-      timestamp: new Date().toISOString(),
+      timestamp: this.timestamp(),
       type,
       details: toJson(details) as HistoryEventDetails,
     });

@@ -1,3 +1,4 @@
+export { type AslClock, systemAslClock } from './clock.ts';
 export { substitutePlaceholders, validateDefinition } from './definition.ts';
 export {
   createDynamoDBExecutionStore,

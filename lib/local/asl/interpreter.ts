@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chooseNext } from './choice-rules.ts';
+import { type AslClock, scaledDeadline } from './clock.ts';
 import { findState, processorOf } from './definition.ts';
 import { StatesError, StatesRuntimeError, StoreUnavailableError, TaskTimedOutError } from './errors.ts';
 import type { ExecutionRun } from './execution-run.ts';
@@ -18,6 +19,7 @@ export interface InterpreterDeps {
   store: ExecutionStore;
   /** Multiplies every wait, retry interval and timeout. */
   timeScale: number;
+  clock: AslClock;
 }
 
 /** After a step: run the next one now, wait (until a deadline, or for a task token), or stop. */
@@ -67,7 +69,7 @@ export function recordHeartbeat(run: ExecutionRun, deps: InterpreterDeps, token:
   const { frame } = waitingTask(run, deps, token);
   const task = frame.task;
   if (task?.phase === 'submitted' && task.heartbeatSeconds !== undefined) {
-    task.heartbeatAt = deadline(task.heartbeatSeconds, deps);
+    task.heartbeatAt = deadline(deps.clock.now(), task.heartbeatSeconds, deps);
   }
 }
 
@@ -76,7 +78,7 @@ export function stopExecution(run: ExecutionRun, error: string | undefined, caus
   meta.status = 'ABORTED';
   meta.error = error;
   meta.cause = cause;
-  meta.stopDate = new Date().toISOString();
+  meta.stopDate = run.timestamp();
   meta.cursor = [];
   run.emit('ExecutionAborted', { error, cause });
 }
@@ -158,10 +160,11 @@ function contextOf(
   return context;
 }
 
-const deadline = (seconds: number, deps: InterpreterDeps): string =>
-  new Date(Date.now() + seconds * 1000 * deps.timeScale).toISOString();
+const deadline = (from: number, seconds: number, deps: InterpreterDeps): string =>
+  new Date(scaledDeadline(from, seconds * 1000, deps.timeScale)).toISOString();
 
-const isDue = (at: string | undefined): boolean => at !== undefined && Date.parse(at) <= Date.now();
+const isDue = (at: string | undefined, deps: InterpreterDeps): boolean =>
+  at !== undefined && Date.parse(at) <= deps.clock.now();
 
 function earliest(...times: (string | undefined)[]): number | undefined {
   const values = times.filter((time): time is string => time !== undefined).map((time) => Date.parse(time));
@@ -173,7 +176,7 @@ async function runTopState(run: ExecutionRun, deps: InterpreterDeps): Promise<St
   const frame = topFrame(run);
   const state = stateOf(run, deps, run.meta.cursor.length - 1);
   if (frame.retryAt) {
-    if (!isDue(frame.retryAt)) return { kind: 'wait', until: Date.parse(frame.retryAt) };
+    if (!isDue(frame.retryAt, deps)) return { kind: 'wait', until: Date.parse(frame.retryAt) };
     delete frame.retryAt;
   }
   switch (state.Type) {
@@ -249,15 +252,18 @@ function runWait(
   state: StateDefinition,
 ): StepOutcome {
   const effective = selectPath(frame.input, state.InputPath, 'InputPath');
-  if (!frame.waitUntil) frame.waitUntil = waitDeadline(effective, state, deps);
-  if (!isDue(frame.waitUntil)) return { kind: 'wait', until: Date.parse(frame.waitUntil) };
+  if (!frame.waitUntil) frame.waitUntil = waitDeadline(effective, state, frame, deps);
+  if (!isDue(frame.waitUntil, deps)) return { kind: 'wait', until: Date.parse(frame.waitUntil) };
   const output = selectPath(effective, state.OutputPath, 'OutputPath');
   run.emit('WaitStateExited', { stateName: frame.stateName, output });
   transition(run, deps, state, output);
   return CONTINUE;
 }
 
-function waitDeadline(input: Json, state: StateDefinition, deps: InterpreterDeps): string {
+// Counted from entering the state, as the service does: neither a busy interpreter stepping the
+// state late nor a restart before its first step lengthens the wait.
+function waitDeadline(input: Json, state: StateDefinition, frame: Frame, deps: InterpreterDeps): string {
+  const entered = Date.parse(frame.enteredAt);
   let seconds = state.Seconds;
   if (state.SecondsPath !== undefined) {
     const value = evaluatePath(state.SecondsPath, input, 'SecondsPath');
@@ -278,8 +284,8 @@ function waitDeadline(input: Json, state: StateDefinition, deps: InterpreterDeps
     }
     timestamp = value;
   }
-  if (timestamp !== undefined) seconds = Math.max(0, (Date.parse(timestamp) - Date.now()) / 1000);
-  return deadline(seconds ?? 0, deps);
+  if (timestamp !== undefined) seconds = Math.max(0, (Date.parse(timestamp) - entered) / 1000);
+  return deadline(entered, seconds ?? 0, deps);
 }
 
 function runFail(
@@ -317,15 +323,22 @@ async function runTask(
     return CONTINUE;
   }
   if (task.phase === 'submitted') {
-    if (isDue(task.timeoutAt)) return taskTimedOut(run, deps, frame, resource, 'States.Timeout');
-    if (isDue(task.heartbeatAt)) return taskTimedOut(run, deps, frame, resource, 'States.HeartbeatTimeout');
+    if (isDue(task.timeoutAt, deps)) return taskTimedOut(run, deps, frame, resource, 'States.Timeout');
+    if (isDue(task.heartbeatAt, deps)) {
+      return taskTimedOut(run, deps, frame, resource, 'States.HeartbeatTimeout');
+    }
     return { kind: 'wait', until: earliest(task.timeoutAt, task.heartbeatAt) };
   }
-  if (isDue(task.timeoutAt)) return taskTimedOut(run, deps, frame, resource, 'States.Timeout');
+  // TimeoutSeconds runs from the start, as on the service: the interpreter's own delay between
+  // scheduling and starting (a checkpoint, a busy event loop) must not time a task out unstarted.
+  if (task.timeoutSeconds !== undefined) {
+    task.timeoutAt = deadline(deps.clock.now(), task.timeoutSeconds, deps);
+  }
   run.emit('TaskStarted', { stateName: frame.stateName, resource });
   const outcome = await withDeadline(
     invokeResource(deps.resources, resource, task.parameters),
     task.timeoutAt,
+    deps.clock,
   );
   if (outcome.timedOut) return taskTimedOut(run, deps, frame, resource, 'States.Timeout');
   if (outcome.error) {
@@ -343,7 +356,9 @@ async function runTask(
   const result = outcome.value as Json;
   if (task.token) {
     task.phase = 'submitted';
-    if (task.heartbeatSeconds !== undefined) task.heartbeatAt = deadline(task.heartbeatSeconds, deps);
+    if (task.heartbeatSeconds !== undefined) {
+      task.heartbeatAt = deadline(deps.clock.now(), task.heartbeatSeconds, deps);
+    }
     run.emit('TaskSubmitted', { stateName: frame.stateName, resource, output: result });
     return { kind: 'wait', until: earliest(task.timeoutAt, task.heartbeatAt) };
   }
@@ -386,7 +401,7 @@ async function scheduleTask(run: ExecutionRun, deps: InterpreterDeps, frame: Fra
     resource,
     parameters,
     token,
-    timeoutAt: timeoutSeconds !== undefined ? deadline(timeoutSeconds, deps) : undefined,
+    timeoutSeconds,
     heartbeatSeconds,
   };
   run.emit('TaskScheduled', {
@@ -427,20 +442,24 @@ function taskTimedOut(
 
 type Settled = { timedOut: true } | { timedOut: false; value?: unknown; error?: unknown };
 
-async function withDeadline(promise: Promise<unknown>, at: string | undefined): Promise<Settled> {
+async function withDeadline(
+  promise: Promise<unknown>,
+  at: string | undefined,
+  clock: AslClock,
+): Promise<Settled> {
   const settled: Promise<Settled> = promise.then(
     (value) => ({ timedOut: false, value }),
     (error: unknown) => ({ timedOut: false, error: error ?? new Error('undefined was thrown') }),
   );
   if (at === undefined) return settled;
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   const expired = new Promise<Settled>((resolve) => {
-    timer = setTimeout(() => resolve({ timedOut: true }), Math.max(0, Date.parse(at) - Date.now()));
+    cancel = clock.setTimer(() => resolve({ timedOut: true }), Math.max(0, Date.parse(at) - clock.now()));
   });
   try {
     return await Promise.race([settled, expired]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }
 
@@ -544,7 +563,7 @@ function enterState(
   const { cursor } = run.meta;
   const depth = options.push || cursor.length === 0 ? cursor.length : cursor.length - 1;
   const state = findState(deps.machine, scopeOf(run, depth), name);
-  const frame: Frame = { stateName: name, input, enteredAt: new Date().toISOString() };
+  const frame: Frame = { stateName: name, input, enteredAt: run.timestamp() };
   const mapIndex = options.mapIndex ?? cursor[depth]?.mapIndex;
   if (mapIndex !== undefined) frame.mapIndex = mapIndex;
   cursor[depth] = frame;
@@ -562,7 +581,7 @@ function endFrame(run: ExecutionRun, deps: InterpreterDeps, output: Json) {
   if (meta.cursor.length === 1) {
     meta.status = 'SUCCEEDED';
     meta.output = output;
-    meta.stopDate = new Date().toISOString();
+    meta.stopDate = run.timestamp();
     meta.cursor = [];
     run.emit('ExecutionSucceeded', { output });
     return;
@@ -591,7 +610,7 @@ function failState(
       const counts = frame.retryCounts ?? [];
       counts[retry.retrierIndex] = (counts[retry.retrierIndex] ?? 0) + 1;
       frame.retryCounts = Array.from(counts, (count) => count ?? 0);
-      frame.retryAt = new Date(Date.now() + retry.delayMs * deps.timeScale).toISOString();
+      frame.retryAt = new Date(scaledDeadline(deps.clock.now(), retry.delayMs, deps.timeScale)).toISOString();
       delete frame.task;
       delete frame.map;
       return;
@@ -623,7 +642,7 @@ function failExecution(run: ExecutionRun, error: string | undefined, cause: stri
   meta.status = 'FAILED';
   meta.error = error;
   meta.cause = cause;
-  meta.stopDate = new Date().toISOString();
+  meta.stopDate = run.timestamp();
   meta.cursor = [];
   run.emit('ExecutionFailed', { error, cause });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { type AslClock, systemAslClock } from './clock.ts';
 import { loadDefinition } from './definition.ts';
 import {
   ExecutionAlreadyExistsError,
@@ -42,6 +43,8 @@ export interface LocalStepFunctionsOptions {
   store: ExecutionStore;
   /** Multiplies every Wait, retry interval and timeout (e.g. 0.001 in tests). Default 1. */
   timeScale?: number;
+  /** The time every timestamp and deadline is read from, and the timers that wake executions. Default the system's. */
+  clock?: AslClock;
   onEvent?: (executionArn: string, event: HistoryEvent) => void;
   /** Where failures of the interpreter itself (not of executions) are reported. Default console.error. */
   logError?: (message: string, error: unknown) => void;
@@ -98,13 +101,15 @@ export function createLocalStepFunctions(options: LocalStepFunctionsOptions): Lo
 class LocalStepFunctionsRuntime implements LocalStepFunctions {
   private readonly machines = new Map<string, InterpreterDeps>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, () => void>();
   private readonly stopListeners = new Map<string, Set<() => void>>();
   private readonly logError: (message: string, error: unknown) => void;
+  private readonly clock: AslClock;
   private closed = false;
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.logError = options.logError ?? ((message, error) => console.error(message, error));
+    this.clock = options.clock ?? systemAslClock;
     for (const [name, text] of Object.entries(options.definitions)) {
       const machine: StateMachineDefinition = loadDefinition(name, text, options.substitutions ?? {});
       this.machines.set(name, {
@@ -113,6 +118,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
         resources: options.resources,
         store: options.store,
         timeScale: options.timeScale ?? 1,
+        clock: this.clock,
       });
     }
   }
@@ -123,7 +129,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     const name = request.name ?? randomUUID();
     const arn = executionArn(request.stateMachineName, name);
     const input = toJson(request.input ?? {});
-    const startDate = new Date().toISOString();
+    const startDate = new Date(this.clock.now()).toISOString();
     const meta: ExecutionMeta = {
       executionArn: arn,
       stateMachineName: request.stateMachineName,
@@ -136,7 +142,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
       cursor: [],
       pendingEvents: [],
     };
-    const run = new ExecutionRun(meta, this.options.store, this.onCommit);
+    const run = new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
     run.emit('ExecutionStarted', { input, resource: deps.stateMachineArn });
     enterFirstState(run, deps, input);
     if (!(await run.create())) {
@@ -189,12 +195,12 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
       const meta = await this.load(arn);
       if (!meta) throw new ExecutionDoesNotExistError(arn);
       if (meta.status === 'RUNNING') {
-        const run = new ExecutionRun(meta, this.options.store, this.onCommit);
+        const run = new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
         stopExecution(run, reason.error, reason.cause);
         await run.checkpoint();
         this.clearTimer(arn);
       }
-      return { stopDate: new Date(meta.stopDate ?? Date.now()) };
+      return { stopDate: new Date(meta.stopDate ?? this.clock.now()) };
     });
   }
 
@@ -237,7 +243,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
     await Promise.allSettled([...this.locks.values()]);
   }
@@ -295,7 +301,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
       if (meta?.status !== 'RUNNING') throw new TaskTimedOutError();
       const deps = this.machines.get(meta.stateMachineName);
       if (!deps) throw new StateMachineDoesNotExistError(meta.stateMachineName);
-      const run = new ExecutionRun(meta, this.options.store, this.onCommit);
+      const run = new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
       await action(run, deps);
       await run.checkpoint();
     });
@@ -318,7 +324,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     if (meta?.status !== 'RUNNING') return;
     const deps = this.machines.get(meta.stateMachineName);
     if (!deps) throw new StateMachineDoesNotExistError(meta.stateMachineName);
-    const run = new ExecutionRun(meta, this.options.store, this.onCommit);
+    const run = new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
     while (!this.closed) {
       const outcome = await step(run, deps);
       await run.checkpoint();
@@ -335,10 +341,10 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
   private setTimer(arn: string, at: number): void {
     this.clearTimer(arn);
     if (this.closed) return;
-    const delay = Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS);
+    const delay = Math.min(Math.max(0, at - this.clock.now()), MAX_TIMER_MS);
     this.timers.set(
       arn,
-      setTimeout(() => {
+      this.clock.setTimer(() => {
         this.timers.delete(arn);
         this.drive(arn);
       }, delay),
@@ -346,8 +352,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
   }
 
   private clearTimer(arn: string): void {
-    const timer = this.timers.get(arn);
-    if (timer) clearTimeout(timer);
+    this.timers.get(arn)?.();
     this.timers.delete(arn);
   }
 }

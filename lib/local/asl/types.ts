@@ -123,6 +123,8 @@ export interface TaskProgress {
   resource: string;
   parameters: Json;
   token?: string;
+  timeoutSeconds?: number;
+  /** Set when the task starts: TimeoutSeconds counts from then. */
   timeoutAt?: string;
   heartbeatSeconds?: number;
   heartbeatAt?: string;

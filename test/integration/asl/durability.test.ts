@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDBExecutionStore, type HistoryEvent } from '../../../lib/local/asl/index.ts';
 import { startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
+import { createSignal } from '../../unit/asl/signal.ts';
 import {
   countSideEffects,
   EXACTLY_ONCE_EACH,
@@ -23,32 +24,26 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (condition()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('durability on the DynamoDB store', () => {
   it('resumes mid-Map and mid-waitForTaskToken in a new interpreter on the reopened store', async () => {
     const events: HistoryEvent[] = [];
+    const recorded = createSignal();
     const first = await startRunMachineHost({
       dir: join(dir, 'db'),
       logFile,
       holdSteps: [1],
-      onEvent: (e) => events.push(e),
+      onEvent: (e) => {
+        events.push(e);
+        recorded.notify();
+      },
     });
     const { executionArn } = await first.sfn.startExecution({
       stateMachineName: 'run',
       name: 'resume-me',
       input: { runId: 'resume-me' },
     });
-    await until(
-      () => events.filter((event) => event.type === 'TaskSubmitted').length === 2,
-      'step 1 to be submitted',
-    );
+    // Step 1's action is held, so the execution waits there.
+    await recorded.until(() => events.filter((event) => event.type === 'TaskSubmitted').length === 2);
     expect(events.filter((event) => event.type === 'MapIterationSucceeded')).toHaveLength(1);
     await first.close();
 
@@ -86,6 +81,7 @@ describe('durability on the DynamoDB store', () => {
       },
     });
     let calls = 0;
+    const called = createSignal();
     let release: () => void = () => undefined;
     const hang = new Promise<void>((resolve) => {
       release = resolve;
@@ -97,13 +93,14 @@ describe('durability on the DynamoDB store', () => {
       resources: {
         invokeLambda: async () => {
           calls++;
+          called.notify();
           await hang;
           return 'late';
         },
       },
     });
     const { executionArn } = await first.startExecution({ stateMachineName: 'm' });
-    await until(() => calls === 1, 'the first invocation');
+    await called.until(() => calls === 1);
     const second = createLocalStepFunctions({
       definitions: { m: definition },
       store,

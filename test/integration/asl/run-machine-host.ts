@@ -6,6 +6,7 @@ import {
   type LocalStepFunctions,
 } from '../../../lib/local/asl/index.ts';
 import { startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
+import { ManualClock } from '../../unit/asl/manual-clock.ts';
 import { RUN_DEFINITION, RUN_SUBSTITUTIONS, runLambdas } from '../../unit/asl/run-machine-fixture.ts';
 
 export const STEPS = [{ action: 'email.send' }, { action: 'crm.update' }, { action: 'invoice.create' }];
@@ -52,8 +53,9 @@ export async function startRunMachineHost(options: {
     definitions: { run: RUN_DEFINITION },
     substitutions: RUN_SUBSTITUTIONS,
     store: createDynamoDBExecutionStore({ client: dynamo.client }),
-    // Small enough for quick retries, large enough that the 900 s task timeout (9 s) outlasts a restart.
-    timeScale: 0.01,
+    // Time stands still: these runs need no Wait or retry, and no task timeout may pass while a
+    // process is killed and another starts, however long a loaded machine takes to do it.
+    clock: new ManualClock(),
     onEvent: (_arn, event) => options.onEvent?.(event),
     resources: {
       async invokeLambda(functionName, payload) {

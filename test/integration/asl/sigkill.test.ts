@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSignal } from '../../unit/asl/signal.ts';
 import { countSideEffects, EXACTLY_ONCE_EACH, readSideEffects } from './run-machine-host.ts';
 
 const childScript = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
@@ -33,33 +34,36 @@ function spawnChild(mode: 'start' | 'resume', killAt?: number) {
   children.push(child);
   let stdout = '';
   let stderr = '';
+  let ended = false;
+  const changed = createSignal();
   child.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
+    changed.notify();
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      ended = true;
+      changed.notify();
+      resolve(code);
+    }),
+  );
   const output = () => ({ stdout, stderr });
-  return { child, exited, output };
-}
-
-async function until(condition: () => boolean, what: string, detail: () => string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (condition()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}: ${detail()}`);
+  /** Resolves once the child has printed `line` `times` times; rejects if it exits first. */
+  const printed = async (line: string, times: number): Promise<void> => {
+    const count = () => stdout.split(`${line}\n`).length - 1;
+    await changed.until(() => count() >= times || ended);
+    if (count() < times) throw new Error(`the child exited before printing ${line} ${times}×: ${stderr}`);
+  };
+  return { child, exited, output, printed };
 }
 
 describe('SIGKILL', () => {
   it('a new process finishes the execution a killed one left waiting on a task token', async () => {
     const first = spawnChild('start');
-    await until(
-      () => first.output().stdout.split('SUBMITTED').length - 1 >= 2,
-      'the second action to be submitted',
-      () => first.output().stderr,
-    );
+    await first.printed('SUBMITTED', 2);
     first.child.kill('SIGKILL');
     await first.exited;
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createLocalStepFunctions, createMemoryExecutionStore } from '../../../lib/local/asl/index.ts';
-import { createHarness, lambdaTask, types } from './harness.ts';
+import {
+  createLocalStepFunctions,
+  createMemoryExecutionStore,
+  type ExecutionStore,
+} from '../../../lib/local/asl/index.ts';
+import { createHarness, lambdaTask, timestampOf, types } from './harness.ts';
+import { ManualClock } from './manual-clock.ts';
 
 const waitingDefinition = {
   StartAt: 'Ask',
@@ -50,7 +55,7 @@ describe('execution API', () => {
     const h = createHarness({ definition: waitingDefinition });
     const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine', name: 'stop-me' });
     await h.sfn.startExecution({ stateMachineName: 'machine', name: 'keep-me' });
-    for (let i = 0; i < 100 && h.messages.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    await h.message(2);
     const body = h.messages.find((m) => (m.body as { name: string }).name === 'stop-me')?.body as {
       token: string;
     };
@@ -85,7 +90,7 @@ describe('execution API', () => {
   it('a second interpreter on the same store resumes a waiting execution after close()', async () => {
     const first = createHarness({ definition: waitingDefinition });
     const { executionArn } = await first.sfn.startExecution({ stateMachineName: 'machine' });
-    for (let i = 0; i < 100 && first.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await first.message();
     await first.sfn.close();
     const second = createHarness({ definition: waitingDefinition, store: first.store });
     expect(await second.sfn.resumeAll()).toEqual([executionArn]);
@@ -95,21 +100,41 @@ describe('execution API', () => {
     expect(second.messages).toHaveLength(0);
   });
 
-  it('a Wait keeps its absolute deadline across a restart', async () => {
-    const definition = { StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 1, End: true } } };
-    const first = createHarness({ definition, timeScale: 0.5 });
-    const { executionArn } = await first.sfn.startExecution({ stateMachineName: 'machine' });
-    await new Promise((r) => setTimeout(r, 20));
-    await first.sfn.close();
-    await new Promise((r) => setTimeout(r, 300));
-    const second = createHarness({ definition, timeScale: 0.5, store: first.store });
+  it.each([
+    ['after the first interpreter armed it', false],
+    ['when the first interpreter stopped before its first step', true],
+  ])('a Wait keeps its absolute deadline across a restart %s', async (_case, stopBeforeFirstStep) => {
+    const { clock, entered, gate, h: first, executionArn } = await startPauseBehindHeldReads();
+    if (stopBeforeFirstStep) {
+      // close() lands while the first step is still loading the execution, so that step never runs.
+      const closing = first.sfn.close();
+      gate.release();
+      await closing;
+    } else {
+      gate.release();
+      expect(await clock.nextDeadline()).toBe(entered + 1000);
+      await first.sfn.close();
+    }
+    clock.advance(300);
+    const second = createHarness({ definition: pauseOneSecond, timeScale: 1, clock, store: gate.store });
     await second.sfn.resumeAll();
-    await second.sfn.waitForExecution(executionArn, 5_000);
+    // 1 s from entering the state, not counted again from the restart (which would end it at 1.3 s).
+    expect(await clock.nextDeadline()).toBe(entered + 1000);
+    clock.advanceTo(entered + 1000);
+    await second.sfn.waitForExecution(executionArn);
     const events = await second.history(executionArn);
-    const waited = (type: string) => Date.parse(events.find((event) => event.type === type)?.timestamp ?? '');
-    // 1 s × 0.5 from entering the state, not counted again from the restart (which would be ≥ 800 ms).
-    expect(waited('WaitStateExited') - waited('WaitStateEntered')).toBeGreaterThanOrEqual(490);
-    expect(waited('WaitStateExited') - waited('WaitStateEntered')).toBeLessThan(750);
+    expect(timestampOf(events, 'WaitStateEntered')).toBe(entered);
+    expect(timestampOf(events, 'WaitStateExited')).toBe(entered + 1000);
+  });
+
+  it('a Wait counts from entering the state, however late the interpreter first steps it', async () => {
+    const { clock, entered, gate, h, executionArn } = await startPauseBehindHeldReads();
+    clock.advance(300);
+    gate.release();
+    expect(await clock.nextDeadline()).toBe(entered + 1000);
+    clock.advanceTo(entered + 1000);
+    await h.sfn.waitForExecution(executionArn);
+    expect(timestampOf(await h.history(executionArn), 'WaitStateExited')).toBe(entered + 1000);
   });
 
   it('a failing handler of one execution does not disturb another', async () => {
@@ -127,3 +152,31 @@ describe('execution API', () => {
     expect(good.status).toBe('SUCCEEDED');
   });
 });
+
+const pauseOneSecond = { StartAt: 'Pause', States: { Pause: { Type: 'Wait', Seconds: 1, End: true } } };
+
+/** Starts a one-second Wait on a manual clock, its interpreter's reads held until `gate.release()`. */
+async function startPauseBehindHeldReads() {
+  const clock = new ManualClock();
+  const entered = clock.now();
+  const gate = holdReads(createMemoryExecutionStore());
+  const h = createHarness({ definition: pauseOneSecond, timeScale: 1, clock, store: gate.store });
+  const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine' });
+  return { clock, entered, gate, h, executionArn };
+}
+
+/** A store whose reads wait until `release()`, as on a busy machine or a slow disk. */
+function holdReads(inner: ExecutionStore) {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const store: ExecutionStore = {
+    ...inner,
+    async get(arn) {
+      await held;
+      return inner.get(arn);
+    },
+  };
+  return { store, release };
+}

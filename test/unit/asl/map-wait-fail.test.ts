@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createHarness, lambdaTask, types } from './harness.ts';
+import { createHarness, lambdaTask, timestampOf, types } from './harness.ts';
+import { ManualClock } from './manual-clock.ts';
 
 const mapDefinition = (
   processorKey: 'ItemProcessor' | 'Iterator',
@@ -101,28 +102,59 @@ describe('Map', () => {
   });
 });
 
+const pauseFor = (wait: object) => ({
+  StartAt: 'Pause',
+  States: { Pause: { Type: 'Wait', ...wait, End: true } },
+});
+
 describe('Wait', () => {
   it.each([
     ['Seconds', () => ({ Seconds: 2 })],
     ['SecondsPath', () => ({ SecondsPath: '$.delay' })],
-    ['Timestamp', () => ({ Timestamp: new Date(Date.now() + 2_000).toISOString() })],
+    ['Timestamp', (now: number) => ({ Timestamp: new Date(now + 2_000).toISOString() })],
     ['TimestampPath', () => ({ TimestampPath: '$.at' })],
-  ])('waits for %s, scaled', async (_kind, waitFields) => {
-    const wait = waitFields();
+  ])('waits for %s, scaled, from entering the state', async (_kind, waitFields) => {
+    const clock = new ManualClock();
+    const entered = clock.now();
     const h = createHarness({
       timeScale: 0.05,
-      definition: { StartAt: 'Pause', States: { Pause: { Type: 'Wait', ...wait, End: true } } },
+      clock,
+      definition: pauseFor(waitFields(entered)),
     });
-    const input = { delay: 2, at: new Date(Date.now() + 2_000).toISOString() };
-    const done = await h.run(input);
-    expect(done.output).toEqual(input);
-    const events = await h.history(done.executionArn);
-    const entered = events.find((event) => event.type === 'WaitStateEntered');
-    const exited = events.find((event) => event.type === 'WaitStateExited');
-    // About 2 s × 0.05 = 100 ms.
-    expect(Date.parse(exited?.timestamp ?? '') - Date.parse(entered?.timestamp ?? '')).toBeGreaterThanOrEqual(
-      80,
-    );
+    const input = { delay: 2, at: new Date(entered + 2_000).toISOString() };
+    const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine', input });
+    // 2 s × 0.05 = 100 ms.
+    expect(await clock.nextDeadline()).toBe(entered + 100);
+    clock.advanceTo(entered + 100);
+    expect(await h.sfn.waitForExecution(executionArn)).toMatchObject({ status: 'SUCCEEDED', output: input });
+    const events = await h.history(executionArn);
+    expect(timestampOf(events, 'WaitStateEntered')).toBe(entered);
+    expect(timestampOf(events, 'WaitStateExited')).toBe(entered + 100);
+  });
+
+  it('rounds a scaled wait up to the next millisecond, never down', async () => {
+    const clock = new ManualClock();
+    const entered = clock.now();
+    const h = createHarness({
+      timeScale: 0.0015,
+      clock,
+      definition: pauseFor({ Seconds: 1 }),
+    });
+    await h.sfn.startExecution({ stateMachineName: 'machine' });
+    // 1 s × 0.0015 = 1.5 ms: ending after 1 ms would end it early.
+    expect(await clock.nextDeadline()).toBe(entered + 2);
+  });
+
+  it('ends a Wait whose Timestamp has passed at once', async () => {
+    const clock = new ManualClock();
+    const entered = clock.now();
+    const h = createHarness({
+      timeScale: 1,
+      clock,
+      definition: pauseFor({ Timestamp: new Date(entered - 60_000).toISOString() }),
+    });
+    const done = await h.run();
+    expect(timestampOf(await h.history(done.executionArn), 'WaitStateExited')).toBe(entered);
   });
 });
 

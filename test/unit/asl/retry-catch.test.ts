@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideRetry, errorMatches } from '../../../lib/local/asl/retry-policy.ts';
-import { createHarness, lambdaTask, types } from './harness.ts';
+import { createHarness, lambdaTask, timestampOf, types } from './harness.ts';
+import { ManualClock } from './manual-clock.ts';
 
 class TransientError extends Error {
   override name = 'TransientError';
@@ -33,8 +34,10 @@ describe('error matching and retry delays', () => {
 describe('Retry and Catch (RetryThenSucceed)', () => {
   it('retries with growing intervals, then succeeds', async () => {
     let attempts = 0;
+    const clock = new ManualClock();
     const h = createHarness({
       timeScale: 0.02,
+      clock,
       definition: {
         StartAt: 'Flaky',
         States: {
@@ -52,18 +55,23 @@ describe('Retry and Catch (RetryThenSucceed)', () => {
         },
       },
     });
-    const done = await h.run();
+    const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine', input: {} });
+    // 1 s, then 2 s, scaled by 0.02, each from the failure it follows.
+    await h.committed('TaskFailed', 1);
+    const firstFailure = clock.now();
+    expect(await clock.nextDeadline()).toBe(firstFailure + 20);
+    clock.advanceTo(firstFailure + 20);
+    await h.committed('TaskFailed', 2);
+    expect(await clock.nextDeadline()).toBe(firstFailure + 20 + 40);
+    clock.advanceTo(firstFailure + 20 + 40);
+    const done = await h.sfn.waitForExecution(executionArn);
     expect(done.status).toBe('SUCCEEDED');
     expect(attempts).toBe(3);
-    const events = await h.history(done.executionArn);
-    const failures = events.filter((event) => event.type === 'TaskFailed');
-    const scheduled = events.filter((event) => event.type === 'TaskScheduled');
-    expect(scheduled).toHaveLength(3);
+    const events = await h.history(executionArn);
+    expect(events.filter((event) => event.type === 'TaskScheduled')).toHaveLength(3);
     const gap = (i: number) =>
-      Date.parse(scheduled[i]?.timestamp ?? '') - Date.parse(failures[i - 1]?.timestamp ?? '');
-    // 1 s and 2 s, scaled by 0.02.
-    expect(gap(1)).toBeGreaterThanOrEqual(19);
-    expect(gap(2)).toBeGreaterThanOrEqual(39);
+      timestampOf(events, 'TaskScheduled', i) - timestampOf(events, 'TaskFailed', i - 1);
+    expect([gap(1), gap(2)]).toEqual([20, 40]);
   });
 
   it('reports a thrown Error like Lambda does, and catches it into ResultPath', async () => {

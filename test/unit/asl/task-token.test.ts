@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createHarness, types } from './harness.ts';
+import { createMemoryExecutionStore, type ExecutionStore } from '../../../lib/local/asl/index.ts';
+import { createHarness, timestampOf, types } from './harness.ts';
+import { ManualClock } from './manual-clock.ts';
 
 const tokenDefinition = (extra: object = {}) => ({
   StartAt: 'Approve',
@@ -20,12 +22,8 @@ const tokenDefinition = (extra: object = {}) => ({
 
 const tokenOf = (body: unknown) => (body as { taskToken: string }).taskToken;
 
-async function waitForMessage(h: ReturnType<typeof createHarness>, count = 1) {
-  for (let i = 0; i < 200 && h.messages.length < count; i++) await new Promise((r) => setTimeout(r, 5));
-  const message = h.messages[count - 1];
-  if (!message) throw new Error('no message was sent');
-  return tokenOf(message.body);
-}
+const waitForMessage = async (h: ReturnType<typeof createHarness>, count = 1) =>
+  tokenOf(await h.message(count));
 
 describe('waitForTaskToken (HappyPath / ApprovalRejected / ApprovalTimedOut)', () => {
   it('sends the token with the message and resumes with the output of sendTaskSuccess', async () => {
@@ -67,53 +65,109 @@ describe('waitForTaskToken (HappyPath / ApprovalRejected / ApprovalTimedOut)', (
     });
   });
 
-  it('times out with States.Timeout after TimeoutSeconds, and closes the token', async () => {
-    const h = createHarness({ definition: tokenDefinition({ TimeoutSeconds: 1 }), timeScale: 0.05 });
+  it('times out with States.Timeout TimeoutSeconds after the task started, and closes the token', async () => {
+    const clock = new ManualClock();
+    const started = clock.now();
+    const h = createHarness({ definition: tokenDefinition({ TimeoutSeconds: 1 }), timeScale: 1, clock });
     const { executionArn } = await h.sfn.startExecution({
       stateMachineName: 'machine',
       input: { item: 'x' },
     });
     const token = await waitForMessage(h);
-    const done = await h.sfn.waitForExecution(executionArn, 5_000);
+    await h.committed('TaskSubmitted');
+    expect(await clock.nextDeadline()).toBe(started + 1000);
+    clock.advanceTo(started + 1000);
+    const done = await h.sfn.waitForExecution(executionArn);
     expect(done).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
-    expect(types(await h.history(executionArn))).toContain('TaskTimedOut');
+    const events = await h.history(executionArn);
+    expect(timestampOf(events, 'TaskTimedOut')).toBe(started + 1000);
     await expect(h.sfn.sendTaskSuccess(token, '{}')).rejects.toMatchObject({ name: 'TaskTimedOut' });
   });
 
+  it('starts a task however late after scheduling, and counts its timeout from the start', async () => {
+    const clock = new ManualClock();
+    const scheduled = clock.now();
+    // A store that is slow to checkpoint the scheduled task, as a busy machine or a slow disk would be.
+    const memory = createMemoryExecutionStore();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow: ExecutionStore = {
+      ...memory,
+      async replace(meta, expectedVersion) {
+        if (meta.pendingEvents.some((event) => event.type === 'TaskScheduled')) await held;
+        return memory.replace(meta, expectedVersion);
+      },
+    };
+    const h = createHarness({
+      definition: tokenDefinition({ TimeoutSeconds: 1 }),
+      timeScale: 1,
+      clock,
+      store: slow,
+    });
+    const { executionArn } = await h.sfn.startExecution({
+      stateMachineName: 'machine',
+      input: { item: 'x' },
+    });
+    clock.advance(5_000);
+    release();
+    await Promise.race([h.message(), h.sfn.waitForExecution(executionArn)]);
+    expect(h.messages).toHaveLength(1);
+    expect(await clock.nextDeadline()).toBe(scheduled + 5_000 + 1000);
+    await h.sfn.sendTaskSuccess(await waitForMessage(h), '"ok"');
+    expect(await h.sfn.waitForExecution(executionArn)).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { item: 'x', approval: 'ok' },
+    });
+  });
+
   it('keeps waiting while heartbeats arrive within HeartbeatSeconds, then times out without them', async () => {
-    const h = createHarness({ definition: tokenDefinition({ HeartbeatSeconds: 2 }), timeScale: 0.05 });
+    const clock = new ManualClock();
+    const h = createHarness({ definition: tokenDefinition({ HeartbeatSeconds: 2 }), timeScale: 1, clock });
     const { executionArn } = await h.sfn.startExecution({
       stateMachineName: 'machine',
       input: { item: 'x' },
     });
     const token = await waitForMessage(h);
-    // Heartbeat window: 2 s × 0.05 = 100 ms; beat every 50 ms for 300 ms.
+    await h.committed('TaskSubmitted');
+    // A beat every 1.5 s keeps a 2 s heartbeat window open, for 9 s in all.
     for (let i = 0; i < 6; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      clock.advance(1500);
       await h.sfn.sendTaskHeartbeat(token);
     }
     expect((await h.sfn.describeExecution(executionArn)).status).toBe('RUNNING');
-    const done = await h.sfn.waitForExecution(executionArn, 5_000);
+    const lastBeat = clock.now();
+    clock.advanceTo(lastBeat + 2000);
+    const done = await h.sfn.waitForExecution(executionArn);
     expect(done).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
+    expect(timestampOf(await h.history(executionArn), 'TaskTimedOut')).toBe(lastBeat + 2000);
   });
 
   it('retries a timed-out task with a new token when Retry matches States.Timeout', async () => {
+    const clock = new ManualClock();
     const h = createHarness({
       definition: tokenDefinition({
         TimeoutSeconds: 1,
         Retry: [{ ErrorEquals: ['States.Timeout'], MaxAttempts: 1 }],
       }),
-      timeScale: 0.02,
+      timeScale: 1,
+      clock,
     });
     const { executionArn } = await h.sfn.startExecution({
       stateMachineName: 'machine',
       input: { item: 'x' },
     });
     const first = await waitForMessage(h, 1);
+    await h.committed('TaskSubmitted');
+    clock.advance(1000);
+    await h.committed('TaskTimedOut');
+    // The retrier's default interval: 1 s.
+    clock.advance(1000);
     const second = await waitForMessage(h, 2);
     expect(second).not.toBe(first);
     await h.sfn.sendTaskSuccess(second, '"ok"');
-    expect(await h.sfn.waitForExecution(executionArn, 5_000)).toMatchObject({
+    expect(await h.sfn.waitForExecution(executionArn)).toMatchObject({
       output: { item: 'x', approval: 'ok' },
     });
   });
@@ -155,7 +209,7 @@ describe('waitForTaskToken (HappyPath / ApprovalRejected / ApprovalTimedOut)', (
       },
     });
     const { executionArn } = await h.sfn.startExecution({ stateMachineName: 'machine' });
-    for (let i = 0; i < 200 && tokens.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await h.committed('TaskSubmitted');
     await h.sfn.sendTaskSuccess(tokens[0] as string, { answer: 42 });
     expect((await h.sfn.waitForExecution(executionArn, 5_000)).output).toEqual({ answer: 42 });
   });

@@ -1,0 +1,32 @@
+import { describe, expect, it, vi } from 'vitest';
+
+const validations = vi.hoisted(() => ({ count: 0 }));
+
+vi.mock('asl-validator', async (importOriginal) => {
+  const original = (await importOriginal<{ default: (...args: unknown[]) => unknown }>()).default;
+  return {
+    default: (...args: unknown[]) => {
+      validations.count++;
+      return original(...args);
+    },
+  };
+});
+
+const { validateDefinition } = await import('../../../lib/local/asl/definition.ts');
+
+describe('definition validation', () => {
+  it('runs asl-validator once per definition text, however often it is loaded', () => {
+    const text = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', End: true } } });
+    const before = validations.count;
+    for (let i = 0; i < 3; i++) expect(validateDefinition(text)).toEqual([]);
+    expect(validations.count - before).toBe(1);
+  });
+
+  it('hands out a copy of remembered findings, so a caller cannot change them for the next', () => {
+    const text = JSON.stringify({ StartAt: 'Missing', States: { A: { Type: 'Pass', End: true } } });
+    const first = validateDefinition(text);
+    expect(first.length).toBeGreaterThan(0);
+    first.push('changed by a caller');
+    expect(validateDefinition(text)).not.toContain('changed by a caller');
+  });
+});
