@@ -157,6 +157,9 @@ export interface LocalRuntime {
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const faults = faultsFromEnv(); // the soak's crash windows; nothing is wrapped without AIOS_FAULTS
   const db = await startEmbeddedDynamoDB({ dir: options.dataDir ? join(options.dataDir, 'db') : undefined });
+  const repaired = db.repair;
+  if (repaired && repaired.orphansRemoved + repaired.itemsReindexed + repaired.interruptedRepairsFinished > 0)
+    logger.warn('the store was not closed cleanly: its indexes were repaired', { ...repaired });
   const store = faults.stateStore(
     createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state }),
   );
