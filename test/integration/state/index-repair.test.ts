@@ -19,7 +19,7 @@ import {
 import { REPAIR_ATTRIBUTE } from '../../../lib/local/index-repair.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { runFixture } from '../../support/fixtures.ts';
-import { forgetCleanClose, type TearPoint, tearLastWrite } from '../../support/torn-store.ts';
+import { addIndexCopy, forgetCleanClose, type TearPoint, tearLastWrite } from '../../support/torn-store.ts';
 import { approvalFixture } from '../approvals/email/fakes.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -286,5 +286,47 @@ describe('the embedded store repairs its index after a kill mid-write', () => {
       itemsReindexed: 0,
       interruptedRepairsFinished: 0,
     });
+  });
+});
+
+describe('what reads the index confirms against the item (an index left behind its items, not repaired)', () => {
+  it('the inbox shows an approval from its item: a copy of one decided since is not shown, one pending once', async () => {
+    const { db: store, approvals } = await open();
+    await approvals.create(approvalFixture({ approvalId: 'apr-decided' }), 'token-1');
+    await approvals.create(approvalFixture({ approvalId: 'apr-pending' }), 'token-2');
+    const pending = (await raw(store.client, approvalKey('apr-decided'))) as Item;
+    const waiting = (await raw(store.client, approvalKey('apr-pending'))) as Item;
+    await approvals.settle('apr-decided', {
+      status: 'APPROVED',
+      at: '2026-11-25T10:05:00.000Z',
+      event: { at: '2026-11-25T10:05:00.000Z', event: 'approved', detail: 'operator' },
+    });
+    await close();
+    // The decided one's PENDING copy is still indexed; the pending one has a second, older copy.
+    await addIndexCopy(dir, TABLE, pending);
+    await addIndexCopy(dir, TABLE, { ...waiting, gsi1sk: { S: '2026-11-25T09:00:00.000Z#apr-pending' } });
+
+    const reopened = await open();
+    expect(reopened.db.repair).toBeUndefined();
+    expect((await reopened.approvals.listPending()).map((a) => [a.approvalId, a.status])).toEqual([
+      ['apr-pending', 'PENDING'],
+    ]);
+  });
+
+  it('GET /runs without a status lists a run the index holds under two statuses once, as it is now', async () => {
+    const { db: store, runs } = await open();
+    await runs.createRun(runFixture({ runId: 'run-twice', status: 'QUEUED' }));
+    const queued = (await raw(store.client, runKey('run-twice'))) as Item;
+    await runs.updateRun('run-twice', ['QUEUED'], {
+      status: 'RUNNING',
+      updatedAt: '2026-11-25T10:01:00.000Z',
+    });
+    await close();
+    await addIndexCopy(dir, TABLE, queued);
+
+    const reopened = await open();
+    expect((await reopened.runs.listRuns()).map((r) => [r.runId, r.status])).toEqual([
+      ['run-twice', 'RUNNING'],
+    ]);
   });
 });
