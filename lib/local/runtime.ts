@@ -277,6 +277,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
       }
     },
+    async execution(runId) {
+      try {
+        const { status, error, cause } = await stepFunctions.describeExecution(executionArnFor(runId));
+        return { status, ...(error ? { error } : {}), ...(cause ? { cause } : {}) };
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
+      }
+    },
     async history(runId) {
       try {
         const events = await stepFunctions.getExecutionHistory(executionArnFor(runId));

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBApprovalStore } from '../../../functions/adapters/aws/dynamodb-approval-store.ts';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
@@ -109,6 +109,18 @@ async function waitForApproval(rt: LocalRuntime, runId: string): Promise<Approva
   }
 }
 
+function postWithKey(rt: LocalRuntime, body: unknown, key: string) {
+  return fetch(`${rt.url}/runs`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${rt.apiToken}`,
+      'content-type': 'application/json',
+      'idempotency-key': key,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
 describe('a kill in the middle of a store write: after a restart the index agrees with the items', () => {
   it('the run record of a POST /runs killed mid-write: no phantom, no execution for it, and the retry runs it once', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'aios-torn-run-'));
@@ -122,16 +134,7 @@ describe('a kill in the middle of a store write: after a restart the index agree
       }),
     });
     const body = { workflow: 'plain', input: { hook: `${hook.url}/torn-run`, customerId: 'torn-run' } };
-    const post = (rt: LocalRuntime) =>
-      fetch(`${rt.url}/runs`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${rt.apiToken}`,
-          'content-type': 'application/json',
-          'idempotency-key': 'torn-run-1',
-        },
-        body: JSON.stringify(body),
-      });
+    const post = (rt: LocalRuntime) => postWithKey(rt, body, 'torn-run-1');
     expect((await post(first)).status).toBe(500);
     const [queued] = (await api<{ runs: Run[] }>(first, 'GET', '/runs')).body.runs;
     const runId = queued?.runId ?? '';
@@ -179,5 +182,42 @@ describe('a kill in the middle of a store write: after a restart the index agree
     expect((await waitForRun(second, runId)).run.status).toBe('SUCCEEDED');
     expect(await inboxOf(second)).toEqual([]);
     expect(hook.deliveries.filter((d) => d.path === '/torn-approval')).toHaveLength(1);
+  });
+});
+
+describe('an execution that ran while its run record was missing', () => {
+  it("the client's retry with the same Idempotency-Key fails the run with an account instead of leaving it QUEUED", async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'aios-ended-execution-'));
+    let failures = 1;
+    const rt = await start({
+      decorateOrchestrator: (orchestrator) => ({
+        ...orchestrator,
+        async startRun(runId) {
+          if (failures-- > 0) throw new Error('killed before the execution start');
+          await orchestrator.startRun(runId);
+        },
+      }),
+    });
+    const body = { workflow: 'plain', input: { hook: `${hook.url}/ended`, customerId: 'ended' } };
+    expect((await postWithKey(rt, body, 'ended-1')).status).toBe(500);
+    const [queued] = (await api<{ runs: Run[] }>(rt, 'GET', '/runs')).body.runs;
+    const runId = queued?.runId ?? '';
+    // What a recovery pass trusting a torn index did: the run record is not there, its execution runs.
+    await rt.db.client.send(
+      new DeleteItemCommand({
+        TableName: TABLE_NAMES.state,
+        Key: { pk: { S: `RUN#${runId}` }, sk: { S: 'RUN' } },
+      }),
+    );
+    const arn = rt.executionArnFor(runId);
+    await rt.stepFunctions.startExecution({ stateMachineName: 'run', name: runId, input: { runId } });
+    expect((await rt.stepFunctions.waitForExecution(arn, 10_000)).status).toBe('FAILED');
+
+    const retried = await postWithKey(rt, body, 'ended-1');
+    expect(retried.status).toBe(200);
+    const { run } = (await api<{ run: Run }>(rt, 'GET', `/runs/${runId}`)).body;
+    expect(run).toMatchObject({ status: 'FAILED', failure: { error: 'ExecutionEndedBeforeRun' } });
+    expect(run.failure?.account).toMatch(/start it again with a new request/);
+    expect(hook.deliveries.filter((d) => d.path === '/ended')).toHaveLength(0);
   });
 });
