@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -83,21 +83,31 @@ export async function startEmbeddedDynamoDB(
 
 /**
  * Counts requests from arrival until dynalite calls `end` on the response, which it does only once
- * all of the request's writes are done; a client that hangs up early does not end them sooner.
+ * all of the request's writes are done; a client that hangs up early does not end them sooner. A
+ * request whose body never arrived whole never reached dynalite's action, so its hang-up ends it.
  */
 function trackRequests(server: ReturnType<typeof dynalite>) {
   let inFlight = 0;
   const waiters = new Set<() => void>();
-  server.prependListener('request', (_request, response: ServerResponse) => {
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
     inFlight += 1;
+    let done = false;
+    const settle = () => {
+      if (done) return;
+      done = true;
+      inFlight -= 1;
+      if (inFlight === 0) for (const wake of waiters) wake();
+    };
+    let received = false;
+    request.once('end', () => {
+      received = true;
+    });
+    response.once('close', () => {
+      if (!received) settle();
+    });
     const end = response.end;
-    let ended = false;
     response.end = function (this: ServerResponse, ...args: unknown[]) {
-      if (!ended) {
-        ended = true;
-        inFlight -= 1;
-        if (inFlight === 0) for (const wake of waiters) wake();
-      }
+      settle();
       return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
     } as ServerResponse['end'];
   });
