@@ -11,6 +11,7 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { canonicalJson } from '../../functions/core/run-start-claims.ts';
 
 /*
  * Why this exists: dynalite writes a secondary index's entries and then the item as separate
@@ -59,8 +60,8 @@ interface TableShape {
   indexes: SecondaryIndex[];
 }
 
-/** What an item should look like in each index: its index key (absent: not indexed) and content. */
-type Expected = { indexKey?: string; content: string }[];
+/** An item's key, and what it should look like in each index: its index key (absent: not indexed) and content. */
+type Expected = { key: Item; indexes: { indexKey?: string; content: string }[] };
 
 type UndoRepair = { undo: 'delete' } | { undo: 'restore'; attributes: Record<string, AttributeValue | null> };
 
@@ -126,13 +127,13 @@ async function repairTable(client: DynamoDBClient, shape: TableShape, report: In
     const item = scanned[REPAIR_ATTRIBUTE] ? await finishRepair(client, shape, scanned, report) : scanned;
     if (!item) continue;
     report.items += 1;
-    expected.set(
-      keyOf(shape.keys, item),
-      shape.indexes.map((index) => ({
+    expected.set(keyOf(shape.keys, item), {
+      key: pick(item, shape.keys),
+      indexes: shape.indexes.map((index) => ({
         indexKey: indexKeyOf(index, item),
         content: fingerprint(index.projected(item)),
       })),
-    );
+    });
   }
   for (const [i, index] of shape.indexes.entries()) {
     const orphans: Item[] = [];
@@ -141,13 +142,13 @@ async function repairTable(client: DynamoDBClient, shape: TableShape, report: In
     for await (const entry of scanAll(client, { TableName: shape.name, IndexName: index.name })) {
       report.entries += 1;
       const tableKey = keyOf(shape.keys, entry);
-      const wanted = expected.get(tableKey)?.[i];
+      const wanted = expected.get(tableKey)?.indexes[i];
       if (!wanted || wanted.indexKey !== indexKeyOf(index, entry)) orphans.push(entry);
       else if (wanted.content !== fingerprint(index.projected(entry))) rewrite.add(tableKey);
       else represented.add(tableKey);
     }
     for (const [tableKey, wanted] of expected) {
-      if (wanted[i]?.indexKey !== undefined && !represented.has(tableKey)) rewrite.add(tableKey);
+      if (wanted.indexes[i]?.indexKey !== undefined && !represented.has(tableKey)) rewrite.add(tableKey);
     }
     for (const orphan of orphans) {
       await removeOrphan(client, shape, index, orphan);
@@ -156,8 +157,8 @@ async function repairTable(client: DynamoDBClient, shape: TableShape, report: In
       rewrite.delete(keyOf(shape.keys, orphan));
     }
     for (const tableKey of rewrite) {
-      const key = JSON.parse(tableKey) as Item;
-      const item = await getItem(client, shape.name, key);
+      const key = expected.get(tableKey)?.key;
+      const item = key && (await getItem(client, shape.name, key));
       if (!item) continue;
       await client.send(new PutItemCommand({ TableName: shape.name, Item: item }));
       report.itemsReindexed += 1;
@@ -248,24 +249,11 @@ async function getItem(client: DynamoDBClient, TableName: string, Key: Item): Pr
 const pick = (item: Item, names: readonly string[]): Item =>
   Object.fromEntries(names.filter((n) => item[n] !== undefined).map((n) => [n, item[n] as AttributeValue]));
 
-const keyOf = (names: readonly string[], item: Item) => canonical(pick(item, names));
+const keyOf = (names: readonly string[], item: Item) => canonicalJson(pick(item, names));
 
 function indexKeyOf(index: SecondaryIndex, item: Item): string | undefined {
   // dynalite (like DynamoDB) indexes an item only when it has every key attribute of the index.
-  return index.keys.every((k) => item[k] !== undefined) ? canonical(pick(item, index.keys)) : undefined;
+  return index.keys.every((k) => item[k] !== undefined) ? canonicalJson(pick(item, index.keys)) : undefined;
 }
 
-const fingerprint = (item: Item) => createHash('sha256').update(canonical(item)).digest('base64');
-
-/** JSON with sorted keys and binary values as base64: equal attribute values give equal text. */
-function canonical(value: unknown): string {
-  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value).toString('base64'));
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
+const fingerprint = (item: Item) => createHash('sha256').update(canonicalJson(item)).digest('base64');

@@ -54,6 +54,18 @@ function fakeOrchestrator() {
   };
 }
 
+/** A store whose process dies writing its first run record: the claim is on record, the run not. */
+function diesBeforeTheFirstRunRecord(): StateStore {
+  const store = createMemoryStateStore();
+  const createRun = store.createRun.bind(store);
+  let crashes = 1;
+  store.createRun = async (run) => {
+    if (crashes-- > 0) throw new Error('killed before the run record');
+    await createRun(run);
+  };
+  return store;
+}
+
 function setup(options: { store?: StateStore } = {}) {
   let now = new Date('2026-11-25T10:00:00.000Z');
   const store = options.store ?? createMemoryStateStore();
@@ -139,13 +151,7 @@ describe('starting a run with an idempotency key', () => {
   });
 
   it('a crash after the claim and before the run record: the retry writes that very run and starts it', async () => {
-    const store = createMemoryStateStore();
-    const createRun = store.createRun.bind(store);
-    let crashes = 1;
-    store.createRun = async (run) => {
-      if (crashes-- > 0) throw new Error('killed before the run record');
-      await createRun(run);
-    };
+    const store = diesBeforeTheFirstRunRecord();
     const { runs, claims, sfn } = setup({ store });
     await expect(runs.start(request, { idempotencyKey: 'key-4' })).rejects.toThrow(/killed/);
     const claimedRun = claims.held.get('key-4')?.run;
@@ -160,13 +166,7 @@ describe('starting a run with an idempotency key', () => {
   it('an execution that ran and ended while the run record was missing: the retry fails the run with an account', async () => {
     // A crash after the claim, before the run record; meanwhile the execution was started (a
     // recovery pass that trusted a torn index) and failed at "Record run start".
-    const store = createMemoryStateStore();
-    const createRun = store.createRun.bind(store);
-    let crashes = 1;
-    store.createRun = async (run) => {
-      if (crashes-- > 0) throw new Error('killed before the run record');
-      await createRun(run);
-    };
+    const store = diesBeforeTheFirstRunRecord();
     const { runs, claims, sfn } = setup({ store });
     await expect(runs.start(request, { idempotencyKey: 'key-ended' })).rejects.toThrow(/killed/);
     const runId = claims.held.get('key-ended')?.run.runId ?? '';
