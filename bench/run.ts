@@ -27,6 +27,7 @@ await bundlesSection();
 await orchestrationSection();
 await (await import('./memory.ts')).memorySection(say);
 await gatewaySection();
+await (await import('./store-repair.ts')).storeRepairSection(say);
 
 say();
 say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -23,6 +23,8 @@ const EXPLANATIONS: Record<string, string> = {
     'Nobody decided on the approval in time; the step was not executed and is handed to you to finish by hand.',
   ExecutionAborted: 'The execution was stopped by hand before the run finished.',
   ExecutionTimedOut: 'The execution ran past its time limit.',
+  ExecutionEndedBeforeRun:
+    'A crash fell between writing the run and starting it, and its execution ran without it; an execution name cannot be used twice, so this run cannot run: start it again with a new request.',
 };
 
 /** Lambda errors arrive with a JSON cause; task failures with a plain one. */

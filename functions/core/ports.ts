@@ -72,10 +72,19 @@ export interface ExecutionEvent {
   cause?: string;
 }
 
+/** Where a run's execution stands (Step Functions' execution statuses). */
+export interface ExecutionState {
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+  error?: string;
+  cause?: string;
+}
+
 /** Starts a run's orchestrator execution and reads back its history. */
 export interface Orchestrator {
   /** Starts the run's execution, named after the run: a second start of the same run is a no-op. */
   startRun(runId: string): Promise<void>;
+  /** The run's execution as it stands; undefined when it does not exist. */
+  execution(runId: string): Promise<ExecutionState | undefined>;
   /** The execution's events in order; empty when the execution does not exist (yet). */
   history(runId: string): Promise<ExecutionEvent[]>;
 }

@@ -1,5 +1,6 @@
 import type { Approval } from './approvals/approval.ts';
 import type { Clock, Orchestrator, StateStore } from './ports.ts';
+import { startQueuedRun } from './queued-run.ts';
 
 /**
  * What a crash can strand, and what finishes it. Every step here is safe to repeat: a run's
@@ -13,9 +14,9 @@ export interface RecoveryDeps {
     /** Tells the run; 'nothing' when another pass already did. */
     answerSettled(approvalId: string): Promise<'answered' | 'closed' | 'nothing'>;
   };
-  runs: Pick<StateStore, 'listRuns'>;
+  runs: Pick<StateStore, 'listRuns' | 'getRun' | 'updateRun' | 'appendJournal'>;
   /** `startRun` must treat an execution that already exists as started. */
-  orchestrator: Pick<Orchestrator, 'startRun'>;
+  orchestrator: Pick<Orchestrator, 'startRun' | 'execution'>;
   clock: Clock;
   /** One stranded item that could not be finished this pass (the next pass tries again). */
   onError?: (message: string, error: unknown, context: Record<string, string>) => void;
@@ -43,6 +44,10 @@ export interface RecoveryReport {
   approvalsAlreadyAnswered: number;
   /** QUEUED runs whose execution was started (or found started). */
   runsStarted: number;
+  /** QUEUED runs whose execution had ended without them: failed with an account (see queued-run.ts). */
+  runsFailed: number;
+  /** Listed as QUEUED by the index, but the run itself is not (any more), or does not exist: left alone. */
+  runsNotQueued: number;
   failures: number;
 }
 
@@ -51,6 +56,8 @@ export function createRecovery(deps: RecoveryDeps) {
     approvalsAnswered: 0,
     approvalsAlreadyAnswered: 0,
     runsStarted: 0,
+    runsFailed: 0,
+    runsNotQueued: 0,
     failures: 0,
   });
 
@@ -76,14 +83,22 @@ export function createRecovery(deps: RecoveryDeps) {
       createdBefore: before.toISOString(),
       limit: MAX_RUNS_PER_PASS,
     });
-    for (const run of queued) {
+    for (const listed of queued) {
       try {
-        await deps.orchestrator.startRun(run.runId);
-        counts.runsStarted += 1;
+        // The index is a copy and may be behind (on AWS) or torn (a kill mid-write locally): only
+        // the run record itself, read strongly, says there is a QUEUED run to start.
+        const current = await deps.runs.getRun(listed.runId);
+        if (current?.status !== 'QUEUED') {
+          counts.runsNotQueued += 1;
+          continue;
+        }
+        const outcome = await startQueuedRun({ ...deps, store: deps.runs }, listed.runId);
+        if (outcome === 'started') counts.runsStarted += 1;
+        else counts.runsFailed += 1;
       } catch (error) {
         counts.failures += 1;
         deps.onError?.('could not start a queued run; the next sweep tries again', error, {
-          runId: run.runId,
+          runId: listed.runId,
         });
       }
     }

@@ -44,7 +44,7 @@ export interface RunStartClaims {
 }
 
 /** JSON with keys sorted at every level, so the same request hashes the same whatever its key order. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError } from './errors.ts';
 import type { Clock, ExecutionEvent, Orchestrator, StateStore, WorkflowCatalog } from './ports.ts';
+import { startQueuedRun } from './queued-run.ts';
 import {
   IDEMPOTENCY_KEY_TTL_HOURS,
   type RunStartClaim,
@@ -90,8 +91,14 @@ export function createRunsService(deps: RunsServiceDeps) {
     }
     const run = existing ?? claim.run;
     // A run that has moved on has its execution; a QUEUED one may not have it yet.
-    if (run.status === 'QUEUED') await startExecution(run.runId);
-    return run;
+    if (run.status !== 'QUEUED') return run;
+    // A fresh claim's run id is new: no execution can have it yet.
+    if (fresh) {
+      await startExecution(run.runId);
+      return run;
+    }
+    if ((await startQueuedRun(deps, run.runId)) === 'started') return run;
+    return (await deps.store.getRun(run.runId)) ?? run;
   }
 
   return {

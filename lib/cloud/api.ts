@@ -49,7 +49,12 @@ export class Api extends Construct {
     props.stateMachine.grantStartExecution(this.function);
     // Executions are named after runs and created at run time, so this is scoped to the
     // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.
-    props.stateMachine.grantExecution(this.function, 'states:GetExecutionHistory');
+    // DescribeExecution: a retried POST /runs finds whether the run's execution already ended.
+    props.stateMachine.grantExecution(
+      this.function,
+      'states:GetExecutionHistory',
+      'states:DescribeExecution',
+    );
     // GET /dlq peeks at the DLQ; POST /dlq/redrive starts SQS's message move task, which acts
     // with the caller's permissions: read and delete on the DLQ, send on the action queue. A
     // redriven message still needs its valid capability grant to have any effect.
@@ -67,7 +72,7 @@ export class Api extends Construct {
     Validations.of(this.function.role ?? this.function).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stateMachineLogicalId}"}]}]}:*]`,
       reason:
-        'GET /runs/{id}/history reads the execution history of a run; executions are named after runs at run time, so the grant covers the executions of this state machine only.',
+        'GET /runs/{id}/history reads the execution history of a run, and a retried POST /runs describes its execution; executions are named after runs at run time, so the grant covers the executions of this state machine only.',
     });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -132,6 +132,16 @@ export class Approvals extends Construct {
     for (const fn of [this.escalationFunction, this.linkFunction, this.slackFunction])
       stateMachine.grantTaskResponse(fn);
     stateMachine.grantStartExecution(this.escalationFunction);
+    // A QUEUED run whose execution has already ended is failed rather than started every pass.
+    stateMachine.grantExecution(this.escalationFunction, 'states:DescribeExecution');
+    const stateMachineLogicalId = Stack.of(this).getLogicalId(
+      stateMachine.node.defaultChild as sfn.CfnStateMachine,
+    );
+    Validations.of(this.escalationFunction.role ?? this.escalationFunction).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stateMachineLogicalId}"}]}]}:*]`,
+      reason:
+        'The recovery sweep describes the execution of a run it finds QUEUED; executions are named after runs at run time, so the grant covers the executions of this state machine only.',
+    });
     this.escalationFunction.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     for (const fn of [this.requestFunction, this.escalationFunction])
       fn.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);

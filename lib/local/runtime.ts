@@ -157,6 +157,9 @@ export interface LocalRuntime {
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const faults = faultsFromEnv(); // the soak's crash windows; nothing is wrapped without AIOS_FAULTS
   const db = await startEmbeddedDynamoDB({ dir: options.dataDir ? join(options.dataDir, 'db') : undefined });
+  const repaired = db.repair;
+  if (repaired && repaired.orphansRemoved + repaired.itemsReindexed + repaired.interruptedRepairsFinished > 0)
+    logger.warn('the store was not closed cleanly: its indexes were repaired', { ...repaired });
   const store = faults.stateStore(
     createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state }),
   );
@@ -272,6 +275,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await stepFunctions.startExecution({ stateMachineName: 'run', name: runId, input: { runId } });
       } catch (error) {
         if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      }
+    },
+    async execution(runId) {
+      try {
+        const { status, error, cause } = await stepFunctions.describeExecution(executionArnFor(runId));
+        return { status, ...(error ? { error } : {}), ...(cause ? { cause } : {}) };
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
       }
     },
     async history(runId) {

@@ -77,6 +77,26 @@ describe('Approvals', () => {
     }
   });
 
+  it('lets the scheduled job describe the executions of the run state machine only (a QUEUED run whose execution ended)', () => {
+    const describes = statementsOf(template, stack, stack.approvals.escalationFunction.role as never).filter(
+      (s) => actionsOf([s]).includes('states:DescribeExecution'),
+    );
+    // execution:<this state machine's name>:*, the narrowest ARN an execution named at run time has.
+    expect(describes).toHaveLength(1);
+    expect(JSON.stringify(describes[0]?.Resource)).toMatch(
+      new RegExp(`:execution:.*${logicalIdOf(stack, stack.orchestrator.stateMachine)}.*:\\*"`),
+    );
+    for (const fn of [
+      stack.approvals.requestFunction,
+      stack.approvals.linkFunction,
+      stack.approvals.slackFunction,
+    ]) {
+      expect(actionsOf(statementsOf(template, stack, fn.role as never))).not.toContain(
+        'states:DescribeExecution',
+      );
+    }
+  });
+
   it('gives only the Slack endpoint the signing secret', () => {
     const ref = JSON.stringify({ Ref: logicalIdOf(stack, stack.approvals.slackSigningSecret) });
     const readers = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>

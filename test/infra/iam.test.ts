@@ -197,9 +197,10 @@ describe('IAM: the gateway', () => {
 });
 
 describe('IAM: the API', () => {
-  it('may start executions of the run state machine, read their history, and answer its task tokens (the approval inbox)', () => {
+  it('may start executions of the run state machine, describe them and read their history, and answer its task tokens (the approval inbox)', () => {
     const states = withPrefix(statements(stack.api.function), 'states:');
     expect(actionsOf(states).sort()).toEqual([
+      'states:DescribeExecution',
       'states:GetExecutionHistory',
       'states:SendTaskFailure',
       'states:SendTaskHeartbeat',
@@ -213,6 +214,8 @@ describe('IAM: the API', () => {
     // History: only executions of this state machine (execution:<its name>:*).
     const history = states.filter((s) => actionsOf([s]).includes('states:GetExecutionHistory'));
     expect(JSON.stringify(resourcesOf(history))).toMatch(/:execution:.*OrchestratorRunStateMachine.*:\*"/);
+    const describe = states.filter((s) => actionsOf([s]).includes('states:DescribeExecution'));
+    expect(resourcesOf(describe)).toEqual(resourcesOf(history));
   });
 
   it('reaches SQS only to list and redrive the dead-letter queue, and Bedrock only for memory embeddings', () => {

@@ -7,11 +7,16 @@ export interface SentCommand {
 
 /**
  * A real SFN client (the paginator checks its class) whose calls never leave the process: it
- * records each command's name and input, answers GetExecutionHistory from `pages`, and throws
- * whatever `fail` returns for a command.
+ * records each command's name and input, answers GetExecutionHistory from `pages` and the rest
+ * from `answer`, and throws whatever `fail` returns for a command.
  */
 export function fakeSfn(
-  options: { pages?: Record<string, unknown>[]; fail?: (sent: SentCommand) => Error | undefined } = {},
+  options: {
+    pages?: Record<string, unknown>[];
+    fail?: (sent: SentCommand) => Error | undefined;
+    /** The answer to a command other than GetExecutionHistory (default `{}`). */
+    answer?: (sent: SentCommand) => Record<string, unknown> | undefined;
+  } = {},
 ) {
   const sent: SentCommand[] = [];
   const client = new SFNClient({
@@ -28,7 +33,7 @@ export function fakeSfn(
         const index = entry.input.nextToken ? Number(entry.input.nextToken) : 0;
         return options.pages?.[index] ?? { events: [] };
       }
-      return {};
+      return options.answer?.(entry) ?? {};
     },
   });
   return { client, sent };

@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -222,18 +224,43 @@ export function createDynamoDBApprovalStore(options: {
     },
 
     async listPending() {
-      // The index is eventually consistent: drop anything decided since.
-      return (await queryIndex(PENDING_INBOX)).filter((a) => a.status === 'PENDING');
+      // The index holds copies: behind their item on AWS (GSIs are eventually consistent), and
+      // locally a kill mid-write once left copies of records since decided or created again. The
+      // inbox and escalation act on what they list, so each approval is read from its item.
+      const listed = await queryIndex(PENDING_INBOX);
+      const ids = new Set(listed.map((item) => String(item.pk).slice('APPROVAL#'.length)));
+      const current = await readAll([...ids]);
+      return current.filter((a) => a.status === 'PENDING');
     },
 
     async listUnanswered(settledBefore) {
-      return (await queryIndex(UNANSWERED, settledBefore)).filter(
-        (a) => a.status !== 'PENDING' && a.answeredAt === undefined,
-      );
+      // The copy is enough here: answerSettled reads the item before it answers anything.
+      return (await queryIndex(UNANSWERED, settledBefore))
+        .map(parse)
+        .filter((a) => a.status !== 'PENDING' && a.answeredAt === undefined);
     },
   };
 
-  async function queryIndex(partition: string, before?: string): Promise<Approval[]> {
+  /** The approvals with these ids, read strongly, in the order given; missing ones are left out. */
+  async function readAll(ids: string[]): Promise<Approval[]> {
+    const found = new Map<string, Record<string, unknown>>();
+    for (let start = 0; start < ids.length; start += 100) {
+      let keys: Record<string, unknown>[] | undefined = ids.slice(start, start + 100).map(key);
+      while (keys && keys.length > 0) {
+        const page: BatchGetCommandOutput = await doc.send(
+          new BatchGetCommand({ RequestItems: { [TableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of page.Responses?.[TableName] ?? []) found.set(String(item.pk), item);
+        keys = page.UnprocessedKeys?.[TableName]?.Keys;
+      }
+    }
+    return ids.flatMap((id) => {
+      const item = found.get(key(id).pk);
+      return item ? [parse(item)] : [];
+    });
+  }
+
+  async function queryIndex(partition: string, before?: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -249,7 +276,7 @@ export function createDynamoDBApprovalStore(options: {
       items.push(...((page.Items ?? []) as Record<string, unknown>[]));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return items.map(parse);
+    return items;
   }
 }
 

@@ -18,6 +18,7 @@ import {
   IntentSchema,
   JournalEntrySchema,
   PlanSchema,
+  type Run,
   RunSchema,
   RunStatusSchema,
 } from '../../core/schemas.ts';
@@ -53,6 +54,24 @@ const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt', 'entityKind
 const RUN_STATUSES = RunStatusSchema.options;
 
 let journalSeq = 0;
+
+/**
+ * One copy per run, the newest. Without a status filter each status is queried on its own, and a
+ * run that changes status between two of those queries (or whose old entry the index still holds:
+ * GSIs are eventually consistent) comes back twice. Equal times go by the order of the lifecycle.
+ */
+export function newestPerRun(runs: readonly Run[]): Run[] {
+  const newest = new Map<string, Run>();
+  const later = (a: Run, b: Run) =>
+    a.updatedAt !== b.updatedAt
+      ? a.updatedAt > b.updatedAt
+      : RUN_STATUSES.indexOf(a.status) > RUN_STATUSES.indexOf(b.status);
+  for (const run of runs) {
+    const seen = newest.get(run.runId);
+    if (!seen || later(run, seen)) newest.set(run.runId, run);
+  }
+  return [...newest.values()];
+}
 
 export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): StateStore {
   const doc = DynamoDBDocumentClient.from(options.client, {
@@ -232,9 +251,7 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
           }),
         ),
       );
-      return pages
-        .flat()
-        .map((item) => RunSchema.parse(strip(item)))
+      return newestPerRun(pages.flat().map((item) => RunSchema.parse(strip(item))))
         .sort((a, b) =>
           a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.runId < b.runId ? 1 : -1,
         )

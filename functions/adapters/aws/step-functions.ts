@@ -1,4 +1,5 @@
 import {
+  DescribeExecutionCommand,
   type HistoryEvent,
   paginateGetExecutionHistory,
   SendTaskFailureCommand,
@@ -6,7 +7,12 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionEvent, Orchestrator, OrchestratorCallbacks } from '../../core/ports.ts';
+import type {
+  ExecutionEvent,
+  ExecutionState,
+  Orchestrator,
+  OrchestratorCallbacks,
+} from '../../core/ports.ts';
 
 /** Causes are capped by Step Functions at 32 KiB; keep well inside. */
 const MAX_CAUSE = 16_000;
@@ -36,6 +42,22 @@ export function createStepFunctionsOrchestrator(client: SFNClient, stateMachineA
         );
       } catch (error) {
         if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      }
+    },
+    async execution(runId) {
+      try {
+        const described = await client.send(
+          new DescribeExecutionCommand({ executionArn: executionArnFor(runId) }),
+        );
+        if (!described.status) return undefined;
+        return {
+          status: described.status as ExecutionState['status'],
+          ...(described.error ? { error: described.error } : {}),
+          ...(described.cause ? { cause: described.cause } : {}),
+        };
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
       }
     },
     async history(runId) {

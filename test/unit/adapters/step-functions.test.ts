@@ -29,6 +29,33 @@ describe('Step Functions adapters', () => {
     await expect(orchestrator.startRun('onboarding-1')).rejects.toThrow('ExecutionLimitExceeded');
   });
 
+  it("describes the run's execution (named after the run): its status, error and cause", async () => {
+    const { client, sent } = fakeSfn({
+      answer: () => ({ status: 'FAILED', error: 'NotFoundError', cause: 'run onboarding-1 does not exist' }),
+    });
+    const execution = await createStepFunctionsOrchestrator(client, STATE_MACHINE).execution('onboarding-1');
+    expect(execution).toEqual({
+      status: 'FAILED',
+      error: 'NotFoundError',
+      cause: 'run onboarding-1 does not exist',
+    });
+    expect(sent).toEqual([
+      {
+        command: 'DescribeExecutionCommand',
+        input: { executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:AiosRun:onboarding-1' },
+      },
+    ]);
+  });
+
+  it('an execution that does not exist is undefined; other errors still fail', async () => {
+    let failure = 'ExecutionDoesNotExist';
+    const { client } = fakeSfn({ fail: () => Object.assign(new Error(failure), { name: failure }) });
+    const orchestrator = createStepFunctionsOrchestrator(client, STATE_MACHINE);
+    await expect(orchestrator.execution('onboarding-1')).resolves.toBeUndefined();
+    failure = 'ThrottlingException';
+    await expect(orchestrator.execution('onboarding-1')).rejects.toThrow('ThrottlingException');
+  });
+
   it("reads a run's history across pages and takes state names and errors out of the event details", async () => {
     const { client, sent } = fakeSfn({
       pages: [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
+import type { ExecutionState } from '../../../functions/core/ports.ts';
 import { AT_START_UP, createRecovery, SWEEP_GRACE } from '../../../functions/core/recovery.ts';
 import { approvalFixture } from '../../integration/approvals/email/fakes.ts';
 import { fixedClock, runFixture } from '../../support/fixtures.ts';
@@ -26,6 +27,7 @@ async function setUp() {
   const cutoffs: Date[] = [];
   const answered: string[] = [];
   const started: string[] = [];
+  const executions = new Map<string, ExecutionState>();
   const errors: Record<string, string>[] = [];
   const recovery = createRecovery({
     approvals: {
@@ -44,12 +46,16 @@ async function setUp() {
       async startRun(runId) {
         if (runId === 'run-broken') throw new Error('ExecutionLimitExceeded');
         started.push(runId);
+        if (!executions.has(runId)) executions.set(runId, { status: 'RUNNING' });
+      },
+      async execution(runId) {
+        return executions.get(runId);
       },
     },
     clock: fixedClock(NOW),
     onError: (_message, _error, context) => errors.push(context),
   });
-  return { recovery, cutoffs, answered, started, errors };
+  return { recovery, store, cutoffs, answered, started, executions, errors };
 }
 
 describe('recovery: what a crash stranded, finished', () => {
@@ -60,6 +66,8 @@ describe('recovery: what a crash stranded, finished', () => {
       approvalsAnswered: 1,
       approvalsAlreadyAnswered: 1,
       runsStarted: 1,
+      runsFailed: 0,
+      runsNotQueued: 0,
       failures: 2,
     });
     expect(cutoffs.map((d) => d.toISOString())).toEqual([ago(SWEEP_GRACE.approvalsMs / 1000)]);
@@ -77,5 +85,42 @@ describe('recovery: what a crash stranded, finished', () => {
     await recovery.sweep(AT_START_UP);
     expect(cutoffs.map((d) => d.toISOString())).toEqual([NOW]);
     expect(started.sort()).toEqual(['run-fresh', 'run-stale']);
+  });
+
+  it('a run the index lists as QUEUED is started only if the run itself, read strongly, is QUEUED', async () => {
+    const { recovery, store, started } = await setUp();
+    // An index copy behind its item (AWS) or torn by a kill (locally): a run that has moved on,
+    // and one whose record was never written.
+    await store.updateRun('run-stale', ['QUEUED'], { status: 'RUNNING' });
+    const listRuns = store.listRuns.bind(store);
+    store.listRuns = async (query) => [
+      ...(await listRuns(query)),
+      runFixture({ runId: 'run-stale', status: 'QUEUED', createdAt: ago(600) }),
+      runFixture({ runId: 'run-phantom', status: 'QUEUED', createdAt: ago(700) }),
+    ];
+    const report = await recovery.sweep(AT_START_UP);
+    expect(started.sort()).toEqual(['run-fresh']);
+    expect(report).toMatchObject({ runsStarted: 1, runsNotQueued: 2 });
+    expect(await store.getRun('run-phantom')).toBeUndefined();
+  });
+
+  it('a QUEUED run whose execution has already ended is failed with an account, not started pass after pass', async () => {
+    const { recovery, store, executions } = await setUp();
+    executions.set('run-stale', {
+      status: 'FAILED',
+      error: 'NotFoundError',
+      cause: 'run run-stale does not exist',
+    });
+    const report = await recovery.sweep(SWEEP_GRACE);
+    expect(report).toMatchObject({ runsStarted: 0, runsFailed: 1 });
+    expect(await store.getRun('run-stale')).toMatchObject({
+      status: 'FAILED',
+      failure: {
+        error: 'ExecutionEndedBeforeRun',
+        cause:
+          'its execution had ended FAILED (NotFoundError: run run-stale does not exist) before the run was recorded',
+      },
+    });
+    expect(await recovery.sweep(SWEEP_GRACE)).toMatchObject({ runsStarted: 0, runsFailed: 0 });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdempotencyKeyReusedError, ValidationError } from '../../../functions/core/errors.ts';
-import type { Orchestrator, StateStore } from '../../../functions/core/ports.ts';
+import type { ExecutionState, Orchestrator, StateStore } from '../../../functions/core/ports.ts';
 import { createRunsService } from '../../../functions/core/runs-service.ts';
 import { shippedCatalog } from '../../../playbooks/catalog.ts';
 import { createMemoryRunStartClaims } from '../../support/memory-run-start-claims.ts';
@@ -18,9 +18,10 @@ const request = { workflow: 'onboarding', input };
 /**
  * An orchestrator like Step Functions: one execution per name; starting a name again is refused
  * with ExecutionAlreadyExists. `failNextStarts` makes the next starts fail before anything starts.
+ * `executions` maps each name to its status.
  */
 function fakeOrchestrator() {
-  const executions = new Set<string>();
+  const executions = new Map<string, ExecutionState>();
   const attempts: string[] = [];
   let failNextStarts = 0;
   const orchestrator: Orchestrator = {
@@ -34,7 +35,10 @@ function fakeOrchestrator() {
         throw Object.assign(new Error(`Execution already exists: ${runId}`), {
           name: 'ExecutionAlreadyExists',
         });
-      executions.add(runId);
+      executions.set(runId, { status: 'RUNNING' });
+    },
+    async execution(runId) {
+      return executions.get(runId);
     },
     async history() {
       return [];
@@ -48,6 +52,18 @@ function fakeOrchestrator() {
       failNextStarts = count;
     },
   };
+}
+
+/** A store whose process dies writing its first run record: the claim is on record, the run not. */
+function diesBeforeTheFirstRunRecord(): StateStore {
+  const store = createMemoryStateStore();
+  const createRun = store.createRun.bind(store);
+  let crashes = 1;
+  store.createRun = async (run) => {
+    if (crashes-- > 0) throw new Error('killed before the run record');
+    await createRun(run);
+  };
+  return store;
 }
 
 function setup(options: { store?: StateStore } = {}) {
@@ -84,7 +100,7 @@ describe('starting a run with an idempotency key', () => {
     expect(first.replayed).toBe(false);
     expect(again).toMatchObject({ replayed: true, run: { runId: first.run.runId } });
     expect((await store.listRuns()).map((r) => r.runId)).toEqual([first.run.runId]);
-    expect([...sfn.executions]).toEqual([first.run.runId]);
+    expect([...sfn.executions.keys()]).toEqual([first.run.runId]);
   });
 
   it('the same request with keys in another order is the same request', async () => {
@@ -130,18 +146,12 @@ describe('starting a run with an idempotency key', () => {
 
     const retried = await runs.start(request, { idempotencyKey: 'key-3' });
     expect(retried.run.runId).toBe(stranded?.runId);
-    expect([...sfn.executions]).toEqual([stranded?.runId]);
+    expect([...sfn.executions.keys()]).toEqual([stranded?.runId]);
     expect(await store.listRuns()).toHaveLength(1);
   });
 
   it('a crash after the claim and before the run record: the retry writes that very run and starts it', async () => {
-    const store = createMemoryStateStore();
-    const createRun = store.createRun.bind(store);
-    let crashes = 1;
-    store.createRun = async (run) => {
-      if (crashes-- > 0) throw new Error('killed before the run record');
-      await createRun(run);
-    };
+    const store = diesBeforeTheFirstRunRecord();
     const { runs, claims, sfn } = setup({ store });
     await expect(runs.start(request, { idempotencyKey: 'key-4' })).rejects.toThrow(/killed/);
     const claimedRun = claims.held.get('key-4')?.run;
@@ -150,7 +160,38 @@ describe('starting a run with an idempotency key', () => {
     const retried = await runs.start(request, { idempotencyKey: 'key-4' });
     expect(retried.run).toEqual(claimedRun);
     expect(await store.getRun(claimedRun?.runId ?? '')).toEqual(claimedRun);
-    expect([...sfn.executions]).toEqual([claimedRun?.runId]);
+    expect([...sfn.executions.keys()]).toEqual([claimedRun?.runId]);
+  });
+
+  it('an execution that ran and ended while the run record was missing: the retry fails the run with an account', async () => {
+    // A crash after the claim, before the run record; meanwhile the execution was started (a
+    // recovery pass that trusted a torn index) and failed at "Record run start".
+    const store = diesBeforeTheFirstRunRecord();
+    const { runs, claims, sfn } = setup({ store });
+    await expect(runs.start(request, { idempotencyKey: 'key-ended' })).rejects.toThrow(/killed/);
+    const runId = claims.held.get('key-ended')?.run.runId ?? '';
+    sfn.executions.set(runId, {
+      status: 'FAILED',
+      error: 'NotFoundError',
+      cause: JSON.stringify({ errorMessage: `run ${runId} does not exist` }),
+    });
+
+    const retried = await runs.start(request, { idempotencyKey: 'key-ended' });
+
+    expect(retried.run).toMatchObject({
+      runId,
+      status: 'FAILED',
+      failure: { error: 'ExecutionEndedBeforeRun' },
+    });
+    expect(retried.run.failure?.cause).toBe(
+      `its execution had ended FAILED (NotFoundError: run ${runId} does not exist) before the run was recorded`,
+    );
+    expect(retried.run.failure?.account).toMatch(/cannot run: start it again with a new request/);
+    expect(await store.getRun(runId)).toMatchObject({ status: 'FAILED' });
+    expect((await store.listJournal(runId)).map((j) => j.kind)).toEqual(['failure']);
+    // Nothing left QUEUED for a sweep to find, and a second retry changes nothing.
+    expect(await store.listRuns({ status: 'QUEUED' })).toEqual([]);
+    expect((await runs.start(request, { idempotencyKey: 'key-ended' })).run.status).toBe('FAILED');
   });
 
   it('a replay of a run whose execution exists counts the refused second start as started', async () => {
@@ -161,6 +202,7 @@ describe('starting a run with an idempotency key', () => {
     expect(again.run.runId).toBe(first.run.runId);
     expect(sfn.attempts).toEqual([first.run.runId, first.run.runId]);
     expect(sfn.executions.size).toBe(1);
+    expect(again.run.status).toBe('QUEUED');
   });
 
   it('a replay of a run that has moved on starts nothing and reports where it is', async () => {

@@ -45,6 +45,9 @@ function setup(store: StateStore = createMemoryStateStore()) {
     async startRun(runId) {
       started.push(runId);
     },
+    async execution(runId) {
+      return started.includes(runId) ? { status: 'RUNNING' } : undefined;
+    },
     async history(runId) {
       return [{ id: 1, timestamp: '2026-11-25T10:00:00.000Z', type: 'ExecutionStarted', stateName: runId }];
     },

@@ -45,6 +45,9 @@ function setup() {
     async startRun(runId) {
       started.push(runId);
     },
+    async execution(runId) {
+      return started.includes(runId) ? { status: 'RUNNING' } : undefined;
+    },
     async history() {
       return [];
     },
