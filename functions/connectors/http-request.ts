@@ -66,7 +66,10 @@ export function httpRequestConnector(
           },
           body:
             params.body === undefined || params.method === 'GET' ? undefined : JSON.stringify(params.body),
-          signal: AbortSignal.timeout(params.timeoutMs),
+          // Its own timeout, and the gateway's deadline for the whole attempt, whichever comes first.
+          signal: context.signal
+            ? AbortSignal.any([context.signal, AbortSignal.timeout(params.timeoutMs)])
+            : AbortSignal.timeout(params.timeoutMs),
         });
       } catch (error) {
         throw new TransientConnectorError(
