@@ -14,7 +14,9 @@ const say = (text = '') => process.stdout.write(`${text}\n`);
 
 say('# aios benchmarks');
 say();
-say(`command: npm run bench (tsx bench/run.ts)`);
+say(
+  `command: npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''} (tsx bench/run.ts)`,
+);
 say(
   `machine: node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, ` +
     `${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()}`,
@@ -23,10 +25,22 @@ say(
   'Medians over several runs; the machine is small and noisy, so read ratios rather than absolute numbers.',
 );
 
-await bundlesSection();
-await orchestrationSection();
-await (await import('./memory.ts')).memorySection(say);
-await gatewaySection();
+// `npm run bench -- d` (or `-- a c`) runs only the named sections; no argument runs them all.
+const SECTIONS: Record<string, () => Promise<void>> = {
+  a: bundlesSection,
+  b: orchestrationSection,
+  c: async () => (await import('./memory.ts')).memorySection(say),
+  d: gatewaySection,
+};
+const wanted = process.argv.slice(2).map((arg) => arg.toLowerCase());
+const unknown = wanted.filter((name) => !(name in SECTIONS));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown bench section(s): ${unknown.join(', ')}; choose from a, b, c, d\n`);
+  process.exit(2);
+}
+for (const [name, section] of Object.entries(SECTIONS)) {
+  if (wanted.length === 0 || wanted.includes(name)) await section();
+}
 
 say();
 say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
