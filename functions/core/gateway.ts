@@ -76,6 +76,7 @@ const leaseOwnerOf = (delivery: Delivery | undefined) =>
 function heldByEarlierReceive(owner: string | undefined, delivery: Delivery | undefined): boolean {
   if (owner === undefined || delivery === undefined) return false;
   const at = owner.lastIndexOf('#');
+  if (at < 0) return false;
   return owner.slice(0, at) === delivery.messageId && Number(owner.slice(at + 1)) < delivery.receiveCount;
 }
 

@@ -1,7 +1,16 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { type GrantSigner, mintGrant } from '../../functions/core/capability.ts';
+import { type Connector, catalogueOf } from '../../functions/core/connector.ts';
 import { idempotencyKeyFor } from '../../functions/core/idempotency-key.ts';
-import type { StateStore } from '../../functions/core/ports.ts';
+import {
+  createInMemoryCircuitBreaker,
+  createInMemoryRateLimiter,
+} from '../../functions/core/limits/in-memory.ts';
+import type { OrchestratorCallbacks, StateStore } from '../../functions/core/ports.ts';
 import type { Action } from '../../functions/core/schemas.ts';
+import { createGatewayHandler } from '../../functions/gateway/gateway-handler.ts';
+import type { EmbeddedDynamoDB } from '../../lib/local/embedded-dynamodb.ts';
+import { TABLE_NAMES } from '../../lib/local/table-definitions.ts';
 
 export interface RecordedAction {
   taskToken: string;
@@ -50,4 +59,29 @@ export async function recordActions(
     });
   }
   return recorded;
+}
+
+/**
+ * The gateway handler as the tests run it against the embedded store: no rate limits or breakers
+ * (they are tested on their own), Powertools idempotency in the store's idempotency table.
+ */
+export function embeddedGatewayHandler(
+  db: EmbeddedDynamoDB,
+  store: StateStore,
+  options: { connectors: Connector[]; signer: GrantSigner; callbacks: OrchestratorCallbacks },
+) {
+  return createGatewayHandler({
+    store,
+    connectors: catalogueOf(options.connectors),
+    clock: { now: () => new Date() },
+    signer: options.signer,
+    limiter: createInMemoryRateLimiter(),
+    breaker: createInMemoryCircuitBreaker(),
+    limitsOf: () => undefined,
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: TABLE_NAMES.idempotency,
+      awsSdkV3Client: db.client,
+    }),
+    callbacks: options.callbacks,
+  });
 }

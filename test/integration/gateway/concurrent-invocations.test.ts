@@ -1,4 +1,3 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
@@ -7,13 +6,8 @@ import { z } from 'zod';
 import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
 import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner } from '../../../functions/core/capability.ts';
-import { type Connector, catalogueOf } from '../../../functions/core/connector.ts';
-import {
-  createInMemoryCircuitBreaker,
-  createInMemoryRateLimiter,
-} from '../../../functions/core/limits/in-memory.ts';
+import type { Connector } from '../../../functions/core/connector.ts';
 import type { OrchestratorCallbacks, StateStore } from '../../../functions/core/ports.ts';
-import { createGatewayHandler } from '../../../functions/gateway/gateway-handler.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import {
@@ -25,7 +19,7 @@ import {
 } from '../../../lib/local/queue/index.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { runFixture } from '../../support/fixtures.ts';
-import { recordActions } from '../../support/gateway-actions.ts';
+import { embeddedGatewayHandler, recordActions } from '../../support/gateway-actions.ts';
 
 const WORKERS = 4;
 const ACTIONS = 40;
@@ -41,22 +35,8 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
-function gatewayHandler(connectors: Connector[], callbacks: OrchestratorCallbacks) {
-  return createGatewayHandler({
-    store,
-    connectors: catalogueOf(connectors),
-    clock: { now: () => new Date() },
-    signer,
-    limiter: createInMemoryRateLimiter(),
-    breaker: createInMemoryCircuitBreaker(),
-    limitsOf: () => undefined,
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: TABLE_NAMES.idempotency,
-      awsSdkV3Client: db.client,
-    }),
-    callbacks,
-  });
-}
+const gatewayHandler = (connectors: Connector[], callbacks: OrchestratorCallbacks) =>
+  embeddedGatewayHandler(db, store, { connectors, signer, callbacks });
 
 describe('one gateway handler invoked by several workers at once (the local runtime)', () => {
   it(`${WORKERS} workers share it: every action answered exactly once, every failed record kept for redelivery, no batch answers for another`, async () => {

@@ -1,26 +1,19 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
 import { emailSendConnector } from '../../../functions/connectors/email-send.ts';
 import { httpRequestConnector } from '../../../functions/connectors/http-request.ts';
 import { createHmacGrantSigner } from '../../../functions/core/capability.ts';
-import { catalogueOf } from '../../../functions/core/connector.ts';
-import {
-  createInMemoryCircuitBreaker,
-  createInMemoryRateLimiter,
-} from '../../../functions/core/limits/in-memory.ts';
 import type { StateStore } from '../../../functions/core/ports.ts';
-import { createGatewayHandler } from '../../../functions/gateway/gateway-handler.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { createEmailOutbox, IDEMPOTENCY_HEADER } from '../../../lib/local/outbox/email-outbox.ts';
 import { createLocalQueue, type QueueWorker, startQueueWorker } from '../../../lib/local/queue/index.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { runFixture } from '../../support/fixtures.ts';
-import { recordActions } from '../../support/gateway-actions.ts';
+import { embeddedGatewayHandler, recordActions } from '../../support/gateway-actions.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
 
 const ACTIONS = 120;
@@ -103,18 +96,9 @@ describe('gateway: exactly one effect per intent under duplicates, crashes and a
     const answered = new Map<string, number>();
     const crashedOnce = new Set<string>();
     const failures: string[] = [];
-    const handler = createGatewayHandler({
-      store,
-      connectors: catalogueOf([httpRequestConnector(), email]),
-      clock: { now: () => new Date() },
+    const handler = embeddedGatewayHandler(db, store, {
+      connectors: [httpRequestConnector(), email],
       signer,
-      limiter: createInMemoryRateLimiter(),
-      breaker: createInMemoryCircuitBreaker(),
-      limitsOf: () => undefined,
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: TABLE_NAMES.idempotency,
-        awsSdkV3Client: db.client,
-      }),
       callbacks: {
         async taskSucceeded(token) {
           // Every 7th action: the process "dies" after its effect is recorded, before the answer.
