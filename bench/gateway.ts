@@ -30,6 +30,8 @@ export interface GatewayBenchResult extends GatewayBenchCase {
 }
 
 const RUN = 'bench-gateway';
+/** As aios dev and the CDK stack's event source mapping; AIOS_BENCH_BATCH_SIZE (1-10) compares others. */
+export const GATEWAY_BENCH_BATCH_SIZE = Number(process.env.AIOS_BENCH_BATCH_SIZE ?? 5);
 
 /**
  * The gateway as `aios dev` runs it: the real handler (grant check, Powertools idempotency,
@@ -54,7 +56,7 @@ export async function benchGateway(
       const queue = createLocalQueue({
         client: db.client,
         queues: [
-          { name: 'actions', visibilityTimeoutSeconds: 5, maxReceiveCount: 20, deadLetterQueue: 'dlq' },
+          { name: 'actions', visibilityTimeoutSeconds: 30, maxReceiveCount: 20, deadLetterQueue: 'dlq' },
           { name: 'dlq', visibilityTimeoutSeconds: 30 },
         ],
       });
@@ -136,10 +138,10 @@ export async function benchGateway(
         startQueueWorker({
           queue,
           queueName: 'actions',
-          batchSize: 10,
+          batchSize: GATEWAY_BENCH_BATCH_SIZE,
           handler,
           pollIntervalMs: 5,
-          timeoutMs: 5000,
+          // The function timeout is a sixth of the visibility (5 s), as aios dev and the CDK stack set.
           onError: () => {},
         }),
       );

@@ -50,15 +50,18 @@ export function emailSendConnector(options: EmailSendOptions): Connector<typeof 
     undoable: false,
     idempotent: transport.dedupes,
     async execute(params, context) {
-      const { messageId } = await transport.send({
-        from,
-        to: params.to,
-        ...(params.cc && params.cc.length > 0 ? { cc: params.cc } : {}),
-        subject: params.subject,
-        text: params.text,
-        ...(params.html ? { html: params.html } : {}),
-        idempotencyKey: context.idempotencyKey,
-      });
+      const { messageId } = await transport.send(
+        {
+          from,
+          to: params.to,
+          ...(params.cc && params.cc.length > 0 ? { cc: params.cc } : {}),
+          subject: params.subject,
+          text: params.text,
+          ...(params.html ? { html: params.html } : {}),
+          idempotencyKey: context.idempotencyKey,
+        },
+        { signal: context.signal },
+      );
       return { messageId, from, to: params.to, ...(params.cc ? { cc: params.cc } : {}) };
     },
   };

@@ -17,5 +17,6 @@ export interface EmailTransport {
    * local outbox does. The connector declares itself idempotent only when this is true.
    */
   readonly dedupes: boolean;
-  send(message: EmailMessage): Promise<{ messageId: string }>;
+  /** `signal` aborts the send (the gateway's deadline): no message may start going out after it. */
+  send(message: EmailMessage, options?: { signal?: AbortSignal }): Promise<{ messageId: string }>;
 }

@@ -88,7 +88,10 @@ export function httpRequestConnector(
           },
           body:
             params.body === undefined || params.method === 'GET' ? undefined : JSON.stringify(params.body),
-          signal: AbortSignal.timeout(params.timeoutMs),
+          // Its own timeout, and the gateway's deadline for the whole attempt, whichever comes first.
+          signal: context.signal
+            ? AbortSignal.any([context.signal, AbortSignal.timeout(params.timeoutMs)])
+            : AbortSignal.timeout(params.timeoutMs),
           // A redirect could lead the credential to a host it is not bound to: never followed with one.
           redirect: params.credential ? 'manual' : 'follow',
         });

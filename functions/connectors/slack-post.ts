@@ -37,12 +37,15 @@ export function slackPostConnector(transport: SlackTransport): Connector<typeof 
     undoable: true,
     idempotent: transport.dedupes,
     async execute(params, context) {
-      const posted = await transport.postMessage({
-        channel: params.channel,
-        text: params.text,
-        ...(params.blocks ? { blocks: params.blocks } : {}),
-        idempotencyKey: context.idempotencyKey,
-      });
+      const posted = await transport.postMessage(
+        {
+          channel: params.channel,
+          text: params.text,
+          ...(params.blocks ? { blocks: params.blocks } : {}),
+          idempotencyKey: context.idempotencyKey,
+        },
+        { signal: context.signal },
+      );
       return { channel: posted.channel, ts: posted.ts };
     },
   };
@@ -56,8 +59,11 @@ export function slackDeleteConnector(transport: SlackTransport): Connector<typeo
     risk: 'external-message',
     undoable: false,
     idempotent: true,
-    async execute(params) {
-      const { alreadyDeleted } = await transport.deleteMessage({ channel: params.channel, ts: params.ts });
+    async execute(params, context) {
+      const { alreadyDeleted } = await transport.deleteMessage(
+        { channel: params.channel, ts: params.ts },
+        { signal: context.signal },
+      );
       return { channel: params.channel, ts: params.ts, deleted: true, alreadyDeleted };
     },
   };

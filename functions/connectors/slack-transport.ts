@@ -27,6 +27,11 @@ export interface SlackMessageRef {
   ts: string;
 }
 
+/** What a connector passes with a call: the deadline of its attempt. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 /** The port `slack.post` and `slack.delete` act through: Slack's Web API on AWS, a file outbox locally. */
 export interface SlackTransport {
   /**
@@ -34,9 +39,10 @@ export interface SlackTransport {
    * takes no idempotency key, so the Web API transport does not; the local outbox does.
    */
   readonly dedupes: boolean;
-  postMessage(message: SlackMessage): Promise<SlackMessageRef>;
+  /** `options.signal` aborts the call (the gateway's deadline): nothing may start going out after it. */
+  postMessage(message: SlackMessage, options?: CallOptions): Promise<SlackMessageRef>;
   /** Deletes a message; one that is already gone counts as deleted (`alreadyDeleted`). */
-  deleteMessage(ref: SlackMessageRef): Promise<{ alreadyDeleted: boolean }>;
+  deleteMessage(ref: SlackMessageRef, options?: CallOptions): Promise<{ alreadyDeleted: boolean }>;
   /** Replaces a posted message's text and blocks (approval messages show their decision this way). */
   updateMessage?(ref: SlackMessageRef, update: SlackMessageUpdate): Promise<SlackMessageRef>;
   /** Opens a modal for the user whose interaction gave the (short-lived, single-use) trigger id. */

@@ -45,6 +45,7 @@ export function stateRevertConnector(store: StateStore): Connector<typeof StateR
           `${params.entityType}/${params.entityId} has no v${params.toVersion}`,
         );
       }
+      context.signal?.throwIfAborted();
       try {
         const written = await store.putEntity(
           {

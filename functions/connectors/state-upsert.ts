@@ -29,6 +29,8 @@ export function stateUpsertConnector(store: StateStore): Connector<typeof StateU
       if (current?.updatedBy === context.idempotencyKey) {
         return { entityType: current.type, entityId: current.id, version: current.version, replayed: true };
       }
+      // The write is the effect: none starts after the deadline.
+      context.signal?.throwIfAborted();
       try {
         const written = await store.putEntity(
           {

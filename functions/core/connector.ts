@@ -6,6 +6,12 @@ export interface ConnectorContext {
   runId: string;
   stepIndex: number;
   now: Date;
+  /**
+   * Aborts when the call must stop: before the intent's lease and the message's visibility end,
+   * so no other attempt can start while this one is still in its call. The gateway always
+   * passes one; a connector hands it to every request it makes and checks it before any write.
+   */
+  signal?: AbortSignal;
 }
 
 /** How much harm a mistaken call can do; the policy decides by it. */

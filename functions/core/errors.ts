@@ -60,6 +60,19 @@ export class ConnectorUnavailableError extends AiosError {}
  */
 export class OutcomeUnknownError extends AiosError {}
 
+/**
+ * This attempt may not run the effect now: another attempt holds the intent's lease, or too
+ * little of this attempt's time is left to start it. Nothing happened; the message is delivered
+ * again and a later attempt goes on. Not an answer to the orchestrator.
+ */
+export class AttemptNotStartedError extends AiosError {}
+
+/**
+ * The attempt ran the effect but its lease ran out and another attempt took the intent over
+ * before the result was recorded; the redelivered message reads what that attempt recorded.
+ */
+export class LeaseLostError extends AiosError {}
+
 /** The policy wants the operator's approval before this step runs. */
 export class ApprovalRequiredError extends AiosError {}
 

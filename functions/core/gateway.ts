@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { type Grant, type GrantSigner, verifyGrant } from './capability.ts';
-import type { ConnectorCatalogue } from './connector.ts';
+import type { Connector, ConnectorCatalogue } from './connector.ts';
 import {
+  AttemptNotStartedError,
   CapabilityRejectedError,
   ConflictError,
   ConnectorUnavailableError,
   CredentialRefusedError,
+  LeaseLostError,
   OutcomeUnknownError,
   PermanentConnectorError,
   RateLimitedError,
@@ -31,6 +34,54 @@ export interface GatewayDeps {
 }
 
 export type GatewayRequest = Omit<ActionMessage, 'taskToken'>;
+
+/**
+ * The time one attempt has, cut from its invocation's: the effect starts within the first three
+ * quarters, is aborted at 95 %, and the rest records the result and answers, all before the claim
+ * on the intent lapses with the invocation. The message's visibility timeout (six times the
+ * function timeout) is far beyond, so no redelivery meets an attempt still in its call. An attempt
+ * that gives up waits out that timeout, so the effect's own window is the smaller share: on AWS
+ * (60 s) it is still 12 s or more, and locally every connector can repeat safely.
+ */
+export interface AttemptWindow {
+  /** The invocation's end; the attempt's claim on the intent (its lease) lapses then. */
+  leaseUntil: Date;
+  /** The last moment an effect may start; a later one is left to a redelivery. */
+  startEffectBy: Date;
+  /** The connector call is aborted then. */
+  effectDeadline: Date;
+}
+
+/** The window of an invocation that has `remainingMs` left at `now`. */
+export function attemptWindow(now: Date, remainingMs: number): AttemptWindow {
+  const at = (fraction: number) => new Date(now.getTime() + Math.floor(remainingMs * fraction));
+  return { leaseUntil: at(1), startEffectBy: at(0.75), effectDeadline: at(0.95) };
+}
+
+/** Without a window from an invocation: the gateway function's timeout on AWS. */
+const DEFAULT_ATTEMPT_MS = 60_000;
+
+/** Which receive of which queue message carries an attempt; it names the attempt's lease. */
+export interface Delivery {
+  messageId: string;
+  /** SQS ApproximateReceiveCount: 1 for the first receive. */
+  receiveCount: number;
+}
+
+const leaseOwnerOf = (delivery: Delivery | undefined) =>
+  delivery ? `${delivery.messageId}#${delivery.receiveCount}` : randomUUID();
+
+/**
+ * Whether the lease is held by an earlier receive of the same message. That attempt has ended:
+ * a message comes back only after its visibility timeout (six times the function timeout), or
+ * when the local runtime restarts after its process died, so its lease can go at once.
+ */
+function heldByEarlierReceive(owner: string | undefined, delivery: Delivery | undefined): boolean {
+  if (owner === undefined || delivery === undefined) return false;
+  const at = owner.lastIndexOf('#');
+  if (at < 0) return false;
+  return owner.slice(0, at) === delivery.messageId && Number(owner.slice(at + 1)) < delivery.receiveCount;
+}
 
 /** Who asked, once the grant has been checked; carried into the audit log. */
 export interface Caller {
@@ -60,12 +111,38 @@ export function createGateway(deps: GatewayDeps) {
     });
   }
 
-  async function setStatus(intent: Intent, from: Intent['status'][], patch: Partial<Intent>) {
+  async function setStatus(
+    intent: Intent,
+    from: Intent['status'][],
+    patch: Partial<Intent>,
+    leaseOwner?: string,
+  ) {
     try {
-      await deps.store.updateIntent(intent.runId, intent.stepIndex, from, patch);
+      await deps.store.updateIntent(intent.runId, intent.stepIndex, from, patch, { leaseOwner });
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }
+  }
+
+  /** An attempt gone, with or without its effect: the claim goes with it. */
+  const unleased = { leaseOwner: undefined, leaseExpiresAt: undefined } as const;
+
+  /**
+   * What an error of a call stopped at its deadline means: the request may have reached the
+   * provider, so only a connector whose repeat is safe may be retried. A definite refusal
+   * (permanent) or a declared unknown outcome keeps its meaning.
+   */
+  function classifyAborted(error: unknown, connector: Connector, signal: AbortSignal, type: string): unknown {
+    if (!signal.aborted || error instanceof PermanentConnectorError || error instanceof OutcomeUnknownError)
+      return error;
+    return connector.idempotent
+      ? new TransientConnectorError(`${type} did not finish before its deadline; it is safe to repeat`, {
+          cause: error,
+        })
+      : new OutcomeUnknownError(
+          `${type} was stopped at its deadline and may have taken effect; repeating it is not safe, check and resolve it by hand`,
+          { cause: error },
+        );
   }
 
   async function journal(intent: Intent, message: string, data: Record<string, unknown>) {
@@ -122,7 +199,12 @@ export function createGateway(deps: GatewayDeps) {
       throw new CapabilityRejectedError(check.reason);
     },
 
-    async execute(request: GatewayRequest, caller: Caller): Promise<ActionResult> {
+    async execute(
+      request: GatewayRequest,
+      caller: Caller,
+      window: AttemptWindow = attemptWindow(now(), DEFAULT_ATTEMPT_MS),
+      delivery?: Delivery,
+    ): Promise<ActionResult> {
       const intent = await deps.store.getIntent(request.runId, request.stepIndex);
       const who = { agent: caller.agent, grantId: caller.grantId };
       const reject = async (reason: string, actionType = request.action.type): Promise<never> => {
@@ -202,18 +284,35 @@ export function createGateway(deps: GatewayDeps) {
         return result;
       }
 
-      // A previous attempt got as far as the effect and then died: only a connector whose repeat
-      // is safe may go again; otherwise the operator decides, nobody guesses.
-      if (intent.status === 'EXECUTING' && !connector.idempotent) {
-        const reason = `an earlier attempt of ${intent.action.type} may have taken effect and repeating it is not safe; check and resolve it by hand`;
-        await setStatus(intent, ['EXECUTING'], {
-          status: 'OUTCOME_UNKNOWN',
-          error: reason,
-          finishedAt: now().toISOString(),
-        });
-        await audit(subject, { outcome: 'outcome-unknown', ...who, reason });
-        await journal(intent, `${intent.action.type} outcome unknown: ${reason}`, { outcome: 'unknown' });
-        throw new OutcomeUnknownError(reason);
+      if (intent.status === 'EXECUTING') {
+        // Another attempt is in its call (a duplicate delivery): it answers; this one waits for redelivery.
+        const live = intent.leaseExpiresAt !== undefined && intent.leaseExpiresAt >= now().toISOString();
+        if (live && !heldByEarlierReceive(intent.leaseOwner, delivery)) {
+          throw new AttemptNotStartedError(
+            `another attempt holds ${intent.action.type} of run ${intent.runId} step ${intent.stepIndex} until ${intent.leaseExpiresAt}`,
+          );
+        }
+        // A previous attempt got as far as the effect and then died: only a connector whose repeat
+        // is safe may go again; otherwise the operator decides, nobody guesses.
+        if (!connector.idempotent) {
+          const reason = `an earlier attempt of ${intent.action.type} may have taken effect and repeating it is not safe; check and resolve it by hand`;
+          try {
+            await deps.store.updateIntent(
+              intent.runId,
+              intent.stepIndex,
+              ['EXECUTING'],
+              { status: 'OUTCOME_UNKNOWN', error: reason, finishedAt: now().toISOString(), ...unleased },
+              { leaseOwner: intent.leaseOwner },
+            );
+          } catch (error) {
+            if (!(error instanceof ConflictError)) throw error;
+            // That attempt recorded its end meanwhile: the redelivery reads it.
+            throw new AttemptNotStartedError(`step ${intent.stepId} changed while it was being checked`);
+          }
+          await audit(subject, { outcome: 'outcome-unknown', ...who, reason });
+          await journal(intent, `${intent.action.type} outcome unknown: ${reason}`, { outcome: 'unknown' });
+          throw new OutcomeUnknownError(reason);
+        }
       }
 
       const limits = deps.limitsOf(intent.action.type);
@@ -233,49 +332,66 @@ export function createGateway(deps: GatewayDeps) {
         }
       }
 
-      const attempts = intent.attempts + 1;
-      await deps.store.updateIntent(intent.runId, intent.stepIndex, ['RECORDED', 'EXECUTING'], {
-        status: 'EXECUTING',
-        attempts,
-        startedAt: intent.startedAt ?? now().toISOString(),
-      });
-      const started = Date.now();
+      const tooLate = () =>
+        new AttemptNotStartedError(
+          `too little of this attempt's time is left to start ${intent.action.type} (it had until ${window.startEffectBy.toISOString()})`,
+        );
+      if (now() >= window.startEffectBy) throw tooLate();
+      // The claim: one conditional write, so of two attempts that read this intent only one goes on.
+      const owner = leaseOwnerOf(delivery);
       try {
-        const output = await connector.execute(params, {
+        await deps.store.claimIntent(intent.runId, intent.stepIndex, {
+          owner,
+          leaseExpiresAt: window.leaseUntil.toISOString(),
+          now: now().toISOString(),
+          attempts: intent.attempts,
+          ...(heldByEarlierReceive(intent.leaseOwner, delivery) ? { supersedes: intent.leaseOwner } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        throw new AttemptNotStartedError(
+          `another attempt claimed ${intent.action.type} of run ${intent.runId} step ${intent.stepIndex} first`,
+        );
+      }
+      const attempts = intent.attempts + 1;
+      // Right before the effect. Nobody can take over a lease before it lapses, so the claim is
+      // still ours if it has not lapsed; on a starved event loop the write may have returned late,
+      // and then the effect is left to a redelivery instead of starting without time to finish.
+      const effectStart = now();
+      if (effectStart >= window.startEffectBy) {
+        const { status, leaseOwner, leaseExpiresAt } = intent;
+        await setStatus(
+          intent,
+          ['EXECUTING'],
+          { status, attempts: intent.attempts, leaseOwner, leaseExpiresAt },
+          owner,
+        );
+        throw tooLate();
+      }
+      const signal = AbortSignal.timeout(
+        Math.max(1, window.effectDeadline.getTime() - effectStart.getTime()),
+      );
+      const started = Date.now();
+      let output: Record<string, unknown>;
+      try {
+        output = await connector.execute(params, {
           idempotencyKey: intent.idempotencyKey,
           runId: intent.runId,
           stepIndex: intent.stepIndex,
-          now: now(),
+          now: effectStart,
+          signal,
         });
-        const durationMs = Date.now() - started;
-        const result: ActionResult = { ok: true, output, durationMs, attempts };
-        await deps.store.updateIntent(intent.runId, intent.stepIndex, ['EXECUTING'], {
-          status: 'SUCCEEDED',
-          result,
-          error: undefined,
-          finishedAt: now().toISOString(),
-        });
-        if (limits) await deps.breaker.recordSuccess(intent.action.type, now());
-        await audit(subject, {
-          outcome: 'executed',
-          ...who,
-          decision: 'allow',
-          reason: intent.reason ?? 'allowed',
-          result: output,
-          durationMs,
-        });
-        await journal(intent, `${intent.action.type} done (attempt ${attempts})`, { output, durationMs });
-        if (intent.compensates !== undefined) await markCompensated(intent, who, output);
-        return result;
-      } catch (error) {
+      } catch (thrown) {
+        const error = classifyAborted(thrown, connector, signal, intent.action.type);
         const durationMs = Date.now() - started;
         const message = (error as Error).message;
         if (error instanceof OutcomeUnknownError) {
-          await setStatus(intent, ['EXECUTING'], {
-            status: 'OUTCOME_UNKNOWN',
-            error: message,
-            finishedAt: now().toISOString(),
-          });
+          await setStatus(
+            intent,
+            ['EXECUTING'],
+            { status: 'OUTCOME_UNKNOWN', error: message, finishedAt: now().toISOString(), ...unleased },
+            owner,
+          );
           await audit(subject, { outcome: 'outcome-unknown', ...who, reason: message, durationMs });
           await journal(intent, `${intent.action.type} outcome unknown: ${message}`, { outcome: 'unknown' });
           throw error;
@@ -283,7 +399,7 @@ export function createGateway(deps: GatewayDeps) {
         if (error instanceof TransientConnectorError) {
           if (limits) await deps.breaker.recordFailure(intent.action.type, limits.breaker, now());
           // Back to RECORDED: the orchestrator's retry brings the same intent again.
-          await setStatus(intent, ['EXECUTING'], { status: 'RECORDED', error: message });
+          await setStatus(intent, ['EXECUTING'], { status: 'RECORDED', error: message, ...unleased }, owner);
           await audit(subject, { outcome: 'retrying', ...who, reason: message, durationMs });
           await journal(intent, `${intent.action.type} failed (transient, attempt ${attempts}): ${message}`, {
             transient: true,
@@ -291,11 +407,12 @@ export function createGateway(deps: GatewayDeps) {
           });
           throw error;
         }
-        await setStatus(intent, ['RECORDED', 'EXECUTING'], {
-          status: 'FAILED',
-          error: message,
-          finishedAt: now().toISOString(),
-        });
+        await setStatus(
+          intent,
+          ['EXECUTING'],
+          { status: 'FAILED', error: message, finishedAt: now().toISOString(), ...unleased },
+          owner,
+        );
         // A credential aimed at a host it is not bound to never left: the gateway refused the action.
         const outcome = error instanceof CredentialRefusedError ? 'rejected' : 'failed';
         await audit(subject, { outcome, ...who, reason: message, durationMs });
@@ -306,6 +423,38 @@ export function createGateway(deps: GatewayDeps) {
         if (error instanceof PermanentConnectorError) throw error;
         throw new PermanentConnectorError(message, { cause: error });
       }
+
+      // The effect happened. A failure from here on (the store unreachable) is not the connector's:
+      // it propagates, the message is delivered again, and the intent's lease decides what then.
+      const durationMs = Date.now() - started;
+      const result: ActionResult = { ok: true, output, durationMs, attempts };
+      try {
+        await deps.store.updateIntent(
+          intent.runId,
+          intent.stepIndex,
+          ['EXECUTING'],
+          { status: 'SUCCEEDED', result, error: undefined, finishedAt: now().toISOString(), ...unleased },
+          { leaseOwner: owner },
+        );
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        throw new LeaseLostError(
+          `${intent.action.type} of run ${intent.runId} step ${intent.stepIndex} finished after its lease lapsed and another attempt took it over`,
+          { cause: error },
+        );
+      }
+      if (limits) await deps.breaker.recordSuccess(intent.action.type, now());
+      await audit(subject, {
+        outcome: 'executed',
+        ...who,
+        decision: 'allow',
+        reason: intent.reason ?? 'allowed',
+        result: output,
+        durationMs,
+      });
+      await journal(intent, `${intent.action.type} done (attempt ${attempts})`, { output, durationMs });
+      if (intent.compensates !== undefined) await markCompensated(intent, who, output);
+      return result;
     },
   };
 }

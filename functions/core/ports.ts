@@ -26,14 +26,25 @@ export interface StateStore {
   /** Writes the intent once; a second call returns the intent already recorded. */
   recordIntent(intent: Intent): Promise<Intent>;
   getIntent(runId: string, stepIndex: number): Promise<Intent | undefined>;
-  /** Conditional on the intent's status being one of `from`; otherwise ConflictError. */
+  /**
+   * Conditional on the intent's status being one of `from` (and, with `leaseOwner`, on that
+   * attempt still holding the claim); otherwise ConflictError.
+   */
   updateIntent(
     runId: string,
     stepIndex: number,
     from: readonly IntentStatus[],
     /** `action` changes only when an approver edits the parameters before approving. */
     patch: Partial<Omit<Intent, 'runId' | 'stepIndex' | 'idempotencyKey'>>,
+    condition?: { leaseOwner?: string },
   ): Promise<Intent>;
+  /**
+   * One gateway attempt's claim on an intent, in one conditional write: the intent is RECORDED,
+   * or EXECUTING with a lease that ended before `claim.now` (or none, or `claim.supersedes`), and still at
+   * `claim.attempts`, so two attempts that read the same intent cannot both win. It becomes
+   * EXECUTING, attempts + 1, leased to `claim.owner` until `claim.leaseExpiresAt`; otherwise ConflictError.
+   */
+  claimIntent(runId: string, stepIndex: number, claim: IntentClaim): Promise<Intent>;
   listIntents(runId: string): Promise<Intent[]>;
   appendJournal(entry: JournalEntry): Promise<void>;
   listJournal(runId: string): Promise<JournalEntry[]>;
@@ -49,6 +60,17 @@ export interface StateStore {
     expectedVersion: number | undefined,
     now: Date,
   ): Promise<Entity>;
+}
+
+/** What `StateStore.claimIntent` needs; the times are ISO 8601 in UTC, so they compare as strings. */
+export interface IntentClaim {
+  owner: string;
+  leaseExpiresAt: string;
+  now: string;
+  /** The attempts count the claimant read. */
+  attempts: number;
+  /** A lease the claim may take over before it lapses: its holder is known to have ended. */
+  supersedes?: string;
 }
 
 /** The gateway's inbound queue. */

@@ -213,6 +213,10 @@ export const IntentSchema = z.object({
   recordedAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** The gateway attempt that holds the EXECUTING claim; no other attempt may start the effect meanwhile. */
+  leaseOwner: z.string().optional(),
+  /** When that claim lapses (ISO 8601, UTC): the end of the attempt's invocation. */
+  leaseExpiresAt: z.string().optional(),
   /** For a compensating intent: the step whose effect it undoes. */
   compensates: z.number().int().nonnegative().optional(),
 });

@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isClosedTaskToken } from '../adapters/aws/step-functions.ts';
@@ -12,9 +13,17 @@ import {
   RateLimitedError,
   TransientConnectorError,
 } from '../core/errors.ts';
-import { type Caller, createGateway, type GatewayDeps, type GatewayRequest } from '../core/gateway.ts';
+import {
+  type AttemptWindow,
+  attemptWindow,
+  type Caller,
+  createGateway,
+  type Delivery,
+  type GatewayDeps,
+  type GatewayRequest,
+} from '../core/gateway.ts';
 import type { OrchestratorCallbacks } from '../core/ports.ts';
-import { ActionMessageSchema } from '../core/schemas.ts';
+import { ActionMessageSchema, type ActionResult } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
@@ -34,39 +43,69 @@ export interface GatewayHandlerDeps extends GatewayDeps {
   persistenceStore: BasePersistenceLayer;
 }
 
+/** What one invocation owns; nothing of it is shared with another invocation running meanwhile. */
+interface Invocation {
+  executeOnce: (
+    request: GatewayRequest,
+    caller: Caller,
+    window: AttemptWindow,
+    delivery: Delivery,
+  ) => Promise<ActionResult>;
+  window: AttemptWindow;
+  log: Logger;
+}
+
 /**
  * The SQS-fed gateway. Each record: parse the message, execute its intent at most once per
  * idempotency key (Powertools idempotency), then answer the waiting orchestrator task. The
  * answer is sent outside the idempotent section, so a crash after the effect but before the
  * answer re-sends the stored result on redelivery instead of repeating the effect.
+ *
+ * Safe to invoke concurrently (the local runtime runs several queue workers on one handler;
+ * Lambda runs one event per container at a time): the batch processor, the idempotency
+ * configuration (whose Lambda context sets the in-progress expiry) and the logger keys belong
+ * to one invocation, never to the handler.
  */
 export function createGatewayHandler(deps: GatewayHandlerDeps) {
   const gateway = createGateway(deps);
-  const idempotency = new IdempotencyConfig({
-    eventKeyJmesPath: 'idempotencyKey',
-    expiresAfterSeconds: 7 * 86_400,
-  });
-  // Keyed on the first argument's idempotencyKey; the caller rides along unhashed.
-  const executeOnce = makeIdempotent(
-    (request: GatewayRequest, caller: Caller) => gateway.execute(request, caller),
-    {
-      persistenceStore: deps.persistenceStore,
-      config: idempotency,
-    },
-  );
-  const processor = new BatchProcessor(EventType.SQS);
+  const execute = (request: GatewayRequest, caller: Caller, window: AttemptWindow, delivery: Delivery) =>
+    gateway.execute(request, caller, window, delivery);
 
-  async function answer(send: () => Promise<void>) {
+  function startInvocation(context: Context): Invocation {
+    const window = attemptWindow(deps.clock.now(), context.getRemainingTimeInMillis());
+    const idempotency = new IdempotencyConfig({
+      eventKeyJmesPath: 'idempotencyKey',
+      expiresAfterSeconds: 7 * 86_400,
+    });
+    // The in-progress record keeps duplicates out while this attempt may still start the effect;
+    // from then on the intent's lease does, and it knows when its holder died (a redelivery of the
+    // same message), which the in-progress record cannot. Never 0: Powertools would set no expiry.
+    idempotency.registerLambdaContext({
+      ...context,
+      getRemainingTimeInMillis: () =>
+        Math.max(1, window.startEffectBy.getTime() - deps.clock.now().getTime()),
+    });
+    const log = logger.createChild();
+    log.addContext(context);
+    return {
+      // Keyed on the first argument's idempotencyKey; the other arguments ride along unhashed.
+      executeOnce: makeIdempotent(execute, { persistenceStore: deps.persistenceStore, config: idempotency }),
+      window,
+      log,
+    };
+  }
+
+  async function answer(log: Logger, send: () => Promise<void>) {
     try {
       await send();
     } catch (error) {
       // Already answered (a redelivered message) or timed out: the orchestrator has moved on.
       if (!isClosedTaskToken(error)) throw error;
-      logger.info('task token already closed', { error: (error as Error).name });
+      log.info('task token already closed', { error: (error as Error).name });
     }
   }
 
-  async function processRecord(record: SQSRecord) {
+  async function processRecord(invocation: Invocation, record: SQSRecord) {
     let body: unknown;
     try {
       body = JSON.parse(record.body);
@@ -78,34 +117,44 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       body,
       `action message ${record.messageId}`,
     );
-    logger.appendKeys({ runId: request.runId, stepIndex: request.stepIndex });
+    // Records of a batch run at once: each gets its own keys rather than the shared logger's.
+    const log = invocation.log.createChild({
+      persistentKeys: { runId: request.runId, stepIndex: request.stepIndex, messageId: record.messageId },
+    });
     try {
       // Checked before the idempotent section, so even a replay of a finished intent needs a valid grant.
       const caller = await gateway.authorize(request);
-      const result = await executeOnce(request, caller);
+      const delivery = {
+        messageId: record.messageId,
+        receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+      };
+      const result = await invocation.executeOnce(request, caller, invocation.window, delivery);
       metrics.addMetric('ActionSucceeded', 'Count', 1);
-      await answer(() => deps.callbacks.taskSucceeded(taskToken, result));
+      await answer(log, () => deps.callbacks.taskSucceeded(taskToken, result));
     } catch (error) {
       if (ANSWERED_ERRORS.some((kind) => error instanceof kind)) {
         const { name, message } = error as Error;
         metrics.addMetric(`Action${name.replace(/Error$/, '')}`, 'Count', 1);
-        await answer(() => deps.callbacks.taskFailed(taskToken, name, message));
+        await answer(log, () => deps.callbacks.taskFailed(taskToken, name, message));
         return;
       }
       // Anything else (store unavailable, an attempt still in progress): leave it for redelivery.
+      log.info('left for redelivery', {
+        error: { name: (error as Error).name, message: (error as Error).message },
+      });
       throw error;
-    } finally {
-      logger.removeKeys(['runId', 'stepIndex']);
     }
   }
 
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: 0 })
     .use(observability())
     .handler((event: SQSEvent, context: Context) => {
-      idempotency.registerLambdaContext(context);
-      return processPartialResponse(event, processRecord, processor, {
-        context,
-        throwOnFullBatchFailure: false,
-      });
+      const invocation = startInvocation(context);
+      return processPartialResponse(
+        event,
+        (record: SQSRecord) => processRecord(invocation, record),
+        new BatchProcessor(EventType.SQS),
+        { context, throwOnFullBatchFailure: false },
+      );
     });
 }

@@ -107,7 +107,10 @@ export interface LocalRuntimeOptions {
   catalog?: WorkflowCatalog;
   /** Multiplies every wait of the orchestrator (retry backoff, timeouts); tests make it small. */
   timeScale?: number;
-  /** How long a gateway message stays invisible while handled; a crashed attempt reappears after it. */
+  /**
+   * How long a gateway message stays invisible while handled; a crashed attempt reappears after it.
+   * The gateway's function timeout (and so every connector call's deadline) is a sixth of it.
+   */
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   pollIntervalMs?: number;
@@ -334,13 +337,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       awsSdkV3Client: db.client,
     }),
   });
+  // Actions the previous process held when it stopped come back now, not after their visibility timeout.
+  await queue.releaseInFlight(ACTION_QUEUE);
   const worker: QueueWorker = startQueueWorker({
     queue,
     queueName: ACTION_QUEUE,
-    batchSize: 10,
+    // As the CDK stack's event source mapping: small batches, so each invocation ends well within its timeout.
+    batchSize: 5,
     handler: gatewayHandler,
     pollIntervalMs: options.pollIntervalMs ?? 100,
-    timeoutMs: visibilityTimeoutSeconds * 1000,
+    // The function timeout is left to the worker: a sixth of the visibility, as the CDK stack sets.
     onError: options.onWorkerError,
   });
 

@@ -53,7 +53,8 @@ export async function startTestRuntime(
     catalog: createCatalog(options.workflows ?? [scenarioWorkflow()]),
     model: options.model,
     timeScale: options.timeScale ?? 0.01,
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
+    // The runtime's 30 s unless a test says otherwise: the gateway's timeout is a sixth of it.
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
     maxReceiveCount: options.maxReceiveCount,
     escalationIntervalMs: options.escalationIntervalMs,
     onApprovalLink: options.onApprovalLink,

@@ -58,12 +58,35 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
     async getIntent(runId, stepIndex) {
       return clone(intents.get(intentKey(runId, stepIndex)));
     },
-    async updateIntent(runId, stepIndex, from, patch) {
+    async updateIntent(runId, stepIndex, from, patch, condition) {
       const key = intentKey(runId, stepIndex);
       const intent = intents.get(key);
       if (!intent || !from.includes(intent.status))
         throw new ConflictError(`intent ${key} is not in ${from.join(', ')}`);
+      if (condition?.leaseOwner !== undefined && intent.leaseOwner !== condition.leaseOwner)
+        throw new ConflictError(`intent ${key} is not leased to ${condition.leaseOwner}`);
       const next = { ...intent, ...clone(patch) };
+      intents.set(key, next);
+      return clone(next);
+    },
+    async claimIntent(runId, stepIndex, claim) {
+      const key = intentKey(runId, stepIndex);
+      const intent = intents.get(key);
+      const lapsed =
+        intent?.status === 'EXECUTING' &&
+        (intent.leaseExpiresAt === undefined ||
+          intent.leaseExpiresAt < claim.now ||
+          (claim.supersedes !== undefined && intent.leaseOwner === claim.supersedes));
+      if (!intent || intent.attempts !== claim.attempts || !(intent.status === 'RECORDED' || lapsed))
+        throw new ConflictError(`intent ${key} is claimed by another attempt`);
+      const next: Intent = {
+        ...intent,
+        status: 'EXECUTING',
+        attempts: claim.attempts + 1,
+        leaseOwner: claim.owner,
+        leaseExpiresAt: claim.leaseExpiresAt,
+        startedAt: intent.startedAt ?? claim.now,
+      };
       intents.set(key, next);
       return clone(next);
     },

@@ -126,9 +126,10 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
     patch: Record<string, unknown>,
     extraSet: Record<string, unknown>,
     what: string,
+    leaseOwner?: string,
   ): Promise<Record<string, unknown>> {
     const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = {};
+    const values: Record<string, unknown> = leaseOwner === undefined ? {} : { ':owner': leaseOwner };
     const sets: string[] = [];
     const removes: string[] = [];
     Object.entries({ ...patch, ...extraSet }).forEach(([field, value], i) => {
@@ -154,7 +155,9 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
           TableName,
           Key: key,
           UpdateExpression: expression,
-          ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${
+            leaseOwner === undefined ? '' : ' AND leaseOwner = :owner'
+          }`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -308,15 +311,48 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
       return item ? IntentSchema.parse(strip(item)) : undefined;
     },
 
-    async updateIntent(runId, stepIndex, from, patch) {
+    async updateIntent(runId, stepIndex, from, patch, condition) {
+      const owner = condition?.leaseOwner;
       const item = await updateWithStatus(
         intentKey(runId, stepIndex),
         from,
         patch,
         {},
-        `intent ${runId}#${stepIndex} is not in status ${from.join(' or ')}`,
+        `intent ${runId}#${stepIndex} is not in status ${from.join(' or ')}${owner ? ` under lease ${owner}` : ''}`,
+        owner,
       );
       return IntentSchema.parse(strip(item));
+    },
+
+    async claimIntent(runId, stepIndex, claim) {
+      const { Attributes } = await conditional(
+        `intent ${runId}#${stepIndex} is claimed by another attempt or no longer at attempt ${claim.attempts}`,
+        () =>
+          doc.send(
+            new UpdateCommand({
+              TableName,
+              Key: intentKey(runId, stepIndex),
+              UpdateExpression:
+                'SET #status = :executing, attempts = :next, leaseOwner = :owner, leaseExpiresAt = :expires, startedAt = if_not_exists(startedAt, :now)',
+              ConditionExpression: `attribute_exists(pk) AND attempts = :attempts AND (#status = :recorded OR (#status = :executing AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now${
+                claim.supersedes === undefined ? '' : ' OR leaseOwner = :supersedes'
+              })))`,
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':executing': 'EXECUTING',
+                ':recorded': 'RECORDED',
+                ':attempts': claim.attempts,
+                ':next': claim.attempts + 1,
+                ':owner': claim.owner,
+                ':expires': claim.leaseExpiresAt,
+                ':now': claim.now,
+                ...(claim.supersedes === undefined ? {} : { ':supersedes': claim.supersedes }),
+              },
+              ReturnValues: 'ALL_NEW',
+            }),
+          ),
+      );
+      return IntentSchema.parse(strip(Attributes as Record<string, unknown>));
     },
 
     async listIntents(runId) {

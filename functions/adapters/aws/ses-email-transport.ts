@@ -65,7 +65,7 @@ export function sesErrorToConnectorError(error: unknown): TransientConnectorErro
 export function createSesEmailTransport(client: SESv2Client): EmailTransport {
   return {
     dedupes: false,
-    async send(message: EmailMessage) {
+    async send(message: EmailMessage, options) {
       const charset = 'UTF-8';
       const command = new SendEmailCommand({
         FromEmailAddress: message.from,
@@ -86,7 +86,7 @@ export function createSesEmailTransport(client: SESv2Client): EmailTransport {
         EmailTags: [{ Name: IDEMPOTENCY_TAG, Value: sesTagValue(message.idempotencyKey) }],
       });
       try {
-        const output = await client.send(command);
+        const output = await client.send(command, { abortSignal: options?.signal });
         return { messageId: output.MessageId ?? 'unknown' };
       } catch (error) {
         throw sesErrorToConnectorError(error);

@@ -1,5 +1,7 @@
-import { ErrorCode, LogLevel, type ViewsOpenArguments, WebClient } from '@slack/web-api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ErrorCode, type FetchFunction, LogLevel, type ViewsOpenArguments, WebClient } from '@slack/web-api';
 import type {
+  CallOptions,
   SlackMessage,
   SlackMessageRef,
   SlackMessageUpdate,
@@ -82,7 +84,19 @@ export function slackErrorToConnectorError(
  */
 export function createWebApiSlackTransport(options: WebApiSlackTransportOptions): SlackTransport {
   const baseUrl = options.slackApiUrl;
+  // The client takes no signal per call; its fetch finds the deadline of the call it serves here.
+  // (A request the client queued beyond maxRequestConcurrency, 100, would not see it.)
+  const callSignal = new AsyncLocalStorage<AbortSignal>();
+  const fetchWithDeadline: FetchFunction = (url, init) => {
+    const deadline = callSignal.getStore();
+    if (!deadline) return fetch(url, init);
+    return fetch(url, {
+      ...init,
+      signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline,
+    });
+  };
   const client = new WebClient(undefined, {
+    fetch: fetchWithDeadline,
     ...(baseUrl ? { slackApiUrl: baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/` } : {}),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
@@ -90,10 +104,15 @@ export function createWebApiSlackTransport(options: WebApiSlackTransportOptions)
     logLevel: LogLevel.ERROR,
   });
 
-  async function call<T>(method: string, run: (token: string) => Promise<T>): Promise<T> {
+  async function call<T>(
+    method: string,
+    run: (token: string) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const token = await options.getToken();
     try {
-      return await run(token);
+      signal?.throwIfAborted();
+      return await (signal ? callSignal.run(signal, () => run(token)) : run(token));
     } catch (error) {
       // Deleting twice is one deletion: a compensation may run again after a crash.
       if (method === 'chat.delete' && (error as SlackErrorShape).data?.error === 'message_not_found') {
@@ -105,28 +124,36 @@ export function createWebApiSlackTransport(options: WebApiSlackTransportOptions)
 
   return {
     dedupes: false,
-    postMessage(message: SlackMessage) {
-      return call('chat.postMessage', async (token) => {
-        const result = await client.chat.postMessage({
-          token,
-          channel: message.channel,
-          text: message.text,
-          ...(message.blocks ? { blocks: [...message.blocks] } : {}),
-          ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
-          metadata: {
-            event_type: 'aios_action',
-            event_payload: { idempotency_key: message.idempotencyKey },
-          },
-        });
-        if (!result.channel || !result.ts) {
-          throw new PermanentConnectorError('Slack chat.postMessage answered ok without a channel and ts');
-        }
-        return { channel: result.channel, ts: result.ts };
-      });
+    postMessage(message: SlackMessage, callOptions?: CallOptions) {
+      return call(
+        'chat.postMessage',
+        async (token) => {
+          const result = await client.chat.postMessage({
+            token,
+            channel: message.channel,
+            text: message.text,
+            ...(message.blocks ? { blocks: [...message.blocks] } : {}),
+            ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
+            metadata: {
+              event_type: 'aios_action',
+              event_payload: { idempotency_key: message.idempotencyKey },
+            },
+          });
+          if (!result.channel || !result.ts) {
+            throw new PermanentConnectorError('Slack chat.postMessage answered ok without a channel and ts');
+          }
+          return { channel: result.channel, ts: result.ts };
+        },
+        callOptions?.signal,
+      );
     },
-    async deleteMessage(ref: SlackMessageRef) {
+    async deleteMessage(ref: SlackMessageRef, callOptions?: CallOptions) {
       try {
-        await call('chat.delete', (token) => client.chat.delete({ token, channel: ref.channel, ts: ref.ts }));
+        await call(
+          'chat.delete',
+          (token) => client.chat.delete({ token, channel: ref.channel, ts: ref.ts }),
+          callOptions?.signal,
+        );
         return { alreadyDeleted: false };
       } catch (error) {
         if (error instanceof AlreadyDeleted) return { alreadyDeleted: true };

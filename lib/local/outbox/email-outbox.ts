@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../../../functions/adapters/system-clock.ts';
@@ -14,6 +14,12 @@ export interface EmailOutboxOptions {
   /** Where the .eml files go, e.g. `<dataDir>/outbox/email`. */
   dir: string;
   clock?: Clock;
+  /**
+   * Default true: a second send with a key finds the first message. False behaves as SES does,
+   * every send is a new message, so `email.send` is not idempotent (what tests of the
+   * outcome-unknown path need).
+   */
+  dedupes?: boolean;
 }
 
 const isAscii = (value: string) => /^[\x20-\x7e]*$/.test(value);
@@ -108,25 +114,38 @@ export function messageIdOf(eml: string): string | undefined {
 export function createEmailOutbox(options: EmailOutboxOptions): EmailTransport & { readonly dir: string } {
   const clock = options.clock ?? systemClock;
   const serialised = perKeyQueue();
+  const dedupes = options.dedupes ?? true;
+
+  async function write(message: EmailMessage, existing: string | undefined, signal?: AbortSignal) {
+    const date = clock.now();
+    const domain = message.from.slice(message.from.lastIndexOf('@') + 1) || 'localhost';
+    // Without dedupe every send is its own message, with its own id and file.
+    const unique = dedupes ? '' : `.${randomBytes(4).toString('hex')}`;
+    const digest = createHash('sha256')
+      .update(message.idempotencyKey + unique)
+      .digest('hex')
+      .slice(0, 32);
+    const messageId = `${digest}@${domain}`;
+    await writeFileAtomic(
+      existing ?? join(options.dir, outboxFileName(date, message.idempotencyKey + unique, EXTENSION)),
+      formatEml(message, { messageId, date }),
+      signal,
+    );
+    return { messageId };
+  }
+
   return {
     dir: options.dir,
-    dedupes: true,
-    send(message) {
+    dedupes,
+    send(message, sendOptions) {
+      if (!dedupes) return write(message, undefined, sendOptions?.signal);
       return serialised(message.idempotencyKey, async () => {
         const existing = await findByKey(options.dir, message.idempotencyKey, EXTENSION);
         if (existing) {
           const messageId = messageIdOf(await readFile(existing, 'utf8'));
           if (messageId) return { messageId };
         }
-        const date = clock.now();
-        const domain = message.from.slice(message.from.lastIndexOf('@') + 1) || 'localhost';
-        const digest = createHash('sha256').update(message.idempotencyKey).digest('hex').slice(0, 32);
-        const messageId = `${digest}@${domain}`;
-        await writeFileAtomic(
-          existing ?? join(options.dir, outboxFileName(date, message.idempotencyKey, EXTENSION)),
-          formatEml(message, { messageId, date }),
-        );
-        return { messageId };
+        return write(message, existing, sendOptions?.signal);
       });
     },
   };

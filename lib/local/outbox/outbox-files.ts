@@ -35,9 +35,11 @@ export const outboxFileName = (date: Date, key: string, extension: string) =>
 
 /**
  * Writes a whole file or nothing: the content goes to a hidden temporary file, is flushed, and
- * is renamed into place, so a crash never leaves a half-written message behind.
+ * is renamed into place, so a crash never leaves a half-written message behind. The rename is
+ * the moment the message exists; once `signal` has aborted, it does not happen.
  */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(path: string, content: string, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -48,6 +50,7 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     } finally {
       await handle.close();
     }
+    signal?.throwIfAborted();
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });

@@ -86,7 +86,7 @@ export function createSlackOutbox(
   return {
     dir: options.dir,
     dedupes: true,
-    postMessage(message) {
+    postMessage(message, callOptions) {
       return serialised(message.idempotencyKey, async () => {
         const existing = await findByKey(options.dir, message.idempotencyKey, EXTENSION);
         if (existing) {
@@ -106,11 +106,12 @@ export function createSlackOutbox(
         await writeFileAtomic(
           join(options.dir, outboxFileName(now, message.idempotencyKey, EXTENSION)),
           `${JSON.stringify(record, null, 2)}\n`,
+          callOptions?.signal,
         );
         return { channel: record.channel, ts: record.ts };
       });
     },
-    async deleteMessage(ref) {
+    async deleteMessage(ref, callOptions) {
       const path = await findByRef(ref);
       // Slack answers message_not_found for a message that is gone; the Web API transport
       // counts that as deleted, and so does this one.
@@ -118,6 +119,7 @@ export function createSlackOutbox(
       await writeFileAtomic(
         `${path}${DELETED}`,
         `${JSON.stringify({ channel: ref.channel, ts: ref.ts, deletedAt: clock.now().toISOString() })}\n`,
+        callOptions?.signal,
       );
       return { alreadyDeleted: false };
     },

@@ -29,3 +29,9 @@ export class QueueHandlerError extends LocalQueueError {}
 
 /** Messages were handled but could not be deleted, because their visibility timeout ended and another receive took them. */
 export class VisibilityTimeoutExceededError extends LocalQueueError {}
+
+/**
+ * The handler outlived its timeout (Lambda's "Task timed out"): the invocation is abandoned, none
+ * of its messages is deleted, and they reappear after their visibility timeout.
+ */
+export class HandlerTimedOutError extends LocalQueueError {}

@@ -18,6 +18,7 @@ export {
 export { decodeReceiptHandle, encodeReceiptHandle, type ReceiptHandleParts } from './receipt-handle.ts';
 export { failedMessageIds, toSqsEvent } from './sqs-event.ts';
 export {
+  invocationTimeoutMs,
   pollQueueOnce,
   type QueueBatchOutcome,
   type QueueErrorDetails,
@@ -25,4 +26,5 @@ export {
   type QueueWorkerOptions,
   type SqsBatchHandler,
   startQueueWorker,
+  VISIBILITY_TO_TIMEOUT_RATIO,
 } from './worker.ts';

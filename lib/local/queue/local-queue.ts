@@ -126,6 +126,12 @@ export interface LocalQueue {
   approximateCount(queueName: string): Promise<QueueCounts>;
   /** Moves every visible message of a dead-letter queue back to its source (or `options.to`); returns how many moved. */
   redrive(deadLetterQueueName: string, options?: RedriveOptions): Promise<number>;
+  /**
+   * Makes every message in flight visible now, as if its visibility timeout had ended; returns how
+   * many. Only for a consumer that starts after its previous process died holding them: the local
+   * runtime, which alone consumes its queues, does it at start so nothing waits out the timeout.
+   */
+  releaseInFlight(queueName: string): Promise<number>;
   /** The configuration of a queue; QueueDoesNotExistError if unknown. */
   config(queueName: string): Readonly<QueueConfig>;
   queueNames(): string[];
@@ -544,6 +550,31 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
         if (await move(deadLetterQueueName, item, to, now, 'redrive')) moved += 1;
       }
       return moved;
+    },
+
+    async releaseInFlight(queueName) {
+      configOf(queueName);
+      const now = clock.now();
+      let released = 0;
+      for (const item of await queryAll(queueName, undefined)) {
+        if (stateOf(item, now) !== 'inFlight') continue;
+        try {
+          await db.send(
+            new UpdateCommand({
+              TableName: table,
+              Key: { pk: item.pk, sk: item.sk },
+              ConditionExpression: 'version = :version',
+              UpdateExpression: 'SET visibleAt = :now, version = version + :one',
+              ExpressionAttributeValues: { ':version': item.version, ':now': now, ':one': 1 },
+            }),
+          );
+          released += 1;
+        } catch (error) {
+          // Deleted or received again meanwhile: nothing to release.
+          if (!isConditionalCheckFailed(error)) throw error;
+        }
+      }
+      return released;
     },
 
     config(queueName) {

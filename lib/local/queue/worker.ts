@@ -1,6 +1,11 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createLocalContext } from '../http/lambda-context.ts';
-import { LocalQueueError, QueueHandlerError, VisibilityTimeoutExceededError } from './errors.ts';
+import {
+  HandlerTimedOutError,
+  LocalQueueError,
+  QueueHandlerError,
+  VisibilityTimeoutExceededError,
+} from './errors.ts';
 import type { LocalQueue } from './local-queue.ts';
 import { failedMessageIds, toSqsEvent } from './sqs-event.ts';
 
@@ -27,9 +32,16 @@ export interface QueueWorkerOptions {
   onError?: (error: Error, details: QueueErrorDetails) => void;
   /** Name in the Lambda `Context`; default `<queueName>-consumer`. */
   functionName?: string;
-  /** What `context.getRemainingTimeInMillis()` counts down from; default 30 s. */
+  /**
+   * The function timeout: `context.getRemainingTimeInMillis()` counts down from it, and an
+   * invocation still running then is abandoned. Must be shorter than the visibility timeout;
+   * default a sixth of it, the ratio AWS advises for a Lambda event source (and the CDK stack sets).
+   */
   timeoutMs?: number;
 }
+
+/** AWS's guidance for an SQS event source: visibility timeout at least six times the function timeout. */
+export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
 
 /** What one poll did. */
 export interface QueueBatchOutcome {
@@ -38,10 +50,16 @@ export interface QueueBatchOutcome {
   deleted: string[];
   /** Left in the queue to reappear after their visibility timeout. */
   retried: string[];
+  /**
+   * Set when the handler outlived its timeout: the abandoned invocation, which settles once it
+   * stops. A Lambda would be killed; here the worker waits for it before its next poll, as a
+   * concurrency slot is not reused before its sandbox is reset.
+   */
+  abandoned?: Promise<void>;
 }
 
 export interface QueueWorker {
-  /** Stops polling; resolves once the batch in flight (if any) is handled and deleted. */
+  /** Stops polling; resolves once the batch in flight (if any) is handled and deleted, or abandoned at its timeout. */
   stop(): Promise<void>;
 }
 
@@ -59,6 +77,32 @@ const defaultOnError = (error: Error, details: QueueErrorDetails) => {
 
 const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
 
+/** The function timeout of a worker: given, or a sixth of the visibility timeout; always shorter than it. */
+export function invocationTimeoutMs(options: QueueWorkerOptions): number {
+  const visibilityMs =
+    (options.visibilityTimeoutSeconds ?? options.queue.config(options.queueName).visibilityTimeoutSeconds) *
+    1000;
+  const timeoutMs = options.timeoutMs ?? Math.floor(visibilityMs / VISIBILITY_TO_TIMEOUT_RATIO);
+  if (!(timeoutMs > 0 && timeoutMs < visibilityMs)) {
+    throw new RangeError(
+      `the handler timeout of queue "${options.queueName}" (${timeoutMs} ms) must be positive and shorter than its visibility timeout (${visibilityMs} ms), or a message is received again while its handler still runs`,
+    );
+  }
+  return timeoutMs;
+}
+
+const TIMED_OUT = Symbol('timed out');
+const noop = () => {};
+
+/** The handler's answer, or TIMED_OUT once `timeoutMs` has passed; the handler is not waited for. */
+function withTimeout<T>(invocation: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+  });
+  return Promise.race([invocation, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Receives one batch and handles it as a Lambda event source mapping does: every message not in
  * `batchItemFailures` is deleted; if the handler throws or answers an invalid response, none is.
@@ -66,6 +110,7 @@ const asError = (value: unknown): Error => (value instanceof Error ? value : new
 export async function pollQueueOnce(options: QueueWorkerOptions): Promise<QueueBatchOutcome> {
   const { queue, queueName } = options;
   const onError = options.onError ?? defaultOnError;
+  const timeoutMs = invocationTimeoutMs(options);
   const messages = await queue.receive(queueName, {
     maxMessages: options.batchSize ?? 10,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
@@ -77,11 +122,20 @@ export async function pollQueueOnce(options: QueueWorkerOptions): Promise<QueueB
 
   let failed: Set<string>;
   try {
-    const context = createLocalContext(
-      options.functionName ?? `${queueName}-consumer`,
-      options.timeoutMs ?? 30_000,
-    );
-    const response = await options.handler(event, context);
+    const context = createLocalContext(options.functionName ?? `${queueName}-consumer`, timeoutMs);
+    // Started on a promise so a handler that throws synchronously is a rejection like any other.
+    const invocation = Promise.resolve().then(() => options.handler(event, context));
+    const response = await withTimeout(invocation, timeoutMs);
+    if (response === TIMED_OUT) {
+      onError(
+        new HandlerTimedOutError(
+          `The handler of queue "${queueName}" timed out after ${timeoutMs} ms; its ${messages.length} message(s) reappear after the visibility timeout`,
+        ),
+        details,
+      );
+      // Whatever it still answers is ignored, as Lambda ignores a timed-out invocation.
+      return { ...allRetried, abandoned: invocation.then(noop, noop) };
+    }
     failed = failedMessageIds(event, response);
   } catch (error) {
     onError(
@@ -121,6 +175,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
     throw new RangeError(`batchSize must be an integer from 1 to 10; got ${batchSize}`);
   }
+  const timeoutMs = invocationTimeoutMs(options);
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const reportError = options.onError ?? defaultOnError;
   // A throwing onError must not end the loop (nor the process with an unhandled rejection).
@@ -147,7 +202,11 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     while (!stopped) {
       let received = 0;
       try {
-        received = (await pollQueueOnce({ ...options, batchSize, onError })).received;
+        const outcome = await pollQueueOnce({ ...options, batchSize, timeoutMs, onError });
+        received = outcome.received;
+        // The slot is taken until the abandoned invocation stops, or for one more timeout at most
+        // (a handler that never settles must not stop the worker for good).
+        if (outcome.abandoned) await withTimeout(outcome.abandoned, timeoutMs);
       } catch (error) {
         // The store is unreachable or refused the request: report, wait, try again.
         onError(asError(error), { queueName: options.queueName, messageIds: [] });

@@ -58,7 +58,9 @@ const runtime = await startLocalRuntime({
   port: 0,
   catalog: createCatalog([workflow]),
   timeScale: 0.01,
-  visibilityTimeoutSeconds: 2,
+  // The runtime's 30 s (the gateway's timeout is a sixth of it): the restarted runtime takes back
+  // the messages in flight at the kill at once, and a redelivery takes over its own dead claim.
+  visibilityTimeoutSeconds: 30,
   pollIntervalMs: 20,
   onExecutionEvent: (_arn, event) => {
     if (event.type.endsWith('StateEntered')) currentState = event.details.stateName;

@@ -1,21 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
 import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner, mintGrant } from '../../../functions/core/capability.ts';
-import { catalogueOf } from '../../../functions/core/connector.ts';
 import { idempotencyKeyFor } from '../../../functions/core/idempotency-key.ts';
-import {
-  createInMemoryCircuitBreaker,
-  createInMemoryRateLimiter,
-} from '../../../functions/core/limits/in-memory.ts';
 import type { StateStore } from '../../../functions/core/ports.ts';
-import { createGatewayHandler } from '../../../functions/gateway/gateway-handler.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
+import { embeddedGatewayHandler } from '../../support/gateway-actions.ts';
 
 const fixture = readFileSync(new URL('../../fixtures/sqs-action-event.json', import.meta.url), 'utf8');
 
@@ -31,18 +25,9 @@ beforeAll(async () => {
 afterAll(() => db.close());
 
 function handler() {
-  return createGatewayHandler({
-    store,
-    connectors: catalogueOf([stateUpsertConnector(store)]),
-    clock: { now: () => new Date() },
+  return embeddedGatewayHandler(db, store, {
+    connectors: [stateUpsertConnector(store)],
     signer,
-    limiter: createInMemoryRateLimiter(),
-    breaker: createInMemoryCircuitBreaker(),
-    limitsOf: () => undefined,
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: TABLE_NAMES.idempotency,
-      awsSdkV3Client: db.client,
-    }),
     callbacks: {
       async taskSucceeded(token, output) {
         if (closedTokens.has(token)) throw Object.assign(new Error('closed'), { name: 'TaskTimedOut' });

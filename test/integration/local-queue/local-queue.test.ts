@@ -251,6 +251,25 @@ describe('listing and validation', () => {
   });
 });
 
+describe('releaseInFlight (a consumer starting after its previous process died)', () => {
+  it('makes the in-flight messages visible at once; visible, delayed and deleted ones are untouched', async () => {
+    const { name, queue } = setup();
+    await queue.send(name, 'held');
+    await queue.send(name, 'done');
+    const received = await queue.receive(name, { maxMessages: 10 });
+    const done = received.find((m) => m.body === 'done');
+    await queue.deleteMessage(name, done?.receiptHandle ?? '');
+    await queue.send(name, 'waiting');
+    await queue.send(name, 'later', { delaySeconds: 60 });
+
+    expect(await queue.releaseInFlight(name)).toBe(1);
+    const again = await queue.receive(name, { maxMessages: 10 });
+    expect(again.map((m) => m.body).sort()).toEqual(['held', 'waiting']);
+    expect(again.find((m) => m.body === 'held')?.attributes.ApproximateReceiveCount).toBe('2');
+    expect(await queue.releaseInFlight(name)).toBe(2);
+  });
+});
+
 describe('durability', () => {
   it('keeps every message across a restart of the store; in-flight ones reappear after their timeout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aios-queue-'));

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import {
   createLocalQueue,
+  HandlerTimedOutError,
   InvalidBatchResponseError,
   pollQueueOnce,
   type QueueErrorDetails,
@@ -79,7 +80,9 @@ describe('pollQueueOnce', () => {
     });
     expect(record?.receiptHandle).toEqual(expect.any(String));
     expect(record?.attributes.SentTimestamp).toMatch(/^\d+$/);
-    expect(contexts[0]?.getRemainingTimeInMillis()).toBeGreaterThan(29_000);
+    // The function timeout defaults to a sixth of the 30 s visibility timeout, as on AWS.
+    expect(contexts[0]?.getRemainingTimeInMillis()).toBeGreaterThan(4_000);
+    expect(contexts[0]?.getRemainingTimeInMillis()).toBeLessThanOrEqual(5_000);
   });
 
   it('deletes the successes of a partial batch failure; only the failures come back', async () => {
@@ -143,6 +146,97 @@ describe('pollQueueOnce', () => {
     expect(errors[0]?.error).toBeInstanceOf(InvalidBatchResponseError);
     clock.advance(30_000);
     expect(await queue.receive(name)).toHaveLength(1);
+  });
+});
+
+describe('a handler that outlives its timeout (Lambda: "Task timed out")', () => {
+  it('is abandoned at the timeout: nothing is deleted, its late answer is ignored, and the messages reappear after the visibility timeout', async () => {
+    const { name, clock, queue, errors, onError } = setup();
+    await queue.send(name, 'slow-1');
+    await queue.send(name, 'slow-2');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const remaining: number[] = [];
+    let context: Context | undefined;
+
+    const outcome = await pollQueueOnce({
+      queue,
+      queueName: name,
+      timeoutMs: 150,
+      onError,
+      handler: async (_event, ctx) => {
+        context = ctx;
+        remaining.push(ctx.getRemainingTimeInMillis());
+        await gate;
+        return { batchItemFailures: [] };
+      },
+    });
+
+    // The poll came back while the handler still waits at its gate.
+    expect(outcome).toMatchObject({ received: 2, deleted: [] });
+    expect(outcome.retried).toHaveLength(2);
+    expect(outcome.abandoned).toBeInstanceOf(Promise);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.error).toBeInstanceOf(HandlerTimedOutError);
+    expect(errors[0]?.details.messageIds).toHaveLength(2);
+    expect(remaining[0]).toBeLessThanOrEqual(150);
+    expect(context?.getRemainingTimeInMillis()).toBe(0);
+
+    release();
+    await outcome.abandoned;
+    // Its "success" came after the timeout: the messages stay, invisible until their timeout ends.
+    expect(await queue.receive(name, { maxMessages: 10 })).toEqual([]);
+    clock.advance(30_000);
+    expect((await queue.receive(name, { maxMessages: 10 })).map((m) => m.body).sort()).toEqual([
+      'slow-1',
+      'slow-2',
+    ]);
+  });
+
+  it('the worker waits for an abandoned invocation before it polls again, for one more timeout at most', async () => {
+    const { name, queue, errors, onError } = setup();
+    await queue.send(name, 'first');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls: { body: string; at: number }[] = [];
+    const started = Date.now();
+    const worker = startQueueWorker({
+      queue,
+      queueName: name,
+      timeoutMs: 1000,
+      pollIntervalMs: 5,
+      onError,
+      handler: async (event) => {
+        calls.push({ body: event.Records[0]?.body ?? '', at: Date.now() - started });
+        if (calls.length === 1) await gate;
+        return { batchItemFailures: [] };
+      },
+    });
+    await vi.waitFor(() => expect(errors.map((e) => e.error.name)).toEqual(['HandlerTimedOutError']), {
+      timeout: 5000,
+    });
+    await queue.send(name, 'second');
+    // One slot per worker, as one Lambda sandbox per invocation; a handler that never stops
+    // holds it for one more timeout, then the worker goes on without it.
+    await vi.waitFor(() => expect(calls.map((c) => c.body)).toEqual(['first', 'second']), { timeout: 5000 });
+    expect(calls[1]?.at).toBeGreaterThanOrEqual(2000);
+    release();
+    await worker.stop();
+  });
+
+  it('refuses a timeout that is not shorter than the visibility timeout', () => {
+    const { name, queue } = setup();
+    const handler = async () => ({ batchItemFailures: [] });
+    expect(() => startQueueWorker({ queue, queueName: name, handler, timeoutMs: 30_000 })).toThrow(
+      /must be positive and shorter than its visibility timeout \(30000 ms\)/,
+    );
+    expect(() =>
+      startQueueWorker({ queue, queueName: name, handler, visibilityTimeoutSeconds: 2, timeoutMs: 2_000 }),
+    ).toThrow(RangeError);
   });
 });
 

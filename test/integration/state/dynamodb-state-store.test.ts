@@ -81,6 +81,50 @@ describe('DynamoDB state store (against the embedded store)', () => {
     expect(done.error).toBeUndefined();
   });
 
+  it("claims an intent for one attempt at a time: the lease, the attempts count and the holder's writes", async () => {
+    await store.recordIntent(intent('run-lease', 0));
+    const at = (ms: number) => new Date(clock.getTime() + ms).toISOString();
+    const claim = (owner: string, attempts: number, now: number, extra = {}) =>
+      store.claimIntent('run-lease', 0, {
+        owner,
+        attempts,
+        now: at(now),
+        leaseExpiresAt: at(now + 1000),
+        ...extra,
+      });
+
+    expect(await claim('a#1', 0, 0)).toMatchObject({
+      status: 'EXECUTING',
+      attempts: 1,
+      leaseOwner: 'a#1',
+      leaseExpiresAt: at(1000),
+      startedAt: at(0),
+    });
+    // Read before the first claim (attempts 0), or while the lease is live: both lose.
+    await expect(claim('b#1', 0, 10)).rejects.toThrow(ConflictError);
+    await expect(claim('b#1', 1, 500)).rejects.toThrow(ConflictError);
+    // Only the holder finishes it.
+    await expect(
+      store.updateIntent('run-lease', 0, ['EXECUTING'], { status: 'SUCCEEDED' }, { leaseOwner: 'b#1' }),
+    ).rejects.toThrow(ConflictError);
+    // A lapsed lease, or one named as superseded, may be taken over.
+    expect(await claim('a#2', 1, 500, { supersedes: 'a#1' })).toMatchObject({
+      attempts: 2,
+      leaseOwner: 'a#2',
+    });
+    expect(await claim('c#1', 2, 2000)).toMatchObject({ attempts: 3, leaseOwner: 'c#1', startedAt: at(0) });
+    const done = await store.updateIntent(
+      'run-lease',
+      0,
+      ['EXECUTING'],
+      { status: 'SUCCEEDED', leaseOwner: undefined, leaseExpiresAt: undefined },
+      { leaseOwner: 'c#1' },
+    );
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.leaseOwner).toBeUndefined();
+    await expect(claim('d#1', 3, 5000)).rejects.toThrow(ConflictError);
+  });
+
   it('saves a plan once', async () => {
     const plan = {
       runId: 'run-a',

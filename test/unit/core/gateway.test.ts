@@ -2,21 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner, mintGrant } from '../../../functions/core/capability.ts';
-import { type Connector, catalogueOf } from '../../../functions/core/connector.ts';
+import { type Connector, type ConnectorContext, catalogueOf } from '../../../functions/core/connector.ts';
 import {
+  AttemptNotStartedError,
   CapabilityRejectedError,
   ConnectorUnavailableError,
+  LeaseLostError,
   OutcomeUnknownError,
   PermanentConnectorError,
   RateLimitedError,
   TransientConnectorError,
 } from '../../../functions/core/errors.ts';
-import { createGateway, type GatewayLimits, type GatewayRequest } from '../../../functions/core/gateway.ts';
+import {
+  attemptWindow,
+  createGateway,
+  type GatewayLimits,
+  type GatewayRequest,
+} from '../../../functions/core/gateway.ts';
 import { idempotencyKeyFor } from '../../../functions/core/idempotency-key.ts';
 import {
   createInMemoryCircuitBreaker,
   createInMemoryRateLimiter,
 } from '../../../functions/core/limits/in-memory.ts';
+import type { Clock, StateStore } from '../../../functions/core/ports.ts';
 import type { Intent } from '../../../functions/core/schemas.ts';
 import { fixedClock, runFixture } from '../../support/fixtures.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
@@ -75,6 +83,9 @@ async function setup(
     intent?: Partial<Intent>;
     mode?: 'live' | 'shadow';
     limits?: GatewayLimits;
+    clock?: Clock;
+    /** Wraps the store the gateway sees (the test keeps the plain one). */
+    wrapStore?: (store: StateStore) => StateStore;
   } = {},
 ) {
   const store = createMemoryStateStore();
@@ -83,9 +94,9 @@ async function setup(
   const limiter = createInMemoryRateLimiter();
   const breaker = createInMemoryCircuitBreaker();
   const gateway = createGateway({
-    store,
+    store: options.wrapStore?.(store) ?? store,
     connectors: catalogueOf(options.connectors ?? [stateUpsertConnector(store)]),
-    clock: fixedClock(NOW.toISOString()),
+    clock: options.clock ?? fixedClock(NOW.toISOString()),
     signer,
     limiter,
     breaker,
@@ -322,5 +333,205 @@ describe('gateway: rate limit and circuit breaker', () => {
     await expect(gateway.execute(request, caller)).rejects.toThrow(ConnectorUnavailableError);
     expect(connector.calls).toBe(2);
     expect((await store.listAudit(RUN)).at(-1)).toMatchObject({ outcome: 'breaker-open' });
+  });
+});
+
+/** A connector that waits for `release()` (or its deadline), and remembers the context of each call. */
+function held(options: { idempotent: boolean }) {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const contexts: ConnectorContext[] = [];
+  const connector: Connector = {
+    type: 'state.upsert',
+    paramsSchema: z.record(z.string(), z.unknown()),
+    risk: 'write',
+    undoable: false,
+    idempotent: options.idempotent,
+    async execute(_params, context) {
+      contexts.push(context);
+      const signal = context.signal;
+      await new Promise<void>((resolve, reject) => {
+        void gate.then(resolve);
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      return { done: true };
+    },
+  };
+  return { connector, contexts, release: () => release() };
+}
+
+const until = async (check: () => boolean) => {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+describe("gateway: the intent's lease and the call's deadline", () => {
+  it('a duplicate delivered while an attempt is in its call does not run the effect again', async () => {
+    const slow = held({ idempotent: true });
+    const { gateway, request, store } = await setup({ connectors: [slow.connector] });
+    const first = gateway.execute(request, caller);
+    await until(() => slow.contexts.length === 1);
+    const leased = await store.getIntent(RUN, 0);
+    expect(leased).toMatchObject({ status: 'EXECUTING', attempts: 1, leaseOwner: expect.any(String) });
+
+    await expect(gateway.execute(request, caller)).rejects.toThrow(AttemptNotStartedError);
+    slow.release();
+    await expect(first).resolves.toMatchObject({ ok: true, attempts: 1 });
+    expect(slow.contexts).toHaveLength(1);
+    const done = await store.getIntent(RUN, 0);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(done?.leaseOwner).toBeUndefined();
+  });
+
+  it('of two attempts that read the intent at once, only the one whose claim lands first calls the connector', async () => {
+    const slow = held({ idempotent: true });
+    let readers = 0;
+    let bothRead: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      bothRead = resolve;
+    });
+    const { gateway, request } = await setup({
+      connectors: [slow.connector],
+      // Both attempts read RECORDED before either claims.
+      wrapStore: (store) => ({
+        ...store,
+        async getIntent(runId, stepIndex) {
+          const read = await store.getIntent(runId, stepIndex);
+          readers += 1;
+          if (readers === 2) bothRead();
+          await barrier;
+          return read;
+        },
+      }),
+    });
+    const settled = Promise.allSettled([gateway.execute(request, caller), gateway.execute(request, caller)]);
+    await until(() => slow.contexts.length === 1);
+    slow.release();
+    const outcomes = await settled;
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({
+      reason: expect.any(AttemptNotStartedError),
+    });
+    expect(slow.contexts).toHaveLength(1);
+  });
+
+  it('a claim that comes back after the start-by time is given back, and the effect is left to a redelivery', async () => {
+    let now = NOW.getTime();
+    const connector = scripted(['ok']);
+    const window = attemptWindow(NOW, 10_000);
+    const { gateway, request, store } = await setup({
+      connectors: [connector],
+      clock: { now: () => new Date(now) },
+      wrapStore: (inner) => ({
+        ...inner,
+        async claimIntent(runId, stepIndex, claim) {
+          const claimed = await inner.claimIntent(runId, stepIndex, claim);
+          now = window.startEffectBy.getTime() + 1; // a starved event loop: the write returned late
+          return claimed;
+        },
+      }),
+    });
+    await expect(gateway.execute(request, caller, window)).rejects.toThrow(/too little of this attempt/);
+    expect(connector.calls).toBe(0);
+    const intentNow = await store.getIntent(RUN, 0);
+    expect(intentNow).toMatchObject({ status: 'RECORDED', attempts: 0 });
+    expect(intentNow?.leaseOwner).toBeUndefined();
+  });
+
+  it('an attempt past its start-by time claims nothing', async () => {
+    const connector = scripted(['ok']);
+    const { gateway, request, store } = await setup({ connectors: [connector] });
+    const late = attemptWindow(new Date(NOW.getTime() - 9_000), 10_000);
+    await expect(gateway.execute(request, caller, late)).rejects.toThrow(AttemptNotStartedError);
+    expect(connector.calls).toBe(0);
+    expect(await store.getIntent(RUN, 0)).toMatchObject({ status: 'RECORDED', attempts: 0 });
+  });
+
+  it('an EXECUTING intent whose lease is live is left alone even when its connector cannot repeat', async () => {
+    const connector = scripted(['ok'], { idempotent: false });
+    const leaseExpiresAt = new Date(NOW.getTime() + 5_000).toISOString();
+    const { gateway, request, store } = await setup({
+      connectors: [connector],
+      intent: { status: 'EXECUTING', attempts: 1, leaseOwner: 'other', leaseExpiresAt },
+    });
+    await expect(gateway.execute(request, caller)).rejects.toThrow(/another attempt holds/);
+    expect(connector.calls).toBe(0);
+    expect(await store.getIntent(RUN, 0)).toMatchObject({ status: 'EXECUTING', leaseOwner: 'other' });
+  });
+
+  it('a redelivery of the message whose earlier receive holds a live lease takes it over at once: that attempt is gone', async () => {
+    const connector = scripted(['ok']);
+    const leaseExpiresAt = new Date(NOW.getTime() + 5_000).toISOString();
+    const { gateway, request, store } = await setup({
+      connectors: [connector],
+      intent: { status: 'EXECUTING', attempts: 1, leaseOwner: 'm-1#1', leaseExpiresAt },
+    });
+    const window = attemptWindow(NOW, 10_000);
+    // Another message for the same intent (a duplicate) must wait for the lease.
+    await expect(
+      gateway.execute(request, caller, window, { messageId: 'm-2', receiveCount: 1 }),
+    ).rejects.toThrow(AttemptNotStartedError);
+    await expect(
+      gateway.execute(request, caller, window, { messageId: 'm-1', receiveCount: 2 }),
+    ).resolves.toMatchObject({ ok: true, attempts: 2 });
+    expect(connector.calls).toBe(1);
+    expect(await store.getIntent(RUN, 0)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+  });
+
+  it('an idempotent intent whose lease lapsed is taken over and run once more', async () => {
+    const connector = scripted(['ok']);
+    const leaseExpiresAt = new Date(NOW.getTime() - 1).toISOString();
+    const { gateway, request, store } = await setup({
+      connectors: [connector],
+      intent: { status: 'EXECUTING', attempts: 1, leaseOwner: 'crashed', leaseExpiresAt },
+    });
+    await expect(gateway.execute(request, caller)).resolves.toMatchObject({ ok: true, attempts: 2 });
+    expect(connector.calls).toBe(1);
+    expect(await store.getIntent(RUN, 0)).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+  });
+
+  it('hands the connector a signal that aborts at the deadline: a repeatable call goes back to RECORDED', async () => {
+    const slow = held({ idempotent: true });
+    const { gateway, request, store } = await setup({ connectors: [slow.connector] });
+    const window = { ...attemptWindow(NOW, 10_000), effectDeadline: new Date(NOW.getTime() + 30) };
+    await expect(gateway.execute(request, caller, window)).rejects.toThrow(
+      /did not finish before its deadline; it is safe to repeat/,
+    );
+    expect(slow.contexts[0]?.signal?.aborted).toBe(true);
+    expect(await store.getIntent(RUN, 0)).toMatchObject({ status: 'RECORDED', attempts: 1 });
+  });
+
+  it('a call that cannot repeat safely and is stopped at its deadline is OUTCOME_UNKNOWN, not retried', async () => {
+    const slow = held({ idempotent: false });
+    const { gateway, request, store } = await setup({ connectors: [slow.connector] });
+    const window = { ...attemptWindow(NOW, 10_000), effectDeadline: new Date(NOW.getTime() + 30) };
+    await expect(gateway.execute(request, caller, window)).rejects.toThrow(OutcomeUnknownError);
+    expect(await store.getIntent(RUN, 0)).toMatchObject({ status: 'OUTCOME_UNKNOWN' });
+    expect((await store.listAudit(RUN)).map((a) => a.outcome)).toEqual(['outcome-unknown']);
+    await expect(gateway.execute(request, caller)).rejects.toThrow(/OUTCOME_UNKNOWN/);
+  });
+
+  it('a result that arrives after another attempt took over the lapsed lease is not written over its claim', async () => {
+    let now = NOW.getTime();
+    const slow = held({ idempotent: true });
+    const window = attemptWindow(NOW, 10_000);
+    const { gateway, request, store } = await setup({
+      connectors: [slow.connector],
+      clock: { now: () => new Date(now) },
+    });
+    const first = gateway.execute(request, caller, window);
+    await until(() => slow.contexts.length === 1);
+    // The first attempt's invocation is over; a redelivery claims the intent.
+    now = window.leaseUntil.getTime() + 1;
+    await store.claimIntent(RUN, 0, {
+      owner: 'second',
+      leaseExpiresAt: new Date(now + 10_000).toISOString(),
+      now: new Date(now).toISOString(),
+      attempts: 1,
+    });
+    slow.release();
+    await expect(first).rejects.toThrow(LeaseLostError);
+    expect(await store.getIntent(RUN, 0)).toMatchObject({ status: 'EXECUTING', leaseOwner: 'second' });
   });
 });
