@@ -1,6 +1,7 @@
 import './env.ts';
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { benchBundles } from './bundles.ts';
+import { cliSection } from './cli.ts';
 import { benchGateway } from './gateway.ts';
 import { median, ms, percentile, ratio } from './stats.ts';
 import { renderTable } from './table.ts';
@@ -27,6 +28,7 @@ await bundlesSection();
 await orchestrationSection();
 await (await import('./memory.ts')).memorySection(say);
 await gatewaySection();
+await cliSection(say);
 
 say();
 say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
