@@ -1,6 +1,7 @@
 import './env.ts';
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { benchBundles } from './bundles.ts';
+import { cliSection } from './cli.ts';
 import { benchGateway, GATEWAY_BENCH_BATCH_SIZE } from './gateway.ts';
 import { median, ms, percentile, ratio } from './stats.ts';
 import { renderTable } from './table.ts';
@@ -32,11 +33,12 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   c: async () => (await import('./memory.ts')).memorySection(say),
   d: gatewaySection,
   e: async () => (await import('./store-repair.ts')).storeRepairSection(say),
+  f: () => cliSection(say),
 };
 const wanted = process.argv.slice(2).map((arg) => arg.toLowerCase());
 const unknown = wanted.filter((name) => !(name in SECTIONS));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown bench section(s): ${unknown.join(', ')}; choose from a, b, c, d, e\n`);
+  process.stderr.write(`unknown bench section(s): ${unknown.join(', ')}; choose from a, b, c, d, e, f\n`);
   process.exit(2);
 }
 for (const [name, section] of Object.entries(SECTIONS)) {

@@ -1,38 +1,19 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliError, createApiClient, EXIT } from '../lib/cli/api-client.ts';
-import {
-  approvalsCommand,
-  auditCommand,
-  connectorsCommand,
-  decideCommand,
-  dlqListCommand,
-  dlqRedriveCommand,
-  historyCommand,
-  type Output,
-  runCommand,
-  runsCommand,
-  showCommand,
-} from '../lib/cli/commands.ts';
+import { Command, CommanderError, Option } from 'commander';
+import type { Output } from '../lib/cli/commands.ts';
+import { CliError, EXIT } from '../lib/cli/errors.ts';
 import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
+import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
+// Declaring the commands is cheap; what a command does is imported when it runs, so `aios --help`
+// or `aios runs` loads nothing that another command needs (bench: npm run bench, section (e)).
+const commands = () => import('../lib/cli/commands.ts');
+
 const output: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-};
-const port = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65_535)
-    throw new InvalidArgumentError('must be a port number from 1 to 65535');
-  return n;
-};
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 async function client() {
+  const { createApiClient } = await import('../lib/cli/api-client.ts');
   return createApiClient(apiUrl(), dataDir(), {
     onRetry: (reason, attempt, attempts, delayMs) =>
       output.err(
@@ -77,6 +58,9 @@ program
       .default(Number(process.env.AIOS_PORT ?? DEFAULT_PORT)),
   )
   .action(async (options: { port: number }) => {
+    // The local runtime is not part of the compiled CLI: it loads from source, through tsx.
+    const { loadTypeScript } = await import('../lib/cli/typescript.ts');
+    await loadTypeScript();
     const { startDevServer } = await import('../lib/local/dev.ts');
     await exitWith(() => startDevServer({ port: options.port, dataDir: dataDir() }));
   });
@@ -109,7 +93,7 @@ program
       },
     ) => {
       await exitWith(async () =>
-        runCommand(await client(), output, workflow, {
+        (await commands()).runCommand(await client(), output, workflow, {
           ...options,
           pollMs: 300,
           timeoutMs: options.timeout * 1000,
@@ -132,7 +116,7 @@ program
   .option('--limit <n>', 'at most this many', positiveInt, 20)
   .option('--json', 'print JSON', false)
   .action(async (options: { status?: string; limit: number; json: boolean }) => {
-    await exitWith(async () => runsCommand(await client(), output, options));
+    await exitWith(async () => (await commands()).runsCommand(await client(), output, options));
   });
 
 program
@@ -141,7 +125,7 @@ program
   .argument('<runId>')
   .option('--json', 'print JSON', false)
   .action(async (runId: string, options: { json: boolean }) => {
-    await exitWith(async () => showCommand(await client(), output, runId, options));
+    await exitWith(async () => (await commands()).showCommand(await client(), output, runId, options));
   });
 
 program
@@ -150,7 +134,7 @@ program
   .argument('<runId>')
   .option('--json', 'print JSON', false)
   .action(async (runId: string, options: { json: boolean }) => {
-    await exitWith(async () => historyCommand(await client(), output, runId, options));
+    await exitWith(async () => (await commands()).historyCommand(await client(), output, runId, options));
   });
 
 program
@@ -161,7 +145,7 @@ program
   .argument('<runId>')
   .option('--json', 'print JSON', false)
   .action(async (runId: string, options: { json: boolean }) => {
-    await exitWith(async () => auditCommand(await client(), output, runId, options));
+    await exitWith(async () => (await commands()).auditCommand(await client(), output, runId, options));
   });
 
 program
@@ -169,7 +153,7 @@ program
   .description('list the approvals waiting for you, oldest first, with their risk and age')
   .option('--json', 'print JSON', false)
   .action(async (options: { json: boolean }) => {
-    await exitWith(async () => approvalsCommand(await client(), output, options));
+    await exitWith(async () => (await commands()).approvalsCommand(await client(), output, options));
   });
 
 program
@@ -180,7 +164,9 @@ program
   .option('--set <key=value>', 'edit an editable parameter first (repeatable)', collect, [])
   .option('--json', 'print JSON', false)
   .action(async (id: string, options: { note?: string; set: string[]; json: boolean }) => {
-    await exitWith(async () => decideCommand(await client(), output, id, 'approve', options));
+    await exitWith(async () =>
+      (await commands()).decideCommand(await client(), output, id, 'approve', options),
+    );
   });
 
 program
@@ -190,7 +176,9 @@ program
   .requiredOption('--note <text>', 'why, kept on the record and in the run account')
   .option('--json', 'print JSON', false)
   .action(async (id: string, options: { note: string; json: boolean }) => {
-    await exitWith(async () => decideCommand(await client(), output, id, 'reject', { ...options, set: [] }));
+    await exitWith(async () =>
+      (await commands()).decideCommand(await client(), output, id, 'reject', { ...options, set: [] }),
+    );
   });
 
 program
@@ -198,7 +186,7 @@ program
   .description('each action type: its risk, its rate limit and the state of its circuit breaker')
   .option('--json', 'print JSON', false)
   .action(async (options: { json: boolean }) => {
-    await exitWith(async () => connectorsCommand(await client(), output, options));
+    await exitWith(async () => (await commands()).connectorsCommand(await client(), output, options));
   });
 
 const dlq = program.command('dlq').description("the gateway's dead-letter queue: actions it gave up on");
@@ -208,14 +196,14 @@ dlq
   .option('--limit <n>', 'at most this many', positiveInt, 20)
   .option('--json', 'print JSON', false)
   .action(async (options: { limit: number; json: boolean }) => {
-    await exitWith(async () => dlqListCommand(await client(), output, options));
+    await exitWith(async () => (await commands()).dlqListCommand(await client(), output, options));
   });
 dlq
   .command('redrive')
   .description('send every dead-lettered message back to the action queue')
   .option('--json', 'print JSON', false)
   .action(async (options: { json: boolean }) => {
-    await exitWith(async () => dlqRedriveCommand(await client(), output, options));
+    await exitWith(async () => (await commands()).dlqRedriveCommand(await client(), output, options));
   });
 
 registerMemoryCommands(program, { client, output, exitWith });

@@ -5,27 +5,8 @@ import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { DeadLetter, ExecutionEvent } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
 import type { AuditEntry, Run } from '../../functions/core/schemas.ts';
-
-/**
- * How a request failed, when it may go through if sent again: nothing could be reached
- * (`unreachable`), the connection broke or timed out after it was made (`broken`), or the server
- * failed (`server`, a 5xx).
- */
-export type TransientFailure = 'unreachable' | 'broken' | 'server';
-
-/** A failure the CLI reports in one line, with the exit code that says what kind it was. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-    readonly transient?: TransientFailure,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
-
-export const EXIT = { ok: 0, runFailed: 1, badInput: 2, unreachable: 3, notFound: 4, server: 5 } as const;
+import { CliError, EXIT, type TransientFailure } from './errors.ts';
+import { type HttpAnswer, HttpTimeoutError, send } from './http.ts';
 
 export interface ApiClient {
   /** Where the API is, e.g. http://127.0.0.1:8787. */
@@ -66,12 +47,12 @@ export interface ApiClientOptions {
 
 const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
 
-/** Codes undici gives a connection that was made and then lost: the request may have arrived. */
-const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+/** Codes of a connection that was made and then lost: the request may have arrived. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE']);
 
 function failureOf(error: unknown): TransientFailure {
-  if ((error as Error).name === 'TimeoutError') return 'broken';
-  const code = (error as { cause?: { code?: string } }).cause?.code;
+  if (error instanceof HttpTimeoutError) return 'broken';
+  const code = (error as NodeJS.ErrnoException).code;
   return code !== undefined && BROKEN.has(code) ? 'broken' : 'unreachable';
 }
 
@@ -89,17 +70,17 @@ export async function createApiClient(
     body?: unknown,
     extra: { headers?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<T> {
-    let response: Response;
+    let response: HttpAnswer;
     try {
-      response = await fetch(`${baseUrl}${path}`, {
+      response = await send(new URL(`${baseUrl}${path}`), {
         method,
         headers: {
           authorization: `Bearer ${token}`,
           ...(body ? { 'content-type': 'application/json' } : {}),
           ...extra.headers,
         },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: extra.timeoutMs ? AbortSignal.timeout(extra.timeoutMs) : undefined,
+        ...(body ? { body: JSON.stringify(body) } : {}),
+        ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}),
       });
     } catch (error) {
       const failure = failureOf(error);
@@ -111,23 +92,23 @@ export async function createApiClient(
         failure,
       );
     }
-    const text = await response.text();
+    const { status, text } = response;
     let payload: { message?: string } & Record<string, unknown> = {};
     try {
       payload = text ? JSON.parse(text) : {};
     } catch {
       payload = { message: text };
     }
-    if (response.ok) return payload as T;
-    const message = payload.message ?? `HTTP ${response.status}`;
-    if (response.status === 401) {
+    if (status >= 200 && status < 300) return payload as T;
+    const message = payload.message ?? `HTTP ${status}`;
+    if (status === 401) {
       throw new CliError(
         `${message}. The CLI reads the token from ${join(dataDirectory, 'api-token')}; is AIOS_DATA_DIR the server's?`,
         EXIT.badInput,
       );
     }
-    if (response.status === 404) throw new CliError(message, EXIT.notFound);
-    if (response.status < 500) throw new CliError(message, EXIT.badInput);
+    if (status === 404) throw new CliError(message, EXIT.notFound);
+    if (status < 500) throw new CliError(message, EXIT.badInput);
     throw new CliError(`the server failed: ${message}`, EXIT.server, 'server');
   }
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { expandApiUrl } from '../../functions/core/input-placeholders.ts';
 import type { JournalEntry } from '../../functions/core/schemas.ts';
-import { type ApiClient, CliError, EXIT } from './api-client.ts';
+import type { ApiClient } from './api-client.ts';
+import { CliError, EXIT } from './errors.ts';
 import {
   formatAudit,
   formatDeadLetters,

@@ -23,10 +23,15 @@ export interface CliResult {
 
 /** Runs the CLI once with exactly this environment on top of the test's; resolves with its exit code. */
 export function runAios(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runNode([CLI, ...args], env);
+}
+
+/** Runs node once with these arguments and this environment on top of the test's. */
+export function runNode(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [CLI, ...args],
+      args,
       { env: { ...process.env, ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
@@ -44,8 +49,11 @@ const freePort = () =>
     });
   });
 
-/** Starts `aios dev` (what `npm start` runs) in a child process on a fresh data dir and a free port. */
-export async function startAiosDev(prefix: string): Promise<AiosDev> {
+/**
+ * Starts `aios dev` (what `npm start` runs) in a child process on a fresh data dir and a free port;
+ * `cli` is how node runs the CLI, for this process and for `aios()`.
+ */
+export async function startAiosDev(prefix: string, cli: string[] = [CLI]): Promise<AiosDev> {
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
   const port = await freePort();
   const env = (extra: Record<string, string> = {}) => ({
@@ -55,7 +63,7 @@ export async function startAiosDev(prefix: string): Promise<AiosDev> {
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     ...extra,
   });
-  const dev: ChildProcess = spawn(process.execPath, [CLI, 'dev'], {
+  const dev: ChildProcess = spawn(process.execPath, [...cli, 'dev'], {
     env: env(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -70,7 +78,7 @@ export async function startAiosDev(prefix: string): Promise<AiosDev> {
   return {
     dataDir,
     port,
-    aios: (args, extra = {}) => runAios(args, env(extra)),
+    aios: (args, extra = {}) => runNode([...cli, ...args], env(extra)),
     async stop() {
       if (dev.exitCode === null) {
         const exited = new Promise((resolve) => dev.once('exit', resolve));

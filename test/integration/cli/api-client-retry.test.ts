@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CliError, createApiClient, EXIT } from '../../../lib/cli/api-client.ts';
+import { createApiClient } from '../../../lib/cli/api-client.ts';
+import { CliError, EXIT } from '../../../lib/cli/errors.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'aios-retry-'));
 writeFileSync(join(dataDir, 'api-token'), 'the-token\n');
