@@ -77,7 +77,7 @@ async function serverMs(port: number, token: string): Promise<number[]> {
 
 export async function cliSection(say: (text?: string) => void) {
   say();
-  say(`## (e) CLI start: wall time of one call, median of ${ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up`);
+  say(`## (f) CLI start: wall time of one call, median of ${ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up`);
   say();
   const fresh = isBuildFresh();
   if (!fresh) await buildCli();
