@@ -237,9 +237,14 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
     async listRuns(query = {}) {
       const limit = query.limit ?? 50;
       const statuses = query.status ? [query.status] : RUN_STATUSES;
-      const pages = await Promise.all(
-        statuses.map((status) =>
-          queryAll({
+      // One status at a time, in the order of the lifecycle (QUEUED, RUNNING, then the terminal
+      // ones, which a run never leaves): a run that moves on while we list is met again in a later
+      // query. Queried all at once, a run leaving QUEUED just after the RUNNING query ran and just
+      // before the QUEUED one was in neither answer, and GET /runs did not list it.
+      const pages: Record<string, unknown>[][] = [];
+      for (const status of statuses) {
+        pages.push(
+          await queryAll({
             IndexName: 'gsi1',
             // gsi1sk is <createdAt>#<runId>: "before the time" is a key condition, not a filter.
             KeyConditionExpression: query.createdBefore
@@ -252,8 +257,8 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
             ScanIndexForward: false,
             Limit: limit,
           }),
-        ),
-      );
+        );
+      }
       return newestPerRun(pages.flat().map((item) => RunSchema.parse(strip(item))))
         .sort((a, b) =>
           a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.runId < b.runId ? 1 : -1,
