@@ -69,7 +69,6 @@ const runtime = await startLocalRuntime({
     gated('expiring', { slackReminderAfterMinutes: 0, emailAfterMinutes: 0, expireAfterHours: 0.0003 }),
   ]),
   timeScale: 0.01,
-  visibilityTimeoutSeconds: 2,
   pollIntervalMs: 20,
   escalationIntervalMs: 200,
   decorateCallbacks: (callbacks) => {

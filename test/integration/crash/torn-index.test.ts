@@ -69,7 +69,6 @@ async function start(options: Partial<Parameters<typeof startLocalRuntime>[0]> =
     port: 0,
     catalog,
     timeScale: 0.01,
-    visibilityTimeoutSeconds: 2,
     pollIntervalMs: 20,
     ...options,
   });

@@ -15,7 +15,6 @@ const runtime = await startLocalRuntime({
   port: 0,
   catalog: createCatalog([scenarioWorkflow()]),
   timeScale: 0.01,
-  visibilityTimeoutSeconds: 2,
   pollIntervalMs: 20,
   decorateOrchestrator: (orchestrator) => ({
     ...orchestrator,
