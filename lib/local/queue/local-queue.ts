@@ -6,6 +6,7 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE_NAMES } from '../table-definitions.ts';
 import { InvalidParameterValueError } from './errors.ts';
@@ -343,27 +344,17 @@ async function move(
 }
 
 /** Hides a message for the move; false when it changed since it was read (another receiver acted). */
-async function leaseForMove(queues: QueueTable, item: MessageItem, now: number): Promise<boolean> {
-  try {
-    await queues.db.send(
-      new UpdateCommand({
-        TableName: queues.table,
-        Key: { pk: item.pk, sk: item.sk },
-        ConditionExpression: 'version = :seen AND visibleAt <= :now',
-        UpdateExpression: 'SET version = :next, visibleAt = :lease REMOVE receiptToken',
-        ExpressionAttributeValues: {
-          ':seen': item.version,
-          ':next': item.version + 1,
-          ':now': now,
-          ':lease': now + MOVE_LEASE_MS,
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return false;
-    throw error;
-  }
+function leaseForMove(queues: QueueTable, item: MessageItem, now: number): Promise<boolean> {
+  return updateIfUnchanged(queues, item, {
+    ConditionExpression: 'version = :seen AND visibleAt <= :now',
+    UpdateExpression: 'SET version = :next, visibleAt = :lease REMOVE receiptToken',
+    ExpressionAttributeValues: {
+      ':seen': item.version,
+      ':next': item.version + 1,
+      ':now': now,
+      ':lease': now + MOVE_LEASE_MS,
+    },
+  });
 }
 
 async function deleteMessage(queues: QueueTable, queueName: string, receiptHandle: string): Promise<boolean> {
@@ -424,21 +415,13 @@ async function releaseInFlight(queues: QueueTable, queueName: string): Promise<n
   let released = 0;
   for (const item of await queryAll(queues, queueName, undefined)) {
     if (stateOf(item, now) !== 'inFlight') continue;
-    try {
-      await queues.db.send(
-        new UpdateCommand({
-          TableName: queues.table,
-          Key: { pk: item.pk, sk: item.sk },
-          ConditionExpression: 'version = :version',
-          UpdateExpression: 'SET visibleAt = :now, version = version + :one',
-          ExpressionAttributeValues: { ':version': item.version, ':now': now, ':one': 1 },
-        }),
-      );
-      released += 1;
-    } catch (error) {
-      // Deleted or received again meanwhile: nothing to release.
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    // False when it was deleted or received again meanwhile: nothing to release.
+    const changed = await updateIfUnchanged(queues, item, {
+      ConditionExpression: 'version = :version',
+      UpdateExpression: 'SET visibleAt = :now, version = version + :one',
+      ExpressionAttributeValues: { ':version': item.version, ':now': now, ':one': 1 },
+    });
+    if (changed) released += 1;
   }
   return released;
 }
@@ -476,6 +459,23 @@ async function queryAll(
 // Without delays, a hidden message is one received (or being moved between queues).
 const stateOf = (item: MessageItem, now: number): QueueMessageState =>
   item.visibleAt <= now ? 'visible' : 'inFlight';
+
+/** An update of `item` on a condition; false when the condition failed. */
+async function updateIfUnchanged(
+  queues: QueueTable,
+  item: MessageItem,
+  update: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
+): Promise<boolean> {
+  try {
+    await queues.db.send(
+      new UpdateCommand({ TableName: queues.table, Key: { pk: item.pk, sk: item.sk }, ...update }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
 
 async function ignoringConditionFailure(write: Promise<unknown>): Promise<void> {
   try {
