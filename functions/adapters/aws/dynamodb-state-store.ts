@@ -179,9 +179,14 @@ async function listRuns(
 ): Promise<Run[]> {
   const limit = query.limit ?? 50;
   const statuses = query.status ? [query.status] : RUN_STATUSES;
-  const pages = await Promise.all(
-    statuses.map((status) =>
-      queryAll(table, {
+  // One status at a time, in the order of the lifecycle (QUEUED, RUNNING, then the terminal
+  // ones, which a run never leaves): a run that moves on while we list is met again in a later
+  // query. Queried all at once, a run leaving QUEUED just after the RUNNING query ran and just
+  // before the QUEUED one was in neither answer, and GET /runs did not list it.
+  const pages: Item[][] = [];
+  for (const status of statuses) {
+    pages.push(
+      await queryAll(table, {
         IndexName: 'gsi1',
         // gsi1sk is <createdAt>#<runId>: "before the time" is a key condition, not a filter.
         KeyConditionExpression: query.createdBefore ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
@@ -192,8 +197,8 @@ async function listRuns(
         ScanIndexForward: false,
         Limit: limit,
       }),
-    ),
-  );
+    );
+  }
   return newestPerRun(pages.flat().map((item) => RunSchema.parse(strip(item))))
     .sort((a, b) =>
       a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.runId < b.runId ? 1 : -1,
