@@ -145,7 +145,7 @@ export async function benchGateway(
           onError: () => {},
         }),
       );
-      while ((await queue.approximateCount('actions')).total > 0) await new Promise((r) => setTimeout(r, 5));
+      while ((await queue.list('actions')).length > 0) await new Promise((r) => setTimeout(r, 5));
       const seconds = (performance.now() - started) / 1000;
       await Promise.all(workers.map((w) => w.stop()));
       if (answered < actions) throw new Error(`only ${answered} of ${actions} actions were answered`);

@@ -54,159 +54,185 @@ export function memoryIdFromKey(key: Record<string, unknown>): string | undefine
   return typeof key.pk === 'string' && key.pk.startsWith('MEM#') ? key.pk.slice(4) : undefined;
 }
 
+/** What every operation works on: the memory table, the clock and how long expiring items live. */
+interface MemoryTable {
+  doc: DynamoDBDocumentClient;
+  TableName: string;
+  now: () => Date;
+  workingRetentionSeconds: number;
+  sessionRetentionSeconds: number;
+}
+
+type Item = Record<string, unknown>;
+
 export function createDynamoDBMemoryLog(options: DynamoDBMemoryLogOptions): MemoryLog {
-  const doc = DynamoDBDocumentClient.from(options.client, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
-  const TableName = options.tableName;
-  const now = options.now ?? (() => new Date());
-  const workingRetentionSeconds = (options.workingRetentionDays ?? 30) * 86_400;
-  const sessionRetentionSeconds = (options.sessionRetentionHours ?? 24) * 3600;
-
-  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>) {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(new QueryCommand({ TableName, ...input, ExclusiveStartKey }));
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  }
-
+  const table: MemoryTable = {
+    doc: DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    }),
+    TableName: options.tableName,
+    now: options.now ?? (() => new Date()),
+    workingRetentionSeconds: (options.workingRetentionDays ?? 30) * 86_400,
+    sessionRetentionSeconds: (options.sessionRetentionHours ?? 24) * 3600,
+  };
   return {
     positionOf,
-
-    async append(item) {
-      const expiresAt =
-        item.tier === 'working' && item.validUntil
-          ? Math.floor(Date.parse(item.validUntil) / 1000) + workingRetentionSeconds
-          : undefined;
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              pk: itemPk(item.id),
-              sk: versionSk(item.version),
-              gsi1pk: 'WAL',
-              gsi1sk: positionOf(item),
-              ...(expiresAt ? { expiresAt } : {}),
-              ...item,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-      } catch (error) {
-        if ((error as Error).name === 'ConditionalCheckFailedException') {
-          throw new ConflictError(`memory item ${item.id} v${item.version} was written by another writer`, {
-            cause: error,
-          });
-        }
-        throw error;
-      }
-    },
-
-    async versions(id) {
-      const items = await queryAll({
+    append: (item) => appendVersion(table, item),
+    versions: async (id) => {
+      const items = await queryAll(table, {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :v)',
         ExpressionAttributeValues: { ':pk': itemPk(id), ':v': 'V#' },
         ConsistentRead: true,
       });
       return items.map((item) => MemoryItemSchema.parse(strip(item)));
     },
-
-    async read(after, limit) {
-      const page = await doc.send(
-        new QueryCommand({
-          TableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: after ? 'gsi1pk = :wal AND gsi1sk > :after' : 'gsi1pk = :wal',
-          ExpressionAttributeValues: { ':wal': 'WAL', ...(after ? { ':after': after } : {}) },
-          Limit: limit,
+    read: (after, limit) => readLog(table, after, limit),
+    buildingVersions: () => buildingVersions(table),
+    setBuilding: (version, building) => setBuilding(table, version, building),
+    getCursor: async (consumer) => {
+      const { Item } = await table.doc.send(
+        new GetCommand({
+          TableName: table.TableName,
+          Key: { pk: 'CURSOR', sk: consumer },
+          ConsistentRead: true,
         }),
-      );
-      const items = (page.Items ?? []) as Record<string, unknown>[];
-      const entries = items.map((item) => MemoryItemSchema.parse(strip(item)));
-      const last = items.at(-1)?.gsi1sk;
-      return { entries, ...(typeof last === 'string' ? { last } : {}) };
-    },
-
-    async buildingVersions() {
-      const { Item } = await doc.send(
-        new GetCommand({ TableName, Key: { pk: 'INDEX', sk: 'BUILDING' }, ConsistentRead: true }),
-      );
-      const versions = Item?.versions;
-      return versions instanceof Set ? [...versions].map(String).sort() : [];
-    },
-
-    async setBuilding(version, building) {
-      await doc.send(
-        new UpdateCommand({
-          TableName,
-          Key: { pk: 'INDEX', sk: 'BUILDING' },
-          UpdateExpression: building ? 'ADD versions :v' : 'DELETE versions :v',
-          ExpressionAttributeValues: { ':v': new Set([version]) },
-        }),
-      );
-    },
-
-    async getCursor(consumer) {
-      const { Item } = await doc.send(
-        new GetCommand({ TableName, Key: { pk: 'CURSOR', sk: consumer }, ConsistentRead: true }),
       );
       return typeof Item?.position === 'string' ? Item.position : undefined;
     },
-
-    async setCursor(consumer, position) {
-      await doc.send(
+    setCursor: async (consumer, position) => {
+      await table.doc.send(
         new PutCommand({
-          TableName,
-          Item: { pk: 'CURSOR', sk: consumer, position, at: now().toISOString() },
+          TableName: table.TableName,
+          Item: { pk: 'CURSOR', sk: consumer, position, at: table.now().toISOString() },
         }),
       );
     },
-
-    async appendSession(runId, entry) {
-      await doc.send(
-        new PutCommand({
-          TableName,
-          Item: {
-            pk: `SESSION#${runId}`,
-            sk: `${entry.at}#${randomBytes(4).toString('hex')}`,
-            expiresAt: Math.floor(now().getTime() / 1000) + sessionRetentionSeconds,
-            ...entry,
-          },
-        }),
-      );
-    },
-
-    async listSession(runId) {
-      const items = await queryAll({
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `SESSION#${runId}` },
-        ConsistentRead: true,
-      });
-      return items.map((item) => strip(item) as unknown as SessionEntry);
-    },
-
-    async dropSession(runId) {
-      const items = await queryAll({
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `SESSION#${runId}` },
-        ProjectionExpression: 'pk, sk',
-        ConsistentRead: true,
-      });
-      for (let i = 0; i < items.length; i += 25) {
-        let requests: Record<string, unknown>[] = items
-          .slice(i, i + 25)
-          .map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
-        while (requests.length > 0) {
-          const result = await doc.send(new BatchWriteCommand({ RequestItems: { [TableName]: requests } }));
-          requests = (result.UnprocessedItems?.[TableName] ?? []) as Record<string, unknown>[];
-        }
-      }
-      return items.length;
-    },
+    appendSession: (runId, entry) => appendSession(table, runId, entry),
+    listSession: async (runId) =>
+      (await sessionItems(table, runId)).map((item) => strip(item) as unknown as SessionEntry),
+    dropSession: (runId) => dropSession(table, runId),
   };
+}
+
+/** Appends one version of an item; a version written before (by anyone) is a ConflictError. */
+async function appendVersion(table: MemoryTable, item: MemoryItem): Promise<void> {
+  const expiresAt =
+    item.tier === 'working' && item.validUntil
+      ? Math.floor(Date.parse(item.validUntil) / 1000) + table.workingRetentionSeconds
+      : undefined;
+  try {
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.TableName,
+        Item: {
+          pk: itemPk(item.id),
+          sk: versionSk(item.version),
+          gsi1pk: 'WAL',
+          gsi1sk: positionOf(item),
+          ...(expiresAt ? { expiresAt } : {}),
+          ...item,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') {
+      throw new ConflictError(`memory item ${item.id} v${item.version} was written by another writer`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** One page of the log in write order, after `after`; `last` is where the next page starts. */
+async function readLog(table: MemoryTable, after: LogPosition | undefined, limit: number) {
+  const page = await table.doc.send(
+    new QueryCommand({
+      TableName: table.TableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: after ? 'gsi1pk = :wal AND gsi1sk > :after' : 'gsi1pk = :wal',
+      ExpressionAttributeValues: { ':wal': 'WAL', ...(after ? { ':after': after } : {}) },
+      Limit: limit,
+    }),
+  );
+  const items = (page.Items ?? []) as Item[];
+  const entries = items.map((item) => MemoryItemSchema.parse(strip(item)));
+  const last = items.at(-1)?.gsi1sk;
+  return { entries, ...(typeof last === 'string' ? { last } : {}) };
+}
+
+async function buildingVersions(table: MemoryTable): Promise<string[]> {
+  const { Item } = await table.doc.send(
+    new GetCommand({
+      TableName: table.TableName,
+      Key: { pk: 'INDEX', sk: 'BUILDING' },
+      ConsistentRead: true,
+    }),
+  );
+  const versions = Item?.versions;
+  return versions instanceof Set ? [...versions].map(String).sort() : [];
+}
+
+async function setBuilding(table: MemoryTable, version: string, building: boolean): Promise<void> {
+  await table.doc.send(
+    new UpdateCommand({
+      TableName: table.TableName,
+      Key: { pk: 'INDEX', sk: 'BUILDING' },
+      UpdateExpression: building ? 'ADD versions :v' : 'DELETE versions :v',
+      ExpressionAttributeValues: { ':v': new Set([version]) },
+    }),
+  );
+}
+
+async function appendSession(table: MemoryTable, runId: string, entry: SessionEntry): Promise<void> {
+  await table.doc.send(
+    new PutCommand({
+      TableName: table.TableName,
+      Item: {
+        pk: `SESSION#${runId}`,
+        sk: `${entry.at}#${randomBytes(4).toString('hex')}`,
+        expiresAt: Math.floor(table.now().getTime() / 1000) + table.sessionRetentionSeconds,
+        ...entry,
+      },
+    }),
+  );
+}
+
+function sessionItems(table: MemoryTable, runId: string, projection?: string): Promise<Item[]> {
+  return queryAll(table, {
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': `SESSION#${runId}` },
+    ...(projection ? { ProjectionExpression: projection } : {}),
+    ConsistentRead: true,
+  });
+}
+
+/** Deletes a run's session buffer, 25 keys to a request (BatchWriteItem's limit); returns how many. */
+async function dropSession(table: MemoryTable, runId: string): Promise<number> {
+  const items = await sessionItems(table, runId, 'pk, sk');
+  const { TableName } = table;
+  for (let i = 0; i < items.length; i += 25) {
+    let requests: Item[] = items
+      .slice(i, i + 25)
+      .map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } }));
+    while (requests.length > 0) {
+      const result = await table.doc.send(new BatchWriteCommand({ RequestItems: { [TableName]: requests } }));
+      requests = (result.UnprocessedItems?.[TableName] ?? []) as Item[];
+    }
+  }
+  return items.length;
+}
+
+async function queryAll(table: MemoryTable, input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+  const items: Item[] = [];
+  let ExclusiveStartKey: Item | undefined;
+  do {
+    const page = await table.doc.send(
+      new QueryCommand({ TableName: table.TableName, ...input, ExclusiveStartKey }),
+    );
+    items.push(...((page.Items ?? []) as Item[]));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
 }

@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
-import type { StateStore } from '../../core/ports.ts';
+import type { IntentClaim, StateStore } from '../../core/ports.ts';
 import {
   AuditEntrySchema,
   type Entity,
@@ -17,6 +17,7 @@ import {
   type Intent,
   IntentSchema,
   JournalEntrySchema,
+  type Plan,
   PlanSchema,
   type Run,
   RunSchema,
@@ -50,6 +51,7 @@ const intentKey = (runId: string, stepIndex: number) => ({
   sk: `INTENT#${String(stepIndex).padStart(4, '0')}`,
 });
 const entityPk = (type: string, id: string) => `ENTITY#${type}#${id}`;
+const entityVersionSk = (version: number) => `V#${String(version).padStart(10, '0')}`;
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'expiresAt', 'entityKind'];
 const RUN_STATUSES = RunStatusSchema.options;
 
@@ -73,351 +75,419 @@ export function newestPerRun(runs: readonly Run[]): Run[] {
   return [...newest.values()];
 }
 
+/** What every operation works on: the table, the clock and how long run-scoped items live. */
+interface StateTable {
+  doc: DynamoDBDocumentClient;
+  TableName: string;
+  now: () => Date;
+  retentionSeconds: number;
+}
+
+type Item = Record<string, unknown>;
+type Key = { pk: string; sk: string };
+
 export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): StateStore {
-  const doc = DynamoDBDocumentClient.from(options.client, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
-  const TableName = options.tableName;
-  const now = options.now ?? (() => new Date());
-  const retentionSeconds = (options.retentionDays ?? 400) * 86_400;
-  const expiresAt = () => Math.floor(now().getTime() / 1000) + retentionSeconds;
-  const live = (item: Record<string, unknown> | undefined) =>
-    item !== undefined && !(typeof item.expiresAt === 'number' && item.expiresAt * 1000 < now().getTime());
+  const table: StateTable = {
+    doc: DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    }),
+    TableName: options.tableName,
+    now: options.now ?? (() => new Date()),
+    retentionSeconds: (options.retentionDays ?? 400) * 86_400,
+  };
+  return {
+    createRun: (run) => createRun(table, run),
+    getRun: (runId) => getRun(table, runId),
+    updateRun: (runId, from, patch) => updateRun(table, runId, from, patch),
+    listRuns: (query) => listRuns(table, query),
+    savePlan: (plan) => savePlan(table, plan),
+    getPlan: (runId) => getPlan(table, runId),
+    recordIntent: (intent) => recordIntent(table, intent),
+    getIntent: (runId, stepIndex) => getIntent(table, runId, stepIndex),
+    updateIntent: (runId, stepIndex, from, patch, condition) =>
+      updateIntent(table, runId, stepIndex, from, patch, condition?.leaseOwner),
+    claimIntent: (runId, stepIndex, claim) => claimIntent(table, runId, stepIndex, claim),
+    listIntents: async (runId) =>
+      (await listRunItems(table, runId, 'INTENT')).map((item): Intent => IntentSchema.parse(item)),
+    appendJournal: (entry) => appendRunLog(table, 'JOURNAL', entry),
+    listJournal: async (runId) =>
+      (await listRunItems(table, runId, 'JOURNAL')).map((item) => JournalEntrySchema.parse(item)),
+    appendAudit: (entry) => appendRunLog(table, 'AUDIT', entry),
+    listAudit: async (runId) =>
+      (await listRunItems(table, runId, 'AUDIT')).map((item) => AuditEntrySchema.parse(item)),
+    getEntityVersion: async (type, id, version) => {
+      const item = await getItem(table, { pk: entityPk(type, id), sk: entityVersionSk(version) });
+      return item ? EntitySchema.parse(strip(item)) : undefined;
+    },
+    getEntity: async (type, id) => {
+      const item = await getItem(table, { pk: entityPk(type, id), sk: 'LATEST' });
+      return item ? EntitySchema.parse(strip(item)) : undefined;
+    },
+    putEntity: (entity, expectedVersion, at) => putEntity(table, entity, expectedVersion, at),
+  };
+}
 
-  const strip = (item: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.includes(k)));
+// ---- runs ---------------------------------------------------------------------------------------
 
-  async function get(key: { pk: string; sk: string }) {
-    const { Item } = await doc.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
-    return live(Item) ? (Item as Record<string, unknown>) : undefined;
-  }
-
-  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>) {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(new QueryCommand({ TableName, ...input, ExclusiveStartKey }));
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]).filter(live));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-      if (input.Limit && items.length >= input.Limit) break;
-    } while (ExclusiveStartKey);
-    return items;
-  }
-
-  /** A conditional write that lost becomes a ConflictError the domain understands. */
-  async function conditional<T>(what: string, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === 'ConditionalCheckFailedException'
-      ) {
-        throw new ConflictError(what, { cause: error });
-      }
-      throw error;
-    }
-  }
-
-  /** SET every defined field of the patch, REMOVE the ones set to undefined, on a status condition. */
-  async function updateWithStatus(
-    key: { pk: string; sk: string },
-    from: readonly string[],
-    patch: Record<string, unknown>,
-    extraSet: Record<string, unknown>,
-    what: string,
-    leaseOwner?: string,
-  ): Promise<Record<string, unknown>> {
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = leaseOwner === undefined ? {} : { ':owner': leaseOwner };
-    const sets: string[] = [];
-    const removes: string[] = [];
-    Object.entries({ ...patch, ...extraSet }).forEach(([field, value], i) => {
-      names[`#f${i}`] = field;
-      if (value === undefined) removes.push(`#f${i}`);
-      else {
-        values[`:v${i}`] = value;
-        sets.push(`#f${i} = :v${i}`);
-      }
-    });
-    from.forEach((status, i) => {
-      values[`:from${i}`] = status;
-    });
-    const expression = [
-      sets.length ? `SET ${sets.join(', ')}` : '',
-      removes.length ? `REMOVE ${removes.join(', ')}` : '',
-    ]
-      .filter(Boolean)
-      .join(' ');
-    const { Attributes } = await conditional(what, () =>
-      doc.send(
-        new UpdateCommand({
-          TableName,
-          Key: key,
-          UpdateExpression: expression,
-          ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${
-            leaseOwner === undefined ? '' : ' AND leaseOwner = :owner'
-          }`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    return Attributes as Record<string, unknown>;
-  }
-
-  /** The journal and the audit log: append-only, in time order, kept as long as the run. */
-  async function appendRunLog(kind: 'JOURNAL' | 'AUDIT', entry: { runId: string; at: string }) {
-    journalSeq = (journalSeq + 1) % 1_000_000;
-    const seq = `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
-    await doc.send(
+async function createRun(table: StateTable, run: Run): Promise<void> {
+  await conditional(`run ${run.runId} already exists`, () =>
+    table.doc.send(
       new PutCommand({
-        TableName,
+        TableName: table.TableName,
         Item: {
-          pk: `RUN#${entry.runId}`,
-          sk: `${kind}#${entry.at}#${seq}`,
-          expiresAt: expiresAt(),
-          ...entry,
+          ...runKey(run.runId),
+          gsi1pk: `RUNS#${run.status}`,
+          gsi1sk: `${run.createdAt}#${run.runId}`,
+          expiresAt: expiresAt(table),
+          ...run,
         },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ),
+  );
+}
+
+async function getRun(table: StateTable, runId: string): Promise<Run | undefined> {
+  const item = await getItem(table, runKey(runId));
+  return item ? RunSchema.parse(strip(item)) : undefined;
+}
+
+async function updateRun(
+  table: StateTable,
+  runId: string,
+  from: readonly Run['status'][],
+  patch: Parameters<StateStore['updateRun']>[2],
+): Promise<Run> {
+  const current = await getRun(table, runId);
+  const extra: Item = {};
+  if (patch.status && current) {
+    extra.gsi1pk = `RUNS#${patch.status}`;
+    extra.gsi1sk = `${current.createdAt}#${runId}`;
+  }
+  const item = await updateWithStatus(table, {
+    key: runKey(runId),
+    from,
+    patch: { ...patch, ...extra },
+    what: `run ${runId} is not in status ${from.join(' or ')}`,
+  });
+  return RunSchema.parse(strip(item));
+}
+
+async function listRuns(
+  table: StateTable,
+  query: Parameters<StateStore['listRuns']>[0] = {},
+): Promise<Run[]> {
+  const limit = query.limit ?? 50;
+  const statuses = query.status ? [query.status] : RUN_STATUSES;
+  // One status at a time, in the order of the lifecycle (QUEUED, RUNNING, then the terminal
+  // ones, which a run never leaves): a run that moves on while we list is met again in a later
+  // query. Queried all at once, a run leaving QUEUED just after the RUNNING query ran and just
+  // before the QUEUED one was in neither answer, and GET /runs did not list it.
+  const pages: Item[][] = [];
+  for (const status of statuses) {
+    pages.push(
+      await queryAll(table, {
+        IndexName: 'gsi1',
+        // gsi1sk is <createdAt>#<runId>: "before the time" is a key condition, not a filter.
+        KeyConditionExpression: query.createdBefore ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': `RUNS#${status}`,
+          ...(query.createdBefore ? { ':before': query.createdBefore } : {}),
+        },
+        ScanIndexForward: false,
+        Limit: limit,
       }),
     );
   }
+  return newestPerRun(pages.flat().map((item) => RunSchema.parse(strip(item))))
+    .sort((a, b) =>
+      a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.runId < b.runId ? 1 : -1,
+    )
+    .slice(0, limit);
+}
 
-  async function listRunLog(runId: string, kind: 'JOURNAL' | 'AUDIT') {
-    const items = await queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': `${kind}#` },
-      ConsistentRead: true,
-    });
-    return items.map(strip);
+/** Writes the plan once; a retried planner gets the plan written first. */
+async function savePlan(table: StateTable, plan: Plan): Promise<Plan> {
+  const item = { ...planKey(plan.runId), expiresAt: expiresAt(table), plan };
+  return writeOnce(table, item, 'plan exists', plan, () => getPlan(table, plan.runId));
+}
+
+async function getPlan(table: StateTable, runId: string): Promise<Plan | undefined> {
+  const item = await getItem(table, planKey(runId));
+  return item ? PlanSchema.parse(item.plan) : undefined;
+}
+
+// ---- intents ------------------------------------------------------------------------------------
+
+/** Writes the intent once; a retried executor gets the intent recorded first. */
+async function recordIntent(table: StateTable, intent: Intent): Promise<Intent> {
+  const item = { ...intentKey(intent.runId, intent.stepIndex), expiresAt: expiresAt(table), ...intent };
+  return writeOnce(table, item, 'intent exists', intent, () =>
+    getIntent(table, intent.runId, intent.stepIndex),
+  );
+}
+
+async function getIntent(table: StateTable, runId: string, stepIndex: number): Promise<Intent | undefined> {
+  const item = await getItem(table, intentKey(runId, stepIndex));
+  return item ? IntentSchema.parse(strip(item)) : undefined;
+}
+
+async function updateIntent(
+  table: StateTable,
+  runId: string,
+  stepIndex: number,
+  from: readonly Intent['status'][],
+  patch: Parameters<StateStore['updateIntent']>[3],
+  leaseOwner: string | undefined,
+): Promise<Intent> {
+  const item = await updateWithStatus(table, {
+    key: intentKey(runId, stepIndex),
+    from,
+    patch,
+    what: `intent ${runId}#${stepIndex} is not in status ${from.join(' or ')}${leaseOwner ? ` under lease ${leaseOwner}` : ''}`,
+    leaseOwner,
+  });
+  return IntentSchema.parse(strip(item));
+}
+
+async function claimIntent(
+  table: StateTable,
+  runId: string,
+  stepIndex: number,
+  claim: IntentClaim,
+): Promise<Intent> {
+  const { Attributes } = await conditional(
+    `intent ${runId}#${stepIndex} is claimed by another attempt or no longer at attempt ${claim.attempts}`,
+    () =>
+      table.doc.send(
+        new UpdateCommand({
+          TableName: table.TableName,
+          Key: intentKey(runId, stepIndex),
+          UpdateExpression:
+            'SET #status = :executing, attempts = :next, leaseOwner = :owner, leaseExpiresAt = :expires, startedAt = if_not_exists(startedAt, :now)',
+          ConditionExpression: `attribute_exists(pk) AND attempts = :attempts AND (#status = :recorded OR (#status = :executing AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now${
+            claim.supersedes === undefined ? '' : ' OR leaseOwner = :supersedes'
+          })))`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':executing': 'EXECUTING',
+            ':recorded': 'RECORDED',
+            ':attempts': claim.attempts,
+            ':next': claim.attempts + 1,
+            ':owner': claim.owner,
+            ':expires': claim.leaseExpiresAt,
+            ':now': claim.now,
+            ...(claim.supersedes === undefined ? {} : { ':supersedes': claim.supersedes }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+  );
+  return IntentSchema.parse(strip(Attributes as Item));
+}
+
+// ---- journal and audit log ----------------------------------------------------------------------
+
+/** The journal and the audit log: append-only, in time order, kept as long as the run. */
+async function appendRunLog(
+  table: StateTable,
+  kind: 'JOURNAL' | 'AUDIT',
+  entry: { runId: string; at: string },
+) {
+  journalSeq = (journalSeq + 1) % 1_000_000;
+  const seq = `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
+  await table.doc.send(
+    new PutCommand({
+      TableName: table.TableName,
+      Item: {
+        pk: `RUN#${entry.runId}`,
+        sk: `${kind}#${entry.at}#${seq}`,
+        expiresAt: expiresAt(table),
+        ...entry,
+      },
+    }),
+  );
+}
+
+/** A run's items of one kind (intents, journal, audit), in sort-key order, keys stripped. */
+async function listRunItems(table: StateTable, runId: string, kind: 'INTENT' | 'JOURNAL' | 'AUDIT') {
+  const items = await queryAll(table, {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': `${kind}#` },
+    ConsistentRead: true,
+  });
+  return items.map(strip);
+}
+
+// ---- entities -----------------------------------------------------------------------------------
+
+async function putEntity(
+  table: StateTable,
+  entity: Parameters<StateStore['putEntity']>[0],
+  expectedVersion: number | undefined,
+  at: Date,
+): Promise<Entity> {
+  const version = (expectedVersion ?? 0) + 1;
+  const written: Entity = { ...entity, version, updatedAt: at.toISOString() };
+  const pk = entityPk(entity.type, entity.id);
+  // History first: a crash before LATEST leaves a version the same writer may write again.
+  await conditional(`${entity.type}/${entity.id} v${version} was written by another writer`, () =>
+    table.doc.send(
+      new PutCommand({
+        TableName: table.TableName,
+        Item: { pk, sk: entityVersionSk(version), ...written },
+        ConditionExpression: 'attribute_not_exists(pk) OR updatedBy = :me',
+        ExpressionAttributeValues: { ':me': entity.updatedBy },
+      }),
+    ),
+  );
+  await conditional(`${entity.type}/${entity.id} changed since v${expectedVersion ?? 0}`, () =>
+    table.doc.send(
+      new PutCommand({
+        TableName: table.TableName,
+        Item: { pk, sk: 'LATEST', entityKind: entity.type, ...written },
+        ConditionExpression:
+          expectedVersion === undefined
+            ? 'attribute_not_exists(pk)'
+            : 'version = :expected OR updatedBy = :me',
+        ExpressionAttributeValues:
+          expectedVersion === undefined
+            ? undefined
+            : { ':expected': expectedVersion, ':me': entity.updatedBy },
+      }),
+    ),
+  );
+  return written;
+}
+
+// ---- table helpers ------------------------------------------------------------------------------
+
+const expiresAt = (table: StateTable) => Math.floor(table.now().getTime() / 1000) + table.retentionSeconds;
+
+// TTL deletes lazily, so an expired item may still be read: it counts as gone.
+const isLive = (table: StateTable, item: Item | undefined): item is Item =>
+  item !== undefined &&
+  !(typeof item.expiresAt === 'number' && item.expiresAt * 1000 < table.now().getTime());
+
+const strip = (item: Item) =>
+  Object.fromEntries(Object.entries(item).filter(([k]) => !KEY_ATTRIBUTES.includes(k)));
+
+async function getItem(table: StateTable, key: Key): Promise<Item | undefined> {
+  const { Item } = await table.doc.send(
+    new GetCommand({ TableName: table.TableName, Key: key, ConsistentRead: true }),
+  );
+  return isLive(table, Item) ? Item : undefined;
+}
+
+async function queryAll(table: StateTable, input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+  const items: Item[] = [];
+  let ExclusiveStartKey: Item | undefined;
+  do {
+    const page = await table.doc.send(
+      new QueryCommand({ TableName: table.TableName, ...input, ExclusiveStartKey }),
+    );
+    items.push(...((page.Items ?? []) as Item[]).filter((item) => isLive(table, item)));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+    if (input.Limit && items.length >= input.Limit) break;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+/**
+ * Puts an item that is written once (a plan, an intent) and answers `written`; when it is there
+ * already, answers the stored one instead, as a retried writer must get what the first one wrote.
+ */
+async function writeOnce<T>(
+  table: StateTable,
+  item: Item,
+  what: string,
+  written: T,
+  stored: () => Promise<T | undefined>,
+): Promise<T> {
+  try {
+    await conditional(what, () =>
+      table.doc.send(
+        new PutCommand({
+          TableName: table.TableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    return written;
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const existing = await stored();
+    if (!existing) throw error;
+    return existing;
   }
+}
 
-  return {
-    async createRun(run) {
-      await conditional(`run ${run.runId} already exists`, () =>
-        doc.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              ...runKey(run.runId),
-              gsi1pk: `RUNS#${run.status}`,
-              gsi1sk: `${run.createdAt}#${run.runId}`,
-              expiresAt: expiresAt(),
-              ...run,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-    },
+/** A conditional write that lost becomes a ConflictError the domain understands. */
+async function conditional<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (
+      error instanceof ConditionalCheckFailedException ||
+      (error as Error).name === 'ConditionalCheckFailedException'
+    ) {
+      throw new ConflictError(what, { cause: error });
+    }
+    throw error;
+  }
+}
 
-    async getRun(runId) {
-      const item = await get(runKey(runId));
-      return item ? RunSchema.parse(strip(item)) : undefined;
-    },
+interface StatusUpdate {
+  key: Key;
+  /** The statuses the item must be in for the write to apply. */
+  from: readonly string[];
+  /** Fields to SET; a field set to undefined is REMOVEd. */
+  patch: Item;
+  /** The ConflictError's message when the condition fails. */
+  what: string;
+  /** When set, the item must also still be leased to this owner. */
+  leaseOwner?: string | undefined;
+}
 
-    async updateRun(runId, from, patch) {
-      const current = await this.getRun(runId);
-      const extra: Record<string, unknown> = {};
-      if (patch.status && current) {
-        extra.gsi1pk = `RUNS#${patch.status}`;
-        extra.gsi1sk = `${current.createdAt}#${runId}`;
-      }
-      const item = await updateWithStatus(
-        runKey(runId),
-        from,
-        patch,
-        extra,
-        `run ${runId} is not in status ${from.join(' or ')}`,
-      );
-      return RunSchema.parse(strip(item));
-    },
-
-    async listRuns(query = {}) {
-      const limit = query.limit ?? 50;
-      const statuses = query.status ? [query.status] : RUN_STATUSES;
-      // One status at a time, in the order of the lifecycle (QUEUED, RUNNING, then the terminal
-      // ones, which a run never leaves): a run that moves on while we list is met again in a later
-      // query. Queried all at once, a run leaving QUEUED just after the RUNNING query ran and just
-      // before the QUEUED one was in neither answer, and GET /runs did not list it.
-      const pages: Record<string, unknown>[][] = [];
-      for (const status of statuses) {
-        pages.push(
-          await queryAll({
-            IndexName: 'gsi1',
-            // gsi1sk is <createdAt>#<runId>: "before the time" is a key condition, not a filter.
-            KeyConditionExpression: query.createdBefore
-              ? 'gsi1pk = :pk AND gsi1sk < :before'
-              : 'gsi1pk = :pk',
-            ExpressionAttributeValues: {
-              ':pk': `RUNS#${status}`,
-              ...(query.createdBefore ? { ':before': query.createdBefore } : {}),
-            },
-            ScanIndexForward: false,
-            Limit: limit,
-          }),
-        );
-      }
-      return newestPerRun(pages.flat().map((item) => RunSchema.parse(strip(item))))
-        .sort((a, b) =>
-          a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.runId < b.runId ? 1 : -1,
-        )
-        .slice(0, limit);
-    },
-
-    async savePlan(plan) {
-      try {
-        await conditional('plan exists', () =>
-          doc.send(
-            new PutCommand({
-              TableName,
-              Item: { ...planKey(plan.runId), expiresAt: expiresAt(), plan },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          ),
-        );
-        return plan;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        const existing = await this.getPlan(plan.runId);
-        if (!existing) throw error;
-        return existing;
-      }
-    },
-
-    async getPlan(runId) {
-      const item = await get(planKey(runId));
-      return item ? PlanSchema.parse(item.plan) : undefined;
-    },
-
-    async recordIntent(intent) {
-      try {
-        await conditional('intent exists', () =>
-          doc.send(
-            new PutCommand({
-              TableName,
-              Item: { ...intentKey(intent.runId, intent.stepIndex), expiresAt: expiresAt(), ...intent },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          ),
-        );
-        return intent;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        const existing = await this.getIntent(intent.runId, intent.stepIndex);
-        if (!existing) throw error;
-        return existing;
-      }
-    },
-
-    async getIntent(runId, stepIndex) {
-      const item = await get(intentKey(runId, stepIndex));
-      return item ? IntentSchema.parse(strip(item)) : undefined;
-    },
-
-    async updateIntent(runId, stepIndex, from, patch, condition) {
-      const owner = condition?.leaseOwner;
-      const item = await updateWithStatus(
-        intentKey(runId, stepIndex),
-        from,
-        patch,
-        {},
-        `intent ${runId}#${stepIndex} is not in status ${from.join(' or ')}${owner ? ` under lease ${owner}` : ''}`,
-        owner,
-      );
-      return IntentSchema.parse(strip(item));
-    },
-
-    async claimIntent(runId, stepIndex, claim) {
-      const { Attributes } = await conditional(
-        `intent ${runId}#${stepIndex} is claimed by another attempt or no longer at attempt ${claim.attempts}`,
-        () =>
-          doc.send(
-            new UpdateCommand({
-              TableName,
-              Key: intentKey(runId, stepIndex),
-              UpdateExpression:
-                'SET #status = :executing, attempts = :next, leaseOwner = :owner, leaseExpiresAt = :expires, startedAt = if_not_exists(startedAt, :now)',
-              ConditionExpression: `attribute_exists(pk) AND attempts = :attempts AND (#status = :recorded OR (#status = :executing AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now${
-                claim.supersedes === undefined ? '' : ' OR leaseOwner = :supersedes'
-              })))`,
-              ExpressionAttributeNames: { '#status': 'status' },
-              ExpressionAttributeValues: {
-                ':executing': 'EXECUTING',
-                ':recorded': 'RECORDED',
-                ':attempts': claim.attempts,
-                ':next': claim.attempts + 1,
-                ':owner': claim.owner,
-                ':expires': claim.leaseExpiresAt,
-                ':now': claim.now,
-                ...(claim.supersedes === undefined ? {} : { ':supersedes': claim.supersedes }),
-              },
-              ReturnValues: 'ALL_NEW',
-            }),
-          ),
-      );
-      return IntentSchema.parse(strip(Attributes as Record<string, unknown>));
-    },
-
-    async listIntents(runId) {
-      const items = await queryAll({
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': 'INTENT#' },
-        ConsistentRead: true,
-      });
-      return items.map((item): Intent => IntentSchema.parse(strip(item)));
-    },
-
-    appendJournal: (entry) => appendRunLog('JOURNAL', entry),
-    listJournal: async (runId) =>
-      (await listRunLog(runId, 'JOURNAL')).map((item) => JournalEntrySchema.parse(item)),
-    appendAudit: (entry) => appendRunLog('AUDIT', entry),
-    listAudit: async (runId) =>
-      (await listRunLog(runId, 'AUDIT')).map((item) => AuditEntrySchema.parse(item)),
-
-    async getEntityVersion(type, id, version) {
-      const item = await get({ pk: entityPk(type, id), sk: `V#${String(version).padStart(10, '0')}` });
-      return item ? EntitySchema.parse(strip(item)) : undefined;
-    },
-
-    async getEntity(type, id) {
-      const item = await get({ pk: entityPk(type, id), sk: 'LATEST' });
-      return item ? EntitySchema.parse(strip(item)) : undefined;
-    },
-
-    async putEntity(entity, expectedVersion, at): Promise<Entity> {
-      const version = (expectedVersion ?? 0) + 1;
-      const written: Entity = { ...entity, version, updatedAt: at.toISOString() };
-      const pk = entityPk(entity.type, entity.id);
-      // History first: a crash before LATEST leaves a version the same writer may write again.
-      await conditional(`${entity.type}/${entity.id} v${version} was written by another writer`, () =>
-        doc.send(
-          new PutCommand({
-            TableName,
-            Item: { pk, sk: `V#${String(version).padStart(10, '0')}`, ...written },
-            ConditionExpression: 'attribute_not_exists(pk) OR updatedBy = :me',
-            ExpressionAttributeValues: { ':me': entity.updatedBy },
-          }),
-        ),
-      );
-      await conditional(`${entity.type}/${entity.id} changed since v${expectedVersion ?? 0}`, () =>
-        doc.send(
-          new PutCommand({
-            TableName,
-            Item: { pk, sk: 'LATEST', entityKind: entity.type, ...written },
-            ConditionExpression:
-              expectedVersion === undefined
-                ? 'attribute_not_exists(pk)'
-                : 'version = :expected OR updatedBy = :me',
-            ExpressionAttributeValues:
-              expectedVersion === undefined
-                ? undefined
-                : { ':expected': expectedVersion, ':me': entity.updatedBy },
-          }),
-        ),
-      );
-      return written;
-    },
-  };
+/** SET every defined field of the patch, REMOVE the ones set to undefined, on a status condition. */
+async function updateWithStatus(table: StateTable, update: StatusUpdate): Promise<Item> {
+  const { key, from, patch, what, leaseOwner } = update;
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Item = leaseOwner === undefined ? {} : { ':owner': leaseOwner };
+  const sets: string[] = [];
+  const removes: string[] = [];
+  Object.entries(patch).forEach(([field, value], i) => {
+    names[`#f${i}`] = field;
+    if (value === undefined) removes.push(`#f${i}`);
+    else {
+      values[`:v${i}`] = value;
+      sets.push(`#f${i} = :v${i}`);
+    }
+  });
+  from.forEach((status, i) => {
+    values[`:from${i}`] = status;
+  });
+  const expression = [
+    sets.length ? `SET ${sets.join(', ')}` : '',
+    removes.length ? `REMOVE ${removes.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const { Attributes } = await conditional(what, () =>
+    table.doc.send(
+      new UpdateCommand({
+        TableName: table.TableName,
+        Key: key,
+        UpdateExpression: expression,
+        ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${
+          leaseOwner === undefined ? '' : ' AND leaseOwner = :owner'
+        }`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    ),
+  );
+  return Attributes as Item;
 }

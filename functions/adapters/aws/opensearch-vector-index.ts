@@ -98,170 +98,200 @@ export function filterClauses(filter: IndexFilter): Body[] {
   return clauses;
 }
 
+type IndexSettings = Parameters<typeof memoryIndexTemplate>[0];
+
+/** What every operation works on: the client, the settings, and the template once it is put. */
+interface MemoryIndexes {
+  client: Client;
+  settings: IndexSettings;
+  templateReady?: Promise<void> | undefined;
+}
+
 /**
  * The vector index on OpenSearch: one index per version from a template with a cosine HNSW
  * `knn_vector`, an alias switched with one atomic `_aliases` call, bulk writes with external
  * versioning (the item's version), so a late or repeated stream record never overwrites a newer one.
  */
 export function createOpenSearchVectorIndex(options: OpenSearchVectorIndexOptions): VectorIndex {
-  const settings = {
-    dimensions: options.dimensions,
-    alias: options.alias ?? 'aios-memory',
-    engine: options.engine ?? 'lucene',
-    m: options.m ?? 16,
-    efConstruction: options.efConstruction ?? 128,
-    replicas: options.replicas ?? 0,
+  const indexes: MemoryIndexes = {
+    client: options.client,
+    settings: {
+      dimensions: options.dimensions,
+      alias: options.alias ?? 'aios-memory',
+      engine: options.engine ?? 'lucene',
+      m: options.m ?? 16,
+      efConstruction: options.efConstruction ?? 128,
+      replicas: options.replicas ?? 0,
+    },
   };
-  const { client } = options;
-  const { alias } = settings;
-  const indexOf = (version: string) => `${alias}-${version}`;
-  const versionOf = (index: string) => index.slice(alias.length + 1);
-  let templateReady: Promise<void> | undefined;
-
-  const ensureTemplate = () => {
-    templateReady ??= client.indices
-      .putIndexTemplate({ name: alias, body: memoryIndexTemplate(settings) as never })
-      .then(() => undefined)
-      .catch((error: unknown) => {
-        templateReady = undefined;
-        throw error;
-      });
-    return templateReady;
-  };
-
-  async function aliasedIndexes(): Promise<string[]> {
-    try {
-      const response = await client.indices.getAlias({ name: alias });
-      return Object.keys(response.body as Body).sort();
-    } catch (error) {
-      if (statusOf(error) === 404) return [];
-      throw error;
-    }
-  }
-
-  async function bulk(lines: Body[], tolerated: readonly number[]) {
-    if (lines.length === 0) return;
-    const response = await client.bulk({ body: lines as never });
-    const body = response.body as { errors?: boolean; items?: BulkItem[] };
-    if (!body.errors) return;
-    const failures = (body.items ?? [])
-      .map((item) => Object.values(item)[0])
-      .filter((result) => result && result.status >= 300 && !tolerated.includes(result.status));
-    if (failures.length > 0) {
-      const first = failures[0]?.error;
-      throw new Error(
-        `OpenSearch bulk write failed for ${failures.length} document(s): ${first?.type}: ${first?.reason}`,
-      );
-    }
-  }
-
   return {
-    dimensions: settings.dimensions,
-
-    async currentVersion() {
-      const indexes = await aliasedIndexes();
-      return indexes[0] ? versionOf(indexes[0]) : undefined;
-    },
-
-    async listVersions() {
-      const response = await client.cat.indices({
-        index: `${alias}-v*`,
-        format: 'json',
-        h: 'index',
-      } as never);
-      return ((response.body ?? []) as { index: string }[]).map((row) => versionOf(row.index)).sort();
-    },
-
-    async createVersion(version) {
-      await ensureTemplate();
-      try {
-        await client.indices.create({ index: indexOf(version) });
-      } catch (error) {
-        const type = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
-        if (type !== 'resource_already_exists_exception') throw error;
-      }
-    },
-
-    async dropVersion(version) {
-      const current = await aliasedIndexes();
-      if (current.includes(indexOf(version)))
-        throw new Error(`index version ${version} is behind the alias; switch first`);
-      await client.indices.delete({ index: indexOf(version) });
-    },
-
-    async switchAlias(version) {
-      const current = await aliasedIndexes();
-      // One request, applied atomically: readers see the old index or the new one, never neither.
-      await client.indices.updateAliases({
-        body: {
-          actions: [
-            ...current
-              .filter((index) => index !== indexOf(version))
-              .map((index) => ({ remove: { index, alias } })),
-            { add: { index: indexOf(version), alias } },
-          ],
-        },
-      });
-    },
-
-    async upsert(version, docs: readonly IndexedDoc[]) {
-      const lines: Body[] = [];
-      for (const { vector, ...doc } of docs) {
-        lines.push(
-          {
-            index: { _index: indexOf(version), _id: doc.id, version: doc.version, version_type: 'external' },
-          },
-          { ...doc, vector: Array.from(vector) },
-        );
-      }
-      // 409: the index already holds this version or a newer one.
-      await bulk(lines, [409]);
-    },
-
-    async remove(version, refs) {
-      const lines: Body[] = refs.map(({ id, version: itemVersion }) => ({
-        delete: { _index: indexOf(version), _id: id, version: itemVersion, version_type: 'external' },
-      }));
-      // 404: nothing to delete; 409: a newer version is indexed and stays.
-      await bulk(lines, [404, 409]);
-    },
-
-    async search({ vector, filter, candidates }) {
-      const response = await client.search({
-        index: alias,
-        body: {
-          size: candidates,
-          _source: { excludes: ['vector'] },
-          query: {
-            knn: {
-              vector: {
-                vector: Array.from(vector),
-                k: candidates,
-                filter: { bool: { filter: filterClauses(filter) } },
-              },
-            },
-          },
-        },
-      } as never);
-      const hits = ((response.body as { hits?: { hits?: Body[] } }).hits?.hits ?? []) as {
-        _index: string;
-        _score: number;
-        _source: Omit<IndexedDoc, 'vector'>;
-      }[];
-      const found: IndexCandidate[] = hits.map((hit) => ({
-        doc: hit._source,
-        // cosinesimil scores are (1 + cosine) / 2.
-        cosine: 2 * hit._score - 1,
-      }));
-      const answered = hits[0]?._index;
-      const version = answered ? versionOf(answered) : await this.currentVersion();
-      if (!version) throw new Error(`the alias ${alias} points at no index yet`);
-      return { version, candidates: found };
-    },
-
-    async count(version) {
-      const response = await client.count({ index: indexOf(version) });
+    dimensions: indexes.settings.dimensions,
+    currentVersion: () => currentVersion(indexes),
+    listVersions: () => listVersions(indexes),
+    createVersion: (version) => createVersion(indexes, version),
+    dropVersion: (version) => dropVersion(indexes, version),
+    switchAlias: (version) => switchAlias(indexes, version),
+    upsert: (version, docs) => upsert(indexes, version, docs),
+    remove: (version, refs) => remove(indexes, version, refs),
+    search: (query) => search(indexes, query),
+    count: async (version) => {
+      const response = await indexes.client.count({ index: indexOf(indexes, version) });
       return (response.body as { count: number }).count;
     },
   };
+}
+
+const indexOf = (indexes: MemoryIndexes, version: string) => `${indexes.settings.alias}-${version}`;
+const versionOf = (indexes: MemoryIndexes, index: string) => index.slice(indexes.settings.alias.length + 1);
+
+async function currentVersion(indexes: MemoryIndexes): Promise<string | undefined> {
+  const [index] = await aliasedIndexes(indexes);
+  return index ? versionOf(indexes, index) : undefined;
+}
+
+async function listVersions(indexes: MemoryIndexes): Promise<string[]> {
+  const response = await indexes.client.cat.indices({
+    index: `${indexes.settings.alias}-v*`,
+    format: 'json',
+    h: 'index',
+  } as never);
+  return ((response.body ?? []) as { index: string }[]).map((row) => versionOf(indexes, row.index)).sort();
+}
+
+async function createVersion(indexes: MemoryIndexes, version: string): Promise<void> {
+  await ensureTemplate(indexes);
+  try {
+    await indexes.client.indices.create({ index: indexOf(indexes, version) });
+  } catch (error) {
+    const type = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
+    if (type !== 'resource_already_exists_exception') throw error;
+  }
+}
+
+async function dropVersion(indexes: MemoryIndexes, version: string): Promise<void> {
+  const current = await aliasedIndexes(indexes);
+  if (current.includes(indexOf(indexes, version)))
+    throw new Error(`index version ${version} is behind the alias; switch first`);
+  await indexes.client.indices.delete({ index: indexOf(indexes, version) });
+}
+
+async function switchAlias(indexes: MemoryIndexes, version: string): Promise<void> {
+  const { alias } = indexes.settings;
+  const target = indexOf(indexes, version);
+  const current = await aliasedIndexes(indexes);
+  // One request, applied atomically: readers see the old index or the new one, never neither.
+  await indexes.client.indices.updateAliases({
+    body: {
+      actions: [
+        ...current.filter((index) => index !== target).map((index) => ({ remove: { index, alias } })),
+        { add: { index: target, alias } },
+      ],
+    },
+  });
+}
+
+async function upsert(indexes: MemoryIndexes, version: string, docs: readonly IndexedDoc[]): Promise<void> {
+  const lines: Body[] = [];
+  for (const { vector, ...doc } of docs) {
+    lines.push(
+      {
+        index: {
+          _index: indexOf(indexes, version),
+          _id: doc.id,
+          version: doc.version,
+          version_type: 'external',
+        },
+      },
+      { ...doc, vector: Array.from(vector) },
+    );
+  }
+  // 409: the index already holds this version or a newer one.
+  await bulk(indexes, lines, [409]);
+}
+
+async function remove(
+  indexes: MemoryIndexes,
+  version: string,
+  refs: Parameters<VectorIndex['remove']>[1],
+): Promise<void> {
+  const lines: Body[] = refs.map(({ id, version: itemVersion }) => ({
+    delete: { _index: indexOf(indexes, version), _id: id, version: itemVersion, version_type: 'external' },
+  }));
+  // 404: nothing to delete; 409: a newer version is indexed and stays.
+  await bulk(indexes, lines, [404, 409]);
+}
+
+async function search(
+  indexes: MemoryIndexes,
+  { vector, filter, candidates }: Parameters<VectorIndex['search']>[0],
+): ReturnType<VectorIndex['search']> {
+  const { alias } = indexes.settings;
+  const response = await indexes.client.search({
+    index: alias,
+    body: {
+      size: candidates,
+      _source: { excludes: ['vector'] },
+      query: {
+        knn: {
+          vector: {
+            vector: Array.from(vector),
+            k: candidates,
+            filter: { bool: { filter: filterClauses(filter) } },
+          },
+        },
+      },
+    },
+  } as never);
+  const hits = ((response.body as { hits?: { hits?: Body[] } }).hits?.hits ?? []) as {
+    _index: string;
+    _score: number;
+    _source: Omit<IndexedDoc, 'vector'>;
+  }[];
+  const found: IndexCandidate[] = hits.map((hit) => ({
+    doc: hit._source,
+    // cosinesimil scores are (1 + cosine) / 2.
+    cosine: 2 * hit._score - 1,
+  }));
+  const answered = hits[0]?._index;
+  const version = answered ? versionOf(indexes, answered) : await currentVersion(indexes);
+  if (!version) throw new Error(`the alias ${alias} points at no index yet`);
+  return { version, candidates: found };
+}
+
+function ensureTemplate(indexes: MemoryIndexes): Promise<void> {
+  const { alias } = indexes.settings;
+  indexes.templateReady ??= indexes.client.indices
+    .putIndexTemplate({ name: alias, body: memoryIndexTemplate(indexes.settings) as never })
+    .then(() => undefined)
+    .catch((error: unknown) => {
+      indexes.templateReady = undefined;
+      throw error;
+    });
+  return indexes.templateReady;
+}
+
+async function aliasedIndexes(indexes: MemoryIndexes): Promise<string[]> {
+  try {
+    const response = await indexes.client.indices.getAlias({ name: indexes.settings.alias });
+    return Object.keys(response.body as Body).sort();
+  } catch (error) {
+    if (statusOf(error) === 404) return [];
+    throw error;
+  }
+}
+
+async function bulk(indexes: MemoryIndexes, lines: Body[], tolerated: readonly number[]): Promise<void> {
+  if (lines.length === 0) return;
+  const response = await indexes.client.bulk({ body: lines as never });
+  const body = response.body as { errors?: boolean; items?: BulkItem[] };
+  if (!body.errors) return;
+  const failures = (body.items ?? [])
+    .map((item) => Object.values(item)[0])
+    .filter((result) => result && result.status >= 300 && !tolerated.includes(result.status));
+  if (failures.length > 0) {
+    const first = failures[0]?.error;
+    throw new Error(
+      `OpenSearch bulk write failed for ${failures.length} document(s): ${first?.type}: ${first?.reason}`,
+    );
+  }
 }

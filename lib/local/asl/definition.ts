@@ -1,5 +1,6 @@
 import aslValidator from 'asl-validator';
 import { InvalidDefinitionError } from './errors.ts';
+import { unsupportedFeatures } from './supported-subset.ts';
 import type { StateDefinition, StateMachineDefinition } from './types.ts';
 
 const PLACEHOLDER = /\$\{([A-Za-z0-9_.:-]+)\}/g;
@@ -57,9 +58,6 @@ function findingsOf(text: string): string[] {
   return errors.map((error) => `${error['Error code']}: ${error.Message}`);
 }
 
-const SUPPORTED_TYPES = new Set(['Task', 'Choice', 'Map', 'Pass', 'Wait', 'Succeed', 'Fail']);
-const SUPPORTED_RESOURCE = /^arn:aws:states:::(lambda:invoke|sqs:sendMessage)(\.waitForTaskToken)?$/;
-
 /** Substitutes, parses and validates a definition, and checks it stays within the supported subset. */
 export function loadDefinition(
   stateMachineName: string,
@@ -70,26 +68,9 @@ export function loadDefinition(
   const errors = validateDefinition(json);
   if (errors.length > 0) throw new InvalidDefinitionError(stateMachineName, errors);
   const definition = JSON.parse(json) as StateMachineDefinition;
-  const unsupported = [...unsupportedFeatures(definition)];
+  const unsupported = unsupportedFeatures(definition);
   if (unsupported.length > 0) throw new InvalidDefinitionError(stateMachineName, unsupported);
   return definition;
-}
-
-function* unsupportedFeatures(machine: StateMachineDefinition, scope = ''): Generator<string> {
-  for (const [name, state] of Object.entries(machine.States)) {
-    const where = `${scope}${name}`;
-    if (!SUPPORTED_TYPES.has(state.Type))
-      yield `state '${where}': type ${state.Type} is not supported locally`;
-    if (state.Type === 'Task' && !SUPPORTED_RESOURCE.test(state.Resource ?? '')) {
-      yield `state '${where}': resource ${state.Resource} is not supported locally`;
-    }
-    const processor = state.ItemProcessor ?? state.Iterator;
-    if (state.Type === 'Map' && processor) {
-      const mode = (processor as { ProcessorConfig?: { Mode?: string } }).ProcessorConfig?.Mode;
-      if (mode && mode !== 'INLINE') yield `state '${where}': Map mode ${mode} is not supported locally`;
-      yield* unsupportedFeatures(processor, `${where}/`);
-    }
-  }
 }
 
 /** The state a frame stands on: `scope` lists the Map states enclosing it, outermost first. */
@@ -110,7 +91,7 @@ export function processorOf(
   let current = machine;
   for (const mapName of scope) {
     const map = current.States[mapName];
-    const processor = map?.ItemProcessor ?? map?.Iterator;
+    const processor = map?.ItemProcessor;
     if (!processor) throw new Error(`Map state '${mapName}' has no ItemProcessor`);
     current = processor;
   }

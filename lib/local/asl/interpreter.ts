@@ -5,7 +5,7 @@ import { findState, processorOf } from './definition.ts';
 import { StatesError, StatesRuntimeError, StoreUnavailableError, TaskTimedOutError } from './errors.ts';
 import type { ExecutionRun } from './execution-run.ts';
 import type { ExecutionStore } from './execution-store.ts';
-import { applyResultPath, evaluatePath, requireReferencePath, selectPath } from './json-path.ts';
+import { applyResultPath, evaluatePath } from './json-path.ts';
 import { type ContextObject, evaluatePayloadTemplate } from './payload-template.ts';
 import { decideRetry, findCatcher } from './retry-policy.ts';
 import { invokeResource, isWaitForTaskToken, type TaskResources } from './task-resources.ts';
@@ -62,15 +62,6 @@ export function failTaskWithToken(
     failState(run, deps, error, cause);
     return CONTINUE;
   });
-}
-
-/** Restarts the heartbeat clock of the task waiting on `token` (SendTaskHeartbeat). */
-export function recordHeartbeat(run: ExecutionRun, deps: InterpreterDeps, token: string): void {
-  const { frame } = waitingTask(run, deps, token);
-  const task = frame.task;
-  if (task?.phase === 'submitted' && task.heartbeatSeconds !== undefined) {
-    task.heartbeatAt = deadline(deps.clock.now(), task.heartbeatSeconds, deps);
-  }
 }
 
 export function stopExecution(run: ExecutionRun, error: string | undefined, cause: string | undefined): void {
@@ -134,29 +125,10 @@ function topFrame(run: ExecutionRun): Frame {
   return frame;
 }
 
-function contextOf(
-  run: ExecutionRun,
-  deps: InterpreterDeps,
-  frame: Frame,
-  extra: Partial<ContextObject> = {},
-) {
-  const { meta } = run;
-  const context: ContextObject = {
-    Execution: {
-      Id: meta.executionArn,
-      Name: meta.name,
-      Input: meta.input,
-      StartTime: meta.startDate,
-      RoleArn: 'arn:aws:iam::000000000000:role/local-step-functions',
-    },
-    StateMachine: { Id: deps.stateMachineArn, Name: meta.stateMachineName },
-    State: {
-      Name: frame.stateName,
-      EnteredTime: frame.enteredAt,
-      RetryCount: (frame.retryCounts ?? []).reduce((sum, count) => sum + count, 0),
-    },
-    ...extra,
-  };
+function contextOf(token?: string, item?: { Index: number; Value: Json }): ContextObject {
+  const context: ContextObject = {};
+  if (token !== undefined) context.Task = { Token: token };
+  if (item) context.Map = { Item: item };
   return context;
 }
 
@@ -166,10 +138,10 @@ const deadline = (from: number, seconds: number, deps: InterpreterDeps): string 
 const isDue = (at: string | undefined, deps: InterpreterDeps): boolean =>
   at !== undefined && Date.parse(at) <= deps.clock.now();
 
-function earliest(...times: (string | undefined)[]): number | undefined {
-  const values = times.filter((time): time is string => time !== undefined).map((time) => Date.parse(time));
-  return values.length > 0 ? Math.min(...values) : undefined;
-}
+const waitUntil = (at: string | undefined): StepOutcome => ({
+  kind: 'wait',
+  ...(at !== undefined && { until: Date.parse(at) }),
+});
 
 async function runTopState(run: ExecutionRun, deps: InterpreterDeps): Promise<StepOutcome> {
   if (run.meta.status !== 'RUNNING') return STOPPED;
@@ -180,22 +152,12 @@ async function runTopState(run: ExecutionRun, deps: InterpreterDeps): Promise<St
     delete frame.retryAt;
   }
   switch (state.Type) {
-    case 'Pass':
-      return runPass(run, deps, frame, state);
     case 'Choice':
       return runChoice(run, deps, frame, state);
-    case 'Wait':
-      return runWait(run, deps, frame, state);
-    case 'Succeed': {
-      const output = selectPath(
-        selectPath(frame.input, state.InputPath, 'InputPath'),
-        state.OutputPath,
-        'OutputPath',
-      );
-      run.emit('SucceedStateExited', { stateName: frame.stateName, output });
-      endFrame(run, deps, output);
+    case 'Succeed':
+      run.emit('SucceedStateExited', { stateName: frame.stateName, output: frame.input });
+      endFrame(run, deps, frame.input);
       return CONTINUE;
-    }
     case 'Fail':
       return runFail(run, deps, frame, state);
     case 'Task':
@@ -207,103 +169,34 @@ async function runTopState(run: ExecutionRun, deps: InterpreterDeps): Promise<St
   }
 }
 
-function runPass(
-  run: ExecutionRun,
-  deps: InterpreterDeps,
-  frame: Frame,
-  state: StateDefinition,
-): StepOutcome {
-  const effective = selectPath(frame.input, state.InputPath, 'InputPath');
-  const parameters =
-    state.Parameters !== undefined
-      ? evaluatePayloadTemplate(state.Parameters, effective, contextOf(run, deps, frame))
-      : effective;
-  const result = state.Result !== undefined ? state.Result : parameters;
-  const output = selectPath(
-    applyResultPath(frame.input, result, state.ResultPath),
-    state.OutputPath,
-    'OutputPath',
-  );
-  run.emit('PassStateExited', { stateName: frame.stateName, output });
-  transition(run, deps, state, output);
-  return CONTINUE;
-}
-
 function runChoice(
   run: ExecutionRun,
   deps: InterpreterDeps,
   frame: Frame,
   state: StateDefinition,
 ): StepOutcome {
-  const effective = selectPath(frame.input, state.InputPath, 'InputPath');
-  const next = chooseNext(state.Choices ?? [], effective) ?? state.Default;
+  const next = chooseNext(state.Choices ?? [], frame.input) ?? state.Default;
   if (!next)
     throw new StatesError('States.NoChoiceMatched', `No Choice rule matched in state '${frame.stateName}'`);
-  const output = selectPath(effective, state.OutputPath, 'OutputPath');
-  run.emit('ChoiceStateExited', { stateName: frame.stateName, output });
-  transition(run, deps, { ...state, Next: next }, output);
+  run.emit('ChoiceStateExited', { stateName: frame.stateName, output: frame.input });
+  transition(run, deps, { ...state, Next: next }, frame.input);
   return CONTINUE;
 }
 
-function runWait(
+function runFail(
   run: ExecutionRun,
   deps: InterpreterDeps,
   frame: Frame,
   state: StateDefinition,
 ): StepOutcome {
-  const effective = selectPath(frame.input, state.InputPath, 'InputPath');
-  if (!frame.waitUntil) frame.waitUntil = waitDeadline(effective, state, frame, deps);
-  if (!isDue(frame.waitUntil, deps)) return { kind: 'wait', until: Date.parse(frame.waitUntil) };
-  const output = selectPath(effective, state.OutputPath, 'OutputPath');
-  run.emit('WaitStateExited', { stateName: frame.stateName, output });
-  transition(run, deps, state, output);
-  return CONTINUE;
-}
-
-// Counted from entering the state, as the service does: neither a busy interpreter stepping the
-// state late nor a restart before its first step lengthens the wait.
-function waitDeadline(input: Json, state: StateDefinition, frame: Frame, deps: InterpreterDeps): string {
-  const entered = Date.parse(frame.enteredAt);
-  let seconds = state.Seconds;
-  if (state.SecondsPath !== undefined) {
-    const value = evaluatePath(state.SecondsPath, input, 'SecondsPath');
-    if (typeof value !== 'number' || value < 0) {
-      throw new StatesRuntimeError(
-        `SecondsPath '${state.SecondsPath}' must name a non-negative number, got ${JSON.stringify(value)}`,
-      );
-    }
-    seconds = value;
-  }
-  let timestamp = state.Timestamp;
-  if (state.TimestampPath !== undefined) {
-    const value = evaluatePath(state.TimestampPath, input, 'TimestampPath');
-    if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
-      throw new StatesRuntimeError(
-        `TimestampPath '${state.TimestampPath}' must name a timestamp, got ${JSON.stringify(value)}`,
-      );
-    }
-    timestamp = value;
-  }
-  if (timestamp !== undefined) seconds = Math.max(0, (Date.parse(timestamp) - entered) / 1000);
-  return deadline(entered, seconds ?? 0, deps);
-}
-
-function runFail(
-  run: ExecutionRun,
-  _deps: InterpreterDeps,
-  frame: Frame,
-  state: StateDefinition,
-): StepOutcome {
-  const error =
-    state.ErrorPath !== undefined ? evaluateText(state.ErrorPath, frame.input, 'ErrorPath') : state.Error;
+  const error = state.Error;
   const cause =
     state.CausePath !== undefined ? evaluateText(state.CausePath, frame.input, 'CausePath') : state.Cause;
-  failState(run, _deps, error, cause);
+  failState(run, deps, error, cause);
   return CONTINUE;
 }
 
 function evaluateText(path: string, input: Json, field: string): string {
-  requireReferencePath(path, field);
   const value = evaluatePath(path, input, field);
   if (typeof value !== 'string')
     throw new StatesRuntimeError(`${field} '${path}' must name a string, got ${JSON.stringify(value)}`);
@@ -323,11 +216,8 @@ async function runTask(
     return CONTINUE;
   }
   if (task.phase === 'submitted') {
-    if (isDue(task.timeoutAt, deps)) return taskTimedOut(run, deps, frame, resource, 'States.Timeout');
-    if (isDue(task.heartbeatAt, deps)) {
-      return taskTimedOut(run, deps, frame, resource, 'States.HeartbeatTimeout');
-    }
-    return { kind: 'wait', until: earliest(task.timeoutAt, task.heartbeatAt) };
+    if (isDue(task.timeoutAt, deps)) return taskTimedOut(run, deps, frame, resource);
+    return waitUntil(task.timeoutAt);
   }
   // TimeoutSeconds runs from the start, as on the service: the interpreter's own delay between
   // scheduling and starting (a checkpoint, a busy event loop) must not time a task out unstarted.
@@ -340,7 +230,7 @@ async function runTask(
     task.timeoutAt,
     deps.clock,
   );
-  if (outcome.timedOut) return taskTimedOut(run, deps, frame, resource, 'States.Timeout');
+  if (outcome.timedOut) return taskTimedOut(run, deps, frame, resource);
   if (outcome.error) {
     if (outcome.error instanceof StatesRuntimeError || !(outcome.error instanceof StatesError))
       throw outcome.error;
@@ -356,11 +246,8 @@ async function runTask(
   const result = outcome.value as Json;
   if (task.token) {
     task.phase = 'submitted';
-    if (task.heartbeatSeconds !== undefined) {
-      task.heartbeatAt = deadline(deps.clock.now(), task.heartbeatSeconds, deps);
-    }
     run.emit('TaskSubmitted', { stateName: frame.stateName, resource, output: result });
-    return { kind: 'wait', until: earliest(task.timeoutAt, task.heartbeatAt) };
+    return waitUntil(task.timeoutAt);
   }
   run.emit('TaskSucceeded', { stateName: frame.stateName, resource, output: result });
   completeTask(run, deps, frame, state, result);
@@ -370,25 +257,12 @@ async function runTask(
 // Recorded before the call, so that a restart re-sends with the same parameters (and the same token).
 async function scheduleTask(run: ExecutionRun, deps: InterpreterDeps, frame: Frame, state: StateDefinition) {
   const resource = state.Resource as string;
-  const effective = selectPath(frame.input, state.InputPath, 'InputPath');
   const token = isWaitForTaskToken(resource) ? randomBytes(32).toString('base64url') : undefined;
-  const context = contextOf(run, deps, frame, token ? { Task: { Token: token } } : {});
   const parameters =
     state.Parameters !== undefined
-      ? evaluatePayloadTemplate(state.Parameters, effective, context)
-      : effective;
-  const timeoutSeconds = secondsOf(
-    state.TimeoutSeconds,
-    state.TimeoutSecondsPath,
-    effective,
-    'TimeoutSecondsPath',
-  );
-  const heartbeatSeconds = secondsOf(
-    state.HeartbeatSeconds,
-    state.HeartbeatSecondsPath,
-    effective,
-    'HeartbeatSecondsPath',
-  );
+      ? evaluatePayloadTemplate(state.Parameters, frame.input, contextOf(token))
+      : frame.input;
+  const timeoutSeconds = state.TimeoutSeconds;
   if (token) {
     try {
       await deps.store.putToken({ token, executionArn: run.meta.executionArn, stateName: frame.stateName });
@@ -402,39 +276,18 @@ async function scheduleTask(run: ExecutionRun, deps: InterpreterDeps, frame: Fra
     parameters,
     token,
     timeoutSeconds,
-    heartbeatSeconds,
   };
   run.emit('TaskScheduled', {
     stateName: frame.stateName,
     resource,
     parameters,
     timeoutInSeconds: timeoutSeconds,
-    heartbeatInSeconds: heartbeatSeconds,
   });
 }
 
-function secondsOf(fixed: number | undefined, path: string | undefined, input: Json, field: string) {
-  if (path === undefined) return fixed;
-  const value = evaluatePath(path, input, field);
-  if (typeof value !== 'number' || value <= 0) {
-    throw new StatesRuntimeError(
-      `${field} '${path}' must name a positive number, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function taskTimedOut(
-  run: ExecutionRun,
-  deps: InterpreterDeps,
-  frame: Frame,
-  resource: string,
-  error: string,
-): StepOutcome {
-  const cause =
-    error === 'States.HeartbeatTimeout'
-      ? 'The task did not send a heartbeat within HeartbeatSeconds'
-      : 'The task did not complete within TimeoutSeconds';
+function taskTimedOut(run: ExecutionRun, deps: InterpreterDeps, frame: Frame, resource: string): StepOutcome {
+  const error = 'States.Timeout';
+  const cause = 'The task did not complete within TimeoutSeconds';
   run.emit('TaskTimedOut', { stateName: frame.stateName, resource, error, cause });
   failState(run, deps, error, cause);
   return CONTINUE;
@@ -472,36 +325,25 @@ function completeTask(
 ) {
   const selected =
     state.ResultSelector !== undefined
-      ? evaluatePayloadTemplate(state.ResultSelector, result, contextOf(run, deps, frame))
+      ? evaluatePayloadTemplate(state.ResultSelector, result, contextOf())
       : result;
-  const output = selectPath(
-    applyResultPath(frame.input, selected, state.ResultPath),
-    state.OutputPath,
-    'OutputPath',
-  );
+  const output = applyResultPath(frame.input, selected, state.ResultPath);
   run.emit('TaskStateExited', { stateName: frame.stateName, output });
   transition(run, deps, state, output);
 }
 
 function runMap(run: ExecutionRun, deps: InterpreterDeps, frame: Frame, state: StateDefinition): StepOutcome {
   if (!frame.map) {
-    const effective = selectPath(frame.input, state.InputPath, 'InputPath');
-    if (state.ItemsPath !== undefined) requireReferencePath(state.ItemsPath, 'ItemsPath');
-    const items =
-      state.ItemsPath !== undefined ? evaluatePath(state.ItemsPath, effective, 'ItemsPath') : effective;
+    const items = evaluatePath(state.ItemsPath ?? '$', frame.input, 'ItemsPath');
     if (!Array.isArray(items)) {
       throw new StatesRuntimeError(
         `The Map state '${frame.stateName}' needs an array of items, got ${JSON.stringify(items)}`,
       );
     }
-    const selector = state.ItemSelector ?? state.Parameters;
+    const selector = state.ItemSelector;
     const selected = items.map((value, index) =>
       selector !== undefined
-        ? evaluatePayloadTemplate(
-            selector,
-            effective,
-            contextOf(run, deps, frame, { Map: { Item: { Index: index, Value: value } } }),
-          )
+        ? evaluatePayloadTemplate(selector, frame.input, contextOf(undefined, { Index: index, Value: value }))
         : value,
     );
     frame.map = { items: selected, results: [] };
@@ -527,15 +369,7 @@ function startNextIterationOrFinish(
     enterState(run, deps, processor.StartAt, map.items[index] as Json, { push: true, mapIndex: index });
     return;
   }
-  const selected =
-    state.ResultSelector !== undefined
-      ? evaluatePayloadTemplate(state.ResultSelector, map.results, contextOf(run, deps, frame))
-      : map.results;
-  const output = selectPath(
-    applyResultPath(frame.input, selected, state.ResultPath),
-    state.OutputPath,
-    'OutputPath',
-  );
+  const output = applyResultPath(frame.input, map.results, state.ResultPath);
   run.emit('MapStateSucceeded', { stateName: frame.stateName });
   run.emit('MapStateExited', { stateName: frame.stateName, output });
   transition(run, deps, state, output);
@@ -545,11 +379,8 @@ const ENTERED: Record<StateDefinition['Type'], HistoryEventType> = {
   Task: 'TaskStateEntered',
   Choice: 'ChoiceStateEntered',
   Map: 'MapStateEntered',
-  Pass: 'PassStateEntered',
-  Wait: 'WaitStateEntered',
   Succeed: 'SucceedStateEntered',
   Fail: 'FailStateEntered',
-  Parallel: 'TaskStateEntered',
 };
 
 /** Puts a new frame on `name`: in place of the current top, or pushed above it for a Map iteration. */

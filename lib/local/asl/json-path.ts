@@ -1,4 +1,3 @@
-import { JSONPath } from 'jsonpath-plus';
 import { StatesError, StatesRuntimeError } from './errors.ts';
 import type { Json, JsonObject } from './types.ts';
 
@@ -23,10 +22,6 @@ export function parseReferencePath(path: string): (string | number)[] | undefine
   return steps;
 }
 
-export function isReferencePath(path: string): boolean {
-  return parseReferencePath(path) !== undefined;
-}
-
 export function requireReferencePath(path: string, field: string): (string | number)[] {
   const steps = parseReferencePath(path);
   if (!steps) throw new StatesRuntimeError(`${field} must be a reference path, got '${path}'`);
@@ -34,33 +29,18 @@ export function requireReferencePath(path: string, field: string): (string | num
 }
 
 /**
- * Evaluates a Path against data. A reference path yields its single node (a missing node is a
- * States.Runtime error, as on the real service); any other JSONPath yields the array of its matches.
+ * The single node a reference path names in `data`. A missing node is a States.Runtime error, as on
+ * the real service; any other JSONPath is refused at load (supported-subset.ts).
  */
 export function evaluatePath(path: string, data: Json, field = 'Path'): Json {
-  const steps = parseReferencePath(path);
-  if (steps) {
-    const found = lookup(data, steps);
-    if (!found.present) {
-      throw new StatesRuntimeError(
-        `The JSONPath '${path}' specified for the field '${field}' could not be found in the input '${JSON.stringify(data)}'`,
-      );
-    }
-    return found.value;
+  const steps = requireReferencePath(path, field);
+  const found = lookup(data, steps);
+  if (!found.present) {
+    throw new StatesRuntimeError(
+      `The JSONPath '${path}' specified for the field '${field}' could not be found in the input '${JSON.stringify(data)}'`,
+    );
   }
-  if (!path.startsWith('$')) throw new StatesRuntimeError(`${field} is not a JSONPath: '${path}'`);
-  try {
-    return JSONPath({ path, json: data as object, wrap: true }) as Json[];
-  } catch (error) {
-    throw new StatesRuntimeError(`Invalid JSONPath '${path}' in ${field}: ${(error as Error).message}`);
-  }
-}
-
-/** True when a reference path names a node that exists (Choice IsPresent). */
-export function isPathPresent(path: string, data: Json): boolean {
-  const steps = parseReferencePath(path);
-  if (steps) return lookup(data, steps).present;
-  return (evaluatePath(path, data) as Json[]).length > 0;
+  return found.value;
 }
 
 function lookup(data: Json, steps: (string | number)[]): { present: boolean; value: Json } {
@@ -116,11 +96,4 @@ export function applyResultPath(input: Json, result: Json, resultPath: string | 
     }
   }
   return output;
-}
-
-/** InputPath / OutputPath: null yields {}, absent yields the data itself. */
-export function selectPath(data: Json, path: string | null | undefined, field: string): Json {
-  if (path === null) return {};
-  if (path === undefined || path === '$') return data;
-  return evaluatePath(path, data, field);
 }

@@ -18,7 +18,6 @@ import {
   enterFirstState,
   failTaskWithToken,
   type InterpreterDeps,
-  recordHeartbeat,
   step,
   stopExecution,
 } from './interpreter.ts';
@@ -41,7 +40,7 @@ export interface LocalStepFunctionsOptions {
   substitutions?: Readonly<Record<string, string>>;
   resources: Partial<TaskResources>;
   store: ExecutionStore;
-  /** Multiplies every Wait, retry interval and timeout (e.g. 0.001 in tests). Default 1. */
+  /** Multiplies every retry interval and timeout (e.g. 0.001 in tests). Default 1. */
   timeScale?: number;
   /** The time every timestamp and deadline is read from, and the timers that wake executions. Default the system's. */
   clock?: AslClock;
@@ -80,7 +79,6 @@ export interface LocalStepFunctions {
   /** `output` is JSON text, like the real API; any other value is taken as the output itself. */
   sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
   sendTaskFailure(taskToken: string, error?: string, cause?: string): Promise<void>;
-  sendTaskHeartbeat(taskToken: string): Promise<void>;
   stopExecution(
     executionArn: string,
     reason?: { error?: string; cause?: string },
@@ -184,10 +182,6 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
 
   async sendTaskFailure(taskToken: string, error?: string, cause?: string): Promise<void> {
     await this.withTokenTask(taskToken, (run, deps) => failTaskWithToken(run, deps, taskToken, error, cause));
-  }
-
-  async sendTaskHeartbeat(taskToken: string): Promise<void> {
-    await this.withTokenTask(taskToken, async (run, deps) => recordHeartbeat(run, deps, taskToken));
   }
 
   async stopExecution(arn: string, reason: { error?: string; cause?: string } = {}) {

@@ -1,15 +1,11 @@
 import type { Catcher, Retrier } from './types.ts';
 
-const TIMEOUT_ERRORS = new Set(['States.Timeout', 'States.HeartbeatTimeout']);
-
 /** Whether an ErrorEquals list matches an error name, with the wildcard rules of the real service. */
 export function errorMatches(errorEquals: readonly string[], error: string): boolean {
   if (error === 'States.Runtime') return false;
   return errorEquals.some((name) => {
     if (name === error || name === 'States.ALL') return true;
-    if (name === 'States.TaskFailed') return !TIMEOUT_ERRORS.has(error);
-    if (name === 'States.Timeout') return TIMEOUT_ERRORS.has(error);
-    return false;
+    return name === 'States.TaskFailed' && error !== 'States.Timeout';
   });
 }
 

@@ -1,4 +1,4 @@
-/** The subset of Amazon States Language the interpreter runs, typed loosely: asl-validator checks the shape. */
+/** The subset of Amazon States Language the interpreter runs: asl-validator checks the shape, definition.ts the subset. */
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -18,50 +18,37 @@ export interface Catcher {
   Next: string;
 }
 
+/** A Choice rule: one comparison of a Variable (only those in choice-rules.ts run locally). */
 export interface ChoiceRule {
-  Variable?: string;
-  And?: ChoiceRule[];
-  Or?: ChoiceRule[];
-  Not?: ChoiceRule;
+  Variable: string;
   Next?: string;
   [operator: string]: unknown;
 }
 
+/** The fields a state may carry locally; definition.ts rejects any other field at load time. */
 export interface StateDefinition {
-  Type: 'Task' | 'Choice' | 'Map' | 'Pass' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel';
+  Type: 'Task' | 'Choice' | 'Map' | 'Succeed' | 'Fail';
+  Comment?: string;
   Next?: string;
   End?: boolean;
-  InputPath?: string | null;
-  OutputPath?: string | null;
   Parameters?: Json;
   ResultSelector?: Json;
   ResultPath?: string | null;
-  Result?: Json;
   Retry?: Retrier[];
   Catch?: Catcher[];
   // Task
   Resource?: string;
   TimeoutSeconds?: number;
-  TimeoutSecondsPath?: string;
-  HeartbeatSeconds?: number;
-  HeartbeatSecondsPath?: string;
   // Choice
   Choices?: ChoiceRule[];
   Default?: string;
   // Map
   ItemsPath?: string;
   ItemSelector?: Json;
-  ItemProcessor?: StateMachineDefinition;
-  Iterator?: StateMachineDefinition;
+  ItemProcessor?: StateMachineDefinition & { ProcessorConfig?: { Mode?: string } };
   MaxConcurrency?: number;
-  // Wait
-  Seconds?: number;
-  SecondsPath?: string;
-  Timestamp?: string;
-  TimestampPath?: string;
   // Fail
   Error?: string;
-  ErrorPath?: string;
   Cause?: string;
   CausePath?: string;
 }
@@ -80,8 +67,8 @@ export type HistoryEventType =
   | 'ExecutionSucceeded'
   | 'ExecutionFailed'
   | 'ExecutionAborted'
-  | `${'Task' | 'Choice' | 'Map' | 'Pass' | 'Wait' | 'Succeed' | 'Fail'}StateEntered`
-  | `${'Task' | 'Choice' | 'Map' | 'Pass' | 'Wait' | 'Succeed'}StateExited`
+  | `${'Task' | 'Choice' | 'Map' | 'Succeed' | 'Fail'}StateEntered`
+  | `${'Task' | 'Choice' | 'Map' | 'Succeed'}StateExited`
   | 'TaskScheduled'
   | 'TaskStarted'
   | 'TaskSubmitted'
@@ -106,7 +93,6 @@ export interface HistoryEventDetails {
   index?: number;
   length?: number;
   timeoutInSeconds?: number;
-  heartbeatInSeconds?: number;
 }
 
 export interface HistoryEvent {
@@ -126,8 +112,6 @@ export interface TaskProgress {
   timeoutSeconds?: number;
   /** Set when the task starts: TimeoutSeconds counts from then. */
   timeoutAt?: string;
-  heartbeatSeconds?: number;
-  heartbeatAt?: string;
 }
 
 export interface MapProgress {
@@ -144,7 +128,6 @@ export interface Frame {
   retryCounts?: number[];
   retryAt?: string;
   task?: TaskProgress;
-  waitUntil?: string;
   map?: MapProgress;
   /** Index of this iteration in the parent Map (absent at the root). */
   mapIndex?: number;

@@ -18,9 +18,6 @@ export class InvalidParameterValueError extends LocalQueueError {}
 /** SQS `ReceiptHandleIsInvalid`: malformed, for another queue, or superseded by a later receive. */
 export class ReceiptHandleIsInvalidError extends LocalQueueError {}
 
-/** SQS `MessageNotInflight`: the visibility of a message that is not in flight cannot be changed. */
-export class MessageNotInflightError extends LocalQueueError {}
-
 /** The handler's `batchItemFailures` names a message that is not in the batch, so Lambda would fail the whole batch. */
 export class InvalidBatchResponseError extends LocalQueueError {}
 

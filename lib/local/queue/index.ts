@@ -7,13 +7,10 @@ export {
   MAX_MESSAGE_BYTES,
   type QueueClock,
   type QueueConfig,
-  type QueueCounts,
   type QueueMessage,
   type QueueMessageState,
   type QueueMessageSummary,
   type ReceiveOptions,
-  type RedriveOptions,
-  type SendOptions,
 } from './local-queue.ts';
 export { decodeReceiptHandle, encodeReceiptHandle, type ReceiptHandleParts } from './receipt-handle.ts';
 export { failedMessageIds, toSqsEvent } from './sqs-event.ts';

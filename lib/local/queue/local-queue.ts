@@ -3,31 +3,23 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE_NAMES } from '../table-definitions.ts';
+import { InvalidParameterValueError } from './errors.ts';
 import {
-  InvalidParameterValueError,
-  InvalidQueueConfigError,
-  MessageNotInflightError,
-  QueueDoesNotExistError,
-  ReceiptHandleIsInvalidError,
-} from './errors.ts';
+  checkInteger,
+  configOf,
+  MAX_VISIBILITY_SECONDS,
+  normaliseConfigs,
+  type QueueConfig,
+} from './queue-config.ts';
 import { decodeReceiptHandle, encodeReceiptHandle } from './receipt-handle.ts';
 
-/** One queue, as a CDK `sqs.Queue` with a `deadLetterQueue` would declare it. */
-export interface QueueConfig {
-  name: string;
-  /** Default visibility timeout of a receive, 0-43200 s. */
-  visibilityTimeoutSeconds: number;
-  /** Receives after which the next receive moves the message to `deadLetterQueue` (1-1000). */
-  maxReceiveCount?: number;
-  /** Name of the dead-letter queue; set together with `maxReceiveCount`. */
-  deadLetterQueue?: string;
-}
+export type { QueueConfig } from './queue-config.ts';
 
 /** Milliseconds since the epoch; injected so tests move time instead of sleeping. */
 export interface QueueClock {
@@ -40,8 +32,6 @@ export interface LocalQueueOptions {
   /** Every queue used; a dead-letter queue not listed gets a 30 s visibility timeout and no redrive policy. */
   queues: readonly QueueConfig[];
   clock?: QueueClock;
-  /** Defaults to `aios-local-queue`. */
-  tableName?: string;
 }
 
 /** A received message, shaped like an SQS `Message` with `AttributeNames: ['All']`. */
@@ -59,7 +49,7 @@ export interface QueueMessage {
   };
 }
 
-export type QueueMessageState = 'visible' | 'inFlight' | 'delayed';
+export type QueueMessageState = 'visible' | 'inFlight';
 
 /** What the CLI shows about a stored message; never a receipt handle. */
 export interface QueueMessageSummary {
@@ -75,19 +65,6 @@ export interface QueueMessageSummary {
   deadLetterSourceQueue?: string;
 }
 
-/** The three SQS `ApproximateNumberOfMessages*` attributes. */
-export interface QueueCounts {
-  visible: number;
-  inFlight: number;
-  delayed: number;
-  total: number;
-}
-
-export interface SendOptions {
-  /** 0-900 s, as SQS `DelaySeconds`. */
-  delaySeconds?: number;
-}
-
 export interface ReceiveOptions {
   /** 1-10, default 1, as SQS `MaxNumberOfMessages`. */
   maxMessages?: number;
@@ -95,15 +72,10 @@ export interface ReceiveOptions {
   visibilityTimeoutSeconds?: number;
 }
 
-export interface RedriveOptions {
-  /** Destination queue; default: the queue each message was dead-lettered from. */
-  to?: string;
-}
-
 /** A durable queue with the semantics of an SQS standard queue, kept in the embedded store. */
 export interface LocalQueue {
   /** Returns the message id. */
-  send(queueName: string, body: string, options?: SendOptions): Promise<string>;
+  send(queueName: string, body: string): Promise<string>;
   /** Claims up to `maxMessages` visible messages; each gets a fresh receipt handle. May return fewer, or none. */
   receive(queueName: string, options?: ReceiveOptions): Promise<QueueMessage[]>;
   /**
@@ -112,20 +84,9 @@ export interface LocalQueue {
    * success without deleting; a malformed handle or one of another queue throws ReceiptHandleIsInvalidError.
    */
   deleteMessage(queueName: string, receiptHandle: string): Promise<boolean>;
-  /**
-   * Sets the in-flight message's visibility timeout to `visibilityTimeoutSeconds` from now (0 makes it
-   * visible at once). MessageNotInflightError once its visibility has ended; ReceiptHandleIsInvalidError
-   * for a stale handle.
-   */
-  changeMessageVisibility(
-    queueName: string,
-    receiptHandle: string,
-    visibilityTimeoutSeconds: number,
-  ): Promise<void>;
   list(queueName: string): Promise<QueueMessageSummary[]>;
-  approximateCount(queueName: string): Promise<QueueCounts>;
-  /** Moves every visible message of a dead-letter queue back to its source (or `options.to`); returns how many moved. */
-  redrive(deadLetterQueueName: string, options?: RedriveOptions): Promise<number>;
+  /** Moves every visible message of a dead-letter queue back to its source; returns how many moved. */
+  redrive(deadLetterQueueName: string): Promise<number>;
   /**
    * Makes every message in flight visible now, as if its visibility timeout had ended; returns how
    * many. Only for a consumer that starts after its previous process died holding them: the local
@@ -134,7 +95,6 @@ export interface LocalQueue {
   releaseInFlight(queueName: string): Promise<number>;
   /** The configuration of a queue; QueueDoesNotExistError if unknown. */
   config(queueName: string): Readonly<QueueConfig>;
-  queueNames(): string[];
 }
 
 /** The ARN the local runtime gives a queue, in the shape Lambda event source mappings report. */
@@ -144,9 +104,6 @@ export function localQueueArn(queueName: string): string {
 
 /** SQS's limit before its 2025 raise; also well inside the store's 400 KB item limit. */
 export const MAX_MESSAGE_BYTES = 262_144;
-const MAX_DELAY_SECONDS = 900;
-const MAX_VISIBILITY_SECONDS = 43_200;
-const DEFAULT_DLQ_VISIBILITY_SECONDS = 30;
 /** How long a message is hidden while it moves between queues; a crash mid-move retries after it. */
 const MOVE_LEASE_MS = 30_000;
 /** Visible messages read per receive before claiming; bounds the work when many receivers compete. */
@@ -185,404 +142,345 @@ function isConditionalCheckFailed(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }
 
-function checkInteger(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidParameterValueError(`${name} must be an integer from ${min} to ${max}; got ${value}`);
-  }
-}
-
-function normaliseConfigs(queues: readonly QueueConfig[]): Map<string, QueueConfig> {
-  const configs = new Map<string, QueueConfig>();
-  const invalid = (name: string, why: string) => new InvalidQueueConfigError(`Queue "${name}": ${why}`);
-  for (const queue of queues) {
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(queue.name)) {
-      throw invalid(queue.name, 'the name must be 1-80 letters, digits, "-" or "_"');
-    }
-    if (configs.has(queue.name)) throw invalid(queue.name, 'configured twice');
-    const { visibilityTimeoutSeconds: vt, maxReceiveCount: max, deadLetterQueue: dlq } = queue;
-    if (!Number.isInteger(vt) || vt < 0 || vt > MAX_VISIBILITY_SECONDS) {
-      throw invalid(
-        queue.name,
-        `visibilityTimeoutSeconds must be an integer from 0 to ${MAX_VISIBILITY_SECONDS}`,
-      );
-    }
-    if ((max === undefined) !== (dlq === undefined)) {
-      throw invalid(queue.name, 'maxReceiveCount and deadLetterQueue go together (an SQS redrive policy)');
-    }
-    if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > 1000)) {
-      throw invalid(queue.name, 'maxReceiveCount must be an integer from 1 to 1000');
-    }
-    if (dlq === queue.name) throw invalid(queue.name, 'a queue cannot be its own dead-letter queue');
-    configs.set(queue.name, { ...queue });
-  }
-  for (const queue of [...configs.values()]) {
-    if (queue.deadLetterQueue && !configs.has(queue.deadLetterQueue)) {
-      configs.set(queue.deadLetterQueue, {
-        name: queue.deadLetterQueue,
-        visibilityTimeoutSeconds: DEFAULT_DLQ_VISIBILITY_SECONDS,
-      });
-    }
-  }
-  return configs;
+/** What every queue operation works on: the queues' table in the embedded store and the clock. */
+interface QueueTable {
+  db: DynamoDBDocumentClient;
+  table: string;
+  clock: QueueClock;
+  configs: ReadonlyMap<string, QueueConfig>;
 }
 
 export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
-  const table = options.tableName ?? TABLE_NAMES.queue;
-  const clock = options.clock ?? { now: () => Date.now() };
-  const db = DynamoDBDocumentClient.from(options.client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const configs = normaliseConfigs(options.queues);
-
-  const configOf = (queueName: string): QueueConfig => {
-    const config = configs.get(queueName);
-    if (!config) {
-      throw new QueueDoesNotExistError(
-        `Queue "${queueName}" is not configured; known queues: ${[...configs.keys()].join(', ') || '(none)'}`,
-      );
-    }
-    return config;
+  const queues: QueueTable = {
+    db: DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } }),
+    table: TABLE_NAMES.queue,
+    clock: options.clock ?? { now: () => Date.now() },
+    configs: normaliseConfigs(options.queues),
   };
-
-  async function queryAll(
-    queueName: string,
-    visibleBefore: number | undefined,
-    limit = Number.POSITIVE_INFINITY,
-  ): Promise<MessageItem[]> {
-    const items: MessageItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await db.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk',
-          ...(visibleBefore === undefined
-            ? { ExpressionAttributeValues: { ':pk': queuePk(queueName) } }
-            : {
-                FilterExpression: 'visibleAt <= :now',
-                ExpressionAttributeValues: { ':pk': queuePk(queueName), ':now': visibleBefore },
-              }),
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as MessageItem[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
-    return items;
-  }
-
-  /** Claims one visible message for this receive; undefined when another receiver was first. */
-  async function claim(
-    queueName: string,
-    item: MessageItem,
-    now: number,
-    visibilityMs: number,
-  ): Promise<QueueMessage | undefined> {
-    const token = randomUUID();
-    try {
-      const result = await db.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk: item.pk, sk: item.sk },
-          ConditionExpression: 'version = :seen AND visibleAt <= :now',
-          UpdateExpression:
-            'SET version = :next, receiveCount = receiveCount + :one, visibleAt = :until, ' +
-            'receiptToken = :token, firstReceiveAt = if_not_exists(firstReceiveAt, :now)',
-          ExpressionAttributeValues: {
-            ':seen': item.version,
-            ':next': item.version + 1,
-            ':now': now,
-            ':one': 1,
-            ':until': now + visibilityMs,
-            ':token': token,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      const claimed = result.Attributes as MessageItem;
-      return {
-        messageId: claimed.messageId,
-        receiptHandle: encodeReceiptHandle({ queueName, sk: claimed.sk, token }),
-        body: claimed.body,
-        md5OfBody: md5(claimed.body),
-        attributes: {
-          ApproximateReceiveCount: String(claimed.receiveCount),
-          SentTimestamp: String(claimed.sentAt),
-          ApproximateFirstReceiveTimestamp: String(claimed.firstReceiveAt ?? now),
-          SenderId: LOCAL_SENDER_ID,
-          ...(claimed.deadLetterSource
-            ? { DeadLetterQueueSourceArn: localQueueArn(claimed.deadLetterSource) }
-            : {}),
-        },
-      };
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * Moves a visible message to another queue without transactions: hide it (which also voids its
-   * receipt handles), copy it unless a copy from an interrupted move is there, then delete the original.
-   * A crash in between leaves the original to reappear after the lease and move again, never a loss.
-   */
-  async function move(
-    from: string,
-    item: MessageItem,
-    to: string,
-    now: number,
-    kind: 'deadLetter' | 'redrive',
-  ): Promise<boolean> {
-    try {
-      await db.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk: item.pk, sk: item.sk },
-          ConditionExpression: 'version = :seen AND visibleAt <= :now',
-          UpdateExpression: 'SET version = :next, visibleAt = :lease REMOVE receiptToken',
-          ExpressionAttributeValues: {
-            ':seen': item.version,
-            ':next': item.version + 1,
-            ':now': now,
-            ':lease': now + MOVE_LEASE_MS,
-          },
-        }),
-      );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
-    const { receiptToken: _token, firstReceiveAt, deadLetterSource: _source, ...rest } = item;
-    const copy: MessageItem =
-      kind === 'deadLetter'
-        ? { ...rest, pk: queuePk(to), visibleAt: now, version: 0, firstReceiveAt, deadLetterSource: from }
-        : // A redriven message starts over, or it would go straight back to the dead-letter queue.
-          { ...rest, pk: queuePk(to), visibleAt: now, version: 0, receiveCount: 0 };
-    try {
-      await db.send(
-        new PutCommand({ TableName: table, Item: copy, ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
-    try {
-      await db.send(
-        new DeleteCommand({
-          TableName: table,
-          Key: { pk: item.pk, sk: item.sk },
-          ConditionExpression: 'version = :leased',
-          ExpressionAttributeValues: { ':leased': item.version + 1 },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
-    return true;
-  }
-
-  const stateOf = (item: MessageItem, now: number): QueueMessageState => {
-    if (item.visibleAt <= now) return 'visible';
-    return item.receiveCount > 0 || item.receiptToken !== undefined ? 'inFlight' : 'delayed';
-  };
-
   return {
-    async send(queueName, body, sendOptions = {}) {
-      configOf(queueName);
-      if (typeof body !== 'string' || body.length === 0) {
-        throw new InvalidParameterValueError('The message body must be a non-empty string');
-      }
-      const bytes = Buffer.byteLength(body, 'utf8');
-      if (bytes > MAX_MESSAGE_BYTES) {
-        throw new InvalidParameterValueError(
-          `The message body is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes`,
-        );
-      }
-      if (INVALID_BODY_CHARACTER.test(body)) {
-        throw new InvalidParameterValueError('The message body contains characters SQS does not accept');
-      }
-      const delaySeconds = sendOptions.delaySeconds ?? 0;
-      checkInteger('delaySeconds', delaySeconds, 0, MAX_DELAY_SECONDS);
-      const now = clock.now();
-      const messageId = randomUUID();
-      const item: MessageItem = {
-        pk: queuePk(queueName),
-        sk: messageSk(now, messageId),
-        messageId,
-        body,
-        sentAt: now,
-        visibleAt: now + delaySeconds * 1000,
-        receiveCount: 0,
-        version: 0,
-      };
-      await db.send(new PutCommand({ TableName: table, Item: item }));
-      return messageId;
-    },
+    send: (queueName, body) => sendMessage(queues, queueName, body),
+    receive: (queueName, receiveOptions) => receiveMessages(queues, queueName, receiveOptions),
+    deleteMessage: (queueName, receiptHandle) => deleteMessage(queues, queueName, receiptHandle),
+    list: (queueName) => listMessages(queues, queueName),
+    redrive: (deadLetterQueueName) => redrive(queues, deadLetterQueueName),
+    releaseInFlight: (queueName) => releaseInFlight(queues, queueName),
+    config: (queueName) => ({ ...configOf(queues.configs, queueName) }),
+  };
+}
 
-    async receive(queueName, receiveOptions = {}) {
-      const config = configOf(queueName);
-      const maxMessages = receiveOptions.maxMessages ?? 1;
-      checkInteger('maxMessages', maxMessages, 1, 10);
-      const visibilitySeconds = receiveOptions.visibilityTimeoutSeconds ?? config.visibilityTimeoutSeconds;
-      checkInteger('visibilityTimeoutSeconds', visibilitySeconds, 0, MAX_VISIBILITY_SECONDS);
-      const now = clock.now();
-      const candidates = await queryAll(queueName, now, CANDIDATES_PER_RECEIVE);
-      const delivered: QueueMessage[] = [];
-      let next = 0;
-      while (delivered.length < maxMessages && next < candidates.length) {
-        const window = candidates.slice(next, next + maxMessages - delivered.length);
-        next += window.length;
-        const results = await Promise.all(
-          window.map(async (item) => {
-            if (
-              config.deadLetterQueue !== undefined &&
-              config.maxReceiveCount !== undefined &&
-              item.receiveCount >= config.maxReceiveCount
-            ) {
-              await move(queueName, item, config.deadLetterQueue, now, 'deadLetter');
-              return undefined;
-            }
-            return claim(queueName, item, now, visibilitySeconds * 1000);
-          }),
-        );
-        for (const message of results) if (message) delivered.push(message);
-      }
-      return delivered;
-    },
+async function sendMessage(queues: QueueTable, queueName: string, body: string): Promise<string> {
+  configOf(queues.configs, queueName);
+  checkBody(body);
+  const now = queues.clock.now();
+  const messageId = randomUUID();
+  const item: MessageItem = {
+    pk: queuePk(queueName),
+    sk: messageSk(now, messageId),
+    messageId,
+    body,
+    sentAt: now,
+    visibleAt: now,
+    receiveCount: 0,
+    version: 0,
+  };
+  await queues.db.send(new PutCommand({ TableName: queues.table, Item: item }));
+  return messageId;
+}
 
-    async deleteMessage(queueName, receiptHandle) {
-      configOf(queueName);
-      const { sk, token } = decodeReceiptHandle(queueName, receiptHandle);
-      try {
-        await db.send(
-          new DeleteCommand({
-            TableName: table,
-            Key: { pk: queuePk(queueName), sk },
-            ConditionExpression: 'receiptToken = :token',
-            ExpressionAttributeValues: { ':token': token },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionalCheckFailed(error)) return false;
-        throw error;
-      }
-    },
+function checkBody(body: string): void {
+  if (typeof body !== 'string' || body.length === 0) {
+    throw new InvalidParameterValueError('The message body must be a non-empty string');
+  }
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > MAX_MESSAGE_BYTES) {
+    throw new InvalidParameterValueError(
+      `The message body is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes`,
+    );
+  }
+  if (INVALID_BODY_CHARACTER.test(body)) {
+    throw new InvalidParameterValueError('The message body contains characters SQS does not accept');
+  }
+}
 
-    async changeMessageVisibility(queueName, receiptHandle, visibilityTimeoutSeconds) {
-      configOf(queueName);
-      checkInteger('visibilityTimeoutSeconds', visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS);
-      const { sk, token } = decodeReceiptHandle(queueName, receiptHandle);
-      const key = { pk: queuePk(queueName), sk };
-      const now = clock.now();
-      try {
-        await db.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: key,
-            ConditionExpression: 'receiptToken = :token AND visibleAt > :now',
-            UpdateExpression: 'SET visibleAt = :until, version = version + :one',
-            ExpressionAttributeValues: {
-              ':token': token,
-              ':now': now,
-              ':until': now + visibilityTimeoutSeconds * 1000,
-              ':one': 1,
-            },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        const current = await db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
-        const item = current.Item as MessageItem | undefined;
-        if (item?.receiptToken === token) {
-          throw new MessageNotInflightError(
-            `Message ${item.messageId} on queue "${queueName}" is not in flight: its visibility timeout has ended`,
-            { cause: error },
-          );
-        }
-        throw new ReceiptHandleIsInvalidError(
-          `The receipt handle for queue "${queueName}" is stale: the message was deleted or received again`,
-          { cause: error },
-        );
-      }
-    },
+async function receiveMessages(
+  queues: QueueTable,
+  queueName: string,
+  options: ReceiveOptions = {},
+): Promise<QueueMessage[]> {
+  const config = configOf(queues.configs, queueName);
+  const maxMessages = options.maxMessages ?? 1;
+  checkInteger('maxMessages', maxMessages, 1, 10);
+  const visibilitySeconds = options.visibilityTimeoutSeconds ?? config.visibilityTimeoutSeconds;
+  checkInteger('visibilityTimeoutSeconds', visibilitySeconds, 0, MAX_VISIBILITY_SECONDS);
+  const now = queues.clock.now();
+  const candidates = await queryAll(queues, queueName, now, CANDIDATES_PER_RECEIVE);
+  const delivered: QueueMessage[] = [];
+  let next = 0;
+  while (delivered.length < maxMessages && next < candidates.length) {
+    const window = candidates.slice(next, next + maxMessages - delivered.length);
+    next += window.length;
+    const results = await Promise.all(
+      window.map((item) => deadLetterOrClaim(queues, config, item, now, visibilitySeconds * 1000)),
+    );
+    for (const message of results) if (message) delivered.push(message);
+  }
+  return delivered;
+}
 
-    async list(queueName) {
-      configOf(queueName);
-      const now = clock.now();
-      const items = await queryAll(queueName, undefined);
-      return items.map((item) => ({
-        messageId: item.messageId,
-        body: item.body,
-        state: stateOf(item, now),
-        sentTimestamp: item.sentAt,
-        receiveCount: item.receiveCount,
-        visibleAt: item.visibleAt,
-        ...(item.firstReceiveAt !== undefined ? { firstReceiveTimestamp: item.firstReceiveAt } : {}),
-        ...(item.deadLetterSource !== undefined ? { deadLetterSourceQueue: item.deadLetterSource } : {}),
-      }));
-    },
+/** A message received maxReceiveCount times moves to the dead-letter queue on its next receive, as on SQS. */
+async function deadLetterOrClaim(
+  queues: QueueTable,
+  config: QueueConfig,
+  item: MessageItem,
+  now: number,
+  visibilityMs: number,
+): Promise<QueueMessage | undefined> {
+  const { deadLetterQueue, maxReceiveCount } = config;
+  if (
+    deadLetterQueue !== undefined &&
+    maxReceiveCount !== undefined &&
+    item.receiveCount >= maxReceiveCount
+  ) {
+    await move(queues, config.name, item, deadLetterQueue, now, 'deadLetter');
+    return undefined;
+  }
+  return claim(queues, config.name, item, now, visibilityMs);
+}
 
-    async approximateCount(queueName) {
-      configOf(queueName);
-      const now = clock.now();
-      const counts: QueueCounts = { visible: 0, inFlight: 0, delayed: 0, total: 0 };
-      for (const item of await queryAll(queueName, undefined)) {
-        counts[stateOf(item, now)] += 1;
-        counts.total += 1;
-      }
-      return counts;
-    },
+/** Claims one visible message for this receive; undefined when another receiver was first. */
+async function claim(
+  queues: QueueTable,
+  queueName: string,
+  item: MessageItem,
+  now: number,
+  visibilityMs: number,
+): Promise<QueueMessage | undefined> {
+  const token = randomUUID();
+  let claimed: MessageItem;
+  try {
+    const result = await queues.db.send(
+      new UpdateCommand({
+        TableName: queues.table,
+        Key: { pk: item.pk, sk: item.sk },
+        ConditionExpression: 'version = :seen AND visibleAt <= :now',
+        UpdateExpression:
+          'SET version = :next, receiveCount = receiveCount + :one, visibleAt = :until, ' +
+          'receiptToken = :token, firstReceiveAt = if_not_exists(firstReceiveAt, :now)',
+        ExpressionAttributeValues: {
+          ':seen': item.version,
+          ':next': item.version + 1,
+          ':now': now,
+          ':one': 1,
+          ':until': now + visibilityMs,
+          ':token': token,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    claimed = result.Attributes as MessageItem;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return undefined;
+    throw error;
+  }
+  return toQueueMessage(queueName, claimed, token, now);
+}
 
-    async redrive(deadLetterQueueName, redriveOptions = {}) {
-      configOf(deadLetterQueueName);
-      if (redriveOptions.to !== undefined) configOf(redriveOptions.to);
-      const now = clock.now();
-      let moved = 0;
-      for (const item of await queryAll(deadLetterQueueName, now)) {
-        const to = redriveOptions.to ?? item.deadLetterSource;
-        if (to === undefined) {
-          throw new InvalidParameterValueError(
-            `Message ${item.messageId} on "${deadLetterQueueName}" was not dead-lettered from a known queue; pass a destination`,
-          );
-        }
-        configOf(to);
-        if (await move(deadLetterQueueName, item, to, now, 'redrive')) moved += 1;
-      }
-      return moved;
-    },
-
-    async releaseInFlight(queueName) {
-      configOf(queueName);
-      const now = clock.now();
-      let released = 0;
-      for (const item of await queryAll(queueName, undefined)) {
-        if (stateOf(item, now) !== 'inFlight') continue;
-        try {
-          await db.send(
-            new UpdateCommand({
-              TableName: table,
-              Key: { pk: item.pk, sk: item.sk },
-              ConditionExpression: 'version = :version',
-              UpdateExpression: 'SET visibleAt = :now, version = version + :one',
-              ExpressionAttributeValues: { ':version': item.version, ':now': now, ':one': 1 },
-            }),
-          );
-          released += 1;
-        } catch (error) {
-          // Deleted or received again meanwhile: nothing to release.
-          if (!isConditionalCheckFailed(error)) throw error;
-        }
-      }
-      return released;
-    },
-
-    config(queueName) {
-      return { ...configOf(queueName) };
-    },
-
-    queueNames() {
-      return [...configs.keys()];
+function toQueueMessage(queueName: string, item: MessageItem, token: string, now: number): QueueMessage {
+  return {
+    messageId: item.messageId,
+    receiptHandle: encodeReceiptHandle({ queueName, sk: item.sk, token }),
+    body: item.body,
+    md5OfBody: md5(item.body),
+    attributes: {
+      ApproximateReceiveCount: String(item.receiveCount),
+      SentTimestamp: String(item.sentAt),
+      ApproximateFirstReceiveTimestamp: String(item.firstReceiveAt ?? now),
+      SenderId: LOCAL_SENDER_ID,
+      ...(item.deadLetterSource ? { DeadLetterQueueSourceArn: localQueueArn(item.deadLetterSource) } : {}),
     },
   };
+}
+
+/**
+ * Moves a visible message to another queue without transactions: hide it (which also voids its
+ * receipt handles), copy it unless a copy from an interrupted move is there, then delete the original.
+ * A crash in between leaves the original to reappear after the lease and move again, never a loss.
+ */
+async function move(
+  queues: QueueTable,
+  from: string,
+  item: MessageItem,
+  to: string,
+  now: number,
+  kind: 'deadLetter' | 'redrive',
+): Promise<boolean> {
+  if (!(await leaseForMove(queues, item, now))) return false;
+  const { receiptToken: _token, firstReceiveAt, deadLetterSource: _source, ...rest } = item;
+  const copy: MessageItem =
+    kind === 'deadLetter'
+      ? { ...rest, pk: queuePk(to), visibleAt: now, version: 0, firstReceiveAt, deadLetterSource: from }
+      : // A redriven message starts over, or it would go straight back to the dead-letter queue.
+        { ...rest, pk: queuePk(to), visibleAt: now, version: 0, receiveCount: 0 };
+  await ignoringConditionFailure(
+    queues.db.send(
+      new PutCommand({
+        TableName: queues.table,
+        Item: copy,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ),
+  );
+  await ignoringConditionFailure(
+    queues.db.send(
+      new DeleteCommand({
+        TableName: queues.table,
+        Key: { pk: item.pk, sk: item.sk },
+        ConditionExpression: 'version = :leased',
+        ExpressionAttributeValues: { ':leased': item.version + 1 },
+      }),
+    ),
+  );
+  return true;
+}
+
+/** Hides a message for the move; false when it changed since it was read (another receiver acted). */
+function leaseForMove(queues: QueueTable, item: MessageItem, now: number): Promise<boolean> {
+  return updateIfUnchanged(queues, item, {
+    ConditionExpression: 'version = :seen AND visibleAt <= :now',
+    UpdateExpression: 'SET version = :next, visibleAt = :lease REMOVE receiptToken',
+    ExpressionAttributeValues: {
+      ':seen': item.version,
+      ':next': item.version + 1,
+      ':now': now,
+      ':lease': now + MOVE_LEASE_MS,
+    },
+  });
+}
+
+async function deleteMessage(queues: QueueTable, queueName: string, receiptHandle: string): Promise<boolean> {
+  configOf(queues.configs, queueName);
+  const { sk, token } = decodeReceiptHandle(queueName, receiptHandle);
+  try {
+    await queues.db.send(
+      new DeleteCommand({
+        TableName: queues.table,
+        Key: { pk: queuePk(queueName), sk },
+        ConditionExpression: 'receiptToken = :token',
+        ExpressionAttributeValues: { ':token': token },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
+async function listMessages(queues: QueueTable, queueName: string): Promise<QueueMessageSummary[]> {
+  configOf(queues.configs, queueName);
+  const now = queues.clock.now();
+  const items = await queryAll(queues, queueName, undefined);
+  return items.map((item) => ({
+    messageId: item.messageId,
+    body: item.body,
+    state: stateOf(item, now),
+    sentTimestamp: item.sentAt,
+    receiveCount: item.receiveCount,
+    visibleAt: item.visibleAt,
+    ...(item.firstReceiveAt !== undefined ? { firstReceiveTimestamp: item.firstReceiveAt } : {}),
+    ...(item.deadLetterSource !== undefined ? { deadLetterSourceQueue: item.deadLetterSource } : {}),
+  }));
+}
+
+async function redrive(queues: QueueTable, deadLetterQueueName: string): Promise<number> {
+  configOf(queues.configs, deadLetterQueueName);
+  const now = queues.clock.now();
+  let moved = 0;
+  for (const item of await queryAll(queues, deadLetterQueueName, now)) {
+    const to = item.deadLetterSource;
+    if (to === undefined) {
+      throw new InvalidParameterValueError(
+        `Message ${item.messageId} on "${deadLetterQueueName}" was not dead-lettered from a known queue`,
+      );
+    }
+    configOf(queues.configs, to);
+    if (await move(queues, deadLetterQueueName, item, to, now, 'redrive')) moved += 1;
+  }
+  return moved;
+}
+
+async function releaseInFlight(queues: QueueTable, queueName: string): Promise<number> {
+  configOf(queues.configs, queueName);
+  const now = queues.clock.now();
+  let released = 0;
+  for (const item of await queryAll(queues, queueName, undefined)) {
+    if (stateOf(item, now) !== 'inFlight') continue;
+    // False when it was deleted or received again meanwhile: nothing to release.
+    const changed = await updateIfUnchanged(queues, item, {
+      ConditionExpression: 'version = :version',
+      UpdateExpression: 'SET visibleAt = :now, version = version + :one',
+      ExpressionAttributeValues: { ':version': item.version, ':now': now, ':one': 1 },
+    });
+    if (changed) released += 1;
+  }
+  return released;
+}
+
+/** The messages of a queue, oldest first; with `visibleBefore`, only those visible then. */
+async function queryAll(
+  queues: QueueTable,
+  queueName: string,
+  visibleBefore: number | undefined,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<MessageItem[]> {
+  const items: MessageItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await queues.db.send(
+      new QueryCommand({
+        TableName: queues.table,
+        KeyConditionExpression: 'pk = :pk',
+        ...(visibleBefore === undefined
+          ? { ExpressionAttributeValues: { ':pk': queuePk(queueName) } }
+          : {
+              FilterExpression: 'visibleAt <= :now',
+              ExpressionAttributeValues: { ':pk': queuePk(queueName), ':now': visibleBefore },
+            }),
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...((page.Items ?? []) as MessageItem[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && items.length < limit);
+  return items;
+}
+
+// Without delays, a hidden message is one received (or being moved between queues).
+const stateOf = (item: MessageItem, now: number): QueueMessageState =>
+  item.visibleAt <= now ? 'visible' : 'inFlight';
+
+/** An update of `item` on a condition; false when the condition failed. */
+async function updateIfUnchanged(
+  queues: QueueTable,
+  item: MessageItem,
+  update: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
+): Promise<boolean> {
+  try {
+    await queues.db.send(
+      new UpdateCommand({ TableName: queues.table, Key: { pk: item.pk, sk: item.sk }, ...update }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}
+
+async function ignoringConditionFailure(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
 }

@@ -20,6 +20,7 @@ import {
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { runFixture } from '../../support/fixtures.ts';
 import { embeddedGatewayHandler, recordActions } from '../../support/gateway-actions.ts';
+import { queueCounts } from '../../support/queue-counts.ts';
 
 const WORKERS = 4;
 const ACTIONS = 40;
@@ -85,7 +86,7 @@ describe('one gateway handler invoked by several workers at once (the local runt
       // Done when nothing is left to receive and the in-flight work has been answered or kept.
       const deadline = Date.now() + 50_000;
       while (Date.now() < deadline) {
-        const counts = await queue.approximateCount('shared');
+        const counts = await queueCounts(queue, 'shared');
         if (counts.visible === 0 && counts.inFlight === POISON) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

@@ -28,7 +28,7 @@ describe('dead letters on the local runtime (aios dlq list | redrive)', () => {
       action: { type: 'http.request' },
     });
     await runtime.queue.send(ACTION_QUEUE, poison);
-    await until(async () => (await runtime.queue.approximateCount(ACTION_DLQ)).total === 1);
+    await until(async () => (await runtime.queue.list(ACTION_DLQ)).length === 1);
 
     const listed = await api<{ messages: DeadLetter[] }>(runtime, 'GET', '/dlq?limit=10');
     expect(listed.status).toBe(200);
@@ -39,9 +39,9 @@ describe('dead letters on the local runtime (aios dlq list | redrive)', () => {
 
     const redriven = await api<{ moved: number }>(runtime, 'POST', '/dlq/redrive', {});
     expect(redriven).toMatchObject({ status: 202, body: { moved: 1 } });
-    expect((await runtime.queue.approximateCount(ACTION_DLQ)).total).toBe(0);
+    expect((await runtime.queue.list(ACTION_DLQ)).length).toBe(0);
     // Still poison: it goes round again and lands back in the DLQ; nothing was executed.
-    await until(async () => (await runtime.queue.approximateCount(ACTION_DLQ)).total === 1);
+    await until(async () => (await runtime.queue.list(ACTION_DLQ)).length === 1);
   });
 
   it('answers 400 for a bad limit', async () => {

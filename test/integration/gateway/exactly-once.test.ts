@@ -14,6 +14,7 @@ import { createLocalQueue, type QueueWorker, startQueueWorker } from '../../../l
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { runFixture } from '../../support/fixtures.ts';
 import { embeddedGatewayHandler, recordActions } from '../../support/gateway-actions.ts';
+import { queueCounts } from '../../support/queue-counts.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
 
 const ACTIONS = 120;
@@ -150,7 +151,7 @@ describe('gateway: exactly one effect per intent under duplicates, crashes and a
     const deadline = started + 150_000;
     let quiet = 0;
     for (;;) {
-      const counts = await queue.approximateCount('actions');
+      const counts = await queueCounts(queue, 'actions');
       if (counts.total === 0 || Date.now() > deadline) break;
       // Every invocation has ended, abandoned ones included, and only invisible messages are left,
       // twice in a row: nothing can still touch them, so their visibility timeout may pass now.
@@ -165,8 +166,8 @@ describe('gateway: exactly one effect per intent under duplicates, crashes and a
     reportRound({ seconds: (Date.now() - started) / 1000, timeouts: timeouts.length, durations });
 
     expect(failures).toEqual([]);
-    expect((await queue.approximateCount('actions')).total).toBe(0);
-    expect((await queue.approximateCount('actions-dlq')).total).toBe(0);
+    expect((await queueCounts(queue, 'actions')).total).toBe(0);
+    expect((await queueCounts(queue, 'actions-dlq')).total).toBe(0);
     // Raw requests at the provider, not effects after its dedupe: one request per intent.
     const webhookKeys = actions.filter((_, i) => i % 2 === 0).map((a) => a.idempotencyKey);
     const requests = hook.deliveries.filter((d) => d.path === '/bulk');

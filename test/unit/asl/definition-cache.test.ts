@@ -16,14 +16,14 @@ const { validateDefinition } = await import('../../../lib/local/asl/definition.t
 
 describe('definition validation', () => {
   it('runs asl-validator once per definition text, however often it is loaded', () => {
-    const text = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', End: true } } });
+    const text = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Succeed' } } });
     const before = validations.count;
     for (let i = 0; i < 3; i++) expect(validateDefinition(text)).toEqual([]);
     expect(validations.count - before).toBe(1);
   });
 
   it('hands out a copy of remembered findings, so a caller cannot change them for the next', () => {
-    const text = JSON.stringify({ StartAt: 'Missing', States: { A: { Type: 'Pass', End: true } } });
+    const text = JSON.stringify({ StartAt: 'Missing', States: { A: { Type: 'Succeed' } } });
     const first = validateDefinition(text);
     expect(first.length).toBeGreaterThan(0);
     first.push('changed by a caller');
