@@ -55,9 +55,11 @@ describe('DynamoDB rate limiter (against the embedded store)', () => {
     const durationMs = 2000;
     const start = Date.now();
     const grants: number[][] = limiters.map(() => []);
+    let attempts = 0;
     await Promise.all(
       limiters.map(async (limiter, worker) => {
         while (Date.now() - start < durationMs) {
+          attempts += 1;
           const now = new Date();
           const result = await limiter.tryAcquire('http.request', limit, now);
           if (result.granted) grants[worker]?.push(now.getTime());
@@ -83,9 +85,13 @@ describe('DynamoDB rate limiter (against the embedded store)', () => {
     expect(all.length).toBeLessThanOrEqual(
       limit.burst + (limit.ratePerSecond * (last - first)) / 1000 + tolerance,
     );
-    // The limiter was saturated, not merely refusing: more than half the budget was spent. (Which
-    // gateway gets the tokens is not promised: a bucket is not fair, so no per-gateway share is asserted.)
-    expect(all.length).toBeGreaterThanOrEqual(limit.burst + limit.ratePerSecond);
+    // The limiter was saturated, not merely refusing: more than half the budget of the time the
+    // gateways ran was spent, or, where a loaded machine let them ask for less than that, every ask
+    // was granted. (A floor in grants per wall second alone measures the machine, not the limiter.
+    // Which gateway gets the tokens is not promised: a bucket is not fair, so no per-gateway share.)
+    const ranSeconds = (Date.now() - start) / 1000;
+    const halfTheBudget = limit.burst + (limit.ratePerSecond * ranSeconds) / 2;
+    expect(all.length).toBeGreaterThanOrEqual(Math.floor(Math.min(attempts, halfTheBudget)));
   });
 
   it('a caller that loses a race re-reads and spends the token the winner left, never the same one', async () => {
