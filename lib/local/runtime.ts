@@ -11,15 +11,17 @@ import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynam
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
 import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
-import { createApiHandler } from '../../functions/api/api-handler.ts';
+import { createApiRoutes } from '../../functions/api/api-routes.ts';
+import { ROUTES } from '../../functions/api/routes.ts';
+import { createLocalHttpApp } from '../../functions/app.ts';
 import { createApprovalHandler } from '../../functions/approvals/approval-handler.ts';
 import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
-import { createApprovalLinkHandler } from '../../functions/approvals/email/link-handler.ts';
+import { createApprovalLinkRoutes } from '../../functions/approvals/email/link-handler.ts';
 import { createLinkTokens } from '../../functions/approvals/email/link-token.ts';
 import { createEmailApprovalNotifier } from '../../functions/approvals/email/notifier.ts';
 import { createApprovalNotifier } from '../../functions/approvals/notifier.ts';
 import {
-  createSlackInteractionsHandler,
+  createSlackInteractionRoutes,
   slackInteractionClient,
 } from '../../functions/approvals/slack/interactions.ts';
 import { createSlackApprovalNotifier } from '../../functions/approvals/slack/notifier.ts';
@@ -67,6 +69,7 @@ import {
   ensureApiToken,
   ensureLocalSecret,
   type LocalHttpServer,
+  localEdge,
   startLocalHttpServer,
 } from './http/index.ts';
 import { createLocalContext } from './http/lambda-context.ts';
@@ -143,8 +146,8 @@ export interface LocalRuntime {
   readonly approvals: ApprovalService;
   /** What the local Slack app signs interactions with (.aios/slack-signing-secret). */
   readonly slackSigningSecret: string;
-  /** Every route the HTTP server serves (the fuzz test reads these, so a new route is fuzzed too). */
-  readonly routes: LocalHttpServer['routes'];
+  /** Every route the HTTP server serves, from the route table (the fuzz test reads these, so a new route is fuzzed too). */
+  readonly routes: readonly { method: string; path: string; public: boolean }[];
   /** One pass of the approval escalation job, now. */
   escalate(): ReturnType<ApprovalService['escalate']>;
   /** Memory: its log, index, indexer tailer and services. */
@@ -400,7 +403,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }),
   });
   invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
-  const slackInteractions = createSlackInteractionsHandler({
+  const slackInteractions = createSlackInteractionRoutes({
     approvals,
     signingSecret: async () => slackSigningSecret,
     slack: slackInteractionClient(slackOutbox),
@@ -411,7 +414,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       error: (message, attributes) => logger.error(message, attributes ?? {}),
     },
   });
-  const approvalLinks = createApprovalLinkHandler({
+  const approvalLinks = createApprovalLinkRoutes({
     approvals,
     verify: linkTokens.verify,
     uses: createDynamoDBLinkTokenUses({ client: db.client, tableName: TABLE_NAMES.state }),
@@ -444,7 +447,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
-  const apiHandler = createApiHandler({
+  const apiRoutes = createApiRoutes({
     store,
     catalog,
     orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
@@ -456,40 +459,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     connectors: () => connectorStatuses(breaker, clock.now()),
   });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
+  const httpLog = {
+    error: (message: string, attributes?: Record<string, unknown>) => logger.error(message, attributes ?? {}),
+  };
+  const app = createLocalHttpApp(
+    { ...apiRoutes, ...approvalLinks, ...slackInteractions, ...createWebhookSink(outboxDir) },
+    { before: localEdge(apiToken, httpLog) },
+  );
   const http: LocalHttpServer = await startLocalHttpServer({
     port: options.port,
     host: '127.0.0.1',
-    // Only the signed approval links and the signature-checked Slack endpoint go without the token.
-    auth: {
-      token: apiToken,
-      publicRoutes: ['/local/webhooks/{name}', '/approvals/{id}/link', '/slack/interactions'],
-    },
-    logger: {
-      info: (message, attributes) => logger.debug(message, attributes ?? {}),
-      error: (message, attributes) => logger.error(message, attributes ?? {}),
-    },
-    routes: [
-      { method: 'POST', path: '/runs', handler: apiHandler },
-      { method: 'GET', path: '/runs', handler: apiHandler },
-      { method: 'GET', path: '/runs/{id}', handler: apiHandler },
-      { method: 'GET', path: '/runs/{id}/history', handler: apiHandler },
-      { method: 'POST', path: '/memory', handler: apiHandler },
-      { method: 'GET', path: '/memory/search', handler: apiHandler },
-      { method: 'GET', path: '/memory/{id}/history', handler: apiHandler },
-      { method: 'POST', path: '/memory/reindex', handler: apiHandler, timeoutMs: 600_000 },
-      { method: 'POST', path: '/memory/consolidate', handler: apiHandler, timeoutMs: 600_000 },
-      { method: 'GET', path: '/runs/{id}/audit', handler: apiHandler },
-      { method: 'GET', path: '/dlq', handler: apiHandler },
-      { method: 'GET', path: '/connectors', handler: apiHandler },
-      { method: 'POST', path: '/dlq/redrive', handler: apiHandler },
-      { method: 'GET', path: '/approvals', handler: apiHandler },
-      { method: 'GET', path: '/approvals/{id}', handler: apiHandler },
-      { method: 'POST', path: '/approvals/{id}/decision', handler: apiHandler },
-      { method: 'GET', path: '/approvals/{id}/link', handler: approvalLinks },
-      { method: 'POST', path: '/approvals/{id}/link', handler: approvalLinks },
-      { method: 'POST', path: '/slack/interactions', handler: slackInteractions },
-      { method: 'POST', path: '/local/webhooks/{name}', handler: createWebhookSink(outboxDir) },
-    ],
+    fetch: app.fetch,
+    logger: httpLog,
   });
 
   publicBaseUrl = http.url;
@@ -513,7 +494,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     executionArnFor,
     approvals,
     slackSigningSecret,
-    routes: http.routes,
+    routes: ROUTES.map(({ method, path, auth }) => ({ method, path, public: auth !== 'operator' })),
     escalate: () => approvals.escalate(),
     async close() {
       clearInterval(escalation);

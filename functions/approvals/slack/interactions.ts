@@ -1,7 +1,6 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../../adapters/system-clock.ts';
+import type { HttpRequest, HttpResult, RouteHandlers } from '../../api/http.ts';
 import type {
   SlackBlock,
   SlackMessageRef,
@@ -13,7 +12,6 @@ import { ValidationError } from '../../core/errors.ts';
 import { ApprovalIdSchema } from '../../core/ids.ts';
 import type { Clock } from '../../core/ports.ts';
 import { parseJsonOrThrow, parseOrThrow } from '../../core/validation.ts';
-import { observability } from '../../shared/observability.ts';
 import { logger as powertoolsLogger } from '../../shared/powertools.ts';
 import {
   APPROVE_ACTION_ID,
@@ -126,19 +124,16 @@ const PayloadTypeSchema = z.object({ type: z.string().min(1, 'must name the payl
 type BlockActions = z.infer<typeof BlockActionsSchema>;
 type ViewSubmission = z.infer<typeof ViewSubmissionSchema>;
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+const json = (statusCode: number, body: unknown): HttpResult => ({
   statusCode,
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(body),
 });
 /** An empty 200: Slack's acknowledgement (and, for a modal, "close it"). */
-const ack = (): APIGatewayProxyResult => ({ statusCode: 200, body: '' });
+const ack = (): HttpResult => ({ statusCode: 200, body: '' });
 const ephemeral = (text: string) => json(200, { response_type: 'ephemeral', replace_original: false, text });
 const modalUpdate = (view: SlackModalView) => json(200, { response_action: 'update', view });
 const modalErrors = (errors: Record<string, string>) => json(200, { response_action: 'errors', errors });
-
-const rawBodyOf = (event: APIGatewayProxyEvent) =>
-  event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : Buffer.from(event.body ?? '', 'utf8');
 
 /** Mrkdwn to the plain words an ephemeral fallback or modal error can show. */
 const plainWords = (text: string) =>
@@ -157,7 +152,9 @@ type Bounded<T> = { done: true; value: T } | { done: false };
  * acknowledges Slack's retries without acting again, lets only allow-listed users decide, and
  * answers within Slack's 3 seconds whatever the approval service and the Web API do.
  */
-export function createSlackInteractionsHandler(deps: SlackInteractionsDeps) {
+export function createSlackInteractionRoutes(
+  deps: SlackInteractionsDeps,
+): RouteHandlers<'slack-interactions'> {
   const clock = deps.clock ?? systemClock;
   const log = deps.logger ?? powertoolsLog;
   const budgetMs = deps.ackBudgetMs ?? 2500;
@@ -213,7 +210,7 @@ export function createSlackInteractionsHandler(deps: SlackInteractionsDeps) {
     await Promise.all(updates);
   }
 
-  async function onBlockAction(payload: BlockActions, deadline: number): Promise<APIGatewayProxyResult> {
+  async function onBlockAction(payload: BlockActions, deadline: number): Promise<HttpResult> {
     const [action] = payload.actions;
     if (!action || ![APPROVE_ACTION_ID, REJECT_ACTION_ID, EDIT_ACTION_ID].includes(action.action_id)) {
       return ack(); // not one of aios's buttons
@@ -274,7 +271,7 @@ export function createSlackInteractionsHandler(deps: SlackInteractionsDeps) {
     clicked: SlackMessageRef | undefined,
     deadline: number,
     context: Record<string, unknown>,
-  ): Promise<APIGatewayProxyResult> {
+  ): Promise<HttpResult> {
     if (result.ok) {
       log.info('approval decided from Slack', { ...context, status: result.approval.status });
       await showDecision(result.approval, clicked, deadline);
@@ -296,7 +293,7 @@ export function createSlackInteractionsHandler(deps: SlackInteractionsDeps) {
     }
   }
 
-  async function onViewSubmission(payload: ViewSubmission, deadline: number): Promise<APIGatewayProxyResult> {
+  async function onViewSubmission(payload: ViewSubmission, deadline: number): Promise<HttpResult> {
     if (payload.view.callback_id !== EDIT_CALLBACK_ID) return ack();
     const approvalId = parseOrThrow(ApprovalIdSchema, payload.view.private_metadata, 'view.private_metadata');
     const userId = payload.user.id;
@@ -357,55 +354,54 @@ export function createSlackInteractionsHandler(deps: SlackInteractionsDeps) {
     }
   }
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-    .use(observability())
-    .handler(async (event) => {
-      const deadline = Date.now() + budgetMs;
-      const rawBody = rawBodyOf(event);
-      let secret: string;
-      try {
-        secret = await deps.signingSecret();
-      } catch (error) {
-        log.error('could not read the Slack signing secret', { error: (error as Error).message });
-        return json(500, { message: 'internal error; the request id is in the server log' });
-      }
-      const verified = verifySlackSignature({
-        headers: event.headers,
-        rawBody,
-        signingSecret: secret,
-        now: clock.now(),
-      });
-      if (!verified.ok) {
-        log.warn('refused a Slack request that is not signed by Slack', { reason: verified.reason });
-        return json(401, { message: `not a signed Slack request: ${verified.message}` });
-      }
-      const retry = headerValue(event.headers, 'x-slack-retry-num');
-      if (retry !== undefined) {
-        // The first delivery was handled (or is being handled): a retry changes nothing.
-        log.info('acknowledged a Slack retry without acting again', {
-          retryNum: retry,
-          retryReason: headerValue(event.headers, 'x-slack-retry-reason'),
-        });
-        return ack();
-      }
-      try {
-        const payload = parsePayload(rawBody);
-        if (!payload) return ack(); // an interaction aios does not handle (view_closed, shortcuts, ...)
-        return payload.type === 'block_actions'
-          ? await onBlockAction(payload, deadline)
-          : await onViewSubmission(payload, deadline);
-      } catch (error) {
-        if (error instanceof ValidationError) {
-          log.warn('refused a malformed Slack payload', { error: error.message });
-          return json(400, { message: error.message, issues: error.issues });
-        }
-        log.error('Slack interaction failed', { error: error as Error });
-        return json(500, {
-          message: 'internal error; the request id is in the server log',
-          requestId: event.requestContext?.requestId,
-        });
-      }
+  const slackInteraction = async (event: HttpRequest): Promise<HttpResult> => {
+    const deadline = Date.now() + budgetMs;
+    const rawBody = event.body;
+    let secret: string;
+    try {
+      secret = await deps.signingSecret();
+    } catch (error) {
+      log.error('could not read the Slack signing secret', { error: (error as Error).message });
+      return json(500, { message: 'internal error; the request id is in the server log' });
+    }
+    const verified = verifySlackSignature({
+      headers: event.headers,
+      rawBody,
+      signingSecret: secret,
+      now: clock.now(),
     });
+    if (!verified.ok) {
+      log.warn('refused a Slack request that is not signed by Slack', { reason: verified.reason });
+      return json(401, { message: `not a signed Slack request: ${verified.message}` });
+    }
+    const retry = headerValue(event.headers, 'x-slack-retry-num');
+    if (retry !== undefined) {
+      // The first delivery was handled (or is being handled): a retry changes nothing.
+      log.info('acknowledged a Slack retry without acting again', {
+        retryNum: retry,
+        retryReason: headerValue(event.headers, 'x-slack-retry-reason'),
+      });
+      return ack();
+    }
+    try {
+      const payload = parsePayload(rawBody);
+      if (!payload) return ack(); // an interaction aios does not handle (view_closed, shortcuts, ...)
+      return payload.type === 'block_actions'
+        ? await onBlockAction(payload, deadline)
+        : await onViewSubmission(payload, deadline);
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        log.warn('refused a malformed Slack payload', { error: error.message });
+        return json(400, { message: error.message, issues: error.issues });
+      }
+      log.error('Slack interaction failed', { error: error as Error });
+      return json(500, {
+        message: 'internal error; the request id is in the server log',
+        requestId: event.requestId,
+      });
+    }
+  };
+  return { slackInteraction };
 }
 
 /** The form field `payload` as one of the interactions aios handles; undefined for any other type. */
