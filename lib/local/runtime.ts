@@ -13,30 +13,29 @@ import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.t
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { createApiRoutes } from '../../functions/api/api-routes.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
-import { createLocalHttpApp } from '../../functions/app.ts';
+import {
+  createApprovals,
+  createExecutor,
+  createGateway,
+  createLocalHttpApp,
+  createMonitor,
+  createPlanner,
+  createRecoveryService,
+  createRunRecorder,
+} from '../../functions/app.ts';
 import { createApprovalHandler } from '../../functions/approvals/approval-handler.ts';
 import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
 import { createApprovalLinkRoutes } from '../../functions/approvals/email/link-handler.ts';
 import { createLinkTokens } from '../../functions/approvals/email/link-token.ts';
-import { createEmailApprovalNotifier } from '../../functions/approvals/email/notifier.ts';
-import { createApprovalNotifier } from '../../functions/approvals/notifier.ts';
 import {
   createSlackInteractionRoutes,
   slackInteractionClient,
 } from '../../functions/approvals/slack/interactions.ts';
-import { createSlackApprovalNotifier } from '../../functions/approvals/slack/notifier.ts';
-import { describeAction } from '../../functions/connectors/descriptors.ts';
-import { emailSendConnector } from '../../functions/connectors/email-send.ts';
-import { httpRequestConnector } from '../../functions/connectors/http-request.ts';
-import { paramsProblem } from '../../functions/connectors/param-schemas.ts';
-import { slackDeleteConnector, slackPostConnector } from '../../functions/connectors/slack-post.ts';
-import { stateRevertConnector } from '../../functions/connectors/state-revert.ts';
-import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
-import { type ApprovalService, createApprovalService } from '../../functions/core/approvals/service.ts';
+import type { ApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
-import { type ConnectorCatalogue, catalogueOf } from '../../functions/core/connector.ts';
+import type { ConnectorCatalogue } from '../../functions/core/connector.ts';
 import { describeDeadLetter } from '../../functions/core/dead-letter.ts';
 import type { GatewayLimits } from '../../functions/core/gateway.ts';
 import type {
@@ -47,13 +46,8 @@ import type {
   StateStore,
   WorkflowCatalog,
 } from '../../functions/core/ports.ts';
-import { AT_START_UP, createRecovery } from '../../functions/core/recovery.ts';
+import { AT_START_UP } from '../../functions/core/recovery.ts';
 import type { OperatorPolicy } from '../../functions/core/schemas.ts';
-import { createExecutorHandler } from '../../functions/executor/executor-handler.ts';
-import { createGatewayHandler } from '../../functions/gateway/gateway-handler.ts';
-import { createMonitorHandler } from '../../functions/monitor/monitor-handler.ts';
-import { createPlannerHandler } from '../../functions/planner/planner-handler.ts';
-import { createRunRecorderHandler } from '../../functions/run-recorder/run-recorder-handler.ts';
 import { logger } from '../../functions/shared/powertools.ts';
 import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import {
@@ -208,24 +202,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   invoke(
     LOCAL_SUBSTITUTIONS.PlannerFunctionArn,
-    createPlannerHandler({ store, model, catalog, clock, memory: memory.service }),
+    createPlanner({ store, model, catalog, clock, memory: memory.service }),
   );
   invoke(
     LOCAL_SUBSTITUTIONS.ExecutorFunctionArn,
-    createExecutorHandler({
+    createExecutor({
       store,
       catalog,
       clock,
       operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
-      riskOf: (type) => describeAction(type)?.risk,
-      compensationOf: (type) => describeAction(type)?.compensation,
       signer,
     }),
   );
-  invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitorHandler({ store, clock }));
+  invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitor({ store, clock }));
   invoke(
     LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn,
-    createRunRecorderHandler({ store, clock, memory: memory.service }),
+    createRunRecorder({ store, clock, memory: memory.service }),
   );
 
   const stepFunctions = createLocalStepFunctions({
@@ -316,25 +308,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
   const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
   const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
-  const connectors = catalogueOf([
-    stateUpsertConnector(store),
-    stateRevertConnector(store),
-    httpRequestConnector(options.fetchImpl, localCredentials(options.dataDir ?? outboxDir)),
-    emailSendConnector({ transport: emailOutbox, from: LOCAL_FROM }),
-    slackPostConnector(slackOutbox),
-    slackDeleteConnector(slackOutbox),
-  ]);
   // One breaker (and bucket) per store: the gateway trips it, `aios connectors` shows it.
   const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
-  const gatewayHandler = createGatewayHandler({
+  const { connectors, handler: gatewayHandler } = createGateway({
     store,
-    connectors: faults.catalogue(connectors),
+    transports: {
+      fetch: options.fetchImpl,
+      credentials: localCredentials(options.dataDir ?? outboxDir),
+      email: { transport: emailOutbox, from: LOCAL_FROM },
+      slack: slackOutbox,
+    },
+    decorateConnectors: faults.catalogue,
     callbacks,
     clock,
     signer,
     limiter: createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state }),
     breaker,
-    limitsOf: options.limitsOf ?? describeAction,
+    limitsOf: options.limitsOf,
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: TABLE_NAMES.idempotency,
       awsSdkV3Client: db.client,
@@ -369,13 +359,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     options.dataDir ? ensureLocalSecret(options.dataDir, name) : randomBytes(32).toString('hex');
   const linkTokens = createLinkTokens({ getKey: async () => secret('link-key'), clock });
   const slackSigningSecret = secret('slack-signing-secret');
-  const slackApprovals = createSlackApprovalNotifier({
-    transport: slackOutbox,
-    channel: '#aios-approvals',
-    clock,
-  });
   let publicBaseUrl = `http://127.0.0.1:${options.port}`;
-  const approvals = createApprovalService({
+  const approvals = createApprovals({
     approvals: faults.approvalStore(
       createDynamoDBApprovalStore({ client: db.client, tableName: TABLE_NAMES.state }),
     ),
@@ -384,23 +369,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
     callbacks,
     clock,
-    riskOf: (type) => describeAction(type)?.risk,
-    validateParams: paramsProblem,
     isClosedToken: isClosedTaskToken,
-    notifier: createApprovalNotifier({
-      slack: slackApprovals,
-      // The server's address is known only once it listens, so the email notifier is built per send.
+    channels: {
+      slack: { transport: slackOutbox, channel: '#aios-approvals', clock },
+      // The server's address is known only once it listens.
       email: {
-        notify: (approval, email) =>
-          createEmailApprovalNotifier({
-            transport: emailOutbox,
-            from: LOCAL_FROM,
-            publicBaseUrl,
-            mint: linkTokens.mint,
-          }).notify(approval, email),
+        transport: emailOutbox,
+        from: LOCAL_FROM,
+        publicBaseUrl: () => publicBaseUrl,
+        mint: linkTokens.mint,
       },
       onLink: options.onApprovalLink,
-    }),
+    },
   });
   invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
   const slackInteractions = createSlackInteractionRoutes({
@@ -421,13 +401,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     clock,
   });
   // What a crash strands (a decided approval its run never heard of, a run never started).
-  const recovery = createRecovery({
-    approvals,
-    runs: store,
-    orchestrator,
-    clock,
-    onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
-  });
+  const recovery = createRecoveryService({ approvals, runs: store, orchestrator, clock });
   // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due,
   // and the recovery sweep. One pass at a time: a slow pass is not overtaken by the next tick.
   let passRunning = false;
