@@ -116,7 +116,7 @@ export async function benchBundles(processes: number): Promise<BundleReport> {
       [SDK_ONLY, sdkEntry],
       ...FUNCTIONS.map((name): [string, string] => [
         name,
-        join(PROJECT_ROOT, 'functions', name, 'handler.ts'),
+        join(PROJECT_ROOT, 'functions', name, 'lambda.ts'),
       ]),
     ];
     const bundles = await Promise.all(

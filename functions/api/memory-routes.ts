@@ -1,4 +1,3 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { MemoryIdSchema } from '../core/ids.ts';
 import type { MemoryConsolidator } from '../core/memory/consolidation.ts';
 import type { MemoryIndexer } from '../core/memory/indexer.ts';
@@ -6,7 +5,8 @@ import type { MemoryService } from '../core/memory/memory-service.ts';
 import { MemoryConsolidateRequestSchema } from '../core/memory/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { metrics } from '../shared/powertools.ts';
-import { pathId } from './request-input.ts';
+import { type HttpRequest, type HttpResult, json } from './http.ts';
+import { parseBody, pathId } from './request-input.ts';
 
 export interface MemoryApiDeps {
   service: MemoryService;
@@ -15,45 +15,44 @@ export interface MemoryApiDeps {
   consolidator?: MemoryConsolidator;
 }
 
-type Route = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+type Route = (event: HttpRequest) => Promise<HttpResult>;
 
-/** POST /memory, GET /memory/search, GET /memory/{id}/history (and, locally, reindex and consolidate). */
-export function memoryRoutes(
-  deps: MemoryApiDeps,
-  helpers: {
-    json: (statusCode: number, body: unknown) => APIGatewayProxyResult;
-    parseBody: (event: APIGatewayProxyEvent) => unknown;
-  },
-): Record<string, Route> {
-  const { json, parseBody } = helpers;
-  const routes: Record<string, Route> = {
-    'POST /memory': async (event) => {
-      const item = await deps.service.write(parseBody(event));
-      metrics.addMetric('MemoryWritten', 'Count', 1);
-      return json(201, { item });
-    },
-    'GET /memory/search': async (event) => {
-      const result = await deps.service.search(event.queryStringParameters ?? {});
-      metrics.addMetric('MemorySearched', 'Count', 1);
-      return json(200, result);
-    },
-    'GET /memory/{id}/history': async (event) => {
-      return json(200, await deps.service.history(pathId(event, MemoryIdSchema)));
-    },
-  };
-  const { indexer, consolidator } = deps;
-  if (indexer) {
-    routes['POST /memory/reindex'] = async () => json(200, await indexer.reindex());
-  }
-  if (consolidator) {
-    routes['POST /memory/consolidate'] = async (event) => {
-      const request = parseOrThrow(
-        MemoryConsolidateRequestSchema,
-        event.body ? parseBody(event) : {},
-        'request body',
-      );
-      return json(200, await consolidator.consolidate(request.asOf));
-    };
-  }
-  return routes;
+const notConfigured = (what: string) => async () => json(404, { message: `${what} is not configured` });
+
+/** POST /memory, GET /memory/search, GET /memory/{id}/history, and (local-only routes) reindex and consolidate. */
+export function memoryRoutes(deps: MemoryApiDeps | undefined) {
+  const service = deps?.service;
+  const indexer = deps?.indexer;
+  const consolidator = deps?.consolidator;
+  const writeMemory: Route = service
+    ? async (event) => {
+        const item = await service.write(parseBody(event));
+        metrics.addMetric('MemoryWritten', 'Count', 1);
+        return json(201, { item });
+      }
+    : notConfigured('memory');
+  const searchMemory: Route = service
+    ? async (event) => {
+        const result = await service.search(event.query);
+        metrics.addMetric('MemorySearched', 'Count', 1);
+        return json(200, result);
+      }
+    : notConfigured('memory');
+  const memoryHistory: Route = service
+    ? async (event) => json(200, await service.history(pathId(event, MemoryIdSchema)))
+    : notConfigured('memory');
+  const reindexMemory: Route = indexer
+    ? async () => json(200, await indexer.reindex())
+    : notConfigured('memory reindex');
+  const consolidateMemory: Route = consolidator
+    ? async (event) => {
+        const request = parseOrThrow(
+          MemoryConsolidateRequestSchema,
+          event.body.length > 0 ? parseBody(event) : {},
+          'request body',
+        );
+        return json(200, await consolidator.consolidate(request.asOf));
+      }
+    : notConfigured('memory consolidation');
+  return { writeMemory, searchMemory, memoryHistory, reindexMemory, consolidateMemory };
 }

@@ -14,16 +14,10 @@ import {
 } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { describeAction } from '../connectors/descriptors.ts';
-import { paramsProblem } from '../connectors/param-schemas.ts';
-import { type ApprovalService, createApprovalService } from '../core/approvals/service.ts';
-import { createRecovery } from '../core/recovery.ts';
+import { createApprovals, createRecoveryService } from '../app.ts';
+import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
-import { logger } from '../shared/powertools.ts';
 import { createLinkTokens } from './email/link-token.ts';
-import { createEmailApprovalNotifier } from './email/notifier.ts';
-import { createApprovalNotifier } from './notifier.ts';
-import { createSlackApprovalNotifier } from './slack/notifier.ts';
 
 /**
  * The approval service as every AWS Lambda that touches approvals builds it, from its
@@ -46,31 +40,30 @@ export function awsApprovals(
   const linkTokens = env.LINK_KEY_SECRET
     ? createLinkTokens({ getKey: grantKeyFromSecret(env.LINK_KEY_SECRET), clock: systemClock })
     : undefined;
-  const service = createApprovalService({
+  const publicBaseUrl = env.PUBLIC_BASE_URL;
+  const service = createApprovals({
     approvals: createDynamoDBApprovalStore({ client: dynamodb, tableName: stateTable }),
     store: createDynamoDBStateStore({ client: dynamodb, tableName: stateTable }),
     catalog: shippedCatalog,
     operatorPolicy: shippedOperatorPolicy,
     callbacks: createStepFunctionsCallbacks(clients.sfn),
     clock: systemClock,
-    riskOf: (type) => describeAction(type)?.risk,
-    validateParams: paramsProblem,
     isClosedToken: isClosedTaskToken,
-    notifier: createApprovalNotifier({
+    channels: {
       slack:
         slackTransport && env.SLACK_APPROVALS_CHANNEL
-          ? createSlackApprovalNotifier({ transport: slackTransport, channel: env.SLACK_APPROVALS_CHANNEL })
+          ? { transport: slackTransport, channel: env.SLACK_APPROVALS_CHANNEL }
           : undefined,
       email:
-        env.EMAIL_FROM && linkTokens && env.PUBLIC_BASE_URL
-          ? createEmailApprovalNotifier({
+        env.EMAIL_FROM && linkTokens && publicBaseUrl
+          ? {
               transport: createSesEmailTransport(sesClient()),
               from: env.EMAIL_FROM,
-              publicBaseUrl: env.PUBLIC_BASE_URL,
+              publicBaseUrl: () => publicBaseUrl,
               mint: linkTokens.mint,
-            })
+            }
           : undefined,
-    }),
+    },
   });
   return { service, dynamodb, slackTransport, linkTokens, stateTable };
 }
@@ -85,11 +78,10 @@ export function awsRecovery(
   clients: { dynamodb: DynamoDBClient; sfn: SFNClient },
 ) {
   const { STATE_TABLE, STATE_MACHINE_ARN } = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN'], env);
-  return createRecovery({
+  return createRecoveryService({
     approvals: service,
     runs: createDynamoDBStateStore({ client: clients.dynamodb, tableName: STATE_TABLE }),
     orchestrator: createStepFunctionsOrchestrator(clients.sfn, STATE_MACHINE_ARN),
     clock: systemClock,
-    onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
   });
 }

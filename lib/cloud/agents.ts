@@ -44,7 +44,7 @@ export class Agents extends Construct {
     const stateEnv = { STATE_TABLE: props.stateTable.tableName };
 
     const planner = new AiosFunction(this, 'Planner', {
-      entry: 'functions/planner/handler.ts',
+      entry: 'functions/planner/lambda.ts',
       serviceName: 'planner',
       description: 'aios planner agent: retrieves memory and turns a run into validated steps',
       // Two model calls (fast, then slow on a weak plan) at tens of seconds each, with retries.
@@ -53,21 +53,21 @@ export class Agents extends Construct {
       environment: { ...stateEnv, MODEL_FAST_ID: this.models.fast, MODEL_SLOW_ID: this.models.slow },
     });
     const executor = new AiosFunction(this, 'Executor', {
-      entry: 'functions/executor/handler.ts',
+      entry: 'functions/executor/lambda.ts',
       serviceName: 'executor',
       description: 'aios executor agent: records the intent of a step and applies the policy',
       timeout: Duration.seconds(30),
       environment: stateEnv,
     });
     const monitor = new AiosFunction(this, 'Monitor', {
-      entry: 'functions/monitor/handler.ts',
+      entry: 'functions/monitor/lambda.ts',
       serviceName: 'monitor',
       description: 'aios monitor agent: checks the outcome of an executed step',
       timeout: Duration.seconds(30),
       environment: stateEnv,
     });
     const runRecorder = new AiosFunction(this, 'RunRecorder', {
-      entry: 'functions/run-recorder/handler.ts',
+      entry: 'functions/run-recorder/lambda.ts',
       serviceName: 'run-recorder',
       description: 'aios run recorder: start, finish and failure account of a run',
       timeout: Duration.seconds(30),

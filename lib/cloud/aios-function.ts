@@ -13,7 +13,7 @@ const LOCK_FILE = fileURLToPath(new URL('../../package-lock.json', import.meta.u
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
 export interface AiosFunctionProps {
-  /** Entry point relative to the project root, e.g. `functions/planner/handler.ts`; it exports `handler`. */
+  /** Entry point relative to the project root, e.g. `functions/planner/lambda.ts`; it exports `handler`. */
   readonly entry: string;
   /** Becomes POWERTOOLS_SERVICE_NAME: the `service` key of every log line and metric. */
   readonly serviceName: string;

@@ -80,6 +80,10 @@ export class AiosStack extends Stack {
       stateMachine: this.orchestrator.stateMachine,
       actionQueue: this.gateway.queue,
       deadLetterQueue: this.gateway.deadLetterQueue,
+      routeFunctions: {
+        'approval-links': this.approvals.linkFunction,
+        'slack-interactions': this.approvals.slackFunction,
+      },
     });
 
     // Approvals: the request function and the two public endpoints answer the paused steps' tokens;
@@ -89,7 +93,6 @@ export class AiosStack extends Stack {
     const publicBaseUrl = `https://${this.api.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
     this.approvals.bind(this.orchestrator.stateMachine, publicBaseUrl);
     this.orchestrator.stateMachine.grantTaskResponse(this.api.function);
-    this.approvals.addRoutes(this.api.restApi);
 
     // Memory: the planner and the API search it, the run recorder writes run summaries to its log.
     this.memory = new Memory(this, 'Memory', { summaryModelId: this.agents.models.fast });

@@ -1,11 +1,13 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { awsRoutes, type RouteFunction, type RouteSpec } from '../../functions/api/routes.ts';
 import { AiosFunction } from './aios-function.ts';
 
 /** The one stage; public links are built from it without a reference to the stage resource. */
@@ -17,11 +19,18 @@ export interface ApiProps {
   /** For `aios dlq`: the gateway's queues. */
   readonly actionQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** The functions that serve the public routes of the table (the approvals construct's). */
+  readonly routeFunctions: Readonly<Record<Exclude<RouteFunction, 'api' | 'local'>, lambda.IFunction>>;
 }
 
+/** The route's stage method key, as `methodOptions` names it: `/approvals/{id}/link/GET`. */
+const methodKey = (route: RouteSpec) => `${route.path}/${route.method}`;
+
 /**
- * The operator's API: start a run and read runs. Every method requires SigV4 (IAM) signed
- * requests, so only principals of the operator's account with execute-api permission get in.
+ * The REST API, every resource and method from the route table (functions/api/routes.ts): the
+ * operator's routes require SigV4 (IAM) signed requests, so only principals of the operator's
+ * account with execute-api permission get in; the public-signed ones go without gateway auth
+ * (their handlers verify a signature first) and are throttled as the table says.
  */
 export class Api extends Construct {
   public readonly restApi: apigw.RestApi;
@@ -32,7 +41,7 @@ export class Api extends Construct {
     super(scope, id);
 
     const api = new AiosFunction(this, 'Handler', {
-      entry: 'functions/api/handler.ts',
+      entry: 'functions/api/lambda.ts',
       serviceName: 'api',
       description: 'aios API: start runs and read them',
       // API Gateway gives up after 29 s; a longer Lambda timeout would only hide the failure.
@@ -100,8 +109,18 @@ export class Api extends Construct {
         throttlingBurstLimit: 20,
         // The unauthenticated routes get tighter limits of their own: a person clicks, nobody scripts.
         methodOptions: Object.fromEntries(
-          ['/approvals/{id}/link/GET', '/approvals/{id}/link/POST', '/slack/interactions/POST'].map(
-            (path) => [path, { throttlingRateLimit: 2, throttlingBurstLimit: 10 }],
+          awsRoutes().flatMap((route) =>
+            route.throttle
+              ? [
+                  [
+                    methodKey(route),
+                    {
+                      throttlingRateLimit: route.throttle.rateLimit,
+                      throttlingBurstLimit: route.throttle.burstLimit,
+                    },
+                  ],
+                ]
+              : [],
           ),
         ),
       },
@@ -114,66 +133,53 @@ export class Api extends Construct {
     });
     // The edge only checks the shape (a JSON object); the handler's zod schema owns the fields,
     // so the contract has one source of truth and its errors name the field.
-    const startRunModel = this.restApi.addModel('StartRunRequest', {
+    const jsonObjectModel = this.restApi.addModel('StartRunRequest', {
       contentType: 'application/json',
       schema: { schema: apigw.JsonSchemaVersion.DRAFT4, type: apigw.JsonSchemaType.OBJECT },
     });
 
-    const integration = new apigw.LambdaIntegration(this.function, { allowTestInvoke: false });
-    const runs = this.restApi.root.addResource('runs');
-    runs.addMethod('POST', integration, {
-      requestValidator: validator,
-      requestModels: { 'application/json': startRunModel },
-    });
-    runs.addMethod('GET', integration, { requestValidator: validator });
-    const run = runs.addResource('{id}');
-    run.addMethod('GET', integration, {
-      requestValidator: validator,
-      requestParameters: { 'method.request.path.id': true },
-    });
-    // Memory: write an item, search, an item's history. Reindex and consolidation are not API
-    // routes on AWS: they outlast API Gateway's 29 s and run in the memory maintenance function.
-    const memory = this.restApi.root.addResource('memory');
-    memory.addMethod('POST', integration, {
-      requestValidator: validator,
-      requestModels: { 'application/json': startRunModel },
-    });
-    memory.addResource('search').addMethod('GET', integration, {
-      requestValidator: validator,
-      requestParameters: {
-        'method.request.querystring.q': true,
-        'method.request.querystring.namespace': true,
-      },
-    });
-    memory
-      .addResource('{id}')
-      .addResource('history')
-      .addMethod('GET', integration, {
+    const integrations = new Map<RouteFunction, apigw.LambdaIntegration>();
+    const integrationOf = (fn: RouteFunction) => {
+      const target =
+        fn === 'api' ? this.function : props.routeFunctions[fn as keyof ApiProps['routeFunctions']];
+      if (!target) throw new Error(`no function serves the routes of ${fn}`);
+      const integration =
+        integrations.get(fn) ?? new apigw.LambdaIntegration(target, { allowTestInvoke: false });
+      integrations.set(fn, integration);
+      return integration;
+    };
+    // Reindex and consolidation are local-only: they outlast API Gateway's 29 s and run in the
+    // memory maintenance function on AWS.
+    for (const route of awsRoutes()) {
+      const resource = route.path === '/' ? this.restApi.root : this.restApi.root.resourceForPath(route.path);
+      const integration = integrationOf(route.fn);
+      if (route.auth !== 'operator') {
+        const method = resource.addMethod(route.method, integration, {
+          authorizationType: apigw.AuthorizationType.NONE,
+        });
+        Validations.of(method).acknowledge(
+          {
+            id: 'AwsSolutions-APIG4',
+            reason:
+              'Public by design: a magic link carries an HMAC-signed, expiring, single-use token bound to one approval and one approver, and the Slack endpoint verifies the v0 request signature (300 s window, constant-time compare) before anything else; both are throttled.',
+          },
+          {
+            id: 'AwsSolutions-COG4',
+            reason:
+              'Signed links and Slack request signatures are the authentication here; there are no user pools.',
+          },
+        );
+        continue;
+      }
+      const pathParameters = [...route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map(
+        ([, name]) => `method.request.path.${name}`,
+      );
+      const query = (route.requiredQuery ?? []).map((name) => `method.request.querystring.${name}`);
+      const requestParameters = Object.fromEntries([...pathParameters, ...query].map((key) => [key, true]));
+      resource.addMethod(route.method, integration, {
         requestValidator: validator,
-        requestParameters: { 'method.request.path.id': true },
-      });
-    // The operator's approval inbox (IAM like the rest); the public link and Slack routes are the Approvals construct's.
-    const approvals = this.restApi.root.addResource('approvals');
-    approvals.addMethod('GET', integration, { requestValidator: validator });
-    const approval = approvals.addResource('{id}');
-    approval.addMethod('GET', integration, {
-      requestValidator: validator,
-      requestParameters: { 'method.request.path.id': true },
-    });
-    approval.addResource('decision').addMethod('POST', integration, {
-      requestValidator: validator,
-      requestParameters: { 'method.request.path.id': true },
-    });
-    this.restApi.root
-      .addResource('connectors')
-      .addMethod('GET', integration, { requestValidator: validator });
-    const dlq = this.restApi.root.addResource('dlq');
-    dlq.addMethod('GET', integration, { requestValidator: validator });
-    dlq.addResource('redrive').addMethod('POST', integration, { requestValidator: validator });
-    for (const view of ['history', 'audit']) {
-      run.addResource(view).addMethod('GET', integration, {
-        requestValidator: validator,
-        requestParameters: { 'method.request.path.id': true },
+        ...(route.jsonBody ? { requestModels: { 'application/json': jsonObjectModel } } : {}),
+        ...(Object.keys(requestParameters).length > 0 ? { requestParameters } : {}),
       });
     }
 

@@ -1,5 +1,4 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -24,7 +23,8 @@ export interface ApprovalsProps {
 
 /**
  * Approval gates: the function that opens a request for a paused step (and runs the escalation
- * job every five minutes), the public magic-link and Slack endpoints, and their two secrets.
+ * job every five minutes), the functions behind the public magic-link and Slack routes (the Api
+ * construct creates those routes from the route table), and their two secrets.
  * The state machine's "Request approval" state invokes `requestFunction` with a task token.
  */
 export class Approvals extends Construct {
@@ -68,14 +68,14 @@ export class Approvals extends Construct {
       ...(props.emailFrom && props.emailIdentity ? { EMAIL_FROM: props.emailFrom } : {}),
     };
     this.requestFunction = new AiosFunction(this, 'Request', {
-      entry: 'functions/approvals/handler.ts',
+      entry: 'functions/approvals/lambda.ts',
       serviceName: 'approvals',
       description: 'aios approvals: opens a request for a paused step; escalates and expires requests',
       timeout: Duration.seconds(30),
       environment: common,
     }).function;
     this.escalationFunction = new AiosFunction(this, 'Escalation', {
-      entry: 'functions/approvals/escalation-handler.ts',
+      entry: 'functions/approval-escalation/lambda.ts',
       serviceName: 'approval-escalation',
       description:
         'aios approvals: reminders, escalation emails and expiry; answers decided approvals and starts queued runs a crash stranded',
@@ -83,14 +83,14 @@ export class Approvals extends Construct {
       environment: common,
     }).function;
     this.linkFunction = new AiosFunction(this, 'Link', {
-      entry: 'functions/approval-links/handler.ts',
+      entry: 'functions/approval-links/lambda.ts',
       serviceName: 'approval-links',
       description: 'aios approval magic links: GET shows, POST decides',
       timeout: Duration.seconds(10),
       environment: common,
     }).function;
     this.slackFunction = new AiosFunction(this, 'Slack', {
-      entry: 'functions/slack-interactions/handler.ts',
+      entry: 'functions/slack-interactions/lambda.ts',
       serviceName: 'slack-interactions',
       description: 'aios Slack interactivity endpoint: signed button clicks and edits',
       // Slack waits 3 s for the answer; the handler keeps to 2.5 s and this stops a stuck one.
@@ -145,37 +145,5 @@ export class Approvals extends Construct {
     this.escalationFunction.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     for (const fn of [this.requestFunction, this.escalationFunction])
       fn.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
-  }
-
-  /** The only unauthenticated routes: the signed links and the signature-checked Slack endpoint, each throttled. */
-  public addRoutes(api: apigw.RestApi): apigw.Method[] {
-    const integration = (fn: NodejsFunction) => new apigw.LambdaIntegration(fn, { allowTestInvoke: false });
-    const authorizationType = apigw.AuthorizationType.NONE;
-    const approval =
-      api.root.getResource('approvals')?.getResource('{id}') ?? api.root.resourceForPath('approvals/{id}');
-    const link = approval.addResource('link');
-    const methods = [
-      link.addMethod('GET', integration(this.linkFunction), { authorizationType }),
-      link.addMethod('POST', integration(this.linkFunction), { authorizationType }),
-      api.root
-        .addResource('slack')
-        .addResource('interactions')
-        .addMethod('POST', integration(this.slackFunction), { authorizationType }),
-    ];
-    for (const method of methods) {
-      Validations.of(method).acknowledge(
-        {
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'Public by design: a magic link carries an HMAC-signed, expiring, single-use token bound to one approval and one approver, and the Slack endpoint verifies the v0 request signature (300 s window, constant-time compare) before anything else; both are throttled.',
-        },
-        {
-          id: 'AwsSolutions-COG4',
-          reason:
-            'Signed links and Slack request signatures are the authentication here; there are no user pools.',
-        },
-      );
-    }
-    return methods;
   }
 }

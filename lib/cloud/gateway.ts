@@ -107,7 +107,7 @@ export class Gateway extends Construct {
     });
 
     const gateway = new AiosFunction(this, 'Gateway', {
-      entry: 'functions/gateway/handler.ts',
+      entry: 'functions/gateway/lambda.ts',
       serviceName: 'gateway',
       description: 'aios action gateway: executes each queued action once and answers the orchestrator',
       timeout: GATEWAY_TIMEOUT,

@@ -118,7 +118,7 @@ export class Memory extends Construct {
     };
 
     const indexer = new AiosFunction(this, 'Indexer', {
-      entry: 'functions/memory-indexer/handler.ts',
+      entry: 'functions/memory-indexer/lambda.ts',
       serviceName: 'memory-indexer',
       description: 'aios memory indexer: embeds each memory log change into the OpenSearch index',
       timeout: Duration.minutes(2),
@@ -145,7 +145,7 @@ export class Memory extends Construct {
     this.grantDomain(indexer.role, true);
 
     const maintenance = new AiosFunction(this, 'Maintenance', {
-      entry: 'functions/memory-maintenance/handler.ts',
+      entry: 'functions/memory-maintenance/lambda.ts',
       serviceName: 'memory-maintenance',
       description: 'aios memory maintenance: scheduled consolidation, reindex on demand',
       timeout: Duration.minutes(15),

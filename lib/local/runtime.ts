@@ -11,30 +11,31 @@ import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynam
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
 import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
-import { createApiHandler } from '../../functions/api/api-handler.ts';
+import { createApiRoutes } from '../../functions/api/api-routes.ts';
+import { ROUTES } from '../../functions/api/routes.ts';
+import {
+  createApprovals,
+  createExecutor,
+  createGateway,
+  createLocalHttpApp,
+  createMonitor,
+  createPlanner,
+  createRecoveryService,
+  createRunRecorder,
+} from '../../functions/app.ts';
 import { createApprovalHandler } from '../../functions/approvals/approval-handler.ts';
 import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
-import { createApprovalLinkHandler } from '../../functions/approvals/email/link-handler.ts';
+import { createApprovalLinkRoutes } from '../../functions/approvals/email/link-handler.ts';
 import { createLinkTokens } from '../../functions/approvals/email/link-token.ts';
-import { createEmailApprovalNotifier } from '../../functions/approvals/email/notifier.ts';
-import { createApprovalNotifier } from '../../functions/approvals/notifier.ts';
 import {
-  createSlackInteractionsHandler,
+  createSlackInteractionRoutes,
   slackInteractionClient,
 } from '../../functions/approvals/slack/interactions.ts';
-import { createSlackApprovalNotifier } from '../../functions/approvals/slack/notifier.ts';
-import { describeAction } from '../../functions/connectors/descriptors.ts';
-import { emailSendConnector } from '../../functions/connectors/email-send.ts';
-import { httpRequestConnector } from '../../functions/connectors/http-request.ts';
-import { paramsProblem } from '../../functions/connectors/param-schemas.ts';
-import { slackDeleteConnector, slackPostConnector } from '../../functions/connectors/slack-post.ts';
-import { stateRevertConnector } from '../../functions/connectors/state-revert.ts';
-import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
-import { type ApprovalService, createApprovalService } from '../../functions/core/approvals/service.ts';
+import type { ApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
-import { type ConnectorCatalogue, catalogueOf } from '../../functions/core/connector.ts';
+import type { ConnectorCatalogue } from '../../functions/core/connector.ts';
 import { describeDeadLetter } from '../../functions/core/dead-letter.ts';
 import type { GatewayLimits } from '../../functions/core/gateway.ts';
 import type {
@@ -45,13 +46,8 @@ import type {
   StateStore,
   WorkflowCatalog,
 } from '../../functions/core/ports.ts';
-import { AT_START_UP, createRecovery } from '../../functions/core/recovery.ts';
+import { AT_START_UP } from '../../functions/core/recovery.ts';
 import type { OperatorPolicy } from '../../functions/core/schemas.ts';
-import { createExecutorHandler } from '../../functions/executor/executor-handler.ts';
-import { createGatewayHandler } from '../../functions/gateway/gateway-handler.ts';
-import { createMonitorHandler } from '../../functions/monitor/monitor-handler.ts';
-import { createPlannerHandler } from '../../functions/planner/planner-handler.ts';
-import { createRunRecorderHandler } from '../../functions/run-recorder/run-recorder-handler.ts';
 import { logger } from '../../functions/shared/powertools.ts';
 import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import {
@@ -67,6 +63,7 @@ import {
   ensureApiToken,
   ensureLocalSecret,
   type LocalHttpServer,
+  localEdge,
   startLocalHttpServer,
 } from './http/index.ts';
 import { createLocalContext } from './http/lambda-context.ts';
@@ -143,8 +140,8 @@ export interface LocalRuntime {
   readonly approvals: ApprovalService;
   /** What the local Slack app signs interactions with (.aios/slack-signing-secret). */
   readonly slackSigningSecret: string;
-  /** Every route the HTTP server serves (the fuzz test reads these, so a new route is fuzzed too). */
-  readonly routes: LocalHttpServer['routes'];
+  /** Every route the HTTP server serves, from the route table (the fuzz test reads these, so a new route is fuzzed too). */
+  readonly routes: readonly { method: string; path: string; public: boolean }[];
   /** One pass of the approval escalation job, now. */
   escalate(): ReturnType<ApprovalService['escalate']>;
   /** Memory: its log, index, indexer tailer and services. */
@@ -205,24 +202,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   invoke(
     LOCAL_SUBSTITUTIONS.PlannerFunctionArn,
-    createPlannerHandler({ store, model, catalog, clock, memory: memory.service }),
+    createPlanner({ store, model, catalog, clock, memory: memory.service }),
   );
   invoke(
     LOCAL_SUBSTITUTIONS.ExecutorFunctionArn,
-    createExecutorHandler({
+    createExecutor({
       store,
       catalog,
       clock,
       operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
-      riskOf: (type) => describeAction(type)?.risk,
-      compensationOf: (type) => describeAction(type)?.compensation,
       signer,
     }),
   );
-  invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitorHandler({ store, clock }));
+  invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitor({ store, clock }));
   invoke(
     LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn,
-    createRunRecorderHandler({ store, clock, memory: memory.service }),
+    createRunRecorder({ store, clock, memory: memory.service }),
   );
 
   const stepFunctions = createLocalStepFunctions({
@@ -313,25 +308,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
   const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
   const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
-  const connectors = catalogueOf([
-    stateUpsertConnector(store),
-    stateRevertConnector(store),
-    httpRequestConnector(options.fetchImpl, localCredentials(options.dataDir ?? outboxDir)),
-    emailSendConnector({ transport: emailOutbox, from: LOCAL_FROM }),
-    slackPostConnector(slackOutbox),
-    slackDeleteConnector(slackOutbox),
-  ]);
   // One breaker (and bucket) per store: the gateway trips it, `aios connectors` shows it.
   const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
-  const gatewayHandler = createGatewayHandler({
+  const { connectors, handler: gatewayHandler } = createGateway({
     store,
-    connectors: faults.catalogue(connectors),
+    transports: {
+      fetch: options.fetchImpl,
+      credentials: localCredentials(options.dataDir ?? outboxDir),
+      email: { transport: emailOutbox, from: LOCAL_FROM },
+      slack: slackOutbox,
+    },
+    decorateConnectors: faults.catalogue,
     callbacks,
     clock,
     signer,
     limiter: createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state }),
     breaker,
-    limitsOf: options.limitsOf ?? describeAction,
+    limitsOf: options.limitsOf,
     persistenceStore: new DynamoDBPersistenceLayer({
       tableName: TABLE_NAMES.idempotency,
       awsSdkV3Client: db.client,
@@ -366,13 +359,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     options.dataDir ? ensureLocalSecret(options.dataDir, name) : randomBytes(32).toString('hex');
   const linkTokens = createLinkTokens({ getKey: async () => secret('link-key'), clock });
   const slackSigningSecret = secret('slack-signing-secret');
-  const slackApprovals = createSlackApprovalNotifier({
-    transport: slackOutbox,
-    channel: '#aios-approvals',
-    clock,
-  });
   let publicBaseUrl = `http://127.0.0.1:${options.port}`;
-  const approvals = createApprovalService({
+  const approvals = createApprovals({
     approvals: faults.approvalStore(
       createDynamoDBApprovalStore({ client: db.client, tableName: TABLE_NAMES.state }),
     ),
@@ -381,26 +369,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
     callbacks,
     clock,
-    riskOf: (type) => describeAction(type)?.risk,
-    validateParams: paramsProblem,
     isClosedToken: isClosedTaskToken,
-    notifier: createApprovalNotifier({
-      slack: slackApprovals,
-      // The server's address is known only once it listens, so the email notifier is built per send.
+    channels: {
+      slack: { transport: slackOutbox, channel: '#aios-approvals', clock },
+      // The server's address is known only once it listens.
       email: {
-        notify: (approval, email) =>
-          createEmailApprovalNotifier({
-            transport: emailOutbox,
-            from: LOCAL_FROM,
-            publicBaseUrl,
-            mint: linkTokens.mint,
-          }).notify(approval, email),
+        transport: emailOutbox,
+        from: LOCAL_FROM,
+        publicBaseUrl: () => publicBaseUrl,
+        mint: linkTokens.mint,
       },
       onLink: options.onApprovalLink,
-    }),
+    },
   });
   invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
-  const slackInteractions = createSlackInteractionsHandler({
+  const slackInteractions = createSlackInteractionRoutes({
     approvals,
     signingSecret: async () => slackSigningSecret,
     slack: slackInteractionClient(slackOutbox),
@@ -411,20 +394,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       error: (message, attributes) => logger.error(message, attributes ?? {}),
     },
   });
-  const approvalLinks = createApprovalLinkHandler({
+  const approvalLinks = createApprovalLinkRoutes({
     approvals,
     verify: linkTokens.verify,
     uses: createDynamoDBLinkTokenUses({ client: db.client, tableName: TABLE_NAMES.state }),
     clock,
   });
   // What a crash strands (a decided approval its run never heard of, a run never started).
-  const recovery = createRecovery({
-    approvals,
-    runs: store,
-    orchestrator,
-    clock,
-    onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
-  });
+  const recovery = createRecoveryService({ approvals, runs: store, orchestrator, clock });
   // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due,
   // and the recovery sweep. One pass at a time: a slow pass is not overtaken by the next tick.
   let passRunning = false;
@@ -444,7 +421,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
-  const apiHandler = createApiHandler({
+  const apiRoutes = createApiRoutes({
     store,
     catalog,
     orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
@@ -456,40 +433,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     connectors: () => connectorStatuses(breaker, clock.now()),
   });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
+  const httpLog = {
+    error: (message: string, attributes?: Record<string, unknown>) => logger.error(message, attributes ?? {}),
+  };
+  const app = createLocalHttpApp(
+    { ...apiRoutes, ...approvalLinks, ...slackInteractions, ...createWebhookSink(outboxDir) },
+    { before: localEdge(apiToken, httpLog) },
+  );
   const http: LocalHttpServer = await startLocalHttpServer({
     port: options.port,
     host: '127.0.0.1',
-    // Only the signed approval links and the signature-checked Slack endpoint go without the token.
-    auth: {
-      token: apiToken,
-      publicRoutes: ['/local/webhooks/{name}', '/approvals/{id}/link', '/slack/interactions'],
-    },
-    logger: {
-      info: (message, attributes) => logger.debug(message, attributes ?? {}),
-      error: (message, attributes) => logger.error(message, attributes ?? {}),
-    },
-    routes: [
-      { method: 'POST', path: '/runs', handler: apiHandler },
-      { method: 'GET', path: '/runs', handler: apiHandler },
-      { method: 'GET', path: '/runs/{id}', handler: apiHandler },
-      { method: 'GET', path: '/runs/{id}/history', handler: apiHandler },
-      { method: 'POST', path: '/memory', handler: apiHandler },
-      { method: 'GET', path: '/memory/search', handler: apiHandler },
-      { method: 'GET', path: '/memory/{id}/history', handler: apiHandler },
-      { method: 'POST', path: '/memory/reindex', handler: apiHandler, timeoutMs: 600_000 },
-      { method: 'POST', path: '/memory/consolidate', handler: apiHandler, timeoutMs: 600_000 },
-      { method: 'GET', path: '/runs/{id}/audit', handler: apiHandler },
-      { method: 'GET', path: '/dlq', handler: apiHandler },
-      { method: 'GET', path: '/connectors', handler: apiHandler },
-      { method: 'POST', path: '/dlq/redrive', handler: apiHandler },
-      { method: 'GET', path: '/approvals', handler: apiHandler },
-      { method: 'GET', path: '/approvals/{id}', handler: apiHandler },
-      { method: 'POST', path: '/approvals/{id}/decision', handler: apiHandler },
-      { method: 'GET', path: '/approvals/{id}/link', handler: approvalLinks },
-      { method: 'POST', path: '/approvals/{id}/link', handler: approvalLinks },
-      { method: 'POST', path: '/slack/interactions', handler: slackInteractions },
-      { method: 'POST', path: '/local/webhooks/{name}', handler: createWebhookSink(outboxDir) },
-    ],
+    fetch: app.fetch,
+    logger: httpLog,
   });
 
   publicBaseUrl = http.url;
@@ -513,7 +468,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     executionArnFor,
     approvals,
     slackSigningSecret,
-    routes: http.routes,
+    routes: ROUTES.map(({ method, path, auth }) => ({ method, path, public: auth !== 'operator' })),
     escalate: () => approvals.escalate(),
     async close() {
       clearInterval(escalation);

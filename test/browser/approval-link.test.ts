@@ -3,11 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApprovalLinksApp } from '../../functions/app.ts';
 import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
-import {
-  APPROVAL_LINK_RESOURCE,
-  createApprovalLinkHandler,
-} from '../../functions/approvals/email/link-handler.ts';
 import { createLinkTokens } from '../../functions/approvals/email/link-token.ts';
 import { createEmailApprovalNotifier } from '../../functions/approvals/email/notifier.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../lib/local/embedded-dynamodb.ts';
@@ -40,7 +37,7 @@ if (!chromiumAvailable()) {
       scratch = await mkdtemp(join(tmpdir(), 'aios-browser-'));
       db = await startEmbeddedDynamoDB({ tables: [TABLE_NAMES.state] });
       const tokens = createLinkTokens({ getKey: async () => 'browser-test-link-key-0123456789', clock });
-      const handler = createApprovalLinkHandler({
+      const app = createApprovalLinksApp({
         approvals,
         verify: tokens.verify,
         uses: createDynamoDBLinkTokenUses({ client: db.client, tableName: TABLE_NAMES.state }),
@@ -48,12 +45,8 @@ if (!chromiumAvailable()) {
       });
       server = await startLocalHttpServer({
         port: 0,
-        routes: [
-          { method: 'GET', path: APPROVAL_LINK_RESOURCE, handler },
-          { method: 'POST', path: APPROVAL_LINK_RESOURCE, handler },
-        ],
-        auth: { token: 'the-operator-api-token', publicRoutes: [APPROVAL_LINK_RESOURCE] },
-        logger: { info: () => {}, error: (message, attributes) => console.error(message, attributes) },
+        fetch: app.fetch,
+        logger: { error: (message, attributes) => console.error(message, attributes) },
       });
       browser = await chromium.launchPersistentContext(join(scratch, 'profile'), {
         executablePath: CHROMIUM,

@@ -1,18 +1,13 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import type { HttpRequest, HttpResult, RouteHandlers } from '../../api/http.ts';
 import type { Approval, Approvals, DecideResult } from '../../core/approvals/approval.ts';
 import { ApprovalIdSchema } from '../../core/ids.ts';
 import type { Clock } from '../../core/ports.ts';
-import { observability } from '../../shared/observability.ts';
 import { logger, metrics } from '../../shared/powertools.ts';
 import type { LinkTokenCheck, LinkTokenFailure, LinkTokenUses } from './link-token.ts';
 import { htmlResponse, type ResultPage, renderConfirmationPage, renderResultPage } from './pages.ts';
 
-/** The API Gateway resource both methods are served on; it is public (the token is the credential). */
-export const APPROVAL_LINK_RESOURCE = '/approvals/{id}/link';
-
-export interface ApprovalLinkHandlerDeps {
+export interface ApprovalLinkRoutesDeps {
   approvals: Approvals;
   /** Checks a token's signature, expiry and binding to this approval (see `createLinkTokens`). */
   verify: (token: string, approvalId: string) => Promise<LinkTokenCheck>;
@@ -55,7 +50,7 @@ const FAILURE_DETAIL: Record<Exclude<LinkTokenFailure, 'expired'>, string> = {
 const page = (statusCode: number, result: ResultPage) => htmlResponse(statusCode, renderResultPage(result));
 
 /** A page for a decided or closed request, or nothing while it is still pending. */
-function closedRequestPage(approval: Approval): APIGatewayProxyResult | undefined {
+function closedRequestPage(approval: Approval): HttpResult | undefined {
   if (approval.decision) return page(409, { kind: 'already-decided', decision: approval.decision });
   if (approval.status === 'EXPIRED') return page(410, { kind: 'request-expired' });
   return undefined;
@@ -68,15 +63,10 @@ function firstIssue(error: z.ZodError): string {
   return `${field}${issue.message}`;
 }
 
-function formFields(event: APIGatewayProxyEvent): Record<string, string> | undefined {
-  const contentType = Object.entries(event.headers ?? {}).find(
-    ([name]) => name.toLowerCase() === 'content-type',
-  )?.[1];
+function formFields(event: HttpRequest): Record<string, string> | undefined {
+  const contentType = event.headers['content-type'];
   if (!contentType || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(contentType)) return undefined;
-  const text = event.isBase64Encoded
-    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
-    : (event.body ?? '');
-  return Object.fromEntries(new URLSearchParams(text));
+  return Object.fromEntries(new URLSearchParams(event.body.toString('utf8')));
 }
 
 /**
@@ -84,7 +74,7 @@ function formFields(event: APIGatewayProxyEvent): Record<string, string> | undef
  * decides nothing and uses nothing up); POST uses the link once and decides. A bad, used or
  * expired link is always a 4xx page with no state change.
  */
-export function createApprovalLinkHandler(deps: ApprovalLinkHandlerDeps) {
+export function createApprovalLinkRoutes(deps: ApprovalLinkRoutesDeps): RouteHandlers<'approval-links'> {
   function refused(approvalId: string, reason: string, statusCode: number, result: ResultPage) {
     logger.info('approval link refused', { approvalId, reason, statusCode });
     metrics.addMetric('ApprovalLinkRefused', 'Count', 1);
@@ -95,8 +85,7 @@ export function createApprovalLinkHandler(deps: ApprovalLinkHandlerDeps) {
     approvalId: string,
     token: string,
   ): Promise<
-    | { ok: true; check: Extract<LinkTokenCheck, { ok: true }> }
-    | { ok: false; response: APIGatewayProxyResult }
+    { ok: true; check: Extract<LinkTokenCheck, { ok: true }> } | { ok: false; response: HttpResult }
   > {
     const check = await deps.verify(token, approvalId);
     if (check.ok) return { ok: true, check };
@@ -108,8 +97,8 @@ export function createApprovalLinkHandler(deps: ApprovalLinkHandlerDeps) {
     return { ok: false, response: refused(approvalId, check.reason, status, result) };
   }
 
-  async function show(approvalId: string, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-    const query = QuerySchema.safeParse(event.queryStringParameters ?? {});
+  async function show(approvalId: string, event: HttpRequest): Promise<HttpResult> {
+    const query = QuerySchema.safeParse({ ...event.query });
     if (!query.success) {
       return refused(approvalId, 'malformed', 400, {
         kind: 'link-invalid',
@@ -133,7 +122,7 @@ export function createApprovalLinkHandler(deps: ApprovalLinkHandlerDeps) {
     );
   }
 
-  async function decide(approvalId: string, event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  async function decide(approvalId: string, event: HttpRequest): Promise<HttpResult> {
     const fields = formFields(event);
     if (!fields) {
       return refused(approvalId, 'bad-form', 400, {
@@ -184,24 +173,20 @@ export function createApprovalLinkHandler(deps: ApprovalLinkHandlerDeps) {
     }
   }
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-    .use(observability())
-    .handler(async (event) => {
-      const path = PathSchema.safeParse(event.pathParameters ?? {});
+  /** The approval id from the path, then `step`; any failure is a page that reveals nothing. */
+  const route =
+    (step: (approvalId: string, event: HttpRequest) => Promise<HttpResult>) =>
+    async (event: HttpRequest): Promise<HttpResult> => {
+      const path = PathSchema.safeParse({ ...event.params });
       if (!path.success) return page(400, { kind: 'bad-request', message: firstIssue(path.error) });
       const approvalId = path.data.id;
       try {
-        if (event.httpMethod === 'GET') return await show(approvalId, event);
-        if (event.httpMethod === 'POST') return await decide(approvalId, event);
-        const response = page(405, {
-          kind: 'bad-request',
-          message: 'Open the link, then use the buttons on the page.',
-        });
-        return { ...response, headers: { ...response.headers, allow: 'GET, POST' } };
+        return await step(approvalId, event);
       } catch (error) {
         // The page says nothing of internals; the log has the real error (never the token).
-        logger.error('approval link failed', { approvalId, method: event.httpMethod, error: error as Error });
+        logger.error('approval link failed', { approvalId, method: event.method, error: error as Error });
         return page(500, { kind: 'error' });
       }
-    });
+    };
+  return { showApprovalLink: route(show), decideByApprovalLink: route(decide) };
 }

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { HttpResult } from '../../api/http.ts';
 import type { Approval, Decision } from '../../core/approvals/approval.ts';
 import type { LinkClaims } from './link-token.ts';
 
@@ -17,7 +17,7 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
 };
 
-export function htmlResponse(statusCode: number, html: string): APIGatewayProxyResult {
+export function htmlResponse(statusCode: number, html: string): HttpResult {
   return { statusCode, headers: { ...PAGE_HEADERS }, body: html };
 }
 

@@ -1,11 +1,9 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { systemClock } from '../../adapters/system-clock.ts';
+import type { HttpRequest, HttpResult, RouteHandlers } from '../../api/http.ts';
 import type { SlackTransport } from '../../connectors/slack-transport.ts';
 import type { Approval, Approvals } from '../../core/approvals/approval.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
-import { observability } from '../../shared/observability.ts';
 import { logger as powertoolsLogger } from '../../shared/powertools.ts';
 import {
   type DecisionFlow,
@@ -141,16 +139,13 @@ export function createSlackInteractions(deps: SlackInteractionsDeps) {
   };
 }
 
-/** The interactions as a Lambda behind API Gateway REST (proxy integration). */
-export function createSlackInteractionsHandler(deps: SlackInteractionsDeps) {
+/** The interactions as the routes of the `slack-interactions` function in the route table. */
+export function createSlackInteractionRoutes(
+  deps: SlackInteractionsDeps,
+): RouteHandlers<'slack-interactions'> {
   const interactions = createSlackInteractions(deps);
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-    .use(observability())
-    .handler((event) =>
-      interactions({
-        headers: event.headers,
-        rawBody: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
-        requestId: event.requestContext?.requestId,
-      }),
-    );
+  return {
+    slackInteraction: (request: HttpRequest): Promise<HttpResult> =>
+      interactions({ headers: request.headers, rawBody: request.body, requestId: request.requestId }),
+  };
 }

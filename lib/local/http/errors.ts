@@ -11,14 +11,3 @@ export class HttpServerConfigError extends LocalHttpError {}
 
 /** The API token file exists but does not hold a token this server wrote. */
 export class ApiTokenFileError extends LocalHttpError {}
-
-/** A request the server refuses before any handler runs; `statusCode` is what the client gets. */
-export class HttpRequestError extends LocalHttpError {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}

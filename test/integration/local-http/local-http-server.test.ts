@@ -1,11 +1,13 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildRouteApp, type HttpRequest, type RouteHandler } from '../../../functions/api/http.ts';
+import { ROUTES } from '../../../functions/api/routes.ts';
+import { logger as powertoolsLogger } from '../../../functions/shared/powertools.ts';
 import {
-  type ApiGatewayHandler,
   HttpServerConfigError,
   type LocalHttpServer,
+  localEdge,
   MAX_BODY_BYTES,
   startLocalHttpServer,
 } from '../../../lib/local/http/index.ts';
@@ -13,53 +15,35 @@ import {
 const TOKEN = 'a'.repeat(64);
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-const seen: { event: APIGatewayProxyEvent; context: Context; remainingAtCall: number }[] = [];
-const echo: ApiGatewayHandler = async (event, context) => {
-  seen.push({ event, context, remainingAtCall: context.getRemainingTimeInMillis() });
+const seen: HttpRequest[] = [];
+const echo: RouteHandler = async (request) => {
+  seen.push(request);
   return { statusCode: 200, body: JSON.stringify({ ok: true }) };
 };
-const logger = { info: vi.fn(), error: vi.fn() };
+const logger = { error: vi.fn() };
+
+/** The real table and the real local edge, each route answered by `echo` unless replaced here. */
+function tableApp(overrides: Record<string, RouteHandler> = {}, timeouts: Record<string, number> = {}) {
+  const handlers = Object.fromEntries(ROUTES.map((route) => [route.id, overrides[route.id] ?? echo]));
+  const routes = ROUTES.map((route) =>
+    timeouts[route.id] ? { ...route, localTimeoutMs: timeouts[route.id] } : route,
+  );
+  return buildRouteApp(routes, handlers, { before: localEdge(TOKEN, logger) });
+}
+
 let server: LocalHttpServer;
 
 beforeAll(async () => {
-  server = await startLocalHttpServer({
-    port: 0,
-    host: '127.0.0.1',
-    auth: { token: TOKEN, publicRoutes: ['/approvals/{id}'] },
-    logger,
-    routes: [
-      { method: 'POST', path: '/runs', handler: echo },
-      { method: 'GET', path: '/runs/{id}', handler: echo, functionName: 'aios-api', timeoutMs: 10_000 },
-      { method: 'DELETE', path: '/runs/{id}', handler: echo },
-      { method: 'POST', path: '/runs/{id}/steps/{step}', handler: echo },
-      { method: 'GET', path: '/approvals/{id}', handler: echo },
-      {
-        method: 'GET',
-        path: '/files',
-        handler: async () => ({
-          statusCode: 201,
-          headers: { 'x-single': 'one', 'content-type': 'application/octet-stream' },
-          multiValueHeaders: { 'set-cookie': ['a=1', 'b=2'] },
-          body: Buffer.from([0, 255, 7]).toString('base64'),
-          isBase64Encoded: true,
-        }),
+  const app = tableApp(
+    {
+      listRuns: async () => {
+        throw new Error('database password is hunter2');
       },
-      {
-        method: 'GET',
-        path: '/boom',
-        handler: async () => {
-          throw new Error('database password is hunter2');
-        },
-      },
-      {
-        method: 'GET',
-        path: '/slow',
-        timeoutMs: 50,
-        handler: () => new Promise<APIGatewayProxyResult>(() => {}),
-      },
-      { method: 'GET', path: '/malformed', handler: async () => ({ body: 'no status' }) as never },
-    ],
-  });
+      listConnectors: () => new Promise(() => {}),
+    },
+    { listConnectors: 50 },
+  );
+  server = await startLocalHttpServer({ port: 0, host: '127.0.0.1', fetch: app.fetch, logger });
 });
 afterAll(async () => {
   await server.close();
@@ -71,127 +55,66 @@ function rawRequest(
   path: string,
   headers: Record<string, string | string[]>,
   body?: Buffer | string,
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${server.url}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
     });
     req.on('error', reject);
     req.end(body);
   });
 }
 
-describe('the APIGatewayProxyEvent', () => {
-  it('carries the route, path parameters, query, headers, body and request context', async () => {
-    const before = Date.now();
+describe('the request a route handler sees', () => {
+  it('carries the path parameters, the query, every value of a repeated header and the raw body', async () => {
     const res = await rawRequest(
       'POST',
-      '/runs/run%201/steps/2?tag=a&tag=b&mode=shadow',
-      { ...auth, 'Content-Type': 'application/json', 'X-Trace': ['first', 'second'] },
-      '{"approve":true}',
+      '/approvals/apr%2D1/decision?a=1&a=2&b=x%20y',
+      { ...auth, 'X-Custom': ['one', 'two'], 'content-type': 'application/json' },
+      '{"decision":"approve"}',
     );
-
     expect(res.status).toBe(200);
-    const { event, context } = seen.at(-1) ?? {};
-    expect(event).toMatchObject({
-      resource: '/runs/{id}/steps/{step}',
-      path: '/runs/run%201/steps/2',
-      httpMethod: 'POST',
-      pathParameters: { id: 'run 1', step: '2' },
-      queryStringParameters: { tag: 'b', mode: 'shadow' },
-      multiValueQueryStringParameters: { tag: ['a', 'b'], mode: ['shadow'] },
-      body: '{"approve":true}',
-      isBase64Encoded: false,
-      stageVariables: null,
-    });
-    expect(event?.headers['Content-Type']).toBe('application/json');
-    expect(event?.headers['X-Trace']).toBe('second');
-    expect(event?.multiValueHeaders['X-Trace']).toEqual(['first', 'second']);
-    expect(event?.requestContext).toMatchObject({
-      stage: 'local',
-      resourcePath: '/runs/{id}/steps/{step}',
-      httpMethod: 'POST',
-      path: '/local/runs/run%201/steps/2',
-      identity: { sourceIp: '127.0.0.1' },
-    });
-    expect(event?.requestContext.requestId).toBe(res.headers['x-amzn-requestid']);
-    expect(event?.requestContext.requestTimeEpoch).toBeGreaterThanOrEqual(before);
-    expect(event?.requestContext.requestTime).toMatch(/^\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000$/);
-    expect(context?.awsRequestId).toEqual(expect.any(String));
+    const request = seen.at(-1) as HttpRequest;
+    expect(request.method).toBe('POST');
+    expect({ ...request.params }).toEqual({ id: 'apr-1' });
+    expect({ ...request.query }).toEqual({ a: '2', b: 'x y' });
+    expect(request.headerValues('x-custom')).toEqual(['one', 'two']);
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.body.toString('utf8')).toBe('{"decision":"approve"}');
   });
 
   it('keeps query and header names such as __proto__, constructor and toString as plain names', async () => {
-    const res = await rawRequest('GET', '/runs/x?__proto__=a&constructor=b&constructor=c&toString=d', {
+    const res = await rawRequest('GET', '/runs/r1?__proto__=x&constructor=y&toString=z', {
       ...auth,
-      constructor: 'e',
-      toString: ['f', 'g'],
+      constructor: 'c',
+      toString: 't',
     });
-
     expect(res.status).toBe(200);
-    const { event } = seen.at(-1) ?? {};
-    const own = (record: object | null | undefined, key: string) =>
-      record ? Object.getOwnPropertyDescriptor(record, key)?.value : undefined;
-    expect(own(event?.queryStringParameters, '__proto__')).toBe('a');
-    expect(own(event?.queryStringParameters, 'constructor')).toBe('c');
-    expect(own(event?.multiValueQueryStringParameters, 'constructor')).toEqual(['b', 'c']);
-    expect(own(event?.queryStringParameters, 'toString')).toBe('d');
-    expect(own(event?.headers, 'constructor')).toBe('e');
-    expect(own(event?.multiValueHeaders, 'toString')).toEqual(['f', 'g']);
-    expect(own(event?.queryStringParameters, 'hasOwnProperty')).toBeUndefined();
+    const request = seen.at(-1) as HttpRequest;
+    expect(Object.getPrototypeOf(request.query)).toBeNull();
+    expect(Object.getPrototypeOf(request.headers)).toBeNull();
+    expect({ ...request.query }).toEqual({ ['__proto__']: 'x', constructor: 'y', toString: 'z' });
+    expect(request.headers.constructor).toBe('c');
+    expect(request.headers.tostring).toBe('t');
   });
 
-  it('passes a Context whose remaining time counts down from the route timeout', async () => {
+  it('gives an empty body when there is none', async () => {
     await fetch(`${server.url}/runs/r1`, { headers: auth });
-    const { context, remainingAtCall } = seen.at(-1) ?? {};
-    expect(context?.functionName).toBe('aios-api');
-    expect(remainingAtCall).toBeGreaterThan(9_000);
-    expect(remainingAtCall).toBeLessThanOrEqual(10_000);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(context?.getRemainingTimeInMillis()).toBeLessThan(remainingAtCall ?? 0);
-  });
-
-  it('gives null query and body when there are none, and base64 for a binary body', async () => {
-    await fetch(`${server.url}/runs/r1`, { headers: auth });
-    expect(seen.at(-1)?.event).toMatchObject({
-      queryStringParameters: null,
-      body: null,
-      isBase64Encoded: false,
-    });
-
-    await fetch(`${server.url}/runs`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/octet-stream' },
-      body: new Uint8Array([0, 255, 1]),
-    });
-    expect(seen.at(-1)?.event).toMatchObject({ body: 'AP8B', isBase64Encoded: true });
+    expect((seen.at(-1) as HttpRequest).body.length).toBe(0);
   });
 });
 
 describe('the response', () => {
-  it('writes status, merged single and multi-value headers, and decodes a base64 body', async () => {
-    const res = await fetch(`${server.url}/files`, { headers: auth });
-    expect(res.status).toBe(201);
-    expect(res.headers.get('x-single')).toBe('one');
-    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
-    expect([...new Uint8Array(await res.arrayBuffer())]).toEqual([0, 255, 7]);
-  });
-
   it('answers 404 for an unknown path and 405 with Allow for a known path with another method', async () => {
     const missing = await fetch(`${server.url}/nothing/here`, { headers: auth });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ message: 'No route for GET /nothing/here' });
 
-    const wrong = await fetch(`${server.url}/runs/r1`, { method: 'PUT', headers: auth });
+    const wrong = await fetch(`${server.url}/approvals/ap-1/link`, { method: 'PUT', headers: auth });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('GET, DELETE');
+    expect(wrong.headers.get('allow')).toBe('GET, POST');
     expect(((await wrong.json()) as { message: string }).message).toMatch(/PUT is not allowed/);
   });
 
@@ -227,25 +150,26 @@ describe('the response', () => {
   });
 
   it('answers 500 with a generic body when the handler throws, and logs the real error', async () => {
-    logger.error.mockClear();
-    const res = await fetch(`${server.url}/boom`, { headers: auth });
+    const logged = vi.spyOn(powertoolsLogger, 'error').mockImplementation(() => {});
+    const res = await fetch(`${server.url}/runs`, { headers: auth });
     const text = await res.text();
+    const calls = logged.mock.calls;
+    logged.mockRestore();
 
     expect(res.status).toBe(500);
-    expect(JSON.parse(text)).toEqual({ message: 'Internal server error' });
+    expect(JSON.parse(text)).toEqual({ message: 'internal error; the request id is in the server log' });
     expect(text).not.toContain('hunter2');
-    expect(logger.error).toHaveBeenCalledWith(
-      'Handler failed',
+    expect(calls).toContainEqual([
+      'request failed',
       expect.objectContaining({
         error: expect.objectContaining({ message: 'database password is hunter2' }),
       }),
-    );
+    ]);
     expect((await fetch(`${server.url}/runs/r1`, { headers: auth })).status).toBe(200);
   });
 
-  it('answers 504 when the handler outlasts its timeout, and 502 for a malformed result', async () => {
-    expect((await fetch(`${server.url}/slow`, { headers: auth })).status).toBe(504);
-    expect((await fetch(`${server.url}/malformed`, { headers: auth })).status).toBe(502);
+  it('answers 504 when the handler outlasts its timeout', async () => {
+    expect((await fetch(`${server.url}/connectors`, { headers: auth })).status).toBe(504);
   });
 
   it('survives a malformed request', async () => {
@@ -282,45 +206,31 @@ describe('bearer-token auth', () => {
     expect(notBearer.status).toBe(401);
   });
 
-  it('serves a public route without a token', async () => {
-    const res = await fetch(`${server.url}/approvals/ap-1`);
+  it('serves the public routes of the table without a token', async () => {
+    const res = await fetch(`${server.url}/approvals/ap-1/link?token=x`);
     expect(res.status).toBe(200);
-    expect(seen.at(-1)?.event.pathParameters).toEqual({ id: 'ap-1' });
+    expect({ ...seen.at(-1)?.params }).toEqual({ id: 'ap-1' });
+    expect((await fetch(`${server.url}/slack/interactions`, { method: 'POST' })).status).toBe(200);
   });
 });
 
 describe('configuration and shutdown', () => {
-  it('refuses duplicate routes, unknown public routes and an empty token at start-up', async () => {
-    const base = { port: 0, logger };
-    await expect(
-      startLocalHttpServer({
-        ...base,
-        auth: { token: TOKEN },
-        routes: [
-          { method: 'GET', path: '/a', handler: echo },
-          { method: 'GET', path: '/a', handler: echo },
-        ],
-      }),
-    ).rejects.toBeInstanceOf(HttpServerConfigError);
-    await expect(
-      startLocalHttpServer({ ...base, auth: { token: TOKEN, publicRoutes: ['/nope'] }, routes: [] }),
-    ).rejects.toThrow(/not a route/);
-    await expect(startLocalHttpServer({ ...base, auth: { token: ' ' }, routes: [] })).rejects.toThrow(
-      /non-empty/,
+  it('refuses a route without a handler, a handler without a route, and an empty token at start-up', () => {
+    const handlers = Object.fromEntries(ROUTES.map((route) => [route.id, echo]));
+    const { startRun: _, ...withoutOne } = handlers;
+    expect(() => buildRouteApp(ROUTES, withoutOne)).toThrow(/startRun .* has no handler/);
+    expect(() => buildRouteApp(ROUTES, { ...handlers, deleteEverything: echo })).toThrow(
+      /deleteEverything has no row/,
     );
+    expect(() => localEdge(' ', logger)).toThrow(HttpServerConfigError);
   });
 
   it('close() ends keep-alive connections and stops accepting', async () => {
-    const own = await startLocalHttpServer({
-      port: 0,
-      auth: { token: TOKEN },
-      logger,
-      routes: [{ method: 'GET', path: '/ping', handler: echo }],
-    });
+    const own = await startLocalHttpServer({ port: 0, fetch: tableApp().fetch, logger });
     const socketClosed = new Promise<void>((resolve, reject) => {
       const socket = connect(own.port, '127.0.0.1', () =>
         socket.write(
-          `GET /ping HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: keep-alive\r\n\r\n`,
+          `GET /runs/r1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: keep-alive\r\n\r\n`,
         ),
       );
       socket.once('data', () => {
@@ -331,6 +241,6 @@ describe('configuration and shutdown', () => {
     });
 
     await socketClosed;
-    await expect(fetch(`${own.url}/ping`)).rejects.toThrow();
+    await expect(fetch(`${own.url}/runs/r1`)).rejects.toThrow();
   });
 });

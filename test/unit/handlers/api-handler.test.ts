@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../functions/api/api-handler.ts';
 import { MAX_JSON_BODY_BYTES } from '../../../functions/api/request-input.ts';
+import { createApiApp } from '../../../functions/app.ts';
 import type { DeadLetters, Orchestrator, StateStore } from '../../../functions/core/ports.ts';
-import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { shippedCatalog } from '../../../playbooks/catalog.ts';
 import { fixedClock } from '../../support/fixtures.ts';
+import { lambdaFor } from '../../support/http-lambda.ts';
 import { createMemoryRunStartClaims } from '../../support/memory-run-start-claims.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 
@@ -60,16 +60,18 @@ function setup(store: StateStore = createMemoryStateStore()) {
       ),
     redrive: async () => ({ moved: 1 }),
   };
-  const handler = createApiHandler({
-    store,
-    catalog: shippedCatalog,
-    orchestrator,
-    claims: createMemoryRunStartClaims(),
-    clock: fixedClock(),
-    deadLetters,
-  });
+  const handler = lambdaFor(
+    createApiApp({
+      store,
+      catalog: shippedCatalog,
+      orchestrator,
+      claims: createMemoryRunStartClaims(),
+      clock: fixedClock(),
+      deadLetters,
+    }),
+  );
   const call = async (e: APIGatewayProxyEvent) => {
-    const result = await handler(e, createLocalContext('aios-api', 10_000));
+    const result = await handler(e);
     return { status: result.statusCode, body: JSON.parse(result.body) };
   };
   return { store, started, call };

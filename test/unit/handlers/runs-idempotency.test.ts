@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { createApiHandler } from '../../../functions/api/api-handler.ts';
+import { createApiApp } from '../../../functions/app.ts';
 import type { Orchestrator } from '../../../functions/core/ports.ts';
-import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { shippedCatalog } from '../../../playbooks/catalog.ts';
 import { fixedClock } from '../../support/fixtures.ts';
+import { lambdaFor } from '../../support/http-lambda.ts';
 import { createMemoryRunStartClaims } from '../../support/memory-run-start-claims.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 
@@ -52,16 +52,18 @@ function setup() {
       return [];
     },
   };
-  const handler = createApiHandler({
-    store,
-    catalog: shippedCatalog,
-    orchestrator,
-    claims,
-    clock: fixedClock(),
-    deadLetters: { list: async () => [], redrive: async () => ({ moved: 0 }) },
-  });
+  const handler = lambdaFor(
+    createApiApp({
+      store,
+      catalog: shippedCatalog,
+      orchestrator,
+      claims,
+      clock: fixedClock(),
+      deadLetters: { list: async () => [], redrive: async () => ({ moved: 0 }) },
+    }),
+  );
   const call = async (event: APIGatewayProxyEvent) => {
-    const result = await handler(event, createLocalContext('aios-api', 10_000));
+    const result = await handler(event);
     return { status: result.statusCode, headers: result.headers ?? {}, body: JSON.parse(result.body) };
   };
   return { store, claims, started, call };

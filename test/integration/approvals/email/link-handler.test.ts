@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createApprovalLinkHandler } from '../../../../functions/approvals/email/link-handler.ts';
+import { createApprovalLinksApp } from '../../../../functions/app.ts';
 import { createLinkTokens } from '../../../../functions/approvals/email/link-token.ts';
 import { logger } from '../../../../functions/shared/powertools.ts';
 import { createLocalContext } from '../../../../lib/local/http/lambda-context.ts';
+import { lambdaFor } from '../../../support/http-lambda.ts';
 import {
   APPROVER,
   approvalFixture,
@@ -22,7 +23,7 @@ function setup() {
   );
   const uses = createMemoryLinkTokenUses();
   const tokens = createLinkTokens({ getKey: async () => 'link-signing-key-for-tests-0123456789', clock });
-  const handler = createApprovalLinkHandler({ approvals, verify: tokens.verify, uses, clock });
+  const handler = lambdaFor(createApprovalLinksApp({ approvals, verify: tokens.verify, uses, clock }));
   const call = (event: ReturnType<typeof linkEvent>) => handler(event, context);
   return { clock, approvals, uses, tokens, call };
 }
@@ -215,17 +216,19 @@ describe('email approval link handler', () => {
   it('a failing service is a generic 500 page that reveals nothing', async () => {
     const { approvals, uses, tokens, clock } = setup();
     const { token } = await tokens.mint('apr-0001', APPROVER);
-    const handler = createApprovalLinkHandler({
-      approvals: {
-        ...approvals,
-        decide: async () => {
-          throw new Error('DynamoDB is on fire at table aios-state');
+    const handler = lambdaFor(
+      createApprovalLinksApp({
+        approvals: {
+          ...approvals,
+          decide: async () => {
+            throw new Error('DynamoDB is on fire at table aios-state');
+          },
         },
-      },
-      verify: tokens.verify,
-      uses,
-      clock,
-    });
+        verify: tokens.verify,
+        uses,
+        clock,
+      }),
+    );
 
     const logged = vi.spyOn(logger, 'error').mockImplementation(() => {});
 

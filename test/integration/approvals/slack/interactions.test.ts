@@ -1,7 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { createSlackInteractionsApp } from '../../../../functions/app.ts';
 import {
-  createSlackInteractionsHandler,
   type InteractionsLogger,
   NOT_ALLOWED_TEXT,
   type SlackInteractionClient,
@@ -9,6 +9,7 @@ import {
 import type { SlackModalView } from '../../../../functions/connectors/slack-transport.ts';
 import type { Approval } from '../../../../functions/core/approvals/approval.ts';
 import { createLocalContext } from '../../../../lib/local/http/lambda-context.ts';
+import { lambdaFor } from '../../../support/http-lambda.ts';
 import { APPROVER, approvalFixture, STRANGER } from '../../../unit/approvals/slack/fixtures.ts';
 import {
   blockAction,
@@ -54,14 +55,16 @@ function setup(
   const fake = fakeApprovals(approvals, options);
   const slack = fakeSlack(options);
   const log = recordingLogger();
-  const handler = createSlackInteractionsHandler({
-    approvals: fake.approvals,
-    signingSecret: async () => 'e3b0c44298fc1c149afbf4c8996fb924',
-    slack: slack.slack,
-    clock: { now: () => NOW },
-    logger: log.logger,
-    ...(options.ackBudgetMs ? { ackBudgetMs: options.ackBudgetMs } : {}),
-  });
+  const handler = lambdaFor(
+    createSlackInteractionsApp({
+      approvals: fake.approvals,
+      signingSecret: async () => 'e3b0c44298fc1c149afbf4c8996fb924',
+      slack: slack.slack,
+      clock: { now: () => NOW },
+      logger: log.logger,
+      ...(options.ackBudgetMs ? { ackBudgetMs: options.ackBudgetMs } : {}),
+    }),
+  );
   const invoke = (event: ReturnType<typeof slackEvent>) =>
     handler(event, createLocalContext('aios-slack-interactions', 3000)) as Promise<APIGatewayProxyResult>;
   return { ...fake, ...slack, ...log, invoke };
@@ -120,14 +123,16 @@ describe('Slack interactions: refused before anything happens', () => {
   it('honours a custom allow-list', async () => {
     const fake = fakeApprovals([approvalFixture()]);
     const slack = fakeSlack();
-    const handler = createSlackInteractionsHandler({
-      approvals: fake.approvals,
-      signingSecret: async () => 'e3b0c44298fc1c149afbf4c8996fb924',
-      allowedUserIds: () => [STRANGER],
-      slack: slack.slack,
-      clock: { now: () => NOW },
-      logger: recordingLogger().logger,
-    });
+    const handler = lambdaFor(
+      createSlackInteractionsApp({
+        approvals: fake.approvals,
+        signingSecret: async () => 'e3b0c44298fc1c149afbf4c8996fb924',
+        allowedUserIds: () => [STRANGER],
+        slack: slack.slack,
+        clock: { now: () => NOW },
+        logger: recordingLogger().logger,
+      }),
+    );
     const context = createLocalContext('aios-slack-interactions', 3000);
     const refused = await handler(slackEvent(formBody(blockAction('aios_approve', ID, APPROVER))), context);
     expect(JSON.parse(refused.body).text).toBe(NOT_ALLOWED_TEXT);

@@ -6,15 +6,14 @@ import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWebApiSlackTransport } from '../../../../functions/adapters/slack/web-api-slack-transport.ts';
-import {
-  createSlackInteractionsHandler,
-  slackInteractionClient,
-} from '../../../../functions/approvals/slack/interactions.ts';
+import { createSlackInteractionsApp } from '../../../../functions/app.ts';
+import { slackInteractionClient } from '../../../../functions/approvals/slack/interactions.ts';
 import { createSlackApprovalNotifier } from '../../../../functions/approvals/slack/notifier.ts';
 import type { SlackTransport } from '../../../../functions/connectors/slack-transport.ts';
 import { PermanentConnectorError } from '../../../../functions/core/errors.ts';
 import { createLocalContext } from '../../../../lib/local/http/lambda-context.ts';
 import { createSlackOutbox } from '../../../../lib/local/outbox/slack-outbox.ts';
+import { lambdaFor } from '../../../support/http-lambda.ts';
 import { APPROVER, approvalFixture, SIGNING_SECRET } from '../../../unit/approvals/slack/fixtures.ts';
 import { blockAction, fakeApprovals, formBody, NOW, slackEvent } from './support.ts';
 
@@ -67,12 +66,14 @@ const webApi = () =>
 describe('Slack interactions through the Web API transport (loopback Slack)', () => {
   function handlerWith(transport: SlackTransport) {
     const fake = fakeApprovals([approvalFixture()]);
-    const handler = createSlackInteractionsHandler({
-      approvals: fake.approvals,
-      signingSecret: async () => SIGNING_SECRET,
-      slack: slackInteractionClient(transport),
-      clock: { now: () => NOW },
-    });
+    const handler = lambdaFor(
+      createSlackInteractionsApp({
+        approvals: fake.approvals,
+        signingSecret: async () => SIGNING_SECRET,
+        slack: slackInteractionClient(transport),
+        clock: { now: () => NOW },
+      }),
+    );
     const invoke = (body: string) =>
       handler(
         slackEvent(body),

@@ -4,14 +4,14 @@ import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { systemClock } from '../adapters/system-clock.ts';
+import { createPlanner } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
-import { createPlannerHandler } from './planner-handler.ts';
 
 const env = requireEnv(['STATE_TABLE', 'MODEL_FAST_ID', 'MODEL_SLOW_ID']);
 
 const dynamodb = dynamodbClient();
 
-export const handler = createPlannerHandler({
+export const handler = createPlanner({
   store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
   model: createBedrockModel({
     client: bedrockClient(),

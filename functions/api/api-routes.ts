@@ -1,5 +1,3 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
@@ -8,8 +6,8 @@ import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
-import { observability } from '../shared/observability.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { type HttpRequest, type HttpResult, json, type RouteHandler, type RouteHandlers } from './http.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
@@ -28,13 +26,7 @@ const DecisionBodySchema = z.object({
   params: z.record(z.string(), z.unknown()).optional(),
 });
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
-
-export interface ApiHandlerDeps extends RunsServiceDeps {
+export interface ApiRoutesDeps extends RunsServiceDeps {
   deadLetters: DeadLetters;
   /** Each action type with its limits and its circuit breaker's state. */
   connectors?: () => Promise<ConnectorStatus[]>;
@@ -43,12 +35,12 @@ export interface ApiHandlerDeps extends RunsServiceDeps {
   memory?: MemoryApiDeps;
 }
 
-/** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, and with `memory` the memory routes. */
-export function createApiHandler(deps: ApiHandlerDeps) {
+/** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
+export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
   const runs = createRunsService(deps);
 
-  const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
-    'POST /runs': async (event) => {
+  const routes = {
+    startRun: async (event) => {
       const idempotencyKey = idempotencyKeyOf(event);
       const request = parseOrThrow(StartRunRequestSchema, parseBody(event), 'request body');
       const { run, replayed } = await runs.start(request, { idempotencyKey });
@@ -61,12 +53,12 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       const replay = json(200, body);
       return { ...replay, headers: { ...replay.headers, 'idempotent-replayed': 'true' } };
     },
-    'GET /runs': async (event) => {
-      const query = parseOrThrow(ListRunsQuerySchema, event.queryStringParameters ?? {}, 'query');
+    listRuns: async (event) => {
+      const query = parseOrThrow(ListRunsQuerySchema, event.query, 'query');
       return json(200, { runs: await runs.list(query) });
     },
-    'GET /runs/{id}': async (event) => json(200, await runs.details(runIdOf(event))),
-    'GET /approvals': async () => {
+    getRun: async (event) => json(200, await runs.details(runIdOf(event))),
+    listApprovals: async () => {
       if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
       const now = deps.clock.now().getTime();
       const pending = await deps.approvals.listPending();
@@ -76,13 +68,13 @@ export function createApiHandler(deps: ApiHandlerDeps) {
           .map((a) => ({ ...a, ageSeconds: Math.round((now - new Date(a.createdAt).getTime()) / 1000) })),
       });
     },
-    'GET /approvals/{id}': async (event) => {
+    getApproval: async (event) => {
       const id = approvalIdOf(event);
       const approval = await deps.approvals?.get(id);
       if (!approval) return json(404, { message: `approval ${id} does not exist` });
       return json(200, { approval });
     },
-    'POST /approvals/{id}/decision': async (event) => {
+    decideApproval: async (event) => {
       if (!deps.approvals) return json(404, { message: 'approvals are not configured' });
       const id = approvalIdOf(event);
       const body = parseOrThrow(DecisionBodySchema, parseBody(event), 'request body');
@@ -100,50 +92,52 @@ export function createApiHandler(deps: ApiHandlerDeps) {
       ];
       return json(status, { message: result.message, approval: result.approval });
     },
-    'GET /connectors': async () => {
+    listConnectors: async () => {
       if (!deps.connectors) return json(404, { message: 'connector status is not configured' });
       return json(200, { connectors: await deps.connectors() });
     },
-    'GET /dlq': async (event) => {
-      const { limit } = parseOrThrow(DeadLetterQuerySchema, event.queryStringParameters ?? {}, 'query');
+    listDeadLetters: async (event) => {
+      const { limit } = parseOrThrow(DeadLetterQuerySchema, event.query, 'query');
       return json(200, { messages: await deps.deadLetters.list(limit) });
     },
-    'POST /dlq/redrive': async () => {
+    redriveDeadLetters: async () => {
       const moved = await deps.deadLetters.redrive();
       metrics.addMetric('DeadLettersRedriven', 'Count', moved.moved ?? 1);
       return json(202, moved);
     },
-    'GET /runs/{id}/audit': async (event) => {
+    runAudit: async (event) => {
       const runId = runIdOf(event);
       return json(200, { runId, entries: await runs.audit(runId) });
     },
-    'GET /runs/{id}/history': async (event) => {
+    runHistory: async (event) => {
       const runId = runIdOf(event);
       return json(200, { runId, events: await runs.history(runId) });
     },
-    ...(deps.memory ? memoryRoutes(deps.memory, { json, parseBody }) : {}),
-  };
+    ...memoryRoutes(deps.memory),
+  } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
+  return Object.fromEntries(
+    Object.entries(routes).map(([id, route]) => [id, guarded(route)]),
+  ) as RouteHandlers<'api'>;
+}
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
-    .use(observability())
-    .handler(async (event) => {
-      const route = routes[`${event.httpMethod} ${event.resource}`];
-      if (!route) return json(404, { message: `no route for ${event.httpMethod} ${event.resource}` });
-      try {
-        return await route(event);
-      } catch (error) {
-        if (error instanceof PayloadTooLargeError) return json(413, { message: error.message });
-        if (error instanceof ValidationError)
-          return json(400, { message: error.message, issues: error.issues });
-        if (error instanceof NotFoundError) return json(404, { message: error.message });
-        if (error instanceof ConflictError) return json(409, { message: error.message });
-        if (error instanceof IdempotencyKeyReusedError) return json(422, { message: error.message });
-        // A 5xx says nothing about internals; the log has the real error.
-        logger.error('request failed', { error: error as Error });
-        return json(500, {
-          message: 'internal error; the request id is in the server log',
-          requestId: event.requestContext?.requestId,
-        });
-      }
-    });
+/** Maps the domain's errors to their 4xx; anything else is a generic 500 with the real error logged. */
+function guarded(route: RouteHandler): RouteHandler {
+  return async (event) => {
+    try {
+      return await route(event);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) return json(413, { message: error.message });
+      if (error instanceof ValidationError)
+        return json(400, { message: error.message, issues: error.issues });
+      if (error instanceof NotFoundError) return json(404, { message: error.message });
+      if (error instanceof ConflictError) return json(409, { message: error.message });
+      if (error instanceof IdempotencyKeyReusedError) return json(422, { message: error.message });
+      // A 5xx says nothing about internals; the log has the real error.
+      logger.error('request failed', { error: error as Error });
+      return json(500, {
+        message: 'internal error; the request id is in the server log',
+        requestId: event.requestId,
+      });
+    }
+  };
 }

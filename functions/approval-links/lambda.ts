@@ -1,15 +1,18 @@
 import { systemClock } from '../adapters/system-clock.ts';
+import { createApprovalLinksApp } from '../app.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { createDynamoDBLinkTokenUses } from '../approvals/email/dynamodb-link-uses.ts';
-import { createApprovalLinkHandler } from '../approvals/email/link-handler.ts';
+import { httpLambdaHandler } from '../shared/http-lambda.ts';
 
 const { service, dynamodb, linkTokens, stateTable } = awsApprovals();
 if (!linkTokens) throw new Error('missing environment variable: LINK_KEY_SECRET');
 
 /** GET shows the confirmation page; only the POST decides. Public: the signed token is the credential. */
-export const handler = createApprovalLinkHandler({
-  approvals: service,
-  verify: linkTokens.verify,
-  uses: createDynamoDBLinkTokenUses({ client: dynamodb, tableName: stateTable }),
-  clock: systemClock,
-});
+export const handler = httpLambdaHandler(
+  createApprovalLinksApp({
+    approvals: service,
+    verify: linkTokens.verify,
+    uses: createDynamoDBLinkTokenUses({ client: dynamodb, tableName: stateTable }),
+    clock: systemClock,
+  }),
+);

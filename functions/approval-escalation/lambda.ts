@@ -1,6 +1,6 @@
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
-import { createApprovalHandler } from './approval-handler.ts';
-import { awsApprovals, awsRecovery } from './aws-approvals.ts';
+import { createApprovalHandler } from '../approvals/approval-handler.ts';
+import { awsApprovals, awsRecovery } from '../approvals/aws-approvals.ts';
 
 // The scheduled function: escalation, and the recovery sweep, which may start executions.
 const clients = { dynamodb: dynamodbClient(), sfn: sfnClient() };

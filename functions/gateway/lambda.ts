@@ -10,53 +10,37 @@ import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-tr
 import { createStepFunctionsCallbacks } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { describeAction } from '../connectors/descriptors.ts';
-import { emailSendConnector } from '../connectors/email-send.ts';
-import { httpRequestConnector } from '../connectors/http-request.ts';
-import { slackDeleteConnector, slackPostConnector } from '../connectors/slack-post.ts';
-import { stateRevertConnector } from '../connectors/state-revert.ts';
-import { stateUpsertConnector } from '../connectors/state-upsert.ts';
+import { createGateway } from '../app.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
-import { catalogueOf } from '../core/connector.ts';
 import { requireEnv } from '../shared/config.ts';
-import { createGatewayHandler } from './gateway-handler.ts';
 
 const env = requireEnv(['STATE_TABLE', 'IDEMPOTENCY_TABLE', 'GRANT_KEY_SECRET']);
 const dynamodb = dynamodbClient();
-const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
-// Email and Slack are optional: without their configuration the connector is not registered,
-// and an action of its type fails with "no connector handles ...".
+// Email and Slack are optional: each transport exists only with its configuration.
 const emailFrom = process.env.EMAIL_FROM;
 const slackTokenSecret = process.env.SLACK_BOT_TOKEN_SECRET;
-const slack = slackTokenSecret
-  ? createWebApiSlackTransport({ getToken: slackBotTokenFromSecret({ secretId: slackTokenSecret }) })
-  : undefined;
-const optionalConnectors = [
-  ...(emailFrom
-    ? [emailSendConnector({ transport: createSesEmailTransport(sesClient()), from: emailFrom })]
-    : []),
-  ...(slack ? [slackPostConnector(slack), slackDeleteConnector(slack)] : []),
-];
 
-export const handler = createGatewayHandler({
-  store,
-  connectors: catalogueOf([
-    stateUpsertConnector(store),
-    stateRevertConnector(store),
-    httpRequestConnector(
-      fetch,
-      secretsManagerCredentials(process.env.HTTP_CREDENTIALS_PREFIX ?? 'aios/http/'),
-    ),
-    ...optionalConnectors,
-  ]),
+export const handler = createGateway({
+  store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  transports: {
+    fetch,
+    credentials: secretsManagerCredentials(process.env.HTTP_CREDENTIALS_PREFIX ?? 'aios/http/'),
+    ...(emailFrom ? { email: { transport: createSesEmailTransport(sesClient()), from: emailFrom } } : {}),
+    ...(slackTokenSecret
+      ? {
+          slack: createWebApiSlackTransport({
+            getToken: slackBotTokenFromSecret({ secretId: slackTokenSecret }),
+          }),
+        }
+      : {}),
+  },
   callbacks: createStepFunctionsCallbacks(sfnClient()),
   clock: systemClock,
   signer: createHmacGrantSigner(grantKeyFromSecret(env.GRANT_KEY_SECRET)),
   limiter: createDynamoDBRateLimiter({ client: dynamodb, tableName: env.STATE_TABLE }),
   breaker: createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
-  limitsOf: describeAction,
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: env.IDEMPOTENCY_TABLE,
     awsSdkV3Client: dynamodb,
   }),
-});
+}).handler;

@@ -1,0 +1,172 @@
+/**
+ * The one composition module of aios: every handler is built here from the ports it needs.
+ * AWS entry points (functions/<name>/lambda.ts) call one factory each with AWS adapters; the
+ * local runtime calls them with the local adapters and stand-ins. Each factory takes only what
+ * its handler uses, so a Lambda bundle holds only that handler's code.
+ */
+import type { Hono } from 'hono';
+import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
+import { buildRouteApp, type RouteAppOptions, type RouteHandlers } from './api/http.ts';
+import { ROUTES, routesOf } from './api/routes.ts';
+import { type ApprovalLinkRoutesDeps, createApprovalLinkRoutes } from './approvals/email/link-handler.ts';
+import type { LinkTokens } from './approvals/email/link-token.ts';
+import { createEmailApprovalNotifier } from './approvals/email/notifier.ts';
+import { createApprovalNotifier } from './approvals/notifier.ts';
+import { createSlackInteractionRoutes, type SlackInteractionsDeps } from './approvals/slack/interactions.ts';
+import { createSlackApprovalNotifier } from './approvals/slack/notifier.ts';
+import { describeAction } from './connectors/descriptors.ts';
+import { emailSendConnector } from './connectors/email-send.ts';
+import type { EmailTransport } from './connectors/email-transport.ts';
+import type { CredentialLookup } from './connectors/http-credential.ts';
+import { httpRequestConnector } from './connectors/http-request.ts';
+import { paramsProblem } from './connectors/param-schemas.ts';
+import { slackDeleteConnector, slackPostConnector } from './connectors/slack-post.ts';
+import type { SlackTransport } from './connectors/slack-transport.ts';
+import { stateRevertConnector } from './connectors/state-revert.ts';
+import { stateUpsertConnector } from './connectors/state-upsert.ts';
+import type { Approval } from './core/approvals/approval.ts';
+import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
+import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
+import type { ExecutorDeps } from './core/executor.ts';
+import type { MonitorDeps } from './core/monitor.ts';
+import type { PlannerDeps } from './core/planner.ts';
+import type { Clock, StateStore } from './core/ports.ts';
+import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
+import type { RunRecorderDeps } from './core/run-recorder.ts';
+import { createExecutorHandler } from './executor/executor-handler.ts';
+import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
+import { createMonitorHandler } from './monitor/monitor-handler.ts';
+import { createPlannerHandler } from './planner/planner-handler.ts';
+import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
+import { logger } from './shared/powertools.ts';
+
+/** The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory. */
+export const createApiApp = (deps: ApiRoutesDeps): Hono =>
+  buildRouteApp(routesOf('api'), createApiRoutes(deps));
+
+/** The email magic links (public; the signed token is the credential). */
+export const createApprovalLinksApp = (deps: ApprovalLinkRoutesDeps): Hono =>
+  buildRouteApp(routesOf('approval-links'), createApprovalLinkRoutes(deps));
+
+/** Slack's interactivity endpoint (public; every request's signature is checked first). */
+export const createSlackInteractionsApp = (deps: SlackInteractionsDeps): Hono =>
+  buildRouteApp(routesOf('slack-interactions'), createSlackInteractionRoutes(deps));
+
+/** Every route handler of every function, by route id: what the local server serves in one app. */
+export type AllRouteHandlers = RouteHandlers<'api'> &
+  RouteHandlers<'approval-links'> &
+  RouteHandlers<'slack-interactions'> &
+  RouteHandlers<'local'>;
+
+/** The whole table in one app (the local server), with the stand-in's own checks before each route. */
+export const createLocalHttpApp = (handlers: AllRouteHandlers, options: RouteAppOptions): Hono =>
+  buildRouteApp(ROUTES, handlers, options);
+
+/** The transports the gateway's connectors reach the outside with; a missing one means no connector of its kind. */
+export interface ConnectorTransports {
+  fetch?: typeof fetch;
+  credentials?: CredentialLookup;
+  email?: { transport: EmailTransport; from: string };
+  slack?: SlackTransport;
+}
+
+/**
+ * Which connectors exist: state and HTTP always; email and Slack only with their transport, so
+ * without their configuration an action of their type fails with "no connector handles ...".
+ */
+export function connectorsFor(store: StateStore, transports: ConnectorTransports): ConnectorCatalogue {
+  return catalogueOf([
+    stateUpsertConnector(store),
+    stateRevertConnector(store),
+    httpRequestConnector(transports.fetch, transports.credentials),
+    ...(transports.email ? [emailSendConnector(transports.email)] : []),
+    ...(transports.slack
+      ? [slackPostConnector(transports.slack), slackDeleteConnector(transports.slack)]
+      : []),
+  ]);
+}
+
+/** Risk and compensation come from the connector descriptors, for every service that needs them. */
+export const riskOf = (type: string) => describeAction(type)?.risk;
+export const compensationOf = (type: string) => describeAction(type)?.compensation;
+
+export const createPlanner = (ports: Pick<PlannerDeps, 'store' | 'model' | 'catalog' | 'clock' | 'memory'>) =>
+  createPlannerHandler(ports);
+
+export const createExecutor = (
+  ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer'>,
+) => createExecutorHandler({ ...ports, riskOf, compensationOf });
+
+export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
+
+export const createRunRecorder = (ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory'>) =>
+  createRunRecorderHandler(ports);
+
+/** The action gateway: the connectors its transports allow, each limited as its descriptor says. */
+export const createGateway = (
+  ports: Omit<GatewayHandlerDeps, 'connectors' | 'limitsOf'> & {
+    transports: ConnectorTransports;
+    /** Fault injection (the soak): wraps the catalogue the gateway calls. */
+    decorateConnectors?: (connectors: ConnectorCatalogue) => ConnectorCatalogue;
+    limitsOf?: GatewayHandlerDeps['limitsOf'];
+  },
+) => {
+  const { transports, decorateConnectors, limitsOf, ...deps } = ports;
+  const connectors = connectorsFor(ports.store, transports);
+  return {
+    connectors,
+    handler: createGatewayHandler({
+      ...deps,
+      connectors: decorateConnectors?.(connectors) ?? connectors,
+      limitsOf: limitsOf ?? describeAction,
+    }),
+  };
+};
+
+/** Where approval requests go: a Slack channel, and magic links by email; either may be absent. */
+export interface ApprovalChannels {
+  slack?: { transport: SlackTransport; channel: string; clock?: Clock };
+  email?: {
+    transport: EmailTransport;
+    from: string;
+    /** Where links point; a function, as the local server's address is known only once it listens. */
+    publicBaseUrl: () => string;
+    mint: LinkTokens['mint'];
+  };
+  /** Called with each magic link sent, so `aios dev` can print it. */
+  onLink?: (approval: Approval, email: string, link: string) => void;
+}
+
+/**
+ * The approval service every channel decides through (first decision wins): risk from the
+ * connector descriptors, edits checked against the connector's schema, and its notifier.
+ */
+export function createApprovals(
+  ports: Omit<ApprovalServiceDeps, 'riskOf' | 'validateParams' | 'notifier'> & { channels: ApprovalChannels },
+) {
+  const { channels, ...deps } = ports;
+  const { slack, email } = channels;
+  return createApprovalService({
+    ...deps,
+    riskOf,
+    validateParams: paramsProblem,
+    notifier: createApprovalNotifier({
+      slack: slack && createSlackApprovalNotifier(slack),
+      email: email && {
+        notify: (approval, address) =>
+          createEmailApprovalNotifier({ ...email, publicBaseUrl: email.publicBaseUrl() }).notify(
+            approval,
+            address,
+          ),
+      },
+      onLink: channels.onLink,
+    }),
+  });
+}
+
+/** What a crash strands (a decided approval its run never heard of, a run never started), found and finished. */
+export const createRecoveryService = (ports: Omit<RecoveryDeps, 'onError'>) =>
+  createRecovery({
+    ...ports,
+    onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
+  });

@@ -1,0 +1,102 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { Hono } from 'hono';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES, type RouteFunction } from '../../functions/api/routes.ts';
+import {
+  createApiApp,
+  createApprovalLinksApp,
+  createLocalHttpApp,
+  createSlackInteractionsApp,
+} from '../../functions/app.ts';
+import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
+import { localEdge } from '../../lib/local/http/server.ts';
+import { logicalIdOf, synthAios } from './synth.ts';
+
+/** Each side's routes as `METHOD /path fn auth`, where auth is what the gateway checks. */
+type Row = string;
+const row = (method: string, path: string, fn: string, auth: string): Row =>
+  `${method} ${path} ${fn} ${auth}`;
+const gatewayAuth = (auth: string) => (auth === 'operator' ? 'operator' : 'public');
+const fromHono = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+let stack: AiosStack;
+let template: Template;
+beforeAll(() => {
+  ({ stack, template } = synthAios({ skipBundling: true }));
+});
+
+/** What the template creates: every method with its path, the function it proxies to and its auth. */
+function cdkRoutes(): Row[] {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const methods = template.findResources('AWS::ApiGateway::Method');
+  const pathOf = (parent: unknown): string => {
+    const id = (parent as { Ref?: string }).Ref;
+    const resource = id ? resources[id] : undefined;
+    if (!resource) return '';
+    return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart}`;
+  };
+  const functions: Record<Exclude<RouteFunction, 'local'>, string> = {
+    api: logicalIdOf(stack, stack.api.function),
+    'approval-links': logicalIdOf(stack, stack.approvals.linkFunction),
+    'slack-interactions': logicalIdOf(stack, stack.approvals.slackFunction),
+  };
+  return Object.values(methods).map((method) => {
+    const integration = JSON.stringify(method.Properties.Integration);
+    const fn = Object.entries(functions).find(([, id]) => integration.includes(`"${id}"`))?.[0] ?? 'none';
+    const auth = method.Properties.AuthorizationType === 'AWS_IAM' ? 'operator' : 'public';
+    return row(method.Properties.HttpMethod, pathOf(method.Properties.ResourceId), fn, auth);
+  });
+}
+
+const unused = {} as never;
+
+/** What each HTTP Lambda's hono app serves (the gateway does the auth on AWS; the table says which). */
+function lambdaRoutes(): Row[] {
+  const apps: [RouteFunction, Hono][] = [
+    ['api', createApiApp(unused)],
+    ['approval-links', createApprovalLinksApp(unused)],
+    [
+      'slack-interactions',
+      createSlackInteractionsApp({ approvals: unused, signingSecret: unused, slack: unused }),
+    ],
+  ];
+  return apps.flatMap(([fn, app]) =>
+    app.routes.map((route) => {
+      const path = fromHono(route.path);
+      const spec = ROUTES.find((r) => r.method === route.method && r.path === path);
+      return row(route.method, path, fn, spec ? gatewayAuth(spec.auth) : 'not in the table');
+    }),
+  );
+}
+
+describe('the route table is what CDK, the Lambdas and the local server expose', () => {
+  const expected = ROUTES.filter((route) => !('localOnly' in route && route.localOnly)).map((route) =>
+    row(route.method, route.path, route.fn, gatewayAuth(route.auth)),
+  );
+
+  it('CDK creates exactly the routes of the table that are not local-only, each on its function with its auth', () => {
+    expect(cdkRoutes().sort()).toEqual([...expected].sort());
+  });
+
+  it("the Lambdas' hono apps serve exactly those routes, each in the function that owns it", () => {
+    expect(lambdaRoutes().sort()).toEqual([...expected].sort());
+  });
+
+  it('the local server serves every route of the table, and asks the token on exactly the operator ones', async () => {
+    const token = 'c'.repeat(64);
+    // The runtime's own app builder and edge; the handlers only answer, so nothing is touched.
+    const handlers = Object.fromEntries(
+      ROUTES.map((route) => [route.id, async () => ({ statusCode: 204, body: '' })]),
+    );
+    const app = createLocalHttpApp(handlers as never, { before: localEdge(token, { error: () => {} }) });
+    // hono lists each middleware of a route as a route of its own: one entry per method and path.
+    const served = [...new Set(app.routes.map((route) => `${route.method} ${fromHono(route.path)}`))].sort();
+    expect(served).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
+    for (const route of ROUTES) {
+      const path = route.path.replace(/\{[^}]+\}/g, 'x');
+      const response = await app.request(path, { method: route.method });
+      const asked = response.status === 401;
+      expect(asked, `${route.method} ${route.path}`).toBe(route.auth === 'operator');
+    }
+  });
+});
