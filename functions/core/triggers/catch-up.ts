@@ -5,7 +5,7 @@ import { latestFires, type ScheduleExpression } from './schedule-expression.ts';
 export const ON_TIME_GRACE_MS = 60_000;
 
 /** How many skipped fires a decision counts before it stops counting (a month of minutes is not worth it). */
-const SKIPPED_COUNT_LIMIT = 1000;
+const SKIPPED_COUNT_LIMIT = 100;
 
 export interface FireDecision {
   /** Fires to start, oldest first. */

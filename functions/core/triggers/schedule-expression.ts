@@ -100,12 +100,17 @@ export function latestFires(expression: ScheduleExpression, after: Date, until: 
     }
     return fires;
   }
+  // One step back at a time, so the walk stops at `after` however many fires lie before it.
   // Croner counts whole seconds back from the reference: a second later includes a fire at `until`.
-  return expression.cron
-    .previousRuns(count + 1, new Date(until.getTime() + 1000))
-    .filter((at) => at > after && at <= until)
-    .slice(0, count)
-    .sort((a, b) => a.getTime() - b.getTime());
+  const fires: Date[] = [];
+  let reference = new Date(until.getTime() + 1000);
+  while (fires.length < count) {
+    const [previous] = expression.cron.previousRuns(1, reference);
+    if (!previous || previous <= after) break;
+    if (previous <= until) fires.unshift(previous);
+    reference = previous;
+  }
+  return fires;
 }
 
 /** The next `count` fires after `after`, for `aios schedules`. */

@@ -19,6 +19,8 @@ export interface LocalSchedulerDeps {
   fires: Pick<ScheduleFires, 'fire'>;
   cursors: SchedulerCursors;
   clock: AslClock;
+  /** The longest the scheduler sleeps between passes (default a minute). */
+  maxSleepMs?: number;
   /** One schedule's pass failed; the next wake-up tries again. */
   onError?: (message: string, error: unknown, context: Record<string, string>) => void;
 }
@@ -26,6 +28,8 @@ export interface LocalSchedulerDeps {
 export interface LocalScheduler {
   /** One pass now over every schedule: what each wake-up does. Passes never overlap. */
   pass(): Promise<void>;
+  /** Resolves when the pass under way, if any, has ended; starts none. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,7 +110,7 @@ export async function startLocalScheduler(deps: LocalSchedulerDeps): Promise<Loc
     const next = Math.min(
       ...schedules.map((s) => nextFireAfter(s.expression, now)?.getTime() ?? Number.POSITIVE_INFINITY),
     );
-    const delay = Math.max(0, Math.min(next - now.getTime(), MAX_SLEEP_MS));
+    const delay = Math.max(0, Math.min(next - now.getTime(), deps.maxSleepMs ?? MAX_SLEEP_MS));
     cancelTimer = deps.clock.setTimer(() => {
       void pass();
     }, delay);
@@ -124,6 +128,9 @@ export async function startLocalScheduler(deps: LocalSchedulerDeps): Promise<Loc
   await pass();
   return {
     pass,
+    async settled() {
+      await running;
+    },
     async close() {
       closed = true;
       cancelTimer?.();
