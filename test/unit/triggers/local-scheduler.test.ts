@@ -30,7 +30,7 @@ async function firesRun(t: Harness): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const fire of t.schedules.fires.values()) {
     if (fire.status !== 'STARTED' || !(await t.store.getRun(fire.runId))) continue;
-    (out[fire.playbook] ??= []).push(fire.scheduledAt);
+    out[fire.playbook] = [...(out[fire.playbook] ?? []), fire.scheduledAt];
   }
   for (const list of Object.values(out)) list.sort();
   return out;
