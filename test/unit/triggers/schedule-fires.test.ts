@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../functions/core/errors.ts';
 import { API_URL_PLACEHOLDER } from '../../../functions/core/input-placeholders.ts';
 import { scheduledRunId } from '../../../functions/core/triggers/run-ids.ts';
+import { createCatalog } from '../../../playbooks/catalog.ts';
 import { triggerHarness } from '../../support/trigger-harness.ts';
 
 const monday = new Date('2026-12-07T09:00:00.000Z');
@@ -112,5 +113,21 @@ describe('a schedule fire starts its run once', () => {
     });
     expect(views.find((v) => v.playbook === 'hourly-sync')?.paused).toBe(true);
     expect(views.map((v) => v.playbook)).not.toContain('payment-received');
+  });
+
+  it('a schedule whose input its playbook refuses keeps the playbook from loading, naming the field', () => {
+    const playbook = {
+      name: 'bad-input',
+      version: 1,
+      description: 'd',
+      trigger: { type: 'schedule', expression: 'rate(1 day)', input: { count: 'many' } },
+      inputSchema: { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] },
+      allowedActions: ['state.upsert'],
+      goal: 'g',
+    };
+    expect(() => createCatalog([playbook])).toThrow('trigger.input.count');
+    expect(() =>
+      createCatalog([{ ...playbook, trigger: { ...playbook.trigger, input: { count: 3 } } }]),
+    ).not.toThrow();
   });
 });
