@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputSchemaSchema } from './input-schema.ts';
+import { parseScheduleExpression, ScheduleExpressionError } from './triggers/schedule-expression.ts';
 
 /** Names are kebab-case so they are safe in keys, ARNs, execution names and URLs. */
 export const SlugSchema = z
@@ -69,13 +70,38 @@ export const PlaybookStepSchema = z.object({
 });
 export type PlaybookStep = z.infer<typeof PlaybookStepSchema>;
 
+/** What a local scheduler does with the fires it missed while aios was down. */
+export const CatchUpSchema = z.enum(['skip', 'latest', 'all']);
+export type CatchUp = z.infer<typeof CatchUpSchema>;
+
+export const ScheduleTriggerSchema = z
+  .object({
+    type: z.literal('schedule'),
+    /** As EventBridge Scheduler takes it: `cron(0 9 ? * MON *)` or `rate(1 hour)`. */
+    expression: z.string().min(1),
+    /** IANA time zone the cron is read in. */
+    timezone: z.string().min(1).default('UTC'),
+    /** The run's input; `${AIOS_API_URL}` is filled in, then it is checked against the input schema. */
+    input: z.record(z.string(), z.unknown()).default({}),
+    /** Missed fires: none (`skip`), the most recent (`latest`), or up to `maxCatchUp` of them (`all`). */
+    catchUp: CatchUpSchema.default('latest'),
+    maxCatchUp: z.number().int().min(1).max(100).default(10),
+  })
+  .superRefine((trigger, context) => {
+    try {
+      parseScheduleExpression(trigger.expression, trigger.timezone);
+    } catch (error) {
+      if (!(error instanceof ScheduleExpressionError)) throw error;
+      context.addIssue({ code: 'custom', message: error.message, path: ['expression'] });
+    }
+  });
+export type ScheduleTrigger = z.infer<typeof ScheduleTriggerSchema>;
+
 export const TriggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('manual') }),
-  z.object({
-    type: z.literal('schedule'),
-    expression: z.string().min(1),
-    input: z.record(z.string(), z.unknown()).default({}),
-  }),
+  ScheduleTriggerSchema,
+  /** `POST /hooks/{playbook}` with a signed JSON event; the body's fields named by the input schema are the input. */
+  z.object({ type: z.literal('webhook') }),
 ]);
 
 /** A versioned playbook: the unit of recurring work an operator runs. */

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { Agents } from './agents.ts';
 import { API_STAGE, Api } from './api.ts';
 import { Approvals } from './approvals.ts';
@@ -8,6 +9,7 @@ import { GrantKey } from './grant-key.ts';
 import { Memory } from './memory.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { StateTable } from './state-table.ts';
+import { Triggers } from './triggers.ts';
 
 const contextString = (scope: Construct, key: string): string | undefined => {
   const value: unknown = scope.node.tryGetContext(key);
@@ -35,6 +37,7 @@ export class AiosStack extends Stack {
   public readonly approvals: Approvals;
   public readonly grantKey: GrantKey;
   public readonly memory: Memory;
+  public readonly triggers: Triggers;
 
   constructor(scope: Construct, id: string, props: AiosStackProps = {}) {
     super(scope, id, props);
@@ -93,6 +96,14 @@ export class AiosStack extends Stack {
     const publicBaseUrl = `https://${this.api.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
     this.approvals.bind(this.orchestrator.stateMachine, publicBaseUrl);
     this.orchestrator.stateMachine.grantTaskResponse(this.api.function);
+
+    // Schedules and webhook secrets, from the playbooks deployed with this stack.
+    this.triggers = new Triggers(this, 'Triggers', {
+      stateTable: this.state.table,
+      stateMachine: this.orchestrator.stateMachine,
+      workflows: shippedCatalog.list(),
+      apiUrl: publicBaseUrl,
+    });
 
     // Memory: the planner and the API search it, the run recorder writes run summaries to its log.
     this.memory = new Memory(this, 'Memory', { summaryModelId: this.agents.models.fast });
