@@ -4,6 +4,7 @@ import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.t
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { describeAction } from '../connectors/descriptors.ts';
+import { paramsProblem } from '../connectors/param-schemas.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createExecutorHandler } from './executor-handler.ts';
@@ -17,5 +18,6 @@ export const handler = createExecutorHandler({
   operatorPolicy: shippedOperatorPolicy,
   riskOf: (type) => describeAction(type)?.risk,
   compensationOf: (type) => describeAction(type)?.compensation,
+  validateParams: paramsProblem,
   signer: createHmacGrantSigner(grantKeyFromSecret(env.GRANT_KEY_SECRET)),
 });

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
@@ -31,6 +32,7 @@ import { slackDeleteConnector, slackPostConnector } from '../../functions/connec
 import { stateRevertConnector } from '../../functions/connectors/state-revert.ts';
 import { stateUpsertConnector } from '../../functions/connectors/state-upsert.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
+import { createHandoffService, type HandoffService } from '../../functions/core/agents/handoff-service.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import { type ApprovalService, createApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
@@ -129,6 +131,8 @@ export interface LocalRuntimeOptions {
   decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
   /** Fault injection for the tests: wraps how the API starts a run's execution. */
   decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
+  /** Model steps: calls per tier before the other tier, and the first backoff (tests make it small). */
+  modelRetry?: { attempts: number; baseDelayMs: number };
 }
 
 export interface LocalRuntime {
@@ -141,6 +145,8 @@ export interface LocalRuntime {
   /** The gateway's connector catalogue. */
   readonly connectors: ConnectorCatalogue;
   readonly approvals: ApprovalService;
+  /** Model steps handed to the operator: list them, complete them. */
+  readonly handoffs: HandoffService;
   /** What the local Slack app signs interactions with (.aios/slack-signing-secret). */
   readonly slackSigningSecret: string;
   /** Every route the HTTP server serves (the fuzz test reads these, so a new route is fuzzed too). */
@@ -203,9 +209,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   ) => {
     agents[name] = (payload) => handler(payload as never, createLocalContext(name, 60_000));
   };
+  const handoffStore = createDynamoDBHandoffStore({ client: db.client, tableName: TABLE_NAMES.state });
   invoke(
     LOCAL_SUBSTITUTIONS.PlannerFunctionArn,
-    createPlannerHandler({ store, model, catalog, clock, memory: memory.service }),
+    createPlannerHandler({
+      store,
+      model,
+      catalog,
+      clock,
+      memory: memory.service,
+      handoffs: handoffStore,
+      retry: options.modelRetry,
+    }),
   );
   invoke(
     LOCAL_SUBSTITUTIONS.ExecutorFunctionArn,
@@ -216,6 +231,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
       riskOf: (type) => describeAction(type)?.risk,
       compensationOf: (type) => describeAction(type)?.compensation,
+      validateParams: paramsProblem,
       signer,
     }),
   );
@@ -400,6 +416,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }),
   });
   invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
+  const handoffs = createHandoffService({
+    handoffs: handoffStore,
+    store,
+    catalog,
+    clock,
+    callbacks,
+    isClosedToken: isClosedTaskToken,
+  });
   const slackInteractions = createSlackInteractionsHandler({
     approvals,
     signingSecret: async () => slackSigningSecret,
@@ -512,6 +536,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     connectors,
     executionArnFor,
     approvals,
+    handoffs,
     slackSigningSecret,
     routes: http.routes,
     escalate: () => approvals.escalate(),
