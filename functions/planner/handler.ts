@@ -22,4 +22,7 @@ export const handler = createPlannerHandler({
   clock: systemClock,
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,
   handoffs: createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  // Four calls at most (two per tier) of 20 s each, with their pauses, fit the function's 2 minutes.
+  retry: { attempts: 2, baseDelayMs: 1000 },
+  callTimeoutMs: 20_000,
 });
