@@ -84,13 +84,15 @@ export const ModelStepSpecSchema = z
     tier: ModelTierSchema.optional(),
     /** Rules the slow tier's cross-check holds the draft to. */
     rules: z.array(z.string().min(1).max(500)).max(20).default([]),
-    /** What to retrieve for the draft: memories of this kind about this subject (default `draft:<workflow>:<step>`). */
+    /** What to retrieve for the draft, from the run's customer's (or project's) memory and the operator's. */
     memory: z
       .object({
         kinds: z.array(SlugSchema).min(1).default(['draft-edit', 'draft']),
-        subject: z.string().min(1).max(200).optional(),
+        /** Default: the step's own drafts and edits (`draft:<workflow>:<step>`); `[]` reads any subject. */
+        subjects: z.array(z.string().min(1).max(200)).optional(),
         k: z.number().int().min(1).max(10).default(3),
       })
+      .strict()
       .optional(),
     maxTokens: z.number().int().positive().max(8000).default(800),
   })

@@ -3,8 +3,9 @@ import type { ModelPort, ModelRequest, ModelResponse } from '../../core/ports.ts
 /**
  * A deterministic model that needs no network, so tests can assert on what it writes.
  * - consolidation: joins the texts it is given;
- * - draft: the top retrieved memory's text (the operator's own wording, so the next draft starts
- *   from it), else the step's instructions as filled from the run's inputs;
+ * - draft: the top retrieved earlier draft or edit (the operator's own wording, so the next draft
+ *   starts from it), else the step's instructions as filled from the run's inputs, followed by
+ *   the other retrieved memories (the week's decisions, notes) one per line;
  * - extract: `field: value` lines of the source, for the fields the schema declares;
  * - check: fails a rule `must mention "X"` the draft does not mention, passes otherwise.
  * It cannot plan: a playbook with fixed steps never asks a model, and a goal-only playbook needs a
@@ -26,8 +27,9 @@ export function createOfflineModel(): ModelPort {
   };
 }
 
+/** A section of the prompt: a tag that opens a line (a tag named inside the instructions is not one). */
 function raw(prompt: string, tag: string): string | undefined {
-  return new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(prompt)?.[1];
+  return new RegExp(`^<${tag}>([\\s\\S]*?)</${tag}>$`, 'm').exec(prompt)?.[1];
 }
 
 function tagged(prompt: string, tag: string): unknown {
@@ -43,9 +45,13 @@ function summarise(memories: { text?: unknown }[]): string {
 }
 
 function draft(prompt: string): string {
-  const memory = tagged(prompt, 'memory') as { text?: unknown }[] | undefined;
-  const top = memory?.[0]?.text;
-  return typeof top === 'string' && top.trim() ? top.trim() : (raw(prompt, 'instructions') ?? '').trim();
+  const memory = (tagged(prompt, 'memory') as { kind?: unknown; text?: unknown }[] | undefined) ?? [];
+  const wording = memory.find(
+    (m) => (m.kind === 'draft-edit' || m.kind === 'draft') && typeof m.text === 'string',
+  );
+  if (wording) return String(wording.text).trim();
+  const notes = memory.map((m) => `- ${String(m.text ?? '').trim()}`).filter((line) => line.length > 2);
+  return [(raw(prompt, 'instructions') ?? '').trim(), ...notes].join('\n');
 }
 
 function extract(prompt: string): string {

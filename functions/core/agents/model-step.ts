@@ -14,6 +14,7 @@ import type { Clock, ModelPort, ModelResponse, ModelTier, StateStore, WorkflowCa
 import { memoryNamespaceOf } from '../run-recorder.ts';
 import type { ModelStepSpec, PlanStep, Run, Workflow } from '../schemas.ts';
 import { renderTemplates } from '../templates.ts';
+import { draftSubject } from './draft-memory.ts';
 import { reserveModelCall, settleModelCall } from './model-budget.ts';
 import { stepOutputsBefore } from './step-outputs.ts';
 
@@ -164,7 +165,7 @@ export function createModelStepRunner(deps: ModelStepDeps) {
     const output = parseOutput(kind, answered.response.text, schema, planned.id);
     const check =
       answered.tier === 'slow'
-        ? await crossCheck(runId, stepIndex, spec, output, memories)
+        ? await crossCheck(runId, stepIndex, renderTemplates(spec.rules, scope) as string[], output, memories)
         : wanted === 'slow'
           ? {
               ok: false,
@@ -199,9 +200,10 @@ export function createModelStepRunner(deps: ModelStepDeps) {
       q: `${workflow.name} ${stepId}: ${spec.prompt}`.slice(0, 2000),
       namespace,
       kind: spec.memory?.kinds ?? ['draft-edit', 'draft'],
-      subject: [spec.memory?.subject ?? draftSubject(workflow.name, stepId)],
       k: spec.memory?.k ?? 3,
     };
+    const subjects = spec.memory?.subjects ?? [draftSubject(workflow.name, stepId)];
+    if (subjects.length > 0) Object.assign(request, { subject: subjects });
     try {
       const result = await deps.memory.search(request, { explain: 10 });
       await journal(
@@ -321,14 +323,14 @@ export function createModelStepRunner(deps: ModelStepDeps) {
   async function crossCheck(
     runId: string,
     stepIndex: number,
-    spec: ModelStepSpec,
+    rules: readonly string[],
     output: Record<string, unknown>,
     memories: readonly MemoryHit[],
   ): Promise<{ ok: boolean; reason: string }> {
     const prompt = [
       `<task>check</task>`,
       `<draft>${JSON.stringify(output)}</draft>`,
-      `<rules>${JSON.stringify(spec.rules)}</rules>`,
+      `<rules>${JSON.stringify(rules)}</rules>`,
       `<memory>${JSON.stringify(memories.map((m) => ({ id: m.id, text: m.text })))}</memory>`,
     ].join('\n');
     const answered = await callWithFailover(runId, stepIndex, 'slow', {
@@ -398,9 +400,6 @@ export function createModelStepRunner(deps: ModelStepDeps) {
 
   return { run };
 }
-
-/** The memory subject a step's drafts and edits are filed under. */
-export const draftSubject = (workflow: string, stepId: string) => `draft:${workflow}:${stepId}`;
 
 const originText = (hit: MemoryHit) =>
   hit.origin.runId
