@@ -94,7 +94,9 @@ describe('a model that throttles, then fails', () => {
         'GET',
         `/runs/${runId}/history`,
       );
-      return events.some((e) => e.type === 'TaskSubmitted' && e.stateName === 'Hand off to operator') ? true : undefined;
+      return events.some((e) => e.type === 'TaskSubmitted' && e.stateName === 'Hand off to operator')
+        ? true
+        : undefined;
     });
 
     await kill9(child.process);
