@@ -86,15 +86,15 @@ export function lineDiff(before: string, after: string): string {
       i += 1;
       j += 1;
     } else if (
-      j < b.length &&
-      (i >= a.length ||
-        ((table[i] as number[])[j + 1] as number) >= ((table[i + 1] as number[])[j] as number))
+      i < a.length &&
+      (j >= b.length ||
+        ((table[i + 1] as number[])[j] as number) >= ((table[i] as number[])[j + 1] as number))
     ) {
-      out.push(`+ ${b[j]}`);
-      j += 1;
-    } else {
       out.push(`- ${a[i]}`);
       i += 1;
+    } else {
+      out.push(`+ ${b[j]}`);
+      j += 1;
     }
   }
   return out.join('\n');

@@ -40,13 +40,16 @@ export function resolveStepParams(
   const modelSteps = new Set(intents.filter((i) => isModelStep(i.action.type)).map((i) => i.stepId));
   const drafted: ResolvedParams['drafted'] = [];
   for (const { param, value } of leaves(params)) {
-    const paths = placeholdersIn(value);
-    const stepId = paths.length === 1 ? paths[0]?.split('.')[1] : undefined;
+    // Only a value that is the output as a whole: "Re: {{...}}" is the playbook's wording around a draft.
+    const paths = WHOLE_OUTPUT.test(value) ? placeholdersIn(value) : [];
+    const stepId = paths[0]?.split('.')[1];
     const text = valueAt(resolved, param);
     if (stepId && modelSteps.has(stepId) && typeof text === 'string') drafted.push({ param, stepId, text });
   }
   return { params: resolved, drafted };
 }
+
+const WHOLE_OUTPUT = /^\{\{\s*steps\.[\w-]+\.output\.[\w.-]+\s*\}\}$/;
 
 /** The value at a dotted path (`body.text`), or undefined. */
 export function valueAt(value: unknown, path: string): unknown {
