@@ -444,6 +444,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // What a crash strands (a decided approval its run never heard of, a run never started).
   const recovery = createRecovery({
     approvals,
+    handoffs,
     runs: store,
     orchestrator,
     clock,
