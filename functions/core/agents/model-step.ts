@@ -79,8 +79,12 @@ export function createModelStepRunner(deps: ModelStepDeps) {
   const retry = deps.retry ?? DEFAULT_RETRY;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = () => deps.clock.now().toISOString();
-  const journal = (runId: string, kind: 'model' | 'retrieval' | 'handoff', message: string, data = {}) =>
-    deps.store.appendJournal({ runId, at: now(), kind, message, data });
+  const journal = (
+    runId: string,
+    kind: 'model' | 'retrieval' | 'handoff' | 'intent',
+    message: string,
+    data = {},
+  ) => deps.store.appendJournal({ runId, at: now(), kind, message, data });
 
   async function run(runId: string, stepIndex: number, step: PlanStep): Promise<ModelStepOutcome> {
     const found = await deps.store.getRun(runId);
@@ -178,12 +182,22 @@ export function createModelStepRunner(deps: ModelStepDeps) {
       finishedAt: now(),
       ...(check ? { check } : {}),
     });
-    return outcome(
-      'done',
+    const note =
       check && !check.ok
         ? `drafted on the ${answered.tier} tier; the cross-check failed (${check.reason}), so the next action waits for approval`
-        : `${kind === 'draft' ? 'drafted' : 'extracted'} on the ${answered.tier} tier by ${answered.response.modelId}`,
+        : `${kind === 'draft' ? 'drafted' : 'extracted'} on the ${answered.tier} tier by ${answered.response.modelId}`;
+    // The model entries hold prompts and answers; this one line is what a person follows.
+    await journal(
+      runId,
+      'intent',
+      `step ${stepIndex + 1} ${planned.id}: ${planned.action.type} done (${note})`,
+      {
+        stepIndex,
+        tier: answered.tier,
+        ...(check ? { check } : {}),
+      },
     );
+    return outcome('done', note);
   }
 
   /** The operator's earlier drafts and edits of this step, journaled with their scores and origins. */
