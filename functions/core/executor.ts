@@ -94,7 +94,12 @@ export function createExecutor(deps: ExecutorDeps) {
       const workflow = workflowOf(deps.catalog, run);
       const idempotencyKey = idempotencyKeyFor(runId, stepIndex, planned.id);
       const existing = await deps.store.getIntent(runId, stepIndex);
-      const earlier = existing ? [] : await deps.store.listIntents(runId);
+      // Only a plan with model steps, or a step reading outputs, needs the earlier intents: others skip the read.
+      const readsEarlier =
+        !existing &&
+        (plan.steps.some((s) => isModelStep(s.action.type)) ||
+          JSON.stringify(planned.action.params).includes('{{'));
+      const earlier = readsEarlier ? await deps.store.listIntents(runId) : [];
       // Earlier steps' outputs fill this step's parameters now, and must fit its connector before anything runs.
       const { params, drafted } = existing
         ? { params: existing.action.params, drafted: [] }
