@@ -69,8 +69,11 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleOptions): M
       }
       const parsed = ChatCompletion.safeParse(await response.json().catch(() => undefined));
       if (!parsed.success) {
+        const detail = parsed.error.issues
+          .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+          .join('; ');
         throw new ModelCallError(
-          `model endpoint ${options.baseUrl} answered something other than a chat completion`,
+          `model endpoint ${options.baseUrl} answered something other than a chat completion (${detail})`,
           true,
         );
       }
