@@ -29,14 +29,13 @@ import { type ApprovalServiceDeps, createApprovalService } from './core/approval
 import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
 import type { ExecutorDeps } from './core/executor.ts';
 import type { MonitorDeps } from './core/monitor.ts';
-import type { PlannerDeps } from './core/planner.ts';
 import type { Clock, StateStore } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
 import type { RunRecorderDeps } from './core/run-recorder.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
 import { createMonitorHandler } from './monitor/monitor-handler.ts';
-import { createPlannerHandler } from './planner/planner-handler.ts';
+import { createPlannerHandler, type PlannerHandlerDeps } from './planner/planner-handler.ts';
 import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
 import { logger } from './shared/powertools.ts';
 
@@ -90,12 +89,16 @@ export function connectorsFor(store: StateStore, transports: ConnectorTransports
 export const riskOf = (type: string) => describeAction(type)?.risk;
 export const compensationOf = (type: string) => describeAction(type)?.compensation;
 
-export const createPlanner = (ports: Pick<PlannerDeps, 'store' | 'model' | 'catalog' | 'clock' | 'memory'>) =>
-  createPlannerHandler(ports);
+export const createPlanner = (
+  ports: Pick<
+    PlannerHandlerDeps,
+    'store' | 'model' | 'catalog' | 'clock' | 'memory' | 'handoffs' | 'retry' | 'callTimeoutMs'
+  >,
+) => createPlannerHandler(ports);
 
 export const createExecutor = (
   ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer'>,
-) => createExecutorHandler({ ...ports, riskOf, compensationOf });
+) => createExecutorHandler({ ...ports, riskOf, compensationOf, validateParams: paramsProblem });
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 

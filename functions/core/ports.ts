@@ -1,3 +1,4 @@
+import type { Handoff } from './agents/handoff.ts';
 import type {
   ActionMessage,
   AuditEntry,
@@ -212,4 +213,22 @@ export interface DeadLetters {
   list(limit: number): Promise<DeadLetter[]>;
   /** Moves every dead letter back to the action queue; says how many, or the move task started. */
   redrive(): Promise<{ moved?: number; taskHandle?: string }>;
+}
+
+/**
+ * Handoff inbox items; the task token is kept beside the record and never leaves the server.
+ * `complete` is the one conditional write: the first completion wins.
+ */
+export interface HandoffStore {
+  /** Writes the item once; a second create keeps the record and takes the newer task token. */
+  create(handoff: Handoff, taskToken: string): Promise<Handoff>;
+  get(handoffId: string): Promise<Handoff | undefined>;
+  taskToken(handoffId: string): Promise<string | undefined>;
+  /** PENDING → COMPLETED with the operator's output; ConflictError when it is no longer PENDING. */
+  complete(handoffId: string, completion: NonNullable<Handoff['completion']>): Promise<Handoff>;
+  /** The run has its answer on `taskToken`; it leaves the unanswered list. */
+  markAnswered(handoffId: string, at: string): Promise<void>;
+  listPending(): Promise<Handoff[]>;
+  /** Completed, the run not yet told (a crash fell between the two). */
+  listUnanswered(): Promise<Handoff[]>;
 }

@@ -1,3 +1,4 @@
+import { rememberDrafts } from './agents/draft-memory.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { type CaughtError, causeMessage, failureAccount } from './failure-account.ts';
 import type { MemoryService } from './memory/memory-service.ts';
@@ -56,6 +57,21 @@ export function createRunRecorder(deps: RunRecorderDeps) {
           origin,
           text: `Run ${run.runId} of ${run.workflow} v${run.workflowVersion} succeeded. ${run.summary ?? ''}`.trim(),
         });
+        const remembered = await rememberDrafts(
+          memory,
+          run,
+          await deps.store.listIntents(run.runId),
+          memoryNamespaceOf(run),
+        );
+        if (remembered.length > 0) {
+          await deps.store.appendJournal({
+            runId: run.runId,
+            at: now(),
+            kind: 'run',
+            message: `remembered for the next drafts: ${remembered.map((r) => `${r.id} (${r.kind})`).join(', ')}`,
+            data: { remembered },
+          });
+        }
       } else if (run.status === 'FAILED' && run.failure) {
         const intents = await deps.store.listIntents(run.runId);
         const failed = intents.find((i) => i.status === 'FAILED' || i.status === 'DENIED');

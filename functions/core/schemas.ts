@@ -60,14 +60,64 @@ export const ExpectationSchema = z.object({
   status: z.array(z.number().int()).optional(),
 });
 
-export const PlaybookStepSchema = z.object({
-  id: SlugSchema,
-  title: z.string().min(1),
-  action: ActionTypeSchema,
-  /** Parameters may hold `{{input.field}}` templates, filled in by the planner. */
-  params: z.record(z.string(), z.unknown()).default({}),
-  expect: ExpectationSchema.optional(),
-});
+export const ModelTierSchema = z.enum(['fast', 'slow']);
+
+/** What a run does when a model step's model keeps failing, after its retries and the other tier. */
+export const ModelFailureSchema = z.enum(['handoff', 'defer', 'fail']);
+
+/** The action types of model steps: run by the model port inside the run, never through the gateway. */
+export const MODEL_STEP_TYPES = ['model.draft', 'model.extract'] as const;
+export const isModelStep = (actionType: string) =>
+  (MODEL_STEP_TYPES as readonly string[]).includes(actionType);
+
+/**
+ * What a model step asks of the model. `prompt` may hold `{{input.x}}` and `{{steps.<id>.output.x}}`
+ * templates; `source` (extract) names the unstructured text to read; `output` is the schema the
+ * answer must fit (the same JSON Schema subset as a playbook's input).
+ */
+export const ModelStepSpecSchema = z
+  .object({
+    prompt: z.string().min(1).max(8000),
+    /** extract: the text to turn into fields, usually a template such as `{{input.email}}`. */
+    source: z.string().min(1).max(200).optional(),
+    output: InputSchemaSchema.optional(),
+    /** Overrides the workflow's tier for this step. */
+    tier: ModelTierSchema.optional(),
+    /** Rules the slow tier's cross-check holds the draft to. */
+    rules: z.array(z.string().min(1).max(500)).max(20).default([]),
+    /** What to retrieve for the draft, from the run's customer's (or project's) memory and the operator's. */
+    memory: z
+      .object({
+        kinds: z.array(SlugSchema).min(1).default(['draft-edit', 'draft']),
+        /** Default: the step's own drafts and edits (`draft:<workflow>:<step>`); `[]` reads any subject. */
+        subjects: z.array(z.string().min(1).max(200)).optional(),
+        k: z.number().int().min(1).max(10).default(3),
+      })
+      .strict()
+      .optional(),
+    maxTokens: z.number().int().positive().max(8000).default(800),
+  })
+  .strict();
+export type ModelStepSpec = z.infer<typeof ModelStepSpecSchema>;
+
+export const PlaybookStepSchema = z
+  .object({
+    id: SlugSchema,
+    title: z.string().min(1),
+    action: ActionTypeSchema,
+    /**
+     * Parameters may hold `{{input.field}}` templates, filled in by the planner, and
+     * `{{steps.<id>.output.field}}` templates, filled at execution time from an earlier step's output.
+     */
+    params: z.record(z.string(), z.unknown()).default({}),
+    expect: ExpectationSchema.optional(),
+    /** Model steps (`model.draft`, `model.extract`) only: what to ask the model. */
+    model: ModelStepSpecSchema.optional(),
+  })
+  .refine((s) => isModelStep(s.action) === (s.model !== undefined), {
+    message: 'a model step (model.draft, model.extract) needs `model`, and only a model step may have it',
+    path: ['model'],
+  });
 export type PlaybookStep = z.infer<typeof PlaybookStepSchema>;
 
 /** What a local scheduler does with the fires it missed while aios was down. */
@@ -137,6 +187,13 @@ export const WorkflowSchema = z
       .optional(),
     /** When a run fails after effects, undo the effects that can be undone, newest first. */
     compensateOnFailure: z.boolean().default(false),
+    /** Model steps: the tier they use unless a step overrides it, and what a model that keeps failing means. */
+    model: z
+      .object({
+        tier: ModelTierSchema.default('fast'),
+        onModelFailure: ModelFailureSchema.default('handoff'),
+      })
+      .default({ tier: 'fast', onModelFailure: 'handoff' }),
   })
   .refine((w) => w.steps !== undefined || w.goal !== undefined, {
     message: 'a workflow needs steps or a goal',
@@ -159,6 +216,7 @@ export const PlanStepSchema = z.object({
   title: z.string().min(1),
   action: ActionSchema,
   expect: ExpectationSchema.optional(),
+  model: ModelStepSpecSchema.optional(),
 });
 export type PlanStep = z.infer<typeof PlanStepSchema>;
 
@@ -210,6 +268,8 @@ export const IntentStatusSchema = z.enum([
   'OUTCOME_UNKNOWN',
   /** Undone by a compensating action after the run failed. */
   'COMPENSATED',
+  /** A model step whose model kept failing: the operator writes its output (a handoff). */
+  'AWAITING_HANDOFF',
 ]);
 export type IntentStatus = z.infer<typeof IntentStatusSchema>;
 
@@ -245,6 +305,19 @@ export const IntentSchema = z.object({
   leaseExpiresAt: z.string().optional(),
   /** For a compensating intent: the step whose effect it undoes. */
   compensates: z.number().int().nonnegative().optional(),
+  /** A model step's slow-tier cross-check: a failed one holds the next external action for approval. */
+  check: z.object({ ok: z.boolean(), reason: z.string() }).optional(),
+  /** An external action whose parameters were filled from model steps' outputs: which fields, from which step. */
+  drafted: z.array(z.object({ param: z.string(), stepId: z.string(), text: z.string() })).optional(),
+  /** A model step handed to the operator: what was gathered for it, so the operator can write the output. */
+  handoff: z
+    .object({
+      prompt: z.string(),
+      error: z.string(),
+      memories: z.array(z.record(z.string(), z.unknown())),
+      outputs: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
 });
 export type Intent = z.infer<typeof IntentSchema>;
 
@@ -274,6 +347,7 @@ export const JournalEntrySchema = z.object({
     'monitor',
     'failure',
     'summary',
+    'handoff',
   ]),
   message: z.string(),
   data: z.record(z.string(), z.unknown()).optional(),

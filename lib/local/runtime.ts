@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
@@ -32,6 +33,7 @@ import {
   slackInteractionClient,
 } from '../../functions/approvals/slack/interactions.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
+import { createHandoffService, type HandoffService } from '../../functions/core/agents/handoff-service.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { ApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
@@ -126,6 +128,8 @@ export interface LocalRuntimeOptions {
   decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
   /** Fault injection for the tests: wraps how the API starts a run's execution. */
   decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
+  /** Model steps: calls per tier before the other tier, and the first backoff (tests make it small). */
+  modelRetry?: { attempts: number; baseDelayMs: number };
 }
 
 export interface LocalRuntime {
@@ -138,6 +142,8 @@ export interface LocalRuntime {
   /** The gateway's connector catalogue. */
   readonly connectors: ConnectorCatalogue;
   readonly approvals: ApprovalService;
+  /** Model steps handed to the operator: list them, complete them. */
+  readonly handoffs: HandoffService;
   /** What the local Slack app signs interactions with (.aios/slack-signing-secret). */
   readonly slackSigningSecret: string;
   /** Every route the HTTP server serves, from the route table (the fuzz test reads these, so a new route is fuzzed too). */
@@ -200,9 +206,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   ) => {
     agents[name] = (payload) => handler(payload as never, createLocalContext(name, 60_000));
   };
+  const handoffStore = createDynamoDBHandoffStore({ client: db.client, tableName: TABLE_NAMES.state });
   invoke(
     LOCAL_SUBSTITUTIONS.PlannerFunctionArn,
-    createPlanner({ store, model, catalog, clock, memory: memory.service }),
+    createPlanner({
+      store,
+      model,
+      catalog,
+      clock,
+      memory: memory.service,
+      handoffs: handoffStore,
+      retry: options.modelRetry,
+    }),
   );
   invoke(
     LOCAL_SUBSTITUTIONS.ExecutorFunctionArn,
@@ -383,6 +398,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   });
   invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
+  const handoffs = createHandoffService({
+    handoffs: handoffStore,
+    store,
+    catalog,
+    clock,
+    callbacks,
+    isClosedToken: isClosedTaskToken,
+  });
   const slackInteractions = createSlackInteractionRoutes({
     approvals,
     signingSecret: async () => slackSigningSecret,
@@ -401,7 +424,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     clock,
   });
   // What a crash strands (a decided approval its run never heard of, a run never started).
-  const recovery = createRecoveryService({ approvals, runs: store, orchestrator, clock });
+  const recovery = createRecoveryService({ approvals, handoffs, runs: store, orchestrator, clock });
   // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due,
   // and the recovery sweep. One pass at a time: a slow pass is not overtaken by the next tick.
   let passRunning = false;
@@ -467,6 +490,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     connectors,
     executionArnFor,
     approvals,
+    handoffs,
     slackSigningSecret,
     routes: ROUTES.map(({ method, path, auth }) => ({ method, path, public: auth !== 'operator' })),
     escalate: () => approvals.escalate(),
