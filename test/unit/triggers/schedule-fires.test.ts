@@ -11,7 +11,8 @@ describe('a schedule fire starts its run once', () => {
   it('records the fire, derives the run id and starts the run with the expanded, validated input', async () => {
     const t = triggerHarness();
     const { fire, replayed } = await t.fires.fire('invoice-follow-up', monday, 'schedule');
-    const runId = scheduledRunId('invoice-follow-up', 1, monday);
+    const version = t.catalog.get('invoice-follow-up')?.version ?? 0;
+    const runId = scheduledRunId('invoice-follow-up', version, monday);
     expect(fire).toMatchObject({ runId, status: 'STARTED', scheduledAt: '2026-12-07T09:00:00.000Z' });
     expect(replayed).toBe(false);
     const run = await t.store.getRun(runId);
