@@ -99,9 +99,14 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     try {
       await send();
     } catch (error) {
-      // Already answered (a redelivered message) or timed out: the orchestrator has moved on.
+      // Already answered (a redelivered message) or timed out: the orchestrator has moved on. Logged
+      // as a warning with the orchestrator's reason: a first delivery answered this way means a run
+      // that waits on this step never hears of it (seen once in a 200-run soak, cause not yet found).
       if (!isClosedTaskToken(error)) throw error;
-      log.info('task token already closed', { error: (error as Error).name });
+      log.warn('task token already closed; the answer was not delivered', {
+        error: (error as Error).name,
+        reason: (error as Error).message,
+      });
     }
   }
 
