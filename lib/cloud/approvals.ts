@@ -1,5 +1,6 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -40,6 +41,10 @@ export class Approvals extends Construct {
   public readonly linkKey: secretsmanager.Secret;
   public readonly slackSigningSecret: secretsmanager.Secret;
   public readonly escalationRule: events.Rule;
+  /** Fires when the escalation job fails: reminders, expiry and the recovery sweep stop. */
+  public readonly escalationErrorsAlarm: cloudwatch.Alarm;
+  /** Fires when the escalation job has not run for 15 minutes (it runs every 5). */
+  public readonly escalationStalledAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ApprovalsProps) {
     super(scope, id);
@@ -120,6 +125,27 @@ export class Approvals extends Construct {
           retryAttempts: 2,
         }),
       ],
+    });
+
+    const fifteenMinutes = { period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM };
+    this.escalationErrorsAlarm = new cloudwatch.Alarm(this, 'EscalationErrorsAlarm', {
+      alarmDescription:
+        'The aios approval escalation job failed: reminders, escalations, expiry and the recovery sweep are not happening (its logs say why).',
+      metric: this.escalationFunction.metricErrors(fifteenMinutes),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.escalationStalledAlarm = new cloudwatch.Alarm(this, 'EscalationStalledAlarm', {
+      alarmDescription:
+        'The aios approval escalation job has not run for 15 minutes (it runs every 5): check its EventBridge rule and the function.',
+      metric: this.escalationFunction.metricInvocations(fifteenMinutes),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No data means no invocation: that is exactly what this alarm is for.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
   }
 
