@@ -10,6 +10,10 @@ import type * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
+import { grantItemsWithPrefixes, grantReadAppend } from './table-access.ts';
+
+/** The partition keys the public link and Slack functions may touch (lib/cloud/table-access.ts). */
+export const PUBLIC_ENDPOINT_KEYS = ['APPROVAL#', 'LINK#', 'RUN#'] as const;
 
 export interface ApprovalsProps {
   readonly stateTable: dynamodb.ITable;
@@ -103,10 +107,13 @@ export class Approvals extends Construct {
       environment: { ...common, SLACK_SIGNING_SECRET: this.slackSigningSecret.secretArn },
     }).function;
 
-    for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction, this.slackFunction]) {
-      props.stateTable.grantReadWriteData(fn);
+    for (const fn of [this.requestFunction, this.escalationFunction]) grantReadAppend(props.stateTable, fn);
+    // The public endpoints: approvals, link uses, and (until the decision's audit and journal entries
+    // are appended by another function) the run's partition; never entities, limits, breakers or claims.
+    for (const fn of [this.linkFunction, this.slackFunction])
+      grantItemsWithPrefixes(props.stateTable, fn, PUBLIC_ENDPOINT_KEYS);
+    for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction, this.slackFunction])
       props.slackBotToken.grantRead(fn);
-    }
     for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction])
       this.linkKey.grantRead(fn);
     this.slackSigningSecret.grantRead(this.slackFunction);

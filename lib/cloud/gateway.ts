@@ -9,6 +9,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
+import { grantReadAppend } from './table-access.ts';
 
 /** Where the operator keeps http.request credentials in Secrets Manager (one secret per name). */
 export const HTTP_CREDENTIALS_PREFIX = 'aios/http/';
@@ -126,7 +127,7 @@ export class Gateway extends Construct {
       },
     });
     this.function = gateway.function;
-    props.stateTable.grantReadWriteData(this.function);
+    grantReadAppend(props.stateTable, this.function);
     props.idempotencyTable.grantReadWriteData(this.function);
     this.slackBotTokenSecret.grantRead(this.function);
     // http.request credentials: secrets the operator creates under aios/http/ (read through Powertools).
