@@ -125,6 +125,9 @@ export class AiosStack extends Stack {
     new CfnOutput(this, 'MemoryTableName', { value: this.memory.table.tableName });
     new CfnOutput(this, 'MemoryEndpoint', { value: this.memory.domain.domainEndpoint });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
+    // The two secrets the operator fills after the first deploy (put-secret-value); the others are generated.
+    new CfnOutput(this, 'SlackBotTokenSecret', { value: this.gateway.slackBotTokenSecret.secretArn });
+    new CfnOutput(this, 'SlackSigningSecret', { value: this.approvals.slackSigningSecret.secretArn });
     new CfnOutput(this, 'MemoryMaintenanceFunction', { value: this.memory.maintenance.functionName });
   }
 }

@@ -46,6 +46,16 @@ describe('Alerts: the operator hears of every alarm', () => {
     });
   });
 
+  it('outputs the topic and the two secrets the operator fills after the first deploy', () => {
+    template.hasOutput('AlertTopicArn', { Value: topicRef });
+    template.hasOutput('SlackBotTokenSecret', {
+      Value: { Ref: logicalIdOf(stack, stack.gateway.slackBotTokenSecret) },
+    });
+    template.hasOutput('SlackSigningSecret', {
+      Value: { Ref: logicalIdOf(stack, stack.approvals.slackSigningSecret) },
+    });
+  });
+
   it('refuses an alert address that is not an email address', () => {
     expect(() => synthAios({ skipBundling: true, context: { 'aios:alertEmail': 'ops at acme' } })).toThrow(
       /aios:alertEmail must be an email address/,
