@@ -1,8 +1,8 @@
 import { ConflictError, NotFoundError } from './errors.ts';
 import { type CaughtError, causeMessage, failureAccount } from './failure-account.ts';
 import type { MemoryService } from './memory/memory-service.ts';
-import type { OperatorAlerts } from './operator-alerts.ts';
 import { MemoryNamespaceSchema } from './memory/schemas.ts';
+import type { OperatorAlerts } from './operator-alerts.ts';
 import type { Clock, StateStore } from './ports.ts';
 import type { Run } from './schemas.ts';
 

@@ -25,7 +25,12 @@ let dir: string;
 let seq = 0;
 const clock: Clock & { advance(ms: number): void } = (() => {
   let at = Date.parse('2026-12-01T10:00:00.000Z');
-  return { now: () => new Date(at), advance: (ms: number) => void (at += ms) };
+  return {
+    now: () => new Date(at),
+    advance: (ms: number) => {
+      at += ms;
+    },
+  };
 })();
 const LINK = (runId: string) => `https://console.example/runs/${runId}`;
 const ERROR = { Error: 'ConnectorError', Cause: 'the CRM answered 503 three times' };
