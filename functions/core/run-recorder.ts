@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from './errors.ts';
 import { type CaughtError, causeMessage, failureAccount } from './failure-account.ts';
 import type { MemoryService } from './memory/memory-service.ts';
 import { MemoryNamespaceSchema } from './memory/schemas.ts';
+import type { OperatorAlerts } from './operator-alerts.ts';
 import type { Clock, StateStore } from './ports.ts';
 import type { Run } from './schemas.ts';
 
@@ -11,6 +12,8 @@ export interface RunRecorderDeps {
   clock: Clock;
   /** When given, a run's summary goes to working memory and a failure leaves a postmortem. */
   memory?: MemoryService;
+  /** When given, a failed run is told to the operator, once (operator-alerts.ts). */
+  alerts?: OperatorAlerts;
 }
 
 /** Whose working memory a run's summary belongs to: its customer's or project's, else the operator's. */
@@ -105,6 +108,25 @@ export function createRunRecorder(deps: RunRecorderDeps) {
     }
   }
 
+  /**
+   * Tells the operator of a failed run. Called on every path that finds the run failed, a repeated
+   * or concurrent one included, so a crash right after the transition still tells them; the marks
+   * make it once. A channel that fails is journaled: the run's outcome stands either way.
+   */
+  async function tell(run: Run) {
+    if (!deps.alerts) return;
+    try {
+      await deps.alerts.runFailed(run);
+    } catch (error) {
+      await deps.store.appendJournal({
+        runId: run.runId,
+        at: now(),
+        kind: 'failure',
+        message: `could not tell the operator that the run failed: ${(error as Error).message}`,
+      });
+    }
+  }
+
   return {
     async start(runId: string): Promise<Run> {
       const run = await load(runId);
@@ -151,7 +173,8 @@ export function createRunRecorder(deps: RunRecorderDeps) {
       cause: string | null | undefined,
     ): Promise<Run> {
       const run = await load(runId);
-      if (run.status === 'SUCCEEDED' || run.status === 'FAILED') return run;
+      if (run.status === 'SUCCEEDED') return run;
+      // A failed run goes through fail() all the same: it makes sure the operator was told.
       return this.fail(runId, {
         Error:
           error ??
@@ -162,7 +185,10 @@ export function createRunRecorder(deps: RunRecorderDeps) {
 
     async fail(runId: string, error: CaughtError): Promise<Run> {
       const run = await load(runId);
-      if (run.status === 'FAILED') return run;
+      if (run.status === 'FAILED') {
+        await tell(run);
+        return run;
+      }
       const intents = await deps.store.listIntents(runId);
       const account = failureAccount(error, intents);
       try {
@@ -174,10 +200,13 @@ export function createRunRecorder(deps: RunRecorderDeps) {
         });
         await deps.store.appendJournal({ runId, at: now(), kind: 'failure', message: account });
         await remember(failed);
+        await tell(failed);
         return failed;
       } catch (e) {
-        if (e instanceof ConflictError) return load(runId);
-        throw e;
+        if (!(e instanceof ConflictError)) throw e;
+        const current = await load(runId);
+        await tell(current);
+        return current;
       }
     },
   };

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
+import { grantReadAppend } from './table-access.ts';
 
 /**
  * Defaults for the model tiers: Claude Haiku 4.5 (fast) and Claude Sonnet 4.5 (slow) through
@@ -79,7 +80,7 @@ export class Agents extends Construct {
     });
 
     for (const agent of [planner, executor, monitor, runRecorder]) {
-      props.stateTable.grantReadWriteData(agent.function);
+      grantReadAppend(props.stateTable, agent.function);
     }
     this.grantModels(planner, [this.models.fast, this.models.slow]);
 

@@ -2,8 +2,10 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { Agents } from './agents.ts';
+import { Alerts } from './alerts.ts';
 import { API_STAGE, Api } from './api.ts';
 import { Approvals } from './approvals.ts';
+import { CostGuard, DEFAULT_DAILY_COST_ALARM_USD } from './cost-guard.ts';
 import { Gateway } from './gateway.ts';
 import { GrantKey } from './grant-key.ts';
 import { Memory } from './memory.ts';
@@ -25,6 +27,10 @@ export interface AiosStackProps extends StackProps {
   readonly emailIdentity?: string;
   /** Slack channel for approval requests; default the context key `aios:slackApprovalsChannel`. */
   readonly slackApprovalsChannel?: string;
+  /** Where alarms are mailed; default the context key `aios:alertEmail`. */
+  readonly alertEmail?: string;
+  /** Model spend per day (USD) above which the cost guard fires; default `aios:dailyCostAlarmUsd`, else 20. */
+  readonly dailyCostAlarmUsd?: number;
 }
 
 /** The aios foundation. It only wires the constructs; each one owns its defaults and grants. */
@@ -38,6 +44,8 @@ export class AiosStack extends Stack {
   public readonly grantKey: GrantKey;
   public readonly memory: Memory;
   public readonly triggers: Triggers;
+  public readonly costGuard: CostGuard;
+  public readonly alerts: Alerts;
 
   constructor(scope: Construct, id: string, props: AiosStackProps = {}) {
     super(scope, id, props);
@@ -111,12 +119,29 @@ export class AiosStack extends Stack {
     this.memory.grantSearch(this.api.function);
     this.memory.grantWrite(this.agents.runRecorder);
 
+    this.costGuard = new CostGuard(this, 'CostGuard', {
+      modelIds: [this.agents.models.fast, this.agents.models.slow],
+      dailyUsd:
+        props.dailyCostAlarmUsd ??
+        // A number in cdk.json, text from `-c aios:dailyCostAlarmUsd=50`.
+        Number(this.node.tryGetContext('aios:dailyCostAlarmUsd') ?? DEFAULT_DAILY_COST_ALARM_USD),
+    });
+    // Last, so it sees every alarm the constructs above made.
+    this.alerts = new Alerts(this, 'Alerts', {
+      alertEmail: props.alertEmail ?? contextString(this, 'aios:alertEmail'),
+    });
+    this.alerts.notifyOnEvery(this);
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'StateMachineArn', { value: this.orchestrator.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'ActionQueueUrl', { value: this.gateway.queue.queueUrl });
     new CfnOutput(this, 'MemoryTableName', { value: this.memory.table.tableName });
     new CfnOutput(this, 'MemoryEndpoint', { value: this.memory.domain.domainEndpoint });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
+    // The two secrets the operator fills after the first deploy (put-secret-value); the others are generated.
+    new CfnOutput(this, 'SlackBotTokenSecret', { value: this.gateway.slackBotTokenSecret.secretArn });
+    new CfnOutput(this, 'SlackSigningSecret', { value: this.approvals.slackSigningSecret.secretArn });
     new CfnOutput(this, 'MemoryMaintenanceFunction', { value: this.memory.maintenance.functionName });
   }
 }

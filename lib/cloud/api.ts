@@ -9,6 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { awsRoutes, type RouteFunction, type RouteSpec } from '../../functions/api/routes.ts';
 import { AiosFunction } from './aios-function.ts';
+import { grantReadAppend } from './table-access.ts';
 
 /** The one stage; public links are built from it without a reference to the stage resource. */
 export const API_STAGE = 'v1';
@@ -54,7 +55,7 @@ export class Api extends Construct {
       },
     });
     this.function = api.function;
-    props.stateTable.grantReadWriteData(this.function);
+    grantReadAppend(props.stateTable, this.function);
     props.stateMachine.grantStartExecution(this.function);
     // Executions are named after runs and created at run time, so this is scoped to the
     // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.
