@@ -111,6 +111,8 @@ export const WorkflowSchema = z
       .optional(),
     /** When a run fails after effects, undo the effects that can be undone, newest first. */
     compensateOnFailure: z.boolean().default(false),
+    /** The operator's estimate of the manual work one successful run saves, for the time-saved metric. */
+    minutesSavedPerRun: z.number().nonnegative().max(10_000).optional(),
   })
   .refine((w) => w.steps !== undefined || w.goal !== undefined, {
     message: 'a workflow needs steps or a goal',
