@@ -6,6 +6,7 @@ import { Approvals } from './approvals.ts';
 import { Gateway } from './gateway.ts';
 import { GrantKey } from './grant-key.ts';
 import { Memory } from './memory.ts';
+import { OperatorConsole } from './operator-console.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { StateTable } from './state-table.ts';
 
@@ -35,6 +36,7 @@ export class AiosStack extends Stack {
   public readonly approvals: Approvals;
   public readonly grantKey: GrantKey;
   public readonly memory: Memory;
+  public readonly console: OperatorConsole;
 
   constructor(scope: Construct, id: string, props: AiosStackProps = {}) {
     super(scope, id, props);
@@ -96,6 +98,13 @@ export class AiosStack extends Stack {
     this.memory.grantSearch(this.agents.planner);
     this.memory.grantSearch(this.api.function);
     this.memory.grantWrite(this.agents.runRecorder);
+
+    // The console's sign-in and dashboard; its routes' Cognito authorizer comes with the route table.
+    this.console = new OperatorConsole(this, 'Console', {
+      operatorEmail: contextString(this, 'aios:operatorEmail'),
+      callbackUrl: `${publicBaseUrl}/console/auth/callback`,
+      logoutUrl: `${publicBaseUrl}/console/login`,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'StateMachineArn', { value: this.orchestrator.stateMachine.stateMachineArn });
