@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Output } from '../lib/cli/commands.ts';
 import { CliError, EXIT } from '../lib/cli/errors.ts';
 import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
+import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
@@ -233,6 +234,7 @@ dlq
   });
 
 registerMemoryCommands(program, { client, output, exitWith });
+registerMetricsCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

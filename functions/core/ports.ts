@@ -19,8 +19,16 @@ export interface StateStore {
   getRun(runId: string): Promise<Run | undefined>;
   /** Conditional: applies only while the run is in one of `from`; otherwise ConflictError. */
   updateRun(runId: string, from: readonly RunStatus[], patch: Partial<Omit<Run, 'runId'>>): Promise<Run>;
-  /** Newest first; `createdBefore` (ISO time) keeps only runs created strictly before it. */
-  listRuns(query?: { status?: RunStatus; limit?: number; createdBefore?: string }): Promise<Run[]>;
+  /**
+   * Newest first; `createdBefore` (ISO time) keeps only runs created strictly before it,
+   * `createdSince` only those created at or after it.
+   */
+  listRuns(query?: {
+    status?: RunStatus;
+    limit?: number;
+    createdBefore?: string;
+    createdSince?: string;
+  }): Promise<Run[]>;
   /** Writes the plan once; a second write of a plan for the same run returns the first. */
   savePlan(plan: Plan): Promise<Plan>;
   getPlan(runId: string): Promise<Plan | undefined>;

@@ -194,6 +194,8 @@ export const WorkflowSchema = z
         onModelFailure: ModelFailureSchema.default('handoff'),
       })
       .default({ tier: 'fast', onModelFailure: 'handoff' }),
+    /** The operator's estimate of the manual work one successful run saves, for the time-saved metric. */
+    minutesSavedPerRun: z.number().nonnegative().max(10_000).optional(),
   })
   .refine((w) => w.steps !== undefined || w.goal !== undefined, {
     message: 'a workflow needs steps or a goal',

@@ -9,6 +9,7 @@ import { CostGuard, DEFAULT_DAILY_COST_ALARM_USD } from './cost-guard.ts';
 import { Gateway } from './gateway.ts';
 import { GrantKey } from './grant-key.ts';
 import { Memory } from './memory.ts';
+import { OperatorConsole } from './operator-console.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { StateTable } from './state-table.ts';
 import { Triggers } from './triggers.ts';
@@ -46,6 +47,7 @@ export class AiosStack extends Stack {
   public readonly triggers: Triggers;
   public readonly costGuard: CostGuard;
   public readonly alerts: Alerts;
+  public readonly console: OperatorConsole;
 
   constructor(scope: Construct, id: string, props: AiosStackProps = {}) {
     super(scope, id, props);
@@ -118,6 +120,13 @@ export class AiosStack extends Stack {
     this.memory.grantSearch(this.agents.planner);
     this.memory.grantSearch(this.api.function);
     this.memory.grantWrite(this.agents.runRecorder);
+
+    // The console's sign-in and dashboard; its routes' Cognito authorizer comes with the route table.
+    this.console = new OperatorConsole(this, 'Console', {
+      operatorEmail: contextString(this, 'aios:operatorEmail'),
+      callbackUrl: `${publicBaseUrl}/console/auth/callback`,
+      logoutUrl: `${publicBaseUrl}/console/login`,
+    });
 
     this.costGuard = new CostGuard(this, 'CostGuard', {
       modelIds: [this.agents.models.fast, this.agents.models.slow],
