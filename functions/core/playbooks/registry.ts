@@ -1,6 +1,12 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock, WorkflowCatalog } from '../ports.ts';
-import { type OperatorPolicy, OperatorPolicySchema, type Workflow, WorkflowSchema } from '../schemas.ts';
+import {
+  MODEL_STEP_TYPES,
+  type OperatorPolicy,
+  OperatorPolicySchema,
+  type Workflow,
+  WorkflowSchema,
+} from '../schemas.ts';
 import { inputProblems } from '../workflow-input.ts';
 
 // The playbook registry: playbooks and the operator policy as data in the state table, versioned,
@@ -98,26 +104,34 @@ export function playbookProblems(
   }
   const workflow = parsed.data;
   const problems: string[] = [];
+  // Model steps are done inside the run, not by a connector, so they are known without one.
+  const known = (action: string) =>
+    rules.knownActions.has(action) || (MODEL_STEP_TYPES as readonly string[]).includes(action);
+  const earlier = new Set<string>();
   for (const action of workflow.allowedActions)
-    if (!rules.knownActions.has(action))
-      problems.push(`allowedActions: ${action} is not an action aios knows`);
+    if (!known(action)) problems.push(`allowedActions: ${action} is not an action aios knows`);
   for (const rule of workflow.policy.rules)
-    if (!rules.knownActions.has(rule.action))
-      problems.push(`policy.rules: ${rule.action} is not an action aios knows`);
+    if (!known(rule.action)) problems.push(`policy.rules: ${rule.action} is not an action aios knows`);
   for (const step of workflow.steps ?? []) {
-    if (!rules.knownActions.has(step.action))
-      problems.push(`step ${step.id}: ${step.action} is not an action aios knows`);
+    if (!known(step.action)) problems.push(`step ${step.id}: ${step.action} is not an action aios knows`);
     else if (!workflow.allowedActions.includes(step.action))
       problems.push(`step ${step.id}: ${step.action} is not in allowedActions`);
     for (const path of templatesIn(step.params)) {
-      const [scope, field] = path.split('.');
-      if (!scope || !TEMPLATE_SCOPES.has(scope) || !field)
-        problems.push(`step ${step.id}: {{${path}}} is not {{input.<field>}} or {{run.<field>}}`);
+      const [scope, field, output] = path.split('.');
+      if (scope === 'steps') {
+        // {{steps.<id>.output.<field>}}: filled when the step runs, from an earlier step's output.
+        if (!field || output !== 'output' || !earlier.has(field))
+          problems.push(`step ${step.id}: {{${path}}} does not name the output of an earlier step`);
+      } else if (!scope || !TEMPLATE_SCOPES.has(scope) || !field)
+        problems.push(
+          `step ${step.id}: {{${path}}} is not {{input.<field>}}, {{run.<field>}} or {{steps.<id>.output.<field>}}`,
+        );
       else if (scope === 'run' && !RUN_FIELDS.has(field))
         problems.push(
           `step ${step.id}: {{${path}}}: a run has no ${field} (it has ${[...RUN_FIELDS].join(', ')})`,
         );
     }
+    earlier.add(step.id);
   }
   const ids = (workflow.steps ?? []).map((s) => s.id);
   for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i)))

@@ -38,12 +38,14 @@ function memoryPlaybookStore(): PlaybookStore {
 const clock = { now: () => new Date('2026-12-01T10:00:00.000Z') };
 const rules = { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) };
 const registry = () => createPlaybookRegistry({ store: memoryPlaybookStore(), clock, rules });
-const v2 = () => ({ ...structuredClone(invoiceFollowUp), version: 2, description: 'Chase twice a week' });
+// The shipped file as its first version, whatever version it has reached in the repository.
+const v1 = { ...structuredClone(invoiceFollowUp), version: 1 };
+const v2 = () => ({ ...structuredClone(v1), version: 2, description: 'Chase twice a week' });
 
 describe('the playbook registry', () => {
   it('keeps each version: a run of version 1 still reads version 1 after version 2 is pushed, a new run reads 2', async () => {
     const playbooks = registry();
-    expect((await playbooks.push(invoiceFollowUp, 'seed')).status).toBe('pushed');
+    expect((await playbooks.push(v1, 'seed')).status).toBe('pushed');
     // A run started now records the version it got.
     const atStart = await playbooks.catalogFor([{ name: 'invoice-follow-up' }]);
     const runVersion = atStart.get('invoice-follow-up')?.version;
@@ -67,9 +69,8 @@ describe('the playbook registry', () => {
   it('refuses an invalid file with every problem listed, and stores nothing', async () => {
     const playbooks = registry();
     const bad = {
-      ...structuredClone(invoiceFollowUp),
+      ...structuredClone(v1),
       allowedActions: ['http.request', 'fax.send'],
-      trigger: { type: 'schedule', expression: 'cron(0 9 * * MON)' },
       steps: [
         { id: 'a', title: 'A', action: 'email.send', params: { to: '{{input.nobody}}' } },
         {
@@ -87,12 +88,32 @@ describe('the playbook registry', () => {
       'allowedActions: fax.send is not an action aios knows',
       'step a: email.send is not in allowedActions',
       'step b: {{run.owner}}: a run has no owner',
-      'step b: {{secret.key}} is not {{input.<field>}} or {{run.<field>}}',
-      'trigger: schedule cron(0 9 * * MON): a cron expression has 6 fields',
+      'step b: {{secret.key}} is not {{input.<field>}}, {{run.<field>}} or {{steps.<id>.output.<field>}}',
       'step a uses {{input.nobody}}, which inputSchema does not declare',
     ])
       expect(message).toContain(problem);
     expect(await playbooks.list()).toEqual([]);
+  });
+
+  it('refuses a schedule expression EventBridge Scheduler would refuse, naming it', async () => {
+    const bad = { ...structuredClone(v1), trigger: { type: 'schedule', expression: 'cron(0 9 * * MON)' } };
+    const refused = await registry()
+      .push(bad, 'operator')
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as Error).message).toContain('cron(0 9 * * MON): a cron expression has 6 fields');
+  });
+
+  it('refuses {{steps.…}} that names no earlier step', async () => {
+    const bad = structuredClone(v1) as { steps: { params: Record<string, unknown> }[] };
+    const last = bad.steps[bad.steps.length - 1];
+    if (last) last.params.note = '{{steps.later.output.text}}';
+    const refused = await registry()
+      .push(bad, 'operator')
+      .catch((error: unknown) => error);
+    expect((refused as Error).message).toContain(
+      '{{steps.later.output.text}} does not name the output of an earlier step',
+    );
   });
 
   it('lists every schema problem too, not only the first', async () => {
@@ -108,20 +129,18 @@ describe('the playbook registry', () => {
 
   it('changes nothing when the newest version is pushed again, and refuses the same version with other content or an older one', async () => {
     const playbooks = registry();
-    await playbooks.push(invoiceFollowUp, 'seed');
-    expect((await playbooks.push(invoiceFollowUp, 'seed')).status).toBe('unchanged');
-    await expect(playbooks.push({ ...invoiceFollowUp, description: 'other' }, 'x')).rejects.toThrow(
+    await playbooks.push(v1, 'seed');
+    expect((await playbooks.push(v1, 'seed')).status).toBe('unchanged');
+    await expect(playbooks.push({ ...v1, description: 'other' }, 'x')).rejects.toThrow(
       /version 1 is already pushed with other content; a change needs version 2/,
     );
     await playbooks.push(v2(), 'operator');
-    await expect(playbooks.push(invoiceFollowUp, 'x')).rejects.toThrow(
-      /version 1 is older than the newest, 2/,
-    );
+    await expect(playbooks.push(v1, 'x')).rejects.toThrow(/version 1 is older than the newest, 2/);
   });
 
   it('diffs a file against the newest version', async () => {
     const playbooks = registry();
-    await playbooks.push(invoiceFollowUp, 'seed');
+    await playbooks.push(v1, 'seed');
     expect(await playbooks.diff(v2())).toEqual({ problems: [], changed: ['description'], from: 1 });
   });
 
