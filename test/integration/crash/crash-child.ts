@@ -57,7 +57,8 @@ const runtime = await startLocalRuntime({
   dataDir: DATA_DIR,
   port: 0,
   catalog: createCatalog([workflow]),
-  timeScale: 0.01,
+  // A tenth: retries stay quick, and a task's 900 s timeout (90 s) outlasts a restart on a loaded machine.
+  timeScale: 0.1,
   // The runtime's 30 s (the gateway's timeout is a sixth of it): the restarted runtime takes back
   // the messages in flight at the kill at once, and a redelivery takes over its own dead claim.
   visibilityTimeoutSeconds: 30,

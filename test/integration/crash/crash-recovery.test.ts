@@ -54,7 +54,10 @@ describe('crash recovery: SIGKILL mid-run, restart, nothing lost, nothing double
     const second = await startChild(dataDir, 'none');
     try {
       const details = await waitForAll(second, runIds);
-      expect(details.map((d) => d.run.status)).toEqual(runIds.map(() => 'SUCCEEDED'));
+      expect(
+        details.map((d) => d.run.status),
+        details.map((d) => d.run.failure?.account ?? 'ok').join('\n'),
+      ).toEqual(runIds.map(() => 'SUCCEEDED'));
       const hookIntents = details.flatMap((d) => d.intents.filter((i) => i.action.type === 'http.request'));
       expect(hookIntents).toHaveLength(RUNS_PER_POINT);
       const deliveredKeys = hook.deliveries
