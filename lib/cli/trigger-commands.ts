@@ -1,13 +1,13 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { SlugSchema } from '../../functions/core/schemas.ts';
 import type { ProgramDeps } from './memory-commands.ts';
 import type { Target } from './target.ts';
 
 // Loaded only when `aios schedules` or `aios hooks` runs, so no other command pays for it.
 const triggers = () => import('./triggers.ts');
 
+// A playbook name as SlugSchema has it, checked without loading zod: every command pays for what this file imports.
 const playbook = (value: string) => {
-  if (!SlugSchema.safeParse(value).success)
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(value))
     throw new InvalidArgumentError('a playbook name: lower-case letters, digits and hyphens');
   return value;
 };
@@ -21,7 +21,8 @@ export function registerTriggerCommands(
     .command('schedules')
     .description('scheduled playbooks: expression, time zone, next fires, last fire and its run, paused');
   schedules
-    .command('list', { isDefault: true, hidden: true })
+    .command('list', { isDefault: true })
+    .description('the scheduled playbooks (what `aios schedules` alone prints)')
     .option('--json', 'print JSON', false)
     .action(async (options: { json: boolean }) => {
       await exitWith(async () => (await triggers()).schedulesCommand(await client(), output, options));
