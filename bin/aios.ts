@@ -6,6 +6,7 @@ import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
+import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 // Declaring the commands is cheap; what a command does is imported when it runs, so `aios --help`
@@ -235,6 +236,12 @@ dlq
 
 registerMemoryCommands(program, { client, output, exitWith });
 registerMetricsCommands(program, { client, output, exitWith });
+registerTriggerCommands(program, {
+  client,
+  output,
+  exitWith,
+  target: () => targetOf(program.opts<GlobalOptions>()),
+});
 
 try {
   await program.parseAsync(process.argv);

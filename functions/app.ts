@@ -32,11 +32,17 @@ import type { MonitorDeps } from './core/monitor.ts';
 import type { Clock, StateStore } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
 import type { RunRecorderDeps } from './core/run-recorder.ts';
+import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts';
+import type { ScheduleStore, WebhookEvents, WebhookSecrets } from './core/triggers/ports.ts';
+import { createScheduleFires, type ScheduleFiresDeps } from './core/triggers/schedule-fires.ts';
+import { createWebhookTrigger, type WebhookTrigger } from './core/triggers/webhook-trigger.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
+import { createHookRoutes } from './hooks/hook-routes.ts';
 import { createMonitorHandler } from './monitor/monitor-handler.ts';
 import { createPlannerHandler, type PlannerHandlerDeps } from './planner/planner-handler.ts';
 import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
+import { createScheduleStartHandler } from './schedules/schedule-start.ts';
 import { logger } from './shared/powertools.ts';
 
 /** The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory. */
@@ -51,10 +57,15 @@ export const createApprovalLinksApp = (deps: ApprovalLinkRoutesDeps): Hono =>
 export const createSlackInteractionsApp = (deps: SlackInteractionsDeps): Hono =>
   buildRouteApp(routesOf('slack-interactions'), createSlackInteractionRoutes(deps));
 
+/** Inbound webhooks (public; each event's signature is checked before its body is read). */
+export const createHooksApp = (hooks: WebhookTrigger): Hono =>
+  buildRouteApp(routesOf('hooks'), createHookRoutes({ hooks }));
+
 /** Every route handler of every function, by route id: what the local server serves in one app. */
 export type AllRouteHandlers = RouteHandlers<'api'> &
   RouteHandlers<'approval-links'> &
   RouteHandlers<'slack-interactions'> &
+  RouteHandlers<'hooks'> &
   RouteHandlers<'local'>;
 
 /** The whole table in one app (the local server), with the stand-in's own checks before each route. */
@@ -172,4 +183,35 @@ export const createRecoveryService = (ports: Omit<RecoveryDeps, 'onError'>) =>
   createRecovery({
     ...ports,
     onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
+  });
+
+/** The ports the triggers start runs through: the same run-start path as `POST /runs`. */
+export type TriggerPorts = RunsServiceDeps;
+
+/** Schedule fires (EventBridge Scheduler, the local scheduler, `aios schedules`): one run per scheduled time. */
+export const createScheduleFiresService = (
+  ports: TriggerPorts & Pick<ScheduleFiresDeps, 'apiUrl'> & { schedules: ScheduleStore },
+) =>
+  createScheduleFires({
+    catalog: ports.catalog,
+    runs: createRunsService(ports),
+    schedules: ports.schedules,
+    clock: ports.clock,
+    apiUrl: ports.apiUrl,
+  });
+
+/** The target of every playbook schedule on AWS. */
+export const createScheduleStart = (...args: Parameters<typeof createScheduleFiresService>) =>
+  createScheduleStartHandler(createScheduleFiresService(...args));
+
+/** Signed webhooks: one run per event id. */
+export const createWebhookTriggerService = (
+  ports: TriggerPorts & { events: WebhookEvents; secrets: WebhookSecrets },
+): WebhookTrigger =>
+  createWebhookTrigger({
+    catalog: ports.catalog,
+    runs: createRunsService(ports),
+    events: ports.events,
+    secrets: ports.secrets,
+    clock: ports.clock,
   });

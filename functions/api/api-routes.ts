@@ -5,12 +5,14 @@ import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationErro
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
+import type { ScheduleFires } from '../core/triggers/schedule-fires.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { type HttpRequest, type HttpResult, json, type RouteHandler, type RouteHandlers } from './http.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
+import { scheduleRoutes } from './schedule-routes.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
@@ -33,6 +35,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   /** The operator's approval inbox. */
   approvals?: Approvals;
   memory?: MemoryApiDeps;
+  /** The scheduled playbooks: list, pause, resume, fire now. */
+  schedules?: Pick<ScheduleFires, 'list' | 'pause' | 'resume' | 'fireNow'>;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -114,6 +118,7 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
       return json(200, { runId, events: await runs.history(runId) });
     },
     ...memoryRoutes(deps.memory),
+    ...scheduleRoutes(deps.schedules),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),

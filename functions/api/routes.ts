@@ -15,7 +15,7 @@
 export type AuthClass = 'operator' | 'public-signed' | 'webhook';
 
 /** The function that serves a route on AWS; locally one server serves them all. */
-export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'local';
+export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'hooks' | 'local';
 
 export type RouteMethod = 'GET' | 'POST';
 
@@ -43,6 +43,8 @@ export interface RouteSpec {
 const HUMAN_CLICKS = { rateLimit: 2, burstLimit: 10 } as const;
 // Reindex and consolidation outlast API Gateway's 29 s: on AWS the memory maintenance function runs them.
 const LONG_JOB_MS = 600_000;
+// Inbound webhooks get the public routes' limits too; a sender retries a 429 later.
+const WEBHOOK_DELIVERIES = { rateLimit: 2, burstLimit: 10 } as const;
 
 export const ROUTES = [
   {
@@ -199,6 +201,47 @@ export const ROUTES = [
     fn: 'slack-interactions',
     summary: 'signed Slack button clicks and edits',
     throttle: HUMAN_CLICKS,
+  },
+  {
+    id: 'receiveWebhook',
+    method: 'POST',
+    path: '/hooks/{playbook}',
+    auth: 'webhook',
+    fn: 'hooks',
+    summary: 'a signed event starts one run of a webhook playbook',
+    throttle: WEBHOOK_DELIVERIES,
+  },
+  {
+    id: 'listSchedules',
+    method: 'GET',
+    path: '/schedules',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'each scheduled playbook: next fires, last fire, paused',
+  },
+  {
+    id: 'pauseSchedule',
+    method: 'POST',
+    path: '/schedules/{playbook}/pause',
+    auth: 'operator',
+    fn: 'api',
+    summary: "pause a playbook's schedule",
+  },
+  {
+    id: 'resumeSchedule',
+    method: 'POST',
+    path: '/schedules/{playbook}/resume',
+    auth: 'operator',
+    fn: 'api',
+    summary: "resume a playbook's schedule",
+  },
+  {
+    id: 'fireSchedule',
+    method: 'POST',
+    path: '/schedules/{playbook}/fire',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'start the run the schedule would start now',
   },
   {
     id: 'localWebhookSink',

@@ -5,27 +5,18 @@ import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.t
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
 import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createRunsService } from '../core/runs-service.ts';
-import { createScheduleFires } from '../core/triggers/schedule-fires.ts';
+import { createScheduleStart } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
-import { createScheduleStartHandler } from './schedule-start.ts';
 
 const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'AIOS_API_URL']);
-const dynamodb = dynamodbClient();
-const tables = { client: dynamodb, tableName: env.STATE_TABLE };
+const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
 
-export const handler = createScheduleStartHandler(
-  createScheduleFires({
-    catalog: shippedCatalog,
-    runs: createRunsService({
-      store: createDynamoDBStateStore(tables),
-      catalog: shippedCatalog,
-      orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
-      claims: createDynamoDBRunStartClaims(tables),
-      clock: systemClock,
-    }),
-    schedules: createDynamoDBScheduleStore(tables),
-    clock: systemClock,
-    apiUrl: env.AIOS_API_URL,
-  }),
-);
+export const handler = createScheduleStart({
+  store: createDynamoDBStateStore(tables),
+  catalog: shippedCatalog,
+  orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
+  claims: createDynamoDBRunStartClaims(tables),
+  clock: systemClock,
+  schedules: createDynamoDBScheduleStore(tables),
+  apiUrl: env.AIOS_API_URL,
+});

@@ -8,6 +8,7 @@ import { Approvals } from './approvals.ts';
 import { CostGuard, DEFAULT_DAILY_COST_ALARM_USD } from './cost-guard.ts';
 import { Gateway } from './gateway.ts';
 import { GrantKey } from './grant-key.ts';
+import { Hooks } from './hooks.ts';
 import { Memory } from './memory.ts';
 import { OperatorConsole } from './operator-console.ts';
 import { Orchestrator } from './orchestrator.ts';
@@ -45,6 +46,7 @@ export class AiosStack extends Stack {
   public readonly grantKey: GrantKey;
   public readonly memory: Memory;
   public readonly triggers: Triggers;
+  public readonly hooks: Hooks;
   public readonly costGuard: CostGuard;
   public readonly alerts: Alerts;
   public readonly console: OperatorConsole;
@@ -88,6 +90,10 @@ export class AiosStack extends Stack {
     this.grantKey.grantUse(this.agents.executor);
     this.grantKey.grantUse(this.gateway.function);
 
+    this.hooks = new Hooks(this, 'Hooks', {
+      stateTable: this.state.table,
+      stateMachine: this.orchestrator.stateMachine,
+    });
     this.api = new Api(this, 'Api', {
       stateTable: this.state.table,
       stateMachine: this.orchestrator.stateMachine,
@@ -96,6 +102,7 @@ export class AiosStack extends Stack {
       routeFunctions: {
         'approval-links': this.approvals.linkFunction,
         'slack-interactions': this.approvals.slackFunction,
+        hooks: this.hooks.function,
       },
     });
 
@@ -114,6 +121,9 @@ export class AiosStack extends Stack {
       workflows: shippedCatalog.list(),
       apiUrl: publicBaseUrl,
     });
+    this.triggers.grantHookSecrets(this.hooks.function);
+    // `aios schedules fire` starts a fire's run from the API: its input's ${AIOS_API_URL} is this API.
+    this.api.function.addEnvironment('AIOS_API_URL', publicBaseUrl);
 
     // Memory: the planner and the API search it, the run recorder writes run summaries to its log.
     this.memory = new Memory(this, 'Memory', { summaryModelId: this.agents.models.fast });

@@ -75,6 +75,7 @@ export class Triggers extends Construct {
         AIOS_API_URL: props.apiUrl,
       },
     }).function;
+    // Read, put and update; no deletes (least privilege on the state table, as every function).
     grantReadAppend(props.stateTable, this.scheduleFunction);
     props.stateMachine.grantStartExecution(this.scheduleFunction);
     // A repeated delivery checks whether the fire's run still needs its execution started.

@@ -10,6 +10,11 @@ import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamod
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
+import {
+  createDynamoDBSchedulerCursors,
+  createDynamoDBScheduleStore,
+  createDynamoDBWebhookEvents,
+} from '../../functions/adapters/aws/dynamodb-triggers.ts';
 import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { createApiRoutes } from '../../functions/api/api-routes.ts';
@@ -23,6 +28,8 @@ import {
   createPlanner,
   createRecoveryService,
   createRunRecorder,
+  createScheduleFiresService,
+  createWebhookTriggerService,
 } from '../../functions/app.ts';
 import { createApprovalHandler } from '../../functions/approvals/approval-handler.ts';
 import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
@@ -50,8 +57,10 @@ import type {
 } from '../../functions/core/ports.ts';
 import { AT_START_UP } from '../../functions/core/recovery.ts';
 import type { OperatorPolicy } from '../../functions/core/schemas.ts';
+import { createHookRoutes } from '../../functions/hooks/hook-routes.ts';
 import { logger } from '../../functions/shared/powertools.ts';
 import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { type AslClock, systemAslClock } from './asl/clock.ts';
 import {
   createDynamoDBExecutionStore,
   createLocalStepFunctions,
@@ -61,6 +70,7 @@ import {
 import { localCredentials } from './credentials.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
 import { faultsFromEnv } from './faults.ts';
+import { localWebhookSecrets } from './hook-secrets.ts';
 import {
   ensureApiToken,
   ensureLocalSecret,
@@ -74,6 +84,7 @@ import { modelFromEnv } from './model-from-env.ts';
 import { createEmailOutbox } from './outbox/email-outbox.ts';
 import { createSlackOutbox } from './outbox/slack-outbox.ts';
 import { createLocalQueue, type LocalQueue, type QueueWorker, startQueueWorker } from './queue/index.ts';
+import { type LocalScheduler, startLocalScheduler } from './scheduler/local-scheduler.ts';
 import { TABLE_NAMES } from './table-definitions.ts';
 import { createWebhookSink } from './webhook-sink.ts';
 
@@ -130,6 +141,8 @@ export interface LocalRuntimeOptions {
   decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
   /** Model steps: calls per tier before the other tier, and the first backoff (tests make it small). */
   modelRetry?: { attempts: number; baseDelayMs: number };
+  /** The schedules' clock: when fires are due and when the scheduler wakes (tests drive it). */
+  schedulerClock?: AslClock;
 }
 
 export interface LocalRuntime {
@@ -148,6 +161,8 @@ export interface LocalRuntime {
   readonly slackSigningSecret: string;
   /** Every route the HTTP server serves, from the route table (the fuzz test reads these, so a new route is fuzzed too). */
   readonly routes: readonly { method: string; path: string; public: boolean }[];
+  /** The local scheduler: a test drives a pass after moving its clock. */
+  readonly schedules: LocalScheduler;
   /** One pass of the approval escalation job, now. */
   escalate(): ReturnType<ApprovalService['escalate']>;
   /** Memory: its log, index, indexer tailer and services. */
@@ -444,12 +459,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
-  const apiRoutes = createApiRoutes({
+  // Schedules and webhooks start runs through the same path as POST /runs.
+  const runPorts = {
     store,
     catalog,
     orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
     claims: createDynamoDBRunStartClaims({ client: db.client, tableName: TABLE_NAMES.state }),
     clock,
+  };
+  const tables = { client: db.client, tableName: TABLE_NAMES.state };
+  const schedulerClock = options.schedulerClock ?? systemAslClock;
+  const fires = createScheduleFiresService({
+    ...runPorts,
+    clock: { now: () => new Date(schedulerClock.now()) },
+    schedules: createDynamoDBScheduleStore(tables),
+    apiUrl: () => publicBaseUrl,
+  });
+  const hookSecrets = localWebhookSecrets(options.dataDir ?? outboxDir);
+  hookSecrets.ensureAll(catalog);
+  const hooks = createWebhookTriggerService({
+    ...runPorts,
+    events: createDynamoDBWebhookEvents(tables),
+    secrets: hookSecrets,
+  });
+
+  const apiRoutes = createApiRoutes({
+    ...runPorts,
+    schedules: fires,
     memory,
     deadLetters,
     approvals,
@@ -460,7 +496,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     error: (message: string, attributes?: Record<string, unknown>) => logger.error(message, attributes ?? {}),
   };
   const app = createLocalHttpApp(
-    { ...apiRoutes, ...approvalLinks, ...slackInteractions, ...createWebhookSink(outboxDir) },
+    {
+      ...apiRoutes,
+      ...approvalLinks,
+      ...slackInteractions,
+      ...createHookRoutes({ hooks }),
+      ...createWebhookSink(outboxDir),
+    },
     { before: localEdge(apiToken, httpLog) },
   );
   const http: LocalHttpServer = await startLocalHttpServer({
@@ -478,6 +520,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   await recovery
     .sweep(AT_START_UP)
     .catch((error: unknown) => logger.error('recovery at start-up failed', { error: error as Error }));
+  // After recovery, so a fire's run finds the store as the last process left it.
+  const scheduler = await startLocalScheduler({
+    catalog,
+    fires,
+    cursors: createDynamoDBSchedulerCursors(tables),
+    clock: schedulerClock,
+    onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
+  });
 
   return {
     url: http.url,
@@ -494,9 +544,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     slackSigningSecret,
     routes: ROUTES.map(({ method, path, auth }) => ({ method, path, public: auth !== 'operator' })),
     escalate: () => approvals.escalate(),
+    schedules: scheduler,
     async close() {
       clearInterval(escalation);
       await http.close();
+      await scheduler.close();
       await worker.stop();
       await stepFunctions.close();
       await memory.close();

@@ -5,6 +5,7 @@ import { ROUTES, type RouteFunction } from '../../functions/api/routes.ts';
 import {
   createApiApp,
   createApprovalLinksApp,
+  createHooksApp,
   createLocalHttpApp,
   createSlackInteractionsApp,
 } from '../../functions/app.ts';
@@ -39,6 +40,7 @@ function cdkRoutes(): Row[] {
     api: logicalIdOf(stack, stack.api.function),
     'approval-links': logicalIdOf(stack, stack.approvals.linkFunction),
     'slack-interactions': logicalIdOf(stack, stack.approvals.slackFunction),
+    hooks: logicalIdOf(stack, stack.hooks.function),
   };
   return Object.values(methods).map((method) => {
     const integration = JSON.stringify(method.Properties.Integration);
@@ -59,6 +61,7 @@ function lambdaRoutes(): Row[] {
       'slack-interactions',
       createSlackInteractionsApp({ approvals: unused, signingSecret: unused, slack: unused }),
     ],
+    ['hooks', createHooksApp(unused)],
   ];
   return apps.flatMap(([fn, app]) =>
     app.routes.map((route) => {

@@ -93,6 +93,26 @@ describe('Triggers', () => {
     }
   });
 
+  it('lets the webhook function, and no other, read the hook secrets; the API knows its own URL for schedules fire', () => {
+    const secretRefs = Object.values(stack.triggers.hookSecrets).map((secret) =>
+      JSON.stringify({ Ref: logicalIdOf(stack, secret) }),
+    );
+    const readsHookSecret = (fn: { role?: Parameters<typeof statementsOf>[2] }) =>
+      statementsOf(template, stack, fn.role).some(
+        (s) =>
+          actionsOf([s]).includes('secretsmanager:GetSecretValue') &&
+          secretRefs.some((ref) => JSON.stringify(s.Resource).includes(ref)),
+      );
+    expect(readsHookSecret(stack.hooks.function)).toBe(true);
+    for (const other of [stack.api.function, stack.triggers.scheduleFunction, stack.approvals.linkFunction])
+      expect(readsHookSecret(other), other.node.path).toBe(false);
+    const envOf = (fn: { node: { defaultChild?: unknown } }) =>
+      template.findResources('AWS::Lambda::Function')[logicalIdOf(stack, fn)]?.Properties.Environment
+        .Variables;
+    expect(envOf(stack.hooks.function)).toMatchObject({ HOOK_SECRET_PREFIX: stack.triggers.secretPrefix });
+    expect(envOf(stack.api.function)?.AIOS_API_URL).toBeDefined();
+  });
+
   it('alarms on a dead-lettered fire', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('schedule fire'),

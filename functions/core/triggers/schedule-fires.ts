@@ -13,8 +13,11 @@ export interface ScheduleFiresDeps {
   runs: Pick<RunsService, 'start'>;
   schedules: ScheduleStore;
   clock: Clock;
-  /** What `${AIOS_API_URL}` in a schedule's input stands for: the address of this aios's API. */
-  apiUrl: string;
+  /**
+   * What `${AIOS_API_URL}` in a schedule's input stands for: the address of this aios's API (a
+   * function where it is known only once the server listens).
+   */
+  apiUrl: string | (() => string);
 }
 
 export type ScheduledWorkflow = Workflow & { trigger: ScheduleTrigger };
@@ -72,7 +75,10 @@ export function createScheduleFires(deps: ScheduleFiresDeps) {
 
   /** Gives a recorded fire its run: safe to repeat, the run id and the claim key are the fire's. */
   async function startRunOf(workflow: ScheduledWorkflow, fire: ScheduleFire): Promise<ScheduleFire> {
-    const input = expandApiUrl(workflow.trigger.input, deps.apiUrl) as Record<string, unknown>;
+    const input = expandApiUrl(
+      workflow.trigger.input,
+      typeof deps.apiUrl === 'string' ? deps.apiUrl : deps.apiUrl(),
+    ) as Record<string, unknown>;
     try {
       await deps.runs.start(
         { workflow: workflow.name, input },

@@ -24,6 +24,9 @@ beforeAll(async () => {
 });
 afterAll(() => db.close());
 
+// The run id follows the playbook's current version (invoice-follow-up is v2).
+const FOLLOW_UP_VERSION = shippedCatalog.get('invoice-follow-up')?.version ?? 0;
+
 const tables = () => ({ client: db.client, tableName: TABLE_NAMES.state });
 
 /** Step Functions as the AWS adapter sees it: one execution per name, a second start refused. */
@@ -75,7 +78,7 @@ describe('a schedule delivered through the handler (the AWS path, on the embedde
     const event = { playbook: 'invoice-follow-up', scheduledTime };
     const first = await invoke(event);
     const second = await invoke(event);
-    const runId = scheduledRunId('invoice-follow-up', 1, new Date(scheduledTime));
+    const runId = scheduledRunId('invoice-follow-up', FOLLOW_UP_VERSION, new Date(scheduledTime));
     expect(first).toEqual({ runId, status: 'STARTED', replayed: false });
     expect(second).toEqual({ runId, status: 'STARTED', replayed: true });
     const runs = (await store.listRuns({ limit: 200 })).filter((r) => r.workflow === 'invoice-follow-up');
@@ -93,7 +96,7 @@ describe('a schedule delivered through the handler (the AWS path, on the embedde
     const b = scheduleHandler(new Date('2026-12-14T09:00:01Z'), a.sfn);
     const event = { playbook: 'invoice-follow-up', scheduledTime };
     const results = await Promise.all([a.invoke(event), b.invoke(event), a.invoke(event)]);
-    const runId = scheduledRunId('invoice-follow-up', 1, new Date(scheduledTime));
+    const runId = scheduledRunId('invoice-follow-up', FOLLOW_UP_VERSION, new Date(scheduledTime));
     expect(results.map((r) => r.runId)).toEqual([runId, runId, runId]);
     expect(results.filter((r) => !r.replayed)).toHaveLength(1);
     const runs = (await a.store.listRuns({ limit: 200 })).filter((r) => r.runId === runId);
