@@ -28,6 +28,7 @@ import type { Approval } from './core/approvals/approval.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
 import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
 import type { ExecutorDeps } from './core/executor.ts';
+import { createMetricsService } from './core/metrics/metrics-service.ts';
 import type { MonitorDeps } from './core/monitor.ts';
 import type { Clock, StateStore } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
@@ -39,9 +40,28 @@ import { createPlannerHandler, type PlannerHandlerDeps } from './planner/planner
 import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
 import { logger } from './shared/powertools.ts';
 
-/** The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory. */
+/**
+ * Workflow metrics and cost per run, read from the runs' own records (journal, audit, approvals,
+ * execution history): no second source of truth. Without an approval store no step counts as overridden.
+ */
+export const createMetrics = (
+  ports: Pick<ApiRoutesDeps, 'store' | 'orchestrator' | 'catalog' | 'clock' | 'approvals'>,
+) =>
+  createMetricsService({
+    store: ports.store,
+    orchestrator: ports.orchestrator,
+    catalog: ports.catalog,
+    clock: ports.clock,
+    approvals: ports.approvals ?? { get: async () => undefined },
+  });
+
+/** The API's handlers, by route id, with the metrics service built from the same stores unless given. */
+export const createApiHandlers = (deps: ApiRoutesDeps) =>
+  createApiRoutes({ ...deps, metrics: deps.metrics ?? createMetrics(deps) });
+
+/** The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory, metrics. */
 export const createApiApp = (deps: ApiRoutesDeps): Hono =>
-  buildRouteApp(routesOf('api'), createApiRoutes(deps));
+  buildRouteApp(routesOf('api'), createApiHandlers(deps));
 
 /** The email magic links (public; the signed token is the credential). */
 export const createApprovalLinksApp = (deps: ApprovalLinkRoutesDeps): Hono =>

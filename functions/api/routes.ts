@@ -80,6 +80,22 @@ export const ROUTES = [
     summary: "a run's audit log",
   },
   {
+    id: 'runCost',
+    method: 'GET',
+    path: '/runs/{id}/cost',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'what a run cost: model spend and AWS usage, priced',
+  },
+  {
+    id: 'getMetrics',
+    method: 'GET',
+    path: '/metrics',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'per workflow and version: runs, failures, overrides, durations, time saved, cost',
+  },
+  {
     id: 'writeMemory',
     method: 'POST',
     path: '/memory',

@@ -12,9 +12,9 @@ import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynam
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
 import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
-import { createApiRoutes } from '../../functions/api/api-routes.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
 import {
+  createApiHandlers,
   createApprovals,
   createExecutor,
   createGateway,
@@ -444,7 +444,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
-  const apiRoutes = createApiRoutes({
+  const apiRoutes = createApiHandlers({
     store,
     catalog,
     orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
