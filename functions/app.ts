@@ -6,8 +6,8 @@
  */
 import type { Hono } from 'hono';
 import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
-import { buildRouteApp, type RouteAppOptions, type RouteHandlers } from './api/http.ts';
-import { ROUTES, routesOf } from './api/routes.ts';
+import { buildRouteApp, type RouteAppOptions, type RouteHandler, type RouteHandlers } from './api/http.ts';
+import { ROUTES, type Route, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
 import { type ApprovalLinkRoutesDeps, createApprovalLinkRoutes } from './approvals/email/link-handler.ts';
 import type { LinkTokens } from './approvals/email/link-token.ts';
 import { createEmailApprovalNotifier } from './approvals/email/notifier.ts';
@@ -24,6 +24,7 @@ import { slackDeleteConnector, slackPostConnector } from './connectors/slack-pos
 import type { SlackTransport } from './connectors/slack-transport.ts';
 import { stateRevertConnector } from './connectors/state-revert.ts';
 import { stateUpsertConnector } from './connectors/state-upsert.ts';
+import { type ConsoleDeps, createConsoleApp } from './console/console-app.tsx';
 import type { Approval } from './core/approvals/approval.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
 import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
@@ -71,15 +72,34 @@ export const createApprovalLinksApp = (deps: ApprovalLinkRoutesDeps): Hono =>
 export const createSlackInteractionsApp = (deps: SlackInteractionsDeps): Hono =>
   buildRouteApp(routesOf('slack-interactions'), createSlackInteractionRoutes(deps));
 
+type ConsoleRouteId = Extract<Route, { auth: 'console' }>['id'];
 /** Every route handler of every function, by route id: what the local server serves in one app. */
 export type AllRouteHandlers = RouteHandlers<'api'> &
   RouteHandlers<'approval-links'> &
   RouteHandlers<'slack-interactions'> &
-  RouteHandlers<'local'>;
+  Record<Exclude<RouteIdOf<'local'>, ConsoleRouteId>, RouteHandler>;
 
-/** The whole table in one app (the local server), with the stand-in's own checks before each route. */
-export const createLocalHttpApp = (handlers: AllRouteHandlers, options: RouteAppOptions): Hono =>
-  buildRouteApp(ROUTES, handlers, options);
+/**
+ * The whole table in one app (the local server), with the stand-in's own checks before each route;
+ * the console's rows are served by the console app (its session auth), which serves exactly those.
+ */
+export function createLocalHttpApp(
+  handlers: AllRouteHandlers,
+  options: RouteAppOptions & { console?: Hono },
+): Hono {
+  const app = buildRouteApp(
+    ROUTES.filter((route: RouteSpec) => route.auth !== 'console'),
+    handlers,
+    options,
+  );
+  if (options.console) app.route('/', options.console);
+  return app;
+}
+
+/** The operator console locally: its pages over the same services as the API. */
+export const createLocalConsoleApp = (
+  deps: Omit<ConsoleDeps, 'metrics'> & Pick<ApiRoutesDeps, 'approvals'>,
+) => createConsoleApp({ ...deps, metrics: createMetrics(deps) });
 
 /** The transports the gateway's connectors reach the outside with; a missing one means no connector of its kind. */
 export interface ConnectorTransports {

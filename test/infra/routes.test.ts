@@ -5,9 +5,11 @@ import { ROUTES, type RouteFunction } from '../../functions/api/routes.ts';
 import {
   createApiApp,
   createApprovalLinksApp,
+  createLocalConsoleApp,
   createLocalHttpApp,
   createSlackInteractionsApp,
 } from '../../functions/app.ts';
+import { createConsoleAuth } from '../../functions/console/auth.ts';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { localEdge } from '../../lib/local/http/server.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
@@ -88,7 +90,14 @@ describe('the route table is what CDK, the Lambdas and the local server expose',
     const handlers = Object.fromEntries(
       ROUTES.map((route) => [route.id, async () => ({ statusCode: 204, body: '' })]),
     );
-    const app = createLocalHttpApp(handlers as never, { before: localEdge(token, { error: () => {} }) });
+    const console = createLocalConsoleApp({
+      ...(unused as object),
+      auth: createConsoleAuth({ apiToken: token, sessionSecret: 's', clock: unused, clientKey: () => 'x' }),
+    } as never);
+    const app = createLocalHttpApp(handlers as never, {
+      before: localEdge(token, { error: () => {} }),
+      console,
+    });
     // hono lists each middleware of a route as a route of its own: one entry per method and path.
     const served = [...new Set(app.routes.map((route) => `${route.method} ${fromHono(route.path)}`))].sort();
     expect(served).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
