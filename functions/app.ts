@@ -6,8 +6,8 @@
  */
 import type { Hono } from 'hono';
 import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
-import { buildRouteApp, type RouteAppOptions, type RouteHandlers } from './api/http.ts';
-import { ROUTES, routesOf } from './api/routes.ts';
+import { buildRouteApp, type RouteAppOptions, type RouteHandler, type RouteHandlers } from './api/http.ts';
+import { ROUTES, type Route, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
 import { type ApprovalLinkRoutesDeps, createApprovalLinkRoutes } from './approvals/email/link-handler.ts';
 import type { LinkTokens } from './approvals/email/link-token.ts';
 import { createEmailApprovalNotifier } from './approvals/email/notifier.ts';
@@ -24,10 +24,12 @@ import { slackDeleteConnector, slackPostConnector } from './connectors/slack-pos
 import type { SlackTransport } from './connectors/slack-transport.ts';
 import { stateRevertConnector } from './connectors/state-revert.ts';
 import { stateUpsertConnector } from './connectors/state-upsert.ts';
+import { type ConsoleDeps, createConsoleApp } from './console/console-app.tsx';
 import type { Approval } from './core/approvals/approval.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
 import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
 import type { ExecutorDeps } from './core/executor.ts';
+import { createMetricsService } from './core/metrics/metrics-service.ts';
 import type { MonitorDeps } from './core/monitor.ts';
 import type { Clock, StateStore } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
@@ -45,9 +47,28 @@ import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts
 import { createScheduleStartHandler } from './schedules/schedule-start.ts';
 import { logger } from './shared/powertools.ts';
 
-/** The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory. */
+/**
+ * Workflow metrics and cost per run, read from the runs' own records (journal, audit, approvals,
+ * execution history): no second source of truth. Without an approval store no step counts as overridden.
+ */
+export const createMetrics = (
+  ports: Pick<ApiRoutesDeps, 'store' | 'orchestrator' | 'catalog' | 'clock' | 'approvals'>,
+) =>
+  createMetricsService({
+    store: ports.store,
+    orchestrator: ports.orchestrator,
+    catalog: ports.catalog,
+    clock: ports.clock,
+    approvals: ports.approvals ?? { get: async () => undefined },
+  });
+
+/** The API's handlers, by route id, with the metrics service built from the same stores unless given. */
+export const createApiHandlers = (deps: ApiRoutesDeps) =>
+  createApiRoutes({ ...deps, metrics: deps.metrics ?? createMetrics(deps) });
+
+/** The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory, metrics. */
 export const createApiApp = (deps: ApiRoutesDeps): Hono =>
-  buildRouteApp(routesOf('api'), createApiRoutes(deps));
+  buildRouteApp(routesOf('api'), createApiHandlers(deps));
 
 /** The email magic links (public; the signed token is the credential). */
 export const createApprovalLinksApp = (deps: ApprovalLinkRoutesDeps): Hono =>
@@ -61,16 +82,35 @@ export const createSlackInteractionsApp = (deps: SlackInteractionsDeps): Hono =>
 export const createHooksApp = (hooks: WebhookTrigger): Hono =>
   buildRouteApp(routesOf('hooks'), createHookRoutes({ hooks }));
 
+type ConsoleRouteId = Extract<Route, { auth: 'console' }>['id'];
 /** Every route handler of every function, by route id: what the local server serves in one app. */
 export type AllRouteHandlers = RouteHandlers<'api'> &
   RouteHandlers<'approval-links'> &
   RouteHandlers<'slack-interactions'> &
   RouteHandlers<'hooks'> &
-  RouteHandlers<'local'>;
+  Record<Exclude<RouteIdOf<'local'>, ConsoleRouteId>, RouteHandler>;
 
-/** The whole table in one app (the local server), with the stand-in's own checks before each route. */
-export const createLocalHttpApp = (handlers: AllRouteHandlers, options: RouteAppOptions): Hono =>
-  buildRouteApp(ROUTES, handlers, options);
+/**
+ * The whole table in one app (the local server), with the stand-in's own checks before each route;
+ * the console's rows are served by the console app (its session auth), which serves exactly those.
+ */
+export function createLocalHttpApp(
+  handlers: AllRouteHandlers,
+  options: RouteAppOptions & { console?: Hono },
+): Hono {
+  const app = buildRouteApp(
+    ROUTES.filter((route: RouteSpec) => route.auth !== 'console'),
+    handlers,
+    options,
+  );
+  if (options.console) app.route('/', options.console);
+  return app;
+}
+
+/** The operator console locally: its pages over the same services as the API. */
+export const createLocalConsoleApp = (
+  deps: Omit<ConsoleDeps, 'metrics'> & Pick<ApiRoutesDeps, 'approvals'>,
+) => createConsoleApp({ ...deps, metrics: createMetrics(deps) });
 
 /** The transports the gateway's connectors reach the outside with; a missing one means no connector of its kind. */
 export interface ConnectorTransports {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../core/errors.ts';
+import type { MetricsService } from '../core/metrics/metrics-service.ts';
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
@@ -11,6 +12,7 @@ import { logger, metrics } from '../shared/powertools.ts';
 import { type HttpRequest, type HttpResult, json, type RouteHandler, type RouteHandlers } from './http.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
+import { metricsRoutes } from './metrics-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
 
@@ -37,6 +39,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   memory?: MemoryApiDeps;
   /** The scheduled playbooks: list, pause, resume, fire now. */
   schedules?: Pick<ScheduleFires, 'list' | 'pause' | 'resume' | 'fireNow'>;
+  /** Workflow metrics and cost per run (functions/app.ts builds it from the same stores). */
+  metrics?: MetricsService;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -119,6 +123,12 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
     },
     ...memoryRoutes(deps.memory),
     ...scheduleRoutes(deps.schedules),
+    ...(deps.metrics
+      ? metricsRoutes({ metrics: deps.metrics, clock: deps.clock })
+      : {
+          getMetrics: async () => json(404, { message: 'metrics are not configured' }),
+          runCost: async () => json(404, { message: 'metrics are not configured' }),
+        }),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),

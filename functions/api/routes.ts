@@ -11,8 +11,11 @@
  * - `public-signed`: no gateway auth; the handler verifies a signature first (magic links, Slack).
  * - `webhook`: no gateway auth; a signed inbound hook (the local webhook sink is the outside
  *   service a playbook's webhook calls, so it checks nothing).
+ * - `console`: the operator console's pages; locally the session cookie the login page sets with the
+ *   API token (login and logout are its own routes). Local-only for now: on AWS they go behind a
+ *   Cognito authorizer (lib/cloud/operator-console.ts has the pool) once the API serves them.
  */
-export type AuthClass = 'operator' | 'public-signed' | 'webhook';
+export type AuthClass = 'operator' | 'public-signed' | 'webhook' | 'console';
 
 /** The function that serves a route on AWS; locally one server serves them all. */
 export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'hooks' | 'local';
@@ -80,6 +83,22 @@ export const ROUTES = [
     auth: 'operator',
     fn: 'api',
     summary: "a run's audit log",
+  },
+  {
+    id: 'runCost',
+    method: 'GET',
+    path: '/runs/{id}/cost',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'what a run cost: model spend and AWS usage, priced',
+  },
+  {
+    id: 'getMetrics',
+    method: 'GET',
+    path: '/metrics',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'per workflow and version: runs, failures, overrides, durations, time saved, cost',
   },
   {
     id: 'writeMemory',
@@ -250,6 +269,96 @@ export const ROUTES = [
     auth: 'webhook',
     fn: 'local',
     summary: 'the stand-in for the outside services the sample playbooks call',
+    localOnly: true,
+  },
+  {
+    id: 'consoleHome',
+    method: 'GET',
+    path: '/',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: redirects to its runs page',
+    localOnly: true,
+  },
+  {
+    id: 'consoleLoginForm',
+    method: 'GET',
+    path: '/console/login',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console login page',
+    localOnly: true,
+  },
+  {
+    id: 'consoleLogin',
+    method: 'POST',
+    path: '/console/login',
+    auth: 'console',
+    fn: 'local',
+    summary: 'takes the API token once and sets the session cookie',
+    localOnly: true,
+  },
+  {
+    id: 'consoleLogout',
+    method: 'POST',
+    path: '/console/logout',
+    auth: 'console',
+    fn: 'local',
+    summary: 'ends the console session',
+    localOnly: true,
+  },
+  {
+    id: 'consoleRuns',
+    method: 'GET',
+    path: '/console/runs',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: runs, filtered by workflow, status and time',
+    localOnly: true,
+  },
+  {
+    id: 'consoleRun',
+    method: 'GET',
+    path: '/console/runs/{id}',
+    auth: 'console',
+    fn: 'local',
+    summary: "the console: a run's timeline, cost and history",
+    localOnly: true,
+  },
+  {
+    id: 'consoleInbox',
+    method: 'GET',
+    path: '/console/inbox',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: approvals waiting',
+    localOnly: true,
+  },
+  {
+    id: 'consoleDecide',
+    method: 'POST',
+    path: '/console/inbox/{id}',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: approve (with edits) or reject',
+    localOnly: true,
+  },
+  {
+    id: 'consoleWorkflows',
+    method: 'GET',
+    path: '/console/workflows',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: workflows with their metrics',
+    localOnly: true,
+  },
+  {
+    id: 'consoleStartRun',
+    method: 'POST',
+    path: '/console/workflows/{name}/runs',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: start a run',
     localOnly: true,
   },
 ] as const satisfies readonly RouteSpec[];

@@ -17,12 +17,13 @@ import {
 } from '../../functions/adapters/aws/dynamodb-triggers.ts';
 import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
-import { createApiRoutes } from '../../functions/api/api-routes.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
 import {
+  createApiHandlers,
   createApprovals,
   createExecutor,
   createGateway,
+  createLocalConsoleApp,
   createLocalHttpApp,
   createMonitor,
   createPlanner,
@@ -40,6 +41,7 @@ import {
   slackInteractionClient,
 } from '../../functions/approvals/slack/interactions.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
+import { createConsoleAuth } from '../../functions/console/auth.ts';
 import { createHandoffService, type HandoffService } from '../../functions/core/agents/handoff-service.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { ApprovalService } from '../../functions/core/approvals/service.ts';
@@ -483,7 +485,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     secrets: hookSecrets,
   });
 
-  const apiRoutes = createApiRoutes({
+  const apiRoutes = createApiHandlers({
     ...runPorts,
     schedules: fires,
     memory,
@@ -495,6 +497,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const httpLog = {
     error: (message: string, attributes?: Record<string, unknown>) => logger.error(message, attributes ?? {}),
   };
+  const consoleApp = createLocalConsoleApp({
+    store,
+    catalog,
+    orchestrator,
+    claims: createDynamoDBRunStartClaims({ client: db.client, tableName: TABLE_NAMES.state }),
+    clock,
+    approvals,
+    auth: createConsoleAuth({
+      apiToken,
+      sessionSecret: options.dataDir
+        ? ensureLocalSecret(options.dataDir, 'console-session-secret')
+        : randomBytes(32).toString('hex'),
+      clock,
+      // Loopback only: every client is this machine, so the login slow-down counts them as one.
+      clientKey: () => 'local',
+    }),
+  });
   const app = createLocalHttpApp(
     {
       ...apiRoutes,
@@ -503,7 +522,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...createHookRoutes({ hooks }),
       ...createWebhookSink(outboxDir),
     },
-    { before: localEdge(apiToken, httpLog) },
+    { before: localEdge(apiToken, httpLog), console: consoleApp },
   );
   const http: LocalHttpServer = await startLocalHttpServer({
     port: options.port,

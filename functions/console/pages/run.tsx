@@ -67,7 +67,16 @@ export function RunPage({ csrf, details, audit, approvals, history, cost }: RunP
               <li>
                 {`${a.summary} · ${a.status.toLowerCase()}`}
                 {a.decision
-                  ? ` by ${a.decision.by} via ${a.decision.channel} at ${time(a.decision.at)}${a.decision.editedParams ? ' (edited)' : ''}`
+                  ? ` by ${a.decision.by} via ${a.decision.channel} at ${time(a.decision.at)}${
+                      a.decision.editedParams
+                        ? ` (edited: ${Object.entries(a.decision.editedParams)
+                            .map(
+                              ([name, value]) =>
+                                `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+                            )
+                            .join('; ')})`
+                        : ''
+                    }`
                   : ''}
               </li>
             ))}
