@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
+import type { HandoffService } from '../core/agents/handoff-service.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { DeadLetters } from '../core/ports.ts';
@@ -7,6 +8,7 @@ import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { handoffRoutes, type RouteResult } from './handoff-routes.ts';
 import { type HttpRequest, type HttpResult, json, type RouteHandler, type RouteHandlers } from './http.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
@@ -33,6 +35,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   /** The operator's approval inbox. */
   approvals?: Approvals;
   memory?: MemoryApiDeps;
+  /** The model steps handed to the operator. */
+  handoffs?: Pick<HandoffService, 'list' | 'get' | 'complete'>;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -114,10 +118,26 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
       return json(200, { runId, events: await runs.history(runId) });
     },
     ...memoryRoutes(deps.memory),
+    ...handoffHandlers(deps.handoffs),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),
   ) as RouteHandlers<'api'>;
+}
+
+/** The handoff inbox (handoff-routes.ts) under its route ids; without the service, each answers 404. */
+function handoffHandlers(handoffs: ApiRoutesDeps['handoffs']) {
+  const routes = handoffs && handoffRoutes(handoffs);
+  const answer = async (call: (r: NonNullable<typeof routes>) => Promise<RouteResult>) => {
+    if (!routes) return json(404, { message: 'handoffs are not configured' });
+    const { status, body } = await call(routes);
+    return json(status, body);
+  };
+  return {
+    listHandoffs: () => answer((r) => r.list()),
+    getHandoff: (event: HttpRequest) => answer((r) => r.get(event.params.id)),
+    completeHandoff: (event: HttpRequest) => answer((r) => r.complete(event.params.id, parseBody(event))),
+  };
 }
 
 /** Maps the domain's errors to their 4xx; anything else is a generic 500 with the real error logged. */

@@ -18,6 +18,7 @@ import {
   createApprovals,
   createExecutor,
   createGateway,
+  createHandoffs,
   createLocalHttpApp,
   createMonitor,
   createPlanner,
@@ -33,7 +34,7 @@ import {
   slackInteractionClient,
 } from '../../functions/approvals/slack/interactions.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
-import { createHandoffService, type HandoffService } from '../../functions/core/agents/handoff-service.ts';
+import type { HandoffService } from '../../functions/core/agents/handoff-service.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { ApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
@@ -398,7 +399,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   });
   invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
-  const handoffs = createHandoffService({
+  const handoffs = createHandoffs({
     handoffs: handoffStore,
     store,
     catalog,
@@ -453,6 +454,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     memory,
     deadLetters,
     approvals,
+    handoffs,
     connectors: () => connectorStatuses(breaker, clock.now()),
   });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
