@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Output } from '../lib/cli/commands.ts';
 import { CliError, EXIT } from '../lib/cli/errors.ts';
+import { registerHandoffCommands } from '../lib/cli/handoff-commands.ts';
 import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
 import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
@@ -235,6 +236,7 @@ dlq
 
 registerMemoryCommands(program, { client, output, exitWith });
 registerMetricsCommands(program, { client, output, exitWith });
+registerHandoffCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,7 @@ import type { Output } from './commands.ts';
 import { CliError, EXIT } from './errors.ts';
 
 // What `aios handoffs` and `aios handoff complete <id> --text … | --file …` do once their options
-// are parsed. Registered on the program in phase 2, with the routes they call (functions/api/handoff-routes.ts).
+// are parsed (registered in handoff-commands.ts), through the routes of functions/api/handoff-routes.ts.
 
 function formatHandoffs(handoffs: readonly Handoff[]): string {
   if (handoffs.length === 0) return 'No handoffs wait for you.';
