@@ -27,8 +27,11 @@ export function registerHandoffCommands(program: Command, { output, exitWith, cl
     .option('--by <name>', 'who wrote it, kept on the record', 'operator')
     .option('--json', 'print JSON', false)
     .action(async (id: string, options: { text?: string; file?: string; by: string; json: boolean }) => {
-      await exitWith(async () =>
-        (await handoffs()).handoffCompleteCommand(await client(), output, id, options),
-      );
+      await exitWith(async () => {
+        const cli = await handoffs();
+        // A usage error is found before the CLI looks for the API or its token.
+        const text = await cli.handoffOutputText(options);
+        return cli.handoffCompleteCommand(await client(), output, id, { ...options, text, file: undefined });
+      });
     });
 }
