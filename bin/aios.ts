@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Output } from '../lib/cli/commands.ts';
 import { CliError, EXIT } from '../lib/cli/errors.ts';
+import { registerHandoffCommands } from '../lib/cli/handoff-commands.ts';
 import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
 import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
@@ -242,6 +243,7 @@ registerTriggerCommands(program, {
   exitWith,
   target: () => targetOf(program.opts<GlobalOptions>()),
 });
+registerHandoffCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

@@ -25,6 +25,7 @@ import type { SlackTransport } from './connectors/slack-transport.ts';
 import { stateRevertConnector } from './connectors/state-revert.ts';
 import { stateUpsertConnector } from './connectors/state-upsert.ts';
 import { type ConsoleDeps, createConsoleApp } from './console/console-app.tsx';
+import { createHandoffService, type HandoffServiceDeps } from './core/agents/handoff-service.ts';
 import type { Approval } from './core/approvals/approval.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
 import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
@@ -217,6 +218,12 @@ export function createApprovals(
     }),
   });
 }
+
+/**
+ * The handoff inbox: model steps the model could not do, written by the operator (the API, the
+ * CLI); the planner opens the items, the API completes them, recovery answers the ones a crash left.
+ */
+export const createHandoffs = (ports: HandoffServiceDeps) => createHandoffService(ports);
 
 /** What a crash strands (a decided approval its run never heard of, a run never started), found and finished. */
 export const createRecoveryService = (ports: Omit<RecoveryDeps, 'onError'>) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
+import type { HandoffService } from '../core/agents/handoff-service.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
@@ -9,6 +10,7 @@ import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import type { ScheduleFires } from '../core/triggers/schedule-fires.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { handoffRoutes, type RouteResult } from './handoff-routes.ts';
 import { type HttpRequest, type HttpResult, json, type RouteHandler, type RouteHandlers } from './http.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
@@ -41,6 +43,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   schedules?: Pick<ScheduleFires, 'list' | 'pause' | 'resume' | 'fireNow'>;
   /** Workflow metrics and cost per run (functions/app.ts builds it from the same stores). */
   metrics?: MetricsService;
+  /** The model steps handed to the operator. */
+  handoffs?: Pick<HandoffService, 'list' | 'get' | 'complete'>;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -129,10 +133,26 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
           getMetrics: async () => json(404, { message: 'metrics are not configured' }),
           runCost: async () => json(404, { message: 'metrics are not configured' }),
         }),
+    ...handoffHandlers(deps.handoffs),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),
   ) as RouteHandlers<'api'>;
+}
+
+/** The handoff inbox (handoff-routes.ts) under its route ids; without the service, each answers 404. */
+function handoffHandlers(handoffs: ApiRoutesDeps['handoffs']) {
+  const routes = handoffs && handoffRoutes(handoffs);
+  const answer = async (call: (r: NonNullable<typeof routes>) => Promise<RouteResult>) => {
+    if (!routes) return json(404, { message: 'handoffs are not configured' });
+    const { status, body } = await call(routes);
+    return json(status, body);
+  };
+  return {
+    listHandoffs: () => answer((r) => r.list()),
+    getHandoff: (event: HttpRequest) => answer((r) => r.get(event.params.id)),
+    completeHandoff: (event: HttpRequest) => answer((r) => r.complete(event.params.id, parseBody(event))),
+  };
 }
 
 /** Maps the domain's errors to their 4xx; anything else is a generic 500 with the real error logged. */

@@ -5,7 +5,7 @@ import type { Output } from './commands.ts';
 import { CliError, EXIT } from './errors.ts';
 
 // What `aios handoffs` and `aios handoff complete <id> --text … | --file …` do once their options
-// are parsed. Registered on the program in phase 2, with the routes they call (functions/api/handoff-routes.ts).
+// are parsed (registered in handoff-commands.ts), through the routes of functions/api/handoff-routes.ts.
 
 function formatHandoffs(handoffs: readonly Handoff[]): string {
   if (handoffs.length === 0) return 'No handoffs wait for you.';
@@ -30,23 +30,26 @@ export async function handoffsCommand(
   return EXIT.ok;
 }
 
+/** The operator's output from --text or --file: a usage error (exit 2) unless exactly one is given and readable. */
+export async function handoffOutputText(options: { text?: string; file?: string }): Promise<string> {
+  if ((options.text === undefined) === (options.file === undefined)) {
+    throw new CliError('give the output either with --text or with --file, not both', EXIT.badInput);
+  }
+  if (options.text !== undefined) return options.text;
+  try {
+    return await readFile(options.file as string, 'utf8');
+  } catch {
+    throw new CliError(`cannot read ${options.file}`, EXIT.badInput);
+  }
+}
+
 export async function handoffCompleteCommand(
   client: ApiClient,
   output: Output,
   id: string,
   options: { text?: string; file?: string; by?: string; json: boolean },
 ): Promise<number> {
-  if ((options.text === undefined) === (options.file === undefined)) {
-    throw new CliError('give the output either with --text or with --file, not both', EXIT.badInput);
-  }
-  let text = options.text;
-  if (options.file !== undefined) {
-    try {
-      text = await readFile(options.file, 'utf8');
-    } catch {
-      throw new CliError(`cannot read ${options.file}`, EXIT.badInput);
-    }
-  }
+  const text = await handoffOutputText(options);
   const { handoff } = (await client.request('POST', `/handoffs/${encodeURIComponent(id)}/complete`, {
     text,
     ...(options.by ? { by: options.by } : {}),

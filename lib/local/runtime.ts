@@ -23,6 +23,7 @@ import {
   createApprovals,
   createExecutor,
   createGateway,
+  createHandoffs,
   createLocalConsoleApp,
   createLocalHttpApp,
   createMonitor,
@@ -42,7 +43,7 @@ import {
 } from '../../functions/approvals/slack/interactions.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
 import { createConsoleAuth } from '../../functions/console/auth.ts';
-import { createHandoffService, type HandoffService } from '../../functions/core/agents/handoff-service.ts';
+import type { HandoffService } from '../../functions/core/agents/handoff-service.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { ApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
@@ -415,7 +416,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   });
   invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
-  const handoffs = createHandoffService({
+  const handoffs = createHandoffs({
     handoffs: handoffStore,
     store,
     catalog,
@@ -491,6 +492,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     memory,
     deadLetters,
     approvals,
+    handoffs,
     connectors: () => connectorStatuses(breaker, clock.now()),
   });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');

@@ -34,13 +34,15 @@ function operatorMethods() {
 }
 
 describe('Api: routes', () => {
-  it('has the runs, approvals, dead-letter and memory routes, and nothing else', () => {
+  it('has the runs, approvals, handoffs, dead-letter and memory routes, and nothing else', () => {
     expect(routes().sort()).toEqual([
       'GET /approvals',
       'GET /approvals/{id}',
       'GET /approvals/{id}/link',
       'GET /connectors',
       'GET /dlq',
+      'GET /handoffs',
+      'GET /handoffs/{id}',
       'GET /memory/search',
       'GET /memory/{id}/history',
       'GET /runs',
@@ -50,6 +52,7 @@ describe('Api: routes', () => {
       'POST /approvals/{id}/decision',
       'POST /approvals/{id}/link',
       'POST /dlq/redrive',
+      'POST /handoffs/{id}/complete',
       'POST /memory',
       'POST /runs',
       'POST /slack/interactions',
@@ -57,8 +60,8 @@ describe('Api: routes', () => {
   });
 
   it('requires IAM (SigV4) authorisation on every method but the three public approval routes', () => {
-    expect(Object.keys(methods)).toHaveLength(17);
-    expect(operatorMethods()).toHaveLength(14);
+    expect(Object.keys(methods)).toHaveLength(20);
+    expect(operatorMethods()).toHaveLength(17);
     for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     const names = routes();
     const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');
