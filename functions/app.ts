@@ -29,12 +29,14 @@ import { type ApprovalServiceDeps, createApprovalService } from './core/approval
 import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
 import type { ExecutorDeps } from './core/executor.ts';
 import type { MonitorDeps } from './core/monitor.ts';
+import { type AlertMarks, createOperatorAlerts } from './core/operator-alerts.ts';
 import type { Clock, StateStore } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
 import type { RunRecorderDeps } from './core/run-recorder.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
 import { createMonitorHandler } from './monitor/monitor-handler.ts';
+import { operatorChannel } from './notifications/operator-channel.ts';
 import { createPlannerHandler, type PlannerHandlerDeps } from './planner/planner-handler.ts';
 import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
 import { logger } from './shared/powertools.ts';
@@ -102,8 +104,35 @@ export const createExecutor = (
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 
-export const createRunRecorder = (ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory'>) =>
+export const createRunRecorder = (ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts'>) =>
   createRunRecorderHandler(ports);
+
+/**
+ * The operator's alerts (a failed run, once): Slack when configured, else email; neither
+ * configured means no alerts rather than a recorder that cannot start.
+ */
+export function createAlerts(ports: {
+  marks: AlertMarks;
+  clock: Clock;
+  slack?: { transport: SlackTransport; channel: string };
+  email?: { transport: EmailTransport; from: string; to: readonly string[] };
+  /** Where a run is seen (a function locally: the address is known once the server listens). */
+  runLinkBase?: string | (() => string);
+}) {
+  const { marks, clock, runLinkBase, ...channels } = ports;
+  if (!channels.slack && !(channels.email && channels.email.to.length > 0)) return undefined;
+  return createOperatorAlerts({
+    marks,
+    clock,
+    channel: operatorChannel(channels),
+    ...(runLinkBase
+      ? {
+          runLink: (runId: string) =>
+            `${(typeof runLinkBase === 'string' ? runLinkBase : runLinkBase()).replace(/\/$/, '')}/runs/${runId}`,
+        }
+      : {}),
+  });
+}
 
 /** The action gateway: the connectors its transports allow, each limited as its descriptor says. */
 export const createGateway = (

@@ -13,6 +13,7 @@ import { webhookSecretName } from '../../functions/adapters/aws/secrets-manager-
 import type { Workflow } from '../../functions/core/schemas.ts';
 import { isScheduled } from '../../functions/core/triggers/schedule-fires.ts';
 import { AiosFunction } from './aios-function.ts';
+import { grantReadAppend } from './table-access.ts';
 
 export interface TriggersProps {
   readonly stateTable: dynamodb.ITable;
@@ -74,7 +75,7 @@ export class Triggers extends Construct {
         AIOS_API_URL: props.apiUrl,
       },
     }).function;
-    props.stateTable.grantReadWriteData(this.scheduleFunction);
+    grantReadAppend(props.stateTable, this.scheduleFunction);
     props.stateMachine.grantStartExecution(this.scheduleFunction);
     // A repeated delivery checks whether the fire's run still needs its execution started.
     props.stateMachine.grantExecution(this.scheduleFunction, 'states:DescribeExecution');

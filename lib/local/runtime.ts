@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createDynamoDBAlertMarks } from '../../functions/adapters/aws/dynamodb-alert-marks.ts';
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamodb-handoff-store.ts';
@@ -15,6 +16,7 @@ import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { createApiRoutes } from '../../functions/api/api-routes.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
 import {
+  createAlerts,
   createApprovals,
   createExecutor,
   createGateway,
@@ -130,6 +132,8 @@ export interface LocalRuntimeOptions {
   decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
   /** Model steps: calls per tier before the other tier, and the first backoff (tests make it small). */
   modelRetry?: { attempts: number; baseDelayMs: number };
+  /** Where a failed run is told (once): a Slack outbox channel, else emails (default Slack #aios-alerts). */
+  operatorAlerts?: { slackChannel: string } | { email: readonly string[] };
 }
 
 export interface LocalRuntime {
@@ -230,11 +234,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }),
   );
   invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitor({ store, clock }));
+  const outboxDir = options.dataDir
+    ? join(options.dataDir, 'outbox')
+    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
+  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
+  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
+  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
+  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
+  const alertsTo = options.operatorAlerts ?? { slackChannel: '#aios-alerts' };
   invoke(
     LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn,
-    createRunRecorder({ store, clock, memory: memory.service }),
+    createRunRecorder({
+      store,
+      clock,
+      memory: memory.service,
+      alerts: createAlerts({
+        marks: createDynamoDBAlertMarks({ client: db.client, tableName: TABLE_NAMES.state }),
+        clock,
+        ...('slackChannel' in alertsTo
+          ? { slack: { transport: slackOutbox, channel: alertsTo.slackChannel } }
+          : { email: { transport: emailOutbox, from: LOCAL_FROM, to: alertsTo.email } }),
+        runLinkBase: () => publicBaseUrl,
+      }),
+    }),
   );
 
+  const endRecordings = new Set<Promise<unknown>>();
   const stepFunctions = createLocalStepFunctions({
     definitions: { run: readFileSync(RUN_DEFINITION, 'utf8') },
     substitutions: LOCAL_SUBSTITUTIONS,
@@ -247,15 +272,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (!status) return;
       const runId = executionArn.slice(executionArn.lastIndexOf(':') + 1);
       const recorder = agents[LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn];
-      recorder?.({
+      if (!recorder) return;
+      // Tracked, so close() lets it finish: it may be the one that tells the operator.
+      const recording = recorder({
         op: 'execution-ended',
         runId,
         status,
         error: event.details.error,
         cause: event.details.cause,
-      }).catch((error: unknown) =>
-        logger.error('could not record the end of an execution', { runId, error: error as Error }),
-      );
+      })
+        .catch((error: unknown) =>
+          logger.error('could not record the end of an execution', { runId, error: error as Error }),
+        )
+        .finally(() => endRecordings.delete(recording));
+      endRecordings.add(recording);
     },
     resources: {
       async invokeLambda(functionName, payload) {
@@ -317,12 +347,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   };
 
-  const outboxDir = options.dataDir
-    ? join(options.dataDir, 'outbox')
-    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
-  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
-  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
-  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
   // One breaker (and bucket) per store: the gateway trips it, `aios connectors` shows it.
   const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
   const { connectors, handler: gatewayHandler } = createGateway({
@@ -374,7 +398,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     options.dataDir ? ensureLocalSecret(options.dataDir, name) : randomBytes(32).toString('hex');
   const linkTokens = createLinkTokens({ getKey: async () => secret('link-key'), clock });
   const slackSigningSecret = secret('slack-signing-secret');
-  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
   const approvals = createApprovals({
     approvals: faults.approvalStore(
       createDynamoDBApprovalStore({ client: db.client, tableName: TABLE_NAMES.state }),
@@ -499,6 +522,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await http.close();
       await worker.stop();
       await stepFunctions.close();
+      await Promise.allSettled([...endRecordings]);
       await memory.close();
       await db.close();
     },
