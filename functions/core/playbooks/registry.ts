@@ -1,6 +1,12 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { Clock, WorkflowCatalog } from '../ports.ts';
-import { type OperatorPolicy, OperatorPolicySchema, type Workflow, WorkflowSchema } from '../schemas.ts';
+import type { Clock, PlaybookStore, PlaybookVersion, PolicyVersion, WorkflowCatalog } from '../ports.ts';
+import {
+  isModelStep,
+  type OperatorPolicy,
+  OperatorPolicySchema,
+  type Workflow,
+  WorkflowSchema,
+} from '../schemas.ts';
 import { inputProblems } from '../workflow-input.ts';
 
 // The playbook registry: playbooks and the operator policy as data in the state table, versioned,
@@ -8,35 +14,7 @@ import { inputProblems } from '../workflow-input.ts';
 // started with (Run.workflowVersion) and reads that version to the end, so a push never changes a
 // run in flight. Phase 2 wires the store adapter, the routes, the CLI and the deploy-time seeding.
 
-/** One stored version of a playbook. */
-export interface PlaybookVersion {
-  workflow: Workflow;
-  pushedAt: string;
-  /** Who pushed it (the API caller, or `seed` for the shipped playbooks). */
-  pushedBy: string;
-}
-
-/** One stored version of the operator policy. */
-export interface PolicyVersion {
-  version: number;
-  policy: OperatorPolicy;
-  pushedAt: string;
-  pushedBy: string;
-}
-
-/** Where the registry keeps its versions (a DynamoDB adapter on both runtimes; an in-memory double in tests). */
-export interface PlaybookStore {
-  /** Writes the version only if it is not there yet; ConflictError if it is. */
-  putPlaybook(version: PlaybookVersion): Promise<void>;
-  getPlaybook(name: string, version: number): Promise<PlaybookVersion | undefined>;
-  /** The newest version of each playbook, by name. */
-  latestPlaybooks(): Promise<PlaybookVersion[]>;
-  /** Every version of one playbook, oldest first. */
-  playbookVersions(name: string): Promise<PlaybookVersion[]>;
-  /** Writes the policy version only if it is not there yet; ConflictError if it is. */
-  putPolicy(version: PolicyVersion): Promise<void>;
-  latestPolicy(): Promise<PolicyVersion | undefined>;
-}
+export type { PlaybookStore, PlaybookVersion, PolicyVersion } from '../ports.ts';
 
 /** What a playbook may name, from the connector catalogue and the trigger rules. */
 export interface PlaybookRules {
@@ -98,26 +76,31 @@ export function playbookProblems(
   }
   const workflow = parsed.data;
   const problems: string[] = [];
+  // Model steps run in the orchestrator, not the gateway: they are actions aios knows all the same.
+  const known = { has: (action: string) => isModelStep(action) || rules.knownActions.has(action) };
+  const earlier = new Set<string>();
   for (const action of workflow.allowedActions)
-    if (!rules.knownActions.has(action))
-      problems.push(`allowedActions: ${action} is not an action aios knows`);
+    if (!known.has(action)) problems.push(`allowedActions: ${action} is not an action aios knows`);
   for (const rule of workflow.policy.rules)
-    if (!rules.knownActions.has(rule.action))
-      problems.push(`policy.rules: ${rule.action} is not an action aios knows`);
+    if (!known.has(rule.action)) problems.push(`policy.rules: ${rule.action} is not an action aios knows`);
   for (const step of workflow.steps ?? []) {
-    if (!rules.knownActions.has(step.action))
-      problems.push(`step ${step.id}: ${step.action} is not an action aios knows`);
+    if (!known.has(step.action)) problems.push(`step ${step.id}: ${step.action} is not an action aios knows`);
     else if (!workflow.allowedActions.includes(step.action))
       problems.push(`step ${step.id}: ${step.action} is not in allowedActions`);
     for (const path of templatesIn(step.params)) {
-      const [scope, field] = path.split('.');
-      if (!scope || !TEMPLATE_SCOPES.has(scope) || !field)
+      const [scope, field, output] = path.split('.');
+      if (scope === 'steps') {
+        // An earlier step's output, filled when this step runs.
+        if (!field || !earlier.has(field) || output !== 'output')
+          problems.push(`step ${step.id}: {{${path}}} is not {{steps.<an earlier step>.output...}}`);
+      } else if (!scope || !TEMPLATE_SCOPES.has(scope) || !field)
         problems.push(`step ${step.id}: {{${path}}} is not {{input.<field>}} or {{run.<field>}}`);
       else if (scope === 'run' && !RUN_FIELDS.has(field))
         problems.push(
           `step ${step.id}: {{${path}}}: a run has no ${field} (it has ${[...RUN_FIELDS].join(', ')})`,
         );
     }
+    earlier.add(step.id);
   }
   const ids = (workflow.steps ?? []).map((s) => s.id);
   for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i)))
