@@ -14,7 +14,7 @@ import { createEmailApprovalNotifier } from './approvals/email/notifier.ts';
 import { createApprovalNotifier } from './approvals/notifier.ts';
 import { createSlackInteractionRoutes, type SlackInteractionsDeps } from './approvals/slack/interactions.ts';
 import { createSlackApprovalNotifier } from './approvals/slack/notifier.ts';
-import { describeAction } from './connectors/descriptors.ts';
+import { ACTION_DESCRIPTORS, describeAction } from './connectors/descriptors.ts';
 import { emailSendConnector } from './connectors/email-send.ts';
 import type { EmailTransport } from './connectors/email-transport.ts';
 import type { CredentialLookup } from './connectors/http-credential.ts';
@@ -30,7 +30,8 @@ import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
 import type { ExecutorDeps } from './core/executor.ts';
 import type { MonitorDeps } from './core/monitor.ts';
 import { type AlertMarks, createOperatorAlerts } from './core/operator-alerts.ts';
-import type { Clock, StateStore } from './core/ports.ts';
+import { createPlaybookRegistry } from './core/playbooks/registry.ts';
+import type { Clock, PlaybookStore, StateStore } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
 import type { RunRecorderDeps } from './core/run-recorder.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';
@@ -202,3 +203,7 @@ export const createRecoveryService = (ports: Omit<RecoveryDeps, 'onError'>) =>
     ...ports,
     onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
   });
+
+/** The playbook registry, validating against the actions the gateway's connectors describe. */
+export const createPlaybooks = (ports: { store: PlaybookStore; clock: Clock }) =>
+  createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });

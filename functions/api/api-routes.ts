@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../core/errors.ts';
+import type { PlaybookRegistry } from '../core/playbooks/registry.ts';
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
@@ -10,6 +11,7 @@ import { logger, metrics } from '../shared/powertools.ts';
 import { type HttpRequest, type HttpResult, json, type RouteHandler, type RouteHandlers } from './http.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
+import { playbookRoutes } from './playbook-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
 
 const ListRunsQuerySchema = z.object({
@@ -33,6 +35,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   /** The operator's approval inbox. */
   approvals?: Approvals;
   memory?: MemoryApiDeps;
+  /** The playbook registry (list, show, push, diff). */
+  playbooks?: PlaybookRegistry;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -114,6 +118,7 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
       return json(200, { runId, events: await runs.history(runId) });
     },
     ...memoryRoutes(deps.memory),
+    ...playbookRoutes(deps.playbooks),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),

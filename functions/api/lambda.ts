@@ -1,13 +1,14 @@
 import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
 import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApiApp } from '../app.ts';
+import { createApiApp, createPlaybooks } from '../app.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { connectorStatuses } from '../connectors/status.ts';
 import { requireEnv } from '../shared/config.ts';
@@ -34,5 +35,9 @@ export const handler = httpLambdaHandler(
         createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
         new Date(),
       ),
+    playbooks: createPlaybooks({
+      store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      clock: systemClock,
+    }),
   }),
 );

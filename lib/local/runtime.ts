@@ -8,6 +8,7 @@ import { createDynamoDBAlertMarks } from '../../functions/adapters/aws/dynamodb-
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBPlaybookStore } from '../../functions/adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
@@ -23,6 +24,7 @@ import {
   createLocalHttpApp,
   createMonitor,
   createPlanner,
+  createPlaybooks,
   createRecoveryService,
   createRunRecorder,
 } from '../../functions/app.ts';
@@ -41,6 +43,7 @@ import type { ApprovalService } from '../../functions/core/approvals/service.ts'
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
 import type { ConnectorCatalogue } from '../../functions/core/connector.ts';
 import { describeDeadLetter } from '../../functions/core/dead-letter.ts';
+import { NotFoundError } from '../../functions/core/errors.ts';
 import type { GatewayLimits } from '../../functions/core/gateway.ts';
 import type {
   DeadLetters,
@@ -53,7 +56,7 @@ import type {
 import { AT_START_UP } from '../../functions/core/recovery.ts';
 import type { OperatorPolicy } from '../../functions/core/schemas.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { SHIPPED_PLAYBOOKS, shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import {
   createDynamoDBExecutionStore,
   createLocalStepFunctions,
@@ -467,7 +470,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
+  // The registry: on first start it gets the shipped playbooks and policy; later pushes win.
+  const playbooks = createPlaybooks({
+    store: createDynamoDBPlaybookStore({ client: db.client, tableName: TABLE_NAMES.state }),
+    clock,
+  });
+  await seedRegistry(playbooks, options.operatorPolicy ?? shippedOperatorPolicy);
   const apiRoutes = createApiRoutes({
+    playbooks,
     store,
     catalog,
     orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
@@ -527,4 +537,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await db.close();
     },
   };
+}
+
+/** Pushes each shipped playbook the registry has no version of yet, and the policy if none is there. */
+async function seedRegistry(playbooks: ReturnType<typeof createPlaybooks>, policy: OperatorPolicy) {
+  const present = new Set((await playbooks.list()).map((p) => p.workflow.name));
+  for (const raw of SHIPPED_PLAYBOOKS) {
+    const name = (raw as { name: string }).name;
+    if (!present.has(name)) await playbooks.push(raw, 'seed');
+  }
+  await playbooks.policy().catch((error: unknown) => {
+    if (!(error instanceof NotFoundError)) throw error;
+    return playbooks.pushPolicy(policy, 'seed');
+  });
 }
