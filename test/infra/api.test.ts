@@ -43,6 +43,8 @@ describe('Api: routes', () => {
       'GET /dlq',
       'GET /memory/search',
       'GET /memory/{id}/history',
+      'GET /playbooks',
+      'GET /playbooks/{name}',
       'GET /runs',
       'GET /runs/{id}',
       'GET /runs/{id}/audit',
@@ -51,14 +53,16 @@ describe('Api: routes', () => {
       'POST /approvals/{id}/link',
       'POST /dlq/redrive',
       'POST /memory',
+      'POST /playbooks',
+      'POST /playbooks/diff',
       'POST /runs',
       'POST /slack/interactions',
     ]);
   });
 
   it('requires IAM (SigV4) authorisation on every method but the three public approval routes', () => {
-    expect(Object.keys(methods)).toHaveLength(17);
-    expect(operatorMethods()).toHaveLength(14);
+    expect(Object.keys(methods)).toHaveLength(21);
+    expect(operatorMethods()).toHaveLength(18);
     for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     const names = routes();
     const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');
