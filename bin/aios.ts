@@ -5,6 +5,7 @@ import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
 import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
+import { registerPlaybooksCommands } from '../lib/cli/playbooks-commands.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -235,6 +236,7 @@ dlq
 
 registerMemoryCommands(program, { client, output, exitWith });
 registerMetricsCommands(program, { client, output, exitWith });
+registerPlaybooksCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);
