@@ -14,7 +14,7 @@ import { createEmailApprovalNotifier } from './approvals/email/notifier.ts';
 import { createApprovalNotifier } from './approvals/notifier.ts';
 import { createSlackInteractionRoutes, type SlackInteractionsDeps } from './approvals/slack/interactions.ts';
 import { createSlackApprovalNotifier } from './approvals/slack/notifier.ts';
-import { describeAction } from './connectors/descriptors.ts';
+import { ACTION_DESCRIPTORS, describeAction } from './connectors/descriptors.ts';
 import { emailSendConnector } from './connectors/email-send.ts';
 import type { EmailTransport } from './connectors/email-transport.ts';
 import type { CredentialLookup } from './connectors/http-credential.ts';
@@ -32,7 +32,9 @@ import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
 import type { ExecutorDeps } from './core/executor.ts';
 import { createMetricsService } from './core/metrics/metrics-service.ts';
 import type { MonitorDeps } from './core/monitor.ts';
-import type { Clock, StateStore } from './core/ports.ts';
+import { type AlertMarks, createOperatorAlerts } from './core/operator-alerts.ts';
+import { createPlaybookRegistry } from './core/playbooks/registry.ts';
+import type { Clock, PlaybookStore, StateStore } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
 import type { RunRecorderDeps } from './core/run-recorder.ts';
 import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts';
@@ -43,6 +45,7 @@ import { createExecutorHandler } from './executor/executor-handler.ts';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
 import { createHookRoutes } from './hooks/hook-routes.ts';
 import { createMonitorHandler } from './monitor/monitor-handler.ts';
+import { operatorChannel } from './notifications/operator-channel.ts';
 import { createPlannerHandler, type PlannerHandlerDeps } from './planner/planner-handler.ts';
 import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
 import { createScheduleStartHandler } from './schedules/schedule-start.ts';
@@ -154,8 +157,35 @@ export const createExecutor = (
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 
-export const createRunRecorder = (ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory'>) =>
+export const createRunRecorder = (ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts'>) =>
   createRunRecorderHandler(ports);
+
+/**
+ * The operator's alerts (a failed run, once): Slack when configured, else email; neither
+ * configured means no alerts rather than a recorder that cannot start.
+ */
+export function createAlerts(ports: {
+  marks: AlertMarks;
+  clock: Clock;
+  slack?: { transport: SlackTransport; channel: string };
+  email?: { transport: EmailTransport; from: string; to: readonly string[] };
+  /** Where a run is seen (a function locally: the address is known once the server listens). */
+  runLinkBase?: string | (() => string);
+}) {
+  const { marks, clock, runLinkBase, ...channels } = ports;
+  if (!channels.slack && !(channels.email && channels.email.to.length > 0)) return undefined;
+  return createOperatorAlerts({
+    marks,
+    clock,
+    channel: operatorChannel(channels),
+    ...(runLinkBase
+      ? {
+          runLink: (runId: string) =>
+            `${(typeof runLinkBase === 'string' ? runLinkBase : runLinkBase()).replace(/\/$/, '')}/runs/${runId}`,
+        }
+      : {}),
+  });
+}
 
 /** The action gateway: the connectors its transports allow, each limited as its descriptor says. */
 export const createGateway = (
@@ -262,3 +292,6 @@ export const createWebhookTriggerService = (
     secrets: ports.secrets,
     clock: ports.clock,
   });
+/** The playbook registry, validating against the actions the gateway's connectors describe. */
+export const createPlaybooks = (ports: { store: PlaybookStore; clock: Clock }) =>
+  createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });

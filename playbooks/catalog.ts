@@ -18,9 +18,14 @@ import paymentReceived from './payment-received.json' with { type: 'json' };
  * The playbooks shipped with aios, bundled into the Lambdas that need them so the deployed
  * catalogue is exactly the one in the repository. Add a playbook: add its JSON and a line here.
  */
-const SHIPPED: readonly unknown[] = [onboarding, invoiceFollowUp, paymentReceived, contentDraft];
+export const SHIPPED_PLAYBOOKS: readonly unknown[] = [
+  onboarding,
+  invoiceFollowUp,
+  paymentReceived,
+  contentDraft,
+];
 
-export function createCatalog(raw: readonly unknown[] = SHIPPED): WorkflowCatalog {
+export function createCatalog(raw: readonly unknown[] = SHIPPED_PLAYBOOKS): WorkflowCatalog {
   const workflows = new Map<string, Workflow>();
   for (const entry of raw) {
     const workflow = parseOrThrow(

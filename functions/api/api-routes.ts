@@ -4,6 +4,7 @@ import type { HandoffService } from '../core/agents/handoff-service.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
+import type { PlaybookRegistry } from '../core/playbooks/registry.ts';
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
@@ -15,6 +16,7 @@ import { type HttpRequest, type HttpResult, json, type RouteHandler, type RouteH
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
+import { playbookRoutes } from './playbook-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
 
@@ -45,6 +47,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   metrics?: MetricsService;
   /** The model steps handed to the operator. */
   handoffs?: Pick<HandoffService, 'list' | 'get' | 'complete'>;
+  /** The playbook registry (list, show, push, diff). */
+  playbooks?: PlaybookRegistry;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -134,6 +138,7 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
           runCost: async () => json(404, { message: 'metrics are not configured' }),
         }),
     ...handoffHandlers(deps.handoffs),
+    ...playbookRoutes(deps.playbooks),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),

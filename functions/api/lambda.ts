@@ -2,6 +2,7 @@ import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
@@ -13,7 +14,7 @@ import {
   isClosedTaskToken,
 } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApiApp, createHandoffs, createScheduleFiresService } from '../app.ts';
+import { createApiApp, createHandoffs, createPlaybooks, createScheduleFiresService } from '../app.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { connectorStatuses } from '../connectors/status.ts';
 import { requireEnv } from '../shared/config.ts';
@@ -64,5 +65,9 @@ export const handler = httpLambdaHandler(
         createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
         new Date(),
       ),
+    playbooks: createPlaybooks({
+      store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      clock: systemClock,
+    }),
   }),
 );

@@ -6,6 +6,7 @@ import type {
   Intent,
   IntentStatus,
   JournalEntry,
+  OperatorPolicy,
   Plan,
   Run,
   RunStatus,
@@ -239,4 +240,36 @@ export interface HandoffStore {
   listPending(): Promise<Handoff[]>;
   /** Completed, the run not yet told (a crash fell between the two). */
   listUnanswered(): Promise<Handoff[]>;
+}
+
+// The playbook registry's store (core/playbooks/registry.ts): versions never change once written.
+
+/** One stored version of a playbook. */
+export interface PlaybookVersion {
+  workflow: Workflow;
+  pushedAt: string;
+  /** Who pushed it (the API caller, or `seed` for the shipped playbooks). */
+  pushedBy: string;
+}
+
+/** One stored version of the operator policy. */
+export interface PolicyVersion {
+  version: number;
+  policy: OperatorPolicy;
+  pushedAt: string;
+  pushedBy: string;
+}
+
+/** Where the registry keeps its versions (a DynamoDB adapter on both runtimes; an in-memory double in tests). */
+export interface PlaybookStore {
+  /** Writes the version only if it is not there yet; ConflictError if it is. */
+  putPlaybook(version: PlaybookVersion): Promise<void>;
+  getPlaybook(name: string, version: number): Promise<PlaybookVersion | undefined>;
+  /** The newest version of each playbook, by name. */
+  latestPlaybooks(): Promise<PlaybookVersion[]>;
+  /** Every version of one playbook, oldest first. */
+  playbookVersions(name: string): Promise<PlaybookVersion[]>;
+  /** Writes the policy version only if it is not there yet; ConflictError if it is. */
+  putPolicy(version: PolicyVersion): Promise<void>;
+  latestPolicy(): Promise<PolicyVersion | undefined>;
 }

@@ -113,6 +113,7 @@ export class AiosStack extends Stack {
     const publicBaseUrl = `https://${this.api.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
     this.approvals.bind(this.orchestrator.stateMachine, publicBaseUrl);
     this.orchestrator.stateMachine.grantTaskResponse(this.api.function);
+    this.bindRunFailureAlerts(props, emailFrom, publicBaseUrl);
 
     // Schedules and webhook secrets, from the playbooks deployed with this stack.
     this.triggers = new Triggers(this, 'Triggers', {
@@ -162,5 +163,26 @@ export class AiosStack extends Stack {
     new CfnOutput(this, 'SlackBotTokenSecret', { value: this.gateway.slackBotTokenSecret.secretArn });
     new CfnOutput(this, 'SlackSigningSecret', { value: this.approvals.slackSigningSecret.secretArn });
     new CfnOutput(this, 'MemoryMaintenanceFunction', { value: this.memory.maintenance.functionName });
+  }
+
+  /**
+   * A failed run tells the operator once, from the run recorder: on Slack (the approvals channel)
+   * when one is set, else by email from `aios:emailFrom` to `aios:alertEmail`, with a link to the run.
+   */
+  private bindRunFailureAlerts(props: AiosStackProps, emailFrom: string | undefined, publicBaseUrl: string) {
+    const recorder = this.agents.runRecorder;
+    const slackChannel = props.slackApprovalsChannel ?? contextString(this, 'aios:slackApprovalsChannel');
+    const alertEmail = props.alertEmail ?? contextString(this, 'aios:alertEmail');
+    recorder.addEnvironment('RUN_LINK_BASE_URL', publicBaseUrl);
+    if (slackChannel) {
+      recorder.addEnvironment('SLACK_BOT_TOKEN_SECRET', this.gateway.slackBotTokenSecret.secretArn);
+      recorder.addEnvironment('SLACK_ALERTS_CHANNEL', slackChannel);
+      this.gateway.slackBotTokenSecret.grantRead(recorder);
+    }
+    if (emailFrom && alertEmail && this.gateway.emailIdentity) {
+      recorder.addEnvironment('EMAIL_FROM', emailFrom);
+      recorder.addEnvironment('ALERT_EMAIL', alertEmail);
+      this.gateway.emailIdentity.grant(recorder, 'ses:SendEmail');
+    }
   }
 }

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createDynamoDBAlertMarks } from '../../functions/adapters/aws/dynamodb-alert-marks.ts';
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBPlaybookStore } from '../../functions/adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
@@ -19,6 +21,7 @@ import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.t
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
 import {
+  createAlerts,
   createApiHandlers,
   createApprovals,
   createExecutor,
@@ -28,6 +31,7 @@ import {
   createLocalHttpApp,
   createMonitor,
   createPlanner,
+  createPlaybooks,
   createRecoveryService,
   createRunRecorder,
   createScheduleFiresService,
@@ -49,6 +53,7 @@ import type { ApprovalService } from '../../functions/core/approvals/service.ts'
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
 import type { ConnectorCatalogue } from '../../functions/core/connector.ts';
 import { describeDeadLetter } from '../../functions/core/dead-letter.ts';
+import { NotFoundError } from '../../functions/core/errors.ts';
 import type { GatewayLimits } from '../../functions/core/gateway.ts';
 import type {
   DeadLetters,
@@ -62,7 +67,7 @@ import { AT_START_UP } from '../../functions/core/recovery.ts';
 import type { OperatorPolicy } from '../../functions/core/schemas.ts';
 import { createHookRoutes } from '../../functions/hooks/hook-routes.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { SHIPPED_PLAYBOOKS, shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { type AslClock, systemAslClock } from './asl/clock.ts';
 import {
   createDynamoDBExecutionStore,
@@ -146,6 +151,8 @@ export interface LocalRuntimeOptions {
   modelRetry?: { attempts: number; baseDelayMs: number };
   /** The schedules' clock: when fires are due and when the scheduler wakes (tests drive it). */
   schedulerClock?: AslClock;
+  /** Where a failed run is told (once): a Slack outbox channel, else emails (default Slack #aios-alerts). */
+  operatorAlerts?: { slackChannel: string } | { email: readonly string[] };
 }
 
 export interface LocalRuntime {
@@ -248,11 +255,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }),
   );
   invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitor({ store, clock }));
+  const outboxDir = options.dataDir
+    ? join(options.dataDir, 'outbox')
+    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
+  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
+  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
+  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
+  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
+  const alertsTo = options.operatorAlerts ?? { slackChannel: '#aios-alerts' };
   invoke(
     LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn,
-    createRunRecorder({ store, clock, memory: memory.service }),
+    createRunRecorder({
+      store,
+      clock,
+      memory: memory.service,
+      alerts: createAlerts({
+        marks: createDynamoDBAlertMarks({ client: db.client, tableName: TABLE_NAMES.state }),
+        clock,
+        ...('slackChannel' in alertsTo
+          ? { slack: { transport: slackOutbox, channel: alertsTo.slackChannel } }
+          : { email: { transport: emailOutbox, from: LOCAL_FROM, to: alertsTo.email } }),
+        runLinkBase: () => publicBaseUrl,
+      }),
+    }),
   );
 
+  const endRecordings = new Set<Promise<unknown>>();
   const stepFunctions = createLocalStepFunctions({
     definitions: { run: readFileSync(RUN_DEFINITION, 'utf8') },
     substitutions: LOCAL_SUBSTITUTIONS,
@@ -265,15 +293,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (!status) return;
       const runId = executionArn.slice(executionArn.lastIndexOf(':') + 1);
       const recorder = agents[LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn];
-      recorder?.({
+      if (!recorder) return;
+      // Tracked, so close() lets it finish: it may be the one that tells the operator.
+      const recording = recorder({
         op: 'execution-ended',
         runId,
         status,
         error: event.details.error,
         cause: event.details.cause,
-      }).catch((error: unknown) =>
-        logger.error('could not record the end of an execution', { runId, error: error as Error }),
-      );
+      })
+        .catch((error: unknown) =>
+          logger.error('could not record the end of an execution', { runId, error: error as Error }),
+        )
+        .finally(() => endRecordings.delete(recording));
+      endRecordings.add(recording);
     },
     resources: {
       async invokeLambda(functionName, payload) {
@@ -335,12 +368,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   };
 
-  const outboxDir = options.dataDir
-    ? join(options.dataDir, 'outbox')
-    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
-  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
-  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
-  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
   // One breaker (and bucket) per store: the gateway trips it, `aios connectors` shows it.
   const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
   const { connectors, handler: gatewayHandler } = createGateway({
@@ -392,7 +419,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     options.dataDir ? ensureLocalSecret(options.dataDir, name) : randomBytes(32).toString('hex');
   const linkTokens = createLinkTokens({ getKey: async () => secret('link-key'), clock });
   const slackSigningSecret = secret('slack-signing-secret');
-  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
   const approvals = createApprovals({
     approvals: faults.approvalStore(
       createDynamoDBApprovalStore({ client: db.client, tableName: TABLE_NAMES.state }),
@@ -462,6 +488,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
+  // The registry: on first start it gets the shipped playbooks and policy; later pushes win.
+  const playbooks = createPlaybooks({
+    store: createDynamoDBPlaybookStore({ client: db.client, tableName: TABLE_NAMES.state }),
+    clock,
+  });
+  await seedRegistry(playbooks, options.operatorPolicy ?? shippedOperatorPolicy);
   // Schedules and webhooks start runs through the same path as POST /runs.
   const runPorts = {
     store,
@@ -488,6 +520,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const apiRoutes = createApiHandlers({
     ...runPorts,
+    playbooks,
     schedules: fires,
     memory,
     deadLetters,
@@ -572,8 +605,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await scheduler.close();
       await worker.stop();
       await stepFunctions.close();
+      await Promise.allSettled([...endRecordings]);
       await memory.close();
       await db.close();
     },
   };
+}
+
+/** Pushes each shipped playbook the registry has no version of yet, and the policy if none is there. */
+async function seedRegistry(playbooks: ReturnType<typeof createPlaybooks>, policy: OperatorPolicy) {
+  const present = new Set((await playbooks.list()).map((p) => p.workflow.name));
+  for (const raw of SHIPPED_PLAYBOOKS) {
+    const name = (raw as { name: string }).name;
+    if (!present.has(name)) await playbooks.push(raw, 'seed');
+  }
+  await playbooks.policy().catch((error: unknown) => {
+    if (!(error instanceof NotFoundError)) throw error;
+    return playbooks.pushPolicy(policy, 'seed');
+  });
 }

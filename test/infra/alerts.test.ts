@@ -97,9 +97,9 @@ describe('Alarms for what stops the work', () => {
     expect(guard.Threshold).toBe(20);
     const metrics = guard.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: object } }[];
     const expression = metrics.find((m) => m.Expression)?.Expression ?? '';
-    // Haiku: $0.8 in / $4 out per million tokens; Sonnet: $3 / $15.
+    // Haiku 4.5: $1 in / $5 out per million tokens; Sonnet 4.5: $3 / $15 (functions/adapters/model-pricing.ts).
     expect(expression).toBe(
-      '(FILL(in0, 0) * 0.8 + FILL(out0, 0) * 4 + FILL(in1, 0) * 3 + FILL(out1, 0) * 15) / 1000000',
+      '(FILL(in0, 0) * 1 + FILL(out0, 0) * 5 + FILL(in1, 0) * 3 + FILL(out1, 0) * 15) / 1000000',
     );
     expect(metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat?.Metric)).toContainEqual({
       Namespace: 'AWS/Bedrock',
