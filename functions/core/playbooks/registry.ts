@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { Clock, WorkflowCatalog } from '../ports.ts';
+import type { Clock, PlaybookStore, PlaybookVersion, PolicyVersion, WorkflowCatalog } from '../ports.ts';
 import {
   MODEL_STEP_TYPES,
   type OperatorPolicy,
@@ -12,37 +12,9 @@ import { inputProblems } from '../workflow-input.ts';
 // The playbook registry: playbooks and the operator policy as data in the state table, versioned,
 // changed without a deploy. A version once pushed never changes; a run records the version it
 // started with (Run.workflowVersion) and reads that version to the end, so a push never changes a
-// run in flight. Phase 2 wires the store adapter, the routes, the CLI and the deploy-time seeding.
+// run in flight.
 
-/** One stored version of a playbook. */
-export interface PlaybookVersion {
-  workflow: Workflow;
-  pushedAt: string;
-  /** Who pushed it (the API caller, or `seed` for the shipped playbooks). */
-  pushedBy: string;
-}
-
-/** One stored version of the operator policy. */
-export interface PolicyVersion {
-  version: number;
-  policy: OperatorPolicy;
-  pushedAt: string;
-  pushedBy: string;
-}
-
-/** Where the registry keeps its versions (a DynamoDB adapter on both runtimes; an in-memory double in tests). */
-export interface PlaybookStore {
-  /** Writes the version only if it is not there yet; ConflictError if it is. */
-  putPlaybook(version: PlaybookVersion): Promise<void>;
-  getPlaybook(name: string, version: number): Promise<PlaybookVersion | undefined>;
-  /** The newest version of each playbook, by name. */
-  latestPlaybooks(): Promise<PlaybookVersion[]>;
-  /** Every version of one playbook, oldest first. */
-  playbookVersions(name: string): Promise<PlaybookVersion[]>;
-  /** Writes the policy version only if it is not there yet; ConflictError if it is. */
-  putPolicy(version: PolicyVersion): Promise<void>;
-  latestPolicy(): Promise<PolicyVersion | undefined>;
-}
+export type { PlaybookStore, PlaybookVersion, PolicyVersion } from '../ports.ts';
 
 /** What a playbook may name, from the connector catalogue and the trigger rules. */
 export interface PlaybookRules {
