@@ -104,7 +104,8 @@ describe('Alarms for what stops the work', () => {
     expect(metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat?.Metric)).toContainEqual({
       Namespace: 'AWS/Bedrock',
       MetricName: 'OutputTokenCount',
-      Dimensions: [{ Name: 'ModelId', Value: 'anthropic.claude-3-5-sonnet-20241022-v2:0' }],
+      // Bedrock reports a call through an inference profile under the profile's id.
+      Dimensions: [{ Name: 'ModelId', Value: stack.agents.models.slow }],
     });
   });
 
