@@ -189,6 +189,8 @@ async function listRuns(
   query: Parameters<StateStore['listRuns']>[0] = {},
 ): Promise<Run[]> {
   const limit = query.limit ?? 50;
+  // An empty window: DynamoDB refuses a BETWEEN whose bounds are the wrong way round.
+  if (query.createdSince && query.createdBefore && query.createdSince >= query.createdBefore) return [];
   const statuses = query.status ? [query.status] : RUN_STATUSES;
   // One status at a time, in the order of the lifecycle (QUEUED, RUNNING, then the terminal
   // ones, which a run never leaves): a run that moves on while we list is met again in a later
