@@ -34,11 +34,14 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   d: gatewaySection,
   e: async () => (await import('./store-repair.ts')).storeRepairSection(say),
   f: () => cliSection(say),
+  g: async () => (await import('./model-steps.ts')).modelStepsSection(say),
 };
 const wanted = process.argv.slice(2).map((arg) => arg.toLowerCase());
 const unknown = wanted.filter((name) => !(name in SECTIONS));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown bench section(s): ${unknown.join(', ')}; choose from a, b, c, d, e, f\n`);
+  process.stderr.write(
+    `unknown bench section(s): ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}\n`,
+  );
   process.exit(2);
 }
 for (const [name, section] of Object.entries(SECTIONS)) {

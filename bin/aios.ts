@@ -1,9 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Output } from '../lib/cli/commands.ts';
 import { CliError, EXIT } from '../lib/cli/errors.ts';
+import { registerHandoffCommands } from '../lib/cli/handoff-commands.ts';
 import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
+import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
+import { registerPlaybooksCommands } from '../lib/cli/playbooks-commands.ts';
+import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
+import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 // Declaring the commands is cheap; what a command does is imported when it runs, so `aios --help`
@@ -12,14 +17,22 @@ const commands = () => import('../lib/cli/commands.ts');
 
 const output: Output = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
+const retryOptions = {
+  onRetry: (reason: string, attempt: number, attempts: number, delayMs: number) =>
+    output.err(
+      `aios: ${reason}; sending the same request again in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${attempts})`,
+    ),
+};
+
+/** The client of the aios this call is for: the local runtime, or the deployed stack (--target aws). */
 async function client() {
+  const target = targetOf(program.opts<GlobalOptions>());
+  if (target.kind === 'aws') {
+    const { createAwsApiClient } = await import('../lib/cli/aws-client.ts');
+    return createAwsApiClient(target, retryOptions);
+  }
   const { createApiClient } = await import('../lib/cli/api-client.ts');
-  return createApiClient(apiUrl(), dataDir(), {
-    onRetry: (reason, attempt, attempts, delayMs) =>
-      output.err(
-        `aios: ${reason}; sending the same request again in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${attempts})`,
-      ),
-  });
+  return createApiClient(apiUrl(), dataDir(), retryOptions);
 }
 
 /** Runs one command and turns its outcome into an exit code; errors are one clear line. */
@@ -42,8 +55,20 @@ async function exitWith(action: () => Promise<number>) {
 const program = new Command()
   .name('aios')
   .description(
-    'aios: recurring work as reliable, auditable automation. Talks to the local runtime (npm start) at AIOS_API_URL.',
+    'aios: recurring work as reliable, auditable automation. Talks to the local runtime (npm start) at AIOS_API_URL, or with --target aws to the deployed stack.',
   )
+  .addOption(
+    new Option('--target <target>', 'which aios: the local runtime or the deployed stack')
+      .choices(TARGETS)
+      .env('AIOS_TARGET')
+      .default('local'),
+  )
+  .option('--stack <name>', 'with --target aws: the CloudFormation stack', 'Aios')
+  .option(
+    '--profile <profile>',
+    'with --target aws: the AWS profile (default: the standard credential chain)',
+  )
+  .option('--region <region>', "with --target aws: the AWS region (default: AWS_REGION or the profile's)")
   .version(packageJson.version, '-V, --version', 'print the version of aios')
   .exitOverride()
   .configureOutput({ outputError: (message, write) => write(`aios: ${message.replace(/^error: /, '')}`) })
@@ -58,6 +83,11 @@ program
       .default(Number(process.env.AIOS_PORT ?? DEFAULT_PORT)),
   )
   .action(async (options: { port: number }) => {
+    if (targetOf(program.opts<GlobalOptions>()).kind === 'aws') {
+      output.err('aios: `aios dev` runs aios on this machine; it takes no --target aws');
+      process.exitCode = EXIT.badInput;
+      return;
+    }
     // The local runtime is not part of the compiled CLI: it loads from source, through tsx.
     const { loadTypeScript } = await import('../lib/cli/typescript.ts');
     await loadTypeScript();
@@ -207,6 +237,15 @@ dlq
   });
 
 registerMemoryCommands(program, { client, output, exitWith });
+registerMetricsCommands(program, { client, output, exitWith });
+registerTriggerCommands(program, {
+  client,
+  output,
+  exitWith,
+  target: () => targetOf(program.opts<GlobalOptions>()),
+});
+registerHandoffCommands(program, { client, output, exitWith });
+registerPlaybooksCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

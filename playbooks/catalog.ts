@@ -8,17 +8,24 @@ import {
 } from '../functions/core/schemas.ts';
 import { parseOrThrow } from '../functions/core/validation.ts';
 import { inputProblems } from '../functions/core/workflow-input.ts';
+import contentDraft from './content-draft.json' with { type: 'json' };
 import invoiceFollowUp from './invoice-follow-up.json' with { type: 'json' };
 import onboarding from './onboarding.json' with { type: 'json' };
 import operatorPolicy from './operator-policy.json' with { type: 'json' };
+import paymentReceived from './payment-received.json' with { type: 'json' };
 
 /**
  * The playbooks shipped with aios, bundled into the Lambdas that need them so the deployed
  * catalogue is exactly the one in the repository. Add a playbook: add its JSON and a line here.
  */
-const SHIPPED: readonly unknown[] = [onboarding, invoiceFollowUp];
+export const SHIPPED_PLAYBOOKS: readonly unknown[] = [
+  onboarding,
+  invoiceFollowUp,
+  paymentReceived,
+  contentDraft,
+];
 
-export function createCatalog(raw: readonly unknown[] = SHIPPED): WorkflowCatalog {
+export function createCatalog(raw: readonly unknown[] = SHIPPED_PLAYBOOKS): WorkflowCatalog {
   const workflows = new Map<string, Workflow>();
   for (const entry of raw) {
     const workflow = parseOrThrow(

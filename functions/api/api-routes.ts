@@ -1,16 +1,24 @@
 import { z } from 'zod';
 import type { ConnectorStatus } from '../connectors/status.ts';
+import type { HandoffService } from '../core/agents/handoff-service.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../core/errors.ts';
+import type { MetricsService } from '../core/metrics/metrics-service.ts';
+import type { PlaybookRegistry } from '../core/playbooks/registry.ts';
 import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
+import type { ScheduleFires } from '../core/triggers/schedule-fires.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { logger, metrics } from '../shared/powertools.ts';
+import { handoffRoutes, type RouteResult } from './handoff-routes.ts';
 import { type HttpRequest, type HttpResult, json, type RouteHandler, type RouteHandlers } from './http.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
+import { metricsRoutes } from './metrics-routes.ts';
+import { playbookRoutes } from './playbook-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
+import { scheduleRoutes } from './schedule-routes.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
@@ -33,6 +41,14 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   /** The operator's approval inbox. */
   approvals?: Approvals;
   memory?: MemoryApiDeps;
+  /** The scheduled playbooks: list, pause, resume, fire now. */
+  schedules?: Pick<ScheduleFires, 'list' | 'pause' | 'resume' | 'fireNow'>;
+  /** Workflow metrics and cost per run (functions/app.ts builds it from the same stores). */
+  metrics?: MetricsService;
+  /** The model steps handed to the operator. */
+  handoffs?: Pick<HandoffService, 'list' | 'get' | 'complete'>;
+  /** The playbook registry (list, show, push, diff). */
+  playbooks?: PlaybookRegistry;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -114,10 +130,34 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
       return json(200, { runId, events: await runs.history(runId) });
     },
     ...memoryRoutes(deps.memory),
+    ...scheduleRoutes(deps.schedules),
+    ...(deps.metrics
+      ? metricsRoutes({ metrics: deps.metrics, clock: deps.clock })
+      : {
+          getMetrics: async () => json(404, { message: 'metrics are not configured' }),
+          runCost: async () => json(404, { message: 'metrics are not configured' }),
+        }),
+    ...handoffHandlers(deps.handoffs),
+    ...playbookRoutes(deps.playbooks),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),
   ) as RouteHandlers<'api'>;
+}
+
+/** The handoff inbox (handoff-routes.ts) under its route ids; without the service, each answers 404. */
+function handoffHandlers(handoffs: ApiRoutesDeps['handoffs']) {
+  const routes = handoffs && handoffRoutes(handoffs);
+  const answer = async (call: (r: NonNullable<typeof routes>) => Promise<RouteResult>) => {
+    if (!routes) return json(404, { message: 'handoffs are not configured' });
+    const { status, body } = await call(routes);
+    return json(status, body);
+  };
+  return {
+    listHandoffs: () => answer((r) => r.list()),
+    getHandoff: (event: HttpRequest) => answer((r) => r.get(event.params.id)),
+    completeHandoff: (event: HttpRequest) => answer((r) => r.complete(event.params.id, parseBody(event))),
+  };
 }
 
 /** Maps the domain's errors to their 4xx; anything else is a generic 500 with the real error logged. */

@@ -1,38 +1,73 @@
 import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
-import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
+import {
+  createStepFunctionsCallbacks,
+  createStepFunctionsOrchestrator,
+  isClosedTaskToken,
+} from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApiApp } from '../app.ts';
+import { createApiApp, createHandoffs, createPlaybooks, createScheduleFiresService } from '../app.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { connectorStatuses } from '../connectors/status.ts';
 import { requireEnv } from '../shared/config.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
 
-const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'ACTION_DLQ_URL', 'ACTION_DLQ_ARN']);
+const env = requireEnv([
+  'STATE_TABLE',
+  'STATE_MACHINE_ARN',
+  'ACTION_DLQ_URL',
+  'ACTION_DLQ_ARN',
+  'AIOS_API_URL',
+]);
 
 const dynamodb = dynamodbClient();
+const sfn = sfnClient();
+const runPorts = {
+  store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  catalog: shippedCatalog,
+  orchestrator: createStepFunctionsOrchestrator(sfn, env.STATE_MACHINE_ARN),
+  claims: createDynamoDBRunStartClaims({ client: dynamodb, tableName: env.STATE_TABLE }),
+  clock: systemClock,
+};
 
 export const handler = httpLambdaHandler(
   createApiApp({
-    store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-    catalog: shippedCatalog,
-    orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
-    claims: createDynamoDBRunStartClaims({ client: dynamodb, tableName: env.STATE_TABLE }),
-    clock: systemClock,
+    ...runPorts,
+    schedules: createScheduleFiresService({
+      ...runPorts,
+      schedules: createDynamoDBScheduleStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      apiUrl: env.AIOS_API_URL,
+    }),
     // Reindex and consolidation are the maintenance function's jobs on AWS, not the API's.
     memory: { service: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service },
     deadLetters: createSqsDeadLetters(sqsClient(), { url: env.ACTION_DLQ_URL, arn: env.ACTION_DLQ_ARN }),
     // The operator's inbox decides through the same service as Slack and the links: first decision wins.
     approvals: awsApprovals().service,
+    // Completing a handoff answers the run's task token (states:SendTaskSuccess, as approvals do).
+    handoffs: createHandoffs({
+      handoffs: createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      store: runPorts.store,
+      catalog: shippedCatalog,
+      clock: systemClock,
+      callbacks: createStepFunctionsCallbacks(sfn),
+      isClosedToken: isClosedTaskToken,
+    }),
     connectors: () =>
       connectorStatuses(
         createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
         new Date(),
       ),
+    playbooks: createPlaybooks({
+      store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      clock: systemClock,
+    }),
   }),
 );

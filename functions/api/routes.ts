@@ -11,11 +11,14 @@
  * - `public-signed`: no gateway auth; the handler verifies a signature first (magic links, Slack).
  * - `webhook`: no gateway auth; a signed inbound hook (the local webhook sink is the outside
  *   service a playbook's webhook calls, so it checks nothing).
+ * - `console`: the operator console's pages; locally the session cookie the login page sets with the
+ *   API token (login and logout are its own routes). Local-only for now: on AWS they go behind a
+ *   Cognito authorizer (lib/cloud/operator-console.ts has the pool) once the API serves them.
  */
-export type AuthClass = 'operator' | 'public-signed' | 'webhook';
+export type AuthClass = 'operator' | 'public-signed' | 'webhook' | 'console';
 
 /** The function that serves a route on AWS; locally one server serves them all. */
-export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'local';
+export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'hooks' | 'local';
 
 export type RouteMethod = 'GET' | 'POST';
 
@@ -43,6 +46,8 @@ export interface RouteSpec {
 const HUMAN_CLICKS = { rateLimit: 2, burstLimit: 10 } as const;
 // Reindex and consolidation outlast API Gateway's 29 s: on AWS the memory maintenance function runs them.
 const LONG_JOB_MS = 600_000;
+// Inbound webhooks get the public routes' limits too; a sender retries a 429 later.
+const WEBHOOK_DELIVERIES = { rateLimit: 2, burstLimit: 10 } as const;
 
 export const ROUTES = [
   {
@@ -78,6 +83,22 @@ export const ROUTES = [
     auth: 'operator',
     fn: 'api',
     summary: "a run's audit log",
+  },
+  {
+    id: 'runCost',
+    method: 'GET',
+    path: '/runs/{id}/cost',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'what a run cost: model spend and AWS usage, priced',
+  },
+  {
+    id: 'getMetrics',
+    method: 'GET',
+    path: '/metrics',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'per workflow and version: runs, failures, overrides, durations, time saved, cost',
   },
   {
     id: 'writeMemory',
@@ -142,6 +163,40 @@ export const ROUTES = [
     summary: 'move dead letters back to the action queue',
   },
   {
+    id: 'listPlaybooks',
+    method: 'GET',
+    path: '/playbooks',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'the newest version of each playbook',
+  },
+  {
+    id: 'getPlaybook',
+    method: 'GET',
+    path: '/playbooks/{name}',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'a playbook version (?version=, else the newest)',
+  },
+  {
+    id: 'pushPlaybook',
+    method: 'POST',
+    path: '/playbooks',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'push a new playbook version (validated fully)',
+    jsonBody: true,
+  },
+  {
+    id: 'diffPlaybook',
+    method: 'POST',
+    path: '/playbooks/diff',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'what pushing a playbook file would change',
+    jsonBody: true,
+  },
+  {
     id: 'listConnectors',
     method: 'GET',
     path: '/connectors',
@@ -174,6 +229,31 @@ export const ROUTES = [
     summary: 'approve or reject',
   },
   {
+    id: 'listHandoffs',
+    method: 'GET',
+    path: '/handoffs',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'the handoff inbox',
+  },
+  {
+    id: 'getHandoff',
+    method: 'GET',
+    path: '/handoffs/{id}',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'one handoff with what the model step gathered',
+  },
+  {
+    id: 'completeHandoff',
+    method: 'POST',
+    path: '/handoffs/{id}/complete',
+    auth: 'operator',
+    fn: 'api',
+    summary: "write a handed-off step's output; the run goes on",
+    jsonBody: true,
+  },
+  {
     id: 'showApprovalLink',
     method: 'GET',
     path: '/approvals/{id}/link',
@@ -201,12 +281,143 @@ export const ROUTES = [
     throttle: HUMAN_CLICKS,
   },
   {
+    id: 'receiveWebhook',
+    method: 'POST',
+    path: '/hooks/{playbook}',
+    auth: 'webhook',
+    fn: 'hooks',
+    summary: 'a signed event starts one run of a webhook playbook',
+    throttle: WEBHOOK_DELIVERIES,
+  },
+  {
+    id: 'listSchedules',
+    method: 'GET',
+    path: '/schedules',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'each scheduled playbook: next fires, last fire, paused',
+  },
+  {
+    id: 'pauseSchedule',
+    method: 'POST',
+    path: '/schedules/{playbook}/pause',
+    auth: 'operator',
+    fn: 'api',
+    summary: "pause a playbook's schedule",
+  },
+  {
+    id: 'resumeSchedule',
+    method: 'POST',
+    path: '/schedules/{playbook}/resume',
+    auth: 'operator',
+    fn: 'api',
+    summary: "resume a playbook's schedule",
+  },
+  {
+    id: 'fireSchedule',
+    method: 'POST',
+    path: '/schedules/{playbook}/fire',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'start the run the schedule would start now',
+  },
+  {
     id: 'localWebhookSink',
     method: 'POST',
     path: '/local/webhooks/{name}',
     auth: 'webhook',
     fn: 'local',
     summary: 'the stand-in for the outside services the sample playbooks call',
+    localOnly: true,
+  },
+  {
+    id: 'consoleHome',
+    method: 'GET',
+    path: '/',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: redirects to its runs page',
+    localOnly: true,
+  },
+  {
+    id: 'consoleLoginForm',
+    method: 'GET',
+    path: '/console/login',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console login page',
+    localOnly: true,
+  },
+  {
+    id: 'consoleLogin',
+    method: 'POST',
+    path: '/console/login',
+    auth: 'console',
+    fn: 'local',
+    summary: 'takes the API token once and sets the session cookie',
+    localOnly: true,
+  },
+  {
+    id: 'consoleLogout',
+    method: 'POST',
+    path: '/console/logout',
+    auth: 'console',
+    fn: 'local',
+    summary: 'ends the console session',
+    localOnly: true,
+  },
+  {
+    id: 'consoleRuns',
+    method: 'GET',
+    path: '/console/runs',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: runs, filtered by workflow, status and time',
+    localOnly: true,
+  },
+  {
+    id: 'consoleRun',
+    method: 'GET',
+    path: '/console/runs/{id}',
+    auth: 'console',
+    fn: 'local',
+    summary: "the console: a run's timeline, cost and history",
+    localOnly: true,
+  },
+  {
+    id: 'consoleInbox',
+    method: 'GET',
+    path: '/console/inbox',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: approvals waiting',
+    localOnly: true,
+  },
+  {
+    id: 'consoleDecide',
+    method: 'POST',
+    path: '/console/inbox/{id}',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: approve (with edits) or reject',
+    localOnly: true,
+  },
+  {
+    id: 'consoleWorkflows',
+    method: 'GET',
+    path: '/console/workflows',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: workflows with their metrics',
+    localOnly: true,
+  },
+  {
+    id: 'consoleStartRun',
+    method: 'POST',
+    path: '/console/workflows/{name}/runs',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: start a run',
     localOnly: true,
   },
 ] as const satisfies readonly RouteSpec[];

@@ -3,6 +3,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBApprovalStore } from '../adapters/aws/dynamodb-approval-store.ts';
+import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
@@ -14,7 +15,7 @@ import {
 } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApprovals, createRecoveryService } from '../app.ts';
+import { createApprovals, createHandoffs, createRecoveryService } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createLinkTokens } from './email/link-token.ts';
@@ -70,7 +71,8 @@ export function awsApprovals(
 
 /**
  * The recovery sweep the escalation schedule runs on AWS: settled approvals whose runs were
- * never told, and QUEUED runs whose execution never started (STATE_MACHINE_ARN: the run machine).
+ * never told, completed handoffs likewise, and QUEUED runs whose execution never started
+ * (STATE_MACHINE_ARN: the run machine).
  */
 export function awsRecovery(
   service: ApprovalService,
@@ -78,9 +80,18 @@ export function awsRecovery(
   clients: { dynamodb: DynamoDBClient; sfn: SFNClient },
 ) {
   const { STATE_TABLE, STATE_MACHINE_ARN } = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN'], env);
+  const runs = createDynamoDBStateStore({ client: clients.dynamodb, tableName: STATE_TABLE });
   return createRecoveryService({
     approvals: service,
-    runs: createDynamoDBStateStore({ client: clients.dynamodb, tableName: STATE_TABLE }),
+    handoffs: createHandoffs({
+      handoffs: createDynamoDBHandoffStore({ client: clients.dynamodb, tableName: STATE_TABLE }),
+      store: runs,
+      catalog: shippedCatalog,
+      clock: systemClock,
+      callbacks: createStepFunctionsCallbacks(clients.sfn),
+      isClosedToken: isClosedTaskToken,
+    }),
+    runs,
     orchestrator: createStepFunctionsOrchestrator(clients.sfn, STATE_MACHINE_ARN),
     clock: systemClock,
   });

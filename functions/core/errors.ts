@@ -78,3 +78,29 @@ export class ApprovalRequiredError extends AiosError {}
 
 /** An idempotency key came back with a different request than the one it first carried. */
 export class IdempotencyKeyReusedError extends AiosError {}
+
+/**
+ * A model call failed: an error, a throttle or a timeout. `retryable` says whether the same tier may
+ * be tried again after a pause (throttles, timeouts and 5xx are; a refused request is not).
+ */
+export class ModelCallError extends AiosError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A model step's answer does not fit the step's declared output schema: a step error, nothing half-filled is kept. */
+export class ModelOutputInvalidError extends AiosError {}
+
+/** Every model attempt failed and the workflow says `defer`: the orchestrator tries the step again later. */
+export class ModelDeferredError extends AiosError {}
+
+/** Every model attempt failed and the workflow says `fail`. */
+export class ModelFailedError extends AiosError {}
+
+/** A later step's parameters, filled from earlier steps' outputs, do not fit its connector: no effect ran. */
+export class StepOutputError extends AiosError {}

@@ -1,11 +1,20 @@
+import { resolveStepParams } from './agents/step-outputs.ts';
 import { type GrantSigner, mintGrant } from './capability.ts';
 import type { Compensation, Risk } from './connector.ts';
-import { NotFoundError } from './errors.ts';
+import { NotFoundError, StepOutputError } from './errors.ts';
 import { idempotencyKeyFor } from './idempotency-key.ts';
 import { workflowOf } from './planner.ts';
 import { decide } from './policy.ts';
 import type { Clock, StateStore, WorkflowCatalog } from './ports.ts';
-import type { Action, IntentStatus, OperatorPolicy, PlanStep, PolicyDecision } from './schemas.ts';
+import {
+  type Action,
+  type Intent,
+  type IntentStatus,
+  isModelStep,
+  type OperatorPolicy,
+  type PlanStep,
+  type PolicyDecision,
+} from './schemas.ts';
 
 export const EXECUTOR_AGENT = 'executor';
 
@@ -19,6 +28,23 @@ export interface ExecutorDeps {
   signer: GrantSigner;
   /** How an action type's effect is undone, from the connector catalogue. */
   compensationOf: (actionType: string) => Compensation | undefined;
+  /** Checks parameters against the connector's schema; returns the problem, if any. */
+  validateParams: (actionType: string, params: Record<string, unknown>) => string | undefined;
+}
+
+/**
+ * A model step since the last external action whose slow-tier cross-check failed: the next
+ * external action waits for the operator, with the checker's reason.
+ */
+function failedCheckBefore(intents: readonly Intent[], stepIndex: number): Intent | undefined {
+  const before = intents.filter((i) => i.stepIndex < stepIndex && i.compensates === undefined);
+  const lastExternal = Math.max(
+    -1,
+    ...before.filter((i) => !isModelStep(i.action.type)).map((i) => i.stepIndex),
+  );
+  return before.find(
+    (i) => i.stepIndex > lastExternal && isModelStep(i.action.type) && i.check?.ok === false,
+  );
 }
 
 /** Compensating intents take step indexes from here on, so they never collide with the plan's. */
@@ -66,14 +92,40 @@ export function createExecutor(deps: ExecutorDeps) {
       }
       const now = deps.clock.now();
       const workflow = workflowOf(deps.catalog, run);
-      const verdict = decide({
-        workflow,
-        operator: deps.operatorPolicy,
-        action: planned.action,
-        risk: deps.riskOf(planned.action.type),
-      });
       const idempotencyKey = idempotencyKeyFor(runId, stepIndex, planned.id);
       const existing = await deps.store.getIntent(runId, stepIndex);
+      // Only a plan with model steps, or a step reading outputs, needs the earlier intents: others skip the read.
+      const readsEarlier =
+        !existing &&
+        (plan.steps.some((s) => isModelStep(s.action.type)) ||
+          JSON.stringify(planned.action.params).includes('{{'));
+      const earlier = readsEarlier ? await deps.store.listIntents(runId) : [];
+      // Earlier steps' outputs fill this step's parameters now, and must fit its connector before anything runs.
+      const { params, drafted } = existing
+        ? { params: existing.action.params, drafted: [] }
+        : resolveStepParams(planned.action.params, earlier, stepIndex);
+      const action = { type: planned.action.type, params };
+      if (!existing) {
+        const problem = deps.validateParams(action.type, params);
+        if (problem) {
+          throw new StepOutputError(
+            `step ${stepIndex + 1} ${planned.id} (${action.type}) cannot run with the parameters filled from earlier steps: ${problem}`,
+          );
+        }
+      }
+      const policyVerdict = decide({
+        workflow,
+        operator: deps.operatorPolicy,
+        action,
+        risk: deps.riskOf(action.type),
+      });
+      const held = policyVerdict.decision === 'allow' ? failedCheckBefore(earlier, stepIndex) : undefined;
+      const verdict = held
+        ? {
+            decision: 'needs-approval' as const,
+            reason: `the cross-check of step ${held.stepIndex + 1} ${held.stepId} failed: ${held.check?.reason}`,
+          }
+        : policyVerdict;
       const intent =
         existing ??
         (await deps.store.recordIntent({
@@ -81,13 +133,14 @@ export function createExecutor(deps: ExecutorDeps) {
           stepIndex,
           stepId: planned.id,
           title: planned.title,
-          action: planned.action,
+          action,
           idempotencyKey,
           status: STATUS_FOR[verdict.decision],
           decision: verdict.decision,
           reason: verdict.reason,
           attempts: 0,
           recordedAt: now.toISOString(),
+          ...(drafted.length > 0 ? { drafted } : {}),
         }));
       const decision = intent.decision ?? verdict.decision;
       const reason = intent.reason ?? verdict.reason;
@@ -97,14 +150,14 @@ export function createExecutor(deps: ExecutorDeps) {
           at: now.toISOString(),
           kind: 'decision',
           message: `step ${stepIndex + 1} ${planned.id}: ${decision} (${reason})`,
-          data: { stepIndex, action: planned.action.type, decision, reason },
+          data: { stepIndex, action: action.type, decision, reason },
         });
         await deps.store.appendAudit({
           runId,
           stepIndex,
           at: now.toISOString(),
           outcome: AUDIT_FOR[decision],
-          actionType: planned.action.type,
+          actionType: action.type,
           agent: EXECUTOR_AGENT,
           idempotencyKey: intent.idempotencyKey,
           decision,

@@ -9,6 +9,13 @@ export interface CaughtError {
 const EXPLANATIONS: Record<string, string> = {
   MalformedPlanError: 'The planner could not produce a valid plan, so no step ran.',
   BudgetExceededError: 'The run would have gone over its budget, so it stopped before spending more.',
+  ModelOutputInvalidError:
+    "A model step's answer did not fit the step's declared output, so nothing was filled from it.",
+  ModelFailedError: 'The model kept failing on every retry and on both tiers, and the workflow says to fail.',
+  ModelDeferredError:
+    'The model kept failing on every retry and on both tiers, and every deferred retry failed too.',
+  StepOutputError:
+    "A step's parameters, filled from earlier steps' outputs, did not fit its connector, so it did not run.",
   PolicyDeniedError: 'The policy denied a step, so it was not executed.',
   PermanentConnectorError: 'An action failed in a way that retrying will not fix.',
   TransientConnectorError: 'An action kept failing after every retry.',

@@ -25,3 +25,6 @@ export const ApprovalIdSchema = idSchema('approval id', 160);
 
 /** A memory item's id: `mem-<hex>`, or one the writer chose. */
 export const MemoryIdSchema = idSchema('memory id', 128);
+
+/** `<runId>-h<stepIndex>`. */
+export const HandoffIdSchema = idSchema('handoff id', 160);

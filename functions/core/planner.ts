@@ -107,8 +107,11 @@ export function fixedPlan(workflow: Workflow, run: Run): Plan['steps'] {
     steps = (workflow.steps ?? []).map((step) => ({
       id: step.id,
       title: step.title,
-      action: { type: step.action, params: renderTemplates(step.params, scope) },
+      // Step outputs do not exist yet: `{{steps.*}}` is filled when the step runs, from what was recorded.
+      action: { type: step.action, params: renderTemplates(step.params, scope, { defer: ['steps'] }) },
       ...(step.expect ? { expect: step.expect } : {}),
+      // A model step's prompt is filled when it runs, so it can read earlier steps' outputs too.
+      ...(step.model ? { model: step.model } : {}),
     }));
   } catch (error) {
     throw new MalformedPlanError(

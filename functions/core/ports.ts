@@ -1,3 +1,4 @@
+import type { Handoff } from './agents/handoff.ts';
 import type {
   ActionMessage,
   AuditEntry,
@@ -5,6 +6,7 @@ import type {
   Intent,
   IntentStatus,
   JournalEntry,
+  OperatorPolicy,
   Plan,
   Run,
   RunStatus,
@@ -18,8 +20,16 @@ export interface StateStore {
   getRun(runId: string): Promise<Run | undefined>;
   /** Conditional: applies only while the run is in one of `from`; otherwise ConflictError. */
   updateRun(runId: string, from: readonly RunStatus[], patch: Partial<Omit<Run, 'runId'>>): Promise<Run>;
-  /** Newest first; `createdBefore` (ISO time) keeps only runs created strictly before it. */
-  listRuns(query?: { status?: RunStatus; limit?: number; createdBefore?: string }): Promise<Run[]>;
+  /**
+   * Newest first; `createdBefore` (ISO time) keeps only runs created strictly before it,
+   * `createdSince` only those created at or after it.
+   */
+  listRuns(query?: {
+    status?: RunStatus;
+    limit?: number;
+    createdBefore?: string;
+    createdSince?: string;
+  }): Promise<Run[]>;
   /** Writes the plan once; a second write of a plan for the same run returns the first. */
   savePlan(plan: Plan): Promise<Plan>;
   getPlan(runId: string): Promise<Plan | undefined>;
@@ -212,4 +222,54 @@ export interface DeadLetters {
   list(limit: number): Promise<DeadLetter[]>;
   /** Moves every dead letter back to the action queue; says how many, or the move task started. */
   redrive(): Promise<{ moved?: number; taskHandle?: string }>;
+}
+
+/**
+ * Handoff inbox items; the task token is kept beside the record and never leaves the server.
+ * `complete` is the one conditional write: the first completion wins.
+ */
+export interface HandoffStore {
+  /** Writes the item once; a second create keeps the record and takes the newer task token. */
+  create(handoff: Handoff, taskToken: string): Promise<Handoff>;
+  get(handoffId: string): Promise<Handoff | undefined>;
+  taskToken(handoffId: string): Promise<string | undefined>;
+  /** PENDING → COMPLETED with the operator's output; ConflictError when it is no longer PENDING. */
+  complete(handoffId: string, completion: NonNullable<Handoff['completion']>): Promise<Handoff>;
+  /** The run has its answer on `taskToken`; it leaves the unanswered list. */
+  markAnswered(handoffId: string, at: string): Promise<void>;
+  listPending(): Promise<Handoff[]>;
+  /** Completed, the run not yet told (a crash fell between the two). */
+  listUnanswered(): Promise<Handoff[]>;
+}
+
+// The playbook registry's store (core/playbooks/registry.ts): versions never change once written.
+
+/** One stored version of a playbook. */
+export interface PlaybookVersion {
+  workflow: Workflow;
+  pushedAt: string;
+  /** Who pushed it (the API caller, or `seed` for the shipped playbooks). */
+  pushedBy: string;
+}
+
+/** One stored version of the operator policy. */
+export interface PolicyVersion {
+  version: number;
+  policy: OperatorPolicy;
+  pushedAt: string;
+  pushedBy: string;
+}
+
+/** Where the registry keeps its versions (a DynamoDB adapter on both runtimes; an in-memory double in tests). */
+export interface PlaybookStore {
+  /** Writes the version only if it is not there yet; ConflictError if it is. */
+  putPlaybook(version: PlaybookVersion): Promise<void>;
+  getPlaybook(name: string, version: number): Promise<PlaybookVersion | undefined>;
+  /** The newest version of each playbook, by name. */
+  latestPlaybooks(): Promise<PlaybookVersion[]>;
+  /** Every version of one playbook, oldest first. */
+  playbookVersions(name: string): Promise<PlaybookVersion[]>;
+  /** Writes the policy version only if it is not there yet; ConflictError if it is. */
+  putPolicy(version: PolicyVersion): Promise<void>;
+  latestPolicy(): Promise<PolicyVersion | undefined>;
 }

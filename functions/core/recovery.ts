@@ -18,6 +18,8 @@ export interface RecoveryDeps {
   /** `startRun` must treat an execution that already exists as started. */
   orchestrator: Pick<Orchestrator, 'startRun' | 'execution'>;
   clock: Clock;
+  /** Handoffs the operator completed whose runs were never told (a crash fell between). */
+  handoffs?: { answerCompleted(): Promise<number> };
   /** One stranded item that could not be finished this pass (the next pass tries again). */
   onError?: (message: string, error: unknown, context: Record<string, string>) => void;
 }
@@ -49,6 +51,8 @@ export interface RecoveryReport {
   /** Listed as QUEUED by the index, but the run itself is not (any more), or does not exist: left alone. */
   runsNotQueued: number;
   failures: number;
+  /** With `handoffs`: completed handoffs whose waiting run was told now. */
+  handoffsAnswered?: number;
 }
 
 export function createRecovery(deps: RecoveryDeps) {
@@ -115,6 +119,15 @@ export function createRecovery(deps: RecoveryDeps) {
       const counts = report();
       await answerApprovals(new Date(now - grace.approvalsMs), counts);
       await startQueuedRuns(new Date(now - grace.queuedRunsMs), counts);
+      if (deps.handoffs) {
+        try {
+          // Answering twice is harmless (the intent write is conditional, a closed token is an answer).
+          counts.handoffsAnswered = await deps.handoffs.answerCompleted();
+        } catch (error) {
+          counts.failures += 1;
+          deps.onError?.('could not answer completed handoffs; the next sweep tries again', error, {});
+        }
+      }
       return counts;
     },
   };

@@ -1,7 +1,9 @@
+import { rememberDrafts } from './agents/draft-memory.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { type CaughtError, causeMessage, failureAccount } from './failure-account.ts';
 import type { MemoryService } from './memory/memory-service.ts';
 import { MemoryNamespaceSchema } from './memory/schemas.ts';
+import type { OperatorAlerts } from './operator-alerts.ts';
 import type { Clock, StateStore } from './ports.ts';
 import type { Run } from './schemas.ts';
 
@@ -10,6 +12,8 @@ export interface RunRecorderDeps {
   clock: Clock;
   /** When given, a run's summary goes to working memory and a failure leaves a postmortem. */
   memory?: MemoryService;
+  /** When given, a failed run is told to the operator, once (operator-alerts.ts). */
+  alerts?: OperatorAlerts;
 }
 
 /** Whose working memory a run's summary belongs to: its customer's or project's, else the operator's. */
@@ -56,6 +60,21 @@ export function createRunRecorder(deps: RunRecorderDeps) {
           origin,
           text: `Run ${run.runId} of ${run.workflow} v${run.workflowVersion} succeeded. ${run.summary ?? ''}`.trim(),
         });
+        const remembered = await rememberDrafts(
+          memory,
+          run,
+          await deps.store.listIntents(run.runId),
+          memoryNamespaceOf(run),
+        );
+        if (remembered.length > 0) {
+          await deps.store.appendJournal({
+            runId: run.runId,
+            at: now(),
+            kind: 'run',
+            message: `remembered for the next drafts: ${remembered.map((r) => `${r.id} (${r.kind})`).join(', ')}`,
+            data: { remembered },
+          });
+        }
       } else if (run.status === 'FAILED' && run.failure) {
         const intents = await deps.store.listIntents(run.runId);
         const failed = intents.find((i) => i.status === 'FAILED' || i.status === 'DENIED');
@@ -85,6 +104,25 @@ export function createRunRecorder(deps: RunRecorderDeps) {
         at: now(),
         kind: 'run',
         message: `could not write the run's outcome to memory: ${(error as Error).message}`,
+      });
+    }
+  }
+
+  /**
+   * Tells the operator of a failed run. Called on every path that finds the run failed, a repeated
+   * or concurrent one included, so a crash right after the transition still tells them; the marks
+   * make it once. A channel that fails is journaled: the run's outcome stands either way.
+   */
+  async function tell(run: Run) {
+    if (!deps.alerts) return;
+    try {
+      await deps.alerts.runFailed(run);
+    } catch (error) {
+      await deps.store.appendJournal({
+        runId: run.runId,
+        at: now(),
+        kind: 'failure',
+        message: `could not tell the operator that the run failed: ${(error as Error).message}`,
       });
     }
   }
@@ -135,7 +173,8 @@ export function createRunRecorder(deps: RunRecorderDeps) {
       cause: string | null | undefined,
     ): Promise<Run> {
       const run = await load(runId);
-      if (run.status === 'SUCCEEDED' || run.status === 'FAILED') return run;
+      if (run.status === 'SUCCEEDED') return run;
+      // A failed run goes through fail() all the same: it makes sure the operator was told.
       return this.fail(runId, {
         Error:
           error ??
@@ -146,7 +185,10 @@ export function createRunRecorder(deps: RunRecorderDeps) {
 
     async fail(runId: string, error: CaughtError): Promise<Run> {
       const run = await load(runId);
-      if (run.status === 'FAILED') return run;
+      if (run.status === 'FAILED') {
+        await tell(run);
+        return run;
+      }
       const intents = await deps.store.listIntents(runId);
       const account = failureAccount(error, intents);
       try {
@@ -158,10 +200,13 @@ export function createRunRecorder(deps: RunRecorderDeps) {
         });
         await deps.store.appendJournal({ runId, at: now(), kind: 'failure', message: account });
         await remember(failed);
+        await tell(failed);
         return failed;
       } catch (e) {
-        if (e instanceof ConflictError) return load(runId);
-        throw e;
+        if (!(e instanceof ConflictError)) throw e;
+        const current = await load(runId);
+        await tell(current);
+        return current;
       }
     },
   };

@@ -39,9 +39,11 @@ function newRunId(workflow: string, now: Date): string {
   return `${workflow}-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
+export type RunsService = ReturnType<typeof createRunsService>;
+
 export function createRunsService(deps: RunsServiceDeps) {
   /** The run a request asks for, checked against its workflow; nothing is written yet. */
-  function newRun(request: StartRunRequest): Run {
+  function newRun(request: StartRunRequest, runId?: string): Run {
     const workflow = deps.catalog.get(request.workflow);
     if (!workflow) {
       const known = deps.catalog
@@ -53,7 +55,7 @@ export function createRunsService(deps: RunsServiceDeps) {
     const input = parseRunInput(workflow, request.input);
     const now = deps.clock.now();
     return {
-      runId: newRunId(workflow.name, now),
+      runId: runId ?? newRunId(workflow.name, now),
       workflow: workflow.name,
       workflowVersion: workflow.version,
       mode: request.mode ?? workflow.mode,
@@ -107,10 +109,14 @@ export function createRunsService(deps: RunsServiceDeps) {
      * idempotency key, the key's claim (holding the run record) is written first, so a retry of the
      * same request returns the same run and completes whatever a crash left undone.
      */
-    async start(request: StartRunRequest, options: { idempotencyKey?: string } = {}): Promise<StartedRun> {
+    async start(
+      request: StartRunRequest,
+      /** `runId`: a trigger's own id for the run (a schedule's is derived from its fire), instead of a new one. */
+      options: { idempotencyKey?: string; runId?: string } = {},
+    ): Promise<StartedRun> {
       const key = options.idempotencyKey;
       if (key === undefined) {
-        const run = newRun(request);
+        const run = newRun(request, options.runId);
         await deps.store.createRun(run);
         await startExecution(run.runId);
         return { run, replayed: false };
@@ -120,7 +126,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       let held = await deps.claims.get(key, now);
       let fresh = false;
       if (!held) {
-        const run = newRun(request);
+        const run = newRun(request, options.runId);
         const expiresAt = new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000).toISOString();
         held = await deps.claims.claim(
           { key, requestHash, run, claimedAt: now.toISOString(), expiresAt },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputSchemaSchema } from './input-schema.ts';
+import { parseScheduleExpression, ScheduleExpressionError } from './triggers/schedule-expression.ts';
 
 /** Names are kebab-case so they are safe in keys, ARNs, execution names and URLs. */
 export const SlugSchema = z
@@ -59,23 +60,98 @@ export const ExpectationSchema = z.object({
   status: z.array(z.number().int()).optional(),
 });
 
-export const PlaybookStepSchema = z.object({
-  id: SlugSchema,
-  title: z.string().min(1),
-  action: ActionTypeSchema,
-  /** Parameters may hold `{{input.field}}` templates, filled in by the planner. */
-  params: z.record(z.string(), z.unknown()).default({}),
-  expect: ExpectationSchema.optional(),
-});
+export const ModelTierSchema = z.enum(['fast', 'slow']);
+
+/** What a run does when a model step's model keeps failing, after its retries and the other tier. */
+export const ModelFailureSchema = z.enum(['handoff', 'defer', 'fail']);
+
+/** The action types of model steps: run by the model port inside the run, never through the gateway. */
+export const MODEL_STEP_TYPES = ['model.draft', 'model.extract'] as const;
+export const isModelStep = (actionType: string) =>
+  (MODEL_STEP_TYPES as readonly string[]).includes(actionType);
+
+/**
+ * What a model step asks of the model. `prompt` may hold `{{input.x}}` and `{{steps.<id>.output.x}}`
+ * templates; `source` (extract) names the unstructured text to read; `output` is the schema the
+ * answer must fit (the same JSON Schema subset as a playbook's input).
+ */
+export const ModelStepSpecSchema = z
+  .object({
+    prompt: z.string().min(1).max(8000),
+    /** extract: the text to turn into fields, usually a template such as `{{input.email}}`. */
+    source: z.string().min(1).max(200).optional(),
+    output: InputSchemaSchema.optional(),
+    /** Overrides the workflow's tier for this step. */
+    tier: ModelTierSchema.optional(),
+    /** Rules the slow tier's cross-check holds the draft to. */
+    rules: z.array(z.string().min(1).max(500)).max(20).default([]),
+    /** What to retrieve for the draft, from the run's customer's (or project's) memory and the operator's. */
+    memory: z
+      .object({
+        kinds: z.array(SlugSchema).min(1).default(['draft-edit', 'draft']),
+        /** Default: the step's own drafts and edits (`draft:<workflow>:<step>`); `[]` reads any subject. */
+        subjects: z.array(z.string().min(1).max(200)).optional(),
+        k: z.number().int().min(1).max(10).default(3),
+      })
+      .strict()
+      .optional(),
+    maxTokens: z.number().int().positive().max(8000).default(800),
+  })
+  .strict();
+export type ModelStepSpec = z.infer<typeof ModelStepSpecSchema>;
+
+export const PlaybookStepSchema = z
+  .object({
+    id: SlugSchema,
+    title: z.string().min(1),
+    action: ActionTypeSchema,
+    /**
+     * Parameters may hold `{{input.field}}` templates, filled in by the planner, and
+     * `{{steps.<id>.output.field}}` templates, filled at execution time from an earlier step's output.
+     */
+    params: z.record(z.string(), z.unknown()).default({}),
+    expect: ExpectationSchema.optional(),
+    /** Model steps (`model.draft`, `model.extract`) only: what to ask the model. */
+    model: ModelStepSpecSchema.optional(),
+  })
+  .refine((s) => isModelStep(s.action) === (s.model !== undefined), {
+    message: 'a model step (model.draft, model.extract) needs `model`, and only a model step may have it',
+    path: ['model'],
+  });
 export type PlaybookStep = z.infer<typeof PlaybookStepSchema>;
+
+/** What a local scheduler does with the fires it missed while aios was down. */
+export const CatchUpSchema = z.enum(['skip', 'latest', 'all']);
+export type CatchUp = z.infer<typeof CatchUpSchema>;
+
+export const ScheduleTriggerSchema = z
+  .object({
+    type: z.literal('schedule'),
+    /** As EventBridge Scheduler takes it: `cron(0 9 ? * MON *)` or `rate(1 hour)`. */
+    expression: z.string().min(1),
+    /** IANA time zone the cron is read in. */
+    timezone: z.string().min(1).default('UTC'),
+    /** The run's input; `${AIOS_API_URL}` is filled in, then it is checked against the input schema. */
+    input: z.record(z.string(), z.unknown()).default({}),
+    /** Missed fires: none (`skip`), the most recent (`latest`), or up to `maxCatchUp` of them (`all`). */
+    catchUp: CatchUpSchema.default('latest'),
+    maxCatchUp: z.number().int().min(1).max(100).default(10),
+  })
+  .superRefine((trigger, context) => {
+    try {
+      parseScheduleExpression(trigger.expression, trigger.timezone);
+    } catch (error) {
+      if (!(error instanceof ScheduleExpressionError)) throw error;
+      context.addIssue({ code: 'custom', message: error.message, path: ['expression'] });
+    }
+  });
+export type ScheduleTrigger = z.infer<typeof ScheduleTriggerSchema>;
 
 export const TriggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('manual') }),
-  z.object({
-    type: z.literal('schedule'),
-    expression: z.string().min(1),
-    input: z.record(z.string(), z.unknown()).default({}),
-  }),
+  ScheduleTriggerSchema,
+  /** `POST /hooks/{playbook}` with a signed JSON event; the body's fields named by the input schema are the input. */
+  z.object({ type: z.literal('webhook') }),
 ]);
 
 /** A versioned playbook: the unit of recurring work an operator runs. */
@@ -111,6 +187,15 @@ export const WorkflowSchema = z
       .optional(),
     /** When a run fails after effects, undo the effects that can be undone, newest first. */
     compensateOnFailure: z.boolean().default(false),
+    /** Model steps: the tier they use unless a step overrides it, and what a model that keeps failing means. */
+    model: z
+      .object({
+        tier: ModelTierSchema.default('fast'),
+        onModelFailure: ModelFailureSchema.default('handoff'),
+      })
+      .default({ tier: 'fast', onModelFailure: 'handoff' }),
+    /** The operator's estimate of the manual work one successful run saves, for the time-saved metric. */
+    minutesSavedPerRun: z.number().nonnegative().max(10_000).optional(),
   })
   .refine((w) => w.steps !== undefined || w.goal !== undefined, {
     message: 'a workflow needs steps or a goal',
@@ -133,6 +218,7 @@ export const PlanStepSchema = z.object({
   title: z.string().min(1),
   action: ActionSchema,
   expect: ExpectationSchema.optional(),
+  model: ModelStepSpecSchema.optional(),
 });
 export type PlanStep = z.infer<typeof PlanStepSchema>;
 
@@ -184,6 +270,8 @@ export const IntentStatusSchema = z.enum([
   'OUTCOME_UNKNOWN',
   /** Undone by a compensating action after the run failed. */
   'COMPENSATED',
+  /** A model step whose model kept failing: the operator writes its output (a handoff). */
+  'AWAITING_HANDOFF',
 ]);
 export type IntentStatus = z.infer<typeof IntentStatusSchema>;
 
@@ -219,6 +307,19 @@ export const IntentSchema = z.object({
   leaseExpiresAt: z.string().optional(),
   /** For a compensating intent: the step whose effect it undoes. */
   compensates: z.number().int().nonnegative().optional(),
+  /** A model step's slow-tier cross-check: a failed one holds the next external action for approval. */
+  check: z.object({ ok: z.boolean(), reason: z.string() }).optional(),
+  /** An external action whose parameters were filled from model steps' outputs: which fields, from which step. */
+  drafted: z.array(z.object({ param: z.string(), stepId: z.string(), text: z.string() })).optional(),
+  /** A model step handed to the operator: what was gathered for it, so the operator can write the output. */
+  handoff: z
+    .object({
+      prompt: z.string(),
+      error: z.string(),
+      memories: z.array(z.record(z.string(), z.unknown())),
+      outputs: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
 });
 export type Intent = z.infer<typeof IntentSchema>;
 
@@ -248,6 +349,7 @@ export const JournalEntrySchema = z.object({
     'monitor',
     'failure',
     'summary',
+    'handoff',
   ]),
   message: z.string(),
   data: z.record(z.string(), z.unknown()).optional(),

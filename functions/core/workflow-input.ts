@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ValidationError } from './errors.ts';
+import { expandApiUrl } from './input-placeholders.ts';
 import { compileInputSchema, compileRequiredNames, InputSchemaError } from './input-schema.ts';
 import type { Workflow } from './schemas.ts';
 
@@ -25,18 +26,23 @@ export function inputSchemaOf(workflow: Workflow): z.ZodType<Record<string, unkn
  * Checks a run's input against its workflow before anything is written; returns the input as the
  * schema reads it (defaults filled, "12" read as 12 for a number). The error names every bad field.
  */
-export function parseRunInput(workflow: Workflow, input: unknown): Record<string, unknown> {
+export function parseRunInput(
+  workflow: Workflow,
+  input: unknown,
+  /** What the fields are named after in the error: `input`, or `body` for a webhook's event. */
+  label = 'input',
+): Record<string, unknown> {
   const parsed = inputSchemaOf(workflow).safeParse(input);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.flatMap((issue) => {
-    const at = (...more: PropertyKey[]) => ['input', ...issue.path, ...more].map(String).join('.');
+    const at = (...more: PropertyKey[]) => [label, ...issue.path, ...more].map(String).join('.');
     // One issue per unknown field, so each is named like any other bad field.
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((key) => ({ path: at(key), message: `is not an input of ${workflow.name}` }));
     return [{ path: at(), message: issue.message }];
   });
   throw new ValidationError(
-    `input of ${workflow.name} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+    `${label} of ${workflow.name} is invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
     issues,
   );
 }
@@ -64,10 +70,10 @@ export function inputProblems(workflow: Workflow): string[] {
     if (error instanceof InputSchemaError) return [`inputSchema: ${error.message}`];
     throw error;
   }
+  const problems = triggerInputProblems(workflow);
   const schema = workflow.inputSchema;
-  if (!schema) return [];
+  if (!schema) return problems;
   const required = new Set(schema.required ?? []);
-  const problems: string[] = [];
   for (const step of workflow.steps ?? []) {
     for (const name of inputReferences(step.params)) {
       const field =
@@ -80,4 +86,19 @@ export function inputProblems(workflow: Workflow): string[] {
     }
   }
   return problems;
+}
+
+/** Stands in for the API's address while a schedule's input is checked at load, before it is known. */
+const ANY_API_URL = 'https://aios.invalid';
+
+/** A schedule whose input its own playbook would refuse fails at load, not at its first fire. */
+function triggerInputProblems(workflow: Workflow): string[] {
+  if (workflow.trigger.type !== 'schedule') return [];
+  try {
+    parseRunInput(workflow, expandApiUrl(workflow.trigger.input, ANY_API_URL), 'trigger.input');
+    return [];
+  } catch (error) {
+    if (error instanceof ValidationError) return [error.message];
+    throw error;
+  }
 }

@@ -1,6 +1,7 @@
 import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { createBedrockModel } from '../adapters/aws/bedrock-model.ts';
 import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { systemClock } from '../adapters/system-clock.ts';
@@ -20,4 +21,8 @@ export const handler = createPlanner({
   catalog: shippedCatalog,
   clock: systemClock,
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,
+  handoffs: createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  // Four calls at most (two per tier) of 20 s each, with their pauses, fit the function's 2 minutes.
+  retry: { attempts: 2, baseDelayMs: 1000 },
+  callTimeoutMs: 20_000,
 });

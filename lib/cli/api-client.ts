@@ -56,12 +56,57 @@ function failureOf(error: unknown): TransientFailure {
   return code !== undefined && BROKEN.has(code) ? 'broken' : 'unreachable';
 }
 
+/**
+ * How requests to one aios are authenticated, and how a failure to reach or to be let in is told:
+ * a bearer token locally (below), SigV4 on AWS (aws-client.ts).
+ */
+export interface ApiAuth {
+  /** Headers that authenticate this exact request (a signature covers method, URL and body). */
+  headers(request: {
+    method: string;
+    url: URL;
+    headers: Record<string, string>;
+    body?: string;
+  }): Promise<Record<string, string>>;
+  /**
+   * The error for a 401 or 403 that the authentication caused, naming what to fix; undefined for
+   * one the API itself gave (e.g. an approver who may not decide), which is told as it came.
+   */
+  refused(status: number, message: string): CliError | undefined;
+  /** The sentence for an API that could not be reached at all. */
+  unreachable(baseUrl: string): string;
+}
+
+/** The local runtime's API: the token `aios dev` wrote into its data dir. */
 export async function createApiClient(
   baseUrl: string,
   dataDirectory: string,
   options: ApiClientOptions = {},
 ): Promise<ApiClient> {
   const token = await readToken(dataDirectory);
+  return createHttpApiClient(
+    baseUrl,
+    {
+      headers: async () => ({ authorization: `Bearer ${token}` }),
+      refused: (status, message) =>
+        status !== 401
+          ? undefined
+          : new CliError(
+              `${message}. The CLI reads the token from ${join(dataDirectory, 'api-token')}; is AIOS_DATA_DIR the server's?`,
+              EXIT.badInput,
+            ),
+      unreachable: (url) => `aios is not running at ${url}. Start it with \`npm start\` in another terminal.`,
+    },
+    options,
+  );
+}
+
+/** The API client over any authentication: the same routes, answers, errors and exit codes. */
+export function createHttpApiClient(
+  baseUrl: string,
+  auth: ApiAuth,
+  options: ApiClientOptions = {},
+): ApiClient {
   const retryDelaysMs = options.retryDelaysMs ?? RETRY_DELAYS_MS;
 
   async function call<T>(
@@ -70,43 +115,46 @@ export async function createApiClient(
     body?: unknown,
     extra: { headers?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<T> {
+    const url = new URL(`${baseUrl}${path}`);
+    const text = body ? JSON.stringify(body) : undefined;
+    const headers: Record<string, string> = {
+      ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...extra.headers,
+    };
+    Object.assign(
+      headers,
+      await auth.headers({ method, url, headers, ...(text !== undefined ? { body: text } : {}) }),
+    );
     let response: HttpAnswer;
     try {
-      response = await send(new URL(`${baseUrl}${path}`), {
+      response = await send(url, {
         method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-          ...extra.headers,
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
+        headers,
+        ...(text !== undefined ? { body: text } : {}),
         ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}),
       });
     } catch (error) {
       const failure = failureOf(error);
       throw new CliError(
         failure === 'unreachable'
-          ? `aios is not running at ${baseUrl}. Start it with \`npm start\` in another terminal.`
+          ? auth.unreachable(baseUrl)
           : `the connection to aios at ${baseUrl} broke before it answered (${(error as Error).message})`,
         EXIT.unreachable,
         failure,
       );
     }
-    const { status, text } = response;
-    let payload: { message?: string } & Record<string, unknown> = {};
+    const { status } = response;
+    let payload: { message?: string; Message?: string } & Record<string, unknown> = {};
     try {
-      payload = text ? JSON.parse(text) : {};
+      payload = response.text ? JSON.parse(response.text) : {};
     } catch {
-      payload = { message: text };
+      payload = { message: response.text };
     }
     if (status >= 200 && status < 300) return payload as T;
-    const message = payload.message ?? `HTTP ${status}`;
-    if (status === 401) {
-      throw new CliError(
-        `${message}. The CLI reads the token from ${join(dataDirectory, 'api-token')}; is AIOS_DATA_DIR the server's?`,
-        EXIT.badInput,
-      );
-    }
+    // API Gateway spells it `Message` in its IAM refusals.
+    const message = payload.message ?? payload.Message ?? `HTTP ${status}`;
+    const refusal = status === 401 || status === 403 ? auth.refused(status, message) : undefined;
+    if (refusal) throw refusal;
     if (status === 404) throw new CliError(message, EXIT.notFound);
     if (status < 500) throw new CliError(message, EXIT.badInput);
     throw new CliError(`the server failed: ${message}`, EXIT.server, 'server');

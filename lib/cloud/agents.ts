@@ -4,11 +4,16 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
+import { grantReadAppend } from './table-access.ts';
 
-/** Defaults for the model tiers; override with `-c aios:modelFast=... -c aios:modelSlow=...`. */
+/**
+ * Defaults for the model tiers: Claude Haiku 4.5 (fast) and Claude Sonnet 4.5 (slow) through
+ * Bedrock's global cross-region inference profiles, which serve them in every commercial region.
+ * Override with `-c aios:modelFast=... -c aios:modelSlow=...` (a model id or any inference profile id).
+ */
 export const DEFAULT_MODELS = {
-  fast: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-  slow: 'anthropic.claude-3-5-sonnet-20241022-v2:0',
+  fast: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+  slow: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
 } as const;
 
 /** Geographic and global cross-region inference profile ids start with one of these. */
@@ -75,7 +80,7 @@ export class Agents extends Construct {
     });
 
     for (const agent of [planner, executor, monitor, runRecorder]) {
-      props.stateTable.grantReadWriteData(agent.function);
+      grantReadAppend(props.stateTable, agent.function);
     }
     this.grantModels(planner, [this.models.fast, this.models.slow]);
 

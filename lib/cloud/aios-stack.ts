@@ -1,13 +1,19 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { Agents } from './agents.ts';
+import { Alerts } from './alerts.ts';
 import { API_STAGE, Api } from './api.ts';
 import { Approvals } from './approvals.ts';
+import { CostGuard, DEFAULT_DAILY_COST_ALARM_USD } from './cost-guard.ts';
 import { Gateway } from './gateway.ts';
 import { GrantKey } from './grant-key.ts';
+import { Hooks } from './hooks.ts';
 import { Memory } from './memory.ts';
+import { OperatorConsole } from './operator-console.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { StateTable } from './state-table.ts';
+import { Triggers } from './triggers.ts';
 
 const contextString = (scope: Construct, key: string): string | undefined => {
   const value: unknown = scope.node.tryGetContext(key);
@@ -23,6 +29,10 @@ export interface AiosStackProps extends StackProps {
   readonly emailIdentity?: string;
   /** Slack channel for approval requests; default the context key `aios:slackApprovalsChannel`. */
   readonly slackApprovalsChannel?: string;
+  /** Where alarms are mailed; default the context key `aios:alertEmail`. */
+  readonly alertEmail?: string;
+  /** Model spend per day (USD) above which the cost guard fires; default `aios:dailyCostAlarmUsd`, else 20. */
+  readonly dailyCostAlarmUsd?: number;
 }
 
 /** The aios foundation. It only wires the constructs; each one owns its defaults and grants. */
@@ -35,6 +45,11 @@ export class AiosStack extends Stack {
   public readonly approvals: Approvals;
   public readonly grantKey: GrantKey;
   public readonly memory: Memory;
+  public readonly triggers: Triggers;
+  public readonly hooks: Hooks;
+  public readonly costGuard: CostGuard;
+  public readonly alerts: Alerts;
+  public readonly console: OperatorConsole;
 
   constructor(scope: Construct, id: string, props: AiosStackProps = {}) {
     super(scope, id, props);
@@ -75,6 +90,10 @@ export class AiosStack extends Stack {
     this.grantKey.grantUse(this.agents.executor);
     this.grantKey.grantUse(this.gateway.function);
 
+    this.hooks = new Hooks(this, 'Hooks', {
+      stateTable: this.state.table,
+      stateMachine: this.orchestrator.stateMachine,
+    });
     this.api = new Api(this, 'Api', {
       stateTable: this.state.table,
       stateMachine: this.orchestrator.stateMachine,
@@ -83,6 +102,7 @@ export class AiosStack extends Stack {
       routeFunctions: {
         'approval-links': this.approvals.linkFunction,
         'slack-interactions': this.approvals.slackFunction,
+        hooks: this.hooks.function,
       },
     });
 
@@ -93,6 +113,18 @@ export class AiosStack extends Stack {
     const publicBaseUrl = `https://${this.api.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
     this.approvals.bind(this.orchestrator.stateMachine, publicBaseUrl);
     this.orchestrator.stateMachine.grantTaskResponse(this.api.function);
+    this.bindRunFailureAlerts(props, emailFrom, publicBaseUrl);
+
+    // Schedules and webhook secrets, from the playbooks deployed with this stack.
+    this.triggers = new Triggers(this, 'Triggers', {
+      stateTable: this.state.table,
+      stateMachine: this.orchestrator.stateMachine,
+      workflows: shippedCatalog.list(),
+      apiUrl: publicBaseUrl,
+    });
+    this.triggers.grantHookSecrets(this.hooks.function);
+    // `aios schedules fire` starts a fire's run from the API: its input's ${AIOS_API_URL} is this API.
+    this.api.function.addEnvironment('AIOS_API_URL', publicBaseUrl);
 
     // Memory: the planner and the API search it, the run recorder writes run summaries to its log.
     this.memory = new Memory(this, 'Memory', { summaryModelId: this.agents.models.fast });
@@ -100,12 +132,57 @@ export class AiosStack extends Stack {
     this.memory.grantSearch(this.api.function);
     this.memory.grantWrite(this.agents.runRecorder);
 
+    // The console's sign-in and dashboard; its routes' Cognito authorizer comes with the route table.
+    this.console = new OperatorConsole(this, 'Console', {
+      operatorEmail: contextString(this, 'aios:operatorEmail'),
+      callbackUrl: `${publicBaseUrl}/console/auth/callback`,
+      logoutUrl: `${publicBaseUrl}/console/login`,
+    });
+
+    this.costGuard = new CostGuard(this, 'CostGuard', {
+      modelIds: [this.agents.models.fast, this.agents.models.slow],
+      dailyUsd:
+        props.dailyCostAlarmUsd ??
+        // A number in cdk.json, text from `-c aios:dailyCostAlarmUsd=50`.
+        Number(this.node.tryGetContext('aios:dailyCostAlarmUsd') ?? DEFAULT_DAILY_COST_ALARM_USD),
+    });
+    // Last, so it sees every alarm the constructs above made.
+    this.alerts = new Alerts(this, 'Alerts', {
+      alertEmail: props.alertEmail ?? contextString(this, 'aios:alertEmail'),
+    });
+    this.alerts.notifyOnEvery(this);
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
     new CfnOutput(this, 'StateMachineArn', { value: this.orchestrator.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateTableName', { value: this.state.table.tableName });
     new CfnOutput(this, 'ActionQueueUrl', { value: this.gateway.queue.queueUrl });
     new CfnOutput(this, 'MemoryTableName', { value: this.memory.table.tableName });
     new CfnOutput(this, 'MemoryEndpoint', { value: this.memory.domain.domainEndpoint });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
+    // The two secrets the operator fills after the first deploy (put-secret-value); the others are generated.
+    new CfnOutput(this, 'SlackBotTokenSecret', { value: this.gateway.slackBotTokenSecret.secretArn });
+    new CfnOutput(this, 'SlackSigningSecret', { value: this.approvals.slackSigningSecret.secretArn });
     new CfnOutput(this, 'MemoryMaintenanceFunction', { value: this.memory.maintenance.functionName });
+  }
+
+  /**
+   * A failed run tells the operator once, from the run recorder: on Slack (the approvals channel)
+   * when one is set, else by email from `aios:emailFrom` to `aios:alertEmail`, with a link to the run.
+   */
+  private bindRunFailureAlerts(props: AiosStackProps, emailFrom: string | undefined, publicBaseUrl: string) {
+    const recorder = this.agents.runRecorder;
+    const slackChannel = props.slackApprovalsChannel ?? contextString(this, 'aios:slackApprovalsChannel');
+    const alertEmail = props.alertEmail ?? contextString(this, 'aios:alertEmail');
+    recorder.addEnvironment('RUN_LINK_BASE_URL', publicBaseUrl);
+    if (slackChannel) {
+      recorder.addEnvironment('SLACK_BOT_TOKEN_SECRET', this.gateway.slackBotTokenSecret.secretArn);
+      recorder.addEnvironment('SLACK_ALERTS_CHANNEL', slackChannel);
+      this.gateway.slackBotTokenSecret.grantRead(recorder);
+    }
+    if (emailFrom && alertEmail && this.gateway.emailIdentity) {
+      recorder.addEnvironment('EMAIL_FROM', emailFrom);
+      recorder.addEnvironment('ALERT_EMAIL', alertEmail);
+      this.gateway.emailIdentity.grant(recorder, 'ses:SendEmail');
+    }
   }
 }

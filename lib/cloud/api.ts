@@ -9,6 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { awsRoutes, type RouteFunction, type RouteSpec } from '../../functions/api/routes.ts';
 import { AiosFunction } from './aios-function.ts';
+import { grantReadAppend } from './table-access.ts';
 
 /** The one stage; public links are built from it without a reference to the stage resource. */
 export const API_STAGE = 'v1';
@@ -19,7 +20,7 @@ export interface ApiProps {
   /** For `aios dlq`: the gateway's queues. */
   readonly actionQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
-  /** The functions that serve the public routes of the table (the approvals construct's). */
+  /** The functions that serve the public routes of the table (the approvals construct's, the webhooks'). */
   readonly routeFunctions: Readonly<Record<Exclude<RouteFunction, 'api' | 'local'>, lambda.IFunction>>;
 }
 
@@ -54,7 +55,7 @@ export class Api extends Construct {
       },
     });
     this.function = api.function;
-    props.stateTable.grantReadWriteData(this.function);
+    grantReadAppend(props.stateTable, this.function);
     props.stateMachine.grantStartExecution(this.function);
     // Executions are named after runs and created at run time, so this is scoped to the
     // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.
@@ -161,12 +162,12 @@ export class Api extends Construct {
           {
             id: 'AwsSolutions-APIG4',
             reason:
-              'Public by design: a magic link carries an HMAC-signed, expiring, single-use token bound to one approval and one approver, and the Slack endpoint verifies the v0 request signature (300 s window, constant-time compare) before anything else; both are throttled.',
+              'Public by design: a magic link carries an HMAC-signed, expiring, single-use token bound to one approval and one approver, the Slack endpoint verifies the v0 request signature and a webhook its HMAC-SHA256 t=,v1= signature (300 s window, constant-time compare) before anything else; all are throttled.',
           },
           {
             id: 'AwsSolutions-COG4',
             reason:
-              'Signed links and Slack request signatures are the authentication here; there are no user pools.',
+              'Signed links, Slack request signatures and webhook signatures are the authentication here; there are no user pools.',
           },
         );
         continue;

@@ -1,4 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -8,6 +9,10 @@ import type * as ses from 'aws-cdk-lib/aws-ses';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
+import { grantItemsWithPrefixes, grantReadAppend } from './table-access.ts';
+
+/** The partition keys the public link and Slack functions may touch (lib/cloud/table-access.ts). */
+export const PUBLIC_ENDPOINT_KEYS = ['APPROVAL#', 'LINK#', 'RUN#'] as const;
 
 export interface ApprovalsProps {
   readonly stateTable: dynamodb.ITable;
@@ -40,6 +45,10 @@ export class Approvals extends Construct {
   public readonly linkKey: secretsmanager.Secret;
   public readonly slackSigningSecret: secretsmanager.Secret;
   public readonly escalationRule: events.Rule;
+  /** Fires when the escalation job fails: reminders, expiry and the recovery sweep stop. */
+  public readonly escalationErrorsAlarm: cloudwatch.Alarm;
+  /** Fires when the escalation job has not run for 15 minutes (it runs every 5). */
+  public readonly escalationStalledAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ApprovalsProps) {
     super(scope, id);
@@ -98,10 +107,13 @@ export class Approvals extends Construct {
       environment: { ...common, SLACK_SIGNING_SECRET: this.slackSigningSecret.secretArn },
     }).function;
 
-    for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction, this.slackFunction]) {
-      props.stateTable.grantReadWriteData(fn);
+    for (const fn of [this.requestFunction, this.escalationFunction]) grantReadAppend(props.stateTable, fn);
+    // The public endpoints: approvals, link uses, and (until the decision's audit and journal entries
+    // are appended by another function) the run's partition; never entities, limits, breakers or claims.
+    for (const fn of [this.linkFunction, this.slackFunction])
+      grantItemsWithPrefixes(props.stateTable, fn, PUBLIC_ENDPOINT_KEYS);
+    for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction, this.slackFunction])
       props.slackBotToken.grantRead(fn);
-    }
     for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction])
       this.linkKey.grantRead(fn);
     this.slackSigningSecret.grantRead(this.slackFunction);
@@ -120,6 +132,27 @@ export class Approvals extends Construct {
           retryAttempts: 2,
         }),
       ],
+    });
+
+    const fifteenMinutes = { period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM };
+    this.escalationErrorsAlarm = new cloudwatch.Alarm(this, 'EscalationErrorsAlarm', {
+      alarmDescription:
+        'The aios approval escalation job failed: reminders, escalations, expiry and the recovery sweep are not happening (its logs say why).',
+      metric: this.escalationFunction.metricErrors(fifteenMinutes),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.escalationStalledAlarm = new cloudwatch.Alarm(this, 'EscalationStalledAlarm', {
+      alarmDescription:
+        'The aios approval escalation job has not run for 15 minutes (it runs every 5): check its EventBridge rule and the function.',
+      metric: this.escalationFunction.metricInvocations(fifteenMinutes),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No data means no invocation: that is exactly what this alarm is for.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
   }
 

@@ -9,6 +9,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
+import { grantReadAppend } from './table-access.ts';
 
 /** Where the operator keeps http.request credentials in Secrets Manager (one secret per name). */
 export const HTTP_CREDENTIALS_PREFIX = 'aios/http/';
@@ -66,6 +67,12 @@ export class Gateway extends Construct {
   public readonly function: NodejsFunction;
   /** Fires as soon as one action is dead-lettered: an effect whose outcome needs the operator. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Fires when a gateway invocation fails as a whole (not one action's failure, which is reported per record). */
+  public readonly errorsAlarm: cloudwatch.Alarm;
+  /** Fires when Lambda throttles the gateway: actions wait in the queue and runs stall. */
+  public readonly throttlesAlarm: cloudwatch.Alarm;
+  /** Fires when a dead letter has waited a day: the first alarm was not acted on. */
+  public readonly deadLetterAgeAlarm: cloudwatch.Alarm;
   /** Fires when http.request refused to send a credential to a host it is not bound to. */
   public readonly credentialRefusedAlarm: cloudwatch.Alarm;
   /**
@@ -120,7 +127,7 @@ export class Gateway extends Construct {
       },
     });
     this.function = gateway.function;
-    props.stateTable.grantReadWriteData(this.function);
+    grantReadAppend(props.stateTable, this.function);
     props.idempotencyTable.grantReadWriteData(this.function);
     this.slackBotTokenSecret.grantRead(this.function);
     // http.request credentials: secrets the operator creates under aios/http/ (read through Powertools).
@@ -173,6 +180,38 @@ export class Gateway extends Construct {
       }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const perFiveMinutes = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
+    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription:
+        'The aios gateway failed whole invocations: its actions are retried from the queue, but something is wrong with the function itself (its logs say what).',
+      metric: this.function.metricErrors(perFiveMinutes),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.throttlesAlarm = new cloudwatch.Alarm(this, 'ThrottlesAlarm', {
+      alarmDescription:
+        "Lambda throttled the aios gateway: actions wait in the queue and runs stall; the account's concurrency is used up elsewhere.",
+      metric: this.function.metricThrottles(perFiveMinutes),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAgeAlarm = new cloudwatch.Alarm(this, 'DeadLetterAgeAlarm', {
+      alarmDescription:
+        'An aios dead letter has waited a day without being looked at (aios dlq list; aios dlq redrive once the cause is fixed). Dead letters are kept 14 days.',
+      metric: this.deadLetterQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: Duration.days(1).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });

@@ -15,8 +15,10 @@ export function modelFromEnv(env: NodeJS.ProcessEnv = process.env): {
     model: createOpenAICompatibleModel({
       baseUrl,
       model: env.AIOS_MODEL_NAME,
+      // The slow tier's larger model; the same model on both tiers when unset.
+      slowModel: env.AIOS_MODEL_SLOW_NAME || undefined,
       apiKey: env.AIOS_MODEL_API_KEY,
     }),
-    description: `${env.AIOS_MODEL_NAME} at ${baseUrl}`,
+    description: `${env.AIOS_MODEL_NAME}${env.AIOS_MODEL_SLOW_NAME ? ` (slow tier: ${env.AIOS_MODEL_SLOW_NAME})` : ''} at ${baseUrl}`,
   };
 }

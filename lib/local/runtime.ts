@@ -4,24 +4,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createDynamoDBAlertMarks } from '../../functions/adapters/aws/dynamodb-alert-marks.ts';
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBPlaybookStore } from '../../functions/adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
+import {
+  createDynamoDBSchedulerCursors,
+  createDynamoDBScheduleStore,
+  createDynamoDBWebhookEvents,
+} from '../../functions/adapters/aws/dynamodb-triggers.ts';
 import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
-import { createApiRoutes } from '../../functions/api/api-routes.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
 import {
+  createAlerts,
+  createApiHandlers,
   createApprovals,
   createExecutor,
   createGateway,
+  createHandoffs,
+  createLocalConsoleApp,
   createLocalHttpApp,
   createMonitor,
   createPlanner,
+  createPlaybooks,
   createRecoveryService,
   createRunRecorder,
+  createScheduleFiresService,
+  createWebhookTriggerService,
 } from '../../functions/app.ts';
 import { createApprovalHandler } from '../../functions/approvals/approval-handler.ts';
 import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
@@ -32,11 +46,14 @@ import {
   slackInteractionClient,
 } from '../../functions/approvals/slack/interactions.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
+import { createConsoleAuth } from '../../functions/console/auth.ts';
+import type { HandoffService } from '../../functions/core/agents/handoff-service.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { ApprovalService } from '../../functions/core/approvals/service.ts';
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
 import type { ConnectorCatalogue } from '../../functions/core/connector.ts';
 import { describeDeadLetter } from '../../functions/core/dead-letter.ts';
+import { NotFoundError } from '../../functions/core/errors.ts';
 import type { GatewayLimits } from '../../functions/core/gateway.ts';
 import type {
   DeadLetters,
@@ -48,8 +65,10 @@ import type {
 } from '../../functions/core/ports.ts';
 import { AT_START_UP } from '../../functions/core/recovery.ts';
 import type { OperatorPolicy } from '../../functions/core/schemas.ts';
+import { createHookRoutes } from '../../functions/hooks/hook-routes.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { SHIPPED_PLAYBOOKS, shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { type AslClock, systemAslClock } from './asl/clock.ts';
 import {
   createDynamoDBExecutionStore,
   createLocalStepFunctions,
@@ -59,6 +78,7 @@ import {
 import { localCredentials } from './credentials.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
 import { faultsFromEnv } from './faults.ts';
+import { localWebhookSecrets } from './hook-secrets.ts';
 import {
   ensureApiToken,
   ensureLocalSecret,
@@ -72,6 +92,7 @@ import { modelFromEnv } from './model-from-env.ts';
 import { createEmailOutbox } from './outbox/email-outbox.ts';
 import { createSlackOutbox } from './outbox/slack-outbox.ts';
 import { createLocalQueue, type LocalQueue, type QueueWorker, startQueueWorker } from './queue/index.ts';
+import { type LocalScheduler, startLocalScheduler } from './scheduler/local-scheduler.ts';
 import { TABLE_NAMES } from './table-definitions.ts';
 import { createWebhookSink } from './webhook-sink.ts';
 
@@ -126,6 +147,12 @@ export interface LocalRuntimeOptions {
   decorateCallbacks?: (callbacks: OrchestratorCallbacks) => OrchestratorCallbacks;
   /** Fault injection for the tests: wraps how the API starts a run's execution. */
   decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
+  /** Model steps: calls per tier before the other tier, and the first backoff (tests make it small). */
+  modelRetry?: { attempts: number; baseDelayMs: number };
+  /** The schedules' clock: when fires are due and when the scheduler wakes (tests drive it). */
+  schedulerClock?: AslClock;
+  /** Where a failed run is told (once): a Slack outbox channel, else emails (default Slack #aios-alerts). */
+  operatorAlerts?: { slackChannel: string } | { email: readonly string[] };
 }
 
 export interface LocalRuntime {
@@ -138,10 +165,14 @@ export interface LocalRuntime {
   /** The gateway's connector catalogue. */
   readonly connectors: ConnectorCatalogue;
   readonly approvals: ApprovalService;
+  /** Model steps handed to the operator: list them, complete them. */
+  readonly handoffs: HandoffService;
   /** What the local Slack app signs interactions with (.aios/slack-signing-secret). */
   readonly slackSigningSecret: string;
   /** Every route the HTTP server serves, from the route table (the fuzz test reads these, so a new route is fuzzed too). */
   readonly routes: readonly { method: string; path: string; public: boolean }[];
+  /** The local scheduler: a test drives a pass after moving its clock. */
+  readonly schedules: LocalScheduler;
   /** One pass of the approval escalation job, now. */
   escalate(): ReturnType<ApprovalService['escalate']>;
   /** Memory: its log, index, indexer tailer and services. */
@@ -200,9 +231,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   ) => {
     agents[name] = (payload) => handler(payload as never, createLocalContext(name, 60_000));
   };
+  const handoffStore = createDynamoDBHandoffStore({ client: db.client, tableName: TABLE_NAMES.state });
   invoke(
     LOCAL_SUBSTITUTIONS.PlannerFunctionArn,
-    createPlanner({ store, model, catalog, clock, memory: memory.service }),
+    createPlanner({
+      store,
+      model,
+      catalog,
+      clock,
+      memory: memory.service,
+      handoffs: handoffStore,
+      retry: options.modelRetry,
+    }),
   );
   invoke(
     LOCAL_SUBSTITUTIONS.ExecutorFunctionArn,
@@ -215,11 +255,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }),
   );
   invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitor({ store, clock }));
+  const outboxDir = options.dataDir
+    ? join(options.dataDir, 'outbox')
+    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
+  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
+  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
+  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
+  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
+  const alertsTo = options.operatorAlerts ?? { slackChannel: '#aios-alerts' };
   invoke(
     LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn,
-    createRunRecorder({ store, clock, memory: memory.service }),
+    createRunRecorder({
+      store,
+      clock,
+      memory: memory.service,
+      alerts: createAlerts({
+        marks: createDynamoDBAlertMarks({ client: db.client, tableName: TABLE_NAMES.state }),
+        clock,
+        ...('slackChannel' in alertsTo
+          ? { slack: { transport: slackOutbox, channel: alertsTo.slackChannel } }
+          : { email: { transport: emailOutbox, from: LOCAL_FROM, to: alertsTo.email } }),
+        runLinkBase: () => publicBaseUrl,
+      }),
+    }),
   );
 
+  const endRecordings = new Set<Promise<unknown>>();
   const stepFunctions = createLocalStepFunctions({
     definitions: { run: readFileSync(RUN_DEFINITION, 'utf8') },
     substitutions: LOCAL_SUBSTITUTIONS,
@@ -232,15 +293,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (!status) return;
       const runId = executionArn.slice(executionArn.lastIndexOf(':') + 1);
       const recorder = agents[LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn];
-      recorder?.({
+      if (!recorder) return;
+      // Tracked, so close() lets it finish: it may be the one that tells the operator.
+      const recording = recorder({
         op: 'execution-ended',
         runId,
         status,
         error: event.details.error,
         cause: event.details.cause,
-      }).catch((error: unknown) =>
-        logger.error('could not record the end of an execution', { runId, error: error as Error }),
-      );
+      })
+        .catch((error: unknown) =>
+          logger.error('could not record the end of an execution', { runId, error: error as Error }),
+        )
+        .finally(() => endRecordings.delete(recording));
+      endRecordings.add(recording);
     },
     resources: {
       async invokeLambda(functionName, payload) {
@@ -302,12 +368,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   };
 
-  const outboxDir = options.dataDir
-    ? join(options.dataDir, 'outbox')
-    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
-  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
-  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
-  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
   // One breaker (and bucket) per store: the gateway trips it, `aios connectors` shows it.
   const breaker = createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state });
   const { connectors, handler: gatewayHandler } = createGateway({
@@ -359,7 +419,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     options.dataDir ? ensureLocalSecret(options.dataDir, name) : randomBytes(32).toString('hex');
   const linkTokens = createLinkTokens({ getKey: async () => secret('link-key'), clock });
   const slackSigningSecret = secret('slack-signing-secret');
-  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
   const approvals = createApprovals({
     approvals: faults.approvalStore(
       createDynamoDBApprovalStore({ client: db.client, tableName: TABLE_NAMES.state }),
@@ -383,6 +442,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   });
   invoke(LOCAL_SUBSTITUTIONS.ApprovalFunctionArn, createApprovalHandler(approvals));
+  const handoffs = createHandoffs({
+    handoffs: handoffStore,
+    store,
+    catalog,
+    clock,
+    callbacks,
+    isClosedToken: isClosedTaskToken,
+  });
   const slackInteractions = createSlackInteractionRoutes({
     approvals,
     signingSecret: async () => slackSigningSecret,
@@ -401,7 +468,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     clock,
   });
   // What a crash strands (a decided approval its run never heard of, a run never started).
-  const recovery = createRecoveryService({ approvals, runs: store, orchestrator, clock });
+  const recovery = createRecoveryService({ approvals, handoffs, runs: store, orchestrator, clock });
   // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due,
   // and the recovery sweep. One pass at a time: a slow pass is not overtaken by the next tick.
   let passRunning = false;
@@ -421,24 +488,76 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
-  const apiRoutes = createApiRoutes({
+  // The registry: on first start it gets the shipped playbooks and policy; later pushes win.
+  const playbooks = createPlaybooks({
+    store: createDynamoDBPlaybookStore({ client: db.client, tableName: TABLE_NAMES.state }),
+    clock,
+  });
+  await seedRegistry(playbooks, options.operatorPolicy ?? shippedOperatorPolicy);
+  // Schedules and webhooks start runs through the same path as POST /runs.
+  const runPorts = {
     store,
     catalog,
     orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
     claims: createDynamoDBRunStartClaims({ client: db.client, tableName: TABLE_NAMES.state }),
     clock,
+  };
+  const tables = { client: db.client, tableName: TABLE_NAMES.state };
+  const schedulerClock = options.schedulerClock ?? systemAslClock;
+  const fires = createScheduleFiresService({
+    ...runPorts,
+    clock: { now: () => new Date(schedulerClock.now()) },
+    schedules: createDynamoDBScheduleStore(tables),
+    apiUrl: () => publicBaseUrl,
+  });
+  const hookSecrets = localWebhookSecrets(options.dataDir ?? outboxDir);
+  hookSecrets.ensureAll(catalog);
+  const hooks = createWebhookTriggerService({
+    ...runPorts,
+    events: createDynamoDBWebhookEvents(tables),
+    secrets: hookSecrets,
+  });
+
+  const apiRoutes = createApiHandlers({
+    ...runPorts,
+    playbooks,
+    schedules: fires,
     memory,
     deadLetters,
     approvals,
+    handoffs,
     connectors: () => connectorStatuses(breaker, clock.now()),
   });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');
   const httpLog = {
     error: (message: string, attributes?: Record<string, unknown>) => logger.error(message, attributes ?? {}),
   };
+  const consoleApp = createLocalConsoleApp({
+    store,
+    catalog,
+    orchestrator,
+    claims: createDynamoDBRunStartClaims({ client: db.client, tableName: TABLE_NAMES.state }),
+    clock,
+    approvals,
+    auth: createConsoleAuth({
+      apiToken,
+      sessionSecret: options.dataDir
+        ? ensureLocalSecret(options.dataDir, 'console-session-secret')
+        : randomBytes(32).toString('hex'),
+      clock,
+      // Loopback only: every client is this machine, so the login slow-down counts them as one.
+      clientKey: () => 'local',
+    }),
+  });
   const app = createLocalHttpApp(
-    { ...apiRoutes, ...approvalLinks, ...slackInteractions, ...createWebhookSink(outboxDir) },
-    { before: localEdge(apiToken, httpLog) },
+    {
+      ...apiRoutes,
+      ...approvalLinks,
+      ...slackInteractions,
+      ...createHookRoutes({ hooks }),
+      ...createWebhookSink(outboxDir),
+    },
+    { before: localEdge(apiToken, httpLog), console: consoleApp },
   );
   const http: LocalHttpServer = await startLocalHttpServer({
     port: options.port,
@@ -455,6 +574,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   await recovery
     .sweep(AT_START_UP)
     .catch((error: unknown) => logger.error('recovery at start-up failed', { error: error as Error }));
+  // After recovery, so a fire's run finds the store as the last process left it.
+  const scheduler = await startLocalScheduler({
+    catalog,
+    fires,
+    cursors: createDynamoDBSchedulerCursors(tables),
+    clock: schedulerClock,
+    onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
+  });
 
   return {
     url: http.url,
@@ -467,16 +594,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     connectors,
     executionArnFor,
     approvals,
+    handoffs,
     slackSigningSecret,
     routes: ROUTES.map(({ method, path, auth }) => ({ method, path, public: auth !== 'operator' })),
     escalate: () => approvals.escalate(),
+    schedules: scheduler,
     async close() {
       clearInterval(escalation);
       await http.close();
+      await scheduler.close();
       await worker.stop();
       await stepFunctions.close();
+      await Promise.allSettled([...endRecordings]);
       await memory.close();
       await db.close();
     },
   };
+}
+
+/** Pushes each shipped playbook the registry has no version of yet, and the policy if none is there. */
+async function seedRegistry(playbooks: ReturnType<typeof createPlaybooks>, policy: OperatorPolicy) {
+  const present = new Set((await playbooks.list()).map((p) => p.workflow.name));
+  for (const raw of SHIPPED_PLAYBOOKS) {
+    const name = (raw as { name: string }).name;
+    if (!present.has(name)) await playbooks.push(raw, 'seed');
+  }
+  await playbooks.policy().catch((error: unknown) => {
+    if (!(error instanceof NotFoundError)) throw error;
+    return playbooks.pushPolicy(policy, 'seed');
+  });
 }

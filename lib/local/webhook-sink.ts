@@ -8,7 +8,7 @@ import type { HttpRequest, HttpResult, RouteHandlers } from '../../functions/api
  * Like a provider that honours Idempotency-Key, it applies a repeated key once, and it keeps
  * every delivery in .aios/outbox/webhooks.jsonl so the operator can see what "went out".
  */
-export function createWebhookSink(outboxDir: string): RouteHandlers<'local'> {
+export function createWebhookSink(outboxDir: string): Pick<RouteHandlers<'local'>, 'localWebhookSink'> {
   const file = join(outboxDir, 'webhooks.jsonl');
   // Keys seen before a restart still count: a provider's dedupe outlives our process.
   const seen = new Set<string>(

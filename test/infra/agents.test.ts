@@ -71,8 +71,8 @@ describe('Agents', () => {
 
   it('the planner gets the fast and slow model ids', () => {
     expect(props(stack.agents.planner).Environment.Variables).toMatchObject({
-      MODEL_FAST_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-      MODEL_SLOW_ID: 'anthropic.claude-3-5-sonnet-20241022-v2:0',
+      MODEL_FAST_ID: 'global.anthropic.claude-haiku-4-5-20251001-v1:0',
+      MODEL_SLOW_ID: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',
     });
   });
 });

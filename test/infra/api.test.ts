@@ -12,8 +12,13 @@ beforeAll(() => {
   methods = template.findResources('AWS::ApiGateway::Method') as typeof methods;
 });
 
-/** The only routes without IAM: the signed approval links and the signature-checked Slack endpoint. */
-const PUBLIC_ROUTES = ['GET /approvals/{id}/link', 'POST /approvals/{id}/link', 'POST /slack/interactions'];
+/** The only routes without IAM: the signed approval links and the signature-checked Slack and webhook endpoints. */
+const PUBLIC_ROUTES = [
+  'GET /approvals/{id}/link',
+  'POST /approvals/{id}/link',
+  'POST /hooks/{playbook}',
+  'POST /slack/interactions',
+];
 
 /** "POST /runs"-style names of the API's methods, from the resource tree in the template. */
 function routes(): string[] {
@@ -34,31 +39,45 @@ function operatorMethods() {
 }
 
 describe('Api: routes', () => {
-  it('has the runs, approvals, dead-letter and memory routes, and nothing else', () => {
+  it('has the runs, approvals, handoffs, schedules, hooks, playbooks, metrics, dead-letter and memory routes, and nothing else', () => {
     expect(routes().sort()).toEqual([
       'GET /approvals',
       'GET /approvals/{id}',
       'GET /approvals/{id}/link',
       'GET /connectors',
       'GET /dlq',
+      'GET /handoffs',
+      'GET /handoffs/{id}',
       'GET /memory/search',
       'GET /memory/{id}/history',
+      'GET /metrics',
+      'GET /playbooks',
+      'GET /playbooks/{name}',
       'GET /runs',
       'GET /runs/{id}',
       'GET /runs/{id}/audit',
+      'GET /runs/{id}/cost',
       'GET /runs/{id}/history',
+      'GET /schedules',
       'POST /approvals/{id}/decision',
       'POST /approvals/{id}/link',
       'POST /dlq/redrive',
+      'POST /handoffs/{id}/complete',
+      'POST /hooks/{playbook}',
       'POST /memory',
+      'POST /playbooks',
+      'POST /playbooks/diff',
       'POST /runs',
+      'POST /schedules/{playbook}/fire',
+      'POST /schedules/{playbook}/pause',
+      'POST /schedules/{playbook}/resume',
       'POST /slack/interactions',
     ]);
   });
 
-  it('requires IAM (SigV4) authorisation on every method but the three public approval routes', () => {
-    expect(Object.keys(methods)).toHaveLength(17);
-    expect(operatorMethods()).toHaveLength(14);
+  it('requires IAM (SigV4) authorisation on every method but the four public routes', () => {
+    expect(Object.keys(methods)).toHaveLength(31);
+    expect(operatorMethods()).toHaveLength(27);
     for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     const names = routes();
     const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');

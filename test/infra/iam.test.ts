@@ -136,23 +136,31 @@ describe('IAM: the agents', () => {
     }
   });
 
-  it('the planner may invoke exactly the two configured foundation models', () => {
+  it('the planner may invoke exactly the two configured models (and memory embeddings), nothing else', () => {
     const bedrock = withPrefix(statements(stack.agents.planner), 'bedrock:');
-    expect(actionsOf(bedrock)).toEqual(['bedrock:InvokeModel']);
-    const modelArn = (id: string) => ({
-      'Fn::Join': [
-        '',
-        ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, `::foundation-model/${id}`],
-      ],
-    });
-    const models = [
-      modelArn(stack.agents.models.fast),
-      modelArn(stack.agents.models.slow),
-      // Memory's query embeddings.
-      modelArn('amazon.titan-embed-text-v2:0'),
-    ];
-    expect(resourcesOf(bedrock)).toHaveLength(models.length);
-    expect(resourcesOf(bedrock)).toEqual(expect.arrayContaining(models));
+    expect([...new Set(actionsOf(bedrock))]).toEqual(['bedrock:InvokeModel']);
+    // A foundation model is its ARN in this region; an inference profile (global., us., eu.) is the
+    // profile's ARN plus its model in any region, only when called through that profile.
+    const baseOf = (id: string) => id.replace(/^(global|us|eu|apac|us-gov)\./, '');
+    const configured = [stack.agents.models.fast, stack.agents.models.slow, 'amazon.titan-embed-text-v2:0'];
+    const allowed = [...configured, ...configured.map(baseOf)];
+    for (const statement of bedrock) {
+      for (const resource of resourcesOf([statement])) {
+        const text = JSON.stringify(resource);
+        expect(
+          allowed.some((id) => text.endsWith(`/${id}"]]}`) || text.endsWith(`/${id}"`)),
+          text,
+        ).toBe(true);
+        if (text.includes(':bedrock:*::') || text.includes(':bedrock:::')) {
+          expect(JSON.stringify(statement.Condition), text).toContain('bedrock:InferenceProfileArn');
+        }
+      }
+    }
+    for (const id of configured)
+      expect(
+        resourcesOf(bedrock).some((r) => JSON.stringify(r).includes(id)),
+        `${id} is invokable`,
+      ).toBe(true);
   });
 
   it('the planner has no SQS or Step Functions permissions', () => {

@@ -5,9 +5,12 @@ import { ROUTES, type RouteFunction } from '../../functions/api/routes.ts';
 import {
   createApiApp,
   createApprovalLinksApp,
+  createHooksApp,
+  createLocalConsoleApp,
   createLocalHttpApp,
   createSlackInteractionsApp,
 } from '../../functions/app.ts';
+import { createConsoleAuth } from '../../functions/console/auth.ts';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { localEdge } from '../../lib/local/http/server.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
@@ -39,6 +42,7 @@ function cdkRoutes(): Row[] {
     api: logicalIdOf(stack, stack.api.function),
     'approval-links': logicalIdOf(stack, stack.approvals.linkFunction),
     'slack-interactions': logicalIdOf(stack, stack.approvals.slackFunction),
+    hooks: logicalIdOf(stack, stack.hooks.function),
   };
   return Object.values(methods).map((method) => {
     const integration = JSON.stringify(method.Properties.Integration);
@@ -59,6 +63,7 @@ function lambdaRoutes(): Row[] {
       'slack-interactions',
       createSlackInteractionsApp({ approvals: unused, signingSecret: unused, slack: unused }),
     ],
+    ['hooks', createHooksApp(unused)],
   ];
   return apps.flatMap(([fn, app]) =>
     app.routes.map((route) => {
@@ -88,14 +93,22 @@ describe('the route table is what CDK, the Lambdas and the local server expose',
     const handlers = Object.fromEntries(
       ROUTES.map((route) => [route.id, async () => ({ statusCode: 204, body: '' })]),
     );
-    const app = createLocalHttpApp(handlers as never, { before: localEdge(token, { error: () => {} }) });
+    const console = createLocalConsoleApp({
+      ...(unused as object),
+      auth: createConsoleAuth({ apiToken: token, sessionSecret: 's', clock: unused, clientKey: () => 'x' }),
+    } as never);
+    const app = createLocalHttpApp(handlers as never, {
+      before: localEdge(token, { error: () => {} }),
+      console,
+    });
     // hono lists each middleware of a route as a route of its own: one entry per method and path.
     const served = [...new Set(app.routes.map((route) => `${route.method} ${fromHono(route.path)}`))].sort();
     expect(served).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
     for (const route of ROUTES) {
       const path = route.path.replace(/\{[^}]+\}/g, 'x');
       const response = await app.request(path, { method: route.method });
-      const asked = response.status === 401;
+      // The bearer challenge, not the status: the console's login answers a missing token 401 itself.
+      const asked = response.status === 401 && response.headers.has('www-authenticate');
       expect(asked, `${route.method} ${route.path}`).toBe(route.auth === 'operator');
     }
   });

@@ -35,6 +35,7 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
       return [...runs.values()]
         .filter((r) => !query.status || r.status === query.status)
         .filter((r) => !query.createdBefore || r.createdAt < query.createdBefore)
+        .filter((r) => !query.createdSince || r.createdAt >= query.createdSince)
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
         .slice(0, query.limit ?? 50)
         .map(clone);

@@ -86,6 +86,17 @@ interface StateTable {
 type Item = Record<string, unknown>;
 type Key = { pk: string; sk: string };
 
+/**
+ * gsi1sk is `<createdAt>#<runId>`, so a time bound is a key condition, not a filter: a run created
+ * at `since` sorts after the bare time, one created at `before` after it too (and is left out).
+ */
+function createdKeyCondition(query: { createdBefore?: string; createdSince?: string }): string {
+  if (query.createdBefore && query.createdSince) return 'gsi1pk = :pk AND gsi1sk BETWEEN :since AND :before';
+  if (query.createdBefore) return 'gsi1pk = :pk AND gsi1sk < :before';
+  if (query.createdSince) return 'gsi1pk = :pk AND gsi1sk >= :since';
+  return 'gsi1pk = :pk';
+}
+
 export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): StateStore {
   const table: StateTable = {
     doc: DynamoDBDocumentClient.from(options.client, {
@@ -178,6 +189,8 @@ async function listRuns(
   query: Parameters<StateStore['listRuns']>[0] = {},
 ): Promise<Run[]> {
   const limit = query.limit ?? 50;
+  // An empty window: DynamoDB refuses a BETWEEN whose bounds are the wrong way round.
+  if (query.createdSince && query.createdBefore && query.createdSince >= query.createdBefore) return [];
   const statuses = query.status ? [query.status] : RUN_STATUSES;
   // One status at a time, in the order of the lifecycle (QUEUED, RUNNING, then the terminal
   // ones, which a run never leaves): a run that moves on while we list is met again in a later
@@ -188,11 +201,11 @@ async function listRuns(
     pages.push(
       await queryAll(table, {
         IndexName: 'gsi1',
-        // gsi1sk is <createdAt>#<runId>: "before the time" is a key condition, not a filter.
-        KeyConditionExpression: query.createdBefore ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
+        KeyConditionExpression: createdKeyCondition(query),
         ExpressionAttributeValues: {
           ':pk': `RUNS#${status}`,
           ...(query.createdBefore ? { ':before': query.createdBefore } : {}),
+          ...(query.createdSince ? { ':since': query.createdSince } : {}),
         },
         ScanIndexForward: false,
         Limit: limit,

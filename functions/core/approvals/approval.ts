@@ -46,6 +46,8 @@ export const DecisionSchema = z.object({
   note: z.string().max(2000).optional(),
   /** Edit-then-approve: the parameters the approver changed, already validated. */
   editedParams: z.record(z.string(), z.unknown()).optional(),
+  /** When the approver opened the request to decide (the console's form says), so the decision's own time is measured. */
+  openedAt: z.string().optional(),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 

@@ -154,6 +154,16 @@ async function runTopState(run: ExecutionRun, deps: InterpreterDeps): Promise<St
   switch (state.Type) {
     case 'Choice':
       return runChoice(run, deps, frame, state);
+    case 'Pass': {
+      // Only Parameters: the model-step branch shapes its outcome like the other branches' outcomes.
+      const output =
+        state.Parameters !== undefined
+          ? evaluatePayloadTemplate(state.Parameters, frame.input, contextOf())
+          : frame.input;
+      run.emit('PassStateExited', { stateName: frame.stateName, output });
+      transition(run, deps, state, output);
+      return CONTINUE;
+    }
     case 'Succeed':
       run.emit('SucceedStateExited', { stateName: frame.stateName, output: frame.input });
       endFrame(run, deps, frame.input);
@@ -379,6 +389,7 @@ const ENTERED: Record<StateDefinition['Type'], HistoryEventType> = {
   Task: 'TaskStateEntered',
   Choice: 'ChoiceStateEntered',
   Map: 'MapStateEntered',
+  Pass: 'PassStateEntered',
   Succeed: 'SucceedStateEntered',
   Fail: 'FailStateEntered',
 };

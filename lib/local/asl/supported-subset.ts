@@ -32,6 +32,7 @@ const STATE_FIELDS: Record<StateDefinition['Type'], ReadonlySet<string>> = {
     'Retry',
     'Catch',
   ]),
+  Pass: new Set([...EVERY_STATE, 'Parameters']),
   Succeed: new Set(EVERY_STATE),
   Fail: new Set([...EVERY_STATE, 'Error', 'Cause', 'CausePath']),
 };

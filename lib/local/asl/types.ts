@@ -27,7 +27,7 @@ export interface ChoiceRule {
 
 /** The fields a state may carry locally; definition.ts rejects any other field at load time. */
 export interface StateDefinition {
-  Type: 'Task' | 'Choice' | 'Map' | 'Succeed' | 'Fail';
+  Type: 'Task' | 'Choice' | 'Map' | 'Pass' | 'Succeed' | 'Fail';
   Comment?: string;
   Next?: string;
   End?: boolean;
@@ -67,8 +67,8 @@ export type HistoryEventType =
   | 'ExecutionSucceeded'
   | 'ExecutionFailed'
   | 'ExecutionAborted'
-  | `${'Task' | 'Choice' | 'Map' | 'Succeed' | 'Fail'}StateEntered`
-  | `${'Task' | 'Choice' | 'Map' | 'Succeed'}StateExited`
+  | `${'Task' | 'Choice' | 'Map' | 'Pass' | 'Succeed' | 'Fail'}StateEntered`
+  | `${'Task' | 'Choice' | 'Map' | 'Pass' | 'Succeed'}StateExited`
   | 'TaskScheduled'
   | 'TaskStarted'
   | 'TaskSubmitted'

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import type { RouteSpec } from '../../../functions/api/routes.ts';
 import { tokensEqual } from './api-token.ts';
@@ -137,6 +137,9 @@ export async function startLocalHttpServer(options: {
   const listener = getRequestListener(options.fetch, {
     overrideGlobalObjects: false,
     errorHandler: (error) => {
+      // A request Node parsed but the adapter refuses (a backslash in the path, a bad Host) is the
+      // client's mistake, as API Gateway's 400 for a malformed request says.
+      if (error instanceof RequestError) return json(400, `bad request: ${error.message}`);
       options.logger.error('Request failed', { error: errorFields(error) });
       return json(500, 'Internal server error');
     },

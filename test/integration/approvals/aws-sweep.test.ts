@@ -1,5 +1,6 @@
 import { ExecutionAlreadyExists, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDBHandoffStore } from '../../../functions/adapters/aws/dynamodb-handoff-store.ts';
 import { createApprovalHandler } from '../../../functions/approvals/approval-handler.ts';
 import { awsApprovals, awsRecovery } from '../../../functions/approvals/aws-approvals.ts';
 import type { Settlement } from '../../../functions/core/approvals/service.ts';
@@ -142,5 +143,47 @@ describe('the escalation schedule on AWS: the recovery sweep through the handler
     expect(
       (await harness.store.listAudit('sweep-approved')).filter((a) => a.outcome === 'approved'),
     ).toHaveLength(1);
+  });
+
+  it('answers a handoff the operator completed whose run a crash kept from hearing, once', async () => {
+    // Prepare: the operator's output is recorded, the task token never answered (a crash between).
+    const handoffs = createDynamoDBHandoffStore({ client: db.client, tableName: TABLE_NAMES.state });
+    const handoffId = 'sweep-handoff-h0';
+    await handoffs.create(
+      {
+        handoffId,
+        runId: 'sweep-handoff',
+        stepIndex: 0,
+        stepId: 'draft-note',
+        title: 'Draft the note',
+        workflow: 'draft-note',
+        kind: 'model.draft',
+        status: 'PENDING',
+        createdAt: minutesAgo(10),
+        input: {},
+        outputs: {},
+        memories: [],
+        prompt: 'Write a note.',
+        error: 'model down',
+      },
+      'token-handoff',
+    );
+    await handoffs.complete(handoffId, { by: 'operator', at: minutesAgo(5), output: { text: 'Hello' } });
+    const sfn = sfnWith(new Set(), new Set());
+    const clients = { dynamodb: db.client, sfn: sfn.client };
+    const { service } = awsApprovals(ENV, clients);
+    const handler = createApprovalHandler(service, awsRecovery(service, ENV, clients));
+    const sweep = () => handler({ op: 'escalate' }, createLocalContext('approval-escalation', 60_000));
+
+    // Act
+    const first = await sweep();
+    const second = await sweep();
+
+    // Assess
+    expect(first).toMatchObject({ recovered: { handoffsAnswered: 1 } });
+    expect(second).toMatchObject({ recovered: { handoffsAnswered: 0 } });
+    const answers = sfn.sent.filter((s) => s.command === 'SendTaskSuccessCommand');
+    expect(answers.map((a) => a.input.taskToken)).toEqual(['token-handoff']);
+    expect(JSON.parse(answers[0]?.input.output as string)).toMatchObject({ stepId: 'draft-note', ok: true });
   });
 });

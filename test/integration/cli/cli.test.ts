@@ -93,9 +93,15 @@ describe('the aios CLI against `aios dev`', () => {
       run: { input: object };
     };
     expect(shown.run.input).toMatchObject({ customerId: '123' });
-    expect(stdout).toMatch(/step 1 send-reminder: http\.request done/);
-    expect(stdout).toMatch(/succeeded\. Completed 2 steps/);
-    expect(webhookDeliveries('mailer')).toHaveLength(1);
+    // v2 drafts the reminder first (offline model: the instructions filled from the input).
+    expect(stdout).toMatch(/step 1 draft-reminder: model\.draft done/);
+    expect(stdout).toMatch(/step 2 send-reminder: http\.request done/);
+    expect(stdout).toMatch(/succeeded\. Completed 3 steps/);
+    const deliveries = webhookDeliveries('mailer');
+    expect(deliveries).toHaveLength(1);
+    expect(JSON.parse(deliveries[0]?.body ?? '{}').text).toMatch(
+      /payment reminder for invoice acme-0001 to customer 123/,
+    );
   });
 
   it('lists runs, as a table and as JSON', async () => {

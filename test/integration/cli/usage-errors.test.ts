@@ -50,6 +50,17 @@ describe('CLI usage errors exit 2, as the README says', () => {
     ['a port out of range', ['dev', '--port', '70000'], /must be a port number from 1 to 65535/],
     ['no command at all', [], /Usage: aios/],
     ['a command group without its command', ['dlq'], /Usage: aios dlq/],
+    [
+      'handoff complete without --text or --file',
+      ['handoff', 'complete', 'run-1-h0'],
+      /give the output either with --text or with --file/,
+    ],
+    [
+      'handoff complete with both --text and --file',
+      ['handoff', 'complete', 'run-1-h0', '--text', 'a', '--file', 'b.txt'],
+      /not both/,
+    ],
+    ['handoff without its command', ['handoff'], /Usage: aios handoff/],
   ])('%s', async (_what, args, message) => {
     const { code, stderr } = await aios(args);
     expect(code, stderr).toBe(2);

@@ -76,7 +76,9 @@ describe('hostile input at the edge', () => {
 
   it('an id longer than the store can key is a 400 naming the parameter, on every route with an id', async () => {
     const long = 'a'.repeat(3000);
-    for (const route of runtime.routes.filter((r) => r.path.includes('{id}'))) {
+    // The console's pages take a session, not the token: without one they show the login page.
+    const withId = runtime.routes.filter((r) => r.path.includes('{id}') && !r.path.startsWith('/console/'));
+    for (const route of withId) {
       const query = route.path.endsWith('/link') ? '?token=abc' : '';
       const response = await fetch(`${runtime.url}${route.path.replace('{id}', long)}${query}`, {
         method: route.method,

@@ -185,6 +185,22 @@ describe('the response', () => {
     expect(reply).toMatch(/^HTTP\/1.1 400/);
     expect((await fetch(`${server.url}/runs/r1`, { headers: auth })).status).toBe(200);
   });
+
+  it('answers 400, not 500, to a request target the adapter refuses (a backslash in the path)', async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () =>
+        socket.write('PATCH /memory/a\\b HTTP/1.1\r\nHost: Odd-Host\r\nConnection: close\r\n\r\n'),
+      );
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk.toString();
+      });
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1.1 400/);
+    expect(reply).toContain('Backslash in request path');
+  });
 });
 
 describe('bearer-token auth', () => {

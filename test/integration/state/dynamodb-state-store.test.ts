@@ -60,6 +60,24 @@ describe('DynamoDB state store (against the embedded store)', () => {
     expect((await store.listRuns()).map((r) => r.runId)).toEqual(['run-b', 'run-a']);
   });
 
+  it('lists the runs created in a window, bounds as keys: since included, before left out', async () => {
+    for (const [runId, createdAt] of [
+      ['since-1', '2026-11-20T09:00:00.000Z'],
+      ['since-2', '2026-11-20T09:30:00.000Z'],
+      ['since-3', '2026-11-20T10:00:00.000Z'],
+    ] as const)
+      await store.createRun(runFixture({ runId, status: 'QUEUED', createdAt }));
+    const ids = async (query: Parameters<StateStore['listRuns']>[0]) =>
+      (await store.listRuns(query)).map((r) => r.runId).filter((id) => id.startsWith('since-'));
+    expect(await ids({ createdSince: '2026-11-20T09:30:00.000Z' })).toEqual(['since-3', 'since-2']);
+    expect(
+      await ids({ createdSince: '2026-11-20T09:30:00.000Z', createdBefore: '2026-11-20T10:00:00.000Z' }),
+    ).toEqual(['since-2']);
+    expect(
+      await ids({ createdSince: '2026-11-20T10:00:00.000Z', createdBefore: '2026-11-20T09:00:00.000Z' }),
+    ).toEqual([]);
+  });
+
   it('records an intent once and keeps the first on a second record', async () => {
     await store.recordIntent(intent('run-a', 0));
     const again = await store.recordIntent({ ...intent('run-a', 0), reason: 'changed' });

@@ -56,7 +56,11 @@ describe('registration', () => {
   });
 
   it.each<[string, object, RegExp]>([
-    ['a state type', { Type: 'Pass', End: true }, /state 'A': type Pass is not supported locally/],
+    [
+      'a state type',
+      { Type: 'Wait', Seconds: 1, End: true },
+      /state 'A': type Wait is not supported locally/,
+    ],
     [
       'a state type',
       { Type: 'Wait', Seconds: 1, End: true },

@@ -58,6 +58,20 @@ describe('input and output processing', () => {
     expect(done.output).toEqual({ customer: 'Ada', order: { id: 'o-1', priced: { total: 42, code: 200 } } });
   });
 
+  it('a Pass state shapes its input with Parameters and goes on', async () => {
+    const h = createHarness({
+      definition: {
+        StartAt: 'Shape',
+        States: {
+          Shape: { Type: 'Pass', Parameters: { 'id.$': '$.order.id', fixed: 1 }, Next: 'Done' },
+          Done: { Type: 'Succeed' },
+        },
+      },
+    });
+    const done = await h.run({ order: { id: 'o-1', total: 3 } });
+    expect(done.output).toEqual({ id: 'o-1', fixed: 1 });
+  });
+
   it('gives the full lambda:invoke result when there is no ResultSelector', async () => {
     const h = createHarness({
       definition: { StartAt: 'Call', States: { Call: lambdaTask('f', { ResultPath: '$.r', End: true }) } },

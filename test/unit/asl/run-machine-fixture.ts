@@ -20,14 +20,15 @@ export interface RunPayload {
   runId: string;
   op?: string;
   stepIndex?: number;
-  step?: { action: string; deny?: boolean };
+  step?: { action: { type: string }; deny?: boolean };
 }
 
 /** The handlers of run.asl.json; `steps` is what the planner returns. */
 export function runLambdas(steps: { action: string; deny?: boolean }[]) {
   return {
     'run-recorder': (p: unknown) => ({ status: (p as RunPayload).op }),
-    planner: () => ({ steps }),
+    // Planned steps carry their action as an object, as the planner's do ("Route step" reads its type).
+    planner: () => ({ steps: steps.map(({ action, deny }) => ({ action: { type: action }, deny })) }),
     executor: (p: unknown) => {
       const { runId, stepIndex, step, op } = p as RunPayload;
       // After a failure the run asks for compensations; these fakes have none to undo.
@@ -35,8 +36,8 @@ export function runLambdas(steps: { action: string; deny?: boolean }[]) {
       return {
         idempotencyKey: `${runId}:${stepIndex}`,
         decision: step?.deny ? 'deny' : 'allow',
-        reason: step?.deny ? `policy forbids ${step.action}` : 'ok',
-        action: step?.action,
+        reason: step?.deny ? `policy forbids ${step.action.type}` : 'ok',
+        action: step?.action.type,
         grant: step?.deny ? '' : `grant-${runId}-${stepIndex}`,
       };
     },

@@ -38,6 +38,7 @@ async function setup(action: string) {
     operatorPolicy: operator,
     riskOf: (type) => RISKS[type],
     compensationOf: () => undefined,
+    validateParams: () => undefined,
     signer,
   });
   return { store, executor };

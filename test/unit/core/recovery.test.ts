@@ -124,3 +124,32 @@ describe('recovery: what a crash stranded, finished', () => {
     expect(await recovery.sweep(SWEEP_GRACE)).toMatchObject({ runsStarted: 0, runsFailed: 0 });
   });
 });
+
+describe('recovery of handoffs', () => {
+  it('a sweep tells runs about handoffs completed before a crash, and counts a failure without stopping', async () => {
+    const base = {
+      approvals: { unanswered: async () => [], answerSettled: async () => 'nothing' as const },
+      runs: {
+        listRuns: async () => [],
+        getRun: async () => undefined,
+        updateRun: async () => {
+          throw new Error('not used');
+        },
+        appendJournal: async () => {},
+      },
+      orchestrator: { startRun: async () => {}, execution: async () => undefined },
+      clock: { now: () => new Date('2026-12-01T10:00:00Z') },
+    };
+    const answered = await createRecovery({ ...base, handoffs: { answerCompleted: async () => 2 } }).sweep();
+    expect(answered.handoffsAnswered).toBe(2);
+    const failed = await createRecovery({
+      ...base,
+      handoffs: {
+        answerCompleted: async () => {
+          throw new Error('store down');
+        },
+      },
+    }).sweep();
+    expect(failed.failures).toBe(1);
+  });
+});

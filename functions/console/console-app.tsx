@@ -1,0 +1,177 @@
+/** @jsxImportSource hono/jsx */
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import { z } from 'zod';
+import { ROUTES, type RouteSpec } from '../api/routes.ts';
+import type { Approvals } from '../core/approvals/approval.ts';
+import { approvalIdFor } from '../core/approvals/service.ts';
+import { NotFoundError, ValidationError } from '../core/errors.ts';
+import { RunIdSchema } from '../core/ids.ts';
+import type { MetricsService } from '../core/metrics/metrics-service.ts';
+import { windowStart } from '../core/metrics/since.ts';
+import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
+import { RunStatusSchema, SlugSchema } from '../core/schemas.ts';
+import { logger } from '../shared/powertools.ts';
+import type { ConsoleAuth, ConsoleEnv } from './auth.ts';
+import { InboxPage } from './pages/inbox.tsx';
+import { href } from './pages/layout.tsx';
+import { RunPage } from './pages/run.tsx';
+import { RunsPage } from './pages/runs.tsx';
+import { WorkflowsPage } from './pages/workflows.tsx';
+
+export interface ConsoleDeps extends RunsServiceDeps {
+  approvals: Approvals;
+  metrics: MetricsService;
+  auth: ConsoleAuth;
+}
+
+type C = Context<ConsoleEnv>;
+const page = (c: C, element: JSX.Element) => c.html(`<!doctype html>${element}`);
+const csrfOf = (c: C) => c.get('session').csrf;
+const honoPath = (path: string) => path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1');
+
+const RunsQuerySchema = z.object({
+  workflow: z.union([SlugSchema, z.literal('')]).optional(),
+  status: z.union([RunStatusSchema, z.literal('')]).optional(),
+  since: z.enum(['', '24h', '7d', '30d']).optional(),
+});
+const WORKFLOWS_WINDOW = '30d';
+const SESSION_ROUTES = new Set(['consoleLoginForm', 'consoleLogin', 'consoleLogout']);
+
+/** The console routes of the table (auth `console`): served here, each row once. */
+export const consoleRoutes = (): readonly RouteSpec[] =>
+  ROUTES.filter((route: RouteSpec) => route.auth === 'console');
+
+/**
+ * The operator console (server-rendered pages, forms with the session's CSRF token), serving
+ * exactly the table's `console` rows: every one but the login and logout behind a session.
+ */
+export function createConsoleApp(deps: ConsoleDeps): Hono {
+  const runs = createRunsService(deps);
+  const guard = deps.auth.requireSession;
+  const form = async (c: C) => (await c.req.parseBody()) as Record<string, string | File>;
+  const field = (body: Record<string, string | File>, name: string) =>
+    typeof body[name] === 'string' ? (body[name] as string) : undefined;
+
+  const handlers: Record<string, (c: C) => Response | Promise<Response>> = {
+    consoleHome: (c) => c.redirect(href('/runs'), 303),
+    consoleRuns: async (c) => {
+      const filters = RunsQuerySchema.parse(c.req.query());
+      const all = await runs.list({ ...(filters.status ? { status: filters.status } : {}), limit: 200 });
+      const since = filters.since ? windowStart(filters.since, deps.clock.now()).toISOString() : '';
+      const shown = all.filter(
+        (run) => (!filters.workflow || run.workflow === filters.workflow) && run.createdAt >= since,
+      );
+      return page(
+        c,
+        RunsPage({
+          csrf: csrfOf(c),
+          runs: shown,
+          workflows: deps.catalog.list().map((w) => w.name),
+          filters: {
+            ...(filters.workflow ? { workflow: filters.workflow } : {}),
+            ...(filters.status ? { status: filters.status } : {}),
+            ...(filters.since ? { since: filters.since } : {}),
+          },
+        }) as JSX.Element,
+      );
+    },
+    consoleRun: async (c) => {
+      const runId = RunIdSchema.parse(c.req.param('id'));
+      const details = await runs.details(runId);
+      const [audit, history, cost] = await Promise.all([
+        runs.audit(runId),
+        runs.history(runId),
+        deps.metrics.runCost(runId),
+      ]);
+      const asked = [...new Set(audit.filter((e) => e.outcome === 'needs-approval').map((e) => e.stepIndex))];
+      const approvals = (
+        await Promise.all(asked.map((i) => deps.approvals.get(approvalIdFor(runId, i))))
+      ).filter((a) => a !== undefined);
+      return page(c, RunPage({ csrf: csrfOf(c), details, audit, approvals, history, cost }) as JSX.Element);
+    },
+    consoleInbox: async (c) => {
+      const pending = (await deps.approvals.listPending()).sort((a, b) =>
+        a.createdAt.localeCompare(b.createdAt),
+      );
+      const renderedAt = deps.clock.now().toISOString();
+      return page(c, InboxPage({ csrf: csrfOf(c), pending, renderedAt }) as JSX.Element);
+    },
+    consoleDecide: async (c) => {
+      const id = z.string().min(1).max(200).parse(c.req.param('id'));
+      const body = await form(c);
+      const decision = z.enum(['approve', 'reject']).parse(field(body, 'decision'));
+      const edits = Object.fromEntries(
+        Object.keys(body)
+          .filter((name) => name.startsWith('param.'))
+          .map((name) => [name.slice('param.'.length), field(body, name)]),
+      );
+      const approval = await deps.approvals.get(id);
+      if (!approval) throw new NotFoundError(`approval ${id} does not exist`);
+      // Only a field whose value the operator changed is an edit.
+      const changed = Object.fromEntries(
+        Object.entries(edits).filter(([name, value]) => String(approval.action.params[name] ?? '') !== value),
+      );
+      const result = await deps.approvals.decide(id, {
+        outcome: decision === 'approve' ? 'approved' : 'rejected',
+        channel: 'api',
+        by: 'operator',
+        note: field(body, 'note') || undefined,
+        editedParams: decision === 'approve' && Object.keys(changed).length > 0 ? changed : undefined,
+      });
+      if (!result.ok && result.reason !== 'already-decided')
+        return c.text(
+          `Not decided: ${'message' in result ? result.message : result.reason}`,
+          result.reason === 'invalid-edit' ? 400 : 409,
+        );
+      return c.redirect(href('/inbox'), 303);
+    },
+    consoleWorkflows: async (c) => {
+      const report = await deps.metrics.metrics({ since: windowStart(WORKFLOWS_WINDOW, deps.clock.now()) });
+      return page(
+        c,
+        WorkflowsPage({
+          csrf: csrfOf(c),
+          workflows: deps.catalog.list(),
+          metrics: report.workflows,
+          series: {},
+          window: WORKFLOWS_WINDOW,
+        }) as JSX.Element,
+      );
+    },
+    consoleStartRun: async (c) => {
+      const workflow = SlugSchema.parse(c.req.param('name'));
+      let input: unknown;
+      try {
+        input = JSON.parse(field(await form(c), 'input') || '{}');
+      } catch {
+        throw new ValidationError('input: not JSON', []);
+      }
+      const { run } = await runs.start({
+        workflow,
+        input: z.record(z.string(), z.unknown()).parse(input),
+      });
+      return c.redirect(href(`/runs/${encodeURIComponent(run.runId)}`), 303);
+    },
+  };
+
+  const app = new Hono<ConsoleEnv>({ strict: false });
+  for (const route of consoleRoutes()) {
+    // Login and logout are the session's own routes, served by auth.ts (mounted below).
+    if (SESSION_ROUTES.has(route.id)) continue;
+    const handler = handlers[route.id];
+    if (!handler) throw new Error(`console route ${route.id} has no handler`);
+    if (route.path === '/') app.on(route.method, route.path, handler);
+    else app.on(route.method, honoPath(route.path), guard, handler);
+  }
+  app.route(href(''), deps.auth.routes);
+  app.onError((error, c) => {
+    if (error instanceof z.ZodError || error instanceof ValidationError)
+      return c.text(`Bad request: ${error.message}`, 400);
+    if (error instanceof NotFoundError) return c.text(error.message, 404);
+    logger.error('console request failed', { error });
+    return c.text('Something went wrong; the server log has the details.', 500);
+  });
+  return app as unknown as Hono;
+}

@@ -1,0 +1,73 @@
+/** @jsxImportSource hono/jsx */
+import type { Approval } from '../../core/approvals/approval.ts';
+import { time } from './format.ts';
+import { ActionForm, href, Layout } from './layout.tsx';
+
+export interface InboxPageProps {
+  csrf: string;
+  pending: readonly Approval[];
+  /** When the page was rendered: sent back as `openedAt`, so the decision's own time is measured. */
+  renderedAt: string;
+}
+
+const paramValue = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+function ApprovalCard({
+  approval,
+  csrf,
+  renderedAt,
+}: {
+  approval: Approval;
+  csrf: string;
+  renderedAt: string;
+}) {
+  const id = approval.approvalId;
+  const action = href(`/inbox/${encodeURIComponent(id)}`);
+  return (
+    <section class="card" aria-labelledby={`a-${id}`}>
+      <h2 id={`a-${id}`}>{approval.summary}</h2>
+      <p class="muted">
+        {`${approval.workflow} · risk ${approval.risk} · asked ${time(approval.createdAt)} · expires ${time(approval.expiresAt)} · `}
+        <a href={href(`/runs/${encodeURIComponent(approval.runId)}`)}>run</a>
+      </p>
+      <ActionForm action={action} csrf={csrf}>
+        <input type="hidden" name="openedAt" value={renderedAt} />
+        {approval.editable.map((name) => (
+          <>
+            <label for={`${id}-${name}`}>{`Edit ${name}`}</label>
+            <input
+              id={`${id}-${name}`}
+              name={`param.${name}`}
+              value={paramValue(approval.action.params[name])}
+            />
+          </>
+        ))}
+        <label for={`${id}-note`}>Note</label>
+        <input id={`${id}-note`} name="note" maxlength={2000} />
+        <p>
+          <button type="submit" name="decision" value="approve">
+            {approval.editable.length > 0 ? 'Approve (with edits)' : 'Approve'}
+          </button>{' '}
+          <button type="submit" name="decision" value="reject">
+            Reject
+          </button>
+        </p>
+      </ActionForm>
+    </section>
+  );
+}
+
+/** Everything waiting for the operator, oldest first: approve, reject, or edit then approve. */
+export function InboxPage({ csrf, pending, renderedAt }: InboxPageProps) {
+  return (
+    <Layout title="Inbox" csrf={csrf}>
+      {pending.length === 0 ? (
+        <p>Nothing waits for you.</p>
+      ) : (
+        [...pending]
+          .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+          .map((approval) => <ApprovalCard approval={approval} csrf={csrf} renderedAt={renderedAt} />)
+      )}
+    </Layout>
+  );
+}

@@ -1,0 +1,118 @@
+import type { Clock } from './ports.ts';
+import type { Run } from './schemas.ts';
+
+// One notification per run and reason, whatever the retries: a failed run (and, with issue 11, a
+// run that needs a handoff) tells the operator once, on their channel, with the failure account
+// and a link. "Once" is held by a mark written with a condition before the message goes out; a
+// sender that died after marking leaves a lease that lapses, and the next attempt sends then.
+// So a crash can at worst send a second message, never none: silence is the failure to avoid.
+
+export type AlertReason = 'run-failed' | 'handoff';
+
+export interface OperatorAlert {
+  reason: AlertReason;
+  runId: string;
+  workflow: string;
+  title: string;
+  /** The human-readable account: what went wrong and why. */
+  account: string;
+  /** Where the operator sees the run (the console or the API); `aios show <runId>` works everywhere. */
+  link?: string;
+}
+
+/** Where operator alerts go: Slack when configured, else email (the composition root decides). */
+export interface OperatorChannel {
+  readonly name: string;
+  /** `key` is stable per run and reason, for transports that dedupe on it. */
+  send(alert: OperatorAlert, key: string): Promise<void>;
+}
+
+/** The conditional marks that make an alert go out once per run and reason. */
+export interface AlertMarks {
+  /**
+   * Claims the right to send: `claimed` when there was no mark, or one whose sender's lease
+   * ended before `now` without sending; `sent` when it went out already; `busy` while another
+   * sender holds a live lease.
+   */
+  claim(
+    runId: string,
+    reason: AlertReason,
+    claim: { owner: string; now: string; leaseUntil: string },
+  ): Promise<'claimed' | 'sent' | 'busy'>;
+  /** Records that it went out. */
+  sent(runId: string, reason: AlertReason, at: string): Promise<void>;
+}
+
+export interface OperatorAlertsDeps {
+  marks: AlertMarks;
+  channel: OperatorChannel;
+  clock: Clock;
+  /** A link to the run, when there is a console or API address to point at. */
+  runLink?: (runId: string) => string;
+  /** How long a claim holds before another attempt may send instead. */
+  leaseMs?: number;
+  /** Distinguishes senders (tests pass their own). */
+  owner?: () => string;
+}
+
+const DEFAULT_LEASE_MS = 60_000;
+
+export type AlertOutcome = 'sent' | 'already-sent' | 'in-progress';
+
+export function createOperatorAlerts(deps: OperatorAlertsDeps) {
+  const owner = deps.owner ?? (() => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`);
+
+  async function alert(run: Run, reason: AlertReason, account: string): Promise<AlertOutcome> {
+    const now = deps.clock.now();
+    const me = owner();
+    const claimed = await deps.marks.claim(run.runId, reason, {
+      owner: me,
+      now: now.toISOString(),
+      leaseUntil: new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString(),
+    });
+    if (claimed === 'sent') return 'already-sent';
+    if (claimed === 'busy') return 'in-progress';
+    await deps.channel.send(
+      {
+        reason,
+        runId: run.runId,
+        workflow: run.workflow,
+        title:
+          reason === 'run-failed'
+            ? `Run ${run.runId} of ${run.workflow} failed`
+            : `Run ${run.runId} of ${run.workflow} needs you`,
+        account,
+        ...(deps.runLink ? { link: deps.runLink(run.runId) } : {}),
+      },
+      `aios-alert-${reason}-${run.runId}`,
+    );
+    await deps.marks.sent(run.runId, reason, deps.clock.now().toISOString());
+    return 'sent';
+  }
+
+  return {
+    /** Tells the operator a run failed, once; a run without its failure account yet is not told. */
+    async runFailed(run: Run): Promise<AlertOutcome | 'not-failed'> {
+      if (run.status !== 'FAILED' || !run.failure) return 'not-failed';
+      return alert(run, 'run-failed', run.failure.account);
+    },
+    /** Tells the operator a run waits for them to take over (issue 11's handoff), once. */
+    handoff: (run: Run, account: string) => alert(run, 'handoff', account),
+  };
+}
+
+export type OperatorAlerts = ReturnType<typeof createOperatorAlerts>;
+
+/** The text of an alert, the same on every channel. */
+export function alertText(alert: OperatorAlert): string {
+  return [
+    alert.title,
+    '',
+    alert.account,
+    '',
+    alert.link ? `Open: ${alert.link}` : undefined,
+    `Or run: aios show ${alert.runId}`,
+  ]
+    .filter((line) => line !== undefined)
+    .join('\n');
+}

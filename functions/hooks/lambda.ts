@@ -1,0 +1,29 @@
+import { shippedCatalog } from '../../playbooks/catalog.ts';
+import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
+import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { createDynamoDBWebhookEvents } from '../adapters/aws/dynamodb-triggers.ts';
+import { secretsManagerWebhookSecrets } from '../adapters/aws/secrets-manager-webhook-secrets.ts';
+import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
+import { systemClock } from '../adapters/system-clock.ts';
+import { createHooksApp, createWebhookTriggerService } from '../app.ts';
+import { requireEnv } from '../shared/config.ts';
+import { httpLambdaHandler } from '../shared/http-lambda.ts';
+
+const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'HOOK_SECRET_PREFIX']);
+const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
+
+/** `POST /hooks/{playbook}`: public, so the signature over the raw body is checked before anything else. */
+export const handler = httpLambdaHandler(
+  createHooksApp(
+    createWebhookTriggerService({
+      store: createDynamoDBStateStore(tables),
+      catalog: shippedCatalog,
+      orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
+      claims: createDynamoDBRunStartClaims(tables),
+      clock: systemClock,
+      events: createDynamoDBWebhookEvents(tables),
+      secrets: secretsManagerWebhookSecrets({ prefix: env.HOOK_SECRET_PREFIX }),
+    }),
+  ),
+);

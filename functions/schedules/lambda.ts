@@ -1,0 +1,22 @@
+import { shippedCatalog } from '../../playbooks/catalog.ts';
+import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
+import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
+import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
+import { systemClock } from '../adapters/system-clock.ts';
+import { createScheduleStart } from '../app.ts';
+import { requireEnv } from '../shared/config.ts';
+
+const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'AIOS_API_URL']);
+const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
+
+export const handler = createScheduleStart({
+  store: createDynamoDBStateStore(tables),
+  catalog: shippedCatalog,
+  orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
+  claims: createDynamoDBRunStartClaims(tables),
+  clock: systemClock,
+  schedules: createDynamoDBScheduleStore(tables),
+  apiUrl: env.AIOS_API_URL,
+});

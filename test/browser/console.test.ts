@@ -1,0 +1,123 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { shippedCatalog } from '../../playbooks/catalog.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
+import { startTestRuntime } from '../support/local-runtime.ts';
+
+/** Where this test leaves a screenshot of each page (gitignored; README's comes from here). */
+const OUTPUT = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
+const EDITED_SUBJECT = 'Welcome aboard, Acme: your first invoice';
+
+if (!chromiumAvailable()) {
+  describeChromiumMissing('the operator console in real Chromium');
+} else {
+  describe('the operator console in real Chromium', () => {
+    let runtime: LocalRuntime;
+    let browser: BrowserContext;
+    let scratch: string;
+
+    beforeAll(async () => {
+      scratch = await mkdtemp(join(tmpdir(), 'aios-browser-console-'));
+      await mkdir(OUTPUT, { recursive: true });
+      runtime = await startTestRuntime({ workflows: [shippedCatalog.get('onboarding')] });
+      browser = await chromium.launchPersistentContext(join(scratch, 'profile'), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1100, height: 800 },
+      });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await runtime?.close();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    });
+
+    const shot = (page: Page, name: string) =>
+      page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
+    /** Reloads until the page shows `text`: the run moves on in the background. */
+    async function reloadUntil(page: Page, text: string | RegExp) {
+      for (let i = 0; i < 200; i += 1) {
+        if ((await page.getByText(text).count()) > 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await page.reload();
+      }
+      throw new Error(`the page never showed ${text}`);
+    }
+
+    it('without a session sends every page to the login page', async () => {
+      const page = await browser.newPage();
+      const response = await page.goto(`${runtime.url}/console/inbox`);
+      expect(page.url()).toBe(`${runtime.url}/console/login`);
+      expect(response?.status()).toBe(200);
+      await shot(page, 'login');
+      await page.close();
+    });
+
+    it('logs in, starts onboarding, approves it from the inbox with an edit, and sees it succeed and counted', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${runtime.url}/`);
+      await page.getByLabel('API token').fill(runtime.apiToken);
+      await Promise.all([page.waitForURL(`${runtime.url}/console/runs`), page.keyboard.press('Enter')]);
+
+      await page.goto(`${runtime.url}/console/workflows`);
+      await page.getByLabel('Input (JSON)').fill(
+        JSON.stringify({
+          customerId: 'acme',
+          name: 'Acme Studio',
+          email: 'billing@acme.example',
+          setupFee: 1500,
+          crmWebhookUrl: `${runtime.url}/local/webhooks/crm`,
+        }),
+      );
+      await shot(page, 'workflows-before');
+      await Promise.all([
+        page.waitForURL(/\/console\/runs\/onboarding-/),
+        page.getByRole('button', { name: 'Start onboarding' }).click(),
+      ]);
+      const runUrl = page.url();
+
+      await page.goto(`${runtime.url}/console/inbox`);
+      await reloadUntil(page, /Send the first invoice/);
+      await shot(page, 'inbox');
+      await page.getByLabel('Edit subject').fill(EDITED_SUBJECT);
+      await Promise.all([
+        page.waitForURL(`${runtime.url}/console/inbox`),
+        page.getByRole('button', { name: 'Approve (with edits)' }).click(),
+      ]);
+
+      const runId = decodeURIComponent(runUrl.split('/').pop() ?? '');
+      await expect
+        .poll(async () => (await runtime.store.getRun(runId))?.status, { timeout: 30_000, interval: 100 })
+        .toBe('SUCCEEDED');
+      await page.goto(runUrl);
+      expect(await page.locator('main > p').first().textContent()).toMatch(/^succeeded/);
+      expect(await page.getByText(`subject: ${EDITED_SUBJECT}`).count()).toBe(1);
+      await shot(page, 'run');
+      await page.goto(`${runtime.url}/console/runs`);
+      await shot(page, 'runs');
+
+      await page.goto(`${runtime.url}/console/workflows`);
+      await expect.poll(() => page.getByText('1: 1 succeeded, 0 failed').count()).toBe(1);
+      expect(await page.getByText('0 rejected, 1 edited').count()).toBe(1);
+      await shot(page, 'workflows');
+      await page.close();
+    });
+
+    it('a POST without the CSRF token changes nothing', async () => {
+      const before = (await runtime.store.listRuns({ limit: 200 })).length;
+      const response = await browser.request.post(`${runtime.url}/console/workflows/onboarding/runs`, {
+        form: { input: '{}' },
+        maxRedirects: 0,
+      });
+      expect(response.status()).toBe(403);
+      expect((await runtime.store.listRuns({ limit: 200 })).length).toBe(before);
+    });
+  });
+}

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { ACTION_DESCRIPTORS } from '../../../functions/connectors/descriptors.ts';
+import { ConflictError, ValidationError } from '../../../functions/core/errors.ts';
+import {
+  createPlaybookRegistry,
+  type PlaybookStore,
+  type PlaybookVersion,
+  type PolicyVersion,
+  scheduleExpressionProblem,
+} from '../../../functions/core/playbooks/registry.ts';
+import invoiceFollowUp from '../../../playbooks/invoice-follow-up.json' with { type: 'json' };
+import operatorPolicy from '../../../playbooks/operator-policy.json' with { type: 'json' };
+
+/** The registry's store as a small in-memory double with the adapter's put-once rule. */
+function memoryPlaybookStore(): PlaybookStore {
+  const playbooks: PlaybookVersion[] = [];
+  const policies: PolicyVersion[] = [];
+  const versionsOf = (name: string) =>
+    playbooks.filter((p) => p.workflow.name === name).sort((a, b) => a.workflow.version - b.workflow.version);
+  return {
+    async putPlaybook(version) {
+      if (versionsOf(version.workflow.name).some((p) => p.workflow.version === version.workflow.version))
+        throw new ConflictError(`${version.workflow.name} v${version.workflow.version} exists`);
+      playbooks.push(structuredClone(version));
+    },
+    getPlaybook: async (name, version) => versionsOf(name).find((p) => p.workflow.version === version),
+    playbookVersions: async (name) => versionsOf(name),
+    latestPlaybooks: async () =>
+      [...new Set(playbooks.map((p) => p.workflow.name))].flatMap((name) => versionsOf(name).slice(-1)),
+    async putPolicy(version) {
+      if (policies.some((p) => p.version === version.version)) throw new ConflictError('exists');
+      policies.push(structuredClone(version));
+    },
+    latestPolicy: async () => policies.at(-1),
+  };
+}
+
+const clock = { now: () => new Date('2026-12-01T10:00:00.000Z') };
+const rules = { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) };
+const registry = () => createPlaybookRegistry({ store: memoryPlaybookStore(), clock, rules });
+// The shipped file as its first version, whatever version it has reached in the repository.
+const v1 = { ...structuredClone(invoiceFollowUp), version: 1 };
+const v2 = () => ({ ...structuredClone(v1), version: 2, description: 'Chase twice a week' });
+
+describe('the playbook registry', () => {
+  it('keeps each version: a run of version 1 still reads version 1 after version 2 is pushed, a new run reads 2', async () => {
+    const playbooks = registry();
+    expect((await playbooks.push(v1, 'seed')).status).toBe('pushed');
+    // A run started now records the version it got.
+    const atStart = await playbooks.catalogFor([{ name: 'invoice-follow-up' }]);
+    const runVersion = atStart.get('invoice-follow-up')?.version;
+    expect(runVersion).toBe(1);
+
+    expect((await playbooks.push(v2(), 'operator')).status).toBe('pushed');
+    const forWaitingRun = await playbooks.catalogFor([{ name: 'invoice-follow-up', version: runVersion }]);
+    expect(forWaitingRun.get('invoice-follow-up')).toMatchObject({
+      version: 1,
+      description: invoiceFollowUp.description,
+    });
+    const forNextRun = await playbooks.catalogFor([{ name: 'invoice-follow-up' }]);
+    expect(forNextRun.get('invoice-follow-up')).toMatchObject({
+      version: 2,
+      description: 'Chase twice a week',
+    });
+    expect((await playbooks.list()).map((p) => p.workflow.version)).toEqual([2]);
+    expect((await playbooks.show('invoice-follow-up', 1)).workflow.version).toBe(1);
+  });
+
+  it('refuses an invalid file with every problem listed, and stores nothing', async () => {
+    const playbooks = registry();
+    const bad = {
+      ...structuredClone(v1),
+      allowedActions: ['http.request', 'fax.send'],
+      steps: [
+        { id: 'a', title: 'A', action: 'email.send', params: { to: '{{input.nobody}}' } },
+        {
+          id: 'b',
+          title: 'B',
+          action: 'http.request',
+          params: { url: '{{run.owner}}', x: '{{secret.key}}' },
+        },
+      ],
+    };
+    const refused = await playbooks.push(bad, 'operator').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ValidationError);
+    const message = (refused as Error).message;
+    for (const problem of [
+      'allowedActions: fax.send is not an action aios knows',
+      'step a: email.send is not in allowedActions',
+      'step b: {{run.owner}}: a run has no owner',
+      'step b: {{secret.key}} is not {{input.<field>}}, {{run.<field>}} or {{steps.<id>.output.<field>}}',
+      'step a uses {{input.nobody}}, which inputSchema does not declare',
+    ])
+      expect(message).toContain(problem);
+    expect(await playbooks.list()).toEqual([]);
+  });
+
+  it('refuses a schedule expression EventBridge Scheduler would refuse, naming it', async () => {
+    const bad = { ...structuredClone(v1), trigger: { type: 'schedule', expression: 'cron(0 9 * * MON)' } };
+    const refused = await registry()
+      .push(bad, 'operator')
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as Error).message).toContain('cron(0 9 * * MON): a cron expression has 6 fields');
+  });
+
+  it('refuses {{steps.…}} that names no earlier step', async () => {
+    const bad = structuredClone(v1) as { steps: { params: Record<string, unknown> }[] };
+    const last = bad.steps[bad.steps.length - 1];
+    if (last) last.params.note = '{{steps.later.output.text}}';
+    const refused = await registry()
+      .push(bad, 'operator')
+      .catch((error: unknown) => error);
+    expect((refused as Error).message).toContain(
+      '{{steps.later.output.text}} does not name the output of an earlier step',
+    );
+  });
+
+  it('lists every schema problem too, not only the first', async () => {
+    const refused = (await registry()
+      .push({ name: 'Bad Name', version: 0, allowedActions: [] }, 'operator')
+      .catch((error: unknown) => error)) as Error;
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect(refused.message).toMatch(/name: /);
+    expect(refused.message).toMatch(/version: /);
+    expect(refused.message).toMatch(/description: /);
+    expect(refused.message).toMatch(/allowedActions: /);
+  });
+
+  it('changes nothing when the newest version is pushed again, and refuses the same version with other content or an older one', async () => {
+    const playbooks = registry();
+    await playbooks.push(v1, 'seed');
+    expect((await playbooks.push(v1, 'seed')).status).toBe('unchanged');
+    await expect(playbooks.push({ ...v1, description: 'other' }, 'x')).rejects.toThrow(
+      /version 1 is already pushed with other content; a change needs version 2/,
+    );
+    await playbooks.push(v2(), 'operator');
+    await expect(playbooks.push(v1, 'x')).rejects.toThrow(/version 1 is older than the newest, 2/);
+  });
+
+  it('diffs a file against the newest version', async () => {
+    const playbooks = registry();
+    await playbooks.push(v1, 'seed');
+    expect(await playbooks.diff(v2())).toEqual({ problems: [], changed: ['description'], from: 1 });
+  });
+
+  it('versions the operator policy and its approvers', async () => {
+    const playbooks = registry();
+    const first = await playbooks.pushPolicy(operatorPolicy, 'seed');
+    expect(first.version).toBe(1);
+    expect(await playbooks.pushPolicy(operatorPolicy, 'seed')).toEqual(first);
+    const changed = { ...operatorPolicy, approvers: { slackUserIds: [], emails: ['ops@acme.example'] } };
+    expect((await playbooks.pushPolicy(changed, 'operator')).version).toBe(2);
+    expect((await playbooks.policy()).approvers.emails).toEqual(['ops@acme.example']);
+    await expect(
+      playbooks.pushPolicy(
+        { ...operatorPolicy, rules: [{ action: 'fax.send', decision: 'deny', reason: 'no' }] },
+        'x',
+      ),
+    ).rejects.toThrow(/rules: fax.send is not an action aios knows/);
+  });
+});
+
+describe('schedule expressions', () => {
+  it.each([
+    ['rate(5 minutes)', undefined],
+    ['rate(1 day)', undefined],
+    ['cron(0 9 ? * MON *)', undefined],
+    ['at(2026-12-24T09:00:00)', undefined],
+    ['rate(1 days)', /singular for 1/],
+    ['cron(0 9 * * MON *)', /one of day-of-month and day-of-week must be \?/],
+    ['every monday', /is not rate\(\.\.\.\), cron\(\.\.\.\) or at\(\.\.\.\)/],
+  ])('%s', (expression, problem) => {
+    const found = scheduleExpressionProblem(expression);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toMatch(problem);
+  });
+});
