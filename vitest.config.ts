@@ -1,8 +1,12 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Tiers run as separate projects so each can be run alone (npm run test:unit, ...).
 export default defineConfig({
   test: {
+    // Most test time is waiting (child runtimes, synth, loopback I/O), so one file per core, not one
+    // fewer: on this 2-core machine the suite takes about 7.5 min instead of 11.
+    maxWorkers: availableParallelism(),
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_METRICS_DISABLED: 'true',
