@@ -9,6 +9,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AiosFunction } from './aios-function.ts';
+import { deadLetterAlarm } from './dead-letter-alarm.ts';
 import { grantReadAppend } from './table-access.ts';
 
 /** Where the operator keeps http.request credentials in Secrets Manager (one secret per name). */
@@ -171,18 +172,11 @@ export class Gateway extends Construct {
       }),
     );
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'An aios action was dead-lettered after repeated failures: its outcome is unknown and needs the operator.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      'An aios action was dead-lettered after repeated failures: its outcome is unknown and needs the operator.',
+    );
 
     const perFiveMinutes = { period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM };
     this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {

@@ -1,5 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -13,6 +13,7 @@ import { webhookSecretName } from '../../functions/adapters/aws/secrets-manager-
 import type { Workflow } from '../../functions/core/schemas.ts';
 import { isScheduled } from '../../functions/core/triggers/schedule-fires.ts';
 import { AiosFunction } from './aios-function.ts';
+import { deadLetterAlarm } from './dead-letter-alarm.ts';
 import { grantReadAppend } from './table-access.ts';
 
 export interface TriggersProps {
@@ -141,18 +142,11 @@ export class Triggers extends Construct {
       this.hookSecrets[workflow.name] = secret;
     }
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'A playbook schedule fire could not be delivered or failed after its retries: its run did not start (the message names the playbook and time).',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      'A playbook schedule fire could not be delivered or failed after its retries: its run did not start (the message names the playbook and time).',
+    );
   }
 
   /** The function that serves `POST /hooks/{playbook}` may read every hook secret, and only those. */
