@@ -5,7 +5,6 @@
  * its handler uses, so a Lambda bundle holds only that handler's code.
  */
 import type { Hono } from 'hono';
-import { isClosedTaskToken } from './adapters/aws/step-functions.ts';
 import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
 import { buildRouteApp, type RouteAppOptions, type RouteHandler, type RouteHandlers } from './api/http.ts';
 import type { MemoryApiDeps } from './api/memory-routes.ts';
@@ -464,7 +463,6 @@ export function createAios(ports: AiosPorts) {
     operatorPolicy,
     callbacks,
     clock,
-    isClosedToken: isClosedTaskToken,
     channels: {
       slack: { transport: transports.slack, channel: ports.channels.approvalsSlack, clock },
       email: { ...transports.email, publicBaseUrl: ports.publicBaseUrl, mint: linkTokens.mint },
@@ -477,7 +475,6 @@ export function createAios(ports: AiosPorts) {
     catalog,
     clock,
     callbacks,
-    isClosedToken: isClosedTaskToken,
   });
   const recovery = createRecoveryService({
     approvals,

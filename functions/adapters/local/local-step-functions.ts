@@ -1,5 +1,6 @@
 import type { LocalStepFunctions } from '../../../lib/local/asl/index.ts';
 import type { Orchestrator, OrchestratorCallbacks } from '../../core/ports.ts';
+import { answerTask } from '../task-answers.ts';
 
 type Interpreter = Pick<
   LocalStepFunctions,
@@ -51,7 +52,7 @@ export function createLocalOrchestrator(
 /** Answers paused tasks on the local interpreter, as `createStepFunctionsCallbacks` does on AWS. */
 export function createLocalCallbacks(sfn: Interpreter): OrchestratorCallbacks {
   return {
-    taskSucceeded: (token, output) => sfn.sendTaskSuccess(token, JSON.stringify(output)),
-    taskFailed: (token, error, cause) => sfn.sendTaskFailure(token, error, cause),
+    taskSucceeded: (token, output) => answerTask(() => sfn.sendTaskSuccess(token, JSON.stringify(output))),
+    taskFailed: (token, error, cause) => answerTask(() => sfn.sendTaskFailure(token, error, cause)),
   };
 }
