@@ -9,6 +9,7 @@ import { stateUpsertConnector } from '../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner, mintGrant } from '../functions/core/capability.ts';
 import { catalogueOf } from '../functions/core/connector.ts';
 import { idempotencyKeyFor } from '../functions/core/idempotency-key.ts';
+import { ANSWERED } from '../functions/core/ports.ts';
 import { createGatewayHandler } from '../functions/gateway/gateway-handler.ts';
 import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
 import { createLocalQueue, startQueueWorker } from '../lib/local/queue/index.ts';
@@ -80,6 +81,7 @@ export async function benchGateway(
         callbacks: {
           async taskSucceeded() {
             answered += 1;
+            return ANSWERED;
           },
           async taskFailed(token, error, cause) {
             throw new Error(`${token}: ${error} ${cause}`);

@@ -7,12 +7,19 @@
 import type { Hono } from 'hono';
 import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
 import { buildRouteApp, type RouteAppOptions, type RouteHandler, type RouteHandlers } from './api/http.ts';
+import type { MemoryApiDeps } from './api/memory-routes.ts';
 import { ROUTES, type Route, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
+import { createApprovalHandler } from './approvals/approval-handler.ts';
 import { type ApprovalLinkRoutesDeps, createApprovalLinkRoutes } from './approvals/email/link-handler.ts';
 import type { LinkTokens } from './approvals/email/link-token.ts';
+import { createLinkTokens, type LinkTokenUses } from './approvals/email/link-token.ts';
 import { createEmailApprovalNotifier } from './approvals/email/notifier.ts';
 import { createApprovalNotifier } from './approvals/notifier.ts';
-import { createSlackInteractionRoutes, type SlackInteractionsDeps } from './approvals/slack/interactions.ts';
+import {
+  createSlackInteractionRoutes,
+  type SlackInteractionsDeps,
+  slackInteractionClient,
+} from './approvals/slack/interactions.ts';
 import { createSlackApprovalNotifier } from './approvals/slack/notifier.ts';
 import { ACTION_DESCRIPTORS, describeAction } from './connectors/descriptors.ts';
 import { emailSendConnector } from './connectors/email-send.ts';
@@ -24,20 +31,39 @@ import { slackDeleteConnector, slackPostConnector } from './connectors/slack-pos
 import type { SlackTransport } from './connectors/slack-transport.ts';
 import { stateRevertConnector } from './connectors/state-revert.ts';
 import { stateUpsertConnector } from './connectors/state-upsert.ts';
+import { connectorStatuses } from './connectors/status.ts';
+import { type ConsoleAuthOptions, createConsoleAuth } from './console/auth.ts';
 import { type ConsoleDeps, createConsoleApp } from './console/console-app.tsx';
 import { createHandoffService, type HandoffServiceDeps } from './core/agents/handoff-service.ts';
 import type { Approval } from './core/approvals/approval.ts';
+import type { ApprovalStore } from './core/approvals/service.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
+import { createHmacGrantSigner } from './core/capability.ts';
 import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
+import { NotFoundError } from './core/errors.ts';
 import type { ExecutorDeps } from './core/executor.ts';
 import { createMetricsService } from './core/metrics/metrics-service.ts';
 import type { MonitorDeps } from './core/monitor.ts';
 import { type AlertMarks, createOperatorAlerts } from './core/operator-alerts.ts';
 import { createPlaybookRegistry } from './core/playbooks/registry.ts';
-import type { Clock, PlaybookStore, StateStore } from './core/ports.ts';
+import type {
+  CircuitBreaker,
+  Clock,
+  DeadLetters,
+  HandoffStore,
+  ModelPort,
+  Orchestrator,
+  OrchestratorCallbacks,
+  PlaybookStore,
+  RateLimiter,
+  StateStore,
+  WorkflowCatalog,
+} from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
 import type { RunRecorderDeps } from './core/run-recorder.ts';
+import type { RunStartClaims } from './core/run-start-claims.ts';
 import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts';
+import type { OperatorPolicy } from './core/schemas.ts';
 import type { ScheduleStore, WebhookEvents, WebhookSecrets } from './core/triggers/ports.ts';
 import { createScheduleFires, type ScheduleFiresDeps } from './core/triggers/schedule-fires.ts';
 import { createWebhookTrigger, type WebhookTrigger } from './core/triggers/webhook-trigger.ts';
@@ -295,3 +321,246 @@ export const createWebhookTriggerService = (
 /** The playbook registry, validating against the actions the gateway's connectors describe. */
 export const createPlaybooks = (ports: { store: PlaybookStore; clock: Clock }) =>
   createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
+
+/** Pushes each shipped playbook the registry has no version of yet, and the policy if none is there. */
+export async function seedRegistry(
+  playbooks: ReturnType<typeof createPlaybooks>,
+  shipped: readonly unknown[],
+  policy: OperatorPolicy,
+) {
+  const present = new Set((await playbooks.list()).map((p) => p.workflow.name));
+  for (const raw of shipped) {
+    const name = (raw as { name: string }).name;
+    if (!present.has(name)) await playbooks.push(raw, 'seed');
+  }
+  await playbooks.policy().catch((error: unknown) => {
+    if (!(error instanceof NotFoundError)) throw error;
+    return playbooks.pushPolicy(policy, 'seed');
+  });
+}
+
+/**
+ * Everything aios is made of, as one runtime provides it: the stores, the orchestrator, the
+ * transports to the outside, the keys and the few settings that differ between runtimes. The
+ * local runtime fills it with the embedded store and the stand-ins; every decision of how these
+ * are put together is `createAios`'s.
+ */
+export interface AiosPorts {
+  clock: Clock;
+  store: StateStore;
+  catalog: WorkflowCatalog;
+  operatorPolicy: OperatorPolicy;
+  model: ModelPort;
+  memory: MemoryApiDeps;
+  orchestrator: Orchestrator;
+  callbacks: OrchestratorCallbacks;
+  deadLetters: DeadLetters;
+  stores: {
+    approvals: ApprovalStore;
+    handoffs: HandoffStore;
+    alertMarks: AlertMarks;
+    breaker: CircuitBreaker;
+    limiter: RateLimiter;
+    idempotency: GatewayHandlerDeps['persistenceStore'];
+    claims: RunStartClaims;
+    schedules: ScheduleStore;
+    webhookEvents: WebhookEvents;
+    playbooks: PlaybookStore;
+    linkUses: LinkTokenUses;
+  };
+  webhookSecrets: WebhookSecrets;
+  keys: {
+    grant: () => Promise<string>;
+    link: () => Promise<string>;
+    slackSigning: () => Promise<string>;
+    consoleSession: string;
+    apiToken: string;
+  };
+  /** How connectors reach the outside; a missing transport means no connector of its kind. */
+  transports: ConnectorTransports & {
+    email: { transport: EmailTransport; from: string };
+    slack: SlackTransport;
+  };
+  /** Where approval requests are posted on Slack, and where a failed run is told. */
+  channels: {
+    approvalsSlack: string;
+    alerts: { slackChannel: string } | { email: readonly string[] };
+  };
+  /** The server's address, known only once it listens (links in emails and alerts). */
+  publicBaseUrl: () => string;
+  /** The scheduler's clock, when schedules run on a clock of their own (tests drive it). */
+  scheduleClock?: Clock;
+  /** The HTTP edge of the runtime (auth and body limits before each route), and its local-only routes. */
+  http: {
+    before: RouteAppOptions['before'];
+    localRoutes: Pick<RouteHandlers<'local'>, 'localWebhookSink'>;
+    /** Who is logging in, for the console's slow-down. */
+    clientKey: ConsoleAuthOptions['clientKey'];
+  };
+  settings?: {
+    modelRetry?: PlannerHandlerDeps['retry'];
+    limitsOf?: GatewayHandlerDeps['limitsOf'];
+    onApprovalLink?: ApprovalChannels['onLink'];
+    /** Fault injection (the soak): wraps the catalogue the gateway calls. */
+    decorateConnectors?: (connectors: ConnectorCatalogue) => ConnectorCatalogue;
+    /** Fault injection (tests): wraps how the API and the triggers start a run's execution. */
+    decorateOrchestrator?: (orchestrator: Orchestrator) => Orchestrator;
+  };
+}
+
+/**
+ * aios, built from one set of ports: the functions the run machine invokes, the gateway, the
+ * approval and handoff services, recovery, the triggers, and the one HTTP app that serves the
+ * route table.
+ */
+export function createAios(ports: AiosPorts) {
+  const { clock, store, catalog, operatorPolicy, callbacks, stores, keys, transports, settings = {} } = ports;
+  const signer = createHmacGrantSigner(keys.grant);
+  const alertsTo = ports.channels.alerts;
+  const functions = {
+    planner: createPlanner({
+      store,
+      model: ports.model,
+      catalog,
+      clock,
+      memory: ports.memory.service,
+      handoffs: stores.handoffs,
+      retry: settings.modelRetry,
+    }),
+    executor: createExecutor({ store, catalog, clock, operatorPolicy, signer }),
+    monitor: createMonitor({ store, clock }),
+    runRecorder: createRunRecorder({
+      store,
+      clock,
+      memory: ports.memory.service,
+      alerts: createAlerts({
+        marks: stores.alertMarks,
+        clock,
+        ...('slackChannel' in alertsTo
+          ? { slack: { transport: transports.slack, channel: alertsTo.slackChannel } }
+          : { email: { ...transports.email, to: alertsTo.email } }),
+        runLinkBase: ports.publicBaseUrl,
+      }),
+    }),
+  };
+  const gateway = createGateway({
+    store,
+    transports,
+    decorateConnectors: settings.decorateConnectors,
+    callbacks,
+    clock,
+    signer,
+    limiter: stores.limiter,
+    breaker: stores.breaker,
+    limitsOf: settings.limitsOf,
+    persistenceStore: stores.idempotency,
+  });
+  const linkTokens = createLinkTokens({ getKey: keys.link, clock });
+  const approvals = createApprovals({
+    approvals: stores.approvals,
+    store,
+    catalog,
+    operatorPolicy,
+    callbacks,
+    clock,
+    channels: {
+      slack: { transport: transports.slack, channel: ports.channels.approvalsSlack, clock },
+      email: { ...transports.email, publicBaseUrl: ports.publicBaseUrl, mint: linkTokens.mint },
+      onLink: settings.onApprovalLink,
+    },
+  });
+  const handoffs = createHandoffs({
+    handoffs: stores.handoffs,
+    store,
+    catalog,
+    clock,
+    callbacks,
+  });
+  const recovery = createRecoveryService({
+    approvals,
+    handoffs,
+    runs: store,
+    orchestrator: ports.orchestrator,
+    clock,
+  });
+  const playbooks = createPlaybooks({ store: stores.playbooks, clock });
+  // Schedules and webhooks start runs through the same path as POST /runs.
+  const runPorts = {
+    store,
+    catalog,
+    orchestrator: settings.decorateOrchestrator?.(ports.orchestrator) ?? ports.orchestrator,
+    claims: stores.claims,
+    clock,
+  };
+  const fires = createScheduleFiresService({
+    ...runPorts,
+    clock: ports.scheduleClock ?? clock,
+    schedules: stores.schedules,
+    apiUrl: ports.publicBaseUrl,
+  });
+  const hooks = createWebhookTriggerService({
+    ...runPorts,
+    events: stores.webhookEvents,
+    secrets: ports.webhookSecrets,
+  });
+  const apiRoutes = createApiHandlers({
+    ...runPorts,
+    playbooks,
+    schedules: fires,
+    memory: ports.memory,
+    deadLetters: ports.deadLetters,
+    approvals,
+    handoffs,
+    connectors: () => connectorStatuses(stores.breaker, clock.now()),
+  });
+  const consoleApp = createLocalConsoleApp({
+    store,
+    catalog,
+    orchestrator: ports.orchestrator,
+    claims: stores.claims,
+    clock,
+    approvals,
+    auth: createConsoleAuth({
+      apiToken: keys.apiToken,
+      sessionSecret: keys.consoleSession,
+      clock,
+      clientKey: ports.http.clientKey,
+    }),
+  });
+  const app = createLocalHttpApp(
+    {
+      ...apiRoutes,
+      ...createApprovalLinkRoutes({ approvals, verify: linkTokens.verify, uses: stores.linkUses, clock }),
+      ...createSlackInteractionRoutes({
+        approvals,
+        signingSecret: keys.slackSigning,
+        slack: slackInteractionClient(transports.slack),
+        clock,
+        logger: {
+          info: (message, attributes) => logger.info(message, attributes ?? {}),
+          warn: (message, attributes) => logger.warn(message, attributes ?? {}),
+          error: (message, attributes) => logger.error(message, attributes ?? {}),
+        },
+      }),
+      ...createHookRoutes({ hooks }),
+      ...ports.http.localRoutes,
+    },
+    { before: ports.http.before, console: consoleApp },
+  );
+  return {
+    /** What the run machine's Task states invoke, by function. */
+    functions: { ...functions, approvals: createApprovalHandler(approvals) },
+    gateway,
+    approvals,
+    handoffs,
+    recovery,
+    playbooks,
+    fires,
+    hooks,
+    app,
+    /** The registry gets the shipped playbooks and policy on first start; later pushes win. */
+    seed: (shipped: readonly unknown[]) => seedRegistry(playbooks, shipped, operatorPolicy),
+  };
+}
+
+export type Aios = ReturnType<typeof createAios>;

@@ -11,7 +11,6 @@ import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
 import {
   createStepFunctionsCallbacks,
   createStepFunctionsOrchestrator,
-  isClosedTaskToken,
 } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createApiApp, createHandoffs, createPlaybooks, createScheduleFiresService } from '../app.ts';
@@ -58,7 +57,6 @@ export const handler = httpLambdaHandler(
       catalog: shippedCatalog,
       clock: systemClock,
       callbacks: createStepFunctionsCallbacks(sfn),
-      isClosedToken: isClosedTaskToken,
     }),
     connectors: () =>
       connectorStatuses(

@@ -11,7 +11,6 @@ import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-tr
 import {
   createStepFunctionsCallbacks,
   createStepFunctionsOrchestrator,
-  isClosedTaskToken,
 } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
@@ -49,7 +48,6 @@ export function awsApprovals(
     operatorPolicy: shippedOperatorPolicy,
     callbacks: createStepFunctionsCallbacks(clients.sfn),
     clock: systemClock,
-    isClosedToken: isClosedTaskToken,
     channels: {
       slack:
         slackTransport && env.SLACK_APPROVALS_CHANNEL
@@ -89,7 +87,6 @@ export function awsRecovery(
       catalog: shippedCatalog,
       clock: systemClock,
       callbacks: createStepFunctionsCallbacks(clients.sfn),
-      isClosedToken: isClosedTaskToken,
     }),
     runs,
     orchestrator: createStepFunctionsOrchestrator(clients.sfn, STATE_MACHINE_ARN),

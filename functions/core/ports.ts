@@ -88,10 +88,19 @@ export interface ActionQueue {
   send(message: ActionMessage): Promise<void>;
 }
 
-/** How the gateway answers a paused orchestrator task. */
+/**
+ * What became of an answer to a paused task: delivered, or the token was already closed (the task
+ * timed out, was answered before, or is gone). Which orchestrator errors mean "closed" is the
+ * adapter's knowledge: it reports them here instead of throwing.
+ */
+export type TaskAnswer = { outcome: 'answered' } | { outcome: 'closed'; error: string; reason: string };
+
+export const ANSWERED: TaskAnswer = { outcome: 'answered' };
+
+/** How the gateway, approvals and handoffs answer a paused orchestrator task. */
 export interface OrchestratorCallbacks {
-  taskSucceeded(taskToken: string, output: unknown): Promise<void>;
-  taskFailed(taskToken: string, error: string, cause: string): Promise<void>;
+  taskSucceeded(taskToken: string, output: unknown): Promise<TaskAnswer>;
+  taskFailed(taskToken: string, error: string, cause: string): Promise<TaskAnswer>;
 }
 
 /** One transition of a run's execution, as the orchestrator recorded it. */

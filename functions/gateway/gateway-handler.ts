@@ -4,7 +4,6 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { isClosedTaskToken } from '../adapters/aws/step-functions.ts';
 import {
   CapabilityRejectedError,
   ConnectorUnavailableError,
@@ -22,7 +21,7 @@ import {
   type GatewayDeps,
   type GatewayRequest,
 } from '../core/gateway.ts';
-import type { OrchestratorCallbacks } from '../core/ports.ts';
+import type { OrchestratorCallbacks, TaskAnswer } from '../core/ports.ts';
 import { ActionMessageSchema, type ActionResult } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { observability } from '../shared/observability.ts';
@@ -95,19 +94,16 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     };
   }
 
-  async function answer(log: Logger, send: () => Promise<void>) {
-    try {
-      await send();
-    } catch (error) {
-      // Already answered (a redelivered message) or timed out: the orchestrator has moved on. Logged
-      // as a warning with the orchestrator's reason: a first delivery answered this way means a run
-      // that waits on this step never hears of it (seen once in a 200-run soak, cause not yet found).
-      if (!isClosedTaskToken(error)) throw error;
+  async function answer(log: Logger, send: () => Promise<TaskAnswer>) {
+    const answered = await send();
+    // Already answered (a redelivered message) or timed out: the orchestrator has moved on. Logged
+    // as a warning with the orchestrator's reason: a first delivery answered this way means a run
+    // that waits on this step never hears of it (seen once in a 200-run soak, cause not yet found).
+    if (answered.outcome === 'closed')
       log.warn('task token already closed; the answer was not delivered', {
-        error: (error as Error).name,
-        reason: (error as Error).message,
+        error: answered.error,
+        reason: answered.reason,
       });
-    }
   }
 
   async function processRecord(invocation: Invocation, record: SQSRecord) {

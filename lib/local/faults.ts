@@ -122,11 +122,11 @@ export function createFaults(spec: FaultSpec, options: FaultOptions = {}): Fault
     callbacks: (callbacks) => ({
       async taskSucceeded(token, output) {
         maybeCrash('before-task-answer');
-        await callbacks.taskSucceeded(token, output);
+        return callbacks.taskSucceeded(token, output);
       },
       async taskFailed(token, error, cause) {
         maybeCrash('before-task-answer');
-        await callbacks.taskFailed(token, error, cause);
+        return callbacks.taskFailed(token, error, cause);
       },
     }),
   };

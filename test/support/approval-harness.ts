@@ -1,7 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
-import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import {
@@ -9,7 +8,7 @@ import {
   type ApprovalStore,
   createApprovalService,
 } from '../../functions/core/approvals/service.ts';
-import type { OrchestratorCallbacks, StateStore } from '../../functions/core/ports.ts';
+import { ANSWERED, type OrchestratorCallbacks, type StateStore } from '../../functions/core/ports.ts';
 import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { runFixture } from './fixtures.ts';
 
@@ -48,9 +47,11 @@ export function approvalHarness(options: {
   const callbacks: OrchestratorCallbacks = options.callbacks ?? {
     async taskSucceeded(token, output) {
       answers.push({ token, kind: 'success', output });
+      return ANSWERED;
     },
     async taskFailed(token, error) {
       answers.push({ token, kind: 'failure', error });
+      return ANSWERED;
     },
   };
   const service = createApprovalService({
@@ -63,7 +64,6 @@ export function approvalHarness(options: {
     clock: systemClock,
     riskOf: () => 'money',
     validateParams: () => undefined,
-    isClosedToken: isClosedTaskToken,
   });
 
   /** A run paused at its step 4 ("send-first-invoice"), as the executor leaves it. */

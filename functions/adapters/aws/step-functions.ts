@@ -13,18 +13,21 @@ import type {
   Orchestrator,
   OrchestratorCallbacks,
 } from '../../core/ports.ts';
+import { answerTask } from '../task-answers.ts';
 
 /** Causes are capped by Step Functions at 32 KiB; keep well inside. */
 const MAX_CAUSE = 16_000;
 
 export function createStepFunctionsCallbacks(client: SFNClient): OrchestratorCallbacks {
   return {
-    async taskSucceeded(taskToken, output) {
-      await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-    },
-    async taskFailed(taskToken, error, cause) {
-      await client.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, MAX_CAUSE) }));
-    },
+    taskSucceeded: (taskToken, output) =>
+      answerTask(() =>
+        client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+      ),
+    taskFailed: (taskToken, error, cause) =>
+      answerTask(() =>
+        client.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, MAX_CAUSE) })),
+      ),
   };
 }
 
@@ -92,10 +95,4 @@ export function toExecutionEvent(event: HistoryEvent): ExecutionEvent {
     ...(pick('error') ? { error: pick('error') } : {}),
     ...(pick('cause') ? { cause: pick('cause') } : {}),
   };
-}
-
-/** A token that is already closed or expired: the decision was made elsewhere, not a failure. */
-export function isClosedTaskToken(error: unknown): boolean {
-  const name = (error as Error | undefined)?.name;
-  return name === 'TaskTimedOut' || name === 'InvalidToken' || name === 'TaskDoesNotExist';
 }

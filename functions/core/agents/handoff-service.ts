@@ -13,8 +13,6 @@ export interface HandoffServiceDeps {
   clock: Clock;
   /** Only `complete` and `answerCompleted` answer the run; opening an item needs none. */
   callbacks?: OrchestratorCallbacks;
-  /** Task-token answers that say "already closed" (the run moved on) are not failures. */
-  isClosedToken?: (error: unknown) => boolean;
 }
 
 /**
@@ -59,11 +57,8 @@ export function createHandoffService(deps: HandoffServiceDeps) {
         note: `written by ${handoff.completion?.by ?? 'the operator'} (handoff)`,
         status: 'done',
       };
-      try {
-        await deps.callbacks.taskSucceeded(token, answer);
-      } catch (error) {
-        if (!(deps.isClosedToken?.(error) ?? false)) throw error;
-      }
+      // A closed token (the run moved on) is an answer too: the callbacks report it, not throw.
+      await deps.callbacks.taskSucceeded(token, answer);
     }
     if (deps.callbacks) await deps.handoffs.markAnswered(handoff.handoffId, now());
   }

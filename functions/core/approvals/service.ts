@@ -82,8 +82,6 @@ export interface ApprovalServiceDeps {
   riskOf: (actionType: string) => Risk | undefined;
   /** Checks edited parameters against the connector's schema; returns the problem, if any. */
   validateParams: (actionType: string, params: Record<string, unknown>) => string | undefined;
-  /** Task-token answers that say "already closed" (the run moved on) are not failures. */
-  isClosedToken: (error: unknown) => boolean;
 }
 
 export const approvalIdFor = (runId: string, stepIndex: number) => `${runId}-s${stepIndex}`;
@@ -164,14 +162,11 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
   /** Answers the token; "already closed" (the run moved on, or was answered before) is an answer too. */
   async function answer(token: string, approval: Approval): Promise<'answered' | 'closed'> {
     const outcome = answerOf(approval);
-    try {
-      if (outcome.kind === 'success') await deps.callbacks.taskSucceeded(token, outcome.output);
-      else await deps.callbacks.taskFailed(token, outcome.error, outcome.cause);
-      return 'answered';
-    } catch (error) {
-      if (!deps.isClosedToken(error)) throw error;
-      return 'closed';
-    }
+    const answered =
+      outcome.kind === 'success'
+        ? await deps.callbacks.taskSucceeded(token, outcome.output)
+        : await deps.callbacks.taskFailed(token, outcome.error, outcome.cause);
+    return answered.outcome;
   }
 
   /** Tells the paused run the outcome, then notes that it was told: in that order, so a crash repeats the telling. */

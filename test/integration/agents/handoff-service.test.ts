@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBHandoffStore } from '../../../functions/adapters/aws/dynamodb-handoff-store.ts';
 import { createHandoffService } from '../../../functions/core/agents/handoff-service.ts';
-import type { OrchestratorCallbacks } from '../../../functions/core/ports.ts';
+import { ANSWERED, type OrchestratorCallbacks } from '../../../functions/core/ports.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { createCatalog } from '../../../playbooks/catalog.ts';
@@ -78,8 +78,9 @@ describe('handoff service', () => {
     const { store, service } = await setup('run-a', {
       taskSucceeded: async (token, output) => {
         told.push([token, output]);
+        return ANSWERED;
       },
-      taskFailed: async () => {},
+      taskFailed: async () => ANSWERED,
     });
     const opened = await service.open('run-a', 0, 'token-1');
     expect(opened).toMatchObject({ handoffId: 'run-a-h0', status: 'PENDING', error: 'model down' });
@@ -112,8 +113,9 @@ describe('handoff service', () => {
       taskSucceeded: async (token) => {
         if (down) throw new Error('the process died here');
         told.push(token);
+        return ANSWERED;
       },
-      taskFailed: async () => {},
+      taskFailed: async () => ANSWERED,
     });
     await service.open('run-b', 0, 'token-b');
     await expect(service.complete('run-b-h0', { text: '{"amount": 3}' })).rejects.toThrow(/died/);

@@ -77,7 +77,7 @@ const runtime = await startLocalRuntime({
     ...callbacks,
     taskSucceeded: async (token, output) => {
       maybeCrash('answer');
-      await callbacks.taskSucceeded(token, output);
+      return callbacks.taskSucceeded(token, output);
     },
   }),
 });

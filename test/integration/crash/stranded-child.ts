@@ -79,13 +79,15 @@ const runtime = await startLocalRuntime({
     return {
       taskSucceeded: async (token, output) => {
         if (isApproval(output)) crash('approval-answer-before');
-        await callbacks.taskSucceeded(token, output);
+        const answered = await callbacks.taskSucceeded(token, output);
         if (isApproval(output)) crash('approval-answer-after');
+        return answered;
       },
       taskFailed: async (token, error, cause) => {
         if (isApproval(error)) crash('approval-answer-before');
-        await callbacks.taskFailed(token, error, cause);
+        const answered = await callbacks.taskFailed(token, error, cause);
         if (isApproval(error)) crash('approval-answer-after');
+        return answered;
       },
     };
   },

@@ -7,7 +7,7 @@ import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamo
 import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner } from '../../../functions/core/capability.ts';
 import type { Connector } from '../../../functions/core/connector.ts';
-import type { OrchestratorCallbacks, StateStore } from '../../../functions/core/ports.ts';
+import { ANSWERED, type OrchestratorCallbacks, type StateStore } from '../../../functions/core/ports.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import {
@@ -65,6 +65,7 @@ describe('one gateway handler invoked by several workers at once (the local runt
     const handler = gatewayHandler([stateUpsertConnector(store)], {
       async taskSucceeded(token) {
         answers.set(token, (answers.get(token) ?? 0) + 1);
+        return ANSWERED;
       },
       async taskFailed(token, error, cause) {
         throw new Error(`unexpected failure for ${token}: ${error} ${cause}`);
@@ -132,6 +133,7 @@ describe('one gateway handler invoked by several workers at once (the local runt
     const handler = gatewayHandler([held], {
       async taskSucceeded(token) {
         answered.push(token);
+        return ANSWERED;
       },
       async taskFailed(token, error) {
         throw new Error(`unexpected failure for ${token}: ${error}`);

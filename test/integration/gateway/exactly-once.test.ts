@@ -7,7 +7,7 @@ import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamo
 import { emailSendConnector } from '../../../functions/connectors/email-send.ts';
 import { httpRequestConnector } from '../../../functions/connectors/http-request.ts';
 import { createHmacGrantSigner } from '../../../functions/core/capability.ts';
-import type { StateStore } from '../../../functions/core/ports.ts';
+import { ANSWERED, type StateStore } from '../../../functions/core/ports.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { createEmailOutbox, IDEMPOTENCY_HEADER } from '../../../lib/local/outbox/email-outbox.ts';
 import { createLocalQueue, type QueueWorker, startQueueWorker } from '../../../lib/local/queue/index.ts';
@@ -108,9 +108,11 @@ describe('gateway: exactly one effect per intent under duplicates, crashes and a
             throw new Error('simulated crash before SendTaskSuccess');
           }
           answered.set(token, (answered.get(token) ?? 0) + 1);
+          return ANSWERED;
         },
         async taskFailed(token, error, cause) {
           failures.push(`${token}: ${error} ${cause}`);
+          return ANSWERED;
         },
       },
     });

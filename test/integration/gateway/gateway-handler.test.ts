@@ -5,7 +5,7 @@ import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamo
 import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner, mintGrant } from '../../../functions/core/capability.ts';
 import { idempotencyKeyFor } from '../../../functions/core/idempotency-key.ts';
-import type { StateStore } from '../../../functions/core/ports.ts';
+import { ANSWERED, type StateStore } from '../../../functions/core/ports.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
@@ -30,11 +30,14 @@ function handler() {
     signer,
     callbacks: {
       async taskSucceeded(token, output) {
-        if (closedTokens.has(token)) throw Object.assign(new Error('closed'), { name: 'TaskTimedOut' });
+        // As the callbacks adapters report a token the orchestrator says is closed.
+        if (closedTokens.has(token)) return { outcome: 'closed', error: 'TaskTimedOut', reason: 'closed' };
         answers.push({ token, kind: 'success', payload: output });
+        return ANSWERED;
       },
       async taskFailed(token, error, cause) {
         answers.push({ token, kind: 'failure', payload: { error, cause } });
+        return ANSWERED;
       },
     },
   });

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   createStepFunctionsCallbacks,
   createStepFunctionsOrchestrator,
-  isClosedTaskToken,
 } from '../../../functions/adapters/aws/step-functions.ts';
+import { isClosedTaskToken } from '../../../functions/adapters/task-answers.ts';
 import { fakeSfn } from '../../support/fake-sfn.ts';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:AiosRun';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
 import type { ApprovalStore } from '../../../functions/core/approvals/service.ts';
 import { catalogueOf } from '../../../functions/core/connector.ts';
-import type { OrchestratorCallbacks } from '../../../functions/core/ports.ts';
+import { ANSWERED, type OrchestratorCallbacks } from '../../../functions/core/ports.ts';
 import { createFaults, type FaultWindow, faultsFromEnv, parseFaultSpec } from '../../../lib/local/faults.ts';
 import { runFixture } from '../../support/fixtures.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
@@ -68,7 +68,10 @@ describe('AIOS_FAULTS: the soak crash windows', () => {
   it('wraps nothing when the variable is unset', () => {
     const faults = faultsFromEnv({});
     const store = createMemoryStateStore();
-    const callbacks: OrchestratorCallbacks = { taskSucceeded: async () => {}, taskFailed: async () => {} };
+    const callbacks: OrchestratorCallbacks = {
+      taskSucceeded: async () => ANSWERED,
+      taskFailed: async () => ANSWERED,
+    };
     const catalogue = catalogueOf([]);
     expect(faults.stateStore(store)).toBe(store);
     expect(faults.callbacks(callbacks)).toBe(callbacks);
@@ -133,8 +136,14 @@ describe('AIOS_FAULTS: the soak crash windows', () => {
   it('before-task-answer: dies before the orchestrator hears success or failure', async () => {
     const answers: string[] = [];
     const callbacks = killAt('before-task-answer:1').callbacks({
-      taskSucceeded: async (token) => void answers.push(`ok ${token}`),
-      taskFailed: async (token) => void answers.push(`failed ${token}`),
+      taskSucceeded: async (token) => {
+        answers.push(`ok ${token}`);
+        return ANSWERED;
+      },
+      taskFailed: async (token) => {
+        answers.push(`failed ${token}`);
+        return ANSWERED;
+      },
     });
     await expect(callbacks.taskSucceeded('t1', {})).rejects.toEqual(new Killed('before-task-answer'));
     await expect(callbacks.taskFailed('t2', 'E', 'c')).rejects.toEqual(new Killed('before-task-answer'));
@@ -150,8 +159,11 @@ describe('AIOS_FAULTS: the soak crash windows', () => {
       crash: (window) => void crashes.push(window),
     });
     const callbacks = faults.callbacks({
-      taskSucceeded: async (token) => void answers.push(token),
-      taskFailed: async () => {},
+      taskSucceeded: async (token) => {
+        answers.push(token);
+        return ANSWERED;
+      },
+      taskFailed: async () => ANSWERED,
     });
     for (const token of ['a', 'b', 'c']) await callbacks.taskSucceeded(token, {});
     await faults.stateStore(createMemoryStateStore()).createRun(runFixture({ runId: 'r2' }));
