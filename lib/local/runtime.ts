@@ -467,8 +467,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     uses: createDynamoDBLinkTokenUses({ client: db.client, tableName: TABLE_NAMES.state }),
     clock,
   });
-  // What a crash strands (a decided approval its run never heard of, a run never started).
-  const recovery = createRecoveryService({ approvals, handoffs, runs: store, orchestrator, clock });
+  // What a crash strands (a decided approval its run never heard of, a run never started, an
+  // action's answer that never reached its run).
+  const recovery = createRecoveryService({
+    approvals,
+    handoffs,
+    runs: store,
+    orchestrator,
+    clock,
+    actions: {
+      waits: { waitingTask: (runId) => stepFunctions.waitingTask(executionArnFor(runId)) },
+      callbacks,
+      isClosedToken: isClosedTaskToken,
+    },
+  });
   // What EventBridge Scheduler does on AWS: reminders, escalation emails and expiry, when due,
   // and the recovery sweep. One pass at a time: a slow pass is not overtaken by the next tick.
   let passRunning = false;
