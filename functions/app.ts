@@ -256,11 +256,21 @@ export function createApprovals(
 export const createHandoffs = (ports: HandoffServiceDeps) => createHandoffService(ports);
 
 /** What a crash strands (a decided approval its run never heard of, a run never started), found and finished. */
-export const createRecoveryService = (ports: Omit<RecoveryDeps, 'onError'>) =>
-  createRecovery({
+export function createRecoveryService(ports: Omit<RecoveryDeps, 'onError'>) {
+  const recovery = createRecovery({
     ...ports,
     onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
   });
+  return {
+    async sweep(...args: Parameters<typeof recovery.sweep>) {
+      const report = await recovery.sweep(...args);
+      // Each one is an answer lost between the gateway and the orchestrator: worth a look.
+      if (report.actionsAnswered)
+        logger.warn('recovery told runs the outcome of actions whose answer never reached them', { report });
+      return report;
+    },
+  };
+}
 
 /** The ports the triggers start runs through: the same run-start path as `POST /runs`. */
 export type TriggerPorts = RunsServiceDeps;

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrchestratorCallbacks } from '../../../functions/core/ports.ts';
-import type { RunDetails } from '../../../functions/core/runs-service.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
 import { createCatalog } from '../../../playbooks/catalog.ts';
 import { eventsInState, eventsOf } from '../../support/history.ts';
