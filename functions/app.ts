@@ -64,6 +64,7 @@ import type { RunRecorderDeps } from './core/run-recorder.ts';
 import type { RunStartClaims } from './core/run-start-claims.ts';
 import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts';
 import type { OperatorPolicy } from './core/schemas.ts';
+import type { TaskWaits } from './core/stranded-actions.ts';
 import type { ScheduleStore, WebhookEvents, WebhookSecrets } from './core/triggers/ports.ts';
 import { createScheduleFires, type ScheduleFiresDeps } from './core/triggers/schedule-fires.ts';
 import { createWebhookTrigger, type WebhookTrigger } from './core/triggers/webhook-trigger.ts';
@@ -282,11 +283,21 @@ export function createApprovals(
 export const createHandoffs = (ports: HandoffServiceDeps) => createHandoffService(ports);
 
 /** What a crash strands (a decided approval its run never heard of, a run never started), found and finished. */
-export const createRecoveryService = (ports: Omit<RecoveryDeps, 'onError'>) =>
-  createRecovery({
+export function createRecoveryService(ports: Omit<RecoveryDeps, 'onError'>) {
+  const recovery = createRecovery({
     ...ports,
     onError: (message, error, context) => logger.error(message, { ...context, error: error as Error }),
   });
+  return {
+    async sweep(...args: Parameters<typeof recovery.sweep>) {
+      const report = await recovery.sweep(...args);
+      // Each one is an answer lost between the gateway and the orchestrator: worth a look.
+      if (report.actionsAnswered)
+        logger.warn('recovery told runs the outcome of actions whose answer never reached them', { report });
+      return report;
+    },
+  };
+}
 
 /** The ports the triggers start runs through: the same run-start path as `POST /runs`. */
 export type TriggerPorts = RunsServiceDeps;
@@ -354,6 +365,8 @@ export interface AiosPorts {
   memory: MemoryApiDeps;
   orchestrator: Orchestrator;
   callbacks: OrchestratorCallbacks;
+  /** Which task a run's execution waits on: lets recovery tell a run an action's answer it never heard. */
+  taskWaits?: TaskWaits;
   deadLetters: DeadLetters;
   stores: {
     approvals: ApprovalStore;
@@ -482,6 +495,7 @@ export function createAios(ports: AiosPorts) {
     runs: store,
     orchestrator: ports.orchestrator,
     clock,
+    actions: ports.taskWaits ? { waits: ports.taskWaits, callbacks } : undefined,
   });
   const playbooks = createPlaybooks({ store: stores.playbooks, clock });
   // Schedules and webhooks start runs through the same path as POST /runs.

@@ -11,6 +11,7 @@ import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-tr
 import {
   createStepFunctionsCallbacks,
   createStepFunctionsOrchestrator,
+  createStepFunctionsTaskWaits,
 } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
@@ -69,8 +70,9 @@ export function awsApprovals(
 
 /**
  * The recovery sweep the escalation schedule runs on AWS: settled approvals whose runs were
- * never told, completed handoffs likewise, and QUEUED runs whose execution never started
- * (STATE_MACHINE_ARN: the run machine).
+ * never told, completed handoffs likewise, actions whose intent ended without their answer
+ * reaching the run, and QUEUED runs whose execution never started (STATE_MACHINE_ARN: the run
+ * machine).
  */
 export function awsRecovery(
   service: ApprovalService,
@@ -91,5 +93,9 @@ export function awsRecovery(
     runs,
     orchestrator: createStepFunctionsOrchestrator(clients.sfn, STATE_MACHINE_ARN),
     clock: systemClock,
+    actions: {
+      waits: createStepFunctionsTaskWaits(clients.sfn, STATE_MACHINE_ARN),
+      callbacks: createStepFunctionsCallbacks(clients.sfn),
+    },
   });
 }

@@ -263,6 +263,14 @@ export function createGateway(deps: GatewayDeps) {
       }
 
       const run = await deps.store.getRun(intent.runId);
+      // A run that has ended (a step timed out, it failed) starts no new effect of its plan: a
+      // message still queued for it would act after its compensation was planned, and nothing
+      // would undo it. Its compensating actions, which run after the end, go on.
+      if (run && run.status !== 'RUNNING' && intent.compensates === undefined) {
+        return reject(
+          `run ${intent.runId} is ${run.status}; its step ${intent.stepId} may no longer start an effect`,
+        );
+      }
       if (run?.mode === 'shadow' && connector.risk !== 'read') {
         const result: ActionResult = {
           ok: true,

@@ -1,11 +1,13 @@
 import type { Approval } from './approvals/approval.ts';
 import type { Clock, Orchestrator, StateStore } from './ports.ts';
 import { startQueuedRun } from './queued-run.ts';
+import { answerStrandedAction, type StrandedActionsDeps } from './stranded-actions.ts';
 
 /**
  * What a crash can strand, and what finishes it. Every step here is safe to repeat: a run's
  * execution is named after the run (a second start is the same execution), and a settled
- * approval is answered with the same answer (a token already answered is closed, not doubled).
+ * approval or an ended action is answered with the same answer (a token already answered is
+ * closed, not doubled).
  */
 export interface RecoveryDeps {
   approvals: {
@@ -14,12 +16,17 @@ export interface RecoveryDeps {
     /** Tells the run; 'nothing' when another pass already did. */
     answerSettled(approvalId: string): Promise<'answered' | 'closed' | 'nothing'>;
   };
-  runs: Pick<StateStore, 'listRuns' | 'getRun' | 'updateRun' | 'appendJournal'>;
+  runs: Pick<StateStore, 'listRuns' | 'getRun' | 'updateRun' | 'appendJournal' | 'getIntent'>;
   /** `startRun` must treat an execution that already exists as started. */
   orchestrator: Pick<Orchestrator, 'startRun' | 'execution'>;
   clock: Clock;
   /** Handoffs the operator completed whose runs were never told (a crash fell between). */
   handoffs?: { answerCompleted(): Promise<number> };
+  /**
+   * Runs waiting on an action whose intent has already ended: the gateway's answer never reached
+   * the execution (see stranded-actions.ts). Told from the intent's record, never run again.
+   */
+  actions?: Omit<StrandedActionsDeps, 'store'>;
   /** One stranded item that could not be finished this pass (the next pass tries again). */
   onError?: (message: string, error: unknown, context: Record<string, string>) => void;
 }
@@ -32,10 +39,12 @@ export interface RecoveryDeps {
 export interface RecoveryGrace {
   approvalsMs: number;
   queuedRunsMs: number;
+  /** Since the action's intent ended: its gateway attempt may still be answering. */
+  actionsMs: number;
 }
 
-export const SWEEP_GRACE: RecoveryGrace = { approvalsMs: 60_000, queuedRunsMs: 120_000 };
-export const AT_START_UP: RecoveryGrace = { approvalsMs: 0, queuedRunsMs: 0 };
+export const SWEEP_GRACE: RecoveryGrace = { approvalsMs: 60_000, queuedRunsMs: 120_000, actionsMs: 60_000 };
+export const AT_START_UP: RecoveryGrace = { approvalsMs: 0, queuedRunsMs: 0, actionsMs: 0 };
 /** More QUEUED runs than this in one pass means something else is wrong; the next pass takes the rest. */
 const MAX_RUNS_PER_PASS = 500;
 
@@ -53,6 +62,10 @@ export interface RecoveryReport {
   failures: number;
   /** With `handoffs`: completed handoffs whose waiting run was told now. */
   handoffsAnswered?: number;
+  /** With `actions`: runs told now the outcome of an action that had ended without their hearing. */
+  actionsAnswered?: number;
+  /** With `actions`: such runs that had been told after all (the token was closed). */
+  actionsAlreadyAnswered?: number;
 }
 
 export function createRecovery(deps: RecoveryDeps) {
@@ -108,10 +121,35 @@ export function createRecovery(deps: RecoveryDeps) {
     }
   }
 
+  async function answerStrandedActions(finishedBefore: Date, counts: RecoveryReport) {
+    const actions = deps.actions;
+    if (!actions) return;
+    counts.actionsAnswered = 0;
+    counts.actionsAlreadyAnswered = 0;
+    const running = await deps.runs.listRuns({ status: 'RUNNING', limit: MAX_RUNS_PER_PASS });
+    for (const run of running) {
+      try {
+        const outcome = await answerStrandedAction(
+          { ...actions, store: deps.runs },
+          run.runId,
+          finishedBefore,
+        );
+        if (outcome === 'answered') counts.actionsAnswered += 1;
+        if (outcome === 'closed') counts.actionsAlreadyAnswered += 1;
+      } catch (error) {
+        counts.failures += 1;
+        deps.onError?.('could not tell a run the outcome of its action; the next sweep tries again', error, {
+          runId: run.runId,
+        });
+      }
+    }
+  }
+
   return {
     /**
-     * Answers settled approvals whose runs still wait, and starts QUEUED runs that have no
-     * execution, each older than its grace period. Failures of single items are counted and
+     * Answers settled approvals whose runs still wait, starts QUEUED runs that have no
+     * execution, and tells runs that wait on an action already ended its outcome, each older
+     * than its grace period. Failures of single items are counted and
      * reported, not thrown: one bad record never stops the rest.
      */
     async sweep(grace: RecoveryGrace = SWEEP_GRACE): Promise<RecoveryReport> {
@@ -119,6 +157,16 @@ export function createRecovery(deps: RecoveryDeps) {
       const counts = report();
       await answerApprovals(new Date(now - grace.approvalsMs), counts);
       await startQueuedRuns(new Date(now - grace.queuedRunsMs), counts);
+      try {
+        await answerStrandedActions(new Date(now - grace.actionsMs), counts);
+      } catch (error) {
+        counts.failures += 1;
+        deps.onError?.(
+          'could not list running runs for stranded actions; the next sweep tries again',
+          error,
+          {},
+        );
+      }
       if (deps.handoffs) {
         try {
           // Answering twice is harmless (the intent write is conditional, a closed token is an answer).

@@ -166,14 +166,20 @@ export class Approvals extends Construct {
       stateMachine.grantTaskResponse(fn);
     stateMachine.grantStartExecution(this.escalationFunction);
     // A QUEUED run whose execution has already ended is failed rather than started every pass.
-    stateMachine.grantExecution(this.escalationFunction, 'states:DescribeExecution');
+    // It also reads the history of a RUNNING run to find the token its action waits on, when the
+    // action has ended without its answer reaching the run.
+    stateMachine.grantExecution(
+      this.escalationFunction,
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+    );
     const stateMachineLogicalId = Stack.of(this).getLogicalId(
       stateMachine.node.defaultChild as sfn.CfnStateMachine,
     );
     Validations.of(this.escalationFunction.role ?? this.escalationFunction).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stateMachineLogicalId}"}]}]}:*]`,
       reason:
-        'The recovery sweep describes the execution of a run it finds QUEUED; executions are named after runs at run time, so the grant covers the executions of this state machine only.',
+        'The recovery sweep describes the execution of a run it finds QUEUED, and reads the history of a RUNNING run whose action ended unanswered; executions are named after runs at run time, so the grant covers the executions of this state machine only.',
     });
     this.escalationFunction.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     for (const fn of [this.requestFunction, this.escalationFunction])

@@ -83,6 +83,7 @@ export function localPorts(
     memory: standIns.memory,
     orchestrator: createLocalOrchestrator(standIns.stepFunctions, executionArnFor),
     callbacks: faults.callbacks(options.decorateCallbacks?.(callbacks) ?? callbacks),
+    taskWaits: { waitingTask: (runId) => standIns.stepFunctions.waitingTask(executionArnFor(runId)) },
     deadLetters: createLocalDeadLetters(standIns.queue, ACTION_DLQ),
     stores: {
       approvals: faults.approvalStore(createDynamoDBApprovalStore(tables)),

@@ -77,12 +77,13 @@ describe('Approvals', () => {
     }
   });
 
-  it('lets the scheduled job describe the executions of the run state machine only (a QUEUED run whose execution ended)', () => {
+  it('lets the scheduled job describe the executions of the run state machine only (a QUEUED run whose execution ended), and read their history (the token an unanswered action waits on)', () => {
     const describes = statementsOf(template, stack, stack.approvals.escalationFunction.role as never).filter(
       (s) => actionsOf([s]).includes('states:DescribeExecution'),
     );
     // execution:<this state machine's name>:*, the narrowest ARN an execution named at run time has.
     expect(describes).toHaveLength(1);
+    expect(actionsOf(describes).sort()).toEqual(['states:DescribeExecution', 'states:GetExecutionHistory']);
     expect(JSON.stringify(describes[0]?.Resource)).toMatch(
       new RegExp(`:execution:.*${logicalIdOf(stack, stack.orchestrator.stateMachine)}.*:\\*"`),
     );
@@ -91,9 +92,9 @@ describe('Approvals', () => {
       stack.approvals.linkFunction,
       stack.approvals.slackFunction,
     ]) {
-      expect(actionsOf(statementsOf(template, stack, fn.role as never))).not.toContain(
-        'states:DescribeExecution',
-      );
+      const actions = actionsOf(statementsOf(template, stack, fn.role as never));
+      expect(actions).not.toContain('states:DescribeExecution');
+      expect(actions).not.toContain('states:GetExecutionHistory');
     }
   });
 

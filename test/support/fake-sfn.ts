@@ -7,12 +7,14 @@ export interface SentCommand {
 
 /**
  * A real SFN client (the paginator checks its class) whose calls never leave the process: it
- * records each command's name and input, answers GetExecutionHistory from `pages` and the rest
+ * records each command's name and input, answers GetExecutionHistory from `history` or `pages` and the rest
  * from `answer`, and throws whatever `fail` returns for a command.
  */
 export function fakeSfn(
   options: {
     pages?: Record<string, unknown>[];
+    /** One execution's history page, by the request (executionArn, reverseOrder); before `pages`. */
+    history?: (sent: SentCommand) => Record<string, unknown> | undefined;
     fail?: (sent: SentCommand) => Error | undefined;
     /** The answer to a command other than GetExecutionHistory (default `{}`). */
     answer?: (sent: SentCommand) => Record<string, unknown> | undefined;
@@ -31,7 +33,7 @@ export function fakeSfn(
       if (failure) throw failure;
       if (entry.command === 'GetExecutionHistoryCommand') {
         const index = entry.input.nextToken ? Number(entry.input.nextToken) : 0;
-        return options.pages?.[index] ?? { events: [] };
+        return options.history?.(entry) ?? options.pages?.[index] ?? { events: [] };
       }
       return options.answer?.(entry) ?? {};
     },

@@ -43,6 +43,7 @@ export async function startTestRuntime(
     escalationIntervalMs?: number;
     onApprovalLink?: LocalRuntimeOptions['onApprovalLink'];
     decorateOrchestrator?: LocalRuntimeOptions['decorateOrchestrator'];
+    decorateCallbacks?: LocalRuntimeOptions['decorateCallbacks'];
     /** Default 0.01; many concurrent runs need room for their actions' (scaled) timeouts. */
     timeScale?: number;
   } = {},
@@ -59,6 +60,7 @@ export async function startTestRuntime(
     escalationIntervalMs: options.escalationIntervalMs,
     onApprovalLink: options.onApprovalLink,
     decorateOrchestrator: options.decorateOrchestrator,
+    decorateCallbacks: options.decorateCallbacks,
     pollIntervalMs: 20,
   });
 }

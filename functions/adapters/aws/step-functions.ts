@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   type HistoryEvent,
   paginateGetExecutionHistory,
   SendTaskFailureCommand,
@@ -13,6 +14,7 @@ import type {
   Orchestrator,
   OrchestratorCallbacks,
 } from '../../core/ports.ts';
+import type { TaskWaits, WaitingTask } from '../../core/stranded-actions.ts';
 import { answerTask } from '../task-answers.ts';
 
 /** Causes are capped by Step Functions at 32 KiB; keep well inside. */
@@ -78,6 +80,86 @@ export function createStepFunctionsOrchestrator(client: SFNClient, stateMachineA
       return events;
     },
   };
+}
+
+/** Events that end a task's wait; anything else after its TaskScheduled leaves it waiting. */
+const TASK_ENDED = new Set([
+  'TaskSucceeded',
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskSubmitFailed',
+  'TaskStartFailed',
+  'TaskStateExited',
+  'TaskStateAborted',
+]);
+/** Newest first, this many events reach back past a waiting task's TaskScheduled (Started, Submitted follow it). */
+const WAIT_LOOKBACK = 10;
+
+/**
+ * Which task a run's execution waits on for its token: the service keeps no "current token",
+ * but the last TaskScheduled event holds the parameters it resolved, `$$.Task.Token` included.
+ * Read newest first, so a long history costs one page.
+ */
+export function createStepFunctionsTaskWaits(client: SFNClient, stateMachineArn: string): TaskWaits {
+  const executionArnFor = (runId: string) =>
+    `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
+  return {
+    async waitingTask(runId) {
+      let events: HistoryEvent[];
+      try {
+        const page = await client.send(
+          new GetExecutionHistoryCommand({
+            executionArn: executionArnFor(runId),
+            reverseOrder: true,
+            includeExecutionData: true,
+            maxResults: WAIT_LOOKBACK,
+          }),
+        );
+        events = page.events ?? [];
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
+      }
+      return waitingTaskOf(events);
+    },
+  };
+}
+
+/** The task the newest-first `events` show waiting for its token, if any. */
+export function waitingTaskOf(
+  newestFirst: readonly Partial<
+    Pick<HistoryEvent, 'id' | 'type' | 'taskScheduledEventDetails' | 'stateEnteredEventDetails'>
+  >[],
+): WaitingTask | undefined {
+  for (const event of newestFirst) {
+    if (event.type && TASK_ENDED.has(event.type)) return undefined;
+    if (event.type !== 'TaskScheduled') continue;
+    const parameters = parseJson(event.taskScheduledEventDetails?.parameters);
+    const token = findToken(parameters);
+    // The state's name is on its TaskStateEntered, the newest one before this event.
+    const entered = newestFirst.find((e) => e.type === 'TaskStateEntered' && (e.id ?? 0) < (event.id ?? 0));
+    const stateName = entered?.stateEnteredEventDetails?.name;
+    if (!token) return undefined;
+    return { stateName: stateName ?? '', token, parameters };
+  }
+  return undefined;
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The task token of an SQS waitForTaskToken task: the message body's `taskToken`. */
+function findToken(parameters: unknown): string | undefined {
+  const body = (parameters as { MessageBody?: unknown } | undefined)?.MessageBody;
+  const message = typeof body === 'string' ? parseJson(body) : body;
+  const token = (message as { taskToken?: unknown } | undefined)?.taskToken;
+  return typeof token === 'string' && token.length > 0 ? token : undefined;
 }
 
 /** Step Functions puts the state name and the error in a details object named after the event type. */

@@ -76,6 +76,14 @@ export interface LocalStepFunctions {
     status?: ExecutionStatus;
     stateMachineName?: string;
   }): Promise<ExecutionListItem[]>;
+  /**
+   * The task a RUNNING execution waits on for its token, with the token it waits on now and the
+   * parameters it was sent with; undefined when it waits on none. (The service shows the same in
+   * the execution's history: the last TaskScheduled event names the token.)
+   */
+  waitingTask(
+    executionArn: string,
+  ): Promise<{ stateName: string; token: string; parameters: Json } | undefined>;
   /** `output` is JSON text, like the real API; any other value is taken as the output itself. */
   sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
   sendTaskFailure(taskToken: string, error?: string, cause?: string): Promise<void>;
@@ -173,6 +181,14 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
         const { input: _input, output: _output, error: _error, cause: _cause, ...item } = describe(meta);
         return item;
       });
+  }
+
+  async waitingTask(arn: string) {
+    const meta = await this.options.store.get(arn);
+    const frame = meta?.status === 'RUNNING' ? meta.cursor.at(-1) : undefined;
+    const token = frame?.task?.token;
+    if (!frame?.task || token === undefined) return undefined;
+    return { stateName: frame.stateName, token, parameters: frame.task.parameters };
   }
 
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {

@@ -187,3 +187,109 @@ describe('the escalation schedule on AWS: the recovery sweep through the handler
     expect(JSON.parse(answers[0]?.input.output as string)).toMatchObject({ stepId: 'draft-note', ok: true });
   });
 });
+
+describe('the escalation schedule on AWS: actions whose answer never reached their run', () => {
+  it("answers the token a RUNNING run's action waits on (read from its history) from the intent that already ended, once, and leaves an intent that ended a moment ago alone", async () => {
+    // Prepare: two runs wait at "Execute action" of step 1; the gateway made both effects and
+    // recorded them, and neither answer reached its execution. One ended 10 minutes ago, the
+    // other a moment ago (its gateway attempt may still be answering).
+    const store = approvalHarness({ client: db.client, tableName: TABLE_NAMES.state }).store;
+    const result = {
+      ok: true,
+      output: { entityType: 'customer', entityId: 'acme', version: 1 },
+      durationMs: 9,
+    };
+    const waitingRuns = { 'sweep-action': minutesAgo(10), 'sweep-action-fresh': new Date().toISOString() };
+    for (const [runId, finishedAt] of Object.entries(waitingRuns)) {
+      await store.createRun(runFixture({ runId, status: 'RUNNING' }));
+      await store.recordIntent({
+        runId,
+        stepIndex: 1,
+        stepId: 'create-customer',
+        title: 'Create the customer',
+        action: { type: 'state.upsert', params: { entityType: 'customer', entityId: 'acme', data: {} } },
+        idempotencyKey: `key-${runId}`,
+        status: 'SUCCEEDED',
+        decision: 'allow',
+        attempts: 1,
+        result,
+        recordedAt: minutesAgo(11),
+        finishedAt,
+      });
+    }
+    const executionOf = (arn: unknown) => String(arn).split(':').at(-1) as string;
+    // Newest first, as the sweep asks for it: the task was submitted and is still waiting.
+    const waitingHistory = (runId: string) => ({
+      events: [
+        {
+          id: 14,
+          type: 'TaskSubmitted',
+          taskSubmittedEventDetails: { resource: 'sendMessage.waitForTaskToken' },
+        },
+        {
+          id: 13,
+          type: 'TaskStarted',
+          taskStartedEventDetails: { resource: 'sendMessage.waitForTaskToken' },
+        },
+        {
+          id: 12,
+          type: 'TaskScheduled',
+          taskScheduledEventDetails: {
+            resource: 'sendMessage.waitForTaskToken',
+            parameters: JSON.stringify({
+              QueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/aios-actions',
+              MessageBody: {
+                taskToken: `token-${runId}`,
+                runId,
+                stepIndex: 1,
+                idempotencyKey: `key-${runId}`,
+              },
+            }),
+          },
+        },
+        { id: 11, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Execute action' } },
+      ],
+    });
+    const answered = new Set<string>();
+    const sfn = fakeSfn({
+      history: ({ input }) => {
+        const runId = executionOf(input.executionArn);
+        if (!(runId in waitingRuns)) return { events: [] };
+        if (!answered.has(runId)) return waitingHistory(runId);
+        const events = waitingHistory(runId).events;
+        return { events: [{ id: 15, type: 'TaskSucceeded', taskSucceededEventDetails: {} }, ...events] };
+      },
+    });
+    const clients = { dynamodb: db.client, sfn: sfn.client };
+    const { service } = awsApprovals(ENV, clients);
+    const handler = createApprovalHandler(service, awsRecovery(service, ENV, clients));
+    const sweep = () => handler({ op: 'escalate' }, createLocalContext('approval-escalation', 60_000));
+
+    // Act
+    const first = await sweep();
+    answered.add('sweep-action');
+    const second = await sweep();
+
+    // Assess
+    expect(first).toMatchObject({
+      recovered: { actionsAnswered: 1, actionsAlreadyAnswered: 0, failures: 0 },
+    });
+    expect(second).toMatchObject({
+      recovered: { actionsAnswered: 0, actionsAlreadyAnswered: 0, failures: 0 },
+    });
+    const answers = sfn.sent.filter((s) => s.command.startsWith('SendTask'));
+    expect(answers.map((a) => [a.command, a.input.taskToken])).toEqual([
+      ['SendTaskSuccessCommand', 'token-sweep-action'],
+    ]);
+    expect(JSON.parse(answers[0]?.input.output as string)).toEqual(result);
+    const reads = sfn.sent.filter(
+      (s) =>
+        s.command === 'GetExecutionHistoryCommand' && executionOf(s.input.executionArn) === 'sweep-action',
+    );
+    expect(reads[0]?.input).toMatchObject({
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:AiosRun:sweep-action',
+      reverseOrder: true,
+      includeExecutionData: true,
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ANSWERED, type OrchestratorCallbacks } from '../../../functions/core/ports.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { scriptedModel } from '../../support/fixtures.ts';
 import { enteredStates, eventsInState, eventsOf } from '../../support/history.ts';
@@ -20,6 +21,22 @@ afterEach(async () => {
   runtime = undefined;
   hook = undefined;
 });
+
+/** The second action answer the gateway sends never arrives: that step's task times out. */
+function loseSecondAnswer(lost: string[]) {
+  let answers = 0;
+  return (callbacks: OrchestratorCallbacks): OrchestratorCallbacks => ({
+    ...callbacks,
+    async taskSucceeded(token, output) {
+      answers += 1;
+      if (answers === 2) {
+        lost.push(token);
+        return ANSWERED;
+      }
+      return callbacks.taskSucceeded(token, output);
+    },
+  });
+}
 
 // Each step is routed first: a model step would go to 'Run model step', an action to 'Record intent'.
 const STEP_STATES = ['Route step', 'Record intent', 'Check policy', 'Execute action', 'Check outcome'];
@@ -222,4 +239,52 @@ describe('workflow scenarios on the local runtime', () => {
     expect(await store.getEntity('customer', 'acme')).toMatchObject({ version: 2, data: { deleted: true } });
     expect(await store.getEntity('project', 'acme-p')).toMatchObject({ version: 2, data: { deleted: true } });
   });
+
+  it('TimedOutThenCompensated: a step that times out after an earlier state.upsert fails the run, and the upsert is undone once when the playbook says so', async () => {
+    hook = await startWebhookServer();
+    const lost: string[] = [];
+    runtime = await startTestRuntime({
+      workflows: [scenarioWorkflow({ compensateOnFailure: true })],
+      // At timeScale 0.01 the action task's 900 s are 9 s. No recovery tick: the timeout decides.
+      escalationIntervalMs: 3_600_000,
+      decorateCallbacks: loseSecondAnswer(lost),
+    });
+    const started = await api<{ runId: string }>(runtime, 'POST', '/runs', {
+      workflow: 'scenario',
+      input: { hook: `${hook.url}/timeout` },
+    });
+    const { runId } = started.body;
+
+    // The run record says FAILED from "Record failure" on; compensation runs after it.
+    const arn = runtime.executionArnFor(runId);
+    expect((await runtime.stepFunctions.waitForExecution(arn, 60_000)).status).toBe('FAILED');
+    const details = await waitForRun(runtime, runId);
+
+    expect(lost).toHaveLength(1);
+    expect(details.run.status).toBe('FAILED');
+    expect(details.run.failure?.error).toBe('States.Timeout');
+    const history = await runtime.stepFunctions.getExecutionHistory(arn);
+    expect(eventsOf(eventsInState(history, 'Execute action'), 'TaskTimedOut')).toHaveLength(1);
+    expect(eventsOf(eventsInState(history, 'Execute compensation'), 'TaskSucceeded')).toHaveLength(1);
+    const byStep = Object.fromEntries(details.intents.map((i) => [i.stepIndex, [i.status, i.action.type]]));
+    // Step 1 saved the customer and is undone; step 2's webhook has no undo (http.request) and stays.
+    expect(byStep).toEqual({
+      0: ['COMPENSATED', 'state.upsert'],
+      1: ['SUCCEEDED', 'http.request'],
+      1000: ['SUCCEEDED', 'state.revert'],
+    });
+    expect(await runtime.store.getEntity('customer', 'acme')).toMatchObject({
+      version: 2,
+      data: { deleted: true },
+    });
+    const audit = (
+      await api<{ entries: { stepIndex: number; outcome: string; actionType: string }[] }>(
+        runtime,
+        'GET',
+        `/runs/${runId}/audit`,
+      )
+    ).body.entries;
+    expect(audit.filter((a) => a.outcome === 'executed' && a.actionType === 'state.revert')).toHaveLength(1);
+    expect(audit.filter((a) => a.outcome === 'compensated').map((a) => a.stepIndex)).toEqual([0]);
+  }, 90_000);
 });

@@ -1,7 +1,10 @@
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
 import {
   createStepFunctionsCallbacks,
   createStepFunctionsOrchestrator,
+  createStepFunctionsTaskWaits,
+  waitingTaskOf,
 } from '../../../functions/adapters/aws/step-functions.ts';
 import { isClosedTaskToken } from '../../../functions/adapters/task-answers.ts';
 import { fakeSfn } from '../../support/fake-sfn.ts';
@@ -124,5 +127,63 @@ describe('Step Functions adapters', () => {
     expect(isClosedTaskToken(named('InvalidToken'))).toBe(true);
     expect(isClosedTaskToken(named('TaskDoesNotExist'))).toBe(true);
     expect(isClosedTaskToken(named('ThrottlingException'))).toBe(false);
+  });
+});
+
+describe('the task a Step Functions execution waits on', () => {
+  const scheduled = (parameters: unknown) => ({
+    id: 12,
+    type: 'TaskScheduled',
+    taskScheduledEventDetails: {
+      resource: 'sendMessage.waitForTaskToken',
+      parameters: JSON.stringify(parameters),
+    },
+  });
+  const entered = { id: 11, type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Execute action' } };
+  const message = { QueueUrl: 'q', MessageBody: { taskToken: 'tok-1', runId: 'r', stepIndex: 0 } };
+  // Newest first, shaped as the SDK returns them (timestamps do not matter here).
+  const newestFirst = (...events: unknown[]) => events as HistoryEvent[];
+
+  it('is the newest TaskScheduled with a task token, until an event ends its wait', () => {
+    const started = { id: 13, type: 'TaskStarted' };
+    const submitted = { id: 14, type: 'TaskSubmitted' };
+    expect(waitingTaskOf(newestFirst(submitted, started, scheduled(message), entered))).toEqual({
+      stateName: 'Execute action',
+      token: 'tok-1',
+      parameters: message,
+    });
+    // A body sent as JSON text is read as well.
+    const asText = { ...message, MessageBody: JSON.stringify(message.MessageBody) };
+    expect(waitingTaskOf(newestFirst(scheduled(asText), entered))?.token).toBe('tok-1');
+    expect(
+      waitingTaskOf(newestFirst({ id: 15, type: 'TaskSucceeded' }, submitted, scheduled(message), entered)),
+    ).toBeUndefined();
+    expect(
+      waitingTaskOf(newestFirst({ id: 15, type: 'TaskTimedOut' }, submitted, scheduled(message), entered)),
+    ).toBeUndefined();
+    // A Lambda task carries no token: nothing waits for one.
+    expect(
+      waitingTaskOf(newestFirst(scheduled({ FunctionName: 'f', Payload: {} }), entered)),
+    ).toBeUndefined();
+    expect(waitingTaskOf(newestFirst())).toBeUndefined();
+  });
+
+  it('is read from the newest events of the execution named after the run; an execution that does not exist waits on nothing', async () => {
+    const sfn = fakeSfn({
+      history: ({ input }) =>
+        String(input.executionArn).endsWith(':gone') ? undefined : { events: [scheduled(message), entered] },
+      fail: ({ input }) =>
+        String(input.executionArn).endsWith(':gone')
+          ? Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' })
+          : undefined,
+    });
+    const waits = createStepFunctionsTaskWaits(sfn.client, STATE_MACHINE);
+    expect((await waits.waitingTask('run-1'))?.token).toBe('tok-1');
+    expect(sfn.sent[0]?.input).toMatchObject({
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:AiosRun:run-1',
+      reverseOrder: true,
+      includeExecutionData: true,
+    });
+    expect(await waits.waitingTask('gone')).toBeUndefined();
   });
 });

@@ -117,3 +117,24 @@ describe('execution API', () => {
     expect(good.status).toBe('SUCCEEDED');
   });
 });
+
+describe('the task an execution waits on', () => {
+  it('names the token it waits on now and the parameters it was sent with; none once answered, none for an execution that does not wait', async () => {
+    const h = createHarness({ definition: waitingDefinition });
+    const { executionArn } = await h.sfn.startExecution({
+      stateMachineName: 'machine',
+      name: 'waiting',
+      input: { name: 'waiting' },
+    });
+    const body = (await h.message()) as { token: string; name: string };
+    expect(await h.sfn.waitingTask(executionArn)).toEqual({
+      stateName: 'Ask',
+      token: body.token,
+      parameters: { QueueUrl: 'q', MessageBody: { token: body.token, name: 'waiting' } },
+    });
+    await h.sfn.sendTaskSuccess(body.token, '{}');
+    await h.sfn.waitForExecution(executionArn, 5_000);
+    expect(await h.sfn.waitingTask(executionArn)).toBeUndefined();
+    expect(await h.sfn.waitingTask(`${executionArn}-none`)).toBeUndefined();
+  });
+});

@@ -308,6 +308,28 @@ describe('gateway: exactly one effect', () => {
   });
 });
 
+describe('gateway: a run that has ended', () => {
+  it('starts no effect of its plan (a message still queued when its step timed out), audits the refusal and leaves the intent unrun', async () => {
+    const connector = scripted(['ok']);
+    const { gateway, request, store } = await setup({ connectors: [connector] });
+    await store.updateRun(RUN, ['RUNNING'], { status: 'FAILED' });
+    await expect(gateway.execute(request, caller)).rejects.toThrow(
+      /is FAILED; its step .* may no longer start/,
+    );
+    expect(connector.calls).toBe(0);
+    expect((await store.getIntent(RUN, 0))?.status).toBe('RECORDED');
+    expect((await store.listAudit(RUN)).map((a) => a.outcome)).toEqual(['rejected']);
+  });
+
+  it('still runs its compensating actions, which come after the end', async () => {
+    const connector = scripted(['ok']);
+    const { gateway, request, store } = await setup({ connectors: [connector], intent: { compensates: 3 } });
+    await store.updateRun(RUN, ['RUNNING'], { status: 'FAILED' });
+    await expect(gateway.execute(request, caller)).resolves.toMatchObject({ ok: true });
+    expect(connector.calls).toBe(1);
+  });
+});
+
 describe('gateway: rate limit and circuit breaker', () => {
   const limits: GatewayLimits = {
     rateLimit: { ratePerSecond: 1, burst: 1 },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
-import type { ExecutionState } from '../../../functions/core/ports.ts';
+import { ANSWERED, type ExecutionState } from '../../../functions/core/ports.ts';
 import { AT_START_UP, createRecovery, SWEEP_GRACE } from '../../../functions/core/recovery.ts';
+import type { Intent } from '../../../functions/core/schemas.ts';
 import { approvalFixture } from '../../integration/approvals/email/fakes.ts';
 import { fixedClock, runFixture } from '../../support/fixtures.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
@@ -136,6 +137,7 @@ describe('recovery of handoffs', () => {
           throw new Error('not used');
         },
         appendJournal: async () => {},
+        getIntent: async () => undefined,
       },
       orchestrator: { startRun: async () => {}, execution: async () => undefined },
       clock: { now: () => new Date('2026-12-01T10:00:00Z') },
@@ -151,5 +153,99 @@ describe('recovery of handoffs', () => {
       },
     }).sweep();
     expect(failed.failures).toBe(1);
+  });
+});
+
+describe('recovery of actions whose answer never reached the run', () => {
+  const token = (n: number) => `token-${n}`;
+  const message = (runId: string, stepIndex: number, idempotencyKey = `key-${runId}-${stepIndex}`) => ({
+    QueueUrl: 'https://sqs/actions',
+    MessageBody: { taskToken: 'ignored', runId, stepIndex, idempotencyKey, action: {}, grant: {} },
+  });
+  const intent = (runId: string, stepIndex: number, overrides: Partial<Intent>): Intent => ({
+    runId,
+    stepIndex,
+    stepId: `step-${stepIndex}`,
+    title: 'A step',
+    action: { type: 'state.upsert', params: {} },
+    idempotencyKey: `key-${runId}-${stepIndex}`,
+    status: 'RECORDED',
+    attempts: 1,
+    recordedAt: ago(900),
+    ...overrides,
+  });
+
+  async function setUp() {
+    const store = createMemoryStateStore();
+    const result = { ok: true, output: { version: 1 }, durationMs: 5, attempts: 1 };
+    const runs: [string, Partial<Intent> | undefined, string?][] = [
+      ['run-done', { status: 'SUCCEEDED', result, finishedAt: ago(120) }],
+      ['run-failed', { status: 'FAILED', error: 'HTTP 404', finishedAt: ago(120) }],
+      ['run-unknown', { status: 'OUTCOME_UNKNOWN', error: 'aborted', finishedAt: ago(120) }],
+      ['run-just-done', { status: 'SUCCEEDED', result, finishedAt: ago(10) }],
+      ['run-executing', { status: 'EXECUTING' }],
+      ['run-other-key', { status: 'SUCCEEDED', result, finishedAt: ago(120) }, 'another-key'],
+      ['run-closed', { status: 'SUCCEEDED', result, finishedAt: ago(120) }],
+      ['run-broken', { status: 'SUCCEEDED', result, finishedAt: ago(120) }],
+      ['run-not-waiting', { status: 'SUCCEEDED', result, finishedAt: ago(120) }],
+    ];
+    const waiting = new Map<string, { stateName: string; token: string; parameters: unknown }>();
+    for (const [index, [runId, patch, key]] of runs.entries()) {
+      await store.createRun(runFixture({ runId, status: 'RUNNING', createdAt: ago(900) }));
+      if (patch) await store.recordIntent(intent(runId, 2, patch));
+      if (runId !== 'run-not-waiting')
+        waiting.set(runId, {
+          stateName: 'Execute action',
+          token: token(index),
+          parameters: message(runId, 2, key),
+        });
+    }
+    const answers: unknown[][] = [];
+    const errors: Record<string, string>[] = [];
+    const closed = Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+    const recovery = createRecovery({
+      approvals: { unanswered: async () => [], answerSettled: async () => 'nothing' as const },
+      runs: store,
+      orchestrator: { startRun: async () => {}, execution: async () => undefined },
+      clock: fixedClock(NOW),
+      actions: {
+        waits: { waitingTask: async (runId) => waiting.get(runId) },
+        callbacks: {
+          async taskSucceeded(taskToken, output) {
+            if (taskToken === token(7)) throw new Error('throttled');
+            // The callbacks adapter reports a closed token as an answer, not an error.
+            if (taskToken === token(6))
+              return { outcome: 'closed' as const, error: closed.name, reason: closed.message };
+            answers.push(['success', taskToken, output]);
+            return ANSWERED;
+          },
+          async taskFailed(taskToken, error, cause) {
+            answers.push(['failure', taskToken, error, cause]);
+            return ANSWERED;
+          },
+        },
+      },
+      onError: (_message, _error, context) => errors.push(context),
+    });
+    return { recovery, store, answers, errors, result };
+  }
+
+  it('a sweep tells each run waiting on an ended action its recorded outcome, on the token it waits on now; never one that may still be answering', async () => {
+    const { recovery, answers, errors, result } = await setUp();
+    const report = await recovery.sweep(SWEEP_GRACE);
+    expect(report).toMatchObject({ actionsAnswered: 3, actionsAlreadyAnswered: 1, failures: 1 });
+    expect(answers).toEqual([
+      ['success', token(0), result],
+      ['failure', token(1), 'PermanentConnectorError', 'HTTP 404'],
+      ['failure', token(2), 'OutcomeUnknownError', 'aborted'],
+    ]);
+    expect(errors).toEqual([{ runId: 'run-broken' }]);
+  });
+
+  it('at start-up nothing is still answering: an action that ended a moment ago is told too', async () => {
+    const { recovery, answers } = await setUp();
+    const report = await recovery.sweep(AT_START_UP);
+    expect(report.actionsAnswered).toBe(4);
+    expect(answers.map((a) => a[1])).toContain(token(3));
   });
 });
