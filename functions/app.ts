@@ -147,9 +147,15 @@ export const compensationOf = (type: string) => describeAction(type)?.compensati
 export const createPlanner = (
   ports: Pick<
     PlannerHandlerDeps,
-    'store' | 'model' | 'catalog' | 'clock' | 'memory' | 'handoffs' | 'retry' | 'callTimeoutMs'
+    'store' | 'model' | 'catalog' | 'clock' | 'memory' | 'handoffs' | 'retry' | 'callTimeoutMs' | 'alerts'
   >,
-) => createPlannerHandler(ports);
+) => createPlannerHandler({ ...ports, onAlertError: logAlertError });
+
+const logAlertError = (error: unknown, context: { runId: string; stepIndex: number }) =>
+  logger.error('could not tell the operator of a handoff; it waits in the inbox', {
+    ...context,
+    error: error as Error,
+  });
 
 export const createExecutor = (
   ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer'>,
@@ -251,9 +257,11 @@ export function createApprovals(
 
 /**
  * The handoff inbox: model steps the model could not do, written by the operator (the API, the
- * CLI); the planner opens the items, the API completes them, recovery answers the ones a crash left.
+ * CLI); the planner opens the items (telling the operator through `alerts`, once per step), the
+ * API completes them, recovery answers the ones a crash left.
  */
-export const createHandoffs = (ports: HandoffServiceDeps) => createHandoffService(ports);
+export const createHandoffs = (ports: Omit<HandoffServiceDeps, 'onAlertError'>) =>
+  createHandoffService({ ...ports, onAlertError: logAlertError });
 
 /** What a crash strands (a decided approval its run never heard of, a run never started), found and finished. */
 export const createRecoveryService = (ports: Omit<RecoveryDeps, 'onError'>) =>

@@ -151,7 +151,7 @@ export interface LocalRuntimeOptions {
   modelRetry?: { attempts: number; baseDelayMs: number };
   /** The schedules' clock: when fires are due and when the scheduler wakes (tests drive it). */
   schedulerClock?: AslClock;
-  /** Where a failed run is told (once): a Slack outbox channel, else emails (default Slack #aios-alerts). */
+  /** Where a failed run and a handoff are told (once each): a Slack outbox channel, else emails (default Slack #aios-alerts). */
   operatorAlerts?: { slackChannel: string } | { email: readonly string[] };
 }
 
@@ -232,6 +232,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     agents[name] = (payload) => handler(payload as never, createLocalContext(name, 60_000));
   };
   const handoffStore = createDynamoDBHandoffStore({ client: db.client, tableName: TABLE_NAMES.state });
+  const outboxDir = options.dataDir
+    ? join(options.dataDir, 'outbox')
+    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
+  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
+  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
+  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
+  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
+  const alertsTo = options.operatorAlerts ?? { slackChannel: '#aios-alerts' };
+  // The operator is told once of a failed run and of each handed-off step.
+  const alerts = createAlerts({
+    marks: createDynamoDBAlertMarks({ client: db.client, tableName: TABLE_NAMES.state }),
+    clock,
+    ...('slackChannel' in alertsTo
+      ? { slack: { transport: slackOutbox, channel: alertsTo.slackChannel } }
+      : { email: { transport: emailOutbox, from: LOCAL_FROM, to: alertsTo.email } }),
+    runLinkBase: () => publicBaseUrl,
+  });
   invoke(
     LOCAL_SUBSTITUTIONS.PlannerFunctionArn,
     createPlanner({
@@ -242,6 +259,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       memory: memory.service,
       handoffs: handoffStore,
       retry: options.modelRetry,
+      alerts,
     }),
   );
   invoke(
@@ -255,28 +273,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }),
   );
   invoke(LOCAL_SUBSTITUTIONS.MonitorFunctionArn, createMonitor({ store, clock }));
-  const outboxDir = options.dataDir
-    ? join(options.dataDir, 'outbox')
-    : mkdtempSync(join(tmpdir(), 'aios-outbox-'));
-  // Email and Slack land in the outbox: .eml files and JSON payloads the operator can open.
-  const slackOutbox = createSlackOutbox({ dir: join(outboxDir, 'slack'), clock });
-  const emailOutbox = createEmailOutbox({ dir: join(outboxDir, 'email'), clock });
-  let publicBaseUrl = `http://127.0.0.1:${options.port}`;
-  const alertsTo = options.operatorAlerts ?? { slackChannel: '#aios-alerts' };
   invoke(
     LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn,
     createRunRecorder({
       store,
       clock,
       memory: memory.service,
-      alerts: createAlerts({
-        marks: createDynamoDBAlertMarks({ client: db.client, tableName: TABLE_NAMES.state }),
-        clock,
-        ...('slackChannel' in alertsTo
-          ? { slack: { transport: slackOutbox, channel: alertsTo.slackChannel } }
-          : { email: { transport: emailOutbox, from: LOCAL_FROM, to: alertsTo.email } }),
-        runLinkBase: () => publicBaseUrl,
-      }),
+      alerts,
     }),
   );
 
@@ -449,6 +452,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     clock,
     callbacks,
     isClosedToken: isClosedTaskToken,
+    alerts,
   });
   const slackInteractions = createSlackInteractionRoutes({
     approvals,
