@@ -543,6 +543,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     claims: createDynamoDBRunStartClaims({ client: db.client, tableName: TABLE_NAMES.state }),
     clock,
     approvals,
+    connectors: () => connectorStatuses(breaker, clock.now()),
+    deadLetters,
+    memory: memory.service,
     auth: createConsoleAuth({
       apiToken,
       sessionSecret: options.dataDir
