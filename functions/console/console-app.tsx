@@ -134,6 +134,10 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
         by: 'operator',
         note: field(body, 'note') || undefined,
         editedParams: decision === 'approve' && Object.keys(changed).length > 0 ? changed : undefined,
+        openedAt: z.iso
+          .datetime()
+          .optional()
+          .parse(field(body, 'openedAt') || undefined),
       });
       if (!result.ok && result.reason !== 'already-decided')
         return c.text(

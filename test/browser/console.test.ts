@@ -99,6 +99,8 @@ if (!chromiumAvailable()) {
       await page.goto(runUrl);
       expect(await page.locator('main > p').first().textContent()).toMatch(/^succeeded/);
       expect(await page.getByText(`subject: ${EDITED_SUBJECT}`).count()).toBe(1);
+      // The inbox said when it was opened: the decision's own time is measured.
+      expect(await page.getByText(/\(opened [^)]+, decided in \d+\.\d s\)/).count()).toBe(1);
       await shot(page, 'run');
       await page.goto(`${runtime.url}/console/runs`);
       await shot(page, 'runs');
