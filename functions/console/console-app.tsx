@@ -154,7 +154,7 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
           csrf: csrfOf(c),
           workflows: deps.catalog.list(),
           metrics: report.workflows,
-          series: {},
+          series: report.daily,
           window: WORKFLOWS_WINDOW,
         }) as JSX.Element,
       );

@@ -108,6 +108,12 @@ if (!chromiumAvailable()) {
       await page.goto(`${runtime.url}/console/workflows`);
       await expect.poll(() => page.getByText('1: 1 succeeded, 0 failed').count()).toBe(1);
       expect(await page.getByText('0 rejected, 1 edited').count()).toBe(1);
+      // The chart is fed the day's figures: the run's day has a bar saying one run and its cost.
+      const today = (await runtime.store.getRun(runId))?.createdAt.slice(0, 10);
+      const chart = page.getByRole('img', { name: 'onboarding: runs and cost per day' });
+      expect(await chart.locator('rect > title').allTextContents()).toContainEqual(
+        expect.stringMatching(new RegExp(`^${today}: 1 run, \\$0\\.\\d{4}$`)),
+      );
       await shot(page, 'workflows');
       await page.close();
     });
