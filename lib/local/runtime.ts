@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createDynamoDBAlertMarks } from '../../functions/adapters/aws/dynamodb-alert-marks.ts';
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
@@ -47,6 +48,7 @@ import {
 } from '../../functions/approvals/slack/interactions.ts';
 import { connectorStatuses } from '../../functions/connectors/status.ts';
 import { createConsoleAuth } from '../../functions/console/auth.ts';
+import { consoleClientKey } from '../../functions/console/client-key.ts';
 import type { HandoffService } from '../../functions/core/agents/handoff-service.ts';
 import type { Approval } from '../../functions/core/approvals/approval.ts';
 import type { ApprovalService } from '../../functions/core/approvals/service.ts';
@@ -153,6 +155,8 @@ export interface LocalRuntimeOptions {
   schedulerClock?: AslClock;
   /** Where a failed run and a handoff are told (once each): a Slack outbox channel, else emails (default Slack #aios-alerts). */
   operatorAlerts?: { slackChannel: string } | { email: readonly string[] };
+  /** Proxies in front of the server whose X-Forwarded-For the console's login slow-down believes (default 0). */
+  trustedProxies?: number;
 }
 
 export interface LocalRuntime {
@@ -552,8 +556,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ? ensureLocalSecret(options.dataDir, 'console-session-secret')
         : randomBytes(32).toString('hex'),
       clock,
-      // Loopback only: every client is this machine, so the login slow-down counts them as one.
-      clientKey: () => 'local',
+      // Each client address is slowed down on its own; X-Forwarded-For only behind trusted proxies.
+      clientKey: consoleClientKey({
+        peer: (c) => getConnInfo(c).remote.address,
+        trustedProxies: options.trustedProxies,
+      }),
     }),
   });
   const app = createLocalHttpApp(
