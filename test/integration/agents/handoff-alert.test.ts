@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelPort } from '../../../functions/core/ports.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
 import { createCatalog } from '../../../playbooks/catalog.ts';
-import { api, waitForRun } from '../../support/local-runtime.ts';
+import { api, until, waitForRun } from '../../support/local-runtime.ts';
 import { draftThenSaveWorkflow } from './workflows.ts';
 
 // A handed-off step tells the operator once, on the alert channel (the local Slack outbox), with
@@ -39,16 +39,6 @@ const alertsIn = (dir: string) => {
     .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as { channel: string; text: string })
     .filter((post) => post.channel === '#aios-alerts');
 };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('a handoff tells the operator', () => {
   it('HandoffAlertedOnce: one alert when the item opens, none more when the task opens it again', async () => {
