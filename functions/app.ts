@@ -174,9 +174,15 @@ export const compensationOf = (type: string) => describeAction(type)?.compensati
 export const createPlanner = (
   ports: Pick<
     PlannerHandlerDeps,
-    'store' | 'model' | 'catalog' | 'clock' | 'memory' | 'handoffs' | 'retry' | 'callTimeoutMs'
+    'store' | 'model' | 'catalog' | 'clock' | 'memory' | 'handoffs' | 'retry' | 'callTimeoutMs' | 'alerts'
   >,
-) => createPlannerHandler(ports);
+) => createPlannerHandler({ ...ports, onAlertError: logAlertError });
+
+const logAlertError = (error: unknown, context: { runId: string; stepIndex: number }) =>
+  logger.error('could not tell the operator of a handoff; it waits in the inbox', {
+    ...context,
+    error: error as Error,
+  });
 
 export const createExecutor = (
   ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer'>,
@@ -278,9 +284,11 @@ export function createApprovals(
 
 /**
  * The handoff inbox: model steps the model could not do, written by the operator (the API, the
- * CLI); the planner opens the items, the API completes them, recovery answers the ones a crash left.
+ * CLI); the planner opens the items (telling the operator through `alerts`, once per step), the
+ * API completes them, recovery answers the ones a crash left.
  */
-export const createHandoffs = (ports: HandoffServiceDeps) => createHandoffService(ports);
+export const createHandoffs = (ports: Omit<HandoffServiceDeps, 'onAlertError'>) =>
+  createHandoffService({ ...ports, onAlertError: logAlertError });
 
 /** What a crash strands (a decided approval its run never heard of, a run never started), found and finished. */
 export function createRecoveryService(ports: Omit<RecoveryDeps, 'onError'>) {
@@ -430,6 +438,15 @@ export function createAios(ports: AiosPorts) {
   const { clock, store, catalog, operatorPolicy, callbacks, stores, keys, transports, settings = {} } = ports;
   const signer = createHmacGrantSigner(keys.grant);
   const alertsTo = ports.channels.alerts;
+  // The operator is told once of a failed run and of each handed-off step.
+  const alerts = createAlerts({
+    marks: stores.alertMarks,
+    clock,
+    ...('slackChannel' in alertsTo
+      ? { slack: { transport: transports.slack, channel: alertsTo.slackChannel } }
+      : { email: { ...transports.email, to: alertsTo.email } }),
+    runLinkBase: ports.publicBaseUrl,
+  });
   const functions = {
     planner: createPlanner({
       store,
@@ -439,6 +456,7 @@ export function createAios(ports: AiosPorts) {
       memory: ports.memory.service,
       handoffs: stores.handoffs,
       retry: settings.modelRetry,
+      alerts,
     }),
     executor: createExecutor({ store, catalog, clock, operatorPolicy, signer }),
     monitor: createMonitor({ store, clock }),
@@ -446,14 +464,7 @@ export function createAios(ports: AiosPorts) {
       store,
       clock,
       memory: ports.memory.service,
-      alerts: createAlerts({
-        marks: stores.alertMarks,
-        clock,
-        ...('slackChannel' in alertsTo
-          ? { slack: { transport: transports.slack, channel: alertsTo.slackChannel } }
-          : { email: { ...transports.email, to: alertsTo.email } }),
-        runLinkBase: ports.publicBaseUrl,
-      }),
+      alerts,
     }),
   };
   const gateway = createGateway({
@@ -488,6 +499,7 @@ export function createAios(ports: AiosPorts) {
     catalog,
     clock,
     callbacks,
+    alerts,
   });
   const recovery = createRecoveryService({
     approvals,
@@ -534,6 +546,9 @@ export function createAios(ports: AiosPorts) {
     claims: stores.claims,
     clock,
     approvals,
+    connectors: () => connectorStatuses(stores.breaker, clock.now()),
+    deadLetters: ports.deadLetters,
+    memory: ports.memory.service,
     auth: createConsoleAuth({
       apiToken: keys.apiToken,
       sessionSecret: keys.consoleSession,

@@ -420,6 +420,33 @@ export const ROUTES = [
     summary: 'the console: start a run',
     localOnly: true,
   },
+  {
+    id: 'consoleConnectors',
+    method: 'GET',
+    path: '/console/connectors',
+    auth: 'console',
+    fn: 'local',
+    summary: "the console: connectors with their breakers, and the gateway's dead letters",
+    localOnly: true,
+  },
+  {
+    id: 'consoleRedrive',
+    method: 'POST',
+    path: '/console/dead-letters/redrive',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: sends every dead letter back to the action queue',
+    localOnly: true,
+  },
+  {
+    id: 'consoleMemory',
+    method: 'GET',
+    path: '/console/memory',
+    auth: 'console',
+    fn: 'local',
+    summary: 'the console: memory search with scores and origins',
+    localOnly: true,
+  },
 ] as const satisfies readonly RouteSpec[];
 
 export type Route = (typeof ROUTES)[number];

@@ -4,18 +4,23 @@ import { Hono } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { z } from 'zod';
 import { ROUTES, type RouteSpec } from '../api/routes.ts';
+import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { approvalIdFor } from '../core/approvals/service.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import { RunIdSchema } from '../core/ids.ts';
+import type { MemoryService } from '../core/memory/memory-service.ts';
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
 import { windowStart } from '../core/metrics/since.ts';
+import type { DeadLetters } from '../core/ports.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, SlugSchema } from '../core/schemas.ts';
 import { logger } from '../shared/powertools.ts';
 import type { ConsoleAuth, ConsoleEnv } from './auth.ts';
+import { ConnectorsPage } from './pages/connectors.tsx';
 import { InboxPage } from './pages/inbox.tsx';
 import { href } from './pages/layout.tsx';
+import { MemoryPage } from './pages/memory.tsx';
 import { RunPage } from './pages/run.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { WorkflowsPage } from './pages/workflows.tsx';
@@ -24,6 +29,10 @@ export interface ConsoleDeps extends RunsServiceDeps {
   approvals: Approvals;
   metrics: MetricsService;
   auth: ConsoleAuth;
+  /** Each action type with its breaker's state now. */
+  connectors: () => Promise<readonly ConnectorStatus[]>;
+  deadLetters: DeadLetters;
+  memory: Pick<MemoryService, 'search'>;
 }
 
 type C = Context<ConsoleEnv>;
@@ -36,7 +45,13 @@ const RunsQuerySchema = z.object({
   status: z.union([RunStatusSchema, z.literal('')]).optional(),
   since: z.enum(['', '24h', '7d', '30d']).optional(),
 });
+const MemoryQuerySchema = z.object({
+  q: z.string().max(2000).optional(),
+  namespace: z.string().max(200).optional(),
+});
 const WORKFLOWS_WINDOW = '30d';
+/** Dead letters shown on the connectors page; the redrive moves all of them. */
+const DEAD_LETTERS_SHOWN = 50;
 const SESSION_ROUTES = new Set(['consoleLoginForm', 'consoleLogin', 'consoleLogout']);
 
 /** The console routes of the table (auth `console`): served here, each row once. */
@@ -119,6 +134,10 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
         by: 'operator',
         note: field(body, 'note') || undefined,
         editedParams: decision === 'approve' && Object.keys(changed).length > 0 ? changed : undefined,
+        openedAt: z.iso
+          .datetime()
+          .optional()
+          .parse(field(body, 'openedAt') || undefined),
       });
       if (!result.ok && result.reason !== 'already-decided')
         return c.text(
@@ -135,10 +154,37 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
           csrf: csrfOf(c),
           workflows: deps.catalog.list(),
           metrics: report.workflows,
-          series: {},
+          series: report.daily,
           window: WORKFLOWS_WINDOW,
         }) as JSX.Element,
       );
+    },
+    consoleConnectors: async (c) => {
+      const [connectors, deadLetters] = await Promise.all([
+        deps.connectors(),
+        deps.deadLetters.list(DEAD_LETTERS_SHOWN),
+      ]);
+      return page(c, ConnectorsPage({ csrf: csrfOf(c), connectors, deadLetters }) as JSX.Element);
+    },
+    consoleRedrive: async (c) => {
+      await deps.deadLetters.redrive();
+      return c.redirect(href('/connectors'), 303);
+    },
+    consoleMemory: async (c) => {
+      const query = MemoryQuerySchema.parse(c.req.query());
+      const shown = {
+        ...(query.q ? { q: query.q } : {}),
+        ...(query.namespace ? { namespace: query.namespace } : {}),
+      };
+      if (!query.q) return page(c, MemoryPage({ csrf: csrfOf(c), query: shown }) as JSX.Element);
+      try {
+        const result = await deps.memory.search({ q: query.q, namespace: query.namespace || 'operator' });
+        return page(c, MemoryPage({ csrf: csrfOf(c), query: shown, result }) as JSX.Element);
+      } catch (error) {
+        // A query the search refuses (a bad namespace) is shown on the page, with the field it names.
+        if (!(error instanceof ValidationError)) throw error;
+        return page(c, MemoryPage({ csrf: csrfOf(c), query: shown, error: error.message }) as JSX.Element);
+      }
     },
     consoleStartRun: async (c) => {
       const workflow = SlugSchema.parse(c.req.param('name'));

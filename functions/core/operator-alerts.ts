@@ -8,6 +8,8 @@ import type { Run } from './schemas.ts';
 // So a crash can at worst send a second message, never none: silence is the failure to avoid.
 
 export type AlertReason = 'run-failed' | 'handoff';
+/** What a mark is kept for: a failed run once, and each handed-off step of a run once. */
+export type AlertMark = 'run-failed' | `handoff#${number}`;
 
 export interface OperatorAlert {
   reason: AlertReason;
@@ -36,11 +38,11 @@ export interface AlertMarks {
    */
   claim(
     runId: string,
-    reason: AlertReason,
+    mark: AlertMark,
     claim: { owner: string; now: string; leaseUntil: string },
   ): Promise<'claimed' | 'sent' | 'busy'>;
   /** Records that it went out. */
-  sent(runId: string, reason: AlertReason, at: string): Promise<void>;
+  sent(runId: string, mark: AlertMark, at: string): Promise<void>;
 }
 
 export interface OperatorAlertsDeps {
@@ -62,10 +64,15 @@ export type AlertOutcome = 'sent' | 'already-sent' | 'in-progress';
 export function createOperatorAlerts(deps: OperatorAlertsDeps) {
   const owner = deps.owner ?? (() => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`);
 
-  async function alert(run: Run, reason: AlertReason, account: string): Promise<AlertOutcome> {
+  async function alert(
+    run: Run,
+    reason: AlertReason,
+    mark: AlertMark,
+    account: string,
+  ): Promise<AlertOutcome> {
     const now = deps.clock.now();
     const me = owner();
-    const claimed = await deps.marks.claim(run.runId, reason, {
+    const claimed = await deps.marks.claim(run.runId, mark, {
       owner: me,
       now: now.toISOString(),
       leaseUntil: new Date(now.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString(),
@@ -84,9 +91,9 @@ export function createOperatorAlerts(deps: OperatorAlertsDeps) {
         account,
         ...(deps.runLink ? { link: deps.runLink(run.runId) } : {}),
       },
-      `aios-alert-${reason}-${run.runId}`,
+      `aios-alert-${mark.replace('#', '-')}-${run.runId}`,
     );
-    await deps.marks.sent(run.runId, reason, deps.clock.now().toISOString());
+    await deps.marks.sent(run.runId, mark, deps.clock.now().toISOString());
     return 'sent';
   }
 
@@ -94,10 +101,11 @@ export function createOperatorAlerts(deps: OperatorAlertsDeps) {
     /** Tells the operator a run failed, once; a run without its failure account yet is not told. */
     async runFailed(run: Run): Promise<AlertOutcome | 'not-failed'> {
       if (run.status !== 'FAILED' || !run.failure) return 'not-failed';
-      return alert(run, 'run-failed', run.failure.account);
+      return alert(run, 'run-failed', 'run-failed', run.failure.account);
     },
-    /** Tells the operator a run waits for them to take over (issue 11's handoff), once. */
-    handoff: (run: Run, account: string) => alert(run, 'handoff', account),
+    /** Tells the operator a step of a run waits for them to write its output (a handoff), once per step. */
+    handoff: (run: Run, stepIndex: number, account: string) =>
+      alert(run, 'handoff', `handoff#${stepIndex}`, account),
   };
 }
 

@@ -4,6 +4,7 @@ import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
+import { operatorAlertsFromEnv } from '../adapters/aws/operator-alerts-from-env.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createPlanner } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
@@ -22,6 +23,8 @@ export const handler = createPlanner({
   clock: systemClock,
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,
   handoffs: createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  // A handed-off step tells the operator once, on the same channel as a failed run.
+  alerts: operatorAlertsFromEnv(dynamodb, env.STATE_TABLE),
   // Four calls at most (two per tier) of 20 s each, with their pauses, fit the function's 2 minutes.
   retry: { attempts: 2, baseDelayMs: 1000 },
   callTimeoutMs: 20_000,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createHandoffService } from '../core/agents/handoff-service.ts';
+import { createHandoffService, type HandoffServiceDeps } from '../core/agents/handoff-service.ts';
 import {
   createModelStepRunner,
   type ModelStepDeps,
@@ -34,7 +34,8 @@ export const PlannerEventSchema = z.union([
 
 export interface PlannerHandlerDeps
   extends PlannerDeps,
-    Pick<ModelStepDeps, 'retry' | 'callTimeoutMs' | 'sleep'> {
+    Pick<ModelStepDeps, 'retry' | 'callTimeoutMs' | 'sleep'>,
+    Pick<HandoffServiceDeps, 'alerts' | 'onAlertError'> {
   /** Where handed-off steps wait for the operator. */
   handoffs: HandoffStore;
 }

@@ -1,17 +1,12 @@
 import { dynamodbClient } from '../adapters/aws/clients.ts';
-import { createDynamoDBAlertMarks } from '../adapters/aws/dynamodb-alert-marks.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
-import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
-import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
-import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
+import { operatorAlertsFromEnv } from '../adapters/aws/operator-alerts-from-env.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createAlerts, createRunRecorder } from '../app.ts';
+import { createRunRecorder } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 
 const env = requireEnv(['STATE_TABLE']);
-const { SLACK_BOT_TOKEN_SECRET, SLACK_ALERTS_CHANNEL, EMAIL_FROM, ALERT_EMAIL, RUN_LINK_BASE_URL } =
-  process.env;
 
 const dynamodb = dynamodbClient();
 
@@ -21,22 +16,5 @@ export const handler = createRunRecorder({
   // Writes only: a run's summary and postmortem go to the memory log, the indexer does the rest.
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,
   // A failed run tells the operator once: Slack when its channel is set, else email to the alert address.
-  alerts: createAlerts({
-    marks: createDynamoDBAlertMarks({ client: dynamodb, tableName: env.STATE_TABLE }),
-    clock: systemClock,
-    slack:
-      SLACK_BOT_TOKEN_SECRET && SLACK_ALERTS_CHANNEL
-        ? {
-            transport: createWebApiSlackTransport({
-              getToken: slackBotTokenFromSecret({ secretId: SLACK_BOT_TOKEN_SECRET }),
-            }),
-            channel: SLACK_ALERTS_CHANNEL,
-          }
-        : undefined,
-    email:
-      EMAIL_FROM && ALERT_EMAIL
-        ? { transport: createSesEmailTransport(sesClient()), from: EMAIL_FROM, to: [ALERT_EMAIL] }
-        : undefined,
-    runLinkBase: RUN_LINK_BASE_URL,
-  }),
+  alerts: operatorAlertsFromEnv(dynamodb, env.STATE_TABLE),
 });

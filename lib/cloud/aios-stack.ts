@@ -166,23 +166,25 @@ export class AiosStack extends Stack {
   }
 
   /**
-   * A failed run tells the operator once, from the run recorder: on Slack (the approvals channel)
-   * when one is set, else by email from `aios:emailFrom` to `aios:alertEmail`, with a link to the run.
+   * A failed run (from the run recorder) and a handed-off step (from the planner) tell the
+   * operator once each: on Slack (the approvals channel) when one is set, else by email from
+   * `aios:emailFrom` to `aios:alertEmail`, with a link to the run.
    */
   private bindRunFailureAlerts(props: AiosStackProps, emailFrom: string | undefined, publicBaseUrl: string) {
-    const recorder = this.agents.runRecorder;
     const slackChannel = props.slackApprovalsChannel ?? contextString(this, 'aios:slackApprovalsChannel');
     const alertEmail = props.alertEmail ?? contextString(this, 'aios:alertEmail');
-    recorder.addEnvironment('RUN_LINK_BASE_URL', publicBaseUrl);
-    if (slackChannel) {
-      recorder.addEnvironment('SLACK_BOT_TOKEN_SECRET', this.gateway.slackBotTokenSecret.secretArn);
-      recorder.addEnvironment('SLACK_ALERTS_CHANNEL', slackChannel);
-      this.gateway.slackBotTokenSecret.grantRead(recorder);
-    }
-    if (emailFrom && alertEmail && this.gateway.emailIdentity) {
-      recorder.addEnvironment('EMAIL_FROM', emailFrom);
-      recorder.addEnvironment('ALERT_EMAIL', alertEmail);
-      this.gateway.emailIdentity.grant(recorder, 'ses:SendEmail');
+    for (const sender of [this.agents.runRecorder, this.agents.planner]) {
+      sender.addEnvironment('RUN_LINK_BASE_URL', publicBaseUrl);
+      if (slackChannel) {
+        sender.addEnvironment('SLACK_BOT_TOKEN_SECRET', this.gateway.slackBotTokenSecret.secretArn);
+        sender.addEnvironment('SLACK_ALERTS_CHANNEL', slackChannel);
+        this.gateway.slackBotTokenSecret.grantRead(sender);
+      }
+      if (emailFrom && alertEmail && this.gateway.emailIdentity) {
+        sender.addEnvironment('EMAIL_FROM', emailFrom);
+        sender.addEnvironment('ALERT_EMAIL', alertEmail);
+        this.gateway.emailIdentity.grant(sender, 'ses:SendEmail');
+      }
     }
   }
 }

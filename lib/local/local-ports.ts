@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { createDynamoDBAlertMarks } from '../../functions/adapters/aws/dynamodb-alert-marks.ts';
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
@@ -20,6 +21,7 @@ import {
 } from '../../functions/adapters/local/local-step-functions.ts';
 import type { AiosPorts } from '../../functions/app.ts';
 import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
+import { consoleClientKey } from '../../functions/console/client-key.ts';
 import type { Clock, ModelPort, StateStore, WorkflowCatalog } from '../../functions/core/ports.ts';
 import { logger } from '../../functions/shared/powertools.ts';
 import { shippedOperatorPolicy } from '../../playbooks/catalog.ts';
@@ -128,8 +130,11 @@ export function localPorts(
         error: (message, attributes) => logger.error(message, attributes ?? {}),
       }),
       localRoutes: createWebhookSink(outboxDir),
-      // Loopback only: every client is this machine, so the login slow-down counts them as one.
-      clientKey: () => 'local',
+      // Each client address is slowed down on its own; X-Forwarded-For only behind trusted proxies.
+      clientKey: consoleClientKey({
+        peer: (c) => getConnInfo(c).remote.address,
+        trustedProxies: options.trustedProxies,
+      }),
     },
     settings: {
       modelRetry: options.modelRetry,

@@ -69,8 +69,10 @@ export interface LocalRuntimeOptions {
   modelRetry?: { attempts: number; baseDelayMs: number };
   /** The schedules' clock: when fires are due and when the scheduler wakes (tests drive it). */
   schedulerClock?: AslClock;
-  /** Where a failed run is told (once): a Slack outbox channel, else emails (default Slack #aios-alerts). */
+  /** Where a failed run and a handoff are told (once each): a Slack outbox channel, else emails (default Slack #aios-alerts). */
   operatorAlerts?: { slackChannel: string } | { email: readonly string[] };
+  /** Proxies in front of the server whose X-Forwarded-For the console's login slow-down believes (default 0). */
+  trustedProxies?: number;
 }
 
 export interface LocalRuntime {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../lib/local/runtime.ts';
+import { ACTION_DLQ, ACTION_QUEUE, type LocalRuntime } from '../../lib/local/runtime.ts';
 import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
@@ -99,6 +99,8 @@ if (!chromiumAvailable()) {
       await page.goto(runUrl);
       expect(await page.locator('main > p').first().textContent()).toMatch(/^succeeded/);
       expect(await page.getByText(`subject: ${EDITED_SUBJECT}`).count()).toBe(1);
+      // The inbox said when it was opened: the decision's own time is measured.
+      expect(await page.getByText(/\(opened [^)]+, decided in \d+\.\d s\)/).count()).toBe(1);
       await shot(page, 'run');
       await page.goto(`${runtime.url}/console/runs`);
       await shot(page, 'runs');
@@ -106,7 +108,94 @@ if (!chromiumAvailable()) {
       await page.goto(`${runtime.url}/console/workflows`);
       await expect.poll(() => page.getByText('1: 1 succeeded, 0 failed').count()).toBe(1);
       expect(await page.getByText('0 rejected, 1 edited').count()).toBe(1);
+      // The chart is fed the day's figures: the run's day has a bar saying one run and its cost.
+      const today = (await runtime.store.getRun(runId))?.createdAt.slice(0, 10);
+      const chart = page.getByRole('img', { name: 'onboarding: runs and cost per day' });
+      expect(await chart.locator('rect > title').allTextContents()).toContainEqual(
+        expect.stringMatching(new RegExp(`^${today}: 1 run, \\$0\\.\\d{4}$`)),
+      );
       await shot(page, 'workflows');
+      await page.close();
+    });
+
+    async function logIn(page: Page, on: LocalRuntime = runtime) {
+      await page.goto(`${on.url}/console/login`);
+      await page.getByLabel('API token').fill(on.apiToken);
+      await Promise.all([page.waitForURL(`${on.url}/console/runs`), page.keyboard.press('Enter')]);
+    }
+
+    it('shows the connectors with their breakers and redrives the dead letters', async () => {
+      // A runtime of its own whose gateway gives up on its second try: a poison message is a dead
+      // letter within seconds, and stays off the dead-letter queue for 5 s after a redrive.
+      const gateway = await startTestRuntime({
+        workflows: [shippedCatalog.get('onboarding')],
+        visibilityTimeoutSeconds: 5,
+        maxReceiveCount: 1,
+      });
+      try {
+        await gateway.queue.send(
+          ACTION_QUEUE,
+          JSON.stringify({
+            runId: 'onboarding-dead',
+            stepIndex: 1,
+            action: { type: 'http.request' },
+            taskToken: 'secret-task-token',
+            grant: 'secret-grant',
+          }),
+        );
+        await expect
+          .poll(async () => (await gateway.queue.list(ACTION_DLQ)).length, { timeout: 30_000, interval: 100 })
+          .toBe(1);
+        const page = await browser.newPage();
+        await logIn(page, gateway);
+        await page.goto(`${gateway.url}/console/connectors`);
+        expect(await page.title()).toBe('Connectors and dead letters · aios');
+        const http = page.getByRole('row').filter({ hasText: 'http.request' });
+        expect(await http.getByRole('cell').allTextContents()).toEqual(['http.request', 'write', 'closed']);
+        expect(await page.getByRole('link', { name: 'onboarding-dead' }).count()).toBe(1);
+        const html = await page.content();
+        expect(html).not.toContain('secret-task-token');
+        expect(html).not.toContain('secret-grant');
+        await shot(page, 'connectors');
+        await Promise.all([
+          page.waitForURL(`${gateway.url}/console/connectors`),
+          page.getByRole('button', { name: 'Send all 1 back to the action queue' }).click(),
+        ]);
+        expect(await page.getByText('None: the gateway gave up on nothing.').count()).toBe(1);
+        const requeued = (await gateway.queue.list(ACTION_QUEUE)).map((m) => JSON.parse(m.body).runId);
+        expect(requeued).toEqual(['onboarding-dead']);
+        await page.close();
+      } finally {
+        await gateway.close();
+      }
+    });
+
+    it('searches memory and shows each hit with its scores and origin', async () => {
+      await runtime.memory.service.write({
+        namespace: 'customer:acme',
+        kind: 'preference',
+        text: 'Acme wants invoices in euros, sent on the first Monday of the month.',
+        origin: { runId: 'onboarding-earlier' },
+      });
+      const page = await browser.newPage();
+      await logIn(page);
+      await page.goto(`${runtime.url}/console/memory`);
+      await page.getByLabel('Search for').fill('invoices in euros');
+      await page.getByLabel('Namespace').fill('customer:acme');
+      await Promise.all([
+        page.waitForURL(/\/console\/memory\?q=/),
+        page.getByRole('button', { name: 'Search' }).click(),
+      ]);
+      const hit = page.getByRole('listitem').filter({ hasText: 'Acme wants invoices in euros' });
+      expect(await hit.count()).toBe(1);
+      expect(await hit.textContent()).toMatch(
+        /score \d\.\d{3} \(vector \d\.\d{3}, lexical \d\.\d{3}\) · customer:acme preference long-term · .+ from run onboarding-earlier/,
+      );
+      await shot(page, 'memory');
+      await page.getByLabel('Namespace').fill('Not A Namespace');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.waitForURL(/namespace=Not/);
+      expect(await page.getByRole('alert').textContent()).toMatch(/namespace/);
       await page.close();
     });
 

@@ -3,14 +3,17 @@ import { describe, expect, it } from 'vitest';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { actionsOf, logicalIdOf, statementsOf, synthAios } from './synth.ts';
 
-// The run recorder tells the operator of a failed run: it gets the channel's configuration and
-// the rights to use it (Slack's token, or SES for the alert address), and the link's base URL.
+// The run recorder tells the operator of a failed run, the planner of a handed-off step: each gets
+// the channel's configuration and the rights to use it (Slack's token, or SES for the alert
+// address), and the link's base URL.
 
-function recorderOf(context: Record<string, unknown>) {
+type Sender = 'runRecorder' | 'planner';
+
+function senderOf(sender: Sender, context: Record<string, unknown>) {
   const { stack, template } = synthAios({ skipBundling: true, context });
-  const fn = template.findResources('AWS::Lambda::Function')[logicalIdOf(stack, stack.agents.runRecorder)];
+  const fn = template.findResources('AWS::Lambda::Function')[logicalIdOf(stack, stack.agents[sender])];
   const env = (fn?.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
-  const statements = statementsOf(template, stack, stack.agents.runRecorder.role);
+  const statements = statementsOf(template, stack, stack.agents[sender].role);
   return { stack, template, env, statements };
 }
 
@@ -22,7 +25,9 @@ const grantsSecret = (statements: ReturnType<typeof statementsOf>, ref: unknown)
       JSON.stringify(s.Resource) === JSON.stringify(ref),
   );
 
-describe('the run recorder can tell the operator of a failed run', () => {
+describe.each<Sender>(['runRecorder', 'planner'])('the %s can tell the operator', (sender) => {
+  const recorderOf = (context: Record<string, unknown>) => senderOf(sender, context);
+
   it('by email from aios:emailFrom to aios:alertEmail, with ses:SendEmail, when Slack is not set', () => {
     const { stack, env, statements } = recorderOf({
       'aios:emailFrom': 'aios@acme.example',

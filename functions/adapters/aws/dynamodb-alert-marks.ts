@@ -1,15 +1,15 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { AlertMarks, AlertReason } from '../../core/operator-alerts.ts';
+import type { AlertMark, AlertMarks } from '../../core/operator-alerts.ts';
 
 /**
  * Alert marks in the state table, in the run's partition (kept as long as the run):
- *   pk RUN#<runId>  sk NOTIFIED#<reason>  owner  leaseUntil (ISO)  sentAt (ISO, once sent)
+ *   pk RUN#<runId>  sk NOTIFIED#<run-failed | handoff#<stepIndex>>  owner  leaseUntil (ISO)  sentAt (ISO, once sent)
  */
 export function createDynamoDBAlertMarks(options: { client: DynamoDBClient; tableName: string }): AlertMarks {
   const doc = DynamoDBDocumentClient.from(options.client);
   const TableName = options.tableName;
-  const key = (runId: string, reason: AlertReason) => ({ pk: `RUN#${runId}`, sk: `NOTIFIED#${reason}` });
+  const key = (runId: string, mark: AlertMark) => ({ pk: `RUN#${runId}`, sk: `NOTIFIED#${mark}` });
 
   return {
     async claim(runId, reason, { owner, now, leaseUntil }) {

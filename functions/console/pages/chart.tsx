@@ -1,11 +1,8 @@
 /** @jsxImportSource hono/jsx */
 
-export interface DayPoint {
-  /** YYYY-MM-DD */
-  day: string;
-  runs: number;
-  costUsd: number;
-}
+import type { DayPoint } from '../../core/metrics/daily.ts';
+
+export type { DayPoint };
 
 const W = 600;
 const H = 160;

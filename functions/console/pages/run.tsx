@@ -68,6 +68,10 @@ export function RunPage({ csrf, details, audit, approvals, history, cost }: RunP
                 {`${a.summary} · ${a.status.toLowerCase()}`}
                 {a.decision
                   ? ` by ${a.decision.by} via ${a.decision.channel} at ${time(a.decision.at)}${
+                      a.decision.openedAt
+                        ? ` (opened ${time(a.decision.openedAt)}, decided in ${duration(Date.parse(a.decision.at) - Date.parse(a.decision.openedAt))})`
+                        : ''
+                    }${
                       a.decision.editedParams
                         ? ` (edited: ${Object.entries(a.decision.editedParams)
                             .map(

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { OperatorAlerts } from '../operator-alerts.ts';
 import { workflowOf } from '../planner.ts';
 import type { Clock, HandoffStore, OrchestratorCallbacks, StateStore, WorkflowCatalog } from '../ports.ts';
 import { parseOrThrow } from '../validation.ts';
@@ -13,6 +14,21 @@ export interface HandoffServiceDeps {
   clock: Clock;
   /** Only `complete` and `answerCompleted` answer the run; opening an item needs none. */
   callbacks?: OrchestratorCallbacks;
+  /** Tells the operator a step waits for them (once per step, whatever the retries); none configured, none sent. */
+  alerts?: Pick<OperatorAlerts, 'handoff'>;
+  /**
+   * An alert that could not go out. It does not fail the open: the item is in the inbox either way,
+   * and failing here would fail the run for a Slack or SES outage.
+   */
+  onAlertError?: (error: unknown, context: { runId: string; stepIndex: number }) => void;
+}
+
+/** What the operator is told: which step waits, why the model could not do it, and how to write it. */
+export function handoffAccount(handoff: Handoff): string {
+  return [
+    `Step ${handoff.stepIndex + 1} "${handoff.title}" (${handoff.kind}) waits for you: the model could not do it (${handoff.error}).`,
+    `Write its output with: aios handoff complete ${handoff.handoffId} --text "…" (or POST /handoffs/${handoff.handoffId}/complete).`,
+  ].join('\n');
 }
 
 /**
@@ -66,8 +82,9 @@ export function createHandoffService(deps: HandoffServiceDeps) {
   return {
     /**
      * The run reaches its handoff wait: one inbox item for the step, carrying what the model step
-     * gathered. A repeated open (a retried task) keeps the item and takes the new token; an item
-     * completed already is answered at once.
+     * gathered, and the operator told (once per step: a retried open finds the alert's mark). A
+     * repeated open (a retried task) keeps the item and takes the new token; an item completed
+     * already is answered at once.
      */
     async open(runId: string, stepIndex: number, taskToken: string): Promise<Handoff> {
       const run = await deps.store.getRun(runId);
@@ -94,6 +111,13 @@ export function createHandoffService(deps: HandoffServiceDeps) {
         taskToken,
       );
       if (handoff.status === 'COMPLETED') await deliver(handoff);
+      else if (deps.alerts) {
+        try {
+          await deps.alerts.handoff(run, stepIndex, handoffAccount(handoff));
+        } catch (error) {
+          deps.onAlertError?.(error, { runId, stepIndex });
+        }
+      }
       return handoff;
     },
 

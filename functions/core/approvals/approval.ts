@@ -105,6 +105,11 @@ export interface DecideRequest {
   by: string;
   note?: string;
   editedParams?: Record<string, unknown>;
+  /**
+   * When the approver opened the request to decide (ISO 8601; the console's inbox says when it
+   * rendered it), so the decision's own time is measured; kept within the request's life.
+   */
+  openedAt?: string;
 }
 
 /** The approval service as the channels (Slack, email links, the operator API and CLI) see it. */

@@ -299,6 +299,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
               at,
               note: request.note,
               editedParams: request.editedParams,
+              ...openedWithin(approval, request.openedAt, at),
             },
             event: event({
               event: request.outcome,
@@ -389,6 +390,18 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
   }
 
   return service satisfies Approvals & Record<string, unknown>;
+}
+
+/**
+ * The opening time a decision records: the approver's word for it, held between the request's
+ * creation and the decision (a form kept open over a restart, or a wrong clock, measures no more
+ * than the request lived); none given or not a time, none recorded.
+ */
+function openedWithin(approval: Approval, openedAt: string | undefined, at: string): { openedAt?: string } {
+  const opened = openedAt === undefined ? Number.NaN : Date.parse(openedAt);
+  if (Number.isNaN(opened)) return {};
+  const held = Math.min(Date.parse(at), Math.max(Date.parse(approval.createdAt), opened));
+  return { openedAt: new Date(held).toISOString() };
 }
 
 /** Whether `request` may decide `approval` now; the action to record when it may. */

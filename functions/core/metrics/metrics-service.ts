@@ -3,6 +3,7 @@ import { type ApprovalStore, approvalIdFor } from '../approvals/service.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Clock, Orchestrator, StateStore, WorkflowCatalog } from '../ports.ts';
 import type { Run } from '../schemas.ts';
+import { type DayPoint, dailySeries } from './daily.ts';
 import { PRICES_AS_OF } from './prices.ts';
 import { type RunCost, type RunRecord, runCost } from './usage.ts';
 import { type MetricsReport, workflowMetrics } from './workflow-metrics.ts';
@@ -58,12 +59,18 @@ export function createMetricsService(deps: MetricsDeps) {
     async metrics(query: {
       since: Date;
       workflow?: string;
-    }): Promise<MetricsReport & { truncated: boolean }> {
+    }): Promise<MetricsReport & { truncated: boolean; daily: Record<string, DayPoint[]> }> {
       const since = query.since.toISOString();
       const until = deps.clock.now().toISOString();
       const { runs, truncated } = await runsSince(deps, since, query.workflow);
       const records = await Promise.all(runs.map((run) => recordOf(deps, run)));
-      return { ...workflowMetrics(records, { since, until }, minutesSaved), truncated };
+      const costs = new Map(records.map((r) => [r.run.runId, runCost(r).totalUsd]));
+      return {
+        ...workflowMetrics(records, { since, until }, minutesSaved),
+        truncated,
+        // Runs and cost per day per workflow: the workflows page's chart.
+        daily: dailySeries(runs, (runId) => costs.get(runId) ?? 0, { since, until }),
+      };
     },
     async runCost(runId: string): Promise<RunCost & { pricesAsOf: string }> {
       const run = await deps.store.getRun(runId);

@@ -91,7 +91,9 @@ describe('console pages', () => {
       }),
     );
     expect(html).toContain('<title>Run r4 · aios</title>');
-    expect(html).toContain('approved by operator via api at 2026-11-01 13:22:10Z (edited: amount: 1200)');
+    expect(html).toContain(
+      'approved by operator via api at 2026-11-01 13:22:10Z (opened 2026-11-01 13:20:10Z, decided in 2.0 min) (edited: amount: 1200)',
+    );
     expect(html).toContain('costUsd $0.0300');
     expect(html).toMatch(/\$0\.0302: model \$0\.0300 over 1 call, AWS est\. \$0\.0001\d+ \(6 transitions/);
     expect(html).toContain('<td>executed</td>');

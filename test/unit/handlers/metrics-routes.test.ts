@@ -19,6 +19,7 @@ function routes() {
         pricesAsOf: '2026-12-01',
         workflows: [],
         truncated: false,
+        daily: {},
       };
     },
     runCost: async (runId: string) => {
