@@ -7,7 +7,7 @@ import { actionsOf, logicalIdOf, statementsOf, synthAios } from './synth.ts';
 // the rights to use it (Slack's token, or SES for the alert address), and the link's base URL.
 
 function recorderOf(context: Record<string, unknown>) {
-  const { stack, template } = synthAios({ skipBundling: true, context });
+  const { stack, template } = synthAios({ context });
   const fn = template.findResources('AWS::Lambda::Function')[logicalIdOf(stack, stack.agents.runRecorder)];
   const env = (fn?.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
   const statements = statementsOf(template, stack, stack.agents.runRecorder.role);
