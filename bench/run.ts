@@ -57,9 +57,20 @@ bench.say(
 bench.say(
   'Medians over several runs; the machine is small and noisy, so read ratios rather than absolute numbers.',
 );
+// A section that throws is reported in the summary, and the others still run; the exit code says so.
+const failed: string[] = [];
 for (const [name, section] of Object.entries(SECTIONS)) {
-  if (selected.includes(name)) await section(bench.forSection(name));
+  if (!selected.includes(name)) continue;
+  try {
+    await section(bench.forSection(name));
+  } catch (error) {
+    failed.push(name);
+    const message = (error as Error).message ?? String(error);
+    bench.say(`\nsection (${name}) FAILED: ${message}`);
+    bench.forSection(name).figure({ name: `FAILED: ${message.slice(0, 120)}`, value: Number.NaN, unit: '' });
+  }
 }
+if (failed.length > 0) process.exitCode = 1;
 
 const seconds = Math.round((performance.now() - started) / 1000);
 if (json) {
