@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,28 +18,26 @@ import { type BuildOptions, build } from 'esbuild';
 const run = promisify(execFile);
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-export const FUNCTIONS = [
-  'api',
-  'planner',
-  'executor',
-  'monitor',
-  'run-recorder',
-  'gateway',
-  'approvals',
-  'approval-links',
-  'slack-interactions',
-  'memory-indexer',
-  'memory-maintenance',
-] as const;
+/** Every Lambda entry the CDK app deploys, read from lib/cloud (`entry: 'functions/<name>/lambda.ts'`). */
+export function lambdaFunctions(): string[] {
+  const dir = join(PROJECT_ROOT, 'lib/cloud');
+  const names = readdirSync(dir)
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) =>
+      [
+        ...readFileSync(join(dir, file), 'utf8').matchAll(/entry: 'functions\/([a-z0-9-]+)\/lambda\.ts'/g),
+      ].map((match) => match[1] as string),
+    );
+  return [...new Set(names)].sort();
+}
 const BASELINE = '(empty handler)';
-const SDK_ONLY = '(AWS SDK clients only)';
-/** Every SDK client the handlers use, imported and nothing else: how much of a cold import is the SDK. */
-const SDK_ONLY_SOURCE = `import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-export const clients = [BedrockRuntimeClient, DynamoDBClient, SFNClient, SQSClient, DynamoDBDocumentClient];
+/**
+ * A bundle that imports the given SDK modules and nothing else: how much of a cold import is the
+ * SDK, which the handler cannot avoid, rather than aios code.
+ */
+const sdkOnlySource = (modules: readonly string[]) =>
+  `${modules.map((m, i) => `import * as m${i} from '${m}';`).join('\n')}
+export const modules = [${modules.map((_, i) => `m${i}`).join(', ')}];
 export const handler = async () => ({});
 `;
 
@@ -48,7 +55,8 @@ const CDK_BUNDLING: BuildOptions = {
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   external: ['@aws-sdk/*'],
   minify: true,
-  sourcemap: true,
+  sourcemap: false,
+  metafile: true,
   tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
   logLevel: 'warning',
 };
@@ -72,6 +80,8 @@ const HANDLER_ENV: Record<string, string> = {
   SLACK_BOT_TOKEN_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-slack',
   SLACK_SIGNING_SECRET: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-slack-signing',
   PUBLIC_BASE_URL: 'https://bench.execute-api.us-east-1.amazonaws.com/v1',
+  AIOS_API_URL: 'https://bench.execute-api.us-east-1.amazonaws.com/v1',
+  HOOK_SECRET_PREFIX: 'aios/hooks/',
   POWERTOOLS_METRICS_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
@@ -86,6 +96,10 @@ process.exit(0);
 export interface BundleResult {
   name: string;
   bytes: number;
+  /** The `@aws-sdk/*` modules it imports (left external, as on Lambda). */
+  sdkModules: string[];
+  /** The name of the SDK-only bundle with those modules, for a function; undefined for a baseline. */
+  sdkBaseline?: string;
   /** Cold import time of each measured process, ms. */
   importMs: number[];
 }
@@ -102,35 +116,45 @@ export interface BundleReport {
  * fresh node processes (after one warm-up round that fills the file cache), round-robin so that
  * noise spreads over all bundles alike.
  */
-export async function benchBundles(processes: number): Promise<BundleReport> {
+export async function benchBundles(
+  processes: number,
+  functions: readonly string[] = lambdaFunctions(),
+): Promise<BundleReport> {
   const dir = mkdtempSync(join(tmpdir(), 'aios-bundles-'));
   try {
     // On Lambda the SDK comes from the runtime; here the externals resolve from our node_modules.
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const emptyEntry = join(dir, 'empty-handler.ts');
     writeFileSync(emptyEntry, 'export const handler = async () => ({});\n');
-    const sdkEntry = join(dir, 'sdk-only-handler.ts');
-    writeFileSync(sdkEntry, SDK_ONLY_SOURCE);
-    const entries: [string, string][] = [
-      [BASELINE, emptyEntry],
-      [SDK_ONLY, sdkEntry],
-      ...FUNCTIONS.map((name): [string, string] => [
-        name,
-        join(PROJECT_ROOT, 'functions', name, 'lambda.ts'),
-      ]),
-    ];
-    const bundles = await Promise.all(
-      entries.map(async ([name, entry]) => {
-        const outfile = join(
-          dir,
-          FUNCTIONS.find((f) => f === name) ?? (name === BASELINE ? 'empty' : 'sdk-only'),
-          'index.mjs',
-        );
-        mkdirSync(join(outfile, '..'), { recursive: true });
-        await build({ ...CDK_BUNDLING, entryPoints: [entry], outfile });
-        return { name, url: pathToFileURL(outfile).href, bytes: statSync(outfile).size };
-      }),
+    const bundleOne = async (name: string, entry: string, out: string) => {
+      const outfile = join(dir, out, 'index.mjs');
+      mkdirSync(join(outfile, '..'), { recursive: true });
+      const { metafile } = await build({ ...CDK_BUNDLING, entryPoints: [entry], outfile });
+      const imports = Object.values(metafile?.outputs ?? {}).flatMap((output) => output.imports);
+      const sdkModules = [
+        ...new Set(imports.filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path)),
+      ].sort();
+      return { name, url: pathToFileURL(outfile).href, bytes: statSync(outfile).size, sdkModules };
+    };
+    const handlers = await Promise.all(
+      functions.map((name) => bundleOne(name, join(PROJECT_ROOT, 'functions', name, 'lambda.ts'), name)),
     );
+    // One SDK-only bundle per distinct set of SDK modules the handlers import.
+    const sdkSets = [...new Set(handlers.map((h) => h.sdkModules.join(' ')))];
+    const sdkName = (set: string) =>
+      `(SDK only: ${set.split(' ').length} modules #${sdkSets.indexOf(set) + 1})`;
+    const baselines = await Promise.all([
+      bundleOne(BASELINE, emptyEntry, 'empty'),
+      ...sdkSets.map((set, i) => {
+        const entry = join(dir, `sdk-only-${i}.ts`);
+        writeFileSync(entry, sdkOnlySource(set.split(' ')));
+        return bundleOne(sdkName(set), entry, `sdk-only-${i}`);
+      }),
+    ]);
+    const bundles = [
+      ...baselines,
+      ...handlers.map((h) => ({ ...h, sdkBaseline: sdkName(h.sdkModules.join(' ')) })),
+    ];
 
     const probe = join(dir, 'probe.mjs');
     writeFileSync(probe, PROBE);
@@ -149,7 +173,7 @@ export async function benchBundles(processes: number): Promise<BundleReport> {
       }
     }
     return {
-      results: bundles.map((b) => ({ name: b.name, bytes: b.bytes, importMs: importMs.get(b.name) ?? [] })),
+      results: bundles.map((b) => ({ ...b, importMs: importMs.get(b.name) ?? [] })),
       baseline: BASELINE,
       drift: cdkDrift(),
     };
@@ -167,7 +191,7 @@ function cdkDrift(): string[] {
     "mainFields: ['module', 'main']",
     "externalModules: ['@aws-sdk/*']",
     'minify: true',
-    'sourceMap: true',
+    'sourceMap: false',
     `banner: ${JSON.stringify(CDK_BUNDLING.banner?.js)}`,
   ];
   return expected.filter((fragment) => !source.includes(fragment));

@@ -1,112 +1,100 @@
 import './env.ts';
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
-import { benchBundles } from './bundles.ts';
+import { bundlesSection } from './bundles-section.ts';
 import { cliSection } from './cli.ts';
 import { benchGateway, GATEWAY_BENCH_BATCH_SIZE } from './gateway.ts';
+import { atLeast, atMost, type Bench, createBench, renderSummary } from './report.ts';
 import { median, ms, percentile, ratio } from './stats.ts';
 import { renderTable } from './table.ts';
+import { testSuiteSection } from './test-suite-section.ts';
+import { transitionsSection } from './transitions-section.ts';
 
-const IMPORT_PROCESSES = 7;
-const RUNS = 7;
 const STEPS = 20;
 
+// `npm run bench -- d` (or `-- a c`) runs only the named sections; no letter runs them all, and
+// `--quick` runs the ones that measure an issue-15 goal, with fewer rounds. `--json` prints the
+// summary figures as JSON on stdout (the details go to stderr).
+const args = process.argv.slice(2).map((arg) => arg.toLowerCase());
+const quick = args.includes('--quick');
+const json = args.includes('--json');
+const bench = createBench({ quick, json });
 const started = performance.now();
-const say = (text = '') => process.stdout.write(`${text}\n`);
 
-say('# aios benchmarks');
-say();
-say(
-  `command: npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''} (tsx bench/run.ts)`,
-);
-say(
-  `machine: node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, ` +
-    `${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()}`,
-);
-say(
-  'Medians over several runs; the machine is small and noisy, so read ratios rather than absolute numbers.',
-);
-
-// `npm run bench -- d` (or `-- a c`) runs only the named sections; no argument runs them all.
-const SECTIONS: Record<string, () => Promise<void>> = {
+const SECTIONS: Record<string, (bench: Bench) => Promise<void>> = {
   a: bundlesSection,
   b: orchestrationSection,
-  c: async () => (await import('./memory.ts')).memorySection(say),
+  c: async (b) => (await import('./memory.ts')).memorySection(b.say),
   d: gatewaySection,
-  e: async () => (await import('./store-repair.ts')).storeRepairSection(say),
-  f: () => cliSection(say),
-  g: async () => (await import('./model-steps.ts')).modelStepsSection(say),
+  e: async (b) => (await import('./store-repair.ts')).storeRepairSection(b.say),
+  f: (b) => cliSection(b.say),
+  g: async (b) => (await import('./model-steps.ts')).modelStepsSection(b.say),
+  t: transitionsSection,
+  n: testSuiteSection,
 };
-const wanted = process.argv.slice(2).map((arg) => arg.toLowerCase());
-const unknown = wanted.filter((name) => !(name in SECTIONS));
+/** What `--quick` runs: the sections with a figure held to a goal of issue 15. */
+const QUICK = ['a', 'b', 'd', 't'];
+const unknownFlags = args.filter((arg) => arg.startsWith('-') && arg !== '--quick' && arg !== '--json');
+const wanted = args.filter((arg) => !arg.startsWith('-'));
+const unknown = [...unknownFlags, ...wanted.filter((name) => !(name in SECTIONS))];
 if (unknown.length > 0) {
   process.stderr.write(
-    `unknown bench section(s): ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}\n`,
+    `unknown bench section(s) or flag(s): ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}, --quick, --json\n`,
   );
   process.exit(2);
 }
+/** Only when named: it runs the whole test suite, minutes on this machine. */
+const ON_REQUEST = ['n'];
+const selected =
+  wanted.length > 0 ? wanted : quick ? QUICK : Object.keys(SECTIONS).filter((s) => !ON_REQUEST.includes(s));
+
+bench.say('# aios benchmarks');
+bench.say();
+bench.say(`command: npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''} (tsx bench/run.ts)`);
+bench.say(
+  `machine: node ${process.version}, ${cpus()[0]?.model ?? 'unknown cpu'}, ${availableParallelism()} cores, ` +
+    `${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()}`,
+);
+bench.say(
+  'Medians over several runs; the machine is small and noisy, so read ratios rather than absolute numbers.',
+);
+// A section that throws is reported in the summary, and the others still run; the exit code says so.
+const failed: string[] = [];
 for (const [name, section] of Object.entries(SECTIONS)) {
-  if (wanted.length === 0 || wanted.includes(name)) await section();
+  if (!selected.includes(name)) continue;
+  try {
+    await section(bench.forSection(name));
+  } catch (error) {
+    failed.push(name);
+    const message = (error as Error).message ?? String(error);
+    bench.say(`\nsection (${name}) FAILED: ${message}`);
+    bench.forSection(name).figure({ name: `FAILED: ${message.slice(0, 120)}`, value: Number.NaN, unit: '' });
+  }
+}
+if (failed.length > 0) process.exitCode = 1;
+
+const seconds = Math.round((performance.now() - started) / 1000);
+if (json) {
+  process.stdout.write(
+    `${JSON.stringify({ sections: selected, quick, seconds, figures: bench.figures }, null, 2)}\n`,
+  );
+} else {
+  bench.say();
+  bench.say('## Summary: every figure next to its goal and peer');
+  bench.say();
+  bench.say(renderSummary(bench.figures));
+  bench.say();
+  bench.say(`done in ${seconds} s`);
 }
 
-say();
-say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-
-async function bundlesSection() {
-  say();
-  say(`## (a) Lambda bundles: size and cold import (${IMPORT_PROCESSES} fresh node processes each)`);
-  say();
-  const report = await benchBundles(IMPORT_PROCESSES);
-  const baseline = report.results.find((r) => r.name === report.baseline);
-  if (!baseline) throw new Error('the empty baseline bundle was not measured');
-  const baselineMedian = median(baseline.importMs);
-  say(
-    renderTable(
-      [
-        { header: 'bundle' },
-        { header: 'bytes', align: 'right' },
-        { header: 'KiB', align: 'right' },
-        { header: 'median import ms', align: 'right' },
-        { header: 'p90 import ms', align: 'right' },
-        { header: 'x empty', align: 'right' },
-      ],
-      report.results.map((r) => [
-        r.name,
-        String(r.bytes),
-        (r.bytes / 1024).toFixed(1),
-        ms(median(r.importMs)),
-        ms(percentile(r.importMs, 90)),
-        ratio(median(r.importMs) / baselineMedian),
-      ]),
-    ),
-  );
-  say();
-  say(
-    '- Built with the esbuild options of lib/cloud/aios-function.ts: ESM, target node22, minify, source map',
-  );
-  say('  (size is index.mjs alone), createRequire banner, `@aws-sdk/*` external.');
-  say('- (AWS SDK clients only) imports the five SDK clients the handlers use and nothing else: the part of');
-  say('  a cold import that is the SDK rather than aios code.');
-  say('- Import time is `await import(bundle)` inside a fresh node, after one discarded warm-up round; node');
-  say('  start-up itself is not counted. Dummy values for every variable the handlers `requireEnv`.');
-  say(`- On AWS the SDK comes from the Lambda runtime; here the \`@aws-sdk/*\` externals resolve from this`);
-  say(
-    `  project's node_modules, and loading them is part of the measured time. Locally node is ${process.version},`,
-  );
-  say('  on AWS it is Node.js 22 on arm64, so read the ratios, not the absolute times.');
-  if (report.drift.length > 0)
-    say(
-      `- WARNING: lib/cloud/aios-function.ts no longer contains: ${report.drift.join('; ')}. Update bench/bundles.ts.`,
-    );
-}
-
-async function orchestrationSection() {
+async function orchestrationSection(bench: Bench) {
+  const RUNS = bench.quick ? 3 : 7;
   // Imported here, after the Powertools variables above are set.
   const { benchAios, benchLangGraph } = await import('./orchestration.ts');
-  say();
-  say(
+  bench.say();
+  bench.say(
     `## (b) Orchestration overhead per step: ${STEPS}-step workflow, durable, ${RUNS} runs each after a warm-up`,
   );
-  say();
+  bench.say();
   const options = { runs: RUNS, steps: STEPS };
   const aios = await benchAios(options);
   const langGraph = await benchLangGraph(options, { durability: 'sync', connectorWrite: true });
@@ -114,7 +102,7 @@ async function orchestrationSection() {
   const langGraphBare = await benchLangGraph(options, { durability: 'sync', connectorWrite: false });
   const rows = [aios, langGraph, langGraphAsync, langGraphBare];
   const perStep = (r: (typeof rows)[number]) => r.runMs.map((t) => t / r.steps);
-  say(
+  bench.say(
     renderTable(
       [
         { header: 'engine' },
@@ -138,43 +126,81 @@ async function orchestrationSection() {
       ]),
     ),
   );
-  say();
-  say(
+  bench.say();
+  bench.say(
     `aios / LangGraph.js (sync, same connector write), median per step: ${ratio(
       median(perStep(aios)) / median(perStep(langGraph)),
     )}`,
   );
-  say(
+  bench.say(
     `marginal cost of one more step, (median ${STEPS}-step run - median 1-step run) / ${STEPS - 1}: aios ${ms(
       marginal(aios),
     )} ms, LangGraph.js (sync) ${ms(marginal(langGraph))} ms, ratio ${ratio(marginal(aios) / marginal(langGraph))}`,
   );
-  say();
-  say('What one step does on each side (do not compare unlike things silently):');
-  say('- aios, per step, through the real local runtime and the same handlers and ASL file as on AWS: the');
-  say('  interpreter checkpoints each state transition as a history event; Record intent (conditional write');
-  say('  with the idempotency key) -> Check policy (decision recorded) -> Execute action: queue send, the');
-  say(`  gateway worker's receive (polling every 5 ms when idle) and delete, Powertools idempotency record,`);
-  say(
+  bench.say();
+  bench.say('What one step does on each side (do not compare unlike things silently):');
+  bench.say(
+    '- aios, per step, through the real local runtime and the same handlers and ASL file as on AWS: the',
+  );
+  bench.say(
+    '  interpreter checkpoints each state transition as a history event; Record intent (conditional write',
+  );
+  bench.say(
+    '  with the idempotency key) -> Check policy (decision recorded) -> Execute action: queue send, the',
+  );
+  bench.say(
+    `  gateway worker's receive (polling every 5 ms when idle) and delete, Powertools idempotency record,`,
+  );
+  bench.say(
     '  the state.upsert connector (read + versioned write), the task-token answer -> Check outcome (monitor),',
   );
-  say('  journal entries. Per run also: run record, planner, summary (see the 1-step column).');
-  say(`  Writes per step by table: ${perTable(aios)}.`);
-  say(`  Requests per step by operation: ${perOperation(aios)}.`);
-  say('- LangGraph.js, per step: one node of a 20-node chain; with "connector write" the node runs the same');
-  say(
+  bench.say('  journal entries. Per run also: run record, planner, summary (see the 1-step column).');
+  bench.say(`  Writes per step by table: ${perTable(aios)}.`);
+  bench.say(`  Requests per step by operation: ${perOperation(aios)}.`);
+  bench.say(
+    '- LangGraph.js, per step: one node of a 20-node chain; with "connector write" the node runs the same',
+  );
+  bench.say(
     '  state.upsert connector against the same state table (read + versioned write, zod-parsed params), then',
   );
-  say('  LangGraph stores the checkpoint and the pending writes of the node. No intent, policy, queue,');
-  say('  idempotency record, monitor or journal. "sync" stores each checkpoint before the next node starts');
-  say(`  (like aios); "async" is LangGraph's default and stores it while the next node runs.`);
-  say(`  Writes per step by table (sync, connector write): ${perTable(langGraph)}.`);
-  say('- Checkpointer: bench/dynamodb-checkpointer.ts, a BaseCheckpointSaver on the same embedded DynamoDB');
-  say('  (dynalite, LevelDB on disk) as aios, in its own table: the same storage engine on both sides.');
-  say('  @langchain/langgraph-checkpoint-sqlite was not used: its better-sqlite3 builds a native addon from');
-  say('  source at install time (node-gyp and a C++ compiler), which a plain `npm ci` must not need.');
-  say('- Wall time per run: aios from POST /runs to the execution SUCCEEDED (awaited, not polled);');
-  say('  LangGraph from invoke() to its result. p90 is over runs (run time / steps).');
+  bench.say(
+    '  LangGraph stores the checkpoint and the pending writes of the node. No intent, policy, queue,',
+  );
+  bench.say(
+    '  idempotency record, monitor or journal. "sync" stores each checkpoint before the next node starts',
+  );
+  bench.say(`  (like aios); "async" is LangGraph's default and stores it while the next node runs.`);
+  bench.say(`  Writes per step by table (sync, connector write): ${perTable(langGraph)}.`);
+  bench.say(
+    '- Checkpointer: bench/dynamodb-checkpointer.ts, a BaseCheckpointSaver on the same embedded DynamoDB',
+  );
+  bench.say(
+    '  (dynalite, LevelDB on disk) as aios, in its own table: the same storage engine on both sides.',
+  );
+  bench.say(
+    '  @langchain/langgraph-checkpoint-sqlite was not used: its better-sqlite3 builds a native addon from',
+  );
+  bench.say('  source at install time (node-gyp and a C++ compiler), which a plain `npm ci` must not need.');
+  bench.say('- Wall time per run: aios from POST /runs to the execution SUCCEEDED (awaited, not polled);');
+  bench.say('  LangGraph from invoke() to its result. p90 is over runs (run time / steps).');
+
+  // Issue 15, goal 3 (perfr owns what is measured here; these rows only report it).
+  const stepRatio = median(perStep(aios)) / median(perStep(langGraph));
+  bench.figure({
+    name: 'local runtime: ms per durable step / LangGraph.js (sync, same store)',
+    value: stepRatio,
+    unit: 'x',
+    ...atMost(stepRatio, 1, 'x'),
+    peer: `aios ${ms(median(perStep(aios)), 2)} ms, LangGraph.js ${ms(median(perStep(langGraph)), 2)} ms`,
+  });
+  const writesPerStep = aios.requests.writes / aios.steps;
+  bench.figure({
+    name: 'local runtime: store writes per durable step',
+    value: writesPerStep,
+    unit: '',
+    ...atMost(writesPerStep, 10),
+    peer: `LangGraph.js ${(langGraph.requests.writes / langGraph.steps).toFixed(1)}`,
+  });
 }
 
 function marginal(result: { runMs: number[]; oneStepRunMs: number; steps: number }): number {
@@ -198,14 +224,14 @@ function perOperation(result: {
     .join(', ');
 }
 
-async function gatewaySection() {
+async function gatewaySection(bench: Bench) {
   const actions = 200;
-  const runs = 3;
-  say();
-  say(
+  const runs = bench.quick ? 1 : 3;
+  bench.say();
+  bench.say(
     `## (d) Action gateway locally: ${actions} state.upsert actions, batches of ${GATEWAY_BENCH_BATCH_SIZE}, idempotency on, median of ${runs} runs`,
   );
-  say();
+  bench.say();
   const cases = [
     { workers: 1, deliveries: 1 },
     { workers: 4, deliveries: 1 },
@@ -213,7 +239,7 @@ async function gatewaySection() {
   ];
   const results = [];
   for (const testCase of cases) results.push(await benchGateway(actions, testCase, runs));
-  say(
+  bench.say(
     renderTable(
       [
         { header: 'workers', align: 'right' },
@@ -233,42 +259,66 @@ async function gatewaySection() {
       ]),
     ),
   );
-  say();
+  bench.say();
+  // Issue 15, goal 4 (perfr owns what is measured here; these rows only report it).
+  const one = results.find((r) => r.workers === 1 && r.deliveries === 1);
+  const four = results.find((r) => r.workers === 4 && r.deliveries === 1);
+  if (one) {
+    const rate = median(one.actionsPerSecond);
+    bench.figure({
+      name: 'gateway locally, 1 worker, idempotency on',
+      value: rate,
+      unit: 'actions/s',
+      ...atLeast(rate, 200, 'actions/s'),
+    });
+    if (four) {
+      const scaling = median(four.actionsPerSecond) / rate;
+      bench.figure({
+        name: 'gateway locally, 4 workers / 1 worker',
+        value: scaling,
+        unit: 'x',
+        ...atLeast(scaling, 1, 'x'),
+        peer: `4 workers ${median(four.actionsPerSecond).toFixed(1)} actions/s`,
+      });
+    }
+  }
   const first = results[0];
   if (first) {
-    say(
+    bench.say(
       `- Writes per action by table (1 worker, 1 delivery): ${Object.entries(first.writesByTable)
         .map(([table, n]) => `${table} ${n.toFixed(1)}`)
         .join(', ')}.`,
     );
   }
-  say(
+  bench.say(
     '- Per action: grant check (HMAC), Powertools idempotency record (in progress, then completed), run and',
   );
-  say("  intent reads, rate-limit token and breaker check, intent EXECUTING then SUCCEEDED, the connector's");
-  say(
+  bench.say(
+    "  intent reads, rate-limit token and breaker check, intent EXECUTING then SUCCEEDED, the connector's",
+  );
+  bench.say(
     "  versioned write (history + latest), an audit line and a journal line, and the queue's receive + delete.",
   );
-  say(
+  bench.say(
     '- With 3 deliveries per message the duplicates cost a grant check and an idempotency look-up each, and',
   );
-  say('  never a second effect (see test/integration/gateway/exactly-once.test.ts).');
-  say(
+  bench.say('  never a second effect (see test/integration/gateway/exactly-once.test.ts).');
+  bench.say(
     '- The workers share one handler, as aios dev would: each invocation has its own batch processor, so every',
   );
-  say(
+  bench.say(
     '  action is answered exactly once (the bench fails otherwise; concurrent-invocations.test.ts tests it).',
   );
-  say(
+  bench.say(
     '- More local workers do not add throughput: one process, one CPU-bound embedded store. And each invocation',
   );
-  say(
+  bench.say(
     '  must end within its 5 s timeout: on a busy CPU the records of 4 concurrent batches reach their effect',
   );
-  say(
+  bench.say(
     '  too late, give up untouched, and come back after the 30 s visibility timeout, as they would on Lambda.',
   );
-  say(
+  bench.say(
     '- On AWS the store is DynamoDB and each Lambda runs its own batch: read the ratios, not the absolute rates.',
   );
 }

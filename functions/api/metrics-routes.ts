@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunIdSchema } from '../core/ids.ts';
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
 import { windowStart } from '../core/metrics/since.ts';

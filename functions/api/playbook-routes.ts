@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PlaybookRegistry } from '../core/playbooks/registry.ts';
 import { SlugSchema } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AiosError, ValidationError } from '../core/errors.ts';
 import { ApprovalIdSchema, RunIdSchema } from '../core/ids.ts';
 import { parseJsonOrThrow, parseOrThrow } from '../core/validation.ts';

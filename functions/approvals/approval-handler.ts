@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import type { Recovery } from '../core/recovery.ts';
 import { agentHandler } from '../shared/agent-middleware.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
 import type { EmailTransport } from './email-transport.ts';
 

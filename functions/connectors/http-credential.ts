@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A stored http.request credential: the header value and the hosts it may be sent to, nowhere else. */
 export interface HttpCredential {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
 import { CredentialRefusedError, PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
 import { logger, metrics } from '../shared/powertools.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { jsonShapeProblem } from '../core/validation.ts';
 import { EmailSendParams } from './email-send.ts';
 import { HttpRequestParams } from './http-request.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
 import type { SlackTransport } from './slack-transport.ts';
 

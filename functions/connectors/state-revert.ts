@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
 import { ConflictError, PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
 import type { StateStore } from '../core/ports.ts';

@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROUTES, type RouteSpec } from '../api/routes.ts';
 import type { ConnectorStatus } from '../connectors/status.ts';
 import type { Approvals } from '../core/approvals/approval.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createHmacSigner, type HmacSigner } from './hmac.ts';
 import { ActionTypeSchema } from './schemas.ts';
 

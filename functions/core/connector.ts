@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export interface ConnectorContext {
   /** Sent on to providers that accept one, so a repeated call is one effect. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ID_CHARACTERS = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * A playbook declares its input as a small subset of JSON Schema (draft 2020-12 keywords):

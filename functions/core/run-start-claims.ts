@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunSchema, type StartRunRequest } from './schemas.ts';
 
 /** How long a client's `Idempotency-Key` on `POST /runs` keeps meaning the run it started. */

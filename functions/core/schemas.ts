@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputSchemaSchema } from './input-schema.ts';
 import { parseScheduleExpression, ScheduleExpressionError } from './triggers/schedule-expression.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OrchestratorCallbacks, StateStore } from './ports.ts';
 import type { Intent } from './schemas.ts';
 

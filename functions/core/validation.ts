@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from './errors.ts';
 
 /** Parses outside input; on failure throws a ValidationError whose message names every bad field. */

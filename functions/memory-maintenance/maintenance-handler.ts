@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MemoryConsolidator } from '../core/memory/consolidation.ts';
 import type { MemoryIndexer } from '../core/memory/indexer.ts';
 import { agentHandler } from '../shared/agent-middleware.ts';

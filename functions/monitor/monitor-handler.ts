@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createMonitor, type MonitorDeps, type StepOutcome } from '../core/monitor.ts';
 import { ActionResultSchema } from '../core/schemas.ts';
 import { agentHandler } from '../shared/agent-middleware.ts';

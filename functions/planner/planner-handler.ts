@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createHandoffService, type HandoffServiceDeps } from '../core/agents/handoff-service.ts';
 import {
   createModelStepRunner,

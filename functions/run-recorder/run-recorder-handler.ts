@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createRunRecorder, type RunRecorderDeps } from '../core/run-recorder.ts';
 import { agentHandler } from '../shared/agent-middleware.ts';
 import { metrics } from '../shared/powertools.ts';

@@ -4,7 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface AlertsProps {
   /** Where alarms are mailed (the `aios:alertEmail` context); unset: the topic has no subscriber yet. */

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApprovalStore } from '../../functions/core/approvals/service.ts';
 import { type ConnectorCatalogue, catalogueOf } from '../../functions/core/connector.ts';
 import type { OrchestratorCallbacks, StateStore } from '../../functions/core/ports.ts';

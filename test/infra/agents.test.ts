@@ -84,7 +84,7 @@ describe('Agents with cross-region inference profiles', () => {
 
   beforeAll(() => {
     // The assets do not matter here; cdk-nag still runs, so its acknowledgements are checked too.
-    variant = synthAios({ context: { 'aios:modelFast': fast, 'aios:modelSlow': slow }, skipBundling: true });
+    variant = synthAios({ context: { 'aios:modelFast': fast, 'aios:modelSlow': slow } });
   });
 
   it('passes the profile ids to the planner', () => {

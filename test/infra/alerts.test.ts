@@ -9,7 +9,6 @@ let topicRef: { Ref: string };
 
 beforeAll(() => {
   ({ stack, template } = synthAios({
-    skipBundling: true,
     context: { 'aios:alertEmail': 'ops@acme.example' },
   }));
   topicRef = { Ref: logicalIdOf(stack, stack.alerts.topic) };
@@ -57,13 +56,13 @@ describe('Alerts: the operator hears of every alarm', () => {
   });
 
   it('refuses an alert address that is not an email address', () => {
-    expect(() => synthAios({ skipBundling: true, context: { 'aios:alertEmail': 'ops at acme' } })).toThrow(
+    expect(() => synthAios({ context: { 'aios:alertEmail': 'ops at acme' } })).toThrow(
       /aios:alertEmail must be an email address/,
     );
   });
 
   it('has no subscription without aios:alertEmail, and still a topic every alarm acts on', () => {
-    const bare = synthAios({ skipBundling: true }).template;
+    const bare = synthAios().template;
     expect(Object.keys(bare.findResources('AWS::SNS::Subscription'))).toEqual([]);
     for (const alarm of Object.values(bare.findResources('AWS::CloudWatch::Alarm')))
       expect(alarm.Properties.AlarmActions).toHaveLength(1);
@@ -110,7 +109,7 @@ describe('Alarms for what stops the work', () => {
   });
 
   it('takes the cost ceiling from aios:dailyCostAlarmUsd', () => {
-    const variant = synthAios({ skipBundling: true, context: { 'aios:dailyCostAlarmUsd': '50' } });
+    const variant = synthAios({ context: { 'aios:dailyCostAlarmUsd': '50' } });
     const id = logicalIdOf(variant.stack, variant.stack.costGuard.alarm);
     expect(variant.template.findResources('AWS::CloudWatch::Alarm')[id]?.Properties.Threshold).toBe(50);
   });

@@ -144,7 +144,7 @@ describe('Gateway: email through SES', () => {
   });
 
   it('with aios:emailFrom may call ses:SendEmail on exactly that address identity, and knows the address', () => {
-    const variant = synthAios({ skipBundling: true, context: { 'aios:emailFrom': 'ops@acme.example' } });
+    const variant = synthAios({ context: { 'aios:emailFrom': 'ops@acme.example' } });
     const statements = sesStatements(variant);
     expect(actionsOf(statements)).toEqual(['ses:SendEmail']);
     expect(statements.map((s) => s.Resource)).toEqual([identityArn('ops@acme.example')]);
@@ -153,7 +153,6 @@ describe('Gateway: email through SES', () => {
 
   it('with aios:emailIdentity grants on the verified domain the address is on', () => {
     const variant = synthAios({
-      skipBundling: true,
       context: { 'aios:emailFrom': 'ops@mail.acme.example', 'aios:emailIdentity': 'acme.example' },
     });
     expect(sesStatements(variant).map((s) => s.Resource)).toEqual([identityArn('acme.example')]);
@@ -163,11 +162,11 @@ describe('Gateway: email through SES', () => {
     [{ 'aios:emailFrom': 'not-an-address' }, /emailFrom must be an email address/],
     [{ 'aios:emailFrom': 'ops@acme.example', 'aios:emailIdentity': 'other.example' }, /emailIdentity/],
   ])('rejects an invalid email configuration %j', (context, message) => {
-    expect(() => synthAios({ skipBundling: true, context })).toThrow(message);
+    expect(() => synthAios({ context })).toThrow(message);
   });
 
   it('stays clean under cdk-nag with email configured', () => {
-    const variant = synthAios({ skipBundling: true, context: { 'aios:emailFrom': 'ops@acme.example' } });
+    const variant = synthAios({ context: { 'aios:emailFrom': 'ops@acme.example' } });
     const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(variant.stack);
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });

@@ -8,7 +8,7 @@ let stack: AiosStack;
 let template: Template;
 
 beforeAll(() => {
-  ({ stack, template } = synthAios({ skipBundling: true }));
+  ({ stack, template } = synthAios());
 });
 
 describe('GrantKey: the capability-grant signing key', () => {

@@ -7,7 +7,7 @@ let stack: AiosStack;
 let template: Template;
 
 beforeAll(() => {
-  ({ stack, template } = synthAios({ skipBundling: true }));
+  ({ stack, template } = synthAios());
 });
 
 describe('Memory', () => {

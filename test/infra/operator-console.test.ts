@@ -7,8 +7,8 @@ let template: Template;
 let withoutOperator: Template;
 
 beforeAll(() => {
-  ({ template } = synthAios({ skipBundling: true, context: { 'aios:operatorEmail': 'op@example.com' } }));
-  ({ template: withoutOperator } = synthAios({ skipBundling: true }));
+  ({ template } = synthAios({ context: { 'aios:operatorEmail': 'op@example.com' } }));
+  ({ template: withoutOperator } = synthAios());
 });
 
 describe('OperatorConsole: Cognito sign-in and the metrics dashboard', () => {

@@ -25,7 +25,7 @@ const fromHono = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 let stack: AiosStack;
 let template: Template;
 beforeAll(() => {
-  ({ stack, template } = synthAios({ skipBundling: true }));
+  ({ stack, template } = synthAios());
 });
 
 /** What the template creates: every method with its path, the function it proxies to and its auth. */

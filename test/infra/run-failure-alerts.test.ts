@@ -10,7 +10,7 @@ import { actionsOf, logicalIdOf, statementsOf, synthAios } from './synth.ts';
 type Sender = 'runRecorder' | 'planner';
 
 function senderOf(sender: Sender, context: Record<string, unknown>) {
-  const { stack, template } = synthAios({ skipBundling: true, context });
+  const { stack, template } = synthAios({ context });
   const fn = template.findResources('AWS::Lambda::Function')[logicalIdOf(stack, stack.agents[sender])];
   const env = (fn?.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
   const statements = statementsOf(template, stack, stack.agents[sender].role);

@@ -9,7 +9,7 @@ let stack: AiosStack;
 let template: Template;
 
 beforeAll(() => {
-  ({ stack, template } = synthAios({ skipBundling: true }));
+  ({ stack, template } = synthAios());
 });
 
 const tableArn = () => ({ 'Fn::GetAtt': [logicalIdOf(stack, stack.state.table), 'Arn'] });

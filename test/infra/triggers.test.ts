@@ -9,7 +9,7 @@ let stack: AiosStack;
 let template: Template;
 
 beforeAll(() => {
-  ({ stack, template } = synthAios({ skipBundling: true }));
+  ({ stack, template } = synthAios());
 });
 
 const scheduledPlaybooks = () => shippedCatalog.list().filter((w) => w.trigger.type === 'schedule');

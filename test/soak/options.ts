@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseFaultSpec } from '../../lib/local/faults.ts';
 
 /** Probability per occurrence; about 0.3 kills per onboarding run, so restarts leave time for work. */

@@ -1,13 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { Client } from '@opensearch-project/opensearch';
-import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import { createMemoryIndexer } from '../../core/memory/indexer.ts';
 import { createMemoryService } from '../../core/memory/memory-service.ts';
 import type { Clock } from '../../core/ports.ts';
 import { requireEnv } from '../../shared/config.ts';
 import { bedrockClient } from './clients.ts';
 import { createDynamoDBMemoryLog } from './dynamodb-memory-log.ts';
+import { createOpenSearchHttp } from './opensearch-http.ts';
 import { createOpenSearchVectorIndex } from './opensearch-vector-index.ts';
 import { createTitanEmbedder, type TitanDimensions } from './titan-embedder.ts';
 
@@ -29,9 +28,11 @@ export function awsMemoryFromEnv(options: { dynamodb: DynamoDBClient; clock: Clo
   if (![256, 512, 1024].includes(dimensions)) {
     throw new Error(`EMBEDDING_DIMENSIONS must be 256, 512 or 1024, got ${env.EMBEDDING_DIMENSIONS}`);
   }
-  const client = new Client({
-    ...AwsSigv4Signer({ region: env.AWS_REGION, service: 'es', getCredentials: defaultProvider() }),
+  const client = createOpenSearchHttp({
     node: `https://${env.MEMORY_ENDPOINT}`,
+    region: env.AWS_REGION,
+    service: 'es',
+    credentials: defaultProvider(),
   });
   const log = createDynamoDBMemoryLog({ client: options.dynamodb, tableName: env.MEMORY_TABLE });
   const index = createOpenSearchVectorIndex({ client, dimensions });

@@ -1,9 +1,9 @@
-import type { Client } from '@opensearch-project/opensearch';
 import type { IndexCandidate, IndexedDoc, IndexFilter, VectorIndex } from '../../core/memory/ports.ts';
+import { type OpenSearchHttp, OpenSearchResponseError } from './opensearch-http.ts';
 
 export interface OpenSearchVectorIndexOptions {
-  /** A client built once in the composition root (SigV4-signed on AWS). */
-  client: Client;
+  /** A SigV4-signed client built once in the composition root. */
+  client: OpenSearchHttp;
   dimensions: number;
   /** The alias searches go through; each version is the index `<alias>-<version>`. */
   alias?: string;
@@ -21,7 +21,9 @@ interface BulkItem {
   [op: string]: { status: number; error?: { type?: string; reason?: string } };
 }
 
-const statusOf = (error: unknown) => (error as { meta?: { statusCode?: number } }).meta?.statusCode;
+const statusOf = (error: unknown) =>
+  error instanceof OpenSearchResponseError ? error.statusCode : undefined;
+const at = (index: string) => `/${encodeURIComponent(index)}`;
 
 /** The index template and mapping every version gets: a cosine HNSW `knn_vector` plus the filter fields. */
 export function memoryIndexTemplate(
@@ -102,7 +104,7 @@ type IndexSettings = Parameters<typeof memoryIndexTemplate>[0];
 
 /** What every operation works on: the client, the settings, and the template once it is put. */
 interface MemoryIndexes {
-  client: Client;
+  client: OpenSearchHttp;
   settings: IndexSettings;
   templateReady?: Promise<void> | undefined;
 }
@@ -135,8 +137,11 @@ export function createOpenSearchVectorIndex(options: OpenSearchVectorIndexOption
     remove: (version, refs) => remove(indexes, version, refs),
     search: (query) => search(indexes, query),
     count: async (version) => {
-      const response = await indexes.client.count({ index: indexOf(indexes, version) });
-      return (response.body as { count: number }).count;
+      const body = await indexes.client.request<{ count: number }>(
+        'GET',
+        `${at(indexOf(indexes, version))}/_count`,
+      );
+      return body.count;
     },
   };
 }
@@ -150,20 +155,20 @@ async function currentVersion(indexes: MemoryIndexes): Promise<string | undefine
 }
 
 async function listVersions(indexes: MemoryIndexes): Promise<string[]> {
-  const response = await indexes.client.cat.indices({
-    index: `${indexes.settings.alias}-v*`,
-    format: 'json',
-    h: 'index',
-  } as never);
-  return ((response.body ?? []) as { index: string }[]).map((row) => versionOf(indexes, row.index)).sort();
+  const rows = await indexes.client.request<{ index: string }[] | undefined>(
+    'GET',
+    `/_cat/indices${at(`${indexes.settings.alias}-v*`)}`,
+    { query: { format: 'json', h: 'index' } },
+  );
+  return (rows ?? []).map((row) => versionOf(indexes, row.index)).sort();
 }
 
 async function createVersion(indexes: MemoryIndexes, version: string): Promise<void> {
   await ensureTemplate(indexes);
   try {
-    await indexes.client.indices.create({ index: indexOf(indexes, version) });
+    await indexes.client.request('PUT', at(indexOf(indexes, version)));
   } catch (error) {
-    const type = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
+    const type = (error as { body?: { error?: { type?: string } } }).body?.error?.type;
     if (type !== 'resource_already_exists_exception') throw error;
   }
 }
@@ -172,7 +177,7 @@ async function dropVersion(indexes: MemoryIndexes, version: string): Promise<voi
   const current = await aliasedIndexes(indexes);
   if (current.includes(indexOf(indexes, version)))
     throw new Error(`index version ${version} is behind the alias; switch first`);
-  await indexes.client.indices.delete({ index: indexOf(indexes, version) });
+  await indexes.client.request('DELETE', at(indexOf(indexes, version)));
 }
 
 async function switchAlias(indexes: MemoryIndexes, version: string): Promise<void> {
@@ -180,7 +185,7 @@ async function switchAlias(indexes: MemoryIndexes, version: string): Promise<voi
   const target = indexOf(indexes, version);
   const current = await aliasedIndexes(indexes);
   // One request, applied atomically: readers see the old index or the new one, never neither.
-  await indexes.client.indices.updateAliases({
+  await indexes.client.request('POST', '/_aliases', {
     body: {
       actions: [
         ...current.filter((index) => index !== target).map((index) => ({ remove: { index, alias } })),
@@ -226,23 +231,26 @@ async function search(
   { vector, filter, candidates }: Parameters<VectorIndex['search']>[0],
 ): ReturnType<VectorIndex['search']> {
   const { alias } = indexes.settings;
-  const response = await indexes.client.search({
-    index: alias,
-    body: {
-      size: candidates,
-      _source: { excludes: ['vector'] },
-      query: {
-        knn: {
-          vector: {
-            vector: Array.from(vector),
-            k: candidates,
-            filter: { bool: { filter: filterClauses(filter) } },
+  const response = await indexes.client.request<{ hits?: { hits?: Body[] } }>(
+    'POST',
+    `${at(alias)}/_search`,
+    {
+      body: {
+        size: candidates,
+        _source: { excludes: ['vector'] },
+        query: {
+          knn: {
+            vector: {
+              vector: Array.from(vector),
+              k: candidates,
+              filter: { bool: { filter: filterClauses(filter) } },
+            },
           },
         },
       },
     },
-  } as never);
-  const hits = ((response.body as { hits?: { hits?: Body[] } }).hits?.hits ?? []) as {
+  );
+  const hits = (response.hits?.hits ?? []) as {
     _index: string;
     _score: number;
     _source: Omit<IndexedDoc, 'vector'>;
@@ -260,8 +268,10 @@ async function search(
 
 function ensureTemplate(indexes: MemoryIndexes): Promise<void> {
   const { alias } = indexes.settings;
-  indexes.templateReady ??= indexes.client.indices
-    .putIndexTemplate({ name: alias, body: memoryIndexTemplate(indexes.settings) as never })
+  indexes.templateReady ??= indexes.client
+    .request('PUT', `/_index_template/${encodeURIComponent(alias)}`, {
+      body: memoryIndexTemplate(indexes.settings),
+    })
     .then(() => undefined)
     .catch((error: unknown) => {
       indexes.templateReady = undefined;
@@ -272,8 +282,8 @@ function ensureTemplate(indexes: MemoryIndexes): Promise<void> {
 
 async function aliasedIndexes(indexes: MemoryIndexes): Promise<string[]> {
   try {
-    const response = await indexes.client.indices.getAlias({ name: indexes.settings.alias });
-    return Object.keys(response.body as Body).sort();
+    const body = await indexes.client.request<Body>('GET', `/_alias${at(indexes.settings.alias)}`);
+    return Object.keys(body).sort();
   } catch (error) {
     if (statusOf(error) === 404) return [];
     throw error;
@@ -282,8 +292,9 @@ async function aliasedIndexes(indexes: MemoryIndexes): Promise<string[]> {
 
 async function bulk(indexes: MemoryIndexes, lines: Body[], tolerated: readonly number[]): Promise<void> {
   if (lines.length === 0) return;
-  const response = await indexes.client.bulk({ body: lines as never });
-  const body = response.body as { errors?: boolean; items?: BulkItem[] };
+  const body = await indexes.client.request<{ errors?: boolean; items?: BulkItem[] }>('POST', '/_bulk', {
+    ndjson: lines,
+  });
   if (!body.errors) return;
   const failures = (body.items ?? [])
     .map((item) => Object.values(item)[0])

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ModelCallError } from '../../core/errors.ts';
 import type { ModelPort, ModelRequest, ModelResponse, ModelTier } from '../../core/ports.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HttpRequest, HttpResult, RouteHandlers } from '../../api/http.ts';
 import type { Approval, Approvals, DecideResult } from '../../core/approvals/approval.ts';
 import { ApprovalIdSchema } from '../../core/ids.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SlackModalView } from '../../connectors/slack-transport.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { parseJsonOrThrow, parseOrThrow } from '../../core/validation.ts';

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Slack's window: a request signed more than five minutes from now, either way, is refused (replay). */
 export const SLACK_SIGNATURE_WINDOW_SECONDS = 300;

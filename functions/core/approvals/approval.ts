@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionSchema, EscalationSchema, RiskSchema } from '../schemas.ts';
 
 export { type Escalation, EscalationSchema } from '../schemas.ts';

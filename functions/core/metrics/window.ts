@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SlugSchema } from '../schemas.ts';
 import { DEFAULT_SINCE, isSince, SINCE_PROBLEM } from './since.ts';
 

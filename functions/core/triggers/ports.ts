@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * The ports triggers need. Kept beside the trigger services for now; they join functions/core/ports.ts

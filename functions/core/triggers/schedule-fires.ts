@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { expandApiUrl } from '../input-placeholders.ts';
 import type { Clock, WorkflowCatalog } from '../ports.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Clock, WorkflowCatalog } from '../ports.ts';
 import type { RunsService } from '../runs-service.ts';

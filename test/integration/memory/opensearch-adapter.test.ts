@@ -1,7 +1,6 @@
-import { Client } from '@opensearch-project/opensearch';
-import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDBMemoryLog } from '../../../functions/adapters/aws/dynamodb-memory-log.ts';
+import { createOpenSearchHttp } from '../../../functions/adapters/aws/opensearch-http.ts';
 import { createOpenSearchVectorIndex } from '../../../functions/adapters/aws/opensearch-vector-index.ts';
 import { createHashingEmbedder } from '../../../functions/adapters/local/hashing-embedder.ts';
 import { createMemoryIndexer } from '../../../functions/core/memory/indexer.ts';
@@ -22,13 +21,11 @@ afterEach(async () => {
 });
 
 const signedClient = () =>
-  new Client({
-    ...AwsSigv4Signer({
-      region: 'eu-west-1',
-      service: 'es',
-      getCredentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }),
-    }),
+  createOpenSearchHttp({
     node: fake.url,
+    region: 'eu-west-1',
+    service: 'es',
+    credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }),
   });
 
 const doc = (id: string, version: number, overrides: Partial<IndexedDoc> = {}): IndexedDoc => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner, mintGrant } from '../../../functions/core/capability.ts';
 import { type Connector, type ConnectorContext, catalogueOf } from '../../../functions/core/connector.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
 import type { ApprovalStore } from '../../../functions/core/approvals/service.ts';
 import { catalogueOf } from '../../../functions/core/connector.ts';
