@@ -295,3 +295,10 @@ export const createWebhookTriggerService = (
 /** The playbook registry, validating against the actions the gateway's connectors describe. */
 export const createPlaybooks = (ports: { store: PlaybookStore; clock: Clock }) =>
   createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
+
+/**
+ * The catalogue every handler reads on both runtimes: the registry, so a push takes effect without a
+ * deploy, while each run reads the version it was pinned to at its start.
+ */
+export const createRegistryCatalog = (ports: { store: PlaybookStore; clock: Clock }) =>
+  createPlaybooks(ports).catalog();

@@ -1,9 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBApprovalStore } from '../adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
@@ -15,10 +16,13 @@ import {
 } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApprovals, createHandoffs, createRecoveryService } from '../app.ts';
+import { createApprovals, createHandoffs, createRecoveryService, createRegistryCatalog } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createLinkTokens } from './email/link-token.ts';
+
+const registryCatalogOn = (client: DynamoDBClient, tableName: string) =>
+  createRegistryCatalog({ store: createDynamoDBPlaybookStore({ client, tableName }), clock: systemClock });
 
 /**
  * The approval service as every AWS Lambda that touches approvals builds it, from its
@@ -45,7 +49,7 @@ export function awsApprovals(
   const service = createApprovals({
     approvals: createDynamoDBApprovalStore({ client: dynamodb, tableName: stateTable }),
     store: createDynamoDBStateStore({ client: dynamodb, tableName: stateTable }),
-    catalog: shippedCatalog,
+    catalog: registryCatalogOn(dynamodb, stateTable),
     operatorPolicy: shippedOperatorPolicy,
     callbacks: createStepFunctionsCallbacks(clients.sfn),
     clock: systemClock,
@@ -86,7 +90,7 @@ export function awsRecovery(
     handoffs: createHandoffs({
       handoffs: createDynamoDBHandoffStore({ client: clients.dynamodb, tableName: STATE_TABLE }),
       store: runs,
-      catalog: shippedCatalog,
+      catalog: registryCatalogOn(clients.dynamodb, STATE_TABLE),
       clock: systemClock,
       callbacks: createStepFunctionsCallbacks(clients.sfn),
       isClosedToken: isClosedTaskToken,

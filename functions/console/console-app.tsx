@@ -68,7 +68,7 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
         RunsPage({
           csrf: csrfOf(c),
           runs: shown,
-          workflows: deps.catalog.list().map((w) => w.name),
+          workflows: (await deps.catalog.workflows()).map((w) => w.name),
           filters: {
             ...(filters.workflow ? { workflow: filters.workflow } : {}),
             ...(filters.status ? { status: filters.status } : {}),
@@ -133,7 +133,7 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
         c,
         WorkflowsPage({
           csrf: csrfOf(c),
-          workflows: deps.catalog.list(),
+          workflows: await deps.catalog.workflows(),
           metrics: report.workflows,
           series: {},
           window: WORKFLOWS_WINDOW,

@@ -91,7 +91,7 @@ export function createExecutor(deps: ExecutorDeps) {
         throw new NotFoundError(`step ${stepIndex} (${step.id}) is not in the recorded plan of run ${runId}`);
       }
       const now = deps.clock.now();
-      const workflow = workflowOf(deps.catalog, run);
+      const workflow = await workflowOf(deps.catalog, run);
       const idempotencyKey = idempotencyKeyFor(runId, stepIndex, planned.id);
       const existing = await deps.store.getIntent(runId, stepIndex);
       // Only a plan with model steps, or a step reading outputs, needs the earlier intents: others skip the read.
@@ -192,7 +192,7 @@ export function createExecutor(deps: ExecutorDeps) {
     ): Promise<RecordedIntent> {
       const run = await deps.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
-      const workflow = workflowOf(deps.catalog, run);
+      const workflow = await workflowOf(deps.catalog, run);
       const existing = await deps.store.getIntent(runId, stepIndex);
       if (!existing) throw new NotFoundError(`no intent for run ${runId} step ${stepIndex}`);
       const now = deps.clock.now();
@@ -227,7 +227,7 @@ export function createExecutor(deps: ExecutorDeps) {
     async planCompensation(runId: string): Promise<CompensationStep[]> {
       const run = await deps.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
-      const workflow = workflowOf(deps.catalog, run);
+      const workflow = await workflowOf(deps.catalog, run);
       if (!workflow.compensateOnFailure) return [];
       const now = deps.clock.now();
       const intents = await deps.store.listIntents(runId);

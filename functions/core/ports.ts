@@ -149,9 +149,15 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * Where the workflows (playbooks) are read: the registry on both runtimes, a fixed list in tests.
+ * Without a version it is the newest (what a new run starts on); a run in flight asks for the
+ * version it was pinned to at its start, so a later push never changes it.
+ */
 export interface WorkflowCatalog {
-  get(name: string): Workflow | undefined;
-  list(): Workflow[];
+  workflow(name: string, version?: number): Promise<Workflow | undefined>;
+  /** The newest version of each. */
+  workflows(): Promise<Workflow[]>;
 }
 
 export interface RateLimit {

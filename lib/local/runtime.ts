@@ -53,8 +53,8 @@ import type { ApprovalService } from '../../functions/core/approvals/service.ts'
 import { createHmacGrantSigner } from '../../functions/core/capability.ts';
 import type { ConnectorCatalogue } from '../../functions/core/connector.ts';
 import { describeDeadLetter } from '../../functions/core/dead-letter.ts';
-import { NotFoundError } from '../../functions/core/errors.ts';
 import type { GatewayLimits } from '../../functions/core/gateway.ts';
+import { seedRegistry } from '../../functions/core/playbooks/seed.ts';
 import type {
   DeadLetters,
   ModelPort,
@@ -67,7 +67,7 @@ import { AT_START_UP } from '../../functions/core/recovery.ts';
 import type { OperatorPolicy } from '../../functions/core/schemas.ts';
 import { createHookRoutes } from '../../functions/hooks/hook-routes.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { SHIPPED_PLAYBOOKS, shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { SHIPPED_PLAYBOOKS, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { type AslClock, systemAslClock } from './asl/clock.ts';
 import {
   createDynamoDBExecutionStore,
@@ -194,7 +194,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const store = faults.stateStore(
     createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state }),
   );
-  const catalog = options.catalog ?? shippedCatalog;
+  // The registry: each start pushes the shipped playbooks (and policy) a push has not overtaken.
+  const playbooks = createPlaybooks({
+    store: createDynamoDBPlaybookStore({ client: db.client, tableName: TABLE_NAMES.state }),
+    clock: systemClock,
+  });
+  await seedRegistry(playbooks, {
+    playbooks: SHIPPED_PLAYBOOKS,
+    policy: options.operatorPolicy ?? shippedOperatorPolicy,
+  });
+  const catalog = options.catalog ?? playbooks.catalog();
   const model = options.model ?? modelFromEnv().model;
   const clock = systemClock;
   const memory = await startLocalMemory({
@@ -488,12 +497,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
 
-  // The registry: on first start it gets the shipped playbooks and policy; later pushes win.
-  const playbooks = createPlaybooks({
-    store: createDynamoDBPlaybookStore({ client: db.client, tableName: TABLE_NAMES.state }),
-    clock,
-  });
-  await seedRegistry(playbooks, options.operatorPolicy ?? shippedOperatorPolicy);
   // Schedules and webhooks start runs through the same path as POST /runs.
   const runPorts = {
     store,
@@ -511,7 +514,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     apiUrl: () => publicBaseUrl,
   });
   const hookSecrets = localWebhookSecrets(options.dataDir ?? outboxDir);
-  hookSecrets.ensureAll(catalog);
+  await hookSecrets.ensureAll(catalog);
   const hooks = createWebhookTriggerService({
     ...runPorts,
     events: createDynamoDBWebhookEvents(tables),
@@ -610,17 +613,4 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await db.close();
     },
   };
-}
-
-/** Pushes each shipped playbook the registry has no version of yet, and the policy if none is there. */
-async function seedRegistry(playbooks: ReturnType<typeof createPlaybooks>, policy: OperatorPolicy) {
-  const present = new Set((await playbooks.list()).map((p) => p.workflow.name));
-  for (const raw of SHIPPED_PLAYBOOKS) {
-    const name = (raw as { name: string }).name;
-    if (!present.has(name)) await playbooks.push(raw, 'seed');
-  }
-  await playbooks.policy().catch((error: unknown) => {
-    if (!(error instanceof NotFoundError)) throw error;
-    return playbooks.pushPolicy(policy, 'seed');
-  });
 }

@@ -229,7 +229,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       if (!intent) throw new NotFoundError(`no intent for run ${input.runId} step ${input.stepIndex}`);
       const run = await deps.store.getRun(input.runId);
       if (!run) throw new NotFoundError(`run ${input.runId} does not exist`);
-      const workflow: Workflow = workflowOf(deps.catalog, run);
+      const workflow: Workflow = await workflowOf(deps.catalog, run);
       const config = workflow.approval;
       const escalation = EscalationSchema.parse(config?.escalation ?? {});
       const created = now();

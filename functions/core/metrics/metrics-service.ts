@@ -49,10 +49,13 @@ async function recordOf(deps: MetricsDeps, run: Run): Promise<RunRecord> {
 
 /** The metrics and the cost of a run, read from the stores at the time of asking. */
 export function createMetricsService(deps: MetricsDeps) {
-  const minutesSaved = (workflow: string, version: number) => {
-    const current = deps.catalog.get(workflow);
-    // The catalogue holds the current version; an older version's runs use its estimate, the operator's best figure.
-    return current && current.version >= version ? current.minutesSavedPerRun : undefined;
+  const minutesSavedBy = async () => {
+    const newest = new Map((await deps.catalog.workflows()).map((w) => [w.name, w]));
+    return (workflow: string, version: number) => {
+      const current = newest.get(workflow);
+      // The newest version's estimate counts for older versions' runs too: the operator's best figure.
+      return current && current.version >= version ? current.minutesSavedPerRun : undefined;
+    };
   };
   return {
     async metrics(query: {
@@ -63,7 +66,7 @@ export function createMetricsService(deps: MetricsDeps) {
       const until = deps.clock.now().toISOString();
       const { runs, truncated } = await runsSince(deps, since, query.workflow);
       const records = await Promise.all(runs.map((run) => recordOf(deps, run)));
-      return { ...workflowMetrics(records, { since, until }, minutesSaved), truncated };
+      return { ...workflowMetrics(records, { since, until }, await minutesSavedBy()), truncated };
     },
     async runCost(runId: string): Promise<RunCost & { pricesAsOf: string }> {
       const run = await deps.store.getRun(runId);

@@ -232,19 +232,24 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
     },
 
     /**
-     * The catalogue a run reads: a new run gets the newest version; a run in flight asks for the
-     * version it recorded (`versionOf`), so a later push never changes it.
+     * The catalogue every handler reads: a new run gets the newest version; a run in flight asks
+     * for the version it recorded at its start, so a later push never changes it. A version never
+     * changes once pushed, so those are kept once read; the newest is read each time.
      */
-    async catalogFor(versions: { name: string; version?: number }[]): Promise<WorkflowCatalog> {
-      const found = new Map<string, Workflow>();
-      for (const { name, version } of versions) {
-        const entry =
-          version === undefined
-            ? (await deps.store.playbookVersions(name)).at(-1)
-            : await deps.store.getPlaybook(name, version);
-        if (entry) found.set(name, entry.workflow);
-      }
-      return { get: (name) => found.get(name), list: () => [...found.values()] };
+    catalog(): WorkflowCatalog {
+      const pinned = new Map<string, Workflow>();
+      return {
+        async workflow(name, version) {
+          if (version === undefined) return (await deps.store.playbookVersions(name)).at(-1)?.workflow;
+          const key = `${name}\u0000${version}`;
+          const known = pinned.get(key);
+          if (known) return known;
+          const found = (await deps.store.getPlaybook(name, version))?.workflow;
+          if (found) pinned.set(key, found);
+          return found;
+        },
+        workflows: async () => (await deps.store.latestPlaybooks()).map((p) => p.workflow),
+      };
     },
   };
 }

@@ -47,18 +47,16 @@ describe('the playbook registry', () => {
     const playbooks = registry();
     expect((await playbooks.push(v1, 'seed')).status).toBe('pushed');
     // A run started now records the version it got.
-    const atStart = await playbooks.catalogFor([{ name: 'invoice-follow-up' }]);
-    const runVersion = atStart.get('invoice-follow-up')?.version;
+    const catalog = playbooks.catalog();
+    const runVersion = (await catalog.workflow('invoice-follow-up'))?.version;
     expect(runVersion).toBe(1);
 
     expect((await playbooks.push(v2(), 'operator')).status).toBe('pushed');
-    const forWaitingRun = await playbooks.catalogFor([{ name: 'invoice-follow-up', version: runVersion }]);
-    expect(forWaitingRun.get('invoice-follow-up')).toMatchObject({
+    expect(await catalog.workflow('invoice-follow-up', runVersion)).toMatchObject({
       version: 1,
       description: invoiceFollowUp.description,
     });
-    const forNextRun = await playbooks.catalogFor([{ name: 'invoice-follow-up' }]);
-    expect(forNextRun.get('invoice-follow-up')).toMatchObject({
+    expect(await catalog.workflow('invoice-follow-up')).toMatchObject({
       version: 2,
       description: 'Chase twice a week',
     });
