@@ -6,7 +6,7 @@ import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
 import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
-import { registerPlaybooksCommands } from '../lib/cli/playbooks-commands.ts';
+import { registerPlaybooksCommands, registerPolicyCommands } from '../lib/cli/playbooks-commands.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
 import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -246,6 +246,7 @@ registerTriggerCommands(program, {
 });
 registerHandoffCommands(program, { client, output, exitWith });
 registerPlaybooksCommands(program, { client, output, exitWith });
+registerPolicyCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

@@ -22,7 +22,8 @@ export interface ExecutorDeps {
   store: StateStore;
   catalog: WorkflowCatalog;
   clock: Clock;
-  operatorPolicy: OperatorPolicy;
+  /** The operator's policy as it stands (the registry's newest): a push applies from the next step. */
+  operatorPolicy: () => Promise<OperatorPolicy>;
   /** The risk of an action type, from the connector catalogue; undefined when none handles it. */
   riskOf: (actionType: string) => Risk | undefined;
   signer: GrantSigner;
@@ -115,7 +116,7 @@ export function createExecutor(deps: ExecutorDeps) {
       }
       const policyVerdict = decide({
         workflow,
-        operator: deps.operatorPolicy,
+        operator: await deps.operatorPolicy(),
         action,
         risk: deps.riskOf(action.type),
       });

@@ -263,7 +263,10 @@ export interface PolicyVersion {
   version: number;
   policy: OperatorPolicy;
   pushedAt: string;
+  /** Who pushed it (the API caller, or `seed` for the shipped policy). */
   pushedBy: string;
+  /** Why, as the operator said when pushing: the policy's history is its own audit trail. */
+  reason?: string;
 }
 
 /** Where the registry keeps its versions (a DynamoDB adapter on both runtimes; an in-memory double in tests). */
@@ -277,5 +280,6 @@ export interface PlaybookStore {
   playbookVersions(name: string): Promise<PlaybookVersion[]>;
   /** Writes the policy version only if it is not there yet; ConflictError if it is. */
   putPolicy(version: PolicyVersion): Promise<void>;
+  getPolicy(version: number): Promise<PolicyVersion | undefined>;
   latestPolicy(): Promise<PolicyVersion | undefined>;
 }

@@ -1,10 +1,9 @@
-import { shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createExecutor, createRegistryCatalog } from '../app.ts';
+import { createExecutor, createPlaybooks } from '../app.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
 import { requireEnv } from '../shared/config.ts';
 
@@ -12,10 +11,12 @@ const env = requireEnv(['STATE_TABLE', 'GRANT_KEY_SECRET']);
 
 const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
 
+const playbooks = createPlaybooks({ store: createDynamoDBPlaybookStore(tables), clock: systemClock });
+
 export const handler = createExecutor({
   store: createDynamoDBStateStore(tables),
-  catalog: createRegistryCatalog({ store: createDynamoDBPlaybookStore(tables), clock: systemClock }),
+  catalog: playbooks.catalog(),
   clock: systemClock,
-  operatorPolicy: shippedOperatorPolicy,
+  operatorPolicy: playbooks.policy,
   signer: createHmacGrantSigner(grantKeyFromSecret(env.GRANT_KEY_SECRET)),
 });

@@ -48,3 +48,34 @@ export function registerPlaybooksCommands(program: Command, { output, exitWith, 
       await exitWith(async () => (await playbooks()).diffCommand(await client(), output, file, options));
     });
 }
+
+/** `aios policy show|push`, through /policy: the operator policy (decisions by risk, rules, approvers). */
+export function registerPolicyCommands(program: Command, { output, exitWith, client }: ProgramDeps) {
+  const group = program
+    .command('policy')
+    .description('the operator policy in the registry: decisions by risk, rules and approvers');
+  group
+    .command('show')
+    .description('the newest policy with who pushed it and why, or --ver N')
+    .option('--ver <n>', 'this version', positiveInt)
+    .option('--json', 'print JSON', false)
+    .action(async (options: { ver?: number; json: boolean }) => {
+      await exitWith(async () =>
+        (await playbooks()).policyShowCommand(await client(), output, {
+          version: options.ver,
+          json: options.json,
+        }),
+      );
+    });
+  group
+    .command('push')
+    .description('validate a policy file fully and push it as a new version (every problem is listed)')
+    .argument('<file>')
+    .requiredOption('--reason <text>', 'why the policy changes (kept with the version)')
+    .option('--json', 'print JSON', false)
+    .action(async (file: string, options: { reason: string; json: boolean }) => {
+      await exitWith(async () =>
+        (await playbooks()).policyPushCommand(await client(), output, file, options),
+      );
+    });
+}

@@ -136,6 +136,7 @@ export interface LocalRuntimeOptions {
   fetchImpl?: typeof fetch;
   onExecutionEvent?: (executionArn: string, event: HistoryEvent) => void;
   onWorkerError?: (error: Error) => void;
+  /** The policy the registry is seeded with when it has none (the shipped one by default). */
   operatorPolicy?: OperatorPolicy;
   /** Rate limits and breakers per action type; the connector descriptors by default. */
   limitsOf?: (actionType: string) => GatewayLimits | undefined;
@@ -259,7 +260,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       store,
       catalog,
       clock,
-      operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
+      operatorPolicy: playbooks.policy,
       signer,
     }),
   );
@@ -434,7 +435,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ),
     store,
     catalog,
-    operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
+    operatorPolicy: playbooks.policy,
     callbacks,
     clock,
     isClosedToken: isClosedTaskToken,

@@ -57,7 +57,7 @@ export function approvalHarness(options: {
     approvals,
     store,
     catalog: shippedCatalog,
-    operatorPolicy: shippedOperatorPolicy,
+    operatorPolicy: async () => shippedOperatorPolicy,
     callbacks,
     notifier,
     clock: systemClock,

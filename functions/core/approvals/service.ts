@@ -75,7 +75,8 @@ export interface ApprovalServiceDeps {
   approvals: ApprovalStore;
   store: StateStore;
   catalog: WorkflowCatalog;
-  operatorPolicy: OperatorPolicy;
+  /** The operator's policy as it stands (the registry's newest): its approvers get each new request. */
+  operatorPolicy: () => Promise<OperatorPolicy>;
   callbacks: OrchestratorCallbacks;
   notifier: ApprovalNotifier;
   clock: Clock;
@@ -245,7 +246,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         risk: deps.riskOf(intent.action.type) ?? 'write',
         editable: config?.editable[intent.action.type] ?? [],
         status: 'PENDING',
-        approvers: deps.operatorPolicy.approvers,
+        approvers: (await deps.operatorPolicy()).approvers,
         channels,
         escalation,
         createdAt: created.toISOString(),

@@ -103,5 +103,6 @@ describe('a run keeps the playbook version it started with', () => {
     });
     const details = (await api<RunDetails>(runtime, 'GET', `/runs/${waiting}`)).body;
     expect(details.run.workflowVersion).toBe(shipped);
-  });
+    // Two runs of a playbook with a drafted step, one after an approval: seconds each on a busy machine.
+  }, 120_000);
 });

@@ -31,6 +31,7 @@ function memoryPlaybookStore(): PlaybookStore {
       if (policies.some((p) => p.version === version.version)) throw new ConflictError('exists');
       policies.push(structuredClone(version));
     },
+    getPolicy: async (version) => policies.find((p) => p.version === version),
     latestPolicy: async () => policies.at(-1),
   };
 }
@@ -155,7 +156,7 @@ describe('the playbook registry', () => {
         { ...operatorPolicy, rules: [{ action: 'fax.send', decision: 'deny', reason: 'no' }] },
         'x',
       ),
-    ).rejects.toThrow(/rules: fax.send is not an action aios knows/);
+    ).rejects.toThrow(/rules.0.action: fax.send is not an action aios knows/);
   });
 });
 
