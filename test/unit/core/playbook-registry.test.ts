@@ -1,40 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION_DESCRIPTORS } from '../../../functions/connectors/descriptors.ts';
-import { ConflictError, ValidationError } from '../../../functions/core/errors.ts';
+import { ValidationError } from '../../../functions/core/errors.ts';
 import {
   createPlaybookRegistry,
-  type PlaybookStore,
-  type PlaybookVersion,
-  type PolicyVersion,
   scheduleExpressionProblem,
 } from '../../../functions/core/playbooks/registry.ts';
 import invoiceFollowUp from '../../../playbooks/invoice-follow-up.json' with { type: 'json' };
 import operatorPolicy from '../../../playbooks/operator-policy.json' with { type: 'json' };
-
-/** The registry's store as a small in-memory double with the adapter's put-once rule. */
-function memoryPlaybookStore(): PlaybookStore {
-  const playbooks: PlaybookVersion[] = [];
-  const policies: PolicyVersion[] = [];
-  const versionsOf = (name: string) =>
-    playbooks.filter((p) => p.workflow.name === name).sort((a, b) => a.workflow.version - b.workflow.version);
-  return {
-    async putPlaybook(version) {
-      if (versionsOf(version.workflow.name).some((p) => p.workflow.version === version.workflow.version))
-        throw new ConflictError(`${version.workflow.name} v${version.workflow.version} exists`);
-      playbooks.push(structuredClone(version));
-    },
-    getPlaybook: async (name, version) => versionsOf(name).find((p) => p.workflow.version === version),
-    playbookVersions: async (name) => versionsOf(name),
-    latestPlaybooks: async () =>
-      [...new Set(playbooks.map((p) => p.workflow.name))].flatMap((name) => versionsOf(name).slice(-1)),
-    async putPolicy(version) {
-      if (policies.some((p) => p.version === version.version)) throw new ConflictError('exists');
-      policies.push(structuredClone(version));
-    },
-    getPolicy: async (version) => policies.find((p) => p.version === version),
-    latestPolicy: async () => policies.at(-1),
-  };
-}
+import { memoryPlaybookStore } from '../../support/memory-playbook-store.ts';
 
 const clock = { now: () => new Date('2026-12-01T10:00:00.000Z') };
 const rules = { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) };
