@@ -70,6 +70,9 @@ const program = new Command()
   )
   .option('--region <region>', "with --target aws: the AWS region (default: AWS_REGION or the profile's)")
   .version(packageJson.version, '-V, --version', 'print the version of aios')
+  // The program's options (--target, --version, ...) go before the command, as the README shows them;
+  // so a command may have its own --version (a playbook's or policy's) without printing the CLI's.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ outputError: (message, write) => write(`aios: ${message.replace(/^error: /, '')}`) })
   .showHelpAfterError('(aios <command> --help shows how to use it)');

@@ -19,14 +19,14 @@ export function registerPlaybooksCommands(program: Command, { output, exitWith, 
     });
   group
     .command('show')
-    .description('one playbook: the newest version, or --ver N (--version is the CLI version)')
+    .description('one playbook: the newest version, or --version N')
     .argument('<name>')
-    .option('--ver <n>', 'this version', positiveInt)
+    .option('--version <n>', 'this version', positiveInt)
     .option('--json', 'print JSON', false)
-    .action(async (name: string, options: { ver?: number; json: boolean }) => {
+    .action(async (name: string, options: { version?: number; json: boolean }) => {
       await exitWith(async () =>
         (await playbooks()).showCommand(await client(), output, name, {
-          version: options.ver,
+          version: options.version,
           json: options.json,
         }),
       );
@@ -56,13 +56,13 @@ export function registerPolicyCommands(program: Command, { output, exitWith, cli
     .description('the operator policy in the registry: decisions by risk, rules and approvers');
   group
     .command('show')
-    .description('the newest policy with who pushed it and why, or --ver N')
-    .option('--ver <n>', 'this version', positiveInt)
+    .description('the newest policy with who pushed it and why, or --version N')
+    .option('--version <n>', 'this version', positiveInt)
     .option('--json', 'print JSON', false)
-    .action(async (options: { ver?: number; json: boolean }) => {
+    .action(async (options: { version?: number; json: boolean }) => {
       await exitWith(async () =>
         (await playbooks()).policyShowCommand(await client(), output, {
-          version: options.ver,
+          version: options.version,
           json: options.json,
         }),
       );

@@ -46,7 +46,7 @@ describe('aios playbooks', () => {
 
     const shown = JSON.parse((await aios(['playbooks', 'show', 'invoice-follow-up', '--json'])).stdout);
     expect(shown.workflow).toMatchObject({ version: v + 1, description: 'Chase twice a week' });
-    const old = await aios(['playbooks', 'show', 'invoice-follow-up', '--ver', String(v), '--json']);
+    const old = await aios(['playbooks', 'show', 'invoice-follow-up', '--version', String(v), '--json']);
     expect(JSON.parse(old.stdout).workflow.description).toBe(invoiceFollowUp.description);
   });
 
@@ -83,7 +83,7 @@ describe('aios policy', () => {
     const newest = JSON.parse((await aios(['policy', 'show', '--json'])).stdout);
     expect(newest).toMatchObject({ version: 2, pushedBy: 'operator', reason: 'new customers' });
     expect(newest.policy.byRisk['external-message']).toBe('needs-approval');
-    const first = JSON.parse((await aios(['policy', 'show', '--ver', '1', '--json'])).stdout);
+    const first = JSON.parse((await aios(['policy', 'show', '--version', '1', '--json'])).stdout);
     expect(first.policy.byRisk['external-message']).toBe('allow');
   });
 
