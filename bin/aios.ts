@@ -6,7 +6,7 @@ import { registerMemoryCommands } from '../lib/cli/memory-commands.ts';
 import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
-import { registerPlaybooksCommands } from '../lib/cli/playbooks-commands.ts';
+import { registerPlaybooksCommands, registerPolicyCommands } from '../lib/cli/playbooks-commands.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
 import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -70,6 +70,9 @@ const program = new Command()
   )
   .option('--region <region>', "with --target aws: the AWS region (default: AWS_REGION or the profile's)")
   .version(packageJson.version, '-V, --version', 'print the version of aios')
+  // The program's options (--target, --version, ...) go before the command, as the README shows them;
+  // so a command may have its own --version (a playbook's or policy's) without printing the CLI's.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ outputError: (message, write) => write(`aios: ${message.replace(/^error: /, '')}`) })
   .showHelpAfterError('(aios <command> --help shows how to use it)');
@@ -246,6 +249,7 @@ registerTriggerCommands(program, {
 });
 registerHandoffCommands(program, { client, output, exitWith });
 registerPlaybooksCommands(program, { client, output, exitWith });
+registerPolicyCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

@@ -40,12 +40,12 @@ import type { ApprovalStore } from './core/approvals/service.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
 import { createHmacGrantSigner } from './core/capability.ts';
 import { type ConnectorCatalogue, catalogueOf } from './core/connector.ts';
-import { NotFoundError } from './core/errors.ts';
 import type { ExecutorDeps } from './core/executor.ts';
 import { createMetricsService } from './core/metrics/metrics-service.ts';
 import type { MonitorDeps } from './core/monitor.ts';
 import { type AlertMarks, createOperatorAlerts } from './core/operator-alerts.ts';
 import { createPlaybookRegistry } from './core/playbooks/registry.ts';
+import { seedRegistry } from './core/playbooks/seed.ts';
 import type {
   CircuitBreaker,
   Clock,
@@ -341,23 +341,6 @@ export const createWebhookTriggerService = (
 export const createPlaybooks = (ports: { store: PlaybookStore; clock: Clock }) =>
   createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
 
-/** Pushes each shipped playbook the registry has no version of yet, and the policy if none is there. */
-export async function seedRegistry(
-  playbooks: ReturnType<typeof createPlaybooks>,
-  shipped: readonly unknown[],
-  policy: OperatorPolicy,
-) {
-  const present = new Set((await playbooks.list()).map((p) => p.workflow.name));
-  for (const raw of shipped) {
-    const name = (raw as { name: string }).name;
-    if (!present.has(name)) await playbooks.push(raw, 'seed');
-  }
-  await playbooks.policy().catch((error: unknown) => {
-    if (!(error instanceof NotFoundError)) throw error;
-    return playbooks.pushPolicy(policy, 'seed');
-  });
-}
-
 /**
  * Everything aios is made of, as one runtime provides it: the stores, the orchestrator, the
  * transports to the outside, the keys and the few settings that differ between runtimes. The
@@ -367,7 +350,9 @@ export async function seedRegistry(
 export interface AiosPorts {
   clock: Clock;
   store: StateStore;
-  catalog: WorkflowCatalog;
+  /** A fixed catalogue (tests); by default every handler reads the playbook registry. */
+  catalog?: WorkflowCatalog;
+  /** The policy the registry is seeded with when it has none; decisions read the registry's. */
   operatorPolicy: OperatorPolicy;
   model: ModelPort;
   memory: MemoryApiDeps;
@@ -435,7 +420,11 @@ export interface AiosPorts {
  * route table.
  */
 export function createAios(ports: AiosPorts) {
-  const { clock, store, catalog, operatorPolicy, callbacks, stores, keys, transports, settings = {} } = ports;
+  const { clock, store, operatorPolicy, callbacks, stores, keys, transports, settings = {} } = ports;
+  // The registry: a push takes effect without a restart; each run reads the version it started on.
+  const playbooks = createPlaybooks({ store: stores.playbooks, clock });
+  const catalog = ports.catalog ?? playbooks.catalog();
+  const policy = playbooks.policy;
   const signer = createHmacGrantSigner(keys.grant);
   const alertsTo = ports.channels.alerts;
   // The operator is told once of a failed run and of each handed-off step.
@@ -458,7 +447,7 @@ export function createAios(ports: AiosPorts) {
       retry: settings.modelRetry,
       alerts,
     }),
-    executor: createExecutor({ store, catalog, clock, operatorPolicy, signer }),
+    executor: createExecutor({ store, catalog, clock, operatorPolicy: policy, signer }),
     monitor: createMonitor({ store, clock }),
     runRecorder: createRunRecorder({
       store,
@@ -484,7 +473,7 @@ export function createAios(ports: AiosPorts) {
     approvals: stores.approvals,
     store,
     catalog,
-    operatorPolicy,
+    operatorPolicy: policy,
     callbacks,
     clock,
     channels: {
@@ -509,7 +498,6 @@ export function createAios(ports: AiosPorts) {
     clock,
     actions: ports.taskWaits ? { waits: ports.taskWaits, callbacks } : undefined,
   });
-  const playbooks = createPlaybooks({ store: stores.playbooks, clock });
   // Schedules and webhooks start runs through the same path as POST /runs.
   const runPorts = {
     store,
@@ -587,9 +575,18 @@ export function createAios(ports: AiosPorts) {
     fires,
     hooks,
     app,
-    /** The registry gets the shipped playbooks and policy on first start; later pushes win. */
-    seed: (shipped: readonly unknown[]) => seedRegistry(playbooks, shipped, operatorPolicy),
+    catalog,
+    /** Pushes the shipped playbooks (and policy) a push has not overtaken: at every local start. */
+    seed: (shipped: readonly unknown[]) =>
+      seedRegistry(playbooks, { playbooks: shipped, policy: operatorPolicy }),
   };
 }
 
 export type Aios = ReturnType<typeof createAios>;
+
+/**
+ * The catalogue every handler reads on both runtimes: the registry, so a push takes effect without a
+ * deploy, while each run reads the version it was pinned to at its start.
+ */
+export const createRegistryCatalog = (ports: { store: PlaybookStore; clock: Clock }) =>
+  createPlaybooks(ports).catalog();

@@ -25,7 +25,13 @@ export const SHIPPED_PLAYBOOKS: readonly unknown[] = [
   contentDraft,
 ];
 
-export function createCatalog(raw: readonly unknown[] = SHIPPED_PLAYBOOKS): WorkflowCatalog {
+/** A fixed catalogue (tests, benches): one version of each workflow, also readable without awaiting. */
+export interface StaticCatalog extends WorkflowCatalog {
+  get(name: string): Workflow | undefined;
+  list(): Workflow[];
+}
+
+export function createCatalog(raw: readonly unknown[] = SHIPPED_PLAYBOOKS): StaticCatalog {
   const workflows = new Map<string, Workflow>();
   for (const entry of raw) {
     const workflow = parseOrThrow(
@@ -45,10 +51,15 @@ export function createCatalog(raw: readonly unknown[] = SHIPPED_PLAYBOOKS): Work
   return {
     get: (name) => workflows.get(name),
     list: () => [...workflows.values()],
+    async workflow(name, version) {
+      const workflow = workflows.get(name);
+      return version === undefined || workflow?.version === version ? workflow : undefined;
+    },
+    workflows: async () => [...workflows.values()],
   };
 }
 
-export const shippedCatalog: WorkflowCatalog = createCatalog();
+export const shippedCatalog: StaticCatalog = createCatalog();
 
 /** The operator's standing policy (playbooks/operator-policy.json), bundled like the playbooks. */
 export const shippedOperatorPolicy: OperatorPolicy = parseOrThrow(

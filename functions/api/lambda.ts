@@ -1,4 +1,3 @@
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
@@ -29,9 +28,14 @@ const env = requireEnv([
 
 const dynamodb = dynamodbClient();
 const sfn = sfnClient();
+const playbooks = createPlaybooks({
+  store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  clock: systemClock,
+});
+const catalog = playbooks.catalog();
 const runPorts = {
   store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-  catalog: shippedCatalog,
+  catalog,
   orchestrator: createStepFunctionsOrchestrator(sfn, env.STATE_MACHINE_ARN),
   claims: createDynamoDBRunStartClaims({ client: dynamodb, tableName: env.STATE_TABLE }),
   clock: systemClock,
@@ -54,7 +58,7 @@ export const handler = httpLambdaHandler(
     handoffs: createHandoffs({
       handoffs: createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE }),
       store: runPorts.store,
-      catalog: shippedCatalog,
+      catalog,
       clock: systemClock,
       callbacks: createStepFunctionsCallbacks(sfn),
     }),
@@ -63,9 +67,6 @@ export const handler = httpLambdaHandler(
         createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
         new Date(),
       ),
-    playbooks: createPlaybooks({
-      store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-      clock: systemClock,
-    }),
+    playbooks,
   }),
 );

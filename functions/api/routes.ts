@@ -20,7 +20,7 @@ export type AuthClass = 'operator' | 'public-signed' | 'webhook' | 'console';
 /** The function that serves a route on AWS; locally one server serves them all. */
 export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'hooks' | 'local';
 
-export type RouteMethod = 'GET' | 'POST';
+export type RouteMethod = 'GET' | 'POST' | 'PUT';
 
 export interface RouteSpec {
   readonly id: string;
@@ -194,6 +194,23 @@ export const ROUTES = [
     auth: 'operator',
     fn: 'api',
     summary: 'what pushing a playbook file would change',
+    jsonBody: true,
+  },
+  {
+    id: 'getPolicy',
+    method: 'GET',
+    path: '/policy',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'the operator policy (?version=, else the newest) with who pushed it and why',
+  },
+  {
+    id: 'putPolicy',
+    method: 'PUT',
+    path: '/policy',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'push a new operator policy version: { policy, reason } (validated fully)',
     jsonBody: true,
   },
   {

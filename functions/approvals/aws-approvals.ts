@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBApprovalStore } from '../adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
@@ -15,10 +15,13 @@ import {
 } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApprovals, createHandoffs, createRecoveryService } from '../app.ts';
+import { createApprovals, createHandoffs, createPlaybooks, createRecoveryService } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createLinkTokens } from './email/link-token.ts';
+
+const registryOn = (client: DynamoDBClient, tableName: string) =>
+  createPlaybooks({ store: createDynamoDBPlaybookStore({ client, tableName }), clock: systemClock });
 
 /**
  * The approval service as every AWS Lambda that touches approvals builds it, from its
@@ -42,11 +45,12 @@ export function awsApprovals(
     ? createLinkTokens({ getKey: grantKeyFromSecret(env.LINK_KEY_SECRET), clock: systemClock })
     : undefined;
   const publicBaseUrl = env.PUBLIC_BASE_URL;
+  const playbooks = registryOn(dynamodb, stateTable);
   const service = createApprovals({
     approvals: createDynamoDBApprovalStore({ client: dynamodb, tableName: stateTable }),
     store: createDynamoDBStateStore({ client: dynamodb, tableName: stateTable }),
-    catalog: shippedCatalog,
-    operatorPolicy: shippedOperatorPolicy,
+    catalog: playbooks.catalog(),
+    operatorPolicy: playbooks.policy,
     callbacks: createStepFunctionsCallbacks(clients.sfn),
     clock: systemClock,
     channels: {
@@ -86,7 +90,7 @@ export function awsRecovery(
     handoffs: createHandoffs({
       handoffs: createDynamoDBHandoffStore({ client: clients.dynamodb, tableName: STATE_TABLE }),
       store: runs,
-      catalog: shippedCatalog,
+      catalog: registryOn(clients.dynamodb, STATE_TABLE).catalog(),
       clock: systemClock,
       callbacks: createStepFunctionsCallbacks(clients.sfn),
     }),

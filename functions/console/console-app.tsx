@@ -83,7 +83,7 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
         RunsPage({
           csrf: csrfOf(c),
           runs: shown,
-          workflows: deps.catalog.list().map((w) => w.name),
+          workflows: (await deps.catalog.workflows()).map((w) => w.name),
           filters: {
             ...(filters.workflow ? { workflow: filters.workflow } : {}),
             ...(filters.status ? { status: filters.status } : {}),
@@ -152,7 +152,7 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
         c,
         WorkflowsPage({
           csrf: csrfOf(c),
-          workflows: deps.catalog.list(),
+          workflows: await deps.catalog.workflows(),
           metrics: report.workflows,
           series: report.daily,
           window: WORKFLOWS_WINDOW,

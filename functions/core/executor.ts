@@ -22,7 +22,8 @@ export interface ExecutorDeps {
   store: StateStore;
   catalog: WorkflowCatalog;
   clock: Clock;
-  operatorPolicy: OperatorPolicy;
+  /** The operator's policy as it stands (the registry's newest): a push applies from the next step. */
+  operatorPolicy: () => Promise<OperatorPolicy>;
   /** The risk of an action type, from the connector catalogue; undefined when none handles it. */
   riskOf: (actionType: string) => Risk | undefined;
   signer: GrantSigner;
@@ -91,7 +92,7 @@ export function createExecutor(deps: ExecutorDeps) {
         throw new NotFoundError(`step ${stepIndex} (${step.id}) is not in the recorded plan of run ${runId}`);
       }
       const now = deps.clock.now();
-      const workflow = workflowOf(deps.catalog, run);
+      const workflow = await workflowOf(deps.catalog, run);
       const idempotencyKey = idempotencyKeyFor(runId, stepIndex, planned.id);
       const existing = await deps.store.getIntent(runId, stepIndex);
       // Only a plan with model steps, or a step reading outputs, needs the earlier intents: others skip the read.
@@ -115,7 +116,7 @@ export function createExecutor(deps: ExecutorDeps) {
       }
       const policyVerdict = decide({
         workflow,
-        operator: deps.operatorPolicy,
+        operator: await deps.operatorPolicy(),
         action,
         risk: deps.riskOf(action.type),
       });
@@ -192,7 +193,7 @@ export function createExecutor(deps: ExecutorDeps) {
     ): Promise<RecordedIntent> {
       const run = await deps.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
-      const workflow = workflowOf(deps.catalog, run);
+      const workflow = await workflowOf(deps.catalog, run);
       const existing = await deps.store.getIntent(runId, stepIndex);
       if (!existing) throw new NotFoundError(`no intent for run ${runId} step ${stepIndex}`);
       const now = deps.clock.now();
@@ -227,7 +228,7 @@ export function createExecutor(deps: ExecutorDeps) {
     async planCompensation(runId: string): Promise<CompensationStep[]> {
       const run = await deps.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
-      const workflow = workflowOf(deps.catalog, run);
+      const workflow = await workflowOf(deps.catalog, run);
       if (!workflow.compensateOnFailure) return [];
       const now = deps.clock.now();
       const intents = await deps.store.listIntents(runId);

@@ -35,7 +35,7 @@ export function createPlanner(deps: PlannerDeps) {
       if (existing) return existing;
       const run = await deps.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
-      const workflow = workflowOf(deps.catalog, run);
+      const workflow = await workflowOf(deps.catalog, run);
       if (workflow.steps) {
         return savePlan(
           deps,
@@ -121,14 +121,13 @@ export function fixedPlan(workflow: Workflow, run: Run): Plan['steps'] {
   return checkPlan({ steps }, workflow, "the playbook's steps");
 }
 
-export function workflowOf(catalog: WorkflowCatalog, run: Run): Workflow {
-  const workflow = catalog.get(run.workflow);
-  if (!workflow) throw new NotFoundError(`workflow ${run.workflow} is not in the catalogue`);
-  if (workflow.version !== run.workflowVersion) {
+/** The version of the workflow the run was pinned to at its start, whatever was pushed since. */
+export async function workflowOf(catalog: WorkflowCatalog, run: Run): Promise<Workflow> {
+  const workflow = await catalog.workflow(run.workflow, run.workflowVersion);
+  if (!workflow)
     throw new NotFoundError(
-      `run ${run.runId} was started on ${run.workflow} v${run.workflowVersion}, the catalogue has v${workflow.version}`,
+      `run ${run.runId} was started on ${run.workflow} v${run.workflowVersion}, which is not in the catalogue`,
     );
-  }
   return workflow;
 }
 

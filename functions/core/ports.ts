@@ -158,9 +158,15 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * Where the workflows (playbooks) are read: the registry on both runtimes, a fixed list in tests.
+ * Without a version it is the newest (what a new run starts on); a run in flight asks for the
+ * version it was pinned to at its start, so a later push never changes it.
+ */
 export interface WorkflowCatalog {
-  get(name: string): Workflow | undefined;
-  list(): Workflow[];
+  workflow(name: string, version?: number): Promise<Workflow | undefined>;
+  /** The newest version of each. */
+  workflows(): Promise<Workflow[]>;
 }
 
 export interface RateLimit {
@@ -266,7 +272,10 @@ export interface PolicyVersion {
   version: number;
   policy: OperatorPolicy;
   pushedAt: string;
+  /** Who pushed it (the API caller, or `seed` for the shipped policy). */
   pushedBy: string;
+  /** Why, as the operator said when pushing: the policy's history is its own audit trail. */
+  reason?: string;
 }
 
 /** Where the registry keeps its versions (a DynamoDB adapter on both runtimes; an in-memory double in tests). */
@@ -280,5 +289,6 @@ export interface PlaybookStore {
   playbookVersions(name: string): Promise<PlaybookVersion[]>;
   /** Writes the policy version only if it is not there yet; ConflictError if it is. */
   putPolicy(version: PolicyVersion): Promise<void>;
+  getPolicy(version: number): Promise<PolicyVersion | undefined>;
   latestPolicy(): Promise<PolicyVersion | undefined>;
 }

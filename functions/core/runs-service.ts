@@ -43,13 +43,11 @@ export type RunsService = ReturnType<typeof createRunsService>;
 
 export function createRunsService(deps: RunsServiceDeps) {
   /** The run a request asks for, checked against its workflow; nothing is written yet. */
-  function newRun(request: StartRunRequest, runId?: string): Run {
-    const workflow = deps.catalog.get(request.workflow);
+  async function newRun(request: StartRunRequest, runId?: string): Promise<Run> {
+    // The newest version now: the run is pinned to it (workflowVersion) for every later step.
+    const workflow = await deps.catalog.workflow(request.workflow);
     if (!workflow) {
-      const known = deps.catalog
-        .list()
-        .map((w) => w.name)
-        .join(', ');
+      const known = (await deps.catalog.workflows()).map((w) => w.name).join(', ');
       throw new NotFoundError(`workflow ${request.workflow} does not exist; known workflows: ${known}`);
     }
     const input = parseRunInput(workflow, request.input);
@@ -116,7 +114,7 @@ export function createRunsService(deps: RunsServiceDeps) {
     ): Promise<StartedRun> {
       const key = options.idempotencyKey;
       if (key === undefined) {
-        const run = newRun(request, options.runId);
+        const run = await newRun(request, options.runId);
         await deps.store.createRun(run);
         await startExecution(run.runId);
         return { run, replayed: false };
@@ -126,7 +124,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       let held = await deps.claims.get(key, now);
       let fresh = false;
       if (!held) {
-        const run = newRun(request, options.runId);
+        const run = await newRun(request, options.runId);
         const expiresAt = new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000).toISOString();
         held = await deps.claims.claim(
           { key, requestHash, run, claimedAt: now.toISOString(), expiresAt },

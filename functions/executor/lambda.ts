@@ -1,18 +1,22 @@
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { dynamodbClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createExecutor } from '../app.ts';
+import { createExecutor, createPlaybooks } from '../app.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
 import { requireEnv } from '../shared/config.ts';
 
 const env = requireEnv(['STATE_TABLE', 'GRANT_KEY_SECRET']);
 
+const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
+
+const playbooks = createPlaybooks({ store: createDynamoDBPlaybookStore(tables), clock: systemClock });
+
 export const handler = createExecutor({
-  store: createDynamoDBStateStore({ client: dynamodbClient(), tableName: env.STATE_TABLE }),
-  catalog: shippedCatalog,
+  store: createDynamoDBStateStore(tables),
+  catalog: playbooks.catalog(),
   clock: systemClock,
-  operatorPolicy: shippedOperatorPolicy,
+  operatorPolicy: playbooks.policy,
   signer: createHmacGrantSigner(grantKeyFromSecret(env.GRANT_KEY_SECRET)),
 });

@@ -1,12 +1,12 @@
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBWebhookEvents } from '../adapters/aws/dynamodb-triggers.ts';
 import { secretsManagerWebhookSecrets } from '../adapters/aws/secrets-manager-webhook-secrets.ts';
 import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createHooksApp, createWebhookTriggerService } from '../app.ts';
+import { createHooksApp, createRegistryCatalog, createWebhookTriggerService } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
 
@@ -18,7 +18,7 @@ export const handler = httpLambdaHandler(
   createHooksApp(
     createWebhookTriggerService({
       store: createDynamoDBStateStore(tables),
-      catalog: shippedCatalog,
+      catalog: createRegistryCatalog({ store: createDynamoDBPlaybookStore(tables), clock: systemClock }),
       orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
       claims: createDynamoDBRunStartClaims(tables),
       clock: systemClock,

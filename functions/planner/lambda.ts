@@ -1,12 +1,12 @@
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { createBedrockModel } from '../adapters/aws/bedrock-model.ts';
 import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { operatorAlertsFromEnv } from '../adapters/aws/operator-alerts-from-env.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createPlanner } from '../app.ts';
+import { createPlanner, createRegistryCatalog } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 
 const env = requireEnv(['STATE_TABLE', 'MODEL_FAST_ID', 'MODEL_SLOW_ID']);
@@ -19,7 +19,10 @@ export const handler = createPlanner({
     client: bedrockClient(),
     models: { fast: env.MODEL_FAST_ID, slow: env.MODEL_SLOW_ID },
   }),
-  catalog: shippedCatalog,
+  catalog: createRegistryCatalog({
+    store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+    clock: systemClock,
+  }),
   clock: systemClock,
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,
   handoffs: createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE }),

@@ -1,11 +1,11 @@
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
 import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createScheduleStart } from '../app.ts';
+import { createRegistryCatalog, createScheduleStart } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 
 const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'AIOS_API_URL']);
@@ -13,7 +13,7 @@ const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
 
 export const handler = createScheduleStart({
   store: createDynamoDBStateStore(tables),
-  catalog: shippedCatalog,
+  catalog: createRegistryCatalog({ store: createDynamoDBPlaybookStore(tables), clock: systemClock }),
   orchestrator: createStepFunctionsOrchestrator(sfnClient(), env.STATE_MACHINE_ARN),
   claims: createDynamoDBRunStartClaims(tables),
   clock: systemClock,

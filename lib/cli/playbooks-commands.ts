@@ -19,14 +19,14 @@ export function registerPlaybooksCommands(program: Command, { output, exitWith, 
     });
   group
     .command('show')
-    .description('one playbook: the newest version, or --ver N (--version is the CLI version)')
+    .description('one playbook: the newest version, or --version N')
     .argument('<name>')
-    .option('--ver <n>', 'this version', positiveInt)
+    .option('--version <n>', 'this version', positiveInt)
     .option('--json', 'print JSON', false)
-    .action(async (name: string, options: { ver?: number; json: boolean }) => {
+    .action(async (name: string, options: { version?: number; json: boolean }) => {
       await exitWith(async () =>
         (await playbooks()).showCommand(await client(), output, name, {
-          version: options.ver,
+          version: options.version,
           json: options.json,
         }),
       );
@@ -46,5 +46,36 @@ export function registerPlaybooksCommands(program: Command, { output, exitWith, 
     .option('--json', 'print JSON', false)
     .action(async (file: string, options: { json: boolean }) => {
       await exitWith(async () => (await playbooks()).diffCommand(await client(), output, file, options));
+    });
+}
+
+/** `aios policy show|push`, through /policy: the operator policy (decisions by risk, rules, approvers). */
+export function registerPolicyCommands(program: Command, { output, exitWith, client }: ProgramDeps) {
+  const group = program
+    .command('policy')
+    .description('the operator policy in the registry: decisions by risk, rules and approvers');
+  group
+    .command('show')
+    .description('the newest policy with who pushed it and why, or --version N')
+    .option('--version <n>', 'this version', positiveInt)
+    .option('--json', 'print JSON', false)
+    .action(async (options: { version?: number; json: boolean }) => {
+      await exitWith(async () =>
+        (await playbooks()).policyShowCommand(await client(), output, {
+          version: options.version,
+          json: options.json,
+        }),
+      );
+    });
+  group
+    .command('push')
+    .description('validate a policy file fully and push it as a new version (every problem is listed)')
+    .argument('<file>')
+    .requiredOption('--reason <text>', 'why the policy changes (kept with the version)')
+    .option('--json', 'print JSON', false)
+    .action(async (file: string, options: { reason: string; json: boolean }) => {
+      await exitWith(async () =>
+        (await playbooks()).policyPushCommand(await client(), output, file, options),
+      );
     });
 }

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import type { PlaybookVersion } from '../../functions/core/ports.ts';
+import type { PlaybookVersion, PolicyVersion } from '../../functions/core/ports.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Output } from './commands.ts';
 import { CliError, EXIT } from './errors.ts';
 
 // What `aios playbooks ...` does once its options are parsed (playbooks-commands.ts declares them).
 
-async function readPlaybookFile(file: string): Promise<unknown> {
+export async function readPlaybookFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -81,4 +81,42 @@ export async function diffCommand(api: ApiClient, output: Output, file: string, 
   }
   // A file that push would refuse is bad input, as it would be for push.
   return diff.problems.length > 0 ? EXIT.badInput : EXIT.ok;
+}
+
+const policyLine = (v: PolicyVersion) =>
+  `policy v${v.version}  pushed ${v.pushedAt} by ${v.pushedBy}${v.reason ? `  because: ${v.reason}` : ''}`;
+
+export async function policyShowCommand(
+  api: ApiClient,
+  output: Output,
+  options: { version?: number; json: boolean },
+) {
+  const query = options.version === undefined ? '' : `?version=${options.version}`;
+  const found = await api.request<PolicyVersion>('GET', `/policy${query}`);
+  output.out(
+    options.json
+      ? JSON.stringify(found, null, 2)
+      : `${policyLine(found)}\n${JSON.stringify(found.policy, null, 2)}`,
+  );
+  return EXIT.ok;
+}
+
+export async function policyPushCommand(
+  api: ApiClient,
+  output: Output,
+  file: string,
+  options: { reason: string; json: boolean },
+) {
+  const result = await api.request<PolicyVersion & { status: 'pushed' | 'unchanged' }>('PUT', '/policy', {
+    policy: await readPlaybookFile(file),
+    reason: options.reason,
+  });
+  output.out(
+    options.json
+      ? JSON.stringify(result, null, 2)
+      : result.status === 'pushed'
+        ? `Pushed policy v${result.version}: every decision from now on uses it, and new approvals go to its approvers.`
+        : `Policy v${result.version} is already this policy, unchanged.`,
+  );
+  return EXIT.ok;
 }

@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { shippedCatalog } from '../../playbooks/catalog.ts';
+import { SHIPPED_PLAYBOOKS, shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { Agents } from './agents.ts';
 import { Alerts } from './alerts.ts';
 import { API_STAGE, Api } from './api.ts';
@@ -12,6 +12,7 @@ import { Hooks } from './hooks.ts';
 import { Memory } from './memory.ts';
 import { OperatorConsole } from './operator-console.ts';
 import { Orchestrator } from './orchestrator.ts';
+import { RegistrySeed } from './registry-seed.ts';
 import { StateTable } from './state-table.ts';
 import { Triggers } from './triggers.ts';
 
@@ -50,11 +51,18 @@ export class AiosStack extends Stack {
   public readonly costGuard: CostGuard;
   public readonly alerts: Alerts;
   public readonly console: OperatorConsole;
+  public readonly registrySeed: RegistrySeed;
 
   constructor(scope: Construct, id: string, props: AiosStackProps = {}) {
     super(scope, id, props);
 
     this.state = new StateTable(this, 'State');
+    // The functions read playbooks and policy from the registry; each deploy seeds it from playbooks/.
+    this.registrySeed = new RegistrySeed(this, 'Registry', {
+      stateTable: this.state.table,
+      playbooks: SHIPPED_PLAYBOOKS,
+      policy: shippedOperatorPolicy,
+    });
     this.agents = new Agents(this, 'Agents', {
       stateTable: this.state.table,
       modelFastId: props.modelFastId,

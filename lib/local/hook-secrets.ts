@@ -13,14 +13,14 @@ export const hookSecretsDir = (dataDir: string) => join(dataDir, 'hooks');
  */
 export function localWebhookSecrets(
   dataDir: string,
-): WebhookSecrets & { ensureAll(catalog: WorkflowCatalog): void } {
+): WebhookSecrets & { ensureAll(catalog: WorkflowCatalog): Promise<void> } {
   const dir = hookSecretsDir(dataDir);
   return {
     async secretOf(playbook) {
       return ensureLocalSecret(dir, playbook);
     },
-    ensureAll(catalog) {
-      for (const workflow of catalog.list())
+    async ensureAll(catalog) {
+      for (const workflow of await catalog.workflows())
         if (workflow.trigger.type === 'webhook') ensureLocalSecret(dir, workflow.name);
     },
   };

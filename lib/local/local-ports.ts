@@ -51,7 +51,7 @@ export function localPorts(
   standIns: {
     client: DynamoDBClient;
     store: StateStore;
-    catalog: WorkflowCatalog;
+    catalog?: WorkflowCatalog;
     model: ModelPort;
     memory: LocalMemory;
     queue: Pick<LocalQueue, 'list' | 'redrive'>;
@@ -74,7 +74,6 @@ export function localPorts(
     secret,
   );
   const webhookSecrets = localWebhookSecrets(dataDir ?? outboxDir);
-  webhookSecrets.ensureAll(catalog);
   const callbacks = createLocalCallbacks(standIns.stepFunctions);
   const ports: AiosPorts = {
     clock,
@@ -144,5 +143,5 @@ export function localPorts(
       decorateOrchestrator: options.decorateOrchestrator,
     },
   };
-  return { ports, apiToken, slackSigningSecret: slackSigningSecret as string };
+  return { ports, apiToken, slackSigningSecret: slackSigningSecret as string, webhookSecrets };
 }

@@ -8,7 +8,7 @@ import { ROUTES } from '../../functions/api/routes.ts';
 import { createAios } from '../../functions/app.ts';
 import { AT_START_UP } from '../../functions/core/recovery.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { SHIPPED_PLAYBOOKS, shippedCatalog } from '../../playbooks/catalog.ts';
+import { SHIPPED_PLAYBOOKS } from '../../playbooks/catalog.ts';
 import { systemAslClock } from './asl/clock.ts';
 import { startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
 import { faultsFromEnv } from './faults.ts';
@@ -40,7 +40,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     logger.warn('the store was not closed cleanly: its indexes were repaired', { ...repaired });
   const tables = { client: db.client, tableName: TABLE_NAMES.state };
   const store = faults.stateStore(createDynamoDBStateStore(tables));
-  const catalog = options.catalog ?? shippedCatalog;
   const model = options.model ?? modelFromEnv().model;
   const clock = systemClock;
   const memory = await startLocalMemory({
@@ -75,7 +74,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const local = localPorts(options, {
     client: db.client,
     store,
-    catalog,
+    catalog: options.catalog,
     model,
     memory,
     queue,
@@ -88,6 +87,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     publicBaseUrl: () => publicBaseUrl,
   });
   const aios = createAios(local.ports);
+  // Before anything runs: the registry holds the shipped playbooks a push has not overtaken.
+  await aios.seed(SHIPPED_PLAYBOOKS);
+  await local.webhookSecrets.ensureAll(aios.catalog);
   machine.deploy(aios.functions);
 
   // Actions the previous process held when it stopped come back now, not after their visibility timeout.
@@ -116,7 +118,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
   }, options.escalationIntervalMs ?? 30_000);
   escalation.unref();
-  await aios.seed(SHIPPED_PLAYBOOKS);
   const http = await startLocalHttpServer({
     port: options.port,
     host: '127.0.0.1',
@@ -131,7 +132,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   await aios.recovery.sweep(AT_START_UP).catch(logError('recovery at start-up failed'));
   // After recovery, so a fire's run finds the store as the last process left it.
   const scheduler = await startLocalScheduler({
-    catalog,
+    catalog: aios.catalog,
     fires: aios.fires,
     cursors: createDynamoDBSchedulerCursors(tables),
     clock: schedulerClock,

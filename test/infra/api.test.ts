@@ -39,7 +39,7 @@ function operatorMethods() {
 }
 
 describe('Api: routes', () => {
-  it('has the runs, approvals, handoffs, schedules, hooks, playbooks, metrics, dead-letter and memory routes, and nothing else', () => {
+  it('has the runs, approvals, handoffs, schedules, hooks, playbooks, policy, metrics, dead-letter and memory routes, and nothing else', () => {
     expect(routes().sort()).toEqual([
       'GET /approvals',
       'GET /approvals/{id}',
@@ -53,6 +53,7 @@ describe('Api: routes', () => {
       'GET /metrics',
       'GET /playbooks',
       'GET /playbooks/{name}',
+      'GET /policy',
       'GET /runs',
       'GET /runs/{id}',
       'GET /runs/{id}/audit',
@@ -72,12 +73,13 @@ describe('Api: routes', () => {
       'POST /schedules/{playbook}/pause',
       'POST /schedules/{playbook}/resume',
       'POST /slack/interactions',
+      'PUT /policy',
     ]);
   });
 
   it('requires IAM (SigV4) authorisation on every method but the four public routes', () => {
-    expect(Object.keys(methods)).toHaveLength(31);
-    expect(operatorMethods()).toHaveLength(27);
+    expect(Object.keys(methods)).toHaveLength(33);
+    expect(operatorMethods()).toHaveLength(29);
     for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     const names = routes();
     const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');

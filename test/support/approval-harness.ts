@@ -58,7 +58,7 @@ export function approvalHarness(options: {
     approvals,
     store,
     catalog: shippedCatalog,
-    operatorPolicy: shippedOperatorPolicy,
+    operatorPolicy: async () => shippedOperatorPolicy,
     callbacks,
     notifier,
     clock: systemClock,

@@ -43,6 +43,7 @@ export function createDynamoDBPlaybookStore(options: {
     policy: OperatorPolicySchema.parse(item.policy),
     pushedAt: String(item.pushedAt),
     pushedBy: String(item.pushedBy),
+    ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
   });
 
   async function queryAll(pk: string, forward = true, limit?: number) {
@@ -115,6 +116,12 @@ export function createDynamoDBPlaybookStore(options: {
     },
     async putPolicy(version) {
       await putOnce({ pk: POLICY, sk: sortKey(version.version), ...version }, `policy v${version.version}`);
+    },
+    async getPolicy(version) {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName, Key: { pk: POLICY, sk: sortKey(version) }, ConsistentRead: true }),
+      );
+      return Item ? policyOf(Item) : undefined;
     },
     async latestPolicy() {
       const [item] = await queryAll(POLICY, false, 1);

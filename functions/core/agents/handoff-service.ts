@@ -137,7 +137,7 @@ export function createHandoffService(deps: HandoffServiceDeps) {
       const run = await deps.store.getRun(handoff.runId);
       if (!run) throw new NotFoundError(`run ${handoff.runId} does not exist`);
       const step = (await deps.store.getPlan(handoff.runId))?.steps[handoff.stepIndex];
-      workflowOf(deps.catalog, run);
+      await workflowOf(deps.catalog, run);
       const kind = handoff.kind === 'model.extract' ? 'extract' : 'draft';
       let output: Record<string, unknown>;
       try {

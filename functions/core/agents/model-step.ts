@@ -97,7 +97,7 @@ export function createModelStepRunner(deps: ModelStepDeps) {
       );
     }
     const spec = planned.model;
-    const workflow = workflowOf(deps.catalog, runRecord);
+    const workflow = await workflowOf(deps.catalog, runRecord);
     const outcome = (status: ModelStepOutcome['status'], note: string): ModelStepOutcome => ({
       runId,
       stepIndex,

@@ -75,7 +75,8 @@ export interface ApprovalServiceDeps {
   approvals: ApprovalStore;
   store: StateStore;
   catalog: WorkflowCatalog;
-  operatorPolicy: OperatorPolicy;
+  /** The operator's policy as it stands (the registry's newest): its approvers get each new request. */
+  operatorPolicy: () => Promise<OperatorPolicy>;
   callbacks: OrchestratorCallbacks;
   notifier: ApprovalNotifier;
   clock: Clock;
@@ -224,7 +225,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       if (!intent) throw new NotFoundError(`no intent for run ${input.runId} step ${input.stepIndex}`);
       const run = await deps.store.getRun(input.runId);
       if (!run) throw new NotFoundError(`run ${input.runId} does not exist`);
-      const workflow: Workflow = workflowOf(deps.catalog, run);
+      const workflow: Workflow = await workflowOf(deps.catalog, run);
       const config = workflow.approval;
       const escalation = EscalationSchema.parse(config?.escalation ?? {});
       const created = now();
@@ -240,7 +241,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         risk: deps.riskOf(intent.action.type) ?? 'write',
         editable: config?.editable[intent.action.type] ?? [],
         status: 'PENDING',
-        approvers: deps.operatorPolicy.approvers,
+        approvers: (await deps.operatorPolicy()).approvers,
         channels,
         escalation,
         createdAt: created.toISOString(),

@@ -50,10 +50,13 @@ async function recordOf(deps: MetricsDeps, run: Run): Promise<RunRecord> {
 
 /** The metrics and the cost of a run, read from the stores at the time of asking. */
 export function createMetricsService(deps: MetricsDeps) {
-  const minutesSaved = (workflow: string, version: number) => {
-    const current = deps.catalog.get(workflow);
-    // The catalogue holds the current version; an older version's runs use its estimate, the operator's best figure.
-    return current && current.version >= version ? current.minutesSavedPerRun : undefined;
+  const minutesSavedBy = async () => {
+    const newest = new Map((await deps.catalog.workflows()).map((w) => [w.name, w]));
+    return (workflow: string, version: number) => {
+      const current = newest.get(workflow);
+      // The newest version's estimate counts for older versions' runs too: the operator's best figure.
+      return current && current.version >= version ? current.minutesSavedPerRun : undefined;
+    };
   };
   return {
     async metrics(query: {
@@ -66,7 +69,7 @@ export function createMetricsService(deps: MetricsDeps) {
       const records = await Promise.all(runs.map((run) => recordOf(deps, run)));
       const costs = new Map(records.map((r) => [r.run.runId, runCost(r).totalUsd]));
       return {
-        ...workflowMetrics(records, { since, until }, minutesSaved),
+        ...workflowMetrics(records, { since, until }, await minutesSavedBy()),
         truncated,
         // Runs and cost per day per workflow: the workflows page's chart.
         daily: dailySeries(runs, (runId) => costs.get(runId) ?? 0, { since, until }),

@@ -142,6 +142,17 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
     );
   };
 
+  /** One version of the operator policy with who pushed it and why, or the newest. */
+  async function showPolicy(version?: number): Promise<PolicyVersion> {
+    const found =
+      version === undefined ? await deps.store.latestPolicy() : await deps.store.getPolicy(version);
+    if (!found)
+      throw new NotFoundError(
+        version === undefined ? 'no operator policy has been pushed' : `policy v${version} does not exist`,
+      );
+    return found;
+  }
+
   return {
     /**
      * Validates the file fully and stores it as a new version. Its `version` must be above the
@@ -199,19 +210,24 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
         : { problems, changed: ['(new playbook)'] };
     },
 
-    /** Pushes a new version of the operator policy (with its approvers); every problem is listed. */
-    async pushPolicy(raw: unknown, pushedBy: string): Promise<PolicyVersion> {
+    /**
+     * Pushes a new version of the operator policy (with its approvers), recording who and why;
+     * every problem is listed. The same policy as the newest is no new version.
+     */
+    async pushPolicy(raw: unknown, pushedBy: string, reason?: string): Promise<PolicyVersion> {
       const parsed = OperatorPolicySchema.safeParse(raw);
       if (!parsed.success)
         return refuse(
           'operator policy',
           parsed.error.issues.map((i) => `${i.path.join('.') || '(the file)'}: ${i.message}`),
         );
-      const unknown = parsed.data.rules.filter((r) => !deps.rules.knownActions.has(r.action));
+      const unknown = parsed.data.rules
+        .map((r, i) => [r, i] as const)
+        .filter(([r]) => !deps.rules.knownActions.has(r.action));
       if (unknown.length > 0)
         return refuse(
           'operator policy',
-          unknown.map((r) => `rules: ${r.action} is not an action aios knows`),
+          unknown.map(([r, i]) => `rules.${i}.action: ${r.action} is not an action aios knows`),
         );
       const newest = await deps.store.latestPolicy();
       if (newest && JSON.stringify(newest.policy) === JSON.stringify(parsed.data)) return newest;
@@ -220,31 +236,42 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
         policy: parsed.data,
         pushedAt: deps.clock.now().toISOString(),
         pushedBy,
+        ...(reason ? { reason } : {}),
       };
-      await deps.store.putPolicy(version);
+      try {
+        await deps.store.putPolicy(version);
+      } catch (error) {
+        if (error instanceof ConflictError)
+          return refuse('operator policy', [`version ${version.version} was pushed meanwhile; push again`]);
+        throw error;
+      }
       return version;
     },
 
-    async policy(): Promise<OperatorPolicy> {
-      const newest = await deps.store.latestPolicy();
-      if (!newest) throw new NotFoundError('no operator policy has been pushed');
-      return newest.policy;
-    },
+    showPolicy,
+
+    /** The policy every decision reads: the newest, so a push applies from the next step decided. */
+    policy: async (): Promise<OperatorPolicy> => (await showPolicy()).policy,
 
     /**
-     * The catalogue a run reads: a new run gets the newest version; a run in flight asks for the
-     * version it recorded (`versionOf`), so a later push never changes it.
+     * The catalogue every handler reads: a new run gets the newest version; a run in flight asks
+     * for the version it recorded at its start, so a later push never changes it. A version never
+     * changes once pushed, so those are kept once read; the newest is read each time.
      */
-    async catalogFor(versions: { name: string; version?: number }[]): Promise<WorkflowCatalog> {
-      const found = new Map<string, Workflow>();
-      for (const { name, version } of versions) {
-        const entry =
-          version === undefined
-            ? (await deps.store.playbookVersions(name)).at(-1)
-            : await deps.store.getPlaybook(name, version);
-        if (entry) found.set(name, entry.workflow);
-      }
-      return { get: (name) => found.get(name), list: () => [...found.values()] };
+    catalog(): WorkflowCatalog {
+      const pinned = new Map<string, Workflow>();
+      return {
+        async workflow(name, version) {
+          if (version === undefined) return (await deps.store.playbookVersions(name)).at(-1)?.workflow;
+          const key = `${name}\u0000${version}`;
+          const known = pinned.get(key);
+          if (known) return known;
+          const found = (await deps.store.getPlaybook(name, version))?.workflow;
+          if (found) pinned.set(key, found);
+          return found;
+        },
+        workflows: async () => (await deps.store.latestPlaybooks()).map((p) => p.workflow),
+      };
     },
   };
 }

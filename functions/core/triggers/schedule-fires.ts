@@ -53,13 +53,10 @@ const fireKey = (fire: ScheduleFire) => `schedule:${fire.playbook}:${fire.versio
  * is derived from (playbook, version, scheduled time), so however often it is delivered, one run.
  */
 export function createScheduleFires(deps: ScheduleFiresDeps) {
-  function scheduled(playbook: string): ScheduledWorkflow {
-    const workflow = deps.catalog.get(playbook);
+  async function scheduled(playbook: string): Promise<ScheduledWorkflow> {
+    const workflow = await deps.catalog.workflow(playbook);
     if (!workflow || !isScheduled(workflow)) {
-      const known = deps.catalog
-        .list()
-        .filter(isScheduled)
-        .map((w) => w.name);
+      const known = (await deps.catalog.workflows()).filter(isScheduled).map((w) => w.name);
       throw new NotFoundError(
         `${playbook} is not a scheduled playbook; scheduled playbooks: ${known.join(', ') || 'none'}`,
       );
@@ -97,7 +94,7 @@ export function createScheduleFires(deps: ScheduleFiresDeps) {
     scheduledAt: Date,
     source: z.infer<typeof FireSourceSchema>,
   ): Promise<FireOutcome> {
-    const workflow = scheduled(playbook);
+    const workflow = await scheduled(playbook);
     const at = wholeSecond(scheduledAt);
     const now = deps.clock.now().toISOString();
     const state = await deps.schedules.state(workflow.name);
@@ -138,17 +135,17 @@ export function createScheduleFires(deps: ScheduleFiresDeps) {
     },
 
     async pause(playbook: string): Promise<ScheduleState> {
-      return deps.schedules.setPaused(scheduled(playbook).name, true, deps.clock.now());
+      return deps.schedules.setPaused((await scheduled(playbook)).name, true, deps.clock.now());
     },
 
     async resume(playbook: string): Promise<ScheduleState> {
-      return deps.schedules.setPaused(scheduled(playbook).name, false, deps.clock.now());
+      return deps.schedules.setPaused((await scheduled(playbook)).name, false, deps.clock.now());
     },
 
     /** Every scheduled playbook: expression, time zone, next fires, last fire, paused or not. */
     async list(nextCount = 3): Promise<ScheduleView[]> {
       const now = deps.clock.now();
-      const workflows = deps.catalog.list().filter(isScheduled);
+      const workflows = (await deps.catalog.workflows()).filter(isScheduled);
       return Promise.all(
         workflows.map(async (workflow) => {
           const state = await deps.schedules.state(workflow.name);

@@ -65,7 +65,7 @@ const isWebhook = (workflow: Workflow | undefined): workflow is Workflow =>
 export function createWebhookTrigger(deps: WebhookTriggerDeps) {
   return {
     async receive(delivery: WebhookDelivery): Promise<WebhookOutcome> {
-      const workflow = deps.catalog.get(delivery.playbook);
+      const workflow = await deps.catalog.workflow(delivery.playbook);
       if (!isWebhook(workflow)) throw new NotFoundError(`${delivery.playbook} takes no webhooks`);
       const now = deps.clock.now();
       verifyWebhookSignature(

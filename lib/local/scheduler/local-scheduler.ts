@@ -45,13 +45,10 @@ const MAX_SLEEP_MS = 60_000;
  * again, or the new one, whose pending fires are started by the next pass: no fire lost or doubled.
  */
 export async function startLocalScheduler(deps: LocalSchedulerDeps): Promise<LocalScheduler> {
-  const schedules = deps.catalog
-    .list()
-    .filter(isScheduled)
-    .map((workflow) => ({
-      workflow,
-      expression: parseScheduleExpression(workflow.trigger.expression, workflow.trigger.timezone),
-    }));
+  const schedules = (await deps.catalog.workflows()).filter(isScheduled).map((workflow) => ({
+    workflow,
+    expression: parseScheduleExpression(workflow.trigger.expression, workflow.trigger.timezone),
+  }));
   let running: Promise<void> | undefined;
   let cancelTimer: (() => void) | undefined;
   let closed = false;

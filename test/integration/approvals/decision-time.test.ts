@@ -32,7 +32,7 @@ function setup() {
     approvals,
     store,
     catalog: shippedCatalog,
-    operatorPolicy: shippedOperatorPolicy,
+    operatorPolicy: async () => shippedOperatorPolicy,
     callbacks: { taskSucceeded: async () => ANSWERED, taskFailed: async () => ANSWERED },
     notifier: {
       notify: async () => ({ detail: 'shown in the inbox' }),

@@ -35,10 +35,7 @@ describe('the playbook registry in the state table', () => {
     expect((await registry.list()).map((v) => [v.workflow.name, v.workflow.version])).toEqual([
       ['invoice-follow-up', 10],
     ]);
-    expect(
-      (await registry.catalogFor([{ name: 'invoice-follow-up', version: 1 }])).get('invoice-follow-up')
-        ?.version,
-    ).toBe(1);
+    expect((await registry.catalog().workflow('invoice-follow-up', 1))?.version).toBe(1);
   });
 
   it('writes a version once: a second put of it is a conflict and changes nothing', async () => {

@@ -77,7 +77,7 @@ describe('hook secrets', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aios-hooks-'));
     const t = triggerHarness();
     const secrets = localWebhookSecrets(dir);
-    secrets.ensureAll(t.catalog);
+    await secrets.ensureAll(t.catalog);
     const file = join(dir, 'hooks', 'payment-received');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const secret = await secrets.secretOf('payment-received');

@@ -83,7 +83,7 @@ async function setup(
     store,
     catalog,
     clock: fixedClock(),
-    operatorPolicy: operator,
+    operatorPolicy: async () => operator,
     riskOf: () => 'write',
     compensationOf: () => undefined,
     validateParams: () => undefined,

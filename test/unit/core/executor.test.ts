@@ -35,7 +35,7 @@ async function setup(action: string) {
       scenarioWorkflow({ allowedActions: ['state.upsert', 'http.request', 'email.send'] }),
     ]),
     clock: fixedClock(),
-    operatorPolicy: operator,
+    operatorPolicy: async () => operator,
     riskOf: (type) => RISKS[type],
     compensationOf: () => undefined,
     validateParams: () => undefined,

@@ -1,39 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION_DESCRIPTORS } from '../../../functions/connectors/descriptors.ts';
-import { ConflictError, ValidationError } from '../../../functions/core/errors.ts';
+import { ValidationError } from '../../../functions/core/errors.ts';
 import {
   createPlaybookRegistry,
-  type PlaybookStore,
-  type PlaybookVersion,
-  type PolicyVersion,
   scheduleExpressionProblem,
 } from '../../../functions/core/playbooks/registry.ts';
 import invoiceFollowUp from '../../../playbooks/invoice-follow-up.json' with { type: 'json' };
 import operatorPolicy from '../../../playbooks/operator-policy.json' with { type: 'json' };
-
-/** The registry's store as a small in-memory double with the adapter's put-once rule. */
-function memoryPlaybookStore(): PlaybookStore {
-  const playbooks: PlaybookVersion[] = [];
-  const policies: PolicyVersion[] = [];
-  const versionsOf = (name: string) =>
-    playbooks.filter((p) => p.workflow.name === name).sort((a, b) => a.workflow.version - b.workflow.version);
-  return {
-    async putPlaybook(version) {
-      if (versionsOf(version.workflow.name).some((p) => p.workflow.version === version.workflow.version))
-        throw new ConflictError(`${version.workflow.name} v${version.workflow.version} exists`);
-      playbooks.push(structuredClone(version));
-    },
-    getPlaybook: async (name, version) => versionsOf(name).find((p) => p.workflow.version === version),
-    playbookVersions: async (name) => versionsOf(name),
-    latestPlaybooks: async () =>
-      [...new Set(playbooks.map((p) => p.workflow.name))].flatMap((name) => versionsOf(name).slice(-1)),
-    async putPolicy(version) {
-      if (policies.some((p) => p.version === version.version)) throw new ConflictError('exists');
-      policies.push(structuredClone(version));
-    },
-    latestPolicy: async () => policies.at(-1),
-  };
-}
+import { memoryPlaybookStore } from '../../support/memory-playbook-store.ts';
 
 const clock = { now: () => new Date('2026-12-01T10:00:00.000Z') };
 const rules = { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) };
@@ -47,18 +21,16 @@ describe('the playbook registry', () => {
     const playbooks = registry();
     expect((await playbooks.push(v1, 'seed')).status).toBe('pushed');
     // A run started now records the version it got.
-    const atStart = await playbooks.catalogFor([{ name: 'invoice-follow-up' }]);
-    const runVersion = atStart.get('invoice-follow-up')?.version;
+    const catalog = playbooks.catalog();
+    const runVersion = (await catalog.workflow('invoice-follow-up'))?.version;
     expect(runVersion).toBe(1);
 
     expect((await playbooks.push(v2(), 'operator')).status).toBe('pushed');
-    const forWaitingRun = await playbooks.catalogFor([{ name: 'invoice-follow-up', version: runVersion }]);
-    expect(forWaitingRun.get('invoice-follow-up')).toMatchObject({
+    expect(await catalog.workflow('invoice-follow-up', runVersion)).toMatchObject({
       version: 1,
       description: invoiceFollowUp.description,
     });
-    const forNextRun = await playbooks.catalogFor([{ name: 'invoice-follow-up' }]);
-    expect(forNextRun.get('invoice-follow-up')).toMatchObject({
+    expect(await catalog.workflow('invoice-follow-up')).toMatchObject({
       version: 2,
       description: 'Chase twice a week',
     });
@@ -157,7 +129,7 @@ describe('the playbook registry', () => {
         { ...operatorPolicy, rules: [{ action: 'fax.send', decision: 'deny', reason: 'no' }] },
         'x',
       ),
-    ).rejects.toThrow(/rules: fax.send is not an action aios knows/);
+    ).rejects.toThrow(/rules.0.action: fax.send is not an action aios knows/);
   });
 });
 

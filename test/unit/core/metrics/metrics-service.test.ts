@@ -29,11 +29,11 @@ async function seeded() {
     }),
   );
   const catalog: WorkflowCatalog = {
-    get: (name) =>
-      ({ onboarding: { version: 1, minutesSavedPerRun: 45 }, 'invoice-follow-up': { version: 1 } })[name] as
-        | Workflow
-        | undefined,
-    list: () => [],
+    workflow: async () => undefined,
+    workflows: async () => [
+      { name: 'onboarding', version: 1, minutesSavedPerRun: 45 } as Workflow,
+      { name: 'invoice-follow-up', version: 1 } as Workflow,
+    ],
   };
   const service = createMetricsService({
     store,

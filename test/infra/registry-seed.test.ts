@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
+import { REGISTRY_KEYS } from '../../lib/cloud/registry-seed.ts';
+import { SHIPPED_PLAYBOOKS } from '../../playbooks/catalog.ts';
+import { logicalIdOf, statementsOf, synthAios } from './synth.ts';
+
+let stack: AiosStack;
+let template: Template;
+let assemblyDir: string;
+
+beforeAll(() => {
+  const synth = synthAios();
+  ({ stack, template } = synth);
+  assemblyDir = synth.app.synth().directory;
+}, 600_000);
+
+/** Every file of every bundled asset in the cloud assembly. */
+function assetFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : [path];
+    });
+  return readdirSync(assemblyDir)
+    .filter((name) => name.startsWith('asset.') && statSync(join(assemblyDir, name)).isDirectory())
+    .flatMap((name) => walk(join(assemblyDir, name)));
+}
+
+describe('the playbook registry on AWS', () => {
+  it('bundles no playbook: no function asset holds a shipped playbook description', () => {
+    const files = assetFiles().filter((f) => /\.(m?js|json)$/.test(f) && !f.endsWith('.map'));
+    // The seed function, the API and the agents at least: enough to know the bundles were read.
+    expect(files.length).toBeGreaterThan(10);
+    const descriptions = SHIPPED_PLAYBOOKS.map((p) => (p as { description: string }).description);
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      for (const description of descriptions) expect(text.includes(description), file).toBe(false);
+    }
+  });
+
+  it('seeds the registry on deploy with a custom resource carrying the playbooks and the policy', () => {
+    const seeds = template.findResources('Custom::AiosPlaybookRegistrySeed');
+    const [seed] = Object.values(seeds);
+    expect(Object.keys(seeds)).toHaveLength(1);
+    const playbooks = JSON.parse(seed?.Properties.Playbooks) as { name: string }[];
+    expect(playbooks.map((p) => p.name).sort()).toEqual(
+      SHIPPED_PLAYBOOKS.map((p) => (p as { name: string }).name).sort(),
+    );
+    expect(JSON.parse(seed?.Properties.Policy)).toHaveProperty('approvers');
+    // Its service token is the Provider framework's function, which calls the seed function.
+    expect(JSON.stringify(seed?.Properties.ServiceToken)).toContain('Provider');
+  });
+
+  it('lets the seed function touch only the registry items of the state table', () => {
+    const tableArn = { 'Fn::GetAtt': [logicalIdOf(stack, stack.state.table), 'Arn'] };
+    const onTable = statementsOf(template, stack, stack.registrySeed.function.role).filter((s) =>
+      JSON.stringify(s.Resource).includes(JSON.stringify(tableArn)),
+    );
+    expect(onTable.length).toBeGreaterThan(0);
+    for (const statement of onTable)
+      expect(statement.Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': REGISTRY_KEYS.map((k) => `${k}*`) },
+      });
+  });
+});
