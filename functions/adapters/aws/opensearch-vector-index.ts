@@ -1,5 +1,5 @@
 import type { Client } from '@opensearch-project/opensearch';
-import type { IndexCandidate, IndexedDoc, IndexFilter, VectorIndex } from '../../core/memory/ports.ts';
+import type { IndexCandidate, IndexedDoc, IndexFilter, VectorIndex } from '../../core/ports/memory.ts';
 
 export interface OpenSearchVectorIndexOptions {
   /** A client built once in the composition root (SigV4-signed on AWS). */

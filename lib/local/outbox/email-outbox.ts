@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../../../functions/adapters/system-clock.ts';
-import type { EmailMessage, EmailTransport } from '../../../functions/connectors/email-transport.ts';
+import type { EmailMessage, EmailTransport } from '../../../functions/core/ports/email-transport.ts';
 import type { Clock } from '../../../functions/core/ports.ts';
 import { findByKey, outboxFileName, perKeyQueue, writeFileAtomic } from './outbox-files.ts';
 

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../../../functions/adapters/system-clock.ts';
-import type { SlackMessageRef, SlackTransport } from '../../../functions/connectors/slack-transport.ts';
 import { PermanentConnectorError } from '../../../functions/core/errors.ts';
+import type { SlackMessageRef, SlackTransport } from '../../../functions/core/ports/slack-transport.ts';
 import type { Clock } from '../../../functions/core/ports.ts';
 import { findByKey, outboxFileName, perKeyQueue, writeFileAtomic } from './outbox-files.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EmailMessage } from '../../../functions/connectors/email-transport.ts';
+import type { EmailMessage } from '../../../functions/core/ports/email-transport.ts';
 import { encodeHeaderValue, formatEml, messageIdOf } from '../../../lib/local/outbox/email-outbox.ts';
 
 const message: EmailMessage = {

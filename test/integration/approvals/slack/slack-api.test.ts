@@ -9,8 +9,8 @@ import { createWebApiSlackTransport } from '../../../../functions/adapters/slack
 import { createSlackInteractionsApp } from '../../../../functions/app.ts';
 import { slackInteractionClient } from '../../../../functions/approvals/slack/interactions.ts';
 import { createSlackApprovalNotifier } from '../../../../functions/approvals/slack/notifier.ts';
-import type { SlackTransport } from '../../../../functions/connectors/slack-transport.ts';
 import { PermanentConnectorError } from '../../../../functions/core/errors.ts';
+import type { SlackTransport } from '../../../../functions/core/ports/slack-transport.ts';
 import { createLocalContext } from '../../../../lib/local/http/lambda-context.ts';
 import { createSlackOutbox } from '../../../../lib/local/outbox/slack-outbox.ts';
 import { lambdaFor } from '../../../support/http-lambda.ts';
