@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSlackOutbox } from '../../../../functions/adapters/local/slack-outbox.ts';
 import { createWebApiSlackTransport } from '../../../../functions/adapters/slack/web-api-slack-transport.ts';
 import { createSlackInteractionsApp } from '../../../../functions/app.ts';
 import { slackInteractionClient } from '../../../../functions/approvals/slack/interactions.ts';
@@ -12,7 +13,6 @@ import { createSlackApprovalNotifier } from '../../../../functions/approvals/sla
 import { PermanentConnectorError } from '../../../../functions/core/errors.ts';
 import type { SlackTransport } from '../../../../functions/core/ports/slack-transport.ts';
 import { createLocalContext } from '../../../../lib/local/http/lambda-context.ts';
-import { createSlackOutbox } from '../../../../lib/local/outbox/slack-outbox.ts';
 import { lambdaFor } from '../../../support/http-lambda.ts';
 import { APPROVER, approvalFixture, SIGNING_SECRET } from '../../../unit/approvals/slack/fixtures.ts';
 import { blockAction, fakeApprovals, formBody, NOW, slackEvent } from './support.ts';
