@@ -1,6 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBApprovalStore } from '../adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
@@ -17,6 +16,7 @@ import { systemClock } from '../adapters/system-clock.ts';
 import { createApprovals, createHandoffs, createRecoveryService } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
+import { shippedCatalog, shippedOperatorPolicy } from '../shipped-playbooks.ts';
 import { createLinkTokens } from './email/link-token.ts';
 
 /**

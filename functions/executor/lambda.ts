@@ -1,4 +1,3 @@
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
 import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
@@ -6,6 +5,7 @@ import { systemClock } from '../adapters/system-clock.ts';
 import { createExecutor } from '../app.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
 import { requireEnv } from '../shared/config.ts';
+import { shippedCatalog, shippedOperatorPolicy } from '../shipped-playbooks.ts';
 
 const env = requireEnv(['STATE_TABLE', 'GRANT_KEY_SECRET']);
 

@@ -1,4 +1,3 @@
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
@@ -9,6 +8,7 @@ import { systemClock } from '../adapters/system-clock.ts';
 import { createHooksApp, createWebhookTriggerService } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
+import { shippedCatalog } from '../shipped-playbooks.ts';
 
 const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'HOOK_SECRET_PREFIX']);
 const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };

@@ -1,4 +1,3 @@
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { createBedrockModel } from '../adapters/aws/bedrock-model.ts';
 import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
@@ -7,6 +6,7 @@ import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createPlanner } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
+import { shippedCatalog } from '../shipped-playbooks.ts';
 
 const env = requireEnv(['STATE_TABLE', 'MODEL_FAST_ID', 'MODEL_SLOW_ID']);
 

@@ -1,4 +1,3 @@
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
@@ -7,6 +6,7 @@ import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.
 import { systemClock } from '../adapters/system-clock.ts';
 import { createScheduleStart } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
+import { shippedCatalog } from '../shipped-playbooks.ts';
 
 const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'AIOS_API_URL']);
 const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };

@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { shippedCatalog } from '../../playbooks/catalog.ts';
+import { shippedCatalog } from '../../functions/shipped-playbooks.ts';
 import { Agents } from './agents.ts';
 import { Alerts } from './alerts.ts';
 import { API_STAGE, Api } from './api.ts';

@@ -25,7 +25,7 @@ import { createSlackOutbox } from '../../functions/adapters/local/slack-outbox.t
 import type { AiosPorts } from '../../functions/app.ts';
 import type { Clock, ModelPort, StateStore, WorkflowCatalog } from '../../functions/core/ports.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { shippedOperatorPolicy } from '../../functions/shipped-playbooks.ts';
 import type { LocalStepFunctions } from './asl/index.ts';
 import type { Faults } from './faults.ts';
 import { localWebhookSecrets } from './hook-secrets.ts';
