@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDiskVectorIndex } from '../functions/adapters/local/disk-vector-index.ts';
-import type { IndexedDoc, IndexFilter } from '../functions/core/memory/ports.ts';
+import type { IndexedDoc, IndexFilter } from '../functions/core/ports/memory.ts';
 import { ms, percentile } from './stats.ts';
 import { renderTable } from './table.ts';
 

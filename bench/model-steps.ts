@@ -1,11 +1,11 @@
 import { createDynamoDBStateStore } from '../functions/adapters/aws/dynamodb-state-store.ts';
 import { createModelStepRunner } from '../functions/core/agents/model-step.ts';
+import { createCatalog } from '../functions/core/catalog.ts';
 import { fixedPlan } from '../functions/core/planner.ts';
 import type { ModelPort, StateStore } from '../functions/core/ports.ts';
 import type { PlanStep } from '../functions/core/schemas.ts';
 import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../lib/local/table-definitions.ts';
-import { createCatalog } from '../playbooks/catalog.ts';
 import { createMemoryStateStore } from '../test/support/memory-state-store.ts';
 import { median, ms, percentile } from './stats.ts';
 import { renderTable } from './table.ts';

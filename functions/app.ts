@@ -23,12 +23,10 @@ import {
 import { createSlackApprovalNotifier } from './approvals/slack/notifier.ts';
 import { ACTION_DESCRIPTORS, describeAction } from './connectors/descriptors.ts';
 import { emailSendConnector } from './connectors/email-send.ts';
-import type { EmailTransport } from './connectors/email-transport.ts';
 import type { CredentialLookup } from './connectors/http-credential.ts';
 import { httpRequestConnector } from './connectors/http-request.ts';
 import { paramsProblem } from './connectors/param-schemas.ts';
 import { slackDeleteConnector, slackPostConnector } from './connectors/slack-post.ts';
-import type { SlackTransport } from './connectors/slack-transport.ts';
 import { stateRevertConnector } from './connectors/state-revert.ts';
 import { stateUpsertConnector } from './connectors/state-upsert.ts';
 import { connectorStatuses } from './connectors/status.ts';
@@ -46,6 +44,9 @@ import type { MonitorDeps } from './core/monitor.ts';
 import { type AlertMarks, createOperatorAlerts } from './core/operator-alerts.ts';
 import { createPlaybookRegistry } from './core/playbooks/registry.ts';
 import { seedRegistry } from './core/playbooks/seed.ts';
+import type { EmailTransport } from './core/ports/email-transport.ts';
+import type { SlackTransport } from './core/ports/slack-transport.ts';
+import type { ScheduleStore, WebhookEvents, WebhookSecrets } from './core/ports/triggers.ts';
 import type {
   CircuitBreaker,
   Clock,
@@ -65,7 +66,6 @@ import type { RunStartClaims } from './core/run-start-claims.ts';
 import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts';
 import type { OperatorPolicy } from './core/schemas.ts';
 import type { TaskWaits } from './core/stranded-actions.ts';
-import type { ScheduleStore, WebhookEvents, WebhookSecrets } from './core/triggers/ports.ts';
 import { createScheduleFires, type ScheduleFiresDeps } from './core/triggers/schedule-fires.ts';
 import { createWebhookTrigger, type WebhookTrigger } from './core/triggers/webhook-trigger.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';

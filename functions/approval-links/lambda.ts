@@ -1,7 +1,7 @@
+import { createDynamoDBLinkTokenUses } from '../adapters/aws/dynamodb-link-uses.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createApprovalLinksApp } from '../app.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
-import { createDynamoDBLinkTokenUses } from '../approvals/email/dynamodb-link-uses.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
 
 const { service, dynamodb, linkTokens, stateTable } = awsApprovals();

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
-import type { EmailTransport } from './email-transport.ts';
+import type { EmailTransport } from '../core/ports/email-transport.ts';
 
 /** SES accepts at most 50 recipients per message, To and Cc together. */
 export const MAX_EMAIL_RECIPIENTS = 50;

@@ -1,23 +1,7 @@
 import * as z from 'zod';
+import type { HostRule, HttpCredential } from '../core/ports.ts';
 
-/** A stored http.request credential: the header value and the hosts it may be sent to, nowhere else. */
-export interface HttpCredential {
-  value: string;
-  hosts: readonly HostRule[];
-}
-
-/** One allowed destination: a scheme, a host (or `*.` and a domain) and a port. */
-export interface HostRule {
-  /** As written by the operator, for messages. */
-  entry: string;
-  scheme: 'https:' | 'http:';
-  /** Lowercase; `*.example.com` keeps its `*.`. */
-  host: string;
-  port: number;
-}
-
-/** Looks up a stored credential by name; throws when there is none or it is not usable. */
-export type CredentialLookup = (name: string) => Promise<HttpCredential>;
+export type { CredentialLookup, HostRule, HttpCredential } from '../core/ports.ts';
 
 const DEFAULT_PORT = { 'https:': 443, 'http:': 80 } as const;
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
-import type { SlackTransport } from './slack-transport.ts';
+import type { SlackTransport } from '../core/ports/slack-transport.ts';
 
 const SlackChannel = z
   .string()

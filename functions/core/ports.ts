@@ -1,3 +1,5 @@
+// Every port of aios in one place: this file holds the central ones and re-exports the rest
+// (functions/core/ports/*.ts), so a newcomer finds what the domain needs of the world here.
 import type { Handoff } from './agents/handoff.ts';
 import type {
   ActionMessage,
@@ -292,3 +294,12 @@ export interface PlaybookStore {
   getPolicy(version: number): Promise<PolicyVersion | undefined>;
   latestPolicy(): Promise<PolicyVersion | undefined>;
 }
+
+export type * from './ports/alerts.ts';
+export type * from './ports/approvals.ts';
+export type * from './ports/credentials.ts';
+export type * from './ports/email-transport.ts';
+export * from './ports/memory.ts';
+export type * from './ports/run-start-claims.ts';
+export type * from './ports/slack-transport.ts';
+export * from './ports/triggers.ts';

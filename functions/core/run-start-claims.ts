@@ -35,13 +35,7 @@ export type RunStartClaim = z.infer<typeof RunStartClaimSchema>;
  * and each step safe to repeat, so the retry finishes the same run instead of replaying a result.
  */
 
-/** The store of claims, a port: DynamoDB on AWS and locally, a map in unit tests. */
-export interface RunStartClaims {
-  /** The live claim of a key; an expired one counts as none. */
-  get(key: string, now: Date): Promise<RunStartClaim | undefined>;
-  /** A conditional write: the first live claim of a key wins, and every caller gets the winner back. */
-  claim(claim: RunStartClaim, now: Date): Promise<RunStartClaim>;
-}
+export type { RunStartClaims } from './ports.ts';
 
 /** JSON with keys sorted at every level, so the same request hashes the same whatever its key order. */
 export function canonicalJson(value: unknown): string {

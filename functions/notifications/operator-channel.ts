@@ -1,6 +1,6 @@
-import type { EmailTransport } from '../connectors/email-transport.ts';
-import type { SlackTransport } from '../connectors/slack-transport.ts';
 import { alertText, type OperatorChannel } from '../core/operator-alerts.ts';
+import type { EmailTransport } from '../core/ports/email-transport.ts';
+import type { SlackTransport } from '../core/ports/slack-transport.ts';
 
 // The operator's channel for alerts, over the same transports the connectors use: Slack's Web
 // API or the local Slack outbox, SES or the local .eml outbox.

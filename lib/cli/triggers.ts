@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ScheduleFire } from '../../functions/core/triggers/ports.ts';
+import type { ScheduleFire } from '../../functions/core/ports/triggers.ts';
 import type { ScheduleView } from '../../functions/core/triggers/schedule-fires.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Output } from './commands.ts';

@@ -1,6 +1,10 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { SHIPPED_PLAYBOOKS, shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import {
+  SHIPPED_PLAYBOOKS,
+  shippedCatalog,
+  shippedOperatorPolicy,
+} from '../../functions/shipped-playbooks.ts';
 import { Agents } from './agents.ts';
 import { Alerts } from './alerts.ts';
 import { API_STAGE, Api } from './api.ts';

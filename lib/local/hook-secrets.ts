@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import type { WebhookSecrets } from '../../functions/core/ports/triggers.ts';
 import type { WorkflowCatalog } from '../../functions/core/ports.ts';
-import type { WebhookSecrets } from '../../functions/core/triggers/ports.ts';
 import { ensureLocalSecret } from './http/api-token.ts';
 
 /** Where a webhook playbook's signing secret is kept locally: `<data dir>/hooks/<playbook>`. */

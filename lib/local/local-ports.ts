@@ -7,6 +7,7 @@ import { createDynamoDBAlertMarks } from '../../functions/adapters/aws/dynamodb-
 import { createDynamoDBApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBCircuitBreaker } from '../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamodb-handoff-store.ts';
+import { createDynamoDBLinkTokenUses } from '../../functions/adapters/aws/dynamodb-link-uses.ts';
 import { createDynamoDBPlaybookStore } from '../../functions/adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
@@ -14,25 +15,24 @@ import {
   createDynamoDBScheduleStore,
   createDynamoDBWebhookEvents,
 } from '../../functions/adapters/aws/dynamodb-triggers.ts';
+import { localCredentials } from '../../functions/adapters/local/credentials.ts';
+import { createEmailOutbox } from '../../functions/adapters/local/email-outbox.ts';
 import { createLocalDeadLetters } from '../../functions/adapters/local/local-dead-letters.ts';
 import {
   createLocalCallbacks,
   createLocalOrchestrator,
 } from '../../functions/adapters/local/local-step-functions.ts';
+import { createSlackOutbox } from '../../functions/adapters/local/slack-outbox.ts';
 import type { AiosPorts } from '../../functions/app.ts';
-import { createDynamoDBLinkTokenUses } from '../../functions/approvals/email/dynamodb-link-uses.ts';
 import { consoleClientKey } from '../../functions/console/client-key.ts';
 import type { Clock, ModelPort, StateStore, WorkflowCatalog } from '../../functions/core/ports.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { shippedOperatorPolicy } from '../../functions/shipped-playbooks.ts';
 import type { LocalStepFunctions } from './asl/index.ts';
-import { localCredentials } from './credentials.ts';
 import type { Faults } from './faults.ts';
 import { localWebhookSecrets } from './hook-secrets.ts';
 import { ensureApiToken, ensureLocalSecret, localEdge } from './http/index.ts';
 import type { LocalMemory } from './memory.ts';
-import { createEmailOutbox } from './outbox/email-outbox.ts';
-import { createSlackOutbox } from './outbox/slack-outbox.ts';
 import type { LocalQueue } from './queue/index.ts';
 import { executionArnFor } from './run-machine.ts';
 import { ACTION_DLQ, type LocalRuntimeOptions } from './runtime-options.ts';

@@ -1,5 +1,5 @@
 import type { MemoryIndexer } from '../../functions/core/memory/indexer.ts';
-import type { LogPosition, MemoryLog } from '../../functions/core/memory/ports.ts';
+import type { LogPosition, MemoryLog } from '../../functions/core/ports/memory.ts';
 
 export interface MemoryTailerOptions {
   log: MemoryLog;

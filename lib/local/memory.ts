@@ -7,7 +7,7 @@ import type { MemoryApiDeps } from '../../functions/api/memory-routes.ts';
 import { createMemoryConsolidator } from '../../functions/core/memory/consolidation.ts';
 import { createMemoryIndexer } from '../../functions/core/memory/indexer.ts';
 import { createMemoryService, type MemoryService } from '../../functions/core/memory/memory-service.ts';
-import type { MemoryLog, VectorIndex } from '../../functions/core/memory/ports.ts';
+import type { MemoryLog, VectorIndex } from '../../functions/core/ports/memory.ts';
 import type { Clock, ModelPort } from '../../functions/core/ports.ts';
 import { type MemoryTailer, startMemoryTailer } from './memory-tailer.ts';
 import { TABLE_NAMES } from './table-definitions.ts';

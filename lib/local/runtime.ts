@@ -8,7 +8,7 @@ import { ROUTES } from '../../functions/api/routes.ts';
 import { createAios } from '../../functions/app.ts';
 import { AT_START_UP } from '../../functions/core/recovery.ts';
 import { logger } from '../../functions/shared/powertools.ts';
-import { SHIPPED_PLAYBOOKS } from '../../playbooks/catalog.ts';
+import { SHIPPED_PLAYBOOKS } from '../../functions/shipped-playbooks.ts';
 import { systemAslClock } from './asl/clock.ts';
 import { startEmbeddedDynamoDB } from './embedded-dynamodb.ts';
 import { faultsFromEnv } from './faults.ts';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shippedCatalog } from '../../functions/shipped-playbooks.ts';
 import { ACTION_DLQ, ACTION_QUEUE, type LocalRuntime } from '../../lib/local/runtime.ts';
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shippedCatalog } from '../../functions/shipped-playbooks.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
 import { api, startTestRuntime, waitForRun } from '../support/local-runtime.ts';
 

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SHIPPED_PLAYBOOKS } from '../../functions/shipped-playbooks.ts';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { REGISTRY_KEYS } from '../../lib/cloud/registry-seed.ts';
-import { SHIPPED_PLAYBOOKS } from '../../playbooks/catalog.ts';
 import { logicalIdOf, statementsOf, synthAios } from './synth.ts';
 
 let stack: AiosStack;

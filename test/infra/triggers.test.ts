@@ -1,8 +1,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { shippedCatalog } from '../../functions/shipped-playbooks.ts';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { SCHEDULE_RETRY } from '../../lib/cloud/triggers.ts';
-import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { actionsOf, logicalIdOf, statementsOf, synthAios } from './synth.ts';
 
 let stack: AiosStack;

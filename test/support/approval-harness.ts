@@ -9,7 +9,7 @@ import {
   createApprovalService,
 } from '../../functions/core/approvals/service.ts';
 import { ANSWERED, type OrchestratorCallbacks, type StateStore } from '../../functions/core/ports.ts';
-import { shippedCatalog, shippedOperatorPolicy } from '../../playbooks/catalog.ts';
+import { shippedCatalog, shippedOperatorPolicy } from '../../functions/shipped-playbooks.ts';
 import { runFixture } from './fixtures.ts';
 
 export const SLACK_MESSAGE = { channel: '#aios-approvals', ts: '1764590000.000100' };

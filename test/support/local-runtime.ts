@@ -1,7 +1,7 @@
+import { createCatalog } from '../../functions/core/catalog.ts';
 import type { ModelPort } from '../../functions/core/ports.ts';
 import type { RunDetails } from '../../functions/core/runs-service.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../lib/local/runtime.ts';
-import { createCatalog } from '../../playbooks/catalog.ts';
 
 export function scenarioWorkflow(overrides: Record<string, unknown> = {}) {
   return {

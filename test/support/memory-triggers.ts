@@ -7,7 +7,7 @@ import type {
   ScheduleStore,
   WebhookEvent,
   WebhookEvents,
-} from '../../functions/core/triggers/ports.ts';
+} from '../../functions/core/ports/triggers.ts';
 
 /** In-memory trigger stores for unit tests, with the DynamoDB adapters' conditional-write contracts. */
 export function createMemoryScheduleStore(): ScheduleStore & { readonly fires: Map<string, ScheduleFire> } {

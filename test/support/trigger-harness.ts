@@ -1,8 +1,8 @@
+import { createCatalog } from '../../functions/core/catalog.ts';
 import type { ExecutionState, Orchestrator } from '../../functions/core/ports.ts';
 import { createRunsService } from '../../functions/core/runs-service.ts';
 import { createScheduleFires } from '../../functions/core/triggers/schedule-fires.ts';
 import { createWebhookTrigger } from '../../functions/core/triggers/webhook-trigger.ts';
-import { createCatalog } from '../../playbooks/catalog.ts';
 import invoiceFollowUp from '../../playbooks/invoice-follow-up.json' with { type: 'json' };
 import paymentReceived from '../../playbooks/payment-received.json' with { type: 'json' };
 import { ManualClock } from '../unit/asl/manual-clock.ts';

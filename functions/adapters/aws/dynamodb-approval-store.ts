@@ -2,16 +2,14 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { type Approval, type ApprovalEvent, ApprovalSchema } from '../../core/approvals/approval.ts';
 import type { ApprovalStore } from '../../core/approvals/service.ts';
 import { ConflictError } from '../../core/errors.ts';
+import { documentClient, queryGsi1, readItem } from './dynamodb-records.ts';
 
 /*
  * Approvals in the state table:
@@ -32,16 +30,11 @@ export function createDynamoDBApprovalStore(options: {
   client: DynamoDBClient;
   tableName: string;
 }): ApprovalStore {
-  const doc = DynamoDBDocumentClient.from(options.client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const doc = documentClient(options.client);
   const TableName = options.tableName;
   const key = (id: string) => ({ pk: `APPROVAL#${id}`, sk: 'APPROVAL' });
 
-  async function read(id: string) {
-    const { Item } = await doc.send(new GetCommand({ TableName, Key: key(id), ConsistentRead: true }));
-    return Item;
-  }
+  const read = (id: string) => readItem(doc, TableName, key(id));
 
   /** An update that returns the record as written; a failed condition becomes a ConflictError. */
   async function update(
@@ -260,23 +253,8 @@ export function createDynamoDBApprovalStore(options: {
     });
   }
 
-  async function queryIndex(partition: string, before?: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
-        new QueryCommand({
-          TableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: before ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': partition, ...(before ? { ':before': before } : {}) },
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
+  function queryIndex(partition: string, before?: string) {
+    return queryGsi1(doc, TableName, partition, before);
   }
 }
 

@@ -1,14 +1,9 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Handoff, HandoffSchema } from '../../core/agents/handoff.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { HandoffStore } from '../../core/ports.ts';
+import { documentClient, queryGsi1, readItem } from './dynamodb-records.ts';
 
 /*
  * Handoffs in the state table:
@@ -26,35 +21,13 @@ export function createDynamoDBHandoffStore(options: {
   client: DynamoDBClient;
   tableName: string;
 }): HandoffStore {
-  const doc = DynamoDBDocumentClient.from(options.client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const doc = documentClient(options.client);
   const TableName = options.tableName;
   const key = (id: string) => ({ pk: `HANDOFF#${id}`, sk: 'HANDOFF' });
 
-  async function read(id: string) {
-    const { Item } = await doc.send(new GetCommand({ TableName, Key: key(id), ConsistentRead: true }));
-    return Item;
-  }
+  const read = (id: string) => readItem(doc, TableName, key(id));
 
-  async function queryIndex(partition: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
-        new QueryCommand({
-          TableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': partition },
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  }
+  const queryIndex = (partition: string) => queryGsi1(doc, TableName, partition);
 
   /** The index holds copies that may lag their item: each listed handoff is read from its item. */
   async function listed(partition: string): Promise<Handoff[]> {

@@ -10,8 +10,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
-import type { LogPosition, MemoryLog, SessionEntry } from '../../core/memory/ports.ts';
 import { type MemoryItem, MemoryItemSchema } from '../../core/memory/schemas.ts';
+import type { LogPosition, MemoryLog, SessionEntry } from '../../core/ports/memory.ts';
 
 export interface DynamoDBMemoryLogOptions {
   client: DynamoDBClient;

@@ -12,7 +12,7 @@ import {
   type WebhookEvent,
   WebhookEventSchema,
   type WebhookEvents,
-} from '../../core/triggers/ports.ts';
+} from '../../core/ports/triggers.ts';
 
 /*
  * Triggers in the state table:

@@ -1,4 +1,4 @@
-import type { IndexCandidate, IndexedDoc, IndexFilter, VectorIndex } from '../../core/memory/ports.ts';
+import type { IndexCandidate, IndexedDoc, IndexFilter, VectorIndex } from '../../core/ports/memory.ts';
 import { type OpenSearchHttp, OpenSearchResponseError } from './opensearch-http.ts';
 
 export interface OpenSearchVectorIndexOptions {

@@ -1,4 +1,4 @@
-import type { WebhookSecrets } from '../../core/triggers/ports.ts';
+import type { WebhookSecrets } from '../../core/ports/triggers.ts';
 import { type FetchSecret, readSecretText } from './secrets.ts';
 
 /** The Secrets Manager name of a webhook playbook's signing secret, under the stack's prefix. */

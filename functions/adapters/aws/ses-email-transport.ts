@@ -1,6 +1,6 @@
 import { SESv2Client, type SESv2ClientConfig, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import type { EmailMessage, EmailTransport } from '../../connectors/email-transport.ts';
 import { PermanentConnectorError, TransientConnectorError } from '../../core/errors.ts';
+import type { EmailMessage, EmailTransport } from '../../core/ports/email-transport.ts';
 import { tracer } from '../../shared/powertools.ts';
 
 export const IDEMPOTENCY_HEADER = 'X-Aios-Idempotency-Key';

@@ -1,5 +1,5 @@
 import { type BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { Embedder } from '../../core/memory/ports.ts';
+import type { Embedder } from '../../core/ports/memory.ts';
 
 export const TITAN_EMBED_V2 = 'amazon.titan-embed-text-v2:0';
 export type TitanDimensions = 256 | 512 | 1024;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IndexCandidate, IndexedDoc, IndexFilter, VectorIndex } from '../../core/memory/ports.ts';
+import type { IndexCandidate, IndexedDoc, IndexFilter, VectorIndex } from '../../core/ports/memory.ts';
 
 export interface DiskVectorIndexOptions {
   /** `<dataDir>/memory`: one directory per index version plus `alias.json`. */

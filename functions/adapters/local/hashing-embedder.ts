@@ -1,5 +1,5 @@
-import type { Embedder } from '../../core/memory/ports.ts';
 import { fnv1a, stem, words } from '../../core/memory/text.ts';
+import type { Embedder } from '../../core/ports/memory.ts';
 
 /**
  * An offline embedder that needs no download: feature hashing of stemmed words, word bigrams and

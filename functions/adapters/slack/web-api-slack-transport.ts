@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ErrorCode, type FetchFunction, LogLevel, type ViewsOpenArguments, WebClient } from '@slack/web-api';
+import { PermanentConnectorError, TransientConnectorError } from '../../core/errors.ts';
 import type {
   CallOptions,
   SlackMessage,
@@ -7,8 +8,7 @@ import type {
   SlackMessageUpdate,
   SlackModalView,
   SlackTransport,
-} from '../../connectors/slack-transport.ts';
-import { PermanentConnectorError, TransientConnectorError } from '../../core/errors.ts';
+} from '../../core/ports/slack-transport.ts';
 
 export interface WebApiSlackTransportOptions {
   /** The bot token, fetched when a call needs it (and cached by whoever supplies it); never logged. */

@@ -88,14 +88,7 @@ export async function verifyLinkToken(
   return { ok: true, claims };
 }
 
-/**
- * Single use: a link's nonce is marked used by the first POST that goes on to a decision attempt.
- * A GET never marks it, so a mail scanner that follows the link uses nothing up.
- */
-export interface LinkTokenUses {
-  /** A conditional put: true for the first call with a nonce, false ever after. `expiresAt` is epoch ms. */
-  markUsed(nonce: string, expiresAt: number): Promise<boolean>;
-}
+export type { LinkTokenUses } from '../../core/ports.ts';
 
 /** Mint and verify bound to one key and clock: what the notifier and the link handler are given. */
 export interface LinkTokens {

@@ -1,5 +1,5 @@
-import type { EmailTransport } from '../../connectors/email-transport.ts';
 import type { Approval } from '../../core/approvals/approval.ts';
+import type { EmailTransport } from '../../core/ports/email-transport.ts';
 import { NotAnApproverError } from './errors.ts';
 import type { LinkClaims } from './link-token.ts';
 import { escapeHtml, formatTime } from './pages.ts';

@@ -1,5 +1,5 @@
-import type { SlackBlock, SlackMessageUpdate, SlackModalView } from '../../connectors/slack-transport.ts';
 import type { Approval, Decision } from '../../core/approvals/approval.ts';
+import type { SlackBlock, SlackMessageUpdate, SlackModalView } from '../../core/ports/slack-transport.ts';
 
 /** The `action_id`s of the request's buttons; the interactions handler routes on them. */
 export const APPROVE_ACTION_ID = 'aios_approve';

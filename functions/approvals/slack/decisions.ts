@@ -1,7 +1,7 @@
-import type { SlackBlock, SlackMessageRef, SlackModalView } from '../../connectors/slack-transport.ts';
 import type { Approval, Approvals, DecideResult } from '../../core/approvals/approval.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { ApprovalIdSchema } from '../../core/ids.ts';
+import type { SlackBlock, SlackMessageRef, SlackModalView } from '../../core/ports/slack-transport.ts';
 import { parseOrThrow } from '../../core/validation.ts';
 import {
   APPROVE_ACTION_ID,

@@ -1,8 +1,8 @@
 import { systemClock } from '../../adapters/system-clock.ts';
 import type { HttpRequest, HttpResult, RouteHandlers } from '../../api/http.ts';
-import type { SlackTransport } from '../../connectors/slack-transport.ts';
 import type { Approval, Approvals } from '../../core/approvals/approval.ts';
 import { ValidationError } from '../../core/errors.ts';
+import type { SlackTransport } from '../../core/ports/slack-transport.ts';
 import type { Clock } from '../../core/ports.ts';
 import { logger as powertoolsLogger } from '../../shared/powertools.ts';
 import {

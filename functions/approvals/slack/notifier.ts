@@ -1,6 +1,6 @@
 import { systemClock } from '../../adapters/system-clock.ts';
-import type { SlackMessageRef, SlackTransport } from '../../connectors/slack-transport.ts';
 import type { Approval } from '../../core/approvals/approval.ts';
+import type { SlackMessageRef, SlackTransport } from '../../core/ports/slack-transport.ts';
 import type { Clock } from '../../core/ports.ts';
 import { approvalDecidedMessage, approvalReminderMessage, approvalRequestMessage } from './blocks.ts';
 import { SlackTransportCapabilityError } from './errors.ts';

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import type { SlackModalView } from '../../connectors/slack-transport.ts';
 import { ValidationError } from '../../core/errors.ts';
+import type { SlackModalView } from '../../core/ports/slack-transport.ts';
 import { parseJsonOrThrow, parseOrThrow } from '../../core/validation.ts';
 import { type HeaderMap, headerValue, verifySlackSignature } from './signature.ts';
 

@@ -1,75 +1,25 @@
 import type { Risk } from '../connector.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { workflowOf } from '../planner.ts';
-import type { Clock, OrchestratorCallbacks, StateStore, WorkflowCatalog } from '../ports.ts';
+import type {
+  ApprovalNotifier,
+  ApprovalStore,
+  Clock,
+  OrchestratorCallbacks,
+  StateStore,
+  WorkflowCatalog,
+} from '../ports.ts';
 import type { Action, AuditEntry, Intent, OperatorPolicy, Workflow } from '../schemas.ts';
 import {
   type Approval,
   type ApprovalEvent,
-  type ApprovalStatus,
   type Approvals,
   type DecideRequest,
   type DecideResult,
-  type Decision,
   EscalationSchema,
 } from './approval.ts';
 
-/** What ends a pending request: a decision, or expiry. */
-export interface Settlement {
-  status: Exclude<ApprovalStatus, 'PENDING'>;
-  /** When it was settled; recovery looks at settlements older than a grace period. */
-  at: string;
-  event: ApprovalEvent;
-  decision?: Decision;
-  /** The action as approved, when the approver edited its parameters. */
-  action?: Action;
-}
-
-/**
- * Approval records; the task token is kept beside the record and never leaves the server.
- * Only `settle` is conditional on the status; the other writes never conflict with a decision.
- */
-export interface ApprovalStore {
-  /**
-   * Writes the record once; a second create for the same id returns the first and keeps its token
-   * fresh (a settled record given a new token is listed as unanswered again: the run waits on it).
-   */
-  create(approval: Approval, taskToken: string): Promise<Approval>;
-  get(approvalId: string): Promise<Approval | undefined>;
-  taskToken(approvalId: string): Promise<string | undefined>;
-  /** Appends to the history (and notes where the Slack message went), whatever the status. */
-  recordEvent(
-    approvalId: string,
-    event: ApprovalEvent,
-    extra?: { slackMessage?: { channel: string; ts: string } },
-  ): Promise<Approval>;
-  /** The next escalation step, only while PENDING and not past it already; otherwise ConflictError. */
-  advanceEscalation(
-    approvalId: string,
-    escalation: { escalationStage: number; nextEscalationAt?: string },
-    event: ApprovalEvent,
-  ): Promise<Approval>;
-  /** PENDING → settled: the first settlement wins; ConflictError exactly when it is no longer PENDING. */
-  settle(approvalId: string, settlement: Settlement): Promise<Approval>;
-  /** The run has its answer on `taskToken`; ConflictError when a newer token has come meanwhile. */
-  markAnswered(approvalId: string, taskToken: string | undefined, at: string): Promise<void>;
-  listPending(): Promise<Approval[]>;
-  /** Settled before `settledBefore` (ISO time) and the run not yet answered: a cheap indexed query. */
-  listUnanswered(settledBefore: string): Promise<Approval[]>;
-}
-
-/** How the operator hears about a request: Slack and email, locally the outbox. Best effort, never fatal. */
-export interface ApprovalNotifier {
-  /** First notice on the workflow's channels; returns where the Slack message went, if anywhere. */
-  notify(
-    approval: Approval,
-  ): Promise<{ slackMessage?: { channel: string; ts: string }; links?: string[]; detail: string }>;
-  remind(approval: Approval): Promise<string>;
-  /** The escalation step: a magic link by email (when email was not a first channel). */
-  escalate(approval: Approval): Promise<string>;
-  /** Updates what the approvers see (the Slack message) once decided. */
-  showDecision(approval: Approval): Promise<void>;
-}
+export type { ApprovalNotifier, ApprovalStore, Settlement } from '../ports.ts';
 
 export interface ApprovalServiceDeps {
   approvals: ApprovalStore;

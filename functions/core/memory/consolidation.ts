@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { ConflictError } from '../errors.ts';
+import type { MemoryLog } from '../ports/memory.ts';
 import type { Clock, ModelPort } from '../ports.ts';
 import { readLatest } from './indexer.ts';
 import type { MemoryService } from './memory-service.ts';
-import type { MemoryLog } from './ports.ts';
 import type { MemoryItem } from './schemas.ts';
 
 export interface ConsolidationDeps {

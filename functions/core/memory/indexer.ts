@@ -1,4 +1,4 @@
-import type { Embedder, IndexedDoc, MemoryLog, VectorIndex } from './ports.ts';
+import type { Embedder, IndexedDoc, MemoryLog, VectorIndex } from '../ports/memory.ts';
 import type { MemoryItem } from './schemas.ts';
 
 export interface MemoryIndexerDeps {

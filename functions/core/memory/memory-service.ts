@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import type { Embedder, MemoryLog, SessionEntry, VectorIndex } from '../ports/memory.ts';
 import type { Clock } from '../ports.ts';
 import { parseOrThrow } from '../validation.ts';
-import type { Embedder, MemoryLog, SessionEntry, VectorIndex } from './ports.ts';
 import {
   type MemoryHistoryEntry,
   type MemoryItem,

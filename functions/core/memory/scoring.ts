@@ -1,4 +1,4 @@
-import type { IndexCandidate } from './ports.ts';
+import type { IndexCandidate } from '../ports/memory.ts';
 import type { MemoryHit } from './schemas.ts';
 import { lexicalScore, terms } from './text.ts';
 

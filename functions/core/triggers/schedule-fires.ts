@@ -1,10 +1,10 @@
 import type * as z from 'zod';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { expandApiUrl } from '../input-placeholders.ts';
+import type { FireSourceSchema, ScheduleFire, ScheduleState, ScheduleStore } from '../ports/triggers.ts';
 import type { Clock, WorkflowCatalog } from '../ports.ts';
 import type { RunsService } from '../runs-service.ts';
 import type { ScheduleTrigger, Workflow } from '../schemas.ts';
-import type { FireSourceSchema, ScheduleFire, ScheduleState, ScheduleStore } from './ports.ts';
 import { scheduledRunId, wholeSecond } from './run-ids.ts';
 import { nextFires, parseScheduleExpression } from './schedule-expression.ts';
 

@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import { IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../errors.ts';
+import type { WebhookEvents, WebhookSecrets } from '../ports/triggers.ts';
 import type { Clock, WorkflowCatalog } from '../ports.ts';
 import type { RunsService } from '../runs-service.ts';
 import type { Workflow } from '../schemas.ts';
 import { parseJsonOrThrow, parseOrThrow } from '../validation.ts';
 import { parseRunInput } from '../workflow-input.ts';
 import { WebhookEventReusedError } from './errors.ts';
-import type { WebhookEvents, WebhookSecrets } from './ports.ts';
 import { webhookRunId } from './run-ids.ts';
 import { verifyWebhookSignature } from './webhook-signature.ts';
 

@@ -1,7 +1,7 @@
 import { ConflictError } from '../../../functions/core/errors.ts';
+import type { SchedulerCursor, SchedulerCursors } from '../../../functions/core/ports/triggers.ts';
 import type { WorkflowCatalog } from '../../../functions/core/ports.ts';
 import { decideFires } from '../../../functions/core/triggers/catch-up.ts';
-import type { SchedulerCursor, SchedulerCursors } from '../../../functions/core/triggers/ports.ts';
 import {
   nextFireAfter,
   parseScheduleExpression,

@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import type { ModelPort } from '../../../functions/core/ports.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { api, until, waitForRun } from '../../support/local-runtime.ts';
 import { draftThenSaveWorkflow } from './workflows.ts';
 

@@ -2,8 +2,9 @@
  * A local runtime process for the handoff test: its model is the OpenAI-compatible endpoint named
  * by AIOS_MODEL_URL (the test's fake), with short model retries. The parent kills it with SIGKILL.
  */
+
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { draftThenSaveWorkflow } from './workflows.ts';
 
 const { DATA_DIR } = process.env;

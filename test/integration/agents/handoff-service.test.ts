@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBHandoffStore } from '../../../functions/adapters/aws/dynamodb-handoff-store.ts';
 import { createHandoffService } from '../../../functions/core/agents/handoff-service.ts';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { ANSWERED, type OrchestratorCallbacks } from '../../../functions/core/ports.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { fixedClock, runFixture } from '../../support/fixtures.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import type { ModelPort } from '../../../functions/core/ports.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { eventsInState } from '../../support/history.ts';
 import { runToEnd } from '../../support/local-runtime.ts';
 import { draftThenSaveWorkflow } from './workflows.ts';

@@ -4,9 +4,9 @@ import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamo
 import { createApprovalService } from '../../../functions/core/approvals/service.ts';
 import { createMetricsService } from '../../../functions/core/metrics/metrics-service.ts';
 import { ANSWERED } from '../../../functions/core/ports.ts';
+import { shippedCatalog, shippedOperatorPolicy } from '../../../functions/shipped-playbooks.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
-import { shippedCatalog, shippedOperatorPolicy } from '../../../playbooks/catalog.ts';
 import { runFixture } from '../../support/fixtures.ts';
 
 // Decision time: the approver's opening of a request (the console's inbox sends when it rendered

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSesEmailTransport, sesClient } from '../../../functions/adapters/aws/ses-email-transport.ts';
+import { createEmailOutbox } from '../../../functions/adapters/local/email-outbox.ts';
+import { createSlackOutbox } from '../../../functions/adapters/local/slack-outbox.ts';
 import { createWebApiSlackTransport } from '../../../functions/adapters/slack/web-api-slack-transport.ts';
 import { emailSendConnector } from '../../../functions/connectors/email-send.ts';
 import { httpRequestConnector } from '../../../functions/connectors/http-request.ts';
 import { slackPostConnector } from '../../../functions/connectors/slack-post.ts';
 import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
 import type { Connector, ConnectorContext } from '../../../functions/core/connector.ts';
-import { createEmailOutbox } from '../../../lib/local/outbox/email-outbox.ts';
-import { createSlackOutbox } from '../../../lib/local/outbox/slack-outbox.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 
 /**

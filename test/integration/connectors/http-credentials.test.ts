@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { localCredentials } from '../../../functions/adapters/local/credentials.ts';
 import { httpRequestConnector } from '../../../functions/connectors/http-request.ts';
 import { CredentialRefusedError, PermanentConnectorError } from '../../../functions/core/errors.ts';
 import { logger, metrics } from '../../../functions/shared/powertools.ts';
-import { localCredentials } from '../../../lib/local/credentials.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
 
 let hook: WebhookServer;

@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEmailOutbox } from '../../../functions/adapters/local/email-outbox.ts';
+import { createSlackOutbox } from '../../../functions/adapters/local/slack-outbox.ts';
 import { emailSendConnector } from '../../../functions/connectors/email-send.ts';
 import { slackPostConnector } from '../../../functions/connectors/slack-post.ts';
-import { createEmailOutbox } from '../../../lib/local/outbox/email-outbox.ts';
-import { createSlackOutbox } from '../../../lib/local/outbox/slack-outbox.ts';
 import { fixedClock } from '../../support/fixtures.ts';
 
 let dir: string;

@@ -2,8 +2,9 @@
  * A local runtime process for the crash test. At the crash point named by CRASH_AT it prints
  * CRASHPOINT and blocks its event loop, so the parent's SIGKILL lands exactly there.
  */
+
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { scenarioWorkflow } from '../../support/local-runtime.ts';
 
 const { DATA_DIR, CRASH_AT = 'none', CRASH_ON = '1' } = process.env;

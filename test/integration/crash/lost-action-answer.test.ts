@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import type { OrchestratorCallbacks } from '../../../functions/core/ports.ts';
 import type { RunDetails } from '../../../functions/core/runs-service.ts';
 import { TaskTimedOutError } from '../../../lib/local/asl/errors.ts';
 import { ACTION_QUEUE, type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { api, scenarioWorkflow, waitForRun } from '../../support/local-runtime.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';
 

@@ -5,8 +5,9 @@
  *   approval-answer-after   the token is answered, the approval not yet marked answered
  *   start-run               POST /runs wrote the run record, the execution is not started
  */
+
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { scenarioWorkflow } from '../../support/local-runtime.ts';
 
 const { DATA_DIR, CRASH_AT = 'none' } = process.env;

@@ -5,10 +5,10 @@ import { type AttributeValue, DeleteItemCommand, GetItemCommand } from '@aws-sdk
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBApprovalStore } from '../../../functions/adapters/aws/dynamodb-approval-store.ts';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import type { Run } from '../../../functions/core/schemas.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { api, scenarioWorkflow, waitForRun } from '../../support/local-runtime.ts';
 import { forgetCleanClose, tearLastWrite } from '../../support/torn-store.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';

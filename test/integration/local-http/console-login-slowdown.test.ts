@@ -1,9 +1,9 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FREE_LOGIN_FAILURES } from '../../../functions/console/auth.ts';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
 import { startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { scenarioWorkflow } from '../../support/local-runtime.ts';
 
 // The login slow-down is kept per client address: a guesser is slowed down, the operator on

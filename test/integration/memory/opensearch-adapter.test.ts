@@ -5,7 +5,7 @@ import { createOpenSearchVectorIndex } from '../../../functions/adapters/aws/ope
 import { createHashingEmbedder } from '../../../functions/adapters/local/hashing-embedder.ts';
 import { createMemoryIndexer } from '../../../functions/core/memory/indexer.ts';
 import { createMemoryService } from '../../../functions/core/memory/memory-service.ts';
-import type { IndexedDoc } from '../../../functions/core/memory/ports.ts';
+import type { IndexedDoc } from '../../../functions/core/ports/memory.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { type FakeOpenSearch, startFakeOpenSearch } from '../../support/fake-opensearch.ts';

@@ -2,12 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import {
   type LocalRuntime,
   type LocalRuntimeOptions,
   startLocalRuntime,
 } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { enteredStates, eventsOf } from '../../support/history.ts';
 import { runToEnd, scenarioWorkflow } from '../../support/local-runtime.ts';
 import { startWebhookServer, type WebhookServer } from '../../support/webhook-server.ts';

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDBAlertMarks } from '../../../functions/adapters/aws/dynamodb-alert-marks.ts';
 import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
-import type { SlackTransport } from '../../../functions/connectors/slack-transport.ts';
+import { createEmailOutbox } from '../../../functions/adapters/local/email-outbox.ts';
+import { createSlackOutbox } from '../../../functions/adapters/local/slack-outbox.ts';
 import { createOperatorAlerts } from '../../../functions/core/operator-alerts.ts';
+import type { SlackTransport } from '../../../functions/core/ports/slack-transport.ts';
 import type { Clock, StateStore } from '../../../functions/core/ports.ts';
 import { createRunRecorder } from '../../../functions/core/run-recorder.ts';
 import { operatorChannel } from '../../../functions/notifications/operator-channel.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
-import { createEmailOutbox } from '../../../lib/local/outbox/email-outbox.ts';
-import { createSlackOutbox } from '../../../lib/local/outbox/slack-outbox.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
 import { runFixture } from '../../support/fixtures.ts';
 

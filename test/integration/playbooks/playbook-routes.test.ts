@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SHIPPED_PLAYBOOKS } from '../../../functions/shipped-playbooks.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
-import { SHIPPED_PLAYBOOKS } from '../../../playbooks/catalog.ts';
 import invoiceFollowUp from '../../../playbooks/invoice-follow-up.json' with { type: 'json' };
 import { api, startTestRuntime } from '../../support/local-runtime.ts';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
 import type { PolicyVersion } from '../../../functions/core/ports.ts';
+import { shippedOperatorPolicy } from '../../../functions/shipped-playbooks.ts';
 import type { LocalRuntime } from '../../../lib/local/runtime.ts';
-import { shippedOperatorPolicy } from '../../../playbooks/catalog.ts';
 import { api, scenarioWorkflow, startTestRuntime } from '../../support/local-runtime.ts';
 
 // The operator policy lives in the registry: GET/PUT /policy, versioned with who and why, and every

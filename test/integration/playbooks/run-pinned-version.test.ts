@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
 import type { RunDetails } from '../../../functions/core/runs-service.ts';
+import { shippedOperatorPolicy } from '../../../functions/shipped-playbooks.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { shippedOperatorPolicy } from '../../../playbooks/catalog.ts';
 import invoiceFollowUp from '../../../playbooks/invoice-follow-up.json' with { type: 'json' };
 import { api, waitForRun } from '../../support/local-runtime.ts';
 

@@ -3,8 +3,9 @@
  * once the run record is written and its execution is about to start, and blocks its event loop
  * there, so the parent's SIGKILL lands between the two.
  */
+
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { startLocalRuntime } from '../../../lib/local/runtime.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { scenarioWorkflow } from '../../support/local-runtime.ts';
 
 const { DATA_DIR, CRASH_AT = 'none' } = process.env;

@@ -12,10 +12,10 @@ import { createRunsService } from '../../../functions/core/runs-service.ts';
 import { scheduledRunId } from '../../../functions/core/triggers/run-ids.ts';
 import { createScheduleFires } from '../../../functions/core/triggers/schedule-fires.ts';
 import { createScheduleStartHandler } from '../../../functions/schedules/schedule-start.ts';
+import { shippedCatalog } from '../../../functions/shipped-playbooks.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
-import { shippedCatalog } from '../../../playbooks/catalog.ts';
 import { fakeSfn } from '../../support/fake-sfn.ts';
 
 let db: EmbeddedDynamoDB;

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { createOfflineModel } from '../../../functions/adapters/local/offline-model.ts';
 import { createModelStepRunner } from '../../../functions/core/agents/model-step.ts';
 import { createHmacGrantSigner } from '../../../functions/core/capability.ts';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { ModelCallError } from '../../../functions/core/errors.ts';
 import { createExecutor } from '../../../functions/core/executor.ts';
 import { fixedPlan } from '../../../functions/core/planner.ts';
 import type { ModelPort, ModelRequest } from '../../../functions/core/ports.ts';
 import type { OperatorPolicy } from '../../../functions/core/schemas.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { fixedClock, runFixture } from '../../support/fixtures.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 

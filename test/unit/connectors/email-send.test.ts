@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EmailSendParams, emailSendConnector } from '../../../functions/connectors/email-send.ts';
-import type { EmailMessage, EmailTransport } from '../../../functions/connectors/email-transport.ts';
 import { ValidationError } from '../../../functions/core/errors.ts';
+import type { EmailMessage, EmailTransport } from '../../../functions/core/ports/email-transport.ts';
 import { parseOrThrow } from '../../../functions/core/validation.ts';
 
 const valid = { to: ['ana@acme.example'], subject: 'Welcome', text: 'Hello Ana' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EmailMessage } from '../../../functions/connectors/email-transport.ts';
-import { encodeHeaderValue, formatEml, messageIdOf } from '../../../lib/local/outbox/email-outbox.ts';
+import { encodeHeaderValue, formatEml, messageIdOf } from '../../../functions/adapters/local/email-outbox.ts';
+import type { EmailMessage } from '../../../functions/core/ports/email-transport.ts';
 
 const message: EmailMessage = {
   from: 'aios@localhost',

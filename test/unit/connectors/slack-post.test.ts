@@ -6,7 +6,7 @@ import {
   slackDeleteConnector,
   slackPostConnector,
 } from '../../../functions/connectors/slack-post.ts';
-import type { SlackMessage, SlackTransport } from '../../../functions/connectors/slack-transport.ts';
+import type { SlackMessage, SlackTransport } from '../../../functions/core/ports/slack-transport.ts';
 import { parseOrThrow } from '../../../functions/core/validation.ts';
 
 const parsePost = (params: unknown) => parseOrThrow(SlackPostParams, params, 'parameters of slack.post');

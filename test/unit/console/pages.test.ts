@@ -7,10 +7,11 @@ import { MemoryPage } from '../../../functions/console/pages/memory.tsx';
 import { RunPage } from '../../../functions/console/pages/run.tsx';
 import { RunsPage } from '../../../functions/console/pages/runs.tsx';
 import { WorkflowsPage } from '../../../functions/console/pages/workflows.tsx';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { runCost } from '../../../functions/core/metrics/usage.ts';
 import { workflowMetrics } from '../../../functions/core/metrics/workflow-metrics.ts';
 import type { Workflow } from '../../../functions/core/schemas.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
+import { SHIPPED_PLAYBOOKS } from '../../../functions/shipped-playbooks.ts';
 import { knownRuns } from '../core/metrics/known-runs.ts';
 
 const CSRF = 'csrf-token-of-this-session';
@@ -144,7 +145,7 @@ describe('console pages', () => {
   });
 
   it('workflows: mode, schedule, budget, the metrics and an inline SVG chart of runs and cost', () => {
-    const workflows: Workflow[] = createCatalog().list();
+    const workflows: Workflow[] = createCatalog(SHIPPED_PLAYBOOKS).list();
     const report = workflowMetrics(knownRuns(), { since: 'a', until: 'b' }, (w) =>
       w === 'onboarding' ? 45 : undefined,
     );

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createHmacGrantSigner, verifyGrant } from '../../../functions/core/capability.ts';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { createExecutor } from '../../../functions/core/executor.ts';
 import type { OperatorPolicy, PlanStep } from '../../../functions/core/schemas.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { fixedClock, runFixture } from '../../support/fixtures.ts';
 import { scenarioWorkflow } from '../../support/local-runtime.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { ValidationError } from '../../../functions/core/errors.ts';
 import type { Workflow } from '../../../functions/core/schemas.ts';
 import { inputSchemaOf, parseRunInput } from '../../../functions/core/workflow-input.ts';
-import { createCatalog, shippedCatalog } from '../../../playbooks/catalog.ts';
+import { shippedCatalog } from '../../../functions/shipped-playbooks.ts';
 import { scenarioWorkflow } from '../../support/local-runtime.ts';
 
 const onboarding = shippedCatalog.get('onboarding') as Workflow;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDiskVectorIndex } from '../../../functions/adapters/local/disk-vector-index.ts';
 import { createHashingEmbedder } from '../../../functions/adapters/local/hashing-embedder.ts';
-import type { IndexCandidate } from '../../../functions/core/memory/ports.ts';
 import { rankCandidates } from '../../../functions/core/memory/scoring.ts';
+import type { IndexCandidate } from '../../../functions/core/ports/memory.ts';
 
 const candidate = (
   id: string,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createOfflineModel } from '../../../functions/adapters/local/offline-model.ts';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { BudgetExceededError, MalformedPlanError } from '../../../functions/core/errors.ts';
 import { createPlanner, fixedPlan, parsePlan } from '../../../functions/core/planner.ts';
 import type { Workflow } from '../../../functions/core/schemas.ts';
-import { createCatalog, shippedCatalog } from '../../../playbooks/catalog.ts';
+import { shippedCatalog } from '../../../functions/shipped-playbooks.ts';
 import { fixedClock, runFixture, scriptedModel } from '../../support/fixtures.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 

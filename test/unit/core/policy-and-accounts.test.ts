@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { failureAccount } from '../../../functions/core/failure-account.ts';
 import { decide } from '../../../functions/core/policy.ts';
 import type { Intent, OperatorPolicy, Workflow } from '../../../functions/core/schemas.ts';
-import { shippedCatalog } from '../../../playbooks/catalog.ts';
+import { shippedCatalog } from '../../../functions/shipped-playbooks.ts';
 
 const onboarding = shippedCatalog.get('onboarding') as Workflow;
 

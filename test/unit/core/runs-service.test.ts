@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IdempotencyKeyReusedError, ValidationError } from '../../../functions/core/errors.ts';
 import type { ExecutionState, Orchestrator, StateStore } from '../../../functions/core/ports.ts';
 import { createRunsService } from '../../../functions/core/runs-service.ts';
-import { shippedCatalog } from '../../../playbooks/catalog.ts';
+import { shippedCatalog } from '../../../functions/shipped-playbooks.ts';
 import { createMemoryRunStartClaims } from '../../support/memory-run-start-claims.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_JSON_BODY_BYTES } from '../../../functions/api/request-input.ts';
 import { createApiApp } from '../../../functions/app.ts';
 import type { DeadLetters, Orchestrator, StateStore } from '../../../functions/core/ports.ts';
-import { shippedCatalog } from '../../../playbooks/catalog.ts';
+import { shippedCatalog } from '../../../functions/shipped-playbooks.ts';
 import { fixedClock } from '../../support/fixtures.ts';
 import { lambdaFor } from '../../support/http-lambda.ts';
 import { createMemoryRunStartClaims } from '../../support/memory-run-start-claims.ts';

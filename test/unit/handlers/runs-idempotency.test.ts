@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiApp } from '../../../functions/app.ts';
 import type { Orchestrator } from '../../../functions/core/ports.ts';
-import { shippedCatalog } from '../../../playbooks/catalog.ts';
+import { shippedCatalog } from '../../../functions/shipped-playbooks.ts';
 import { fixedClock } from '../../support/fixtures.ts';
 import { lambdaFor } from '../../support/http-lambda.ts';
 import { createMemoryRunStartClaims } from '../../support/memory-run-start-claims.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createCatalog } from '../../../functions/core/catalog.ts';
 import { NotFoundError } from '../../../functions/core/errors.ts';
 import { API_URL_PLACEHOLDER } from '../../../functions/core/input-placeholders.ts';
 import { scheduledRunId } from '../../../functions/core/triggers/run-ids.ts';
-import { createCatalog } from '../../../playbooks/catalog.ts';
 import { triggerHarness } from '../../support/trigger-harness.ts';
 
 const monday = new Date('2026-12-07T09:00:00.000Z');

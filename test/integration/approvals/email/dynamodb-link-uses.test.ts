@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDBLinkTokenUses } from '../../../../functions/approvals/email/dynamodb-link-uses.ts';
+import { createDynamoDBLinkTokenUses } from '../../../../functions/adapters/aws/dynamodb-link-uses.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../../../lib/local/table-definitions.ts';
 

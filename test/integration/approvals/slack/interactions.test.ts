@@ -6,8 +6,8 @@ import {
   NOT_ALLOWED_TEXT,
   type SlackInteractionClient,
 } from '../../../../functions/approvals/slack/interactions.ts';
-import type { SlackModalView } from '../../../../functions/connectors/slack-transport.ts';
 import type { Approval } from '../../../../functions/core/approvals/approval.ts';
+import type { SlackModalView } from '../../../../functions/core/ports/slack-transport.ts';
 import { createLocalContext } from '../../../../lib/local/http/lambda-context.ts';
 import { lambdaFor } from '../../../support/http-lambda.ts';
 import { APPROVER, approvalFixture, STRANGER } from '../../../unit/approvals/slack/fixtures.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NotAnApproverError } from '../../../../functions/approvals/email/errors.ts';
 import { createLinkTokens } from '../../../../functions/approvals/email/link-token.ts';
 import { createEmailApprovalNotifier } from '../../../../functions/approvals/email/notifier.ts';
-import type { EmailMessage, EmailTransport } from '../../../../functions/connectors/email-transport.ts';
+import type { EmailMessage, EmailTransport } from '../../../../functions/core/ports/email-transport.ts';
 import { APPROVER, approvalFixture } from '../../../integration/approvals/email/fakes.ts';
 
 const clock = { now: () => new Date('2026-11-25T10:00:00.000Z') };

@@ -11,8 +11,8 @@ import {
   paramBlockId,
   REJECT_ACTION_ID,
 } from '../../../../functions/approvals/slack/blocks.ts';
-import type { SlackBlock } from '../../../../functions/connectors/slack-transport.ts';
 import type { Approval } from '../../../../functions/core/approvals/approval.ts';
+import type { SlackBlock } from '../../../../functions/core/ports/slack-transport.ts';
 import { APPROVER, approvalFixture } from './fixtures.ts';
 
 const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAf-task-token-secret';

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { LinkTokenUses } from './link-token.ts';
+import type { LinkTokenUses } from '../../approvals/email/link-token.ts';
 
 export interface DynamoDBLinkTokenUsesOptions {
   client: DynamoDBClient;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock } from '../../../functions/adapters/system-clock.ts';
-import type { SlackMessageRef, SlackTransport } from '../../../functions/connectors/slack-transport.ts';
-import { PermanentConnectorError } from '../../../functions/core/errors.ts';
-import type { Clock } from '../../../functions/core/ports.ts';
+import { PermanentConnectorError } from '../../core/errors.ts';
+import type { SlackMessageRef, SlackTransport } from '../../core/ports/slack-transport.ts';
+import type { Clock } from '../../core/ports.ts';
+import { systemClock } from '../system-clock.ts';
 import { findByKey, outboxFileName, perKeyQueue, writeFileAtomic } from './outbox-files.ts';
 
 const EXTENSION = '.json';

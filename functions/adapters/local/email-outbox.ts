@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock } from '../../../functions/adapters/system-clock.ts';
-import type { EmailMessage, EmailTransport } from '../../../functions/connectors/email-transport.ts';
-import type { Clock } from '../../../functions/core/ports.ts';
+import type { EmailMessage, EmailTransport } from '../../core/ports/email-transport.ts';
+import type { Clock } from '../../core/ports.ts';
+import { systemClock } from '../system-clock.ts';
 import { findByKey, outboxFileName, perKeyQueue, writeFileAtomic } from './outbox-files.ts';
 
 export const IDEMPOTENCY_HEADER = 'X-Aios-Idempotency-Key';

@@ -1,4 +1,4 @@
-import type { MemoryItem, MemoryTier } from './schemas.ts';
+import type { MemoryItem, MemoryTier } from '../memory/schemas.ts';
 
 /** Where an entry sits in the log; opaque, ordered by write time. */
 export type LogPosition = string;

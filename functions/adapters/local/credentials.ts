@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type CredentialLookup, parseStoredCredential } from '../../functions/connectors/http-credential.ts';
+import { type CredentialLookup, parseStoredCredential } from '../../connectors/http-credential.ts';
 
 /**
  * The local stand-in for Secrets Manager credentials of http.request: one file per credential in
