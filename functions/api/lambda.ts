@@ -17,7 +17,6 @@ import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { connectorStatuses } from '../connectors/status.ts';
 import { requireEnv } from '../shared/config.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
-import { shippedCatalog } from '../shipped-playbooks.ts';
 
 const env = requireEnv([
   'STATE_TABLE',

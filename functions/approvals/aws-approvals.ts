@@ -18,7 +18,6 @@ import { systemClock } from '../adapters/system-clock.ts';
 import { createApprovals, createHandoffs, createPlaybooks, createRecoveryService } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
-import { shippedCatalog, shippedOperatorPolicy } from '../shipped-playbooks.ts';
 import { createLinkTokens } from './email/link-token.ts';
 
 const registryOn = (client: DynamoDBClient, tableName: string) =>

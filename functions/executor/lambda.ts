@@ -6,7 +6,6 @@ import { systemClock } from '../adapters/system-clock.ts';
 import { createExecutor, createPlaybooks } from '../app.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
 import { requireEnv } from '../shared/config.ts';
-import { shippedCatalog, shippedOperatorPolicy } from '../shipped-playbooks.ts';
 
 const env = requireEnv(['STATE_TABLE', 'GRANT_KEY_SECRET']);
 

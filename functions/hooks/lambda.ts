@@ -9,7 +9,6 @@ import { systemClock } from '../adapters/system-clock.ts';
 import { createHooksApp, createRegistryCatalog, createWebhookTriggerService } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
-import { shippedCatalog } from '../shipped-playbooks.ts';
 
 const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'HOOK_SECRET_PREFIX']);
 const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };

@@ -8,7 +8,6 @@ import { operatorAlertsFromEnv } from '../adapters/aws/operator-alerts-from-env.
 import { systemClock } from '../adapters/system-clock.ts';
 import { createPlanner, createRegistryCatalog } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
-import { shippedCatalog } from '../shipped-playbooks.ts';
 
 const env = requireEnv(['STATE_TABLE', 'MODEL_FAST_ID', 'MODEL_SLOW_ID']);
 

@@ -7,7 +7,6 @@ import { createStepFunctionsOrchestrator } from '../adapters/aws/step-functions.
 import { systemClock } from '../adapters/system-clock.ts';
 import { createRegistryCatalog, createScheduleStart } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
-import { shippedCatalog } from '../shipped-playbooks.ts';
 
 const env = requireEnv(['STATE_TABLE', 'STATE_MACHINE_ARN', 'AIOS_API_URL']);
 const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
