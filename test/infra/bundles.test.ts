@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SHIPPED_PLAYBOOKS } from '../../functions/shipped-playbooks.ts';
 import { AiosFunction } from '../../lib/cloud/aios-function.ts';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
@@ -66,6 +67,17 @@ describe('Lambda bundles', () => {
       expect(code.includes('DynamoDB_20120810'), `${path} bundles the DynamoDB client`).toBe(false);
       // From zod's German messages (esbuild escapes the umlauts): present only with every locale bundled.
       expect(code.includes('Eingabe: erwartet'), `${path} bundles zod's locales`).toBe(false);
+    }
+  });
+
+  // Every function reads the registry (seeded at deploy by a custom resource), so a playbook pushed
+  // later is what runs: a bundled copy would be a second truth.
+  it('hold no shipped playbook', () => {
+    const descriptions = SHIPPED_PLAYBOOKS.map((p) => (p as { description: string }).description);
+    for (const { path, dir } of bundles()) {
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      for (const description of descriptions)
+        expect(code.includes(description), `${path} bundles "${description}"`).toBe(false);
     }
   });
 });

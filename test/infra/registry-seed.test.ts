@@ -9,38 +9,13 @@ import { logicalIdOf, statementsOf, synthAios } from './synth.ts';
 
 let stack: AiosStack;
 let template: Template;
-let assemblyDir: string;
 
 beforeAll(() => {
-  const synth = synthAios();
-  ({ stack, template } = synth);
-  assemblyDir = synth.app.synth().directory;
-}, 600_000);
-
-/** Every file of every bundled asset in the cloud assembly. */
-function assetFiles(): string[] {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? walk(path) : [path];
-    });
-  return readdirSync(assemblyDir)
-    .filter((name) => name.startsWith('asset.') && statSync(join(assemblyDir, name)).isDirectory())
-    .flatMap((name) => walk(join(assemblyDir, name)));
-}
+  ({ stack, template } = synthAios());
+});
 
 describe('the playbook registry on AWS', () => {
-  it('bundles no playbook: no function asset holds a shipped playbook description', () => {
-    const files = assetFiles().filter((f) => /\.(m?js|json)$/.test(f) && !f.endsWith('.map'));
-    // The seed function, the API and the agents at least: enough to know the bundles were read.
-    expect(files.length).toBeGreaterThan(10);
-    const descriptions = SHIPPED_PLAYBOOKS.map((p) => (p as { description: string }).description);
-    for (const file of files) {
-      const text = readFileSync(file, 'utf8');
-      for (const description of descriptions) expect(text.includes(description), file).toBe(false);
-    }
-  });
-
+  // That no bundle holds a playbook is checked in bundles.test.ts, the one infra test that bundles.
   it('seeds the registry on deploy with a custom resource carrying the playbooks and the policy', () => {
     const seeds = template.findResources('Custom::AiosPlaybookRegistrySeed');
     const [seed] = Object.values(seeds);
