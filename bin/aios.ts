@@ -7,6 +7,7 @@ import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 import { registerPlaybooksCommands } from '../lib/cli/playbooks-commands.ts';
+import { registerRunControlCommands } from '../lib/cli/run-control-commands.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
 import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
 import packageJson from '../package.json' with { type: 'json' };
@@ -141,6 +142,7 @@ program
       'RUNNING',
       'SUCCEEDED',
       'FAILED',
+      'CANCELLED',
     ]),
   )
   .option('--limit <n>', 'at most this many', positiveInt, 20)
@@ -246,6 +248,7 @@ registerTriggerCommands(program, {
 });
 registerHandoffCommands(program, { client, output, exitWith });
 registerPlaybooksCommands(program, { client, output, exitWith });
+registerRunControlCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@ import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationErro
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
 import type { PlaybookRegistry } from '../core/playbooks/registry.ts';
 import type { DeadLetters } from '../core/ports.ts';
+import type { RunControlDeps } from '../core/run-control/run-control.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import type { ScheduleFires } from '../core/triggers/schedule-fires.ts';
@@ -18,6 +19,7 @@ import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { playbookRoutes } from './playbook-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
+import { runControlRoutes } from './run-control-routes.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
 
 const ListRunsQuerySchema = z.object({
@@ -49,6 +51,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   handoffs?: Pick<HandoffService, 'list' | 'get' | 'complete'>;
   /** The playbook registry (list, show, push, diff). */
   playbooks?: PlaybookRegistry;
+  /** What a cancel withdraws: the run's pending approvals and handoffs. */
+  runControl?: Pick<RunControlDeps, 'approvals' | 'handoffs'>;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -139,6 +143,13 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
         }),
     ...handoffHandlers(deps.handoffs),
     ...playbookRoutes(deps.playbooks),
+    ...runControlRoutes({
+      store: deps.store,
+      orchestrator: deps.orchestrator,
+      clock: deps.clock,
+      runs,
+      ...deps.runControl,
+    }),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),

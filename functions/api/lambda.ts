@@ -30,6 +30,8 @@ const env = requireEnv([
 
 const dynamodb = dynamodbClient();
 const sfn = sfnClient();
+const handoffStore = createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE });
+const approvals = awsApprovals().service;
 const runPorts = {
   store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
   catalog: shippedCatalog,
@@ -50,10 +52,10 @@ export const handler = httpLambdaHandler(
     memory: { service: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service },
     deadLetters: createSqsDeadLetters(sqsClient(), { url: env.ACTION_DLQ_URL, arn: env.ACTION_DLQ_ARN }),
     // The operator's inbox decides through the same service as Slack and the links: first decision wins.
-    approvals: awsApprovals().service,
+    approvals,
     // Completing a handoff answers the run's task token (states:SendTaskSuccess, as approvals do).
     handoffs: createHandoffs({
-      handoffs: createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      handoffs: handoffStore,
       store: runPorts.store,
       catalog: shippedCatalog,
       clock: systemClock,
@@ -65,6 +67,8 @@ export const handler = httpLambdaHandler(
         createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
         new Date(),
       ),
+    // A cancel stops the execution (states:StopExecution) and withdraws what the run waits on.
+    runControl: { approvals, handoffs: handoffStore },
     playbooks: createPlaybooks({
       store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
       clock: systemClock,

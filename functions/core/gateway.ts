@@ -263,6 +263,10 @@ export function createGateway(deps: GatewayDeps) {
       }
 
       const run = await deps.store.getRun(intent.runId);
+      // A message already on the queue when the operator cancelled the run: it makes no effect.
+      if (run?.status === 'CANCELLED' && intent.status === 'RECORDED') {
+        return reject(`run ${intent.runId} was cancelled; step ${intent.stepId} is not executed`);
+      }
       if (run?.mode === 'shadow' && connector.risk !== 'read') {
         const result: ActionResult = {
           ok: true,

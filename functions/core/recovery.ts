@@ -1,6 +1,7 @@
 import type { Approval } from './approvals/approval.ts';
 import type { Clock, Orchestrator, StateStore } from './ports.ts';
 import { startQueuedRun } from './queued-run.ts';
+import { executionNameOf } from './run-control/executions.ts';
 
 /**
  * What a crash can strand, and what finishes it. Every step here is safe to repeat: a run's
@@ -96,7 +97,11 @@ export function createRecovery(deps: RecoveryDeps) {
           counts.runsNotQueued += 1;
           continue;
         }
-        const outcome = await startQueuedRun({ ...deps, store: deps.runs }, listed.runId);
+        const outcome = await startQueuedRun(
+          { ...deps, store: deps.runs },
+          listed.runId,
+          executionNameOf(current),
+        );
         if (outcome === 'started') counts.runsStarted += 1;
         else counts.runsFailed += 1;
       } catch (error) {

@@ -5,6 +5,7 @@ import type { MemoryService } from './memory/memory-service.ts';
 import { MemoryNamespaceSchema } from './memory/schemas.ts';
 import type { OperatorAlerts } from './operator-alerts.ts';
 import type { Clock, StateStore } from './ports.ts';
+import { executionNameOf } from './run-control/executions.ts';
 import type { Run } from './schemas.ts';
 
 export interface RunRecorderDeps {
@@ -171,9 +172,12 @@ export function createRunRecorder(deps: RunRecorderDeps) {
       status: 'FAILED' | 'TIMED_OUT' | 'ABORTED',
       error: string | null | undefined,
       cause: string | null | undefined,
+      /** The execution that ended; an earlier execution of a retried run ending late changes nothing. */
+      executionName: string = runId,
     ): Promise<Run> {
       const run = await load(runId);
-      if (run.status === 'SUCCEEDED') return run;
+      if (run.status === 'SUCCEEDED' || run.status === 'CANCELLED') return run;
+      if (executionNameOf(run) !== executionName) return run;
       // A failed run goes through fail() all the same: it makes sure the operator was told.
       return this.fail(runId, {
         Error:
@@ -185,6 +189,8 @@ export function createRunRecorder(deps: RunRecorderDeps) {
 
     async fail(runId: string, error: CaughtError): Promise<Run> {
       const run = await load(runId);
+      // The operator stopped it: the stop is not a failure to tell them about.
+      if (run.status === 'CANCELLED') return run;
       if (run.status === 'FAILED') {
         await tell(run);
         return run;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError } from './errors.ts';
 import type { Clock, ExecutionEvent, Orchestrator, StateStore, WorkflowCatalog } from './ports.ts';
 import { startQueuedRun } from './queued-run.ts';
+import { executionNameOf, executionNamesOf } from './run-control/executions.ts';
 import {
   IDEMPOTENCY_KEY_TTL_HOURS,
   type RunStartClaim,
@@ -43,7 +44,7 @@ export type RunsService = ReturnType<typeof createRunsService>;
 
 export function createRunsService(deps: RunsServiceDeps) {
   /** The run a request asks for, checked against its workflow; nothing is written yet. */
-  function newRun(request: StartRunRequest, runId?: string): Run {
+  function newRun(request: StartRunRequest, runId?: string, rerunOf?: string): Run {
     const workflow = deps.catalog.get(request.workflow);
     if (!workflow) {
       const known = deps.catalog
@@ -66,6 +67,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       modelCalls: 0,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
+      ...(rerunOf ? { rerunOf } : {}),
     };
   }
 
@@ -99,7 +101,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       await startExecution(run.runId);
       return run;
     }
-    if ((await startQueuedRun(deps, run.runId)) === 'started') return run;
+    if ((await startQueuedRun(deps, run.runId, executionNameOf(run))) === 'started') return run;
     return (await deps.store.getRun(run.runId)) ?? run;
   }
 
@@ -112,11 +114,11 @@ export function createRunsService(deps: RunsServiceDeps) {
     async start(
       request: StartRunRequest,
       /** `runId`: a trigger's own id for the run (a schedule's is derived from its fire), instead of a new one. */
-      options: { idempotencyKey?: string; runId?: string } = {},
+      options: { idempotencyKey?: string; runId?: string; rerunOf?: string } = {},
     ): Promise<StartedRun> {
       const key = options.idempotencyKey;
       if (key === undefined) {
-        const run = newRun(request, options.runId);
+        const run = newRun(request, options.runId, options.rerunOf);
         await deps.store.createRun(run);
         await startExecution(run.runId);
         return { run, replayed: false };
@@ -126,7 +128,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       let held = await deps.claims.get(key, now);
       let fresh = false;
       if (!held) {
-        const run = newRun(request, options.runId);
+        const run = newRun(request, options.runId, options.rerunOf);
         const expiresAt = new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000).toISOString();
         held = await deps.claims.claim(
           { key, requestHash, run, claimedAt: now.toISOString(), expiresAt },
@@ -152,10 +154,13 @@ export function createRunsService(deps: RunsServiceDeps) {
       return deps.store.listAudit(runId);
     },
 
-    /** The orchestrator's record of every transition of the run: what `aios history` shows. */
+    /** The orchestrator's record of every transition of the run, each retry's execution after the first: what `aios history` shows. */
     async history(runId: string): Promise<ExecutionEvent[]> {
-      if (!(await deps.store.getRun(runId))) throw new NotFoundError(`run ${runId} does not exist`);
-      return deps.orchestrator.history(runId);
+      const run = await deps.store.getRun(runId);
+      if (!run) throw new NotFoundError(`run ${runId} does not exist`);
+      const names = executionNamesOf(run);
+      const histories = await Promise.all(names.map((name) => deps.orchestrator.history(name)));
+      return histories.flat();
     },
 
     async details(runId: string): Promise<RunDetails> {

@@ -291,6 +291,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       // What EventBridge's execution status change rule does on AWS: no run is left looking alive.
       const status = ENDED_STATUS[event.type];
       if (!status) return;
+      // The execution's name: the recorder finds the run from it, as from EventBridge's `detail.name` on AWS.
       const runId = executionArn.slice(executionArn.lastIndexOf(':') + 1);
       const recorder = agents[LOCAL_SUBSTITUTIONS.RunRecorderFunctionArn];
       if (!recorder) return;
@@ -333,12 +334,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const callbacks = faults.callbacks(options.decorateCallbacks?.(directCallbacks) ?? directCallbacks);
   const executionArnFor = (runId: string) => `arn:aws:states:local:${ACCOUNT}:execution:run:${runId}`;
   const orchestrator: Orchestrator = {
-    async startRun(runId) {
+    async startRun(runId, executionName = runId) {
       // A second start with the same input returns the execution; a recovery pass may start twice.
       try {
-        await stepFunctions.startExecution({ stateMachineName: 'run', name: runId, input: { runId } });
+        await stepFunctions.startExecution({
+          stateMachineName: 'run',
+          name: executionName,
+          input: { runId },
+        });
       } catch (error) {
         if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      }
+    },
+    async stopRun(executionName, reason) {
+      try {
+        await stepFunctions.stopExecution(executionArnFor(executionName), reason);
+      } catch (error) {
+        if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
       }
     },
     async execution(runId) {
@@ -526,6 +538,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     deadLetters,
     approvals,
     handoffs,
+    runControl: { approvals, handoffs: handoffStore },
     connectors: () => connectorStatuses(breaker, clock.now()),
   });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');

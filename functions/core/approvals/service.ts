@@ -95,6 +95,7 @@ const DECISION_OUTCOMES: readonly AuditEntry['outcome'][] = [
   'approved',
   'rejected-by-approver',
   'approval-expired',
+  'withdrawn',
 ];
 
 function describeAction(intent: Intent): string {
@@ -112,6 +113,11 @@ function expiryDetail(approval: Approval): string {
     : `nobody decided within ${hours} h: rejected automatically`;
 }
 
+function withdrawnDetail(approval: Approval): string {
+  const withdrawn = approval.history.findLast((e) => e.event === 'withdrawn');
+  return `withdrawn: run ${approval.runId} was cancelled${withdrawn ? ` (${withdrawn.detail})` : ''}; this request decides nothing`;
+}
+
 /** What the paused run is told about a settled approval: the same answer however often it is given. */
 export function answerOf(
   approval: Approval,
@@ -119,6 +125,9 @@ export function answerOf(
   | { kind: 'success'; output: { approved: true; by: string; channel: string; params: unknown } }
   | { kind: 'failure'; error: string; cause: string } {
   const { decision } = approval;
+  if (approval.status === 'WITHDRAWN') {
+    return { kind: 'failure', error: 'RunCancelledError', cause: withdrawnDetail(approval) };
+  }
   if (approval.status === 'EXPIRED' || !decision) {
     return {
       kind: 'failure',
@@ -142,6 +151,7 @@ export function answerOf(
 /** The audit log's outcome and reason for a settled approval. */
 function auditOf(approval: Approval): { outcome: AuditEntry['outcome']; reason: string } {
   const { decision } = approval;
+  if (approval.status === 'WITHDRAWN') return { outcome: 'withdrawn', reason: withdrawnDetail(approval) };
   if (approval.status === 'EXPIRED' || !decision)
     return { outcome: 'approval-expired', reason: expiryDetail(approval) };
   return {
@@ -320,6 +330,29 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       }
     },
 
+    /**
+     * The run was cancelled: each of its pending requests is withdrawn (a conditional write, so a
+     * decision that came first stands), so no channel can decide it any more. Returns their ids.
+     */
+    async withdrawForRun(runId: string, detail: string): Promise<string[]> {
+      const withdrawn: string[] = [];
+      for (const approval of await deps.approvals.listPending()) {
+        if (approval.runId !== runId) continue;
+        try {
+          const updated = await deps.approvals.settle(approval.approvalId, {
+            status: 'WITHDRAWN',
+            at: now().toISOString(),
+            event: event({ event: 'withdrawn', detail }),
+          });
+          await conclude(updated);
+          withdrawn.push(approval.approvalId);
+        } catch (error) {
+          if (!(error instanceof ConflictError)) throw error;
+        }
+      }
+      return withdrawn;
+    },
+
     /** One pass of the escalation job: reminders, emails and expiry that are due. */
     async escalate(): Promise<{ reminded: number; escalated: number; expired: number }> {
       const counts = { reminded: 0, escalated: 0, expired: 0 };
@@ -411,6 +444,7 @@ function checkDecision(
     const by = approval.decision
       ? ` by ${approval.decision.by} (${approval.decision.channel}) at ${approval.decision.at}`
       : '';
+    if (approval.status === 'WITHDRAWN') return refuse('already-decided', withdrawnDetail(approval));
     return refuse(
       approval.status === 'EXPIRED' ? 'expired' : 'already-decided',
       `already ${approval.status.toLowerCase()}${by}`,
