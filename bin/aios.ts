@@ -10,6 +10,7 @@ import { registerPlaybooksCommands } from '../lib/cli/playbooks-commands.ts';
 import { registerRunControlCommands } from '../lib/cli/run-control-commands.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
 import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
+import { registerTrustCommands } from '../lib/cli/trust-commands.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 // Declaring the commands is cheap; what a command does is imported when it runs, so `aios --help`
@@ -249,6 +250,7 @@ registerTriggerCommands(program, {
 registerHandoffCommands(program, { client, output, exitWith });
 registerPlaybooksCommands(program, { client, output, exitWith });
 registerRunControlCommands(program, { client, output, exitWith });
+registerTrustCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

@@ -41,6 +41,7 @@ import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts'
 import type { ScheduleStore, WebhookEvents, WebhookSecrets } from './core/triggers/ports.ts';
 import { createScheduleFires, type ScheduleFiresDeps } from './core/triggers/schedule-fires.ts';
 import { createWebhookTrigger, type WebhookTrigger } from './core/triggers/webhook-trigger.ts';
+import { createTrustService, type TrustServiceDeps } from './core/trust/trust-service.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
 import { createHookRoutes } from './hooks/hook-routes.ts';
@@ -157,8 +158,15 @@ export const createExecutor = (
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 
-export const createRunRecorder = (ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts'>) =>
-  createRunRecorderHandler(ports);
+export const createRunRecorder = (
+  ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews'>,
+) => createRunRecorderHandler(ports);
+
+/**
+ * Trust earned and measured: shadow review items, judgements (reviews and approvals of live runs),
+ * the promotion gate and the operator-set mode each run starts in.
+ */
+export const createTrust = (ports: TrustServiceDeps) => createTrustService(ports);
 
 /**
  * The operator's alerts (a failed run, once): Slack when configured, else email; neither

@@ -10,6 +10,7 @@ import type { RunControlDeps } from '../core/run-control/run-control.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import type { ScheduleFires } from '../core/triggers/schedule-fires.ts';
+import type { TrustService } from '../core/trust/trust-service.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { handoffRoutes, type RouteResult } from './handoff-routes.ts';
@@ -21,6 +22,7 @@ import { playbookRoutes } from './playbook-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
 import { runControlRoutes } from './run-control-routes.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
+import { trustRoutes } from './trust-routes.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
@@ -51,6 +53,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   handoffs?: Pick<HandoffService, 'list' | 'get' | 'complete'>;
   /** The playbook registry (list, show, push, diff). */
   playbooks?: PlaybookRegistry;
+  /** Shadow reviews, judgements, promotion and demotion. */
+  trust?: TrustService;
   /** What a cancel withdraws: the run's pending approvals and handoffs. */
   runControl?: Pick<RunControlDeps, 'approvals' | 'handoffs'>;
 }
@@ -143,6 +147,7 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
         }),
     ...handoffHandlers(deps.handoffs),
     ...playbookRoutes(deps.playbooks),
+    ...trustRoutes(deps.trust),
     ...runControlRoutes({
       store: deps.store,
       orchestrator: deps.orchestrator,

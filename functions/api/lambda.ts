@@ -6,6 +6,7 @@ import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-s
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
+import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
 import {
@@ -14,7 +15,13 @@ import {
   isClosedTaskToken,
 } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApiApp, createHandoffs, createPlaybooks, createScheduleFiresService } from '../app.ts';
+import {
+  createApiApp,
+  createHandoffs,
+  createPlaybooks,
+  createScheduleFiresService,
+  createTrust,
+} from '../app.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { connectorStatuses } from '../connectors/status.ts';
 import { requireEnv } from '../shared/config.ts';
@@ -32,8 +39,16 @@ const dynamodb = dynamodbClient();
 const sfn = sfnClient();
 const handoffStore = createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE });
 const approvals = awsApprovals().service;
+const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
+const trust = createTrust({
+  trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  store,
+  catalog: shippedCatalog,
+  clock: systemClock,
+});
 const runPorts = {
-  store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  store,
+  modes: trust,
   catalog: shippedCatalog,
   orchestrator: createStepFunctionsOrchestrator(sfn, env.STATE_MACHINE_ARN),
   claims: createDynamoDBRunStartClaims({ client: dynamodb, tableName: env.STATE_TABLE }),
@@ -69,6 +84,7 @@ export const handler = httpLambdaHandler(
       ),
     // A cancel stops the execution (states:StopExecution) and withdraws what the run waits on.
     runControl: { approvals, handoffs: handoffStore },
+    trust,
     playbooks: createPlaybooks({
       store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
       clock: systemClock,

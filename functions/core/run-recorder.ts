@@ -15,6 +15,8 @@ export interface RunRecorderDeps {
   memory?: MemoryService;
   /** When given, a failed run is told to the operator, once (operator-alerts.ts). */
   alerts?: OperatorAlerts;
+  /** When given, a finished shadow run opens a review item per proposed external action (trust-service.ts). */
+  reviews?: { openReviews(run: Run): Promise<readonly unknown[]> };
 }
 
 /** Whose working memory a run's summary belongs to: its customer's or project's, else the operator's. */
@@ -109,6 +111,19 @@ export function createRunRecorder(deps: RunRecorderDeps) {
     }
   }
 
+  /** A shadow run ends as review items, one per proposed action; a repeated finish opens none twice. */
+  async function review(run: Run) {
+    if (!deps.reviews || run.mode !== 'shadow') return;
+    const opened = await deps.reviews.openReviews(run);
+    if (opened.length === 0) return;
+    await deps.store.appendJournal({
+      runId: run.runId,
+      at: now(),
+      kind: 'summary',
+      message: `${opened.length} proposed action${opened.length === 1 ? '' : 's'} wait${opened.length === 1 ? 's' : ''} for your review: aios reviews`,
+    });
+  }
+
   /**
    * Tells the operator of a failed run. Called on every path that finds the run failed, a repeated
    * or concurrent one included, so a crash right after the transition still tells them; the marks
@@ -145,6 +160,7 @@ export function createRunRecorder(deps: RunRecorderDeps) {
     async finish(runId: string): Promise<Run> {
       const run = await load(runId);
       if (run.status === 'SUCCEEDED') {
+        await review(run);
         await remember(run);
         return run;
       }
@@ -152,6 +168,8 @@ export function createRunRecorder(deps: RunRecorderDeps) {
       const summary = `Completed ${intents.length} step${intents.length === 1 ? '' : 's'}: ${intents
         .map((i) => i.title)
         .join('; ')}. Model spend $${run.spentUsd.toFixed(4)}.`;
+      // Before the run reads as succeeded, so whoever sees it succeeded finds its review items too.
+      await review(run);
       const finished = await deps.store.updateRun(runId, ['RUNNING'], {
         status: 'SUCCEEDED',
         summary,

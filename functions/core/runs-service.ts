@@ -9,7 +9,16 @@ import {
   type RunStartClaims,
   requestHashOf,
 } from './run-start-claims.ts';
-import type { AuditEntry, Intent, JournalEntry, Plan, Run, RunStatus, StartRunRequest } from './schemas.ts';
+import type {
+  AuditEntry,
+  Intent,
+  JournalEntry,
+  Plan,
+  Run,
+  RunMode,
+  RunStatus,
+  StartRunRequest,
+} from './schemas.ts';
 import { parseRunInput } from './workflow-input.ts';
 
 export interface RunsServiceDeps {
@@ -19,6 +28,8 @@ export interface RunsServiceDeps {
   clock: Clock;
   /** Which run each client idempotency key started. */
   claims: RunStartClaims;
+  /** The mode the operator set for a workflow (`aios promote`/`demote`), over the playbook's. */
+  modes?: { modeOf(workflow: string): Promise<RunMode | undefined> };
 }
 
 export interface StartedRun {
@@ -117,13 +128,16 @@ export function createRunsService(deps: RunsServiceDeps) {
       options: { idempotencyKey?: string; runId?: string; rerunOf?: string } = {},
     ): Promise<StartedRun> {
       const key = options.idempotencyKey;
+      // The hash is of what the client sent: a retry after a promotion is still the same request.
+      const requestHash = requestHashOf(request);
+      const setMode = request.mode ? undefined : await deps.modes?.modeOf(request.workflow);
+      if (setMode) request = { ...request, mode: setMode };
       if (key === undefined) {
         const run = newRun(request, options.runId, options.rerunOf);
         await deps.store.createRun(run);
         await startExecution(run.runId);
         return { run, replayed: false };
       }
-      const requestHash = requestHashOf(request);
       const now = deps.clock.now();
       let held = await deps.claims.get(key, now);
       let fresh = false;

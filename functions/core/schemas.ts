@@ -187,6 +187,16 @@ export const WorkflowSchema = z
       .optional(),
     /** When a run fails after effects, undo the effects that can be undone, newest first. */
     compensateOnFailure: z.boolean().default(false),
+    /**
+     * What a shadow workflow must show before `aios promote` makes it live: at least `minJudged`
+     * judged proposals (shadow reviews and approvals), and agreement at least `minAgreement` over the last `minJudged`.
+     */
+    promotion: z
+      .object({
+        minJudged: z.number().int().min(1).max(1000).default(20),
+        minAgreement: z.number().min(0).max(1).default(0.9),
+      })
+      .default({ minJudged: 20, minAgreement: 0.9 }),
     /** Model steps: the tier they use unless a step overrides it, and what a model that keeps failing means. */
     model: z
       .object({
@@ -413,6 +423,9 @@ export const AuditOutcomeSchema = z.enum([
   'approval-expired',
   /** The run was cancelled while the approval waited. */
   'withdrawn',
+  /** A workflow's mode changed (runId `workflow-<name>`): promoted to live, demoted to shadow. */
+  'promoted',
+  'demoted',
 ]);
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 

@@ -1,12 +1,14 @@
+import { shippedCatalog } from '../../playbooks/catalog.ts';
 import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBAlertMarks } from '../adapters/aws/dynamodb-alert-marks.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
 import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createAlerts, createRunRecorder } from '../app.ts';
+import { createAlerts, createRunRecorder, createTrust } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 
 const env = requireEnv(['STATE_TABLE']);
@@ -14,9 +16,17 @@ const { SLACK_BOT_TOKEN_SECRET, SLACK_ALERTS_CHANNEL, EMAIL_FROM, ALERT_EMAIL, R
   process.env;
 
 const dynamodb = dynamodbClient();
+const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
 
 export const handler = createRunRecorder({
-  store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  store,
+  // A finished shadow run opens a review item per proposed action.
+  reviews: createTrust({
+    trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+    store,
+    catalog: shippedCatalog,
+    clock: systemClock,
+  }),
   clock: systemClock,
   // Writes only: a run's summary and postmortem go to the memory log, the indexer does the rest.
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,

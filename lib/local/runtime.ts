@@ -17,6 +17,7 @@ import {
   createDynamoDBScheduleStore,
   createDynamoDBWebhookEvents,
 } from '../../functions/adapters/aws/dynamodb-triggers.ts';
+import { createDynamoDBTrustStore } from '../../functions/adapters/aws/dynamodb-trust-store.ts';
 import { isClosedTaskToken } from '../../functions/adapters/aws/step-functions.ts';
 import { systemClock } from '../../functions/adapters/system-clock.ts';
 import { ROUTES } from '../../functions/api/routes.ts';
@@ -35,6 +36,7 @@ import {
   createRecoveryService,
   createRunRecorder,
   createScheduleFiresService,
+  createTrust,
   createWebhookTriggerService,
 } from '../../functions/app.ts';
 import { createApprovalHandler } from '../../functions/approvals/approval-handler.ts';
@@ -197,6 +199,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const catalog = options.catalog ?? shippedCatalog;
   const model = options.model ?? modelFromEnv().model;
   const clock = systemClock;
+  const trust = createTrust({
+    trust: createDynamoDBTrustStore({ client: db.client, tableName: TABLE_NAMES.state }),
+    store,
+    catalog,
+    clock,
+  });
   const memory = await startLocalMemory({
     client: db.client,
     dir: options.dataDir ? memoryDirOf(options.dataDir) : mkdtempSync(join(tmpdir(), 'aios-memory-')),
@@ -269,6 +277,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       store,
       clock,
       memory: memory.service,
+      reviews: trust,
       alerts: createAlerts({
         marks: createDynamoDBAlertMarks({ client: db.client, tableName: TABLE_NAMES.state }),
         clock,
@@ -441,6 +450,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     callbacks,
     clock,
     isClosedToken: isClosedTaskToken,
+    onDecided: (approval) => trust.fromApproval(approval),
     channels: {
       slack: { transport: slackOutbox, channel: '#aios-approvals', clock },
       // The server's address is known only once it listens.
@@ -513,6 +523,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     orchestrator: options.decorateOrchestrator?.(orchestrator) ?? orchestrator,
     claims: createDynamoDBRunStartClaims({ client: db.client, tableName: TABLE_NAMES.state }),
     clock,
+    modes: trust,
   };
   const tables = { client: db.client, tableName: TABLE_NAMES.state };
   const schedulerClock = options.schedulerClock ?? systemAslClock;
@@ -539,6 +550,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     approvals,
     handoffs,
     runControl: { approvals, handoffs: handoffStore },
+    trust,
     connectors: () => connectorStatuses(breaker, clock.now()),
   });
   const apiToken = options.dataDir ? ensureApiToken(options.dataDir) : randomBytes(32).toString('hex');

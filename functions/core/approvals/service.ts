@@ -84,6 +84,8 @@ export interface ApprovalServiceDeps {
   validateParams: (actionType: string, params: Record<string, unknown>) => string | undefined;
   /** Task-token answers that say "already closed" (the run moved on) are not failures. */
   isClosedToken: (error: unknown) => boolean;
+  /** Told of each decided approval: it counts as a judgement of the workflow (trust-service.ts). */
+  onDecided?: (approval: Approval) => Promise<void>;
 }
 
 export const approvalIdFor = (runId: string, stepIndex: number) => `${runId}-s${stepIndex}`;
@@ -228,6 +230,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
   /** After a settlement: the audit log, the run's answer, what the approvers see. */
   async function conclude(approval: Approval) {
     await record(approval);
+    // Before the run is told, so the judgement is on record by the time the run goes on.
+    if (approval.decision) await deps.onDecided?.(approval);
     await deliver(approval);
     await deps.notifier.showDecision(approval).catch(() => undefined);
   }
