@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createStepFunctionsOrchestrator } from '../../../functions/adapters/aws/step-functions.ts';
+import { ConflictError } from '../../../functions/core/errors.ts';
 import { createRunControl } from '../../../functions/core/run-control/run-control.ts';
 import { createRunRecorder } from '../../../functions/core/run-recorder.ts';
 import { createRunsService } from '../../../functions/core/runs-service.ts';
@@ -88,6 +89,36 @@ describe('run control on AWS (Step Functions client faked)', () => {
     await expect(control.cancel(run.runId, { by: 'operator' })).rejects.toThrow(
       /only a queued or running run/,
     );
+  });
+
+  it('cancel withdraws the pending handoffs of that run only; one completed meanwhile stands', async () => {
+    const store = createMemoryStateStore();
+    const sfn = fakeSfn();
+    const run = runFixture({ status: 'RUNNING' });
+    await store.createRun(run);
+    const pending = [
+      { handoffId: `${run.runId}-h1`, runId: run.runId },
+      { handoffId: `${run.runId}-h2`, runId: run.runId },
+      { handoffId: 'other-run-h1', runId: 'other-run' },
+    ];
+    const withdrawnIds: string[] = [];
+    const control = createRunControl({
+      store,
+      orchestrator: createStepFunctionsOrchestrator(sfn.client, STATE_MACHINE),
+      clock: fixedClock(),
+      runs: { start: async () => Promise.reject(new Error('not used')) },
+      handoffs: {
+        listPending: async () => pending as never,
+        withdraw: async (id: string) => {
+          if (id.endsWith('-h2')) throw new ConflictError('completed already');
+          withdrawnIds.push(id);
+          return {} as never;
+        },
+      },
+    });
+    const cancelled = await control.cancel(run.runId, { by: 'operator' });
+    expect(cancelled.withdrawn.handoffs).toEqual([`${run.runId}-h1`]);
+    expect(withdrawnIds).toEqual([`${run.runId}-h1`]);
   });
 
   it('cancel of a retried run stops the execution that drives it now', async () => {
