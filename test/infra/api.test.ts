@@ -39,7 +39,7 @@ function operatorMethods() {
 }
 
 describe('Api: routes', () => {
-  it('has the runs, approvals, handoffs, schedules, hooks, playbooks, metrics, dead-letter and memory routes, and nothing else', () => {
+  it('has the runs (with cancel, retry, rerun), approvals, handoffs, reviews and workflow trust, schedules, hooks, playbooks, metrics, dead-letter and memory routes, and nothing else', () => {
     expect(routes().sort()).toEqual([
       'GET /approvals',
       'GET /approvals/{id}',
@@ -53,12 +53,14 @@ describe('Api: routes', () => {
       'GET /metrics',
       'GET /playbooks',
       'GET /playbooks/{name}',
+      'GET /reviews',
       'GET /runs',
       'GET /runs/{id}',
       'GET /runs/{id}/audit',
       'GET /runs/{id}/cost',
       'GET /runs/{id}/history',
       'GET /schedules',
+      'GET /workflows/{name}/trust',
       'POST /approvals/{id}/decision',
       'POST /approvals/{id}/link',
       'POST /dlq/redrive',
@@ -67,17 +69,23 @@ describe('Api: routes', () => {
       'POST /memory',
       'POST /playbooks',
       'POST /playbooks/diff',
+      'POST /reviews/{id}',
       'POST /runs',
+      'POST /runs/{id}/cancel',
+      'POST /runs/{id}/rerun',
+      'POST /runs/{id}/retry',
       'POST /schedules/{playbook}/fire',
       'POST /schedules/{playbook}/pause',
       'POST /schedules/{playbook}/resume',
       'POST /slack/interactions',
+      'POST /workflows/{name}/demote',
+      'POST /workflows/{name}/promote',
     ]);
   });
 
   it('requires IAM (SigV4) authorisation on every method but the four public routes', () => {
-    expect(Object.keys(methods)).toHaveLength(31);
-    expect(operatorMethods()).toHaveLength(27);
+    expect(Object.keys(methods)).toHaveLength(39);
+    expect(operatorMethods()).toHaveLength(35);
     for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     const names = routes();
     const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');
