@@ -7,8 +7,10 @@ import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 import { registerPlaybooksCommands, registerPolicyCommands } from '../lib/cli/playbooks-commands.ts';
+import { registerRunControlCommands } from '../lib/cli/run-control-commands.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
 import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
+import { registerTrustCommands } from '../lib/cli/trust-commands.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 // Declaring the commands is cheap; what a command does is imported when it runs, so `aios --help`
@@ -144,6 +146,7 @@ program
       'RUNNING',
       'SUCCEEDED',
       'FAILED',
+      'CANCELLED',
     ]),
   )
   .option('--limit <n>', 'at most this many', positiveInt, 20)
@@ -250,6 +253,8 @@ registerTriggerCommands(program, {
 registerHandoffCommands(program, { client, output, exitWith });
 registerPlaybooksCommands(program, { client, output, exitWith });
 registerPolicyCommands(program, { client, output, exitWith });
+registerRunControlCommands(program, { client, output, exitWith });
+registerTrustCommands(program, { client, output, exitWith });
 
 try {
   await program.parseAsync(process.argv);

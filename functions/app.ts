@@ -68,6 +68,8 @@ import type { OperatorPolicy } from './core/schemas.ts';
 import type { TaskWaits } from './core/stranded-actions.ts';
 import { createScheduleFires, type ScheduleFiresDeps } from './core/triggers/schedule-fires.ts';
 import { createWebhookTrigger, type WebhookTrigger } from './core/triggers/webhook-trigger.ts';
+import type { TrustStore } from './core/trust/ports.ts';
+import { createTrustService, type TrustServiceDeps } from './core/trust/trust-service.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
 import { createHookRoutes } from './hooks/hook-routes.ts';
@@ -190,8 +192,15 @@ export const createExecutor = (
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 
-export const createRunRecorder = (ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts'>) =>
-  createRunRecorderHandler(ports);
+export const createRunRecorder = (
+  ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews'>,
+) => createRunRecorderHandler(ports);
+
+/**
+ * Trust earned and measured: shadow review items, judgements (reviews and approvals of live runs),
+ * the promotion gate and the operator-set mode each run starts in.
+ */
+export const createTrust = (ports: TrustServiceDeps) => createTrustService(ports);
 
 /**
  * The operator's alerts (a failed run, once): Slack when configured, else email; neither
@@ -373,6 +382,7 @@ export interface AiosPorts {
     webhookEvents: WebhookEvents;
     playbooks: PlaybookStore;
     linkUses: LinkTokenUses;
+    trust: TrustStore;
   };
   webhookSecrets: WebhookSecrets;
   keys: {
@@ -425,6 +435,8 @@ export function createAios(ports: AiosPorts) {
   const playbooks = createPlaybooks({ store: stores.playbooks, clock });
   const catalog = ports.catalog ?? playbooks.catalog();
   const policy = playbooks.policy;
+  // Shadow reviews and approvals are judgements of a workflow; promote/demote reads them.
+  const trust = createTrust({ trust: stores.trust, store, catalog, clock });
   const signer = createHmacGrantSigner(keys.grant);
   const alertsTo = ports.channels.alerts;
   // The operator is told once of a failed run and of each handed-off step.
@@ -453,6 +465,7 @@ export function createAios(ports: AiosPorts) {
       store,
       clock,
       memory: ports.memory.service,
+      reviews: trust,
       alerts,
     }),
   };
@@ -474,6 +487,7 @@ export function createAios(ports: AiosPorts) {
     store,
     catalog,
     operatorPolicy: policy,
+    onDecided: (approval) => trust.fromApproval(approval),
     callbacks,
     clock,
     channels: {
@@ -501,6 +515,7 @@ export function createAios(ports: AiosPorts) {
   // Schedules and webhooks start runs through the same path as POST /runs.
   const runPorts = {
     store,
+    modes: trust,
     catalog,
     orchestrator: settings.decorateOrchestrator?.(ports.orchestrator) ?? ports.orchestrator,
     claims: stores.claims,
@@ -526,6 +541,9 @@ export function createAios(ports: AiosPorts) {
     approvals,
     handoffs,
     connectors: () => connectorStatuses(stores.breaker, clock.now()),
+    // A cancel stops the execution and withdraws what the run waits on.
+    runControl: { approvals, handoffs: stores.handoffs },
+    trust,
   });
   const consoleApp = createLocalConsoleApp({
     store,

@@ -6,9 +6,11 @@ import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationErro
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
 import type { PlaybookRegistry } from '../core/playbooks/registry.ts';
 import type { DeadLetters } from '../core/ports.ts';
+import type { RunControlDeps } from '../core/run-control/run-control.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
 import type { ScheduleFires } from '../core/triggers/schedule-fires.ts';
+import type { TrustService } from '../core/trust/trust-service.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { handoffRoutes, type RouteResult } from './handoff-routes.ts';
@@ -18,7 +20,9 @@ import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { playbookRoutes } from './playbook-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
+import { runControlRoutes } from './run-control-routes.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
+import { trustRoutes } from './trust-routes.ts';
 
 const ListRunsQuerySchema = z.object({
   status: RunStatusSchema.optional(),
@@ -49,6 +53,10 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   handoffs?: Pick<HandoffService, 'list' | 'get' | 'complete'>;
   /** The playbook registry (list, show, push, diff). */
   playbooks?: PlaybookRegistry;
+  /** Shadow reviews, judgements, promotion and demotion. */
+  trust?: TrustService;
+  /** What a cancel withdraws: the run's pending approvals and handoffs. */
+  runControl?: Pick<RunControlDeps, 'approvals' | 'handoffs'>;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -139,6 +147,14 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
         }),
     ...handoffHandlers(deps.handoffs),
     ...playbookRoutes(deps.playbooks),
+    ...trustRoutes(deps.trust),
+    ...runControlRoutes({
+      store: deps.store,
+      orchestrator: deps.orchestrator,
+      clock: deps.clock,
+      runs,
+      ...deps.runControl,
+    }),
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),

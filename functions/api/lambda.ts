@@ -5,6 +5,7 @@ import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-s
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
+import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
 import {
@@ -12,7 +13,13 @@ import {
   createStepFunctionsOrchestrator,
 } from '../adapters/aws/step-functions.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApiApp, createHandoffs, createPlaybooks, createScheduleFiresService } from '../app.ts';
+import {
+  createApiApp,
+  createHandoffs,
+  createPlaybooks,
+  createScheduleFiresService,
+  createTrust,
+} from '../app.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { connectorStatuses } from '../connectors/status.ts';
 import { requireEnv } from '../shared/config.ts';
@@ -33,8 +40,18 @@ const playbooks = createPlaybooks({
   clock: systemClock,
 });
 const catalog = playbooks.catalog();
+const handoffStore = createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE });
+const approvals = awsApprovals().service;
+const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
+const trust = createTrust({
+  trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  store,
+  catalog,
+  clock: systemClock,
+});
 const runPorts = {
-  store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  store,
+  modes: trust,
   catalog,
   orchestrator: createStepFunctionsOrchestrator(sfn, env.STATE_MACHINE_ARN),
   claims: createDynamoDBRunStartClaims({ client: dynamodb, tableName: env.STATE_TABLE }),
@@ -53,10 +70,10 @@ export const handler = httpLambdaHandler(
     memory: { service: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service },
     deadLetters: createSqsDeadLetters(sqsClient(), { url: env.ACTION_DLQ_URL, arn: env.ACTION_DLQ_ARN }),
     // The operator's inbox decides through the same service as Slack and the links: first decision wins.
-    approvals: awsApprovals().service,
+    approvals,
     // Completing a handoff answers the run's task token (states:SendTaskSuccess, as approvals do).
     handoffs: createHandoffs({
-      handoffs: createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      handoffs: handoffStore,
       store: runPorts.store,
       catalog,
       clock: systemClock,
@@ -67,6 +84,9 @@ export const handler = httpLambdaHandler(
         createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
         new Date(),
       ),
+    // A cancel stops the execution (states:StopExecution) and withdraws what the run waits on.
+    runControl: { approvals, handoffs: handoffStore },
+    trust,
     playbooks,
   }),
 );

@@ -5,6 +5,7 @@ import { createDynamoDBApprovalStore } from '../adapters/aws/dynamodb-approval-s
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
 import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
@@ -15,7 +16,13 @@ import {
 } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createApprovals, createHandoffs, createPlaybooks, createRecoveryService } from '../app.ts';
+import {
+  createApprovals,
+  createHandoffs,
+  createPlaybooks,
+  createRecoveryService,
+  createTrust,
+} from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
 import { createLinkTokens } from './email/link-token.ts';
@@ -46,10 +53,20 @@ export function awsApprovals(
     : undefined;
   const publicBaseUrl = env.PUBLIC_BASE_URL;
   const playbooks = registryOn(dynamodb, stateTable);
+  const catalog = playbooks.catalog();
+  const store = createDynamoDBStateStore({ client: dynamodb, tableName: stateTable });
+  // Every decided approval of a live run is a judgement of its workflow (RUN# partition only).
+  const trust = createTrust({
+    trust: createDynamoDBTrustStore({ client: dynamodb, tableName: stateTable }),
+    store,
+    catalog,
+    clock: systemClock,
+  });
   const service = createApprovals({
     approvals: createDynamoDBApprovalStore({ client: dynamodb, tableName: stateTable }),
-    store: createDynamoDBStateStore({ client: dynamodb, tableName: stateTable }),
-    catalog: playbooks.catalog(),
+    store,
+    onDecided: (approval) => trust.fromApproval(approval),
+    catalog,
     operatorPolicy: playbooks.policy,
     callbacks: createStepFunctionsCallbacks(clients.sfn),
     clock: systemClock,

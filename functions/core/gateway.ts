@@ -263,6 +263,10 @@ export function createGateway(deps: GatewayDeps) {
       }
 
       const run = await deps.store.getRun(intent.runId);
+      // A message already on the queue when the operator cancelled the run: it makes no effect.
+      if (run?.status === 'CANCELLED' && intent.compensates === undefined) {
+        return reject(`run ${intent.runId} was cancelled; step ${intent.stepId} is not executed`);
+      }
       // A run that has ended (a step timed out, it failed) starts no new effect of its plan: a
       // message still queued for it would act after its compensation was planned, and nothing
       // would undo it. Its compensating actions, which run after the end, go on.

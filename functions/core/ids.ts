@@ -28,3 +28,6 @@ export const MemoryIdSchema = idSchema('memory id', 128);
 
 /** `<runId>-h<stepIndex>`. */
 export const HandoffIdSchema = idSchema('handoff id', 160);
+
+/** `<runId>-r<stepIndex>`: a shadow run's proposed action, for review. */
+export const ReviewIdSchema = idSchema('review id', 160);

@@ -122,14 +122,19 @@ export interface ExecutionState {
   cause?: string;
 }
 
-/** Starts a run's orchestrator execution and reads back its history. */
+/**
+ * Starts a run's orchestrator executions, stops them and reads back their history. An execution is
+ * named after its run (`run-control/executions.ts`): the first has the run id, a retry's adds `_retryN`.
+ */
 export interface Orchestrator {
-  /** Starts the run's execution, named after the run: a second start of the same run is a no-op. */
-  startRun(runId: string): Promise<void>;
-  /** The run's execution as it stands; undefined when it does not exist. */
-  execution(runId: string): Promise<ExecutionState | undefined>;
+  /** Starts the run's execution (input `{runId}`) under that name: a second start of the same name is a no-op. */
+  startRun(runId: string, executionName?: string): Promise<void>;
+  /** Stops the execution (StopExecution); one already ended or never started is left as it is. */
+  stopRun(executionName: string, reason: { error: string; cause: string }): Promise<void>;
+  /** The execution as it stands; undefined when it does not exist. */
+  execution(executionName: string): Promise<ExecutionState | undefined>;
   /** The execution's events in order; empty when the execution does not exist (yet). */
-  history(runId: string): Promise<ExecutionEvent[]>;
+  history(executionName: string): Promise<ExecutionEvent[]>;
 }
 
 export type ModelTier = 'fast' | 'slow';
@@ -252,6 +257,8 @@ export interface HandoffStore {
   taskToken(handoffId: string): Promise<string | undefined>;
   /** PENDING → COMPLETED with the operator's output; ConflictError when it is no longer PENDING. */
   complete(handoffId: string, completion: NonNullable<Handoff['completion']>): Promise<Handoff>;
+  /** PENDING → WITHDRAWN (its run was cancelled): it leaves the inbox; ConflictError when no longer PENDING. */
+  withdraw(handoffId: string, at: string): Promise<Handoff>;
   /** The run has its answer on `taskToken`; it leaves the unanswered list. */
   markAnswered(handoffId: string, at: string): Promise<void>;
   listPending(): Promise<Handoff[]>;

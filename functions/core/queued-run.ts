@@ -23,13 +23,18 @@ const ENDED: ReadonlySet<ExecutionState['status']> = new Set(['SUCCEEDED', 'FAIL
  * the run id is fixed by the client's Idempotency-Key claim, so this run can never get another
  * execution: it is failed with an account that says so, instead of staying QUEUED for ever.
  */
-export async function startQueuedRun(deps: QueuedRunDeps, runId: string): Promise<'started' | 'failed'> {
+export async function startQueuedRun(
+  deps: QueuedRunDeps,
+  runId: string,
+  /** A retried run's execution has its own name (run-control/executions.ts); default the run id. */
+  executionName: string = runId,
+): Promise<'started' | 'failed'> {
   try {
-    await deps.orchestrator.startRun(runId);
+    await deps.orchestrator.startRun(runId, executionName);
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
   }
-  const execution = await deps.orchestrator.execution(runId);
+  const execution = await deps.orchestrator.execution(executionName);
   if (!execution || !ENDED.has(execution.status)) return 'started';
   return (await failNeverStarted(deps, runId, execution)) ? 'failed' : 'started';
 }

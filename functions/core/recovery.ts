@@ -1,6 +1,7 @@
 import type { Approval } from './approvals/approval.ts';
 import type { Clock, Orchestrator, StateStore } from './ports.ts';
 import { startQueuedRun } from './queued-run.ts';
+import { executionNameOf } from './run-control/executions.ts';
 import { answerStrandedAction, type StrandedActionsDeps } from './stranded-actions.ts';
 
 /**
@@ -109,7 +110,11 @@ export function createRecovery(deps: RecoveryDeps) {
           counts.runsNotQueued += 1;
           continue;
         }
-        const outcome = await startQueuedRun({ ...deps, store: deps.runs }, listed.runId);
+        const outcome = await startQueuedRun(
+          { ...deps, store: deps.runs },
+          listed.runId,
+          executionNameOf(current),
+        );
         if (outcome === 'started') counts.runsStarted += 1;
         else counts.runsFailed += 1;
       } catch (error) {

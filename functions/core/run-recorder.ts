@@ -5,6 +5,7 @@ import type { MemoryService } from './memory/memory-service.ts';
 import { MemoryNamespaceSchema } from './memory/schemas.ts';
 import type { OperatorAlerts } from './operator-alerts.ts';
 import type { Clock, StateStore } from './ports.ts';
+import { executionNameOf } from './run-control/executions.ts';
 import type { Run } from './schemas.ts';
 
 export interface RunRecorderDeps {
@@ -14,6 +15,8 @@ export interface RunRecorderDeps {
   memory?: MemoryService;
   /** When given, a failed run is told to the operator, once (operator-alerts.ts). */
   alerts?: OperatorAlerts;
+  /** When given, a finished shadow run opens a review item per proposed external action (trust-service.ts). */
+  reviews?: { openReviews(run: Run): Promise<readonly unknown[]> };
 }
 
 /** Whose working memory a run's summary belongs to: its customer's or project's, else the operator's. */
@@ -108,6 +111,19 @@ export function createRunRecorder(deps: RunRecorderDeps) {
     }
   }
 
+  /** A shadow run ends as review items, one per proposed action; a repeated finish opens none twice. */
+  async function review(run: Run) {
+    if (!deps.reviews || run.mode !== 'shadow') return;
+    const opened = await deps.reviews.openReviews(run);
+    if (opened.length === 0) return;
+    await deps.store.appendJournal({
+      runId: run.runId,
+      at: now(),
+      kind: 'summary',
+      message: `${opened.length} proposed action${opened.length === 1 ? '' : 's'} wait${opened.length === 1 ? 's' : ''} for your review: aios reviews`,
+    });
+  }
+
   /**
    * Tells the operator of a failed run. Called on every path that finds the run failed, a repeated
    * or concurrent one included, so a crash right after the transition still tells them; the marks
@@ -144,6 +160,7 @@ export function createRunRecorder(deps: RunRecorderDeps) {
     async finish(runId: string): Promise<Run> {
       const run = await load(runId);
       if (run.status === 'SUCCEEDED') {
+        await review(run);
         await remember(run);
         return run;
       }
@@ -151,6 +168,8 @@ export function createRunRecorder(deps: RunRecorderDeps) {
       const summary = `Completed ${intents.length} step${intents.length === 1 ? '' : 's'}: ${intents
         .map((i) => i.title)
         .join('; ')}. Model spend $${run.spentUsd.toFixed(4)}.`;
+      // Before the run reads as succeeded, so whoever sees it succeeded finds its review items too.
+      await review(run);
       const finished = await deps.store.updateRun(runId, ['RUNNING'], {
         status: 'SUCCEEDED',
         summary,
@@ -171,9 +190,12 @@ export function createRunRecorder(deps: RunRecorderDeps) {
       status: 'FAILED' | 'TIMED_OUT' | 'ABORTED',
       error: string | null | undefined,
       cause: string | null | undefined,
+      /** The execution that ended; an earlier execution of a retried run ending late changes nothing. */
+      executionName: string = runId,
     ): Promise<Run> {
       const run = await load(runId);
-      if (run.status === 'SUCCEEDED') return run;
+      if (run.status === 'SUCCEEDED' || run.status === 'CANCELLED') return run;
+      if (executionNameOf(run) !== executionName) return run;
       // A failed run goes through fail() all the same: it makes sure the operator was told.
       return this.fail(runId, {
         Error:
@@ -185,6 +207,8 @@ export function createRunRecorder(deps: RunRecorderDeps) {
 
     async fail(runId: string, error: CaughtError): Promise<Run> {
       const run = await load(runId);
+      // The operator stopped it: the stop is not a failure to tell them about.
+      if (run.status === 'CANCELLED') return run;
       if (run.status === 'FAILED') {
         await tell(run);
         return run;

@@ -2,13 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError } from './errors.ts';
 import type { Clock, ExecutionEvent, Orchestrator, StateStore, WorkflowCatalog } from './ports.ts';
 import { startQueuedRun } from './queued-run.ts';
+import { executionNameOf, executionNamesOf } from './run-control/executions.ts';
 import {
   IDEMPOTENCY_KEY_TTL_HOURS,
   type RunStartClaim,
   type RunStartClaims,
   requestHashOf,
 } from './run-start-claims.ts';
-import type { AuditEntry, Intent, JournalEntry, Plan, Run, RunStatus, StartRunRequest } from './schemas.ts';
+import type {
+  AuditEntry,
+  Intent,
+  JournalEntry,
+  Plan,
+  Run,
+  RunMode,
+  RunStatus,
+  StartRunRequest,
+} from './schemas.ts';
 import { parseRunInput } from './workflow-input.ts';
 
 export interface RunsServiceDeps {
@@ -18,6 +28,8 @@ export interface RunsServiceDeps {
   clock: Clock;
   /** Which run each client idempotency key started. */
   claims: RunStartClaims;
+  /** The mode the operator set for a workflow (`aios promote`/`demote`), over the playbook's. */
+  modes?: { modeOf(workflow: string): Promise<RunMode | undefined> };
 }
 
 export interface StartedRun {
@@ -43,7 +55,7 @@ export type RunsService = ReturnType<typeof createRunsService>;
 
 export function createRunsService(deps: RunsServiceDeps) {
   /** The run a request asks for, checked against its workflow; nothing is written yet. */
-  async function newRun(request: StartRunRequest, runId?: string): Promise<Run> {
+  async function newRun(request: StartRunRequest, runId?: string, rerunOf?: string): Promise<Run> {
     // The newest version now: the run is pinned to it (workflowVersion) for every later step.
     const workflow = await deps.catalog.workflow(request.workflow);
     if (!workflow) {
@@ -64,6 +76,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       modelCalls: 0,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
+      ...(rerunOf ? { rerunOf } : {}),
     };
   }
 
@@ -97,7 +110,7 @@ export function createRunsService(deps: RunsServiceDeps) {
       await startExecution(run.runId);
       return run;
     }
-    if ((await startQueuedRun(deps, run.runId)) === 'started') return run;
+    if ((await startQueuedRun(deps, run.runId, executionNameOf(run))) === 'started') return run;
     return (await deps.store.getRun(run.runId)) ?? run;
   }
 
@@ -110,21 +123,24 @@ export function createRunsService(deps: RunsServiceDeps) {
     async start(
       request: StartRunRequest,
       /** `runId`: a trigger's own id for the run (a schedule's is derived from its fire), instead of a new one. */
-      options: { idempotencyKey?: string; runId?: string } = {},
+      options: { idempotencyKey?: string; runId?: string; rerunOf?: string } = {},
     ): Promise<StartedRun> {
       const key = options.idempotencyKey;
+      // The hash is of what the client sent: a retry after a promotion is still the same request.
+      const requestHash = requestHashOf(request);
+      const setMode = request.mode ? undefined : await deps.modes?.modeOf(request.workflow);
+      if (setMode) request = { ...request, mode: setMode };
       if (key === undefined) {
-        const run = await newRun(request, options.runId);
+        const run = await newRun(request, options.runId, options.rerunOf);
         await deps.store.createRun(run);
         await startExecution(run.runId);
         return { run, replayed: false };
       }
-      const requestHash = requestHashOf(request);
       const now = deps.clock.now();
       let held = await deps.claims.get(key, now);
       let fresh = false;
       if (!held) {
-        const run = await newRun(request, options.runId);
+        const run = await newRun(request, options.runId, options.rerunOf);
         const expiresAt = new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000).toISOString();
         held = await deps.claims.claim(
           { key, requestHash, run, claimedAt: now.toISOString(), expiresAt },
@@ -150,10 +166,13 @@ export function createRunsService(deps: RunsServiceDeps) {
       return deps.store.listAudit(runId);
     },
 
-    /** The orchestrator's record of every transition of the run: what `aios history` shows. */
+    /** The orchestrator's record of every transition of the run, each retry's execution after the first: what `aios history` shows. */
     async history(runId: string): Promise<ExecutionEvent[]> {
-      if (!(await deps.store.getRun(runId))) throw new NotFoundError(`run ${runId} does not exist`);
-      return deps.orchestrator.history(runId);
+      const run = await deps.store.getRun(runId);
+      if (!run) throw new NotFoundError(`run ${runId} does not exist`);
+      const names = executionNamesOf(run);
+      const histories = await Promise.all(names.map((name) => deps.orchestrator.history(name)));
+      return histories.flat();
     },
 
     async details(runId: string): Promise<RunDetails> {

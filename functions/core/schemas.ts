@@ -187,6 +187,16 @@ export const WorkflowSchema = z
       .optional(),
     /** When a run fails after effects, undo the effects that can be undone, newest first. */
     compensateOnFailure: z.boolean().default(false),
+    /**
+     * What a shadow workflow must show before `aios promote` makes it live: at least `minJudged`
+     * judged proposals (shadow reviews and approvals), and agreement at least `minAgreement` over the last `minJudged`.
+     */
+    promotion: z
+      .object({
+        minJudged: z.number().int().min(1).max(1000).default(20),
+        minAgreement: z.number().min(0).max(1).default(0.9),
+      })
+      .default({ minJudged: 20, minAgreement: 0.9 }),
     /** Model steps: the tier they use unless a step overrides it, and what a model that keeps failing means. */
     model: z
       .object({
@@ -234,7 +244,8 @@ export const PlanSchema = ModelPlanSchema.extend({
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
-export const RunStatusSchema = z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']);
+/** CANCELLED: stopped by the operator (`aios cancel`); it is never retried or resumed. */
+export const RunStatusSchema = z.enum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const RunSchema = z.object({
@@ -253,6 +264,21 @@ export const RunSchema = z.object({
   summary: z.string().optional(),
   /** A short human-readable account of what failed and why. */
   failure: z.object({ error: z.string(), cause: z.string(), account: z.string() }).optional(),
+  /** The orchestrator execution that drives the run now; absent means the first, named after the run. */
+  execution: z.string().optional(),
+  /** Executions the run has had: 1, plus one per `aios retry`. */
+  attempt: z.number().int().positive().optional(),
+  /** Who cancelled the run, when and why, and the effects it had already made. */
+  cancellation: z
+    .object({
+      by: z.string(),
+      at: z.string(),
+      reason: z.string(),
+      effects: z.array(z.object({ stepIndex: z.number(), stepId: z.string(), actionType: z.string() })),
+    })
+    .optional(),
+  /** `aios rerun`: the run this one repeats (with the same or an edited input). */
+  rerunOf: z.string().optional(),
 });
 export type Run = z.infer<typeof RunSchema>;
 
@@ -395,6 +421,11 @@ export const AuditOutcomeSchema = z.enum([
   'approved',
   'rejected-by-approver',
   'approval-expired',
+  /** The run was cancelled while the approval waited. */
+  'withdrawn',
+  /** A workflow's mode changed (runId `workflow-<name>`): promoted to live, demoted to shadow. */
+  'promoted',
+  'demoted',
 ]);
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 

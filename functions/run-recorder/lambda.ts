@@ -1,17 +1,30 @@
 import { dynamodbClient } from '../adapters/aws/clients.ts';
+import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
+import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { operatorAlertsFromEnv } from '../adapters/aws/operator-alerts-from-env.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createRunRecorder } from '../app.ts';
+import { createRegistryCatalog, createRunRecorder, createTrust } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 
 const env = requireEnv(['STATE_TABLE']);
 
 const dynamodb = dynamodbClient();
+const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
 
 export const handler = createRunRecorder({
-  store: createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  store,
+  // A finished shadow run opens a review item per proposed action.
+  reviews: createTrust({
+    trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+    store,
+    catalog: createRegistryCatalog({
+      store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      clock: systemClock,
+    }),
+    clock: systemClock,
+  }),
   clock: systemClock,
   // Writes only: a run's summary and postmortem go to the memory log, the indexer does the rest.
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { runIdOfExecution } from '../core/run-control/executions.ts';
 import { createRunRecorder, type RunRecorderDeps } from '../core/run-recorder.ts';
 import { agentHandler } from '../shared/agent-middleware.ts';
 import { metrics } from '../shared/powertools.ts';
@@ -35,7 +36,16 @@ export function createRunRecorderHandler(deps: RunRecorderDeps) {
         return { status: (await recorder.fail(event.runId, event.error)).status };
       case 'execution-ended':
         return {
-          status: (await recorder.executionEnded(event.runId, event.status, event.error, event.cause)).status,
+          // `runId` carries the execution's name (EventBridge's detail.name): a retry's differs from its run's id.
+          status: (
+            await recorder.executionEnded(
+              runIdOfExecution(event.runId),
+              event.status,
+              event.error,
+              event.cause,
+              event.runId,
+            )
+          ).status,
         };
     }
   });

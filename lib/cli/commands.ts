@@ -18,7 +18,7 @@ export interface Output {
   err(line: string): void;
 }
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED']);
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 /**
  * How a `--set` value is read. `json`: as JSON when it parses (`12` is a number). `text`: as text
@@ -126,6 +126,8 @@ export async function runCommand(
       if (options.json) output.out(JSON.stringify(details, null, 2));
       else if (details.run.status === 'SUCCEEDED')
         output.out(`\n✔ Run ${started.runId} succeeded. ${details.run.summary ?? ''}`);
+      else if (details.run.status === 'CANCELLED')
+        output.out(`\n✘ Run ${started.runId} was cancelled: ${details.run.cancellation?.reason ?? ''}`);
       else
         output.out(
           `\n✘ Run ${started.runId} failed. ${details.run.failure?.account ?? ''}\n  See: npx aios show ${started.runId}`,

@@ -15,6 +15,7 @@ import {
   createDynamoDBScheduleStore,
   createDynamoDBWebhookEvents,
 } from '../../functions/adapters/aws/dynamodb-triggers.ts';
+import { createDynamoDBTrustStore } from '../../functions/adapters/aws/dynamodb-trust-store.ts';
 import { localCredentials } from '../../functions/adapters/local/credentials.ts';
 import { createEmailOutbox } from '../../functions/adapters/local/email-outbox.ts';
 import { createLocalDeadLetters } from '../../functions/adapters/local/local-dead-letters.ts';
@@ -100,6 +101,7 @@ export function localPorts(
       claims: createDynamoDBRunStartClaims(tables),
       schedules: createDynamoDBScheduleStore(tables),
       webhookEvents: createDynamoDBWebhookEvents(tables),
+      trust: createDynamoDBTrustStore(tables),
       playbooks: createDynamoDBPlaybookStore(tables),
       linkUses: createDynamoDBLinkTokenUses(tables),
     },

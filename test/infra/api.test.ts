@@ -39,7 +39,7 @@ function operatorMethods() {
 }
 
 describe('Api: routes', () => {
-  it('has the runs, approvals, handoffs, schedules, hooks, playbooks, policy, metrics, dead-letter and memory routes, and nothing else', () => {
+  it('has the runs (with cancel, retry, rerun), approvals, handoffs, reviews and workflow trust, schedules, hooks, playbooks, policy, metrics, dead-letter and memory routes, and nothing else', () => {
     expect(routes().sort()).toEqual([
       'GET /approvals',
       'GET /approvals/{id}',
@@ -54,12 +54,14 @@ describe('Api: routes', () => {
       'GET /playbooks',
       'GET /playbooks/{name}',
       'GET /policy',
+      'GET /reviews',
       'GET /runs',
       'GET /runs/{id}',
       'GET /runs/{id}/audit',
       'GET /runs/{id}/cost',
       'GET /runs/{id}/history',
       'GET /schedules',
+      'GET /workflows/{name}/trust',
       'POST /approvals/{id}/decision',
       'POST /approvals/{id}/link',
       'POST /dlq/redrive',
@@ -68,18 +70,24 @@ describe('Api: routes', () => {
       'POST /memory',
       'POST /playbooks',
       'POST /playbooks/diff',
+      'POST /reviews/{id}',
       'POST /runs',
+      'POST /runs/{id}/cancel',
+      'POST /runs/{id}/rerun',
+      'POST /runs/{id}/retry',
       'POST /schedules/{playbook}/fire',
       'POST /schedules/{playbook}/pause',
       'POST /schedules/{playbook}/resume',
       'POST /slack/interactions',
+      'POST /workflows/{name}/demote',
+      'POST /workflows/{name}/promote',
       'PUT /policy',
     ]);
   });
 
   it('requires IAM (SigV4) authorisation on every method but the four public routes', () => {
-    expect(Object.keys(methods)).toHaveLength(33);
-    expect(operatorMethods()).toHaveLength(29);
+    expect(Object.keys(methods)).toHaveLength(41);
+    expect(operatorMethods()).toHaveLength(37);
     for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     const names = routes();
     const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');

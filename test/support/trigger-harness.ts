@@ -51,6 +51,7 @@ export function countingOrchestrator() {
   const executions = new Map<string, ExecutionState>();
   const starts: string[] = [];
   const orchestrator: Orchestrator = {
+    async stopRun() {},
     async startRun(runId) {
       starts.push(runId);
       if (executions.has(runId))

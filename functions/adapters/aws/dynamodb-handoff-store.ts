@@ -110,6 +110,27 @@ export function createDynamoDBHandoffStore(options: {
       }
     },
 
+    async withdraw(id, at) {
+      try {
+        const { Attributes } = await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: key(id),
+            UpdateExpression: 'SET #status = :withdrawn, withdrawnAt = :at REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':withdrawn': 'WITHDRAWN', ':pending': 'PENDING', ':at': at },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return parse(Attributes as Record<string, unknown>);
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException)
+          throw new ConflictError(`handoff ${id} is not pending`, { cause: error });
+        throw error;
+      }
+    },
+
     async markAnswered(id, at) {
       await doc.send(
         new UpdateCommand({

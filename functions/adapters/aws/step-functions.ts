@@ -7,6 +7,7 @@ import {
   SendTaskSuccessCommand,
   type SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type {
   ExecutionEvent,
@@ -34,19 +35,37 @@ export function createStepFunctionsCallbacks(client: SFNClient): OrchestratorCal
 }
 
 export function createStepFunctionsOrchestrator(client: SFNClient, stateMachineArn: string): Orchestrator {
-  // arn:aws:states:<region>:<account>:stateMachine:<name> → ...:execution:<name>:<runId>
-  const executionArnFor = (runId: string) =>
-    `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
+  // arn:aws:states:<region>:<account>:stateMachine:<name> → ...:execution:<name>:<executionName>
+  const executionArnFor = (executionName: string) =>
+    `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
   return {
-    async startRun(runId) {
-      // The run id is the execution name, so a repeated start (a recovery sweep after a crash
+    async startRun(runId, executionName = runId) {
+      // The execution is named after the run, so a repeated start (a recovery sweep after a crash
       // between the run record and this call) finds the execution instead of doubling it.
       try {
         await client.send(
-          new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }),
+          new StartExecutionCommand({
+            stateMachineArn,
+            name: executionName,
+            input: JSON.stringify({ runId }),
+          }),
         );
       } catch (error) {
         if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      }
+    },
+    async stopRun(executionName, reason) {
+      try {
+        await client.send(
+          new StopExecutionCommand({
+            executionArn: executionArnFor(executionName),
+            error: reason.error,
+            cause: reason.cause.slice(0, MAX_CAUSE),
+          }),
+        );
+      } catch (error) {
+        // Never started (a cancel of a run still QUEUED): there is nothing to stop.
+        if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
       }
     },
     async execution(runId) {

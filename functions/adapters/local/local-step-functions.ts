@@ -4,7 +4,12 @@ import { answerTask } from '../task-answers.ts';
 
 type Interpreter = Pick<
   LocalStepFunctions,
-  'startExecution' | 'describeExecution' | 'getExecutionHistory' | 'sendTaskSuccess' | 'sendTaskFailure'
+  | 'startExecution'
+  | 'stopExecution'
+  | 'describeExecution'
+  | 'getExecutionHistory'
+  | 'sendTaskSuccess'
+  | 'sendTaskFailure'
 >;
 
 /** The run machine on the local interpreter, as `createStepFunctionsOrchestrator` is on AWS. */
@@ -13,12 +18,19 @@ export function createLocalOrchestrator(
   executionArnFor: (runId: string) => string,
 ): Orchestrator {
   return {
-    async startRun(runId) {
+    async startRun(runId, executionName = runId) {
       // A second start with the same input returns the execution; a recovery pass may start twice.
       try {
-        await sfn.startExecution({ stateMachineName: 'run', name: runId, input: { runId } });
+        await sfn.startExecution({ stateMachineName: 'run', name: executionName, input: { runId } });
       } catch (error) {
         if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+      }
+    },
+    async stopRun(executionName, reason) {
+      try {
+        await sfn.stopExecution(executionArnFor(executionName), reason);
+      } catch (error) {
+        if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
       }
     },
     async execution(runId) {

@@ -51,6 +51,7 @@ const page = (statusCode: number, result: ResultPage) => htmlResponse(statusCode
 
 /** A page for a decided or closed request, or nothing while it is still pending. */
 function closedRequestPage(approval: Approval): HttpResult | undefined {
+  if (approval.status === 'WITHDRAWN') return page(410, { kind: 'run-cancelled', runId: approval.runId });
   if (approval.decision) return page(409, { kind: 'already-decided', decision: approval.decision });
   if (approval.status === 'EXPIRED') return page(410, { kind: 'request-expired' });
   return undefined;

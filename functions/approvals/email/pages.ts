@@ -147,6 +147,8 @@ export type ResultPage =
   | { kind: 'link-expired'; claims?: LinkClaims }
   /** The approval request itself ran out (escalation ended it), whatever the link. */
   | { kind: 'request-expired' }
+  /** The run was cancelled while the request waited: it was withdrawn. */
+  | { kind: 'run-cancelled'; runId: string }
   | { kind: 'link-used'; decision?: Decision }
   | { kind: 'link-invalid'; detail: string }
   | { kind: 'not-found' }
@@ -177,6 +179,8 @@ export function resultPageTitle(page: ResultPage): string {
       return 'This link has expired';
     case 'request-expired':
       return 'This approval request has expired';
+    case 'run-cancelled':
+      return 'The run was cancelled';
     case 'link-used':
       return 'This link was already used';
     case 'link-invalid':
@@ -225,6 +229,11 @@ export function renderResultPage(page: ResultPage): string {
       return layout(
         title,
         `${heading}\n<p>The request waited too long and was closed. Nothing was decided here.</p>`,
+      );
+    case 'run-cancelled':
+      return layout(
+        title,
+        `${heading}\n<p>Run <code>${escapeHtml(page.runId)}</code> was cancelled, so this request was withdrawn. Nothing was decided here.</p>`,
       );
     case 'link-used': {
       const state = page.decision

@@ -139,6 +139,9 @@ export function decisionSentence(approval: Approval): string | undefined {
     const note = decision.note ? `: ${escapeMrkdwn(decision.note)}` : '';
     return `${verb}${edited} by ${decider(decision)} at ${slackDate(decision.at)} (${CHANNEL_LABEL[decision.channel]})${note}`;
   }
+  if (approval.status === 'WITHDRAWN') {
+    return 'The run was cancelled: this request was withdrawn and decides nothing';
+  }
   if (approval.status === 'EXPIRED') {
     return `Expired at ${slackDate(approval.expiresAt)} without a decision; the action was not executed`;
   }
@@ -150,6 +153,7 @@ const STATUS_HEADER: Record<Approval['status'], string> = {
   APPROVED: '✅ Approved',
   REJECTED: '❌ Rejected',
   EXPIRED: '⌛ Expired',
+  WITHDRAWN: '🚫 Withdrawn: the run was cancelled',
 };
 
 /** The request after its decision: no buttons, and who decided, when, and why. */

@@ -131,6 +131,9 @@ export function createHandoffService(deps: HandoffServiceDeps) {
     async complete(handoffId: string, input: unknown): Promise<Handoff> {
       const request = parseOrThrow(CompleteHandoffRequestSchema, input, 'handoff completion');
       const handoff = await load(handoffId);
+      if (handoff.status === 'WITHDRAWN') {
+        throw new ConflictError(`handoff ${handoffId} was withdrawn: run ${handoff.runId} was cancelled`);
+      }
       if (handoff.status !== 'PENDING') {
         throw new ConflictError(`handoff ${handoffId} was completed already by ${handoff.completion?.by}`);
       }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 
-export const HandoffStatusSchema = z.enum(['PENDING', 'COMPLETED']);
+/** WITHDRAWN: its run was cancelled while it waited; it can no longer be completed. */
+export const HandoffStatusSchema = z.enum(['PENDING', 'COMPLETED', 'WITHDRAWN']);
 
 /**
  * A model step handed to the operator: everything gathered for it, so a person can write what the

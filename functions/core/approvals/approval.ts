@@ -7,7 +7,8 @@ export { type Escalation, EscalationSchema } from '../schemas.ts';
 export const DecisionChannelSchema = z.enum(['slack', 'email', 'api', 'cli']);
 export type DecisionChannel = z.infer<typeof DecisionChannelSchema>;
 
-export const ApprovalStatusSchema = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED']);
+/** WITHDRAWN: its run was cancelled while it waited; it decides nothing any more. */
+export const ApprovalStatusSchema = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'WITHDRAWN']);
 export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>;
 
 export const ApproverSchema = z.object({
@@ -31,6 +32,7 @@ export const ApprovalEventSchema = z.object({
     'rejected',
     'expired',
     'refused',
+    'withdrawn',
   ]),
   channel: z.string().optional(),
   detail: z.string(),

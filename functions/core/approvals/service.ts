@@ -33,6 +33,8 @@ export interface ApprovalServiceDeps {
   riskOf: (actionType: string) => Risk | undefined;
   /** Checks edited parameters against the connector's schema; returns the problem, if any. */
   validateParams: (actionType: string, params: Record<string, unknown>) => string | undefined;
+  /** Told of each decided approval: it counts as a judgement of the workflow (trust-service.ts). */
+  onDecided?: (approval: Approval) => Promise<void>;
 }
 
 export const approvalIdFor = (runId: string, stepIndex: number) => `${runId}-s${stepIndex}`;
@@ -44,6 +46,7 @@ const DECISION_OUTCOMES: readonly AuditEntry['outcome'][] = [
   'approved',
   'rejected-by-approver',
   'approval-expired',
+  'withdrawn',
 ];
 
 function describeAction(intent: Intent): string {
@@ -61,6 +64,11 @@ function expiryDetail(approval: Approval): string {
     : `nobody decided within ${hours} h: rejected automatically`;
 }
 
+function withdrawnDetail(approval: Approval): string {
+  const withdrawn = approval.history.findLast((e) => e.event === 'withdrawn');
+  return `withdrawn: run ${approval.runId} was cancelled${withdrawn ? ` (${withdrawn.detail})` : ''}; this request decides nothing`;
+}
+
 /** What the paused run is told about a settled approval: the same answer however often it is given. */
 export function answerOf(
   approval: Approval,
@@ -68,6 +76,9 @@ export function answerOf(
   | { kind: 'success'; output: { approved: true; by: string; channel: string; params: unknown } }
   | { kind: 'failure'; error: string; cause: string } {
   const { decision } = approval;
+  if (approval.status === 'WITHDRAWN') {
+    return { kind: 'failure', error: 'RunCancelledError', cause: withdrawnDetail(approval) };
+  }
   if (approval.status === 'EXPIRED' || !decision) {
     return {
       kind: 'failure',
@@ -91,6 +102,7 @@ export function answerOf(
 /** The audit log's outcome and reason for a settled approval. */
 function auditOf(approval: Approval): { outcome: AuditEntry['outcome']; reason: string } {
   const { decision } = approval;
+  if (approval.status === 'WITHDRAWN') return { outcome: 'withdrawn', reason: withdrawnDetail(approval) };
   if (approval.status === 'EXPIRED' || !decision)
     return { outcome: 'approval-expired', reason: expiryDetail(approval) };
   return {
@@ -164,6 +176,8 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
   /** After a settlement: the audit log, the run's answer, what the approvers see. */
   async function conclude(approval: Approval) {
     await record(approval);
+    // Before the run is told, so the judgement is on record by the time the run goes on.
+    if (approval.decision) await deps.onDecided?.(approval);
     await deliver(approval);
     await deps.notifier.showDecision(approval).catch(() => undefined);
   }
@@ -265,6 +279,29 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         await conclude(updated);
         return { ok: true, approval: updated };
       }
+    },
+
+    /**
+     * The run was cancelled: each of its pending requests is withdrawn (a conditional write, so a
+     * decision that came first stands), so no channel can decide it any more. Returns their ids.
+     */
+    async withdrawForRun(runId: string, detail: string): Promise<string[]> {
+      const withdrawn: string[] = [];
+      for (const approval of await deps.approvals.listPending()) {
+        if (approval.runId !== runId) continue;
+        try {
+          const updated = await deps.approvals.settle(approval.approvalId, {
+            status: 'WITHDRAWN',
+            at: now().toISOString(),
+            event: event({ event: 'withdrawn', detail }),
+          });
+          await conclude(updated);
+          withdrawn.push(approval.approvalId);
+        } catch (error) {
+          if (!(error instanceof ConflictError)) throw error;
+        }
+      }
+      return withdrawn;
     },
 
     /** One pass of the escalation job: reminders, emails and expiry that are due. */
@@ -370,6 +407,7 @@ function checkDecision(
     const by = approval.decision
       ? ` by ${approval.decision.by} (${approval.decision.channel}) at ${approval.decision.at}`
       : '';
+    if (approval.status === 'WITHDRAWN') return refuse('already-decided', withdrawnDetail(approval));
     return refuse(
       approval.status === 'EXPIRED' ? 'expired' : 'already-decided',
       `already ${approval.status.toLowerCase()}${by}`,

@@ -306,6 +306,15 @@ describe('gateway: exactly one effect', () => {
     expect((await store.getIntent(RUN, 0))?.status).toBe('SHADOWED');
     expect((await store.listAudit(RUN)).map((a) => a.outcome)).toEqual(['shadowed']);
   });
+
+  it('refuses an action of a cancelled run that was already on the queue: no effect, the refusal audited', async () => {
+    const connector = scripted(['ok']);
+    const { gateway, request, store } = await setup({ connectors: [connector] });
+    await store.updateRun(RUN, ['RUNNING'], { status: 'CANCELLED' });
+    await expect(gateway.execute(request, caller)).rejects.toThrow(/run r1 was cancelled/);
+    expect(connector.calls).toBe(0);
+    expect((await store.listAudit(RUN)).map((a) => a.outcome)).toEqual(['rejected']);
+  });
 });
 
 describe('gateway: a run that has ended', () => {

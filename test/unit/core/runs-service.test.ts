@@ -25,6 +25,7 @@ function fakeOrchestrator() {
   const attempts: string[] = [];
   let failNextStarts = 0;
   const orchestrator: Orchestrator = {
+    async stopRun() {},
     async startRun(runId) {
       attempts.push(runId);
       if (failNextStarts > 0) {

@@ -42,6 +42,7 @@ const validInput = {
 function setup(store: StateStore = createMemoryStateStore()) {
   const started: string[] = [];
   const orchestrator: Orchestrator = {
+    async stopRun() {},
     async startRun(runId) {
       started.push(runId);
     },

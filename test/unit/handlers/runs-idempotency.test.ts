@@ -42,6 +42,7 @@ function setup() {
   const claims = createMemoryRunStartClaims();
   const started: string[] = [];
   const orchestrator: Orchestrator = {
+    async stopRun() {},
     async startRun(runId) {
       started.push(runId);
     },
