@@ -47,7 +47,7 @@ export async function benchAios(options: OrchestrationOptions): Promise<EngineRe
       port: 0,
       catalog: createCatalog([upsertWorkflow('bench-long', options.steps), upsertWorkflow('bench-one', 1)]),
       model: createOfflineModel(),
-      pollIntervalMs: 5,
+      // The poll intervals of `aios dev`: a message sent wakes the gateway's worker, it does not wait for a poll.
     });
     try {
       const counter = countRequests(runtime.db.client);
