@@ -152,13 +152,19 @@ async function orchestrationSection() {
   say();
   say('What one step does on each side (do not compare unlike things silently):');
   say('- aios, per step, through the real local runtime and the same handlers and ASL file as on AWS: the');
-  say('  interpreter checkpoints each state transition as a history event; Record intent (conditional write');
-  say('  with the idempotency key) -> Check policy (decision recorded) -> Execute action: queue send, the');
-  say(`  gateway worker's receive (polling every 5 ms when idle) and delete, Powertools idempotency record,`);
+  say(
+    '  interpreter records each state transition as a history event and commits them with one write before',
+  );
+  say('  each call and when it waits; Record intent (conditional write with the idempotency key) -> Check');
+  say(`  policy (decision recorded) -> Execute action: queue send (which wakes the gateway's worker), its`);
+  say('  receive and delete, Powertools idempotency record,');
   say(
     '  the state.upsert connector (read + versioned write), the task-token answer -> Check outcome (monitor),',
   );
-  say('  journal entries. Per run also: run record, planner, summary (see the 1-step column).');
+  say(
+    '  journal entries. Per run also: run record, planner, summary (see the 1-step column). Poll intervals',
+  );
+  say("  as aios dev's; where each request comes from: `npx tsx bench/step-profile.ts`.");
   say(`  Writes per step by table: ${perTable(aios)}.`);
   say(`  Requests per step by operation: ${perOperation(aios)}.`);
   say('- LangGraph.js, per step: one node of a 20-node chain; with "connector write" the node runs the same');
