@@ -143,18 +143,22 @@ async function orchestrationSection(bench: Bench) {
     '- aios, per step, through the real local runtime and the same handlers and ASL file as on AWS: the',
   );
   bench.say(
-    '  interpreter checkpoints each state transition as a history event; Record intent (conditional write',
+    '  interpreter records each state transition as a history event and commits them with one write before',
   );
   bench.say(
-    '  with the idempotency key) -> Check policy (decision recorded) -> Execute action: queue send, the',
+    '  each call and when it waits; Record intent (conditional write with the idempotency key) -> Check',
   );
   bench.say(
-    `  gateway worker's receive (polling every 5 ms when idle) and delete, Powertools idempotency record,`,
+    `  policy (decision recorded) -> Execute action: queue send (which wakes the gateway's worker), its`,
   );
+  bench.say('  receive and delete, Powertools idempotency record,');
   bench.say(
     '  the state.upsert connector (read + versioned write), the task-token answer -> Check outcome (monitor),',
   );
-  bench.say('  journal entries. Per run also: run record, planner, summary (see the 1-step column).');
+  bench.say(
+    '  journal entries. Per run also: run record, planner, summary (see the 1-step column). Poll intervals',
+  );
+  bench.say("  as aios dev's; where each request comes from: `npx tsx bench/step-profile.ts`.");
   bench.say(`  Writes per step by table: ${perTable(aios)}.`);
   bench.say(`  Requests per step by operation: ${perOperation(aios)}.`);
   bench.say(

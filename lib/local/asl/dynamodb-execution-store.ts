@@ -1,8 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
-  type BatchWriteCommandInput,
-  type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -15,10 +12,11 @@ import { type ExecutionStore, mergeHistory } from './execution-store.ts';
 import type { ExecutionMeta, HistoryEvent, TokenRecord } from './types.ts';
 
 const META = 'META';
-const BATCH_LIMIT = 25;
-const MAX_BATCH_ATTEMPTS = 5;
 const executionKey = (executionArn: string) => `EXEC#${executionArn}`;
-const eventKey = (id: number) => `EVT#${String(id).padStart(9, '0')}`;
+/** One event per item: how stores written before event pages kept the history; still read. */
+const EVENT_PREFIX = 'EVT#';
+/** A page of consecutive events, keyed by the first one's id: one write moves a checkpoint's backlog. */
+const pageKey = (firstId: number) => `EVTS#${String(firstId).padStart(9, '0')}`;
 const tokenKey = (token: string) => `TOKEN#${token}`;
 
 export interface DynamoDBExecutionStoreOptions {
@@ -34,7 +32,8 @@ interface ExecutionTable {
 
 /**
  * ExecutionStore on a pk/sk table (`aios-local-executions`). JSON payloads (input, output,
- * cursor, events) are kept as JSON text, so they round-trip exactly whatever their shape.
+ * cursor, events) are kept as JSON text, so they round-trip exactly whatever their shape. The
+ * history is META's pending events plus pages of events (`EVTS#<first id>`), each page one item.
  */
 export function createDynamoDBExecutionStore(options: DynamoDBExecutionStoreOptions): ExecutionStore {
   const table: ExecutionTable = {
@@ -69,7 +68,6 @@ async function createExecution(table: ExecutionTable, meta: ExecutionMeta): Prom
     if ((error as Error).name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
-  await writeEvents(table, meta);
   return true;
 }
 
@@ -105,7 +103,6 @@ async function replaceExecution(
     }
     throw error;
   }
-  await writeEvents(table, meta);
 }
 
 /** The stored events merged with those of the last checkpoint not yet written as their own items. */
@@ -123,33 +120,32 @@ async function readHistory(table: ExecutionTable, executionArn: string): Promise
   );
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
-      if (item.sk === META) meta = fromItem(item);
-      else stored.push(JSON.parse(item.body as string) as HistoryEvent);
+      const sk = item.sk as string;
+      if (sk === META) meta = fromItem(item);
+      else if (sk.startsWith(EVENT_PREFIX)) stored.push(JSON.parse(item.body as string) as HistoryEvent);
+      else stored.push(...(JSON.parse(item.body as string) as HistoryEvent[]));
     }
   }
   return meta ? mergeHistory(stored, meta) : [];
 }
 
-/** Copies a checkpoint's events to their own items, 25 to a request (BatchWriteItem's limit). */
+/**
+ * Writes META's pending events as one page item. A later page that starts at the same event (the
+ * flush of a process that died before its next checkpoint, done again with more events) replaces it.
+ */
 async function writeEvents(table: ExecutionTable, meta: ExecutionMeta): Promise<void> {
-  const puts = meta.pendingEvents.map((event) => ({
-    PutRequest: {
-      Item: { pk: executionKey(meta.executionArn), sk: eventKey(event.id), body: JSON.stringify(event) },
-    },
-  }));
-  for (let start = 0; start < puts.length; start += BATCH_LIMIT) {
-    let requests: BatchWriteCommandInput['RequestItems'] = {
-      [table.tableName]: puts.slice(start, start + BATCH_LIMIT),
-    };
-    for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt += 1) {
-      if (attempt === MAX_BATCH_ATTEMPTS)
-        throw new Error(`could not write the history events of ${meta.executionArn}`);
-      const result: BatchWriteCommandOutput = await table.documents.send(
-        new BatchWriteCommand({ RequestItems: requests }),
-      );
-      requests = result.UnprocessedItems;
-    }
-  }
+  const first = meta.pendingEvents[0];
+  if (!first) return;
+  await table.documents.send(
+    new PutCommand({
+      TableName: table.tableName,
+      Item: {
+        pk: executionKey(meta.executionArn),
+        sk: pageKey(first.id),
+        body: JSON.stringify(meta.pendingEvents),
+      },
+    }),
+  );
 }
 
 async function listExecutions(table: ExecutionTable): Promise<ExecutionMeta[]> {

@@ -6,13 +6,25 @@ import type { ExecutionMeta, HistoryEvent, HistoryEventDetails, HistoryEventType
 export type CommitListener = (meta: ExecutionMeta, events: readonly HistoryEvent[]) => void;
 
 /**
+ * Pending events are moved out of META into a page once there are this many, or this many bytes
+ * of them: a page per Map iteration or so, and META stays far below the store's 400 KB item limit.
+ */
+const PAGE_EVENTS = 25;
+const PAGE_BYTES = 64 * 1024;
+
+/**
  * A working copy of one execution: state handlers change `meta.cursor` and emit events, and
  * `checkpoint` makes the changes durable with one conditional write, or fails with
  * StaleExecutionError when another interpreter got there first.
  */
 export class ExecutionRun {
   private buffer: HistoryEvent[] = [];
+  /** Events committed in META's pendingEvents and not yet in a page. */
+  private carried: HistoryEvent[];
+  private carriedBytes: number;
   private committedSnapshot: string;
+  /** A resource was called since the last commit: its result is not durable yet. */
+  private calledSinceCommit = false;
 
   constructor(
     readonly meta: ExecutionMeta,
@@ -20,6 +32,8 @@ export class ExecutionRun {
     private readonly onCommit: CommitListener,
     private readonly clock: AslClock,
   ) {
+    this.carried = meta.pendingEvents;
+    this.carriedBytes = JSON.stringify(this.carried).length;
     this.committedSnapshot = snapshot(meta);
   }
 
@@ -39,12 +53,27 @@ export class ExecutionRun {
     });
   }
 
+  /** Records that a resource was called: the next call must not start before this one's result is durable. */
+  called(): void {
+    this.calledSinceCommit = true;
+  }
+
+  /** Whether a resource's result is still only in memory. */
+  get hasUncommittedResult(): boolean {
+    return this.calledSinceCommit;
+  }
+
+  /** Whether everything in memory is committed: this copy may be reused for the next step. */
+  get clean(): boolean {
+    return this.buffer.length === 0 && snapshot(this.meta) === this.committedSnapshot;
+  }
+
   /** Writes a brand-new execution; false when one with this ARN already exists. */
   async create(): Promise<boolean> {
     this.meta.version = 1;
     this.meta.pendingEvents = this.buffer;
     const created = await this.store.create(this.meta);
-    if (created) this.committed();
+    if (created) await this.committed();
     return created;
   }
 
@@ -52,21 +81,38 @@ export class ExecutionRun {
     if (this.buffer.length === 0 && snapshot(this.meta) === this.committedSnapshot) return;
     const expectedVersion = this.meta.version;
     this.meta.version = expectedVersion + 1;
-    this.meta.pendingEvents = this.buffer;
+    this.meta.pendingEvents = this.carried.concat(this.buffer);
     try {
       await this.store.replace(this.meta, expectedVersion);
     } catch (error) {
       this.meta.version = expectedVersion;
+      this.meta.pendingEvents = this.carried;
       throw error;
     }
-    this.committed();
+    await this.committed();
   }
 
-  private committed(): void {
+  private async committed(): Promise<void> {
     const events = this.buffer;
     this.buffer = [];
+    this.calledSinceCommit = false;
+    this.carried = this.meta.pendingEvents;
+    for (const event of events) this.carriedBytes += JSON.stringify(event).length;
     this.committedSnapshot = snapshot(this.meta);
     this.onCommit(this.meta, events);
+    if (this.carried.length >= PAGE_EVENTS || this.carriedBytes >= PAGE_BYTES) await this.movePendingOut();
+  }
+
+  /** After a commit: the pending events go to a page; the next checkpoint leaves them out of META. */
+  private async movePendingOut(): Promise<void> {
+    try {
+      await this.store.flushPendingEvents(this.meta);
+    } catch {
+      // The checkpoint itself is durable, and the events stay in META: the next commit tries again.
+      return;
+    }
+    this.carried = [];
+    this.carriedBytes = 0;
   }
 }
 

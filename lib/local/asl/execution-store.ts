@@ -2,10 +2,11 @@ import type { ExecutionMeta, HistoryEvent, TokenRecord } from './types.ts';
 
 /**
  * Where executions are checkpointed. The META record is the single point of truth: a checkpoint
- * is one conditional write of it (expecting the previous version), carrying the new events in
- * `pendingEvents`; the events are then copied to their own items. A crash between the two loses
- * nothing: readers merge `pendingEvents`, and whoever next loads the execution to advance it
- * calls `flushPendingEvents` first. This needs no multi-item transaction, which the embedded store lacks.
+ * is one conditional write of it (expecting the previous version), carrying in `pendingEvents`
+ * every event not yet in the history's own items. Once enough have gathered, `flushPendingEvents`
+ * copies them there in one write and the next checkpoint leaves them out. A crash between the two
+ * loses nothing: readers merge `pendingEvents`, and the events stay pending until a later flush
+ * (writing them twice is harmless). This needs no multi-item transaction, which the embedded store lacks.
  */
 export interface ExecutionStore {
   /** Creates the execution; returns false (writing nothing) when its ARN already exists. */
@@ -15,7 +16,7 @@ export interface ExecutionStore {
   replace(meta: ExecutionMeta, expectedVersion: number): Promise<void>;
   /** The execution's history, in order, including events of the last checkpoint. */
   events(executionArn: string): Promise<HistoryEvent[]>;
-  /** Writes the event items of META's last checkpoint, in case a crash cut that short (idempotent). */
+  /** Writes META's pending events to the history's own items (idempotent); META itself is unchanged. */
   flushPendingEvents(meta: ExecutionMeta): Promise<void>;
   list(): Promise<ExecutionMeta[]>;
   putToken(record: TokenRecord): Promise<void>;

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chooseNext } from './choice-rules.ts';
 import { type AslClock, scaledDeadline } from './clock.ts';
 import { findState, processorOf } from './definition.ts';
-import { StatesError, StatesRuntimeError, StoreUnavailableError, TaskTimedOutError } from './errors.ts';
+import {
+  StaleExecutionError,
+  StatesError,
+  StatesRuntimeError,
+  StoreUnavailableError,
+  TaskTimedOutError,
+} from './errors.ts';
 import type { ExecutionRun } from './execution-run.ts';
 import type { ExecutionStore } from './execution-store.ts';
 import { applyResultPath, evaluatePath } from './json-path.ts';
@@ -95,7 +101,12 @@ async function guarded(
   try {
     return await action();
   } catch (error) {
-    if (error instanceof StoreUnavailableError || error instanceof TaskTimedOutError) throw error;
+    if (
+      error instanceof StoreUnavailableError ||
+      error instanceof TaskTimedOutError ||
+      error instanceof StaleExecutionError
+    )
+      throw error;
     let fatal = error;
     if (error instanceof StatesError && !(error instanceof StatesRuntimeError)) {
       try {
@@ -229,12 +240,17 @@ async function runTask(
     if (isDue(task.timeoutAt, deps)) return taskTimedOut(run, deps, frame, resource);
     return waitUntil(task.timeoutAt);
   }
+  // A call must find what led to it durable: the token it carries (a restart re-sends the same
+  // one), and the result of the call before it (a restart does not repeat that one). Transitions
+  // with no call in between are committed together; after a crash they are simply taken again.
+  if (task.token !== undefined || run.hasUncommittedResult) await commitBeforeCall(run);
   // TimeoutSeconds runs from the start, as on the service: the interpreter's own delay between
   // scheduling and starting (a checkpoint, a busy event loop) must not time a task out unstarted.
   if (task.timeoutSeconds !== undefined) {
     task.timeoutAt = deadline(deps.clock.now(), task.timeoutSeconds, deps);
   }
   run.emit('TaskStarted', { stateName: frame.stateName, resource });
+  run.called();
   const outcome = await withDeadline(
     invokeResource(deps.resources, resource, task.parameters),
     task.timeoutAt,
@@ -264,7 +280,18 @@ async function runTask(
   return CONTINUE;
 }
 
-// Recorded before the call, so that a restart re-sends with the same parameters (and the same token).
+/** A checkpoint that failed is not the execution's failure: the step is abandoned and resumes later. */
+async function commitBeforeCall(run: ExecutionRun): Promise<void> {
+  try {
+    await run.checkpoint();
+  } catch (error) {
+    if (error instanceof StaleExecutionError) throw error;
+    throw new StoreUnavailableError(error);
+  }
+}
+
+// Recorded before the call (and committed before it when it carries a token), so that a restart
+// re-sends with the same parameters and the same token.
 async function scheduleTask(run: ExecutionRun, deps: InterpreterDeps, frame: Frame, state: StateDefinition) {
   const resource = state.Resource as string;
   const token = isWaitForTaskToken(resource) ? randomBytes(32).toString('base64url') : undefined;

@@ -33,6 +33,7 @@ export const executionArn = (stateMachineName: string, name: string): string =>
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 // setTimeout cannot wait longer; a later deadline is re-armed when this one fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_REMEMBERED_TOKENS = 10_000;
 
 export interface LocalStepFunctionsOptions {
   /** State machine name → definition JSON text, with `${Name}` placeholders. */
@@ -109,6 +110,14 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly timers = new Map<string, () => void>();
   private readonly stopListeners = new Map<string, Set<() => void>>();
+  /**
+   * The working copy of each execution as this process last committed it, handed from one step
+   * to the next instead of read back from the store. Taken out while a step runs and put back only
+   * when everything is committed, so a failed step leaves nothing behind and the next reads the store.
+   */
+  private readonly committedRuns = new Map<string, ExecutionRun>();
+  /** Tokens this process issued, to their executions, until answered: an answer needs no read. */
+  private readonly issuedTokens = new Map<string, string>();
   private readonly logError: (message: string, error: unknown) => void;
   private readonly clock: AslClock;
   private closed = false;
@@ -116,13 +125,14 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.logError = options.logError ?? ((message, error) => console.error(message, error));
     this.clock = options.clock ?? systemAslClock;
+    const store = this.tokenRecordingStore();
     for (const [name, text] of Object.entries(options.definitions)) {
       const machine: StateMachineDefinition = loadDefinition(name, text, options.substitutions ?? {});
       this.machines.set(name, {
         machine,
         stateMachineArn: stateMachineArn(name),
         resources: options.resources,
-        store: options.store,
+        store,
         timeScale: options.timeScale ?? 1,
         clock: this.clock,
       });
@@ -148,7 +158,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
       cursor: [],
       pendingEvents: [],
     };
-    const run = new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
+    const run = this.newRun(meta);
     run.emit('ExecutionStarted', { input, resource: deps.stateMachineArn });
     enterFirstState(run, deps, input);
     if (!(await run.create())) {
@@ -158,6 +168,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
       }
       throw new ExecutionAlreadyExistsError(arn);
     }
+    this.keep(run);
     this.drive(arn);
     return { executionArn: arn, startDate: new Date(startDate) };
   }
@@ -202,14 +213,15 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
 
   async stopExecution(arn: string, reason: { error?: string; cause?: string } = {}) {
     return this.withLock(arn, async () => {
-      const meta = await this.load(arn);
-      if (!meta) throw new ExecutionDoesNotExistError(arn);
+      const run = await this.load(arn);
+      if (!run) throw new ExecutionDoesNotExistError(arn);
+      const { meta } = run;
       if (meta.status === 'RUNNING') {
-        const run = new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
         stopExecution(run, reason.error, reason.cause);
         await run.checkpoint();
         this.clearTimer(arn);
       }
+      this.keep(run);
       return { stopDate: new Date(meta.stopDate ?? this.clock.now()) };
     });
   }
@@ -256,6 +268,8 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
     await Promise.allSettled([...this.locks.values()]);
+    this.committedRuns.clear();
+    this.issuedTokens.clear();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -279,11 +293,39 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     return meta;
   }
 
-  /** Loads an execution to advance it, first finishing the event writes of its last checkpoint. */
-  private async load(arn: string): Promise<ExecutionMeta | undefined> {
+  private newRun(meta: ExecutionMeta): ExecutionRun {
+    return new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
+  }
+
+  /** The store as the interpreter sees it: a token it records is also remembered here. */
+  private tokenRecordingStore(): ExecutionStore {
+    return {
+      ...this.options.store,
+      putToken: async (record) => {
+        await this.options.store.putToken(record);
+        // Only a cache: a token forgotten here (never answered, or many issued since) is read from the store.
+        if (this.issuedTokens.size >= MAX_REMEMBERED_TOKENS) this.issuedTokens.clear();
+        this.issuedTokens.set(record.token, record.executionArn);
+      },
+    };
+  }
+
+  /** The execution's working copy, to advance it: the one this process committed last, else the store's. */
+  private async load(arn: string): Promise<ExecutionRun | undefined> {
+    const kept = this.committedRuns.get(arn);
+    if (kept) {
+      this.committedRuns.delete(arn);
+      return kept;
+    }
     const meta = await this.options.store.get(arn);
-    if (meta) await this.options.store.flushPendingEvents(meta);
-    return meta;
+    return meta && this.newRun(meta);
+  }
+
+  /** Keeps a working copy for the next step, if everything in it is committed; a stopped one is dropped. */
+  private keep(run: ExecutionRun): void {
+    const { meta } = run;
+    if (this.closed || meta.status !== 'RUNNING' || !run.clean) return;
+    this.committedRuns.set(meta.executionArn, run);
   }
 
   /** Runs `action` after every earlier action on the same execution in this process has finished. */
@@ -303,17 +345,17 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     action: (run: ExecutionRun, deps: InterpreterDeps) => Promise<unknown>,
   ): Promise<void> {
     if (!TOKEN_FORMAT.test(token)) throw new InvalidTokenError('Invalid token: malformed');
-    const record = await this.options.store.getToken(token);
-    if (!record) throw new InvalidTokenError('Invalid token: not issued by this interpreter');
-    const arn = record.executionArn;
+    const arn = this.issuedTokens.get(token) ?? (await this.options.store.getToken(token))?.executionArn;
+    if (!arn) throw new InvalidTokenError('Invalid token: not issued by this interpreter');
     await this.withLock(arn, async () => {
-      const meta = await this.load(arn);
-      if (meta?.status !== 'RUNNING') throw new TaskTimedOutError();
-      const deps = this.machines.get(meta.stateMachineName);
-      if (!deps) throw new StateMachineDoesNotExistError(meta.stateMachineName);
-      const run = new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
+      const run = await this.load(arn);
+      if (run?.meta.status !== 'RUNNING') throw new TaskTimedOutError();
+      const deps = this.machines.get(run.meta.stateMachineName);
+      if (!deps) throw new StateMachineDoesNotExistError(run.meta.stateMachineName);
       await action(run, deps);
       await run.checkpoint();
+      this.issuedTokens.delete(token);
+      this.keep(run);
     });
     this.drive(arn);
   }
@@ -330,17 +372,22 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
   private async advance(arn: string): Promise<void> {
     this.clearTimer(arn);
     if (this.closed) return;
-    const meta = await this.load(arn);
-    if (meta?.status !== 'RUNNING') return;
-    const deps = this.machines.get(meta.stateMachineName);
-    if (!deps) throw new StateMachineDoesNotExistError(meta.stateMachineName);
-    const run = new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
+    const run = await this.load(arn);
+    if (run?.meta.status !== 'RUNNING') return;
+    const deps = this.machines.get(run.meta.stateMachineName);
+    if (!deps) throw new StateMachineDoesNotExistError(run.meta.stateMachineName);
     while (!this.closed) {
+      // Steps without a call in between are committed together: before the next call (see
+      // runTask), or here when the execution waits or stops.
       const outcome = await step(run, deps);
-      await run.checkpoint();
-      if (outcome.kind === 'stopped') return;
+      if (outcome.kind === 'stopped') {
+        await run.checkpoint();
+        return;
+      }
       if (outcome.kind === 'wait') {
+        await run.checkpoint();
         if (outcome.until !== undefined) this.setTimer(arn, outcome.until);
+        this.keep(run);
         return;
       }
       // Lets other executions, timers and API calls in between long runs of steps.

@@ -8,9 +8,11 @@ export function createMemoryExecutionStore(): ExecutionStore {
   const events = new Map<string, HistoryEvent[]>();
   const tokens = new Map<string, TokenRecord>();
 
+  // As the DynamoDB store: pending events move out only when flushed, and a second flush adds nothing.
   const append = (meta: ExecutionMeta): void => {
     const list = events.get(meta.executionArn) ?? [];
-    list.push(...structuredClone(meta.pendingEvents));
+    const last = list.at(-1)?.id ?? 0;
+    list.push(...structuredClone(meta.pendingEvents.filter((event) => event.id > last)));
     events.set(meta.executionArn, list);
   };
 
@@ -18,7 +20,6 @@ export function createMemoryExecutionStore(): ExecutionStore {
     async create(meta) {
       if (metas.has(meta.executionArn)) return false;
       metas.set(meta.executionArn, structuredClone(meta));
-      append(meta);
       return true;
     },
     async get(executionArn) {
@@ -31,14 +32,14 @@ export function createMemoryExecutionStore(): ExecutionStore {
         throw new StaleExecutionError(meta.executionArn, expectedVersion);
       }
       metas.set(meta.executionArn, structuredClone(meta));
-      append(meta);
     },
     async events(executionArn) {
       const meta = metas.get(executionArn);
       return meta ? mergeHistory(structuredClone(events.get(executionArn) ?? []), meta) : [];
     },
-    // Memory writes META and events together, so there is never anything left to flush.
-    async flushPendingEvents() {},
+    async flushPendingEvents(meta) {
+      append(meta);
+    },
     async list() {
       return [...metas.values()].map((meta) => structuredClone(meta));
     },

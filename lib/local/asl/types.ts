@@ -150,7 +150,11 @@ export interface ExecutionMeta {
   lastEventId: number;
   /** Innermost frame last. Empty once the execution has stopped. */
   cursor: Frame[];
-  /** Events of the last checkpoint, kept here until written as their own items (see store.ts). */
+  /**
+   * Events of the last checkpoints not yet written to the history's own items: they ride in this
+   * record, so a checkpoint is one write, and are moved out in one write when there are enough of
+   * them (see execution-store.ts).
+   */
   pendingEvents: HistoryEvent[];
 }
 

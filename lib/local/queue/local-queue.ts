@@ -95,6 +95,12 @@ export interface LocalQueue {
   releaseInFlight(queueName: string): Promise<number>;
   /** The configuration of a queue; QueueDoesNotExistError if unknown. */
   config(queueName: string): Readonly<QueueConfig>;
+  /**
+   * Calls `listener` each time a message becomes receivable on the queue through this object (a
+   * send, a redrive, a release): a worker in the same process wakes at once instead of polling
+   * for it. Returns the unsubscribe function.
+   */
+  onVisible(queueName: string, listener: () => void): () => void;
 }
 
 /** The ARN the local runtime gives a queue, in the shape Lambda event source mappings report. */
@@ -108,6 +114,12 @@ export const MAX_MESSAGE_BYTES = 262_144;
 const MOVE_LEASE_MS = 30_000;
 /** Visible messages read per receive before claiming; bounds the work when many receivers compete. */
 const CANDIDATES_PER_RECEIVE = 100;
+/**
+ * Messages the store reads per page of a receive. The filter on visibility applies after the page
+ * is read, so a page also holds the messages in flight at the head of the queue; without a limit
+ * every receive read the whole queue, and draining N messages read N²/batch of them.
+ */
+const RECEIVE_PAGE = 50;
 const LOCAL_SENDER_ID = '000000000000';
 // The characters SQS accepts in a message body.
 const INVALID_BODY_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
@@ -148,6 +160,18 @@ interface QueueTable {
   table: string;
   clock: QueueClock;
   configs: ReadonlyMap<string, QueueConfig>;
+  listeners: Map<string, Set<() => void>>;
+}
+
+/** Tells the queue's listeners that a message can be received now; a throwing listener is not the sender's problem. */
+function announce(queues: QueueTable, queueName: string): void {
+  for (const listener of queues.listeners.get(queueName) ?? []) {
+    try {
+      listener();
+    } catch {
+      // A wake-up is a hint: the listener's next poll finds the message anyway.
+    }
+  }
 }
 
 export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
@@ -156,6 +180,7 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
     table: TABLE_NAMES.queue,
     clock: options.clock ?? { now: () => Date.now() },
     configs: normaliseConfigs(options.queues),
+    listeners: new Map(),
   };
   return {
     send: (queueName, body) => sendMessage(queues, queueName, body),
@@ -165,6 +190,13 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
     redrive: (deadLetterQueueName) => redrive(queues, deadLetterQueueName),
     releaseInFlight: (queueName) => releaseInFlight(queues, queueName),
     config: (queueName) => ({ ...configOf(queues.configs, queueName) }),
+    onVisible(queueName, listener) {
+      configOf(queues.configs, queueName);
+      const set = queues.listeners.get(queueName) ?? new Set();
+      queues.listeners.set(queueName, set);
+      set.add(listener);
+      return () => set.delete(listener);
+    },
   };
 }
 
@@ -184,6 +216,7 @@ async function sendMessage(queues: QueueTable, queueName: string, body: string):
     version: 0,
   };
   await queues.db.send(new PutCommand({ TableName: queues.table, Item: item }));
+  announce(queues, queueName);
   return messageId;
 }
 
@@ -213,7 +246,14 @@ async function receiveMessages(
   const visibilitySeconds = options.visibilityTimeoutSeconds ?? config.visibilityTimeoutSeconds;
   checkInteger('visibilityTimeoutSeconds', visibilitySeconds, 0, MAX_VISIBILITY_SECONDS);
   const now = queues.clock.now();
-  const candidates = await queryAll(queues, queueName, now, CANDIDATES_PER_RECEIVE);
+  // Enough to fill the batch when other receivers take some of the same ones first.
+  const candidates = await queryAll(
+    queues,
+    queueName,
+    now,
+    Math.min(CANDIDATES_PER_RECEIVE, maxMessages * 4),
+    RECEIVE_PAGE,
+  );
   const delivered: QueueMessage[] = [];
   let next = 0;
   while (delivered.length < maxMessages && next < candidates.length) {
@@ -404,7 +444,10 @@ async function redrive(queues: QueueTable, deadLetterQueueName: string): Promise
       );
     }
     configOf(queues.configs, to);
-    if (await move(queues, deadLetterQueueName, item, to, now, 'redrive')) moved += 1;
+    if (await move(queues, deadLetterQueueName, item, to, now, 'redrive')) {
+      moved += 1;
+      announce(queues, to);
+    }
   }
   return moved;
 }
@@ -423,6 +466,7 @@ async function releaseInFlight(queues: QueueTable, queueName: string): Promise<n
     });
     if (changed) released += 1;
   }
+  if (released > 0) announce(queues, queueName);
   return released;
 }
 
@@ -432,6 +476,7 @@ async function queryAll(
   queueName: string,
   visibleBefore: number | undefined,
   limit = Number.POSITIVE_INFINITY,
+  pageSize?: number,
 ): Promise<MessageItem[]> {
   const items: MessageItem[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -448,6 +493,7 @@ async function queryAll(
             }),
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
+        ...(pageSize === undefined ? {} : { Limit: pageSize }),
       }),
     );
     items.push(...((page.Items ?? []) as MessageItem[]));

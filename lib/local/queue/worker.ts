@@ -192,15 +192,26 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   let stopped = false;
   let wake: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // Set by a send since the last receive began: that receive may have run before the message was
+  // there, so the worker polls again at once rather than sleeping on it.
+  let sentSincePoll = false;
   const pause = () =>
     new Promise<void>((resolve) => {
       wake = resolve;
       timer = setTimeout(resolve, pollIntervalMs);
     });
+  // A message sent in this process wakes the worker; the poll interval is left for messages that
+  // come back by themselves (a visibility timeout ending) and for other senders.
+  const unsubscribe = options.queue.onVisible(options.queueName, () => {
+    sentSincePoll = true;
+    clearTimeout(timer);
+    wake?.();
+  });
 
   const loop = (async () => {
     while (!stopped) {
       let received = 0;
+      sentSincePoll = false;
       try {
         const outcome = await pollQueueOnce({ ...options, batchSize, timeoutMs, onError });
         received = outcome.received;
@@ -212,8 +223,10 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
         onError(asError(error), { queueName: options.queueName, messageIds: [] });
       }
       // A full batch suggests more are waiting: poll again at once.
-      if (!stopped && received < batchSize) await pause();
+      if (!stopped && received < batchSize && !sentSincePoll) await pause();
+      wake = undefined;
     }
+    unsubscribe();
   })();
 
   return {

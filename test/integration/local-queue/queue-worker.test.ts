@@ -282,4 +282,38 @@ describe('startQueueWorker', () => {
     expect(errors.every((e) => e.error instanceof QueueHandlerError)).toBe(true);
     expect((await queue.list(name)).map((m) => m.body)).toEqual(['boom']);
   });
+
+  it('wakes at once for a message sent in the same process, rather than on its next poll', async () => {
+    const { name, queue, errors, onError } = setup();
+    const handled: string[] = [];
+    let polls = 0;
+    const counted = {
+      ...queue,
+      receive: (...args: Parameters<typeof queue.receive>) => {
+        polls += 1;
+        return queue.receive(...args);
+      },
+    };
+    const worker = startQueueWorker({
+      queue: counted,
+      queueName: name,
+      batchSize: 10,
+      // Far beyond the test's timeout: only a wake-up delivers these messages.
+      pollIntervalMs: 3_600_000,
+      onError,
+      handler: powertoolsHandler(handled),
+    });
+    try {
+      await vi.waitFor(() => expect(polls).toBe(1));
+      await queue.send(name, 'first');
+      await vi.waitFor(() => expect(handled).toEqual(['first']));
+      // Sent while the worker is busy with a receive: it must not go back to sleep on it.
+      await Promise.all([queue.send(name, 'second'), queue.send(name, 'third')]);
+      await vi.waitFor(() => expect(handled.sort()).toEqual(['first', 'second', 'third']));
+      await vi.waitFor(async () => expect(await queue.list(name)).toEqual([]));
+    } finally {
+      await worker.stop();
+    }
+    expect(errors).toEqual([]);
+  });
 });

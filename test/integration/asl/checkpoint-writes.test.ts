@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { createDynamoDBExecutionStore, createLocalStepFunctions } from '../../../lib/local/asl/index.ts';
+import { startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
+import { createSignal } from '../../unit/asl/signal.ts';
+
+const CALLS = 30;
+
+/** Call-1 → Pass → Choice → … → Call-30: each call is followed by two states that call nothing. */
+function chain(): string {
+  const states: Record<string, unknown> = {};
+  for (let i = 1; i <= CALLS; i += 1) {
+    const last = i === CALLS;
+    states[`Call ${i}`] = {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: { FunctionName: 'f', Payload: { 'i.$': '$.i' } },
+      ResultSelector: { 'i.$': '$.Payload.i', 'tag.$': '$.Payload.tag' },
+      Next: `Shape ${i}`,
+    };
+    states[`Shape ${i}`] = { Type: 'Pass', Next: `Route ${i}` };
+    states[`Route ${i}`] = {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.tag', StringEquals: 'never', Next: 'Never' }],
+      Default: last ? 'Done' : `Call ${i + 1}`,
+    };
+  }
+  states.Never = { Type: 'Fail', Error: 'Never' };
+  states.Done = { Type: 'Succeed' };
+  return JSON.stringify({ StartAt: 'Call 1', States: states });
+}
+
+describe('checkpoints on the DynamoDB store', () => {
+  it('commits once per call, with the states between calls, and reads back nothing it wrote', async () => {
+    const dynamo = await startEmbeddedDynamoDB({ tables: ['aios-local-executions'] });
+    const requests: { operation: string }[] = [];
+    dynamo.client.middlewareStack.add(
+      (next, context) => (args) => {
+        requests.push({ operation: context.commandName ?? '' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+    // Waited for through its events: waitForExecution would add reads of its own.
+    const ended = createSignal();
+    let succeeded = false;
+    const sfn = createLocalStepFunctions({
+      definitions: { m: chain() },
+      onEvent: (_arn, event) => {
+        if (event.type !== 'ExecutionSucceeded') return;
+        succeeded = true;
+        ended.notify();
+      },
+      store: createDynamoDBExecutionStore({ client: dynamo.client }),
+      resources: {
+        invokeLambda: async (_name, payload) => ({ i: (payload as { i: number }).i + 1, tag: 'go' }),
+      },
+    });
+    try {
+      const { executionArn } = await sfn.startExecution({
+        stateMachineName: 'm',
+        input: { i: 0, tag: 'go' },
+      });
+      await ended.until(() => succeeded);
+      const during = requests.splice(0);
+      expect(await sfn.describeExecution(executionArn)).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { i: CALLS, tag: 'go' },
+      });
+      const history = await sfn.getExecutionHistory(executionArn);
+
+      // Every transition is in the history, in order, each event once.
+      expect(history.map((event) => event.id)).toEqual(history.map((_, i) => i + 1));
+      expect(history.filter((event) => event.type === 'TaskSucceeded')).toHaveLength(CALLS);
+      expect(history.filter((event) => event.type === 'ChoiceStateExited')).toHaveLength(CALLS);
+      expect(history.at(-1)?.type).toBe('ExecutionSucceeded');
+      // One checkpoint per call (the one before it carries the result of the call before), the
+      // start and the end: not one per transition (about 7 per call). The events move to their own
+      // items a page at a time, a few writes for the whole history rather than one per checkpoint.
+      const writes = during.filter((r) => /^(PutItem|BatchWriteItem|UpdateItem)Command$/.test(r.operation));
+      expect(writes.length).toBeGreaterThan(CALLS);
+      expect(writes.length).toBeLessThanOrEqual(CALLS + 2 + Math.ceil(history.length / 25));
+      // The interpreter advances its own copy: it reads back nothing it wrote.
+      expect(during.filter((r) => !writes.includes(r))).toEqual([]);
+    } finally {
+      await sfn.close();
+      await dynamo.close();
+    }
+  });
+});
