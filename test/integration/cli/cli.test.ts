@@ -166,7 +166,8 @@ describe('the aios CLI against `aios dev`', () => {
     const unknown = await aios(['run', 'payroll']);
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toMatch(
-      /workflow payroll does not exist; known workflows: onboarding, invoice-follow-up/,
+      // The registry lists its workflows by name.
+      /workflow payroll does not exist; known workflows: content-draft, invoice-follow-up, onboarding, payment-received/,
     );
 
     const missing = await aios(['run', 'onboarding', '--set', 'customerId=x']);
