@@ -1,11 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { TrustStore } from '../../core/trust/ports.ts';
 import {
@@ -14,6 +8,7 @@ import {
   type ReviewItem,
   ReviewItemSchema,
 } from '../../core/trust/schemas.ts';
+import { documentClient, queryGsi1 } from './dynamodb-records.ts';
 
 /*
  * Shadow reviews and judgements in the state table, in their run's partition (so the functions
@@ -39,29 +34,10 @@ function parseReviewId(reviewId: string): { runId: string; stepIndex: number } {
 }
 
 export function createDynamoDBTrustStore(options: { client: DynamoDBClient; tableName: string }): TrustStore {
-  const doc = DynamoDBDocumentClient.from(options.client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const doc = documentClient(options.client);
   const TableName = options.tableName;
 
-  async function queryIndex(partition: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
-        new QueryCommand({
-          TableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': partition },
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  }
+  const queryIndex = (partition: string) => queryGsi1(doc, TableName, partition);
 
   const toReview = (item: Record<string, unknown>): ReviewItem =>
     ReviewItemSchema.parse({
