@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createOfflineModel } from '../functions/adapters/local/offline-model.ts';
-import { startLocalRuntime } from '../lib/local/runtime.ts';
 import { createCatalog } from '../functions/core/catalog.ts';
+import { startLocalRuntime } from '../lib/local/runtime.ts';
 
 type Attribute = string | { S?: string } | undefined;
 type Input = {
