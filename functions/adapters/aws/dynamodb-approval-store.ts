@@ -2,14 +2,13 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  PutCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { type Approval, type ApprovalEvent, ApprovalSchema } from '../../core/approvals/approval.ts';
 import type { ApprovalStore } from '../../core/approvals/service.ts';
 import { ConflictError } from '../../core/errors.ts';
-import { documentClient, queryGsi1, readItem } from './dynamodb-records.ts';
+import { documentClient, putNewInboxRecord, queryGsi1, readItem } from './dynamodb-records.ts';
 
 /*
  * Approvals in the state table:
@@ -62,25 +61,16 @@ export function createDynamoDBApprovalStore(options: {
 
   return {
     async create(approval, taskToken) {
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              ...key(approval.approvalId),
-              gsi1pk: PENDING_INBOX,
-              gsi1sk: `${approval.createdAt}#${approval.approvalId}`,
-              status: approval.status,
-              taskToken,
-              record: JSON.stringify(approval),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return approval;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+      const created = await putNewInboxRecord(doc, TableName, {
+        key: key(approval.approvalId),
+        inbox: PENDING_INBOX,
+        id: approval.approvalId,
+        createdAt: approval.createdAt,
+        status: approval.status,
+        taskToken,
+        body: approval,
+      });
+      if (created) return approval;
       // A retried request: keep the record, answer the newest token (Step Functions issued a new one).
       const id = approval.approvalId;
       for (let attempt = 0; attempt < 3; attempt += 1) {

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Handoff, HandoffSchema } from '../../core/agents/handoff.ts';
 import { ConflictError } from '../../core/errors.ts';
 import type { HandoffStore } from '../../core/ports.ts';
-import { documentClient, queryGsi1, readItem } from './dynamodb-records.ts';
+import { documentClient, putNewInboxRecord, queryGsi1, readItem } from './dynamodb-records.ts';
 
 /*
  * Handoffs in the state table:
@@ -38,25 +38,16 @@ export function createDynamoDBHandoffStore(options: {
 
   return {
     async create(handoff, taskToken) {
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              ...key(handoff.handoffId),
-              gsi1pk: PENDING_INBOX,
-              gsi1sk: `${handoff.createdAt}#${handoff.handoffId}`,
-              status: handoff.status,
-              taskToken,
-              record: JSON.stringify(handoff),
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-        return handoff;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+      const created = await putNewInboxRecord(doc, TableName, {
+        key: key(handoff.handoffId),
+        inbox: PENDING_INBOX,
+        id: handoff.handoffId,
+        createdAt: handoff.createdAt,
+        status: handoff.status,
+        taskToken,
+        body: handoff,
+      });
+      if (created) return handoff;
       // A retried task: keep the record and its completion, answer the newest token.
       const { Attributes } = await doc.send(
         new UpdateCommand({

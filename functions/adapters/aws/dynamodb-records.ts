@@ -1,5 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 // What the state table's record stores (approvals, handoffs) share: the document client, a
 // consistent read of one item and the gsi1 lists (inbox, unanswered) read to their last page.
@@ -41,4 +41,44 @@ export async function queryGsi1(
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items;
+}
+
+/**
+ * Writes a new inbox record (listed in its gsi1 inbox by creation time, with the token that answers
+ * its run) unless one is already under `key`: true when this call created it, false when a retried
+ * task finds it there and must reconcile the token itself.
+ */
+export async function putNewInboxRecord(
+  doc: DynamoDBDocumentClient,
+  TableName: string,
+  record: {
+    key: Item;
+    inbox: string;
+    id: string;
+    createdAt: string;
+    status: string;
+    taskToken: string;
+    body: unknown;
+  },
+): Promise<boolean> {
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName,
+        Item: {
+          ...record.key,
+          gsi1pk: record.inbox,
+          gsi1sk: `${record.createdAt}#${record.id}`,
+          status: record.status,
+          taskToken: record.taskToken,
+          record: JSON.stringify(record.body),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return false;
+  }
 }
