@@ -2,10 +2,9 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { tracer } from '../../shared/powertools.ts';
 
-/** SDK clients built once per container, traced; the composition roots share them. */
-export const dynamodbClient = () => tracer.captureAWSv3Client(new DynamoDBClient({}));
-export const sfnClient = () => tracer.captureAWSv3Client(new SFNClient({}));
-export const sqsClient = () => tracer.captureAWSv3Client(new SQSClient({}));
-export const bedrockClient = () => tracer.captureAWSv3Client(new BedrockRuntimeClient({}));
+/** SDK clients built once per container; the composition roots share them. */
+export const dynamodbClient = () => new DynamoDBClient({});
+export const sfnClient = () => new SFNClient({});
+export const sqsClient = () => new SQSClient({});
+export const bedrockClient = () => new BedrockRuntimeClient({});
