@@ -8,13 +8,14 @@ import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
 
 /**
- * A ceiling over today's largest bundle (api, 419 KiB), so that growth fails here. Issue 15's goal is
- * 300 KiB (bench section a reports it); what still holds it back is zod 4 classic (about 97 KiB in
- * every function), the Slack Web API client (about 63 KiB with p-queue and retry, wherever a Slack
- * message can be sent), croner (30 KiB, for validating schedules), and in the api the routes of every
- * concern in one function.
+ * A ceiling over today's largest bundle (api, 356 KiB), so that growth fails here; every other
+ * function is within issue 15's 300 KiB (bench section a reports it). What still holds the api back
+ * is zod 4 classic (about 97 KiB in every function), croner (30 KiB, for validating schedules) and
+ * the routes of every concern in one function.
  */
-const MAX_BUNDLE_BYTES = 420 * 1024;
+const MAX_BUNDLE_BYTES = 360 * 1024;
+/** Issue 15, goal 1: reached by every function but the api. */
+const GOAL_BYTES = 300 * 1024;
 
 let stack: AiosStack;
 let template: Template;
@@ -51,8 +52,10 @@ describe('Lambda bundles', () => {
     const sizes = Object.fromEntries(
       bundles().map(({ path, dir }) => [path, statSync(join(dir, 'index.mjs')).size]),
     );
-    for (const [path, bytes] of Object.entries(sizes))
+    for (const [path, bytes] of Object.entries(sizes)) {
       expect(bytes, path).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+      if (path !== 'Aios/Api/Handler') expect(bytes, path).toBeLessThanOrEqual(GOAL_BYTES);
+    }
     // A small function: zod without its locales, no OpenSearch client and no X-Ray SDK hold it near 185 KiB.
     expect(sizes['Aios/Agents/Monitor'], 'Aios/Agents/Monitor').toBeLessThanOrEqual(190 * 1024);
   });
