@@ -68,6 +68,15 @@ describe('Lambda bundles', () => {
     }
   });
 
+  // esbuild keeps every import of an external module it bundles past, so a module holding all SDK
+  // clients made every function load all of them at a cold start.
+  it('load only the SDK clients their function uses', () => {
+    const monitor = bundles().find(({ path }) => path === 'Aios/Agents/Monitor');
+    const code = readFileSync(join(monitor?.dir ?? 'no monitor', 'index.mjs'), 'utf8');
+    for (const client of ['client-bedrock-runtime', 'client-sfn', 'client-sqs'])
+      expect(code.includes(`@aws-sdk/${client}`), `the monitor imports ${client}`).toBe(false);
+  });
+
   // Booleans, not the code: a failure must not print a megabyte of minified JavaScript.
   it('leave the AWS SDK to the Lambda runtime and no zod locale but English', () => {
     for (const { path, dir } of bundles()) {
