@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
 
 const run = promisify(execFile);
-const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Every Lambda entry the CDK app deploys, read from lib/cloud (`entry: 'functions/<name>/lambda.ts'`). */
 export function lambdaFunctions(): string[] {
@@ -46,7 +46,7 @@ export const handler = async () => ({});
  * lib/cloud/aios-function.ts (ESM, node22, minify, source map, `@aws-sdk/*` external, the
  * createRequire banner). `cdkDrift` checks that file still says so.
  */
-const CDK_BUNDLING: BuildOptions = {
+export const CDK_BUNDLING: BuildOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -62,7 +62,7 @@ const CDK_BUNDLING: BuildOptions = {
 };
 
 /** What each handler's `requireEnv` asks for, with dummy values, plus what a Lambda would have. */
-const HANDLER_ENV: Record<string, string> = {
+export const HANDLER_ENV: Record<string, string> = {
   STATE_TABLE: 'bench-state',
   IDEMPOTENCY_TABLE: 'bench-idempotency',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:bench',
@@ -86,10 +86,17 @@ const HANDLER_ENV: Record<string, string> = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
-/** Runs in a fresh node: times one dynamic import of the bundle and prints the milliseconds. */
-const PROBE = `const start = performance.now();
+/**
+ * Runs in a fresh node: times one dynamic import of the bundle and prints the milliseconds, on the
+ * wall clock and in CPU time of the process (all its threads). On a shared machine the wall clock
+ * also counts the waits for a core; CPU time is what the import itself costs.
+ */
+const PROBE = `const cpu = process.cpuUsage();
+const start = performance.now();
 await import(process.argv[2]);
-process.stdout.write(String(performance.now() - start));
+const wallMs = performance.now() - start;
+const used = process.cpuUsage(cpu);
+process.stdout.write(JSON.stringify({ wallMs, cpuMs: (used.user + used.system) / 1000 }));
 process.exit(0);
 `;
 
@@ -100,8 +107,10 @@ export interface BundleResult {
   sdkModules: string[];
   /** The name of the SDK-only bundle with those modules, for a function; undefined for a baseline. */
   sdkBaseline?: string;
-  /** Cold import time of each measured process, ms. */
+  /** Cold import time of each measured process, wall clock, ms. */
   importMs: number[];
+  /** The same imports in CPU time of the process, ms. */
+  importCpuMs: number[];
 }
 
 export interface BundleReport {
@@ -161,19 +170,27 @@ export async function benchBundles(
     const env = { PATH: process.env.PATH ?? '', ...HANDLER_ENV };
     const importOnce = async (url: string) => {
       const { stdout } = await run(process.execPath, [probe, url], { env, timeout: 60_000 });
-      const ms = Number(stdout);
-      if (!Number.isFinite(ms)) throw new Error(`import of ${url} printed ${JSON.stringify(stdout)}`);
-      return ms;
+      const times = JSON.parse(stdout) as { wallMs: number; cpuMs: number };
+      if (!Number.isFinite(times.wallMs) || !Number.isFinite(times.cpuMs))
+        throw new Error(`import of ${url} printed ${JSON.stringify(stdout)}`);
+      return times;
     };
     const importMs = new Map(bundles.map((b) => [b.name, [] as number[]]));
+    const importCpuMs = new Map(bundles.map((b) => [b.name, [] as number[]]));
     for (let round = 0; round <= processes; round += 1) {
       for (const bundle of bundles) {
-        const ms = await importOnce(bundle.url);
-        if (round > 0) importMs.get(bundle.name)?.push(ms);
+        const times = await importOnce(bundle.url);
+        if (round === 0) continue;
+        importMs.get(bundle.name)?.push(times.wallMs);
+        importCpuMs.get(bundle.name)?.push(times.cpuMs);
       }
     }
     return {
-      results: bundles.map((b) => ({ ...b, importMs: importMs.get(b.name) ?? [] })),
+      results: bundles.map((b) => ({
+        ...b,
+        importMs: importMs.get(b.name) ?? [],
+        importCpuMs: importCpuMs.get(b.name) ?? [],
+      })),
       baseline: BASELINE,
       drift: cdkDrift(),
     };

@@ -25,6 +25,7 @@ export async function transitionsSection(bench: Bench): Promise<void> {
       [
         ['allowed action step', costs.allowedStep],
         ['approved action step', costs.approvedStep],
+        ['model step, answered', costs.modelStep],
         ['20-step run, every step allowed', costs.allowedRunOf20],
         ['20-step run, every step approved', costs.approvedRunOf20],
       ].map(([name, cost]) => {

@@ -1,4 +1,4 @@
-import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
+import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
@@ -7,6 +7,8 @@ import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.t
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
 import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
+import { sfnClient } from '../adapters/aws/sfn-client.ts';
+import { sqsClient } from '../adapters/aws/sqs-client.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
 import {
   createStepFunctionsCallbacks,

@@ -1,4 +1,5 @@
-import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { dynamodbClient } from '../adapters/aws/clients.ts';
+import { sfnClient } from '../adapters/aws/sfn-client.ts';
 import { createApprovalHandler } from '../approvals/approval-handler.ts';
 import { awsApprovals, awsRecovery } from '../approvals/aws-approvals.ts';
 

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBApprovalStore } from '../adapters/aws/dynamodb-approval-store.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
@@ -9,6 +9,7 @@ import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.t
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
 import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
+import { sfnClient } from '../adapters/aws/sfn-client.ts';
 import {
   createStepFunctionsCallbacks,
   createStepFunctionsOrchestrator,

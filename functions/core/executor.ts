@@ -60,7 +60,8 @@ export interface CompensationStep {
 
 export interface RecordedIntent {
   idempotencyKey: string;
-  decision: PolicyDecision;
+  /** The policy's decision; `model` for a model step, which runs inside the run and records no intent here. */
+  decision: PolicyDecision | 'model';
   reason: string;
   action: Action;
   /** The capability grant for this step; empty unless the decision is allow. */
@@ -75,6 +76,21 @@ const STATUS_FOR: Record<PolicyDecision, IntentStatus> = {
 
 const AUDIT_FOR = { allow: 'allowed', 'needs-approval': 'needs-approval', deny: 'denied' } as const;
 
+/**
+ * A model step has no effect outside aios: the planner's model-step runner records and journals it,
+ * so here it only gets routed. Deciding this in the executor, which every step visits first, spares
+ * each step a Choice state (one billed transition) on AWS.
+ */
+function modelStepRoute(runId: string, stepIndex: number, step: PlanStep): RecordedIntent {
+  return {
+    idempotencyKey: idempotencyKeyFor(runId, stepIndex, step.id),
+    decision: 'model',
+    reason: `${step.action.type} runs inside the run, not through the gateway`,
+    action: step.action,
+    grant: '',
+  };
+}
+
 export function createExecutor(deps: ExecutorDeps) {
   return {
     /**
@@ -83,6 +99,7 @@ export function createExecutor(deps: ExecutorDeps) {
      * again after a crash it finds the intent and returns the same key and decision.
      */
     async recordIntent(runId: string, stepIndex: number, step: PlanStep): Promise<RecordedIntent> {
+      if (isModelStep(step.action.type)) return modelStepRoute(runId, stepIndex, step);
       const run = await deps.store.getRun(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
       const plan = await deps.store.getPlan(runId);

@@ -1,5 +1,5 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { dynamodbClient, sfnClient } from '../adapters/aws/clients.ts';
+import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBRateLimiter } from '../adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
@@ -7,6 +7,7 @@ import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { secretsManagerCredentials } from '../adapters/aws/http-credentials.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
 import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
+import { sfnClient } from '../adapters/aws/sfn-client.ts';
 import { createStepFunctionsCallbacks } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';

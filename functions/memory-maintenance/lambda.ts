@@ -1,5 +1,6 @@
+import { bedrockClient } from '../adapters/aws/bedrock-client.ts';
 import { createBedrockModel } from '../adapters/aws/bedrock-model.ts';
-import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
+import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createMemoryConsolidator } from '../core/memory/consolidation.ts';

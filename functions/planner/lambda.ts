@@ -1,5 +1,6 @@
+import { bedrockClient } from '../adapters/aws/bedrock-client.ts';
 import { createBedrockModel } from '../adapters/aws/bedrock-model.ts';
-import { bedrockClient, dynamodbClient } from '../adapters/aws/clients.ts';
+import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';

@@ -95,6 +95,12 @@ export const APPROVED_STEP: Json = {
   step: { action: { type: 'state.upsert' } },
   intent: { decision: 'needs-approval' },
 };
+/** A model step the model answers (the executor routes it; it never passes the gateway). */
+export const MODEL_STEP: Json = {
+  step: { action: { type: 'model.draft' } },
+  intent: { decision: 'model' },
+  status: 'done',
+};
 
 /** Issue 15, goal 5: the ceilings the run definition must stay under on AWS. */
 export const TRANSITION_GOALS = { allowedStep: 4, approvedStep: 6, historyEventsOf20Steps: 1000 } as const;
@@ -104,6 +110,7 @@ export function runDefinitionCosts(machine: StateMachineDefinition) {
   return {
     allowedStep: stepCost(machine, 'Run each step', ALLOWED_STEP),
     approvedStep: stepCost(machine, 'Run each step', APPROVED_STEP),
+    modelStep: stepCost(machine, 'Run each step', MODEL_STEP),
     allowedRunOf20: runCost(machine, ALLOWED_STEP, 20),
     approvedRunOf20: runCost(machine, APPROVED_STEP, 20),
   };

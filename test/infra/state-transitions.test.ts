@@ -26,6 +26,23 @@ describe('State transitions and history events of a run on AWS (from statemachin
     );
   });
 
+  it(`an allowed step costs at most ${TRANSITION_GOALS.allowedStep} transitions, an approved one at most ${TRANSITION_GOALS.approvedStep}`, () => {
+    const { allowedStep, approvedStep } = runDefinitionCosts(runDefinition());
+    expect(allowedStep.transitions).toBeLessThanOrEqual(TRANSITION_GOALS.allowedStep);
+    expect(approvedStep.transitions).toBeLessThanOrEqual(TRANSITION_GOALS.approvedStep);
+  });
+
+  it('a model step is routed by the executor and never reaches the gateway', () => {
+    const { modelStep } = runDefinitionCosts(runDefinition());
+    expect(modelStep.states).toEqual([
+      'Record intent',
+      'Check policy',
+      'Run model step',
+      'Model answered?',
+      'Model step done',
+    ]);
+  });
+
   it(`a 20-step run stays under ${TRANSITION_GOALS.historyEventsOf20Steps} history events, approvals included`, () => {
     const { allowedRunOf20, approvedRunOf20 } = runDefinitionCosts(runDefinition());
     expect(allowedRunOf20.historyEvents).toBeLessThanOrEqual(TRANSITION_GOALS.historyEventsOf20Steps);

@@ -1,11 +1,9 @@
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { tracer } from '../../shared/powertools.ts';
 
-/** SDK clients built once per container, traced; the composition roots share them. */
-export const dynamodbClient = () => tracer.captureAWSv3Client(new DynamoDBClient({}));
-export const sfnClient = () => tracer.captureAWSv3Client(new SFNClient({}));
-export const sqsClient = () => tracer.captureAWSv3Client(new SQSClient({}));
-export const bedrockClient = () => tracer.captureAWSv3Client(new BedrockRuntimeClient({}));
+/**
+ * The DynamoDB client, built once per container; the composition roots share it. Each SDK client
+ * has a module of its own (sfn-client.ts, sqs-client.ts, bedrock-client.ts): esbuild keeps every
+ * import of an external module it bundles past, so one module for all four made each function load
+ * all four clients at a cold start, used or not.
+ */
+export const dynamodbClient = () => new DynamoDBClient({});

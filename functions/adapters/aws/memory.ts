@@ -4,7 +4,7 @@ import { createMemoryIndexer } from '../../core/memory/indexer.ts';
 import { createMemoryService } from '../../core/memory/memory-service.ts';
 import type { Clock } from '../../core/ports.ts';
 import { requireEnv } from '../../shared/config.ts';
-import { bedrockClient } from './clients.ts';
+import { bedrockClient } from './bedrock-client.ts';
 import { createDynamoDBMemoryLog } from './dynamodb-memory-log.ts';
 import { createOpenSearchHttp } from './opensearch-http.ts';
 import { createOpenSearchVectorIndex } from './opensearch-vector-index.ts';

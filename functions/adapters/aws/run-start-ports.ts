@@ -1,11 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createRegistryCatalog, createTrust } from '../../app.ts';
 import { systemClock } from '../system-clock.ts';
-import { sfnClient } from './clients.ts';
 import { createDynamoDBPlaybookStore } from './dynamodb-playbook-store.ts';
 import { createDynamoDBRunStartClaims } from './dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from './dynamodb-state-store.ts';
 import { createDynamoDBTrustStore } from './dynamodb-trust-store.ts';
+import { sfnClient } from './sfn-client.ts';
 import { createStepFunctionsOrchestrator } from './step-functions.ts';
 
 /**

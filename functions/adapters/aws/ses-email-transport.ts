@@ -1,7 +1,6 @@
 import { SESv2Client, type SESv2ClientConfig, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PermanentConnectorError, TransientConnectorError } from '../../core/errors.ts';
 import type { EmailMessage, EmailTransport } from '../../core/ports/email-transport.ts';
-import { tracer } from '../../shared/powertools.ts';
 
 export const IDEMPOTENCY_HEADER = 'X-Aios-Idempotency-Key';
 export const IDEMPOTENCY_TAG = 'aios-idempotency-key';
@@ -11,8 +10,7 @@ export const IDEMPOTENCY_TAG = 'aios-idempotency-key';
  * own retries could send an email twice after a 5xx whose send went through; the orchestrator
  * retries instead, with the intent recorded.
  */
-export const sesClient = (config: SESv2ClientConfig = {}) =>
-  tracer.captureAWSv3Client(new SESv2Client({ ...config, maxAttempts: 1 }));
+export const sesClient = (config: SESv2ClientConfig = {}) => new SESv2Client({ ...config, maxAttempts: 1 });
 
 /** SES message tags allow ASCII letters, digits, '_' and '-', at most 256 of them. */
 export const sesTagValue = (value: string) => value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256) || '_';

@@ -38,8 +38,8 @@ function loseSecondAnswer(lost: string[]) {
   });
 }
 
-// Each step is routed first: a model step would go to 'Run model step', an action to 'Record intent'.
-const STEP_STATES = ['Route step', 'Record intent', 'Check policy', 'Execute action', 'Check outcome'];
+// Every step enters 'Record intent' first; 'Check policy' sends a model step to 'Run model step'.
+const STEP_STATES = ['Record intent', 'Check policy', 'Execute action', 'Check outcome'];
 
 describe('workflow scenarios on the local runtime', () => {
   it('HappyPath: every step is recorded, executed once and checked, then the run is summarised', async () => {

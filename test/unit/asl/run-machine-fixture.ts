@@ -27,7 +27,7 @@ export interface RunPayload {
 export function runLambdas(steps: { action: string; deny?: boolean }[]) {
   return {
     'run-recorder': (p: unknown) => ({ status: (p as RunPayload).op }),
-    // Planned steps carry their action as an object, as the planner's do ("Route step" reads its type).
+    // Planned steps carry their action as an object, as the planner's do.
     planner: () => ({ steps: steps.map(({ action, deny }) => ({ action: { type: action }, deny })) }),
     executor: (p: unknown) => {
       const { runId, stepIndex, step, op } = p as RunPayload;

@@ -1,16 +1,13 @@
-import {
-  WebAPIHTTPError,
-  WebAPIPlatformError,
-  WebAPIRateLimitedError,
-  WebAPIRequestError,
-} from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { slackBotTokenFromSecret } from '../../../functions/adapters/aws/secrets.ts';
 import {
   sesErrorToConnectorError,
   sesTagValue,
 } from '../../../functions/adapters/aws/ses-email-transport.ts';
-import { slackErrorToConnectorError } from '../../../functions/adapters/slack/web-api-slack-transport.ts';
+import {
+  SlackErrorCode,
+  slackErrorToConnectorError,
+} from '../../../functions/adapters/slack/web-api-slack-transport.ts';
 import { PermanentConnectorError, TransientConnectorError } from '../../../functions/core/errors.ts';
 
 /** The error a call fails with; the test fails if the call succeeds. */
@@ -70,27 +67,30 @@ describe('Slack errors', () => {
     ['invalid_auth', PermanentConnectorError],
     ['invalid_blocks', PermanentConnectorError],
   ])('ok:false with %s maps to %o, naming the code', (code, kind) => {
-    const mapped = slackErrorToConnectorError(
-      'chat.postMessage',
-      new WebAPIPlatformError({ ok: false, error: code }),
-    );
+    const mapped = slackErrorToConnectorError('chat.postMessage', {
+      code: SlackErrorCode.PlatformError,
+      data: { error: code },
+    });
     expect(mapped).toBeInstanceOf(kind);
     expect(mapped?.message).toBe(`Slack chat.postMessage failed: ${code}`);
   });
 
   it('rate limiting, 5xx and network failures are transient; another HTTP status is permanent', () => {
-    expect(slackErrorToConnectorError('m', new WebAPIRateLimitedError(30))).toBeInstanceOf(
-      TransientConnectorError,
-    );
-    expect(slackErrorToConnectorError('m', new WebAPIHTTPError(503, 'Unavailable', {}))).toBeInstanceOf(
-      TransientConnectorError,
-    );
     expect(
-      slackErrorToConnectorError('m', new WebAPIRequestError(new Error('socket hang up'))),
+      slackErrorToConnectorError('m', { code: SlackErrorCode.RateLimitedError, retryAfter: 30 }),
     ).toBeInstanceOf(TransientConnectorError);
-    expect(slackErrorToConnectorError('m', new WebAPIHTTPError(404, 'Not Found', {}))).toBeInstanceOf(
-      PermanentConnectorError,
-    );
+    expect(
+      slackErrorToConnectorError('m', { code: SlackErrorCode.HTTPError, statusCode: 503 }),
+    ).toBeInstanceOf(TransientConnectorError);
+    expect(
+      slackErrorToConnectorError('m', {
+        code: SlackErrorCode.RequestError,
+        original: new Error('socket hang up'),
+      }),
+    ).toBeInstanceOf(TransientConnectorError);
+    expect(
+      slackErrorToConnectorError('m', { code: SlackErrorCode.HTTPError, statusCode: 404 }),
+    ).toBeInstanceOf(PermanentConnectorError);
   });
 
   it('leaves errors that are not Slack API errors alone', () => {

@@ -79,6 +79,21 @@ describe('executor', () => {
     expect(await store.listAudit('r1')).toHaveLength(1);
   });
 
+  it('routes a model step to the run without recording, auditing or granting anything', async () => {
+    const { store, executor } = await setup('state.upsert');
+    const modelStep: PlanStep = {
+      id: 'draft',
+      title: 'Draft',
+      action: { type: 'model.draft', params: {} },
+      model: { prompt: 'Write it', rules: [], maxTokens: 100 },
+    };
+    const routed = await executor.recordIntent('r1', 1, modelStep);
+    expect(routed).toMatchObject({ decision: 'model', grant: '', action: { type: 'model.draft' } });
+    expect(await store.getIntent('r1', 1)).toBeUndefined();
+    expect(await store.listAudit('r1')).toEqual([]);
+    expect(await store.listJournal('r1')).toEqual([]);
+  });
+
   it('refuses a step that is not the recorded plan’s', async () => {
     const { executor } = await setup('state.upsert');
     await expect(executor.recordIntent('r1', 0, { ...step('state.upsert'), id: 'other' })).rejects.toThrow(
