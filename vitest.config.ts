@@ -31,6 +31,10 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           environment: 'node',
+          // The files share a process and its module cache: aws-cdk-lib is imported and each app
+          // context synthesized once per process, not once per file (test/infra/synth.ts). They
+          // mock nothing and change no global state, which is what isolation would protect.
+          isolate: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },
