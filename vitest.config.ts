@@ -14,7 +14,18 @@ export default defineConfig({
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+          // Most of a unit file's time is importing zod, Powertools and the SDK: shared by the files
+          // of a process, not done again for each. A file that needs fresh modules asks for them
+          // (vi.resetModules, as test/unit/asl/definition-cache.test.ts does).
+          isolate: false,
+        },
+      },
       {
         extends: true,
         test: {
