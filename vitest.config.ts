@@ -32,6 +32,10 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          // Each file starts its own runtimes, stores and servers and closes them; what the files of a
+          // process share is the modules they import (the runtime, dynalite, the SDK), loaded once
+          // instead of once per file: about a second of CPU each. Spies are restored where set.
+          isolate: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
