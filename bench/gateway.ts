@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDBCircuitBreaker } from '../functions/adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBRateLimiter } from '../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBStateStore } from '../functions/adapters/aws/dynamodb-state-store.ts';
@@ -196,4 +197,37 @@ export async function benchGateway(
     requestsPerAction: perAction(requests),
     writesByTable: Object.fromEntries(Object.entries(writesByTable).map(([t, n]) => [t, perAction(n)])),
   };
+}
+
+/**
+ * What the store alone allows: plain reads and writes of small items on the same embedded store,
+ * five at a time as one worker's batch runs its records, with nothing of the gateway around them.
+ * Divided by the gateway's requests per action, it is the most actions/s any gateway on this
+ * store could reach with one worker.
+ */
+export async function benchStoreRequests(requests: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'aios-bench-store-'));
+  const db = await startEmbeddedDynamoDB({ dir, tables: [TABLE_NAMES.state] });
+  try {
+    const doc = DynamoDBDocumentClient.from(db.client);
+    const TableName = TABLE_NAMES.state;
+    const one = async (i: number) => {
+      const Key = { pk: `bench#${i % 50}`, sk: 'item' };
+      if (i % 2 === 0)
+        await doc.send(new PutCommand({ TableName, Item: { ...Key, n: i, data: 'x'.repeat(200) } }));
+      else await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+    };
+    for (let i = 0; i < 50; i++) await one(i * 2);
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        while (next < requests) await one(next++);
+      }),
+    );
+    return requests / ((performance.now() - started) / 1000);
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -2,7 +2,7 @@ import './env.ts';
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { bundlesSection } from './bundles-section.ts';
 import { cliSection } from './cli.ts';
-import { benchGateway, GATEWAY_BENCH_BATCH_SIZE } from './gateway.ts';
+import { benchGateway, benchStoreRequests, GATEWAY_BENCH_BATCH_SIZE } from './gateway.ts';
 import { atLeast, atMost, type Bench, createBench, renderSummary } from './report.ts';
 import { median, ms, percentile, ratio } from './stats.ts';
 import { renderTable } from './table.ts';
@@ -288,6 +288,20 @@ async function gatewaySection(bench: Bench) {
   }
   const first = results[0];
   if (first) {
+    // The floor: the same store's plain requests, five at a time, divided by what an action needs.
+    const storeRates: number[] = [];
+    for (let i = 0; i < runs; i += 1) storeRates.push(await benchStoreRequests(1000));
+    const storeRate = median(storeRates);
+    const ceiling = storeRate / first.requestsPerAction;
+    bench.say(
+      `- The store alone: ${storeRate.toFixed(0)} plain requests/s (five at a time), so at ${first.requestsPerAction.toFixed(1)} requests per action no gateway on it passes ${ceiling.toFixed(0)} actions/s with one worker.`,
+    );
+    bench.figure({
+      name: 'gateway ceiling set by the store (1 worker)',
+      value: ceiling,
+      unit: 'actions/s',
+      peer: `${storeRate.toFixed(0)} store requests/s ÷ ${first.requestsPerAction.toFixed(1)} requests per action`,
+    });
     bench.say(
       `- Writes per action by table (1 worker, 1 delivery): ${Object.entries(first.writesByTable)
         .map(([table, n]) => `${table} ${n.toFixed(1)}`)
