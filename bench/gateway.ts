@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDBCircuitBreaker } from '../functions/adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBRateLimiter } from '../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBStateStore } from '../functions/adapters/aws/dynamodb-state-store.ts';
@@ -28,6 +30,8 @@ export interface GatewayBenchResult extends GatewayBenchCase {
   writesPerAction: number;
   requestsPerAction: number;
   writesByTable: Record<string, number>;
+  /** The same store's plain requests/s, measured right after each run (see storeRequestsPerSecond). */
+  storeRequestsPerSecond: number[];
 }
 
 const RUN = 'bench-gateway';
@@ -45,6 +49,7 @@ export async function benchGateway(
   runs: number,
 ): Promise<GatewayBenchResult> {
   const rates: number[] = [];
+  const storeRates: number[] = [];
   let writes = 0;
   let requests = 0;
   let writesByTable: Record<string, number> = {};
@@ -182,6 +187,7 @@ export async function benchGateway(
       writes = counts.writes;
       requests = counts.total;
       writesByTable = { ...counts.writesByTable };
+      storeRates.push(await storeRequestsPerSecond(db.client, 1000));
     } finally {
       await db.close();
       rmSync(dir, { recursive: true, force: true });
@@ -195,5 +201,32 @@ export async function benchGateway(
     writesPerAction: perAction(writes),
     requestsPerAction: perAction(requests),
     writesByTable: Object.fromEntries(Object.entries(writesByTable).map(([t, n]) => [t, perAction(n)])),
+    storeRequestsPerSecond: storeRates,
   };
+}
+
+/**
+ * What the store alone allows: plain reads and writes of small items, five at a time as one
+ * worker's batch runs its records, with nothing of the gateway around them, on the store the run
+ * just used and at the same moment (the machine's load moves). Divided by the gateway's requests
+ * per action, it is the most actions/s any gateway on this store could reach with one worker.
+ */
+async function storeRequestsPerSecond(client: DynamoDBClient, requests: number): Promise<number> {
+  const doc = DynamoDBDocumentClient.from(client);
+  const TableName = TABLE_NAMES.state;
+  const one = async (i: number) => {
+    const Key = { pk: `bench#${i % 50}`, sk: 'item' };
+    if (i % 2 === 0)
+      await doc.send(new PutCommand({ TableName, Item: { ...Key, n: i, data: 'x'.repeat(200) } }));
+    else await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+  };
+  for (let i = 0; i < 50; i++) await one(i * 2);
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 5 }, async () => {
+      while (next < requests) await one(next++);
+    }),
+  );
+  return requests / ((performance.now() - started) / 1000);
 }

@@ -229,7 +229,9 @@ function perOperation(result: {
 }
 
 async function gatewaySection(bench: Bench) {
-  const actions = 200;
+  // Fewer with --quick, which must finish in 3 minutes on a busy machine: 4 workers with 3 deliveries
+  // of 200 actions took half of it alone.
+  const actions = bench.quick ? 100 : 200;
   const runs = bench.quick ? 1 : 3;
   bench.say();
   bench.say(
@@ -288,6 +290,18 @@ async function gatewaySection(bench: Bench) {
   }
   const first = results[0];
   if (first) {
+    // The floor: the same store's plain requests, five at a time, divided by what an action needs.
+    const storeRate = median(first.storeRequestsPerSecond);
+    const ceiling = storeRate / first.requestsPerAction;
+    bench.say(
+      `- The store alone: ${storeRate.toFixed(0)} plain requests/s (five at a time), so at ${first.requestsPerAction.toFixed(1)} requests per action no gateway on it passes ${ceiling.toFixed(0)} actions/s with one worker.`,
+    );
+    bench.figure({
+      name: 'gateway ceiling set by the store (1 worker)',
+      value: ceiling,
+      unit: 'actions/s',
+      peer: `${storeRate.toFixed(0)} store requests/s ÷ ${first.requestsPerAction.toFixed(1)} requests per action`,
+    });
     bench.say(
       `- Writes per action by table (1 worker, 1 delivery): ${Object.entries(first.writesByTable)
         .map(([table, n]) => `${table} ${n.toFixed(1)}`)

@@ -328,6 +328,9 @@ export function createGateway(deps: GatewayDeps) {
       }
 
       const limits = deps.limitsOf(intent.action.type);
+      // Whether this attempt is the half-open breaker's probe: only its success changes the breaker
+      // (it closes it), so a success let through a closed breaker records nothing, not even a read.
+      let probe = false;
       if (limits) {
         // The token first: a half-open probe handed out and then throttled would idle until its lease ends.
         const token = await deps.limiter.tryAcquire(intent.action.type, limits.rateLimit, now());
@@ -342,6 +345,7 @@ export function createGateway(deps: GatewayDeps) {
           await audit(subject, { outcome: 'breaker-open', ...who, reason });
           throw new ConnectorUnavailableError(reason);
         }
+        probe = gate.state === 'half-open';
       }
 
       const tooLate = () =>
@@ -455,7 +459,7 @@ export function createGateway(deps: GatewayDeps) {
           { cause: error },
         );
       }
-      if (limits) await deps.breaker.recordSuccess(intent.action.type, now());
+      if (probe) await deps.breaker.recordSuccess(intent.action.type, now());
       await audit(subject, {
         outcome: 'executed',
         ...who,

@@ -22,16 +22,47 @@ export interface SynthOptions {
   readonly bundle?: boolean;
 }
 
+export interface Synth {
+  readonly app: App;
+  readonly stack: AiosStack;
+  readonly template: Template;
+}
+
+/**
+ * One synth per context and test process: a synth is seconds of CPU, and the infra files share a
+ * process (isolate: false in vitest.config.ts), so most of them find the app already built. What
+ * they share is read-only to them: the template is frozen, so a test that changed it would throw.
+ */
+const synths = new Map<string, Synth>();
+
 /**
  * Synthesizes the app exactly as bin/app.ts does, with the cdk.json context and the cdk-nag
- * plugin; a validation failure throws here. Function code is a placeholder asset unless `bundle`.
+ * plugin; a validation failure throws here (and nothing is kept). Function code is a placeholder
+ * asset unless `bundle`; a bundled synth is never shared, its test reads the assembly it writes.
  */
-export function synthAios(options: SynthOptions = {}): { app: App; stack: AiosStack; template: Template } {
+export function synthAios(options: SynthOptions = {}): Synth {
+  if (options.bundle) return synthOnce(options);
+  const key = JSON.stringify(options.context ?? {});
+  const known = synths.get(key);
+  if (known) return known;
+  const synth = synthOnce(options);
+  synths.set(key, synth);
+  return synth;
+}
+
+function synthOnce(options: SynthOptions): Synth {
   const context: Record<string, unknown> = { ...cdkJsonContext(), ...options.context };
   if (!options.bundle) context['aws:cdk:bundling-stacks'] = [];
   const { app, stack } = createAiosApp({ context });
   const template = Template.fromStack(stack);
+  deepFreeze(template.toJSON());
   return { app, stack, template };
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
 }
 
 export interface Statement {

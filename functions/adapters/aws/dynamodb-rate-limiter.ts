@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BucketStateSchema, msUntilFull, takeToken } from '../../core/limits/token-bucket.ts';
-import type { RateLimiter } from '../../core/ports.ts';
+import type { RateLimit, RateLimiter } from '../../core/ports.ts';
 
 export interface DynamoDBRateLimiterOptions {
   client: DynamoDBClient;
@@ -33,51 +33,69 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
   const maxAttempts = options.maxAttempts ?? 5;
   const contendedRetryAfterMs = options.contendedRetryAfterMs ?? 10;
 
+  // Callers of one limiter (the workers of one process share it) take their turn per key: racing
+  // each other on the conditional put, most of them lost every round and were refused a token the
+  // bucket still had (4 local workers, 20 actions at once). Other processes still race, and the
+  // put's condition still decides between them.
+  const turns = new Map<string, Promise<unknown>>();
+  function inTurn<T>(key: string, act: () => Promise<T>): Promise<T> {
+    const mine = (turns.get(key) ?? Promise.resolve()).then(act);
+    const settled = mine.then(noop, noop);
+    turns.set(key, settled);
+    void settled.then(() => {
+      if (turns.get(key) === settled) turns.delete(key);
+    });
+    return mine;
+  }
+
   return {
-    async tryAcquire(key, limit, now) {
-      const nowMs = now.getTime();
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const { Item } = await doc.send(
-          new GetCommand({ TableName, Key: bucketKey(key), ConsistentRead: true }),
-        );
-        const version = typeof Item?.version === 'number' ? Item.version : undefined;
-        const decision = takeToken(Item ? BucketStateSchema.parse(Item) : undefined, limit, nowMs);
-        if (!decision.granted) return { granted: false, retryAfterMs: decision.retryAfterMs };
-        const expiresAt =
-          Math.ceil((decision.next.refilledAt + msUntilFull(decision.next, limit)) / 1000) +
-          TTL_MARGIN_SECONDS;
-        try {
-          await doc.send(
-            new PutCommand({
-              TableName,
-              Item: {
-                ...bucketKey(key),
-                ...decision.next,
-                version: (version ?? 0) + 1,
-                ratePerSecond: limit.ratePerSecond,
-                burst: limit.burst,
-                expiresAt,
-              },
-              ...(version === undefined
-                ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                : {
-                    ConditionExpression: 'version = :version',
-                    ExpressionAttributeValues: { ':version': version },
-                  }),
-            }),
-          );
-          return { granted: true, retryAfterMs: 0 };
-        } catch (error) {
-          if (!isConditionalCheckFailed(error)) throw error;
-          // Another gateway spent or refilled first: decide again on what it wrote, after a short
-          // random pause so the losers of one race do not all collide again on the next.
-          if (attempt < maxAttempts) await sleep(Math.random() * 2 * attempt);
-        }
-      }
-      return { granted: false, retryAfterMs: contendedRetryAfterMs };
-    },
+    tryAcquire: (key, limit, now) => inTurn(key, () => acquire(key, limit, now)),
   };
+
+  async function acquire(key: string, limit: RateLimit, now: Date) {
+    const nowMs = now.getTime();
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName, Key: bucketKey(key), ConsistentRead: true }),
+      );
+      const version = typeof Item?.version === 'number' ? Item.version : undefined;
+      const decision = takeToken(Item ? BucketStateSchema.parse(Item) : undefined, limit, nowMs);
+      if (!decision.granted) return { granted: false, retryAfterMs: decision.retryAfterMs };
+      const expiresAt =
+        Math.ceil((decision.next.refilledAt + msUntilFull(decision.next, limit)) / 1000) + TTL_MARGIN_SECONDS;
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              ...bucketKey(key),
+              ...decision.next,
+              version: (version ?? 0) + 1,
+              ratePerSecond: limit.ratePerSecond,
+              burst: limit.burst,
+              expiresAt,
+            },
+            ...(version === undefined
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: 'version = :version',
+                  ExpressionAttributeValues: { ':version': version },
+                }),
+          }),
+        );
+        return { granted: true, retryAfterMs: 0 };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+        // Another gateway spent or refilled first: decide again on what it wrote, after a short
+        // random pause so the losers of one race do not all collide again on the next.
+        if (attempt < maxAttempts) await sleep(Math.random() * 2 * attempt);
+      }
+    }
+    return { granted: false, retryAfterMs: contendedRetryAfterMs };
+  }
 }
+
+const noop = () => {};
 
 function isConditionalCheckFailed(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';

@@ -130,6 +130,23 @@ describe('DynamoDB rate limiter (against the embedded store)', () => {
     expect(rivalGrants).toBe(3);
   });
 
+  it('grants every concurrent caller of one limiter while the bucket has tokens: they take turns, not race', async () => {
+    // The workers of one process share one limiter; racing each other on the conditional put, most
+    // lost every round and were refused tokens the bucket still had.
+    const limiter = createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state });
+    const limit = { ratePerSecond: 1, burst: 30 };
+    const now = new Date('2026-11-25T10:00:00.000Z');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => limiter.tryAcquire('shared-by-workers', limit, now)),
+    );
+    expect(results.filter((r) => r.granted)).toHaveLength(20);
+    // The bucket holds exactly what was spent: 10 more, then a refusal.
+    const more = await Promise.all(
+      Array.from({ length: 11 }, () => limiter.tryAcquire('shared-by-workers', limit, now)),
+    );
+    expect(more.map((r) => r.granted)).toEqual([...Array(10).fill(true), false]);
+  });
+
   it('keeps one bucket per key, stored as LIMIT#<key> / BUCKET', async () => {
     const limiter = createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state });
     const limit = { ratePerSecond: 10, burst: 1 };

@@ -12,6 +12,9 @@ vi.mock('asl-validator', async (importOriginal) => {
   };
 });
 
+// Unit files share a module cache (isolate: false): another file may have loaded definition.ts with
+// the real validator already, so this one asks for a fresh copy that sees the mock.
+vi.resetModules();
 const { validateDefinition } = await import('../../../lib/local/asl/definition.ts');
 
 describe('definition validation', () => {

@@ -365,6 +365,21 @@ describe('gateway: rate limit and circuit breaker', () => {
     expect(connector.calls).toBe(2);
     expect((await store.listAudit(RUN)).at(-1)).toMatchObject({ outcome: 'breaker-open' });
   });
+
+  it("closes the breaker when the half-open breaker's probe succeeds", async () => {
+    let now = NOW;
+    const { gateway, request, breaker } = await setup({
+      connectors: [scripted(['transient', 'transient', 'ok'])],
+      limits: { ...limits, rateLimit: { ratePerSecond: 100, burst: 100 } },
+      clock: { now: () => now },
+    });
+    await expect(gateway.execute(request, caller)).rejects.toThrow(TransientConnectorError);
+    await expect(gateway.execute(request, caller)).rejects.toThrow(TransientConnectorError);
+    expect((await breaker.status('state.upsert', now)).state).toBe('open');
+    now = new Date(NOW.getTime() + 31_000);
+    await expect(gateway.execute(request, caller)).resolves.toMatchObject({ ok: true });
+    expect((await breaker.status('state.upsert', now)).state).toBe('closed');
+  });
 });
 
 /** A connector that waits for `release()` (or its deadline), and remembers the context of each call. */
