@@ -7,6 +7,7 @@ import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 import { registerPlaybooksCommands, registerPolicyCommands } from '../lib/cli/playbooks-commands.ts';
+import { registerReplayCommands } from '../lib/cli/replay-commands.ts';
 import { registerRunControlCommands } from '../lib/cli/run-control-commands.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
 import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
@@ -254,6 +255,7 @@ registerHandoffCommands(program, { client, output, exitWith });
 registerPlaybooksCommands(program, { client, output, exitWith });
 registerPolicyCommands(program, { client, output, exitWith });
 registerRunControlCommands(program, { client, output, exitWith });
+registerReplayCommands(program, { client, output, exitWith });
 registerTrustCommands(program, { client, output, exitWith });
 
 try {

@@ -37,7 +37,7 @@ export interface ExecutorDeps {
  * A model step since the last external action whose slow-tier cross-check failed: the next
  * external action waits for the operator, with the checker's reason.
  */
-function failedCheckBefore(intents: readonly Intent[], stepIndex: number): Intent | undefined {
+export function failedCheckBefore(intents: readonly Intent[], stepIndex: number): Intent | undefined {
   const before = intents.filter((i) => i.stepIndex < stepIndex && i.compensates === undefined);
   const lastExternal = Math.max(
     -1,
