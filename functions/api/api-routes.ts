@@ -156,6 +156,7 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
     ...runControlRoutes({
       store: deps.store,
       orchestrator: deps.orchestrator,
+      catalog: deps.catalog,
       clock: deps.clock,
       runs,
       ...deps.runControl,

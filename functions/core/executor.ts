@@ -245,7 +245,7 @@ export function createExecutor(deps: ExecutorDeps) {
           type: compensation.action,
           params: compensation.params(original.action.params, original.result.output),
         };
-        const reason = `compensates step ${original.stepIndex + 1} (${original.action.type}) because run ${runId} failed`;
+        const reason = `compensates step ${original.stepIndex + 1} (${original.action.type}) because run ${runId} ${run.status === 'CANCELLED' ? 'was cancelled' : 'failed'}`;
         const intent = await deps.store.recordIntent({
           runId,
           stepIndex,
