@@ -177,9 +177,9 @@ program
 program
   .command('audit')
   .description(
-    "show a run's audit log: every attempt at an action, who asked, the policy's decision and what became of it",
+    "show a run's audit log: every attempt at an action, who asked, the policy's decision and what became of it; given a workflow's name, its mode changes (promote, demote) with who and why",
   )
-  .argument('<runId>')
+  .argument('<runId>', 'a run id, or a workflow name (or workflow-<name>)')
   .option('--json', 'print JSON', false)
   .action(async (runId: string, options: { json: boolean }) => {
     await exitWith(async () => (await commands()).auditCommand(await client(), output, runId, options));

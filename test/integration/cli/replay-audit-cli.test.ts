@@ -6,7 +6,8 @@ import type { ReplayRecord } from '../../../functions/core/replay/schemas.ts';
 import { type AiosDev, startAiosDev } from '../../support/aios-dev.ts';
 
 // `aios replay` through the real binary against `aios dev`: a table by default, JSON with --json,
-// and the exit codes of every other command (4 not found, 2 a bad option).
+// and the exit codes of every other command (4 not found, 2 a bad option). And `aios audit` of a
+// workflow: its mode changes.
 
 let dev: AiosDev;
 let dir: string;
@@ -113,5 +114,32 @@ describe('aios replay', () => {
     expect(noVersion.stderr).toMatch(/playbook replay-cli has no version 9/);
     expect((await aios(['replay', runId, '--model', 'tomorrow'])).code).toBe(2);
     expect((await aios(['replay', runId, '--playbook-version', 'two'])).code).toBe(2);
+  });
+});
+
+describe('aios audit of a workflow', () => {
+  it('shows its mode changes with who and why, by name or by workflow-<name>; a refused promotion is none', async () => {
+    const demoted = await aios(['demote', 'replay-cli', '--why', 'watch it a while', '--by', 'ops-lead']);
+    expect(demoted.code, demoted.stderr).toBe(0);
+    // The gate refuses (nothing judged yet): a refusal changes no mode and leaves no entry.
+    expect((await aios(['promote', 'replay-cli'])).code).not.toBe(0);
+
+    const audit = await aios(['audit', 'replay-cli']);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(audit.stdout).toMatch(/^Mode changes of workflow replay-cli \(1 entries\)/);
+    expect(audit.stdout).toMatch(
+      /\d{4}-\d{2}-\d{2}\s+demoted\s+workflow\.mode\s+by ops-lead: replay-cli v2 demoted to shadow by ops-lead: watch it a while/,
+    );
+    const json = JSON.parse((await aios(['audit', 'workflow-replay-cli', '--json'])).stdout);
+    expect(json).toEqual([
+      expect.objectContaining({ runId: 'workflow-replay-cli', outcome: 'demoted', agent: 'ops-lead' }),
+    ]);
+    // A run's own audit is as it was.
+    expect((await aios(['audit', runId])).stdout).toMatch(new RegExp(`^Audit log of ${runId}`));
+    const unknown = await aios(['audit', 'no-such-thing']);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toMatch(
+      /run no-such-thing does not exist, and no workflow is named no-such-thing/,
+    );
   });
 });
