@@ -282,3 +282,69 @@ describe('replay: a past run again, effects off', () => {
     expect((await api(runtime, 'GET', '/runs/no-such-run/replays')).status).toBe(404);
   }, 120_000);
 });
+
+describe('replay with --model recorded or current', () => {
+  let rt: LocalRuntime;
+  let hook: WebhookServer;
+  let answer = 'Welcome aboard, Acme.';
+  const calls: string[] = [];
+  /** Answers whatever `answer` holds when asked: the model "changes" between the run and its replay. */
+  const model = {
+    async converse(request: { prompt: string }) {
+      calls.push(request.prompt);
+      return { text: answer, modelId: 'model-fast', inputTokens: 100, outputTokens: 20 };
+    },
+    priceUsd: (_modelId: string, input: number, output: number) => (input + output) / 1_000_000,
+    modelFor: () => 'model-fast',
+  };
+
+  beforeAll(async () => {
+    hook = await startWebhookServer();
+    rt = await startLocalRuntime({ port: 0, timeScale: 0.01, pollIntervalMs: 20, model });
+  }, 60_000);
+  afterAll(async () => {
+    await rt?.close();
+    await hook?.close();
+  });
+
+  it('ReplayCurrentModel: recorded reuses the answers and calls no model; current asks again and shows what its answer changes', async () => {
+    expect((await api(rt, 'POST', '/playbooks', welcome('welcome-model'))).status).toBe(201);
+    const started = await api<{ runId: string }>(rt, 'POST', '/runs', {
+      workflow: 'welcome-model',
+      input: { customerId: 'model-co', name: 'Acme', email: 'hi@acme.example', hook: hook.url },
+    });
+    const runId = started.body.runId;
+    expect((await waitForRun(rt, runId)).run.status).toBe('SUCCEEDED');
+    answer = 'Hello again, Acme.';
+    const asked = calls.length;
+
+    const recorded = await api<{ replay: ReplayRecord }>(rt, 'POST', `/runs/${runId}/replay`, {});
+    expect(recorded.body.replay.differences).toBe(0);
+    expect(calls.length).toBe(asked);
+
+    const current = await api<{ replay: ReplayRecord }>(rt, 'POST', `/runs/${runId}/replay`, {
+      model: 'current',
+    });
+    expect(current.status).toBe(201);
+    expect(calls.length).toBe(asked + 1);
+    const replay = current.body.replay;
+    expect(replay.model).toBe('current');
+    expect(
+      replay.steps
+        .filter((s) => s.differences.length > 0)
+        .map((s) => [s.stepId, s.differences.map((d) => d.field)]),
+    ).toEqual([
+      ['draft-welcome', ['output']],
+      ['send-welcome', ['effect']],
+    ]);
+    expect(replay.steps[0]?.replay).toMatchObject({
+      output: { text: 'Hello again, Acme.' },
+      costUsd: 0.00012,
+    });
+    const email = replay.effects.find((e) => e.stepId === 'send-welcome');
+    expect(email?.params).toMatchObject({ text: 'Hello again, Acme.' });
+    expect(email?.result).toBeUndefined();
+    const listed = await api<{ replays: ReplayRecord[] }>(rt, 'GET', `/runs/${runId}/replays`);
+    expect(listed.body.replays.map((r) => r.model)).toEqual(['recorded', 'current']);
+  }, 120_000);
+});
