@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { createCatalog } from '../../../functions/core/catalog.ts';
+import { createReplay } from '../../../functions/core/replay/replay.ts';
+import type { ReplayRecord } from '../../../functions/core/replay/schemas.ts';
+import type { Intent, OperatorPolicy, Run } from '../../../functions/core/schemas.ts';
+import { fixedClock, runFixture } from '../../support/fixtures.ts';
+import { createMemoryStateStore } from '../../support/memory-state-store.ts';
+
+// The replay's domain alone: a run as its records hold it, replayed against a policy or a plan that changed.
+
+const playbook = (
+  version: number,
+  steps: { id: string; action: string; params: Record<string, unknown> }[],
+) => ({
+  name: 'tidy',
+  version,
+  description: 'Tidy up a customer.',
+  allowedActions: ['state.upsert', 'http.request', 'email.send'],
+  steps: steps.map((s) => ({ ...s, title: s.id })),
+});
+const save = {
+  id: 'save',
+  action: 'state.upsert',
+  params: { entityType: 'customer', entityId: 'c1', data: { a: 1 } },
+};
+const call = {
+  id: 'call',
+  action: 'http.request',
+  params: { url: 'https://crm.example/hook', method: 'POST' },
+};
+const mail = {
+  id: 'mail',
+  action: 'email.send',
+  params: { to: ['a@b.example'], subject: 'Hi', text: 'Hello' },
+};
+const allowAll: OperatorPolicy = {
+  byRisk: { read: 'allow', write: 'allow', 'external-message': 'allow', money: 'needs-approval' },
+  rules: [],
+  approvers: { slackUserIds: [], emails: [] },
+};
+
+async function recordedRun(steps: (typeof save)[]) {
+  const store = createMemoryStateStore();
+  const run: Run = runFixture({ workflow: 'tidy', status: 'SUCCEEDED', input: {} });
+  await store.createRun(run);
+  await store.savePlan({
+    runId: run.runId,
+    modelId: 'playbook tidy v1',
+    createdAt: run.createdAt,
+    steps: steps.map((s) => ({ id: s.id, title: s.id, action: { type: s.action, params: s.params } })),
+  });
+  for (const [stepIndex, s] of steps.entries()) {
+    const intent: Intent = {
+      runId: run.runId,
+      stepIndex,
+      stepId: s.id,
+      title: s.id,
+      action: { type: s.action, params: s.params },
+      idempotencyKey: `k${stepIndex}`,
+      status: 'SUCCEEDED',
+      decision: 'allow',
+      reason: 'allowed',
+      attempts: 1,
+      recordedAt: run.createdAt,
+      result: { ok: true, output: { done: s.id }, durationMs: 1 },
+    };
+    await store.recordIntent(intent);
+    await store.appendJournal({
+      runId: run.runId,
+      at: run.createdAt,
+      kind: 'decision',
+      message: `step ${stepIndex + 1}`,
+      data: { stepIndex, action: s.action, decision: 'allow', reason: 'allowed' },
+    });
+  }
+  return { store, run };
+}
+
+function replayOf(store: ReturnType<typeof createMemoryStateStore>, workflows: unknown[], policy = allowAll) {
+  const saved: ReplayRecord[] = [];
+  const replay = createReplay({
+    store,
+    catalog: {
+      async workflow(name, version) {
+        return createCatalog(
+          workflows.filter((w) => (w as { version: number }).version === version),
+        ).workflow(name, version);
+      },
+      workflows: async () => [],
+    },
+    clock: fixedClock('2026-11-26T10:00:00.000Z'),
+    operatorPolicy: async () => policy,
+    riskOf: (type) =>
+      ({ 'state.upsert': 'write', 'http.request': 'write', 'email.send': 'external-message' })[type] as never,
+    validateParams: () => undefined,
+    replays: { saveReplay: async (r) => void saved.push(r), listReplays: async () => saved },
+  });
+  return { replay, saved };
+}
+
+describe('replay (domain)', () => {
+  it('a policy changed since the run: the step it now denies differs in policy and effect, the rest not', async () => {
+    const { store, run } = await recordedRun([save, call]);
+    const denyHttp = {
+      ...allowAll,
+      rules: [{ action: 'http.request', decision: 'deny' as const, reason: 'frozen' }],
+    };
+    const { replay, saved } = replayOf(store, [playbook(1, [save, call])], denyHttp);
+
+    const record = await replay.replay(run.runId, {}, 'operator');
+
+    expect(record.steps.map((s) => [s.stepId, s.differences.map((d) => d.field)])).toEqual([
+      ['save', []],
+      ['call', ['policy', 'effect']],
+    ]);
+    expect(record.steps[1]?.replay).toMatchObject({ decision: 'deny', effect: null });
+    expect(record.effects.map((e) => e.stepId)).toEqual(['save']);
+    expect(saved).toEqual([record]);
+  });
+
+  it('a step the new version no longer has is listed as removed, with the effect it made', async () => {
+    const { store, run } = await recordedRun([save, call, mail]);
+    const { replay } = replayOf(store, [playbook(1, [save, call, mail]), playbook(2, [save, mail])]);
+
+    const record = await replay.replay(run.runId, { playbookVersion: 2 }, 'operator');
+
+    expect(record.steps.map((s) => [s.stepId, s.plan, s.differences.map((d) => d.field)])).toEqual([
+      ['save', 'same', []],
+      ['mail', 'same', []],
+      ['call', 'removed', ['plan', 'policy', 'effect']],
+    ]);
+    expect(record.steps[2]?.original?.effect).toMatchObject({
+      type: 'http.request',
+      result: { done: 'call' },
+    });
+    expect(record.differences).toBe(3);
+  });
+
+  it('refuses --model current without a model port, and an unknown version, before storing anything', async () => {
+    const { store, run } = await recordedRun([save]);
+    const { replay, saved } = replayOf(store, [playbook(1, [save])]);
+    await expect(replay.replay(run.runId, { model: 'current' }, 'operator')).rejects.toThrow(
+      /no model to ask/,
+    );
+    await expect(replay.replay(run.runId, { playbookVersion: 3 }, 'operator')).rejects.toThrow(
+      /playbook tidy has no version 3/,
+    );
+    await expect(replay.replay(run.runId, { model: 'maybe' } as never, 'operator')).rejects.toThrow(/model/);
+    expect(saved).toEqual([]);
+  });
+});
