@@ -8,27 +8,26 @@ import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 
 // The replay's domain alone: a run as its records hold it, replayed against a policy or a plan that changed.
 
-const playbook = (
-  version: number,
-  steps: { id: string; action: string; params: Record<string, unknown> }[],
-) => ({
+type Step = { id: string; action: string; params: Record<string, unknown> };
+
+const playbook = (version: number, steps: Step[]) => ({
   name: 'tidy',
   version,
   description: 'Tidy up a customer.',
   allowedActions: ['state.upsert', 'http.request', 'email.send'],
   steps: steps.map((s) => ({ ...s, title: s.id })),
 });
-const save = {
+const save: Step = {
   id: 'save',
   action: 'state.upsert',
   params: { entityType: 'customer', entityId: 'c1', data: { a: 1 } },
 };
-const call = {
+const call: Step = {
   id: 'call',
   action: 'http.request',
   params: { url: 'https://crm.example/hook', method: 'POST' },
 };
-const mail = {
+const mail: Step = {
   id: 'mail',
   action: 'email.send',
   params: { to: ['a@b.example'], subject: 'Hi', text: 'Hello' },
@@ -39,7 +38,7 @@ const allowAll: OperatorPolicy = {
   approvers: { slackUserIds: [], emails: [] },
 };
 
-async function recordedRun(steps: (typeof save)[]) {
+async function recordedRun(steps: Step[]) {
   const store = createMemoryStateStore();
   const run: Run = runFixture({ workflow: 'tidy', status: 'SUCCEEDED', input: {} });
   await store.createRun(run);
