@@ -339,6 +339,14 @@ export function createReplay(deps: ReplayDeps) {
         }
       : verdict;
     const original = walk.recorded.intents.get(step.id);
+    // The approver's answer is recorded like the model's: a step held for approval as it was
+    // then goes out as approved then, with any edit the approver made.
+    const approvedAsRecorded =
+      walk.model === 'recorded' &&
+      decision === 'needs-approval' &&
+      original?.reason?.startsWith('approved') === true &&
+      sameJson(walk.recorded.plan.find((s) => s.id === step.id)?.action, step.action);
+    if (approvedAsRecorded && original) action.params = original.action.params;
     const sameEffect = original && sameJson(original.action, action) && original.result;
     let effect: ReplayEffect | null = null;
     if (decision !== 'deny') {

@@ -38,7 +38,7 @@ const allowAll: OperatorPolicy = {
   approvers: { slackUserIds: [], emails: [] },
 };
 
-async function recordedRun(steps: Step[]) {
+async function recordedRun(steps: Step[], decision: 'allow' | 'needs-approval' = 'allow') {
   const store = createMemoryStateStore();
   const run: Run = runFixture({ workflow: 'tidy', status: 'SUCCEEDED', input: {} });
   await store.createRun(run);
@@ -69,7 +69,7 @@ async function recordedRun(steps: Step[]) {
       at: run.createdAt,
       kind: 'decision',
       message: `step ${stepIndex + 1}`,
-      data: { stepIndex, action: s.action, decision: 'allow', reason: 'allowed' },
+      data: { stepIndex, action: s.action, decision, reason: 'allowed' },
     });
   }
   return { store, run };
@@ -133,6 +133,30 @@ describe('replay (domain)', () => {
       result: { done: 'call' },
     });
     expect(record.differences).toBe(3);
+  });
+
+  it('a step the approver edited before approving replays as approved, edit and all: no difference', async () => {
+    const { store, run } = await recordedRun([mail], 'needs-approval');
+    // What the run recorded: held for approval, then approved with the subject edited.
+    await store.updateIntent(run.runId, 0, ['SUCCEEDED'], {
+      action: { type: 'email.send', params: { ...mail.params, subject: 'Hi there' } },
+      reason: 'approved (emails are checked)',
+    });
+    const held = {
+      ...playbook(1, [mail]),
+      policy: { rules: [{ action: 'email.send', decision: 'needs-approval', reason: 'emails are checked' }] },
+    };
+    const { replay } = replayOf(store, [held]);
+
+    const record = await replay.replay(run.runId, {}, 'operator');
+
+    expect(record.differences).toBe(0);
+    expect(record.effects).toEqual([
+      expect.objectContaining({
+        params: expect.objectContaining({ subject: 'Hi there' }),
+        when: 'after-approval',
+      }),
+    ]);
   });
 
   it('refuses --model current without a model port, and an unknown version, before storing anything', async () => {
