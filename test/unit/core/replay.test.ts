@@ -159,6 +159,57 @@ describe('replay (domain)', () => {
     ]);
   });
 
+  it('a goal the model planned: recorded replays the recorded plan answer; current asks the planner again', async () => {
+    const { store, run } = await recordedRun([save, call]);
+    const answer = (steps: Step[]) =>
+      JSON.stringify({
+        steps: steps.map((s) => ({ id: s.id, title: s.id, action: { type: s.action, params: s.params } })),
+      });
+    await store.appendJournal({
+      runId: run.runId,
+      at: run.createdAt,
+      kind: 'model',
+      message: 'planner asked',
+      data: { purpose: 'plan', answer: answer([save, call]), costUsd: 0.002 },
+    });
+    const goal = { ...playbook(1, []), steps: undefined, goal: 'Tidy up the customer' };
+    const calls: string[] = [];
+    const model = {
+      async converse(request: { system: string }) {
+        calls.push(request.system);
+        return { text: answer([save, mail]), modelId: 'm', inputTokens: 10, outputTokens: 10 };
+      },
+      priceUsd: () => 0.003,
+      modelFor: () => 'm',
+    };
+    const saved: ReplayRecord[] = [];
+    const replay = createReplay({
+      store,
+      catalog: createCatalog([goal]),
+      clock: fixedClock(),
+      operatorPolicy: async () => allowAll,
+      riskOf: () => 'write',
+      validateParams: () => undefined,
+      replays: { saveReplay: async (r) => void saved.push(r), listReplays: async () => saved },
+      model,
+    });
+
+    const recorded = await replay.replay(run.runId, {}, 'operator');
+    expect(recorded.differences).toBe(0);
+    expect(recorded.planning).toEqual({ originalUsd: 0.002, replayUsd: 0.002 });
+    expect(calls).toEqual([]);
+
+    const current = await replay.replay(run.runId, { model: 'current' }, 'operator');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatch(/planning agent/);
+    expect(current.steps.map((s) => [s.stepId, s.plan])).toEqual([
+      ['save', 'same'],
+      ['mail', 'added'],
+      ['call', 'removed'],
+    ]);
+    expect(current.planning).toEqual({ originalUsd: 0.002, replayUsd: 0.003 });
+  });
+
   it('refuses --model current without a model port, and an unknown version, before storing anything', async () => {
     const { store, run } = await recordedRun([save]);
     const { replay, saved } = replayOf(store, [playbook(1, [save])]);
