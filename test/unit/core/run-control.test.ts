@@ -231,6 +231,23 @@ describe('run control on AWS (Step Functions client faked)', () => {
     expect((await store.getRun('r'))?.status).toBe('FAILED');
   });
 
+  it("the end of a cancelled run's compensation execution (EventBridge names it) finds its run and leaves it CANCELLED", async () => {
+    const store = createMemoryStateStore();
+    const handler = createRunRecorderHandler({ store, clock: fixedClock() });
+    await store.createRun(runFixture({ runId: 'r', status: 'CANCELLED' }));
+    const context = createLocalContext('recorder', 60_000);
+    // It ends through "Run failed", as a failed run's compensation does.
+    const ended = await handler(
+      { op: 'execution-ended', runId: 'r_compensate', status: 'FAILED', error: 'RunFailed', cause: 'x' },
+      context,
+    );
+    expect(ended).toMatchObject({ status: 'CANCELLED' });
+    // Its first state refuses the cancelled run, which sends it on to its compensation.
+    await expect(createRunRecorder({ store, clock: fixedClock() }).start('r')).rejects.toThrow(
+      /was cancelled: no more of its plan runs, only its compensation/,
+    );
+  });
+
   it('the recorder leaves a cancelled run cancelled, whatever its execution reports', async () => {
     const store = createMemoryStateStore();
     await store.createRun(runFixture({ status: 'CANCELLED' }));
