@@ -100,6 +100,12 @@ describe('run control on the local runtime', () => {
     const run = (await api<RunDetails>(rt, 'GET', `/runs/${runId}`)).body.run;
     expect(run).toMatchObject({ status: 'CANCELLED', cancellation: { compensation: `${runId}_compensate` } });
     expect(run.failure).toBeUndefined();
+    // `aios history` reads the compensation execution with the run's first one.
+    const history = (await api<{ events: { stateName?: string }[] }>(rt, 'GET', `/runs/${runId}/history`))
+      .body;
+    expect(history.events.map((e) => e.stateName)).toEqual(
+      expect.arrayContaining(['Plan steps', 'Compensate each']),
+    );
     // The email waiting for approval was never sent, nor undone.
     expect((await rt.store.listIntents(runId)).find((i) => i.stepIndex === 1)?.status).toBe(
       'AWAITING_APPROVAL',
