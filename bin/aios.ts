@@ -7,6 +7,7 @@ import { registerMetricsCommands } from '../lib/cli/metrics-commands.ts';
 import { collect, port, positiveInt } from '../lib/cli/options.ts';
 import { apiUrl, DEFAULT_PORT, dataDir } from '../lib/cli/paths.ts';
 import { registerPlaybooksCommands, registerPolicyCommands } from '../lib/cli/playbooks-commands.ts';
+import { registerReplayCommands } from '../lib/cli/replay-commands.ts';
 import { registerRunControlCommands } from '../lib/cli/run-control-commands.ts';
 import { type GlobalOptions, TARGETS, targetOf } from '../lib/cli/target.ts';
 import { registerTriggerCommands } from '../lib/cli/trigger-commands.ts';
@@ -176,9 +177,9 @@ program
 program
   .command('audit')
   .description(
-    "show a run's audit log: every attempt at an action, who asked, the policy's decision and what became of it",
+    "show a run's audit log: every attempt at an action, who asked, the policy's decision and what became of it; given a workflow's name, its mode changes (promote, demote) with who and why",
   )
-  .argument('<runId>')
+  .argument('<runId>', 'a run id, or a workflow name (or workflow-<name>)')
   .option('--json', 'print JSON', false)
   .action(async (runId: string, options: { json: boolean }) => {
     await exitWith(async () => (await commands()).auditCommand(await client(), output, runId, options));
@@ -254,6 +255,7 @@ registerHandoffCommands(program, { client, output, exitWith });
 registerPlaybooksCommands(program, { client, output, exitWith });
 registerPolicyCommands(program, { client, output, exitWith });
 registerRunControlCommands(program, { client, output, exitWith });
+registerReplayCommands(program, { client, output, exitWith });
 registerTrustCommands(program, { client, output, exitWith });
 
 try {

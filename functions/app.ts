@@ -61,6 +61,8 @@ import type {
   WorkflowCatalog,
 } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
+import { createReplay, type ReplayDeps } from './core/replay/replay.ts';
+import type { ReplayStore } from './core/replay/schemas.ts';
 import type { RunRecorderDeps } from './core/run-recorder.ts';
 import type { RunStartClaims } from './core/run-start-claims.ts';
 import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts';
@@ -195,6 +197,10 @@ export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => cr
 export const createRunRecorder = (
   ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews'>,
 ) => createRunRecorderHandler(ports);
+
+/** Replays of past runs with effects off, deciding with the same risks and parameter checks as the executor. */
+export const createReplayService = (ports: Omit<ReplayDeps, 'riskOf' | 'validateParams'>) =>
+  createReplay({ ...ports, riskOf, validateParams: paramsProblem });
 
 /**
  * Trust earned and measured: shadow review items, judgements (reviews and approvals of live runs),
@@ -383,6 +389,7 @@ export interface AiosPorts {
     playbooks: PlaybookStore;
     linkUses: LinkTokenUses;
     trust: TrustStore;
+    replays: ReplayStore;
   };
   webhookSecrets: WebhookSecrets;
   keys: {
@@ -544,6 +551,15 @@ export function createAios(ports: AiosPorts) {
     // A cancel stops the execution and withdraws what the run waits on.
     runControl: { approvals, handoffs: stores.handoffs },
     trust,
+    replay: createReplayService({
+      store,
+      catalog,
+      clock,
+      operatorPolicy: policy,
+      replays: stores.replays,
+      model: ports.model,
+      memory: ports.memory.service,
+    }),
   });
   const consoleApp = createLocalConsoleApp({
     store,

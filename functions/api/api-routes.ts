@@ -6,6 +6,7 @@ import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationErro
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
 import type { PlaybookRegistry } from '../core/playbooks/registry.ts';
 import type { DeadLetters } from '../core/ports.ts';
+import type { Replay } from '../core/replay/replay.ts';
 import type { RunControlDeps } from '../core/run-control/run-control.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, StartRunRequestSchema } from '../core/schemas.ts';
@@ -19,6 +20,7 @@ import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { type MemoryApiDeps, memoryRoutes } from './memory-routes.ts';
 import { metricsRoutes } from './metrics-routes.ts';
 import { playbookRoutes } from './playbook-routes.ts';
+import { replayRoutes } from './replay-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
 import { runControlRoutes } from './run-control-routes.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
@@ -57,6 +59,8 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
   trust?: TrustService;
   /** What a cancel withdraws: the run's pending approvals and handoffs. */
   runControl?: Pick<RunControlDeps, 'approvals' | 'handoffs'>;
+  /** Replays of past runs, effects off (functions/app.ts builds it). */
+  replay?: Replay;
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
@@ -148,9 +152,11 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
     ...handoffHandlers(deps.handoffs),
     ...playbookRoutes(deps.playbooks),
     ...trustRoutes(deps.trust),
+    ...replayRoutes(deps.replay),
     ...runControlRoutes({
       store: deps.store,
       orchestrator: deps.orchestrator,
+      catalog: deps.catalog,
       clock: deps.clock,
       runs,
       ...deps.runControl,

@@ -2,6 +2,7 @@ import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
 import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
+import { createDynamoDBReplayStore } from '../adapters/aws/dynamodb-replay-store.ts';
 import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
@@ -19,6 +20,7 @@ import {
   createApiApp,
   createHandoffs,
   createPlaybooks,
+  createReplayService,
   createScheduleFiresService,
   createTrust,
 } from '../app.ts';
@@ -90,5 +92,15 @@ export const handler = httpLambdaHandler(
     runControl: { approvals, handoffs: handoffStore },
     trust,
     playbooks,
+    // Replays read the run, its journal and the entities' history, and write their record under
+    // REPLAY#<runId> (grantReadAppend covers both). No model here: on AWS a replay reuses the
+    // recorded answers (`--model current` is refused), so the API needs no Bedrock grant.
+    replay: createReplayService({
+      store,
+      catalog,
+      clock: systemClock,
+      operatorPolicy: playbooks.policy,
+      replays: createDynamoDBReplayStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+    }),
   }),
 );

@@ -117,6 +117,22 @@ export const ROUTES = [
     summary: 'a new run with the same (or an edited) input, linked to this one',
   },
   {
+    id: 'replayRun',
+    method: 'POST',
+    path: '/runs/{id}/replay',
+    auth: 'operator',
+    fn: 'api',
+    summary: 'replay a run with effects off against its snapshot; the differences are stored with the run',
+  },
+  {
+    id: 'listReplays',
+    method: 'GET',
+    path: '/runs/{id}/replays',
+    auth: 'operator',
+    fn: 'api',
+    summary: "a run's replays, oldest first",
+  },
+  {
     id: 'listReviews',
     method: 'GET',
     path: '/reviews',

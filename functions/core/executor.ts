@@ -37,7 +37,7 @@ export interface ExecutorDeps {
  * A model step since the last external action whose slow-tier cross-check failed: the next
  * external action waits for the operator, with the checker's reason.
  */
-function failedCheckBefore(intents: readonly Intent[], stepIndex: number): Intent | undefined {
+export function failedCheckBefore(intents: readonly Intent[], stepIndex: number): Intent | undefined {
   const before = intents.filter((i) => i.stepIndex < stepIndex && i.compensates === undefined);
   const lastExternal = Math.max(
     -1,
@@ -262,7 +262,7 @@ export function createExecutor(deps: ExecutorDeps) {
           type: compensation.action,
           params: compensation.params(original.action.params, original.result.output),
         };
-        const reason = `compensates step ${original.stepIndex + 1} (${original.action.type}) because run ${runId} failed`;
+        const reason = `compensates step ${original.stepIndex + 1} (${original.action.type}) because run ${runId} ${run.status === 'CANCELLED' ? 'was cancelled' : 'failed'}`;
         const intent = await deps.store.recordIntent({
           runId,
           stepIndex,

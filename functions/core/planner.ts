@@ -14,14 +14,14 @@ export interface PlannerDeps {
   memory?: MemoryService;
 }
 
-const SYSTEM_PROMPT = [
+export const PLANNER_SYSTEM_PROMPT = [
   'You are the planning agent of aios. Turn the playbook and the run input into a plan.',
   'Answer with JSON only: {"steps":[{"id":"kebab-id","title":"...","action":{"type":"...","params":{}},"expect":{}}]}.',
   'Use only the action types the playbook allows. Fill every {{input.x}} placeholder from the input.',
   "Take the operator's <memory> (playbook notes, postmortems of past runs) into account when given.",
 ].join('\n');
 
-const MAX_PLAN_TOKENS = 2000;
+export const MAX_PLAN_TOKENS = 2000;
 
 export function createPlanner(deps: PlannerDeps) {
   return {
@@ -50,7 +50,7 @@ export function createPlanner(deps: PlannerDeps) {
       const started = Date.now();
       const response = await deps.model.converse({
         tier,
-        system: SYSTEM_PROMPT,
+        system: PLANNER_SYSTEM_PROMPT,
         prompt,
         maxTokens: MAX_PLAN_TOKENS,
       });
@@ -145,13 +145,7 @@ async function retrieveForPlan(
   run: Run,
   workflow: Workflow,
 ): Promise<MemoryHit[]> {
-  const request = {
-    q: `${workflow.name}: ${workflow.description}`,
-    namespace: ['operator'],
-    kind: ['playbook', 'postmortem'],
-    subject: [`workflow:${workflow.name}`],
-    k: PLAN_MEMORIES,
-  };
+  const request = planMemoryRequest(workflow);
   try {
     const result = await memory.search(request, { explain: 20 });
     await deps.store.appendJournal({
@@ -190,7 +184,17 @@ async function retrieveForPlan(
   }
 }
 
-function buildPrompt(workflow: Workflow, run: Run, memories: readonly MemoryHit[] = []): string {
+/** What the planner retrieves: the operator's playbooks and postmortems about this workflow. */
+export const planMemoryRequest = (workflow: Workflow) => ({
+  q: `${workflow.name}: ${workflow.description}`,
+  namespace: ['operator'],
+  kind: ['playbook', 'postmortem'],
+  subject: [`workflow:${workflow.name}`],
+  k: PLAN_MEMORIES,
+});
+
+/** The planner's prompt: the playbook, the input, the run and the memories retrieved for it. */
+export function buildPrompt(workflow: Workflow, run: Run, memories: readonly MemoryHit[] = []): string {
   const playbook = {
     name: workflow.name,
     version: workflow.version,
@@ -232,7 +236,7 @@ async function reserveBudget(deps: PlannerDeps, run: Run, prompt: string): Promi
     );
   }
   const remaining = run.budget.maxUsd - run.spentUsd;
-  const inputTokens = estimateTokens(SYSTEM_PROMPT) + estimateTokens(prompt);
+  const inputTokens = estimateTokens(PLANNER_SYSTEM_PROMPT) + estimateTokens(prompt);
   for (const tier of ['slow', 'fast'] as const) {
     const worst = deps.model.priceUsd(deps.model.modelFor(tier), inputTokens, MAX_PLAN_TOKENS);
     if (worst <= remaining) {
@@ -252,7 +256,7 @@ async function reserveBudget(deps: PlannerDeps, run: Run, prompt: string): Promi
 
 /** Replaces the reservation with the real cost once the model has answered. */
 async function settleBudget(deps: PlannerDeps, run: Run, tier: ModelTier, prompt: string, costUsd: number) {
-  const inputTokens = estimateTokens(SYSTEM_PROMPT) + estimateTokens(prompt);
+  const inputTokens = estimateTokens(PLANNER_SYSTEM_PROMPT) + estimateTokens(prompt);
   const reserved = deps.model.priceUsd(deps.model.modelFor(tier), inputTokens, MAX_PLAN_TOKENS);
   const current = await deps.store.getRun(run.runId);
   if (!current) return;

@@ -66,6 +66,8 @@ export interface StateStore {
   getEntity(type: string, id: string): Promise<Entity | undefined>;
   /** One version from the entity's history (every version is kept). */
   getEntityVersion(type: string, id: string, version: number): Promise<Entity | undefined>;
+  /** The newest version written at or before `at` (ISO time): the entity as it was then (replay's snapshot). */
+  getEntityAsOf(type: string, id: string, at: string): Promise<Entity | undefined>;
   /** Writes version `expectedVersion + 1` (or 1 when absent); ConflictError if another write won. */
   putEntity(
     entity: Omit<Entity, 'version' | 'updatedAt'>,

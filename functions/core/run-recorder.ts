@@ -147,6 +147,12 @@ export function createRunRecorder(deps: RunRecorderDeps) {
     async start(runId: string): Promise<Run> {
       const run = await load(runId);
       if (run.status === 'RUNNING') return run;
+      // A cancelled run's compensation execution goes from here to Record failure and its compensation.
+      if (run.status === 'CANCELLED') {
+        throw new ConflictError(
+          `run ${runId} was cancelled: no more of its plan runs, only its compensation`,
+        );
+      }
       const started = await deps.store.updateRun(runId, ['QUEUED'], { status: 'RUNNING', updatedAt: now() });
       await deps.store.appendJournal({
         runId,

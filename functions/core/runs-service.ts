@@ -19,6 +19,7 @@ import type {
   RunStatus,
   StartRunRequest,
 } from './schemas.ts';
+import { modeAuditId } from './trust/trust-service.ts';
 import { parseRunInput } from './workflow-input.ts';
 
 export interface RunsServiceDeps {
@@ -114,6 +115,13 @@ export function createRunsService(deps: RunsServiceDeps) {
     return (await deps.store.getRun(run.runId)) ?? run;
   }
 
+  /** The workflow an audit id names: `workflow-<name>` or the bare name, when the catalogue has it. */
+  async function workflowAuditedAs(id: string): Promise<string | undefined> {
+    const names = id.startsWith('workflow-') ? [id.slice('workflow-'.length), id] : [id];
+    for (const name of names) if (await deps.catalog.workflow(name)) return name;
+    return undefined;
+  }
+
   return {
     /**
      * Writes the run record (with its budget and mode) before the orchestrator hears of it. With an
@@ -160,10 +168,20 @@ export function createRunsService(deps: RunsServiceDeps) {
       return deps.store.listRuns(query);
     },
 
-    /** Every attempt at an action in the run, allowed or not: what `aios audit` shows. */
-    async audit(runId: string): Promise<AuditEntry[]> {
-      if (!(await deps.store.getRun(runId))) throw new NotFoundError(`run ${runId} does not exist`);
-      return deps.store.listAudit(runId);
+    /**
+     * Every attempt at an action in the run, allowed or not: what `aios audit` shows. Given a
+     * workflow instead (its name, or `workflow-<name>` as its entries are kept), its mode changes:
+     * each promotion and demotion, with who and why.
+     */
+    async audit(id: string): Promise<AuditEntry[]> {
+      if (await deps.store.getRun(id)) return deps.store.listAudit(id);
+      const workflow = await workflowAuditedAs(id);
+      if (!workflow) {
+        throw new NotFoundError(
+          `run ${id} does not exist, and no workflow is named ${id.replace(/^workflow-/, '')}`,
+        );
+      }
+      return deps.store.listAudit(modeAuditId(workflow));
     },
 
     /** The orchestrator's record of every transition of the run, each retry's execution after the first: what `aios history` shows. */

@@ -275,6 +275,8 @@ export const RunSchema = z.object({
       at: z.string(),
       reason: z.string(),
       effects: z.array(z.object({ stepIndex: z.number(), stepId: z.string(), actionType: z.string() })),
+      /** The execution that undoes those effects, when the playbook says `compensateOnFailure`. */
+      compensation: z.string().optional(),
     })
     .optional(),
   /** `aios rerun`: the run this one repeats (with the same or an edited input). */

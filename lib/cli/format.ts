@@ -81,9 +81,18 @@ export function formatAudit(runId: string, entries: readonly AuditEntry[]): stri
   const lines = entries.map((e) => {
     const who = `${e.agent}${e.grantId ? `/${e.grantId}` : ''}`;
     const took = e.durationMs === undefined ? '' : ` ${e.durationMs} ms`;
-    return `  ${e.at.slice(11, 23)}  step ${String(e.stepIndex + 1).padStart(2)}  ${pad(e.outcome, outcomeWidth)}  ${e.actionType}  by ${who}${took}: ${e.reason}`;
+    // A workflow's mode changes have no step: the day matters more than the step number there.
+    const where =
+      e.actionType === 'workflow.mode' ? e.at.slice(0, 10) : `step ${String(e.stepIndex + 1).padStart(2)}`;
+    return `  ${e.at.slice(11, 23)}  ${where}  ${pad(e.outcome, outcomeWidth)}  ${e.actionType}  by ${who}${took}: ${e.reason}`;
   });
-  return [`Audit log of ${runId} (${entries.length} entries)`, ...lines].join('\n');
+  const modeChanges = entries.every((e) => e.actionType === 'workflow.mode');
+  return [
+    modeChanges
+      ? `Mode changes of workflow ${runId.replace(/^workflow-/, '')} (${entries.length} entries)`
+      : `Audit log of ${runId} (${entries.length} entries)`,
+    ...lines,
+  ].join('\n');
 }
 
 export function formatDeadLetters(messages: readonly DeadLetter[]): string {

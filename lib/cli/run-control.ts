@@ -27,6 +27,7 @@ export async function cancelCommand(
     run: Run;
     effects: MadeEffect[];
     withdrawn: { approvals: string[]; handoffs: string[] };
+    compensation?: string;
   }>('POST', runPath(runId, 'cancel'), options.reason ? { reason: options.reason } : {});
   if (options.json) {
     output.out(JSON.stringify(cancelled, null, 2));
@@ -36,7 +37,11 @@ export async function cancelCommand(
   output.out(`Run ${runId} cancelled.`);
   if (withdrawn.length > 0)
     output.out(`Withdrawn (their links and buttons decide nothing now): ${withdrawn.join(', ')}`);
-  output.out(formatEffects(cancelled.effects));
+  output.out(
+    cancelled.compensation
+      ? `${formatEffects(cancelled.effects).replace('(not undone)', '(being undone, newest first, as the playbook says)')}\nFollow it: aios history ${runId}`
+      : formatEffects(cancelled.effects),
+  );
   return EXIT.ok;
 }
 

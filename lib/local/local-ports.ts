@@ -10,6 +10,7 @@ import { createDynamoDBHandoffStore } from '../../functions/adapters/aws/dynamod
 import { createDynamoDBLinkTokenUses } from '../../functions/adapters/aws/dynamodb-link-uses.ts';
 import { createDynamoDBPlaybookStore } from '../../functions/adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBRateLimiter } from '../../functions/adapters/aws/dynamodb-rate-limiter.ts';
+import { createDynamoDBReplayStore } from '../../functions/adapters/aws/dynamodb-replay-store.ts';
 import { createDynamoDBRunStartClaims } from '../../functions/adapters/aws/dynamodb-run-start-claims.ts';
 import {
   createDynamoDBScheduleStore,
@@ -102,6 +103,7 @@ export function localPorts(
       schedules: createDynamoDBScheduleStore(tables),
       webhookEvents: createDynamoDBWebhookEvents(tables),
       trust: createDynamoDBTrustStore(tables),
+      replays: createDynamoDBReplayStore(tables),
       playbooks: createDynamoDBPlaybookStore(tables),
       linkUses: createDynamoDBLinkTokenUses(tables),
     },

@@ -39,7 +39,7 @@ function operatorMethods() {
 }
 
 describe('Api: routes', () => {
-  it('has the runs (with cancel, retry, rerun), approvals, handoffs, reviews and workflow trust, schedules, hooks, playbooks, policy, metrics, dead-letter and memory routes, and nothing else', () => {
+  it('has the runs (with cancel, retry, rerun, replay), approvals, handoffs, reviews and workflow trust, schedules, hooks, playbooks, policy, metrics, dead-letter and memory routes, and nothing else', () => {
     expect(routes().sort()).toEqual([
       'GET /approvals',
       'GET /approvals/{id}',
@@ -60,6 +60,7 @@ describe('Api: routes', () => {
       'GET /runs/{id}/audit',
       'GET /runs/{id}/cost',
       'GET /runs/{id}/history',
+      'GET /runs/{id}/replays',
       'GET /schedules',
       'GET /workflows/{name}/trust',
       'POST /approvals/{id}/decision',
@@ -73,6 +74,7 @@ describe('Api: routes', () => {
       'POST /reviews/{id}',
       'POST /runs',
       'POST /runs/{id}/cancel',
+      'POST /runs/{id}/replay',
       'POST /runs/{id}/rerun',
       'POST /runs/{id}/retry',
       'POST /schedules/{playbook}/fire',
@@ -86,8 +88,8 @@ describe('Api: routes', () => {
   });
 
   it('requires IAM (SigV4) authorisation on every method but the four public routes', () => {
-    expect(Object.keys(methods)).toHaveLength(41);
-    expect(operatorMethods()).toHaveLength(37);
+    expect(Object.keys(methods)).toHaveLength(43);
+    expect(operatorMethods()).toHaveLength(39);
     for (const method of operatorMethods()) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
     const names = routes();
     const open = Object.values(methods).filter((m) => m.Properties.AuthorizationType === 'NONE');

@@ -112,6 +112,10 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
     async getEntityVersion(type, id, version) {
       return clone(entityVersions.get(`${type}#${id}`)?.find((e) => e.version === version));
     },
+    async getEntityAsOf(type, id, at) {
+      const versions = entityVersions.get(`${type}#${id}`) ?? [];
+      return clone(versions.filter((e) => e.updatedAt <= at).at(-1));
+    },
     async getEntity(type, id) {
       return clone(entities.get(`${type}#${id}`));
     },

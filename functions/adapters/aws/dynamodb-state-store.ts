@@ -134,6 +134,7 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
       const item = await getItem(table, { pk: entityPk(type, id), sk: 'LATEST' });
       return item ? EntitySchema.parse(strip(item)) : undefined;
     },
+    getEntityAsOf: (type, id, at) => getEntityAsOf(table, type, id, at),
     putEntity: (entity, expectedVersion, at) => putEntity(table, entity, expectedVersion, at),
   };
 }
@@ -371,6 +372,33 @@ async function putEntity(
     ),
   );
   return written;
+}
+
+/**
+ * Versions newest first, until the first written at or before `at`: versions only grow with time,
+ * so that one is the entity as it stood then. Pages of a few keep a long history cheap to walk back.
+ */
+async function getEntityAsOf(table: StateTable, type: string, id: string, at: string) {
+  let ExclusiveStartKey: Item | undefined;
+  do {
+    const page = await table.doc.send(
+      new QueryCommand({
+        TableName: table.TableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': entityPk(type, id), ':prefix': 'V#' },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: 10,
+        ExclusiveStartKey,
+      }),
+    );
+    const found = (page.Items ?? []).find(
+      (item) => typeof item.updatedAt === 'string' && item.updatedAt <= at,
+    );
+    if (found) return EntitySchema.parse(strip(found));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return undefined;
 }
 
 // ---- table helpers ------------------------------------------------------------------------------

@@ -128,32 +128,14 @@ export function createModelStepRunner(deps: ModelStepDeps) {
 
     const intents = await deps.store.listIntents(runId);
     const outputs = stepOutputsBefore(intents, stepIndex);
-    const scope = { input: runRecord.input, run: { id: runId, mode: runRecord.mode }, steps: outputs };
-    const instructions = String(renderTemplates(spec.prompt, scope));
-    const source = spec.source === undefined ? undefined : renderTemplates(spec.source, scope);
-    const kind = planned.action.type === 'model.extract' ? 'extract' : 'draft';
+    const kind = modelStepKind(planned.action.type);
     const memories = kind === 'draft' ? await retrieve(runRecord, workflow, planned.id, stepIndex, spec) : [];
-    const schema = spec.output ?? DRAFT_OUTPUT;
-    const prompt = [
-      `<task>${kind}</task>`,
-      `<instructions>${instructions}</instructions>`,
-      `<inputs>${JSON.stringify(runRecord.input)}</inputs>`,
-      ...(Object.keys(outputs).length > 0 ? [`<outputs>${JSON.stringify(outputs)}</outputs>`] : []),
-      ...(memories.length > 0
-        ? [
-            `<memory>${JSON.stringify(memories.map((m) => ({ id: m.id, kind: m.kind, score: m.score, text: m.text })))}</memory>`,
-          ]
-        : []),
-      ...(source === undefined
-        ? []
-        : [`<source>${typeof source === 'string' ? source : JSON.stringify(source)}</source>`]),
-      `<schema>${JSON.stringify(schema)}</schema>`,
-    ].join('\n');
+    const { scope, system, prompt, schema } = modelStepCall(runRecord, spec, kind, outputs, memories);
     const wanted: ModelTier = spec.tier ?? workflow.model.tier;
 
     const answered = await callWithFailover(runId, stepIndex, wanted, {
       purpose: kind,
-      system: SYSTEM[kind],
+      system,
       prompt,
       maxTokens: spec.maxTokens,
     });
@@ -209,15 +191,7 @@ export function createModelStepRunner(deps: ModelStepDeps) {
     spec: ModelStepSpec,
   ): Promise<MemoryHit[]> {
     if (!deps.memory) return [];
-    const namespace = [...new Set([memoryNamespaceOf(run), 'operator'])];
-    const request = {
-      q: `${workflow.name} ${stepId}: ${spec.prompt}`.slice(0, 2000),
-      namespace,
-      kind: spec.memory?.kinds ?? ['draft-edit', 'draft'],
-      k: spec.memory?.k ?? 3,
-    };
-    const subjects = spec.memory?.subjects ?? [draftSubject(workflow.name, stepId)];
-    if (subjects.length > 0) Object.assign(request, { subject: subjects });
+    const request = draftMemoryRequest(run, workflow, stepId, spec);
     try {
       const result = await deps.memory.search(request, { explain: 10 });
       await journal(
@@ -413,6 +387,55 @@ export function createModelStepRunner(deps: ModelStepDeps) {
   }
 
   return { run };
+}
+
+export const modelStepKind = (actionType: string): 'draft' | 'extract' =>
+  actionType === 'model.extract' ? 'extract' : 'draft';
+
+/**
+ * What a model step asks the model, from the run, the step's spec, the earlier steps' outputs and
+ * the memories retrieved: the one place the prompt is built (the run and its replay ask alike).
+ */
+export function modelStepCall(
+  run: Run,
+  spec: ModelStepSpec,
+  kind: 'draft' | 'extract',
+  outputs: Record<string, unknown>,
+  memories: readonly MemoryHit[],
+) {
+  const scope = { input: run.input, run: { id: run.runId, mode: run.mode }, steps: outputs };
+  const instructions = String(renderTemplates(spec.prompt, scope));
+  const source = spec.source === undefined ? undefined : renderTemplates(spec.source, scope);
+  const schema = spec.output ?? DRAFT_OUTPUT;
+  const prompt = [
+    `<task>${kind}</task>`,
+    `<instructions>${instructions}</instructions>`,
+    `<inputs>${JSON.stringify(run.input)}</inputs>`,
+    ...(Object.keys(outputs).length > 0 ? [`<outputs>${JSON.stringify(outputs)}</outputs>`] : []),
+    ...(memories.length > 0
+      ? [
+          `<memory>${JSON.stringify(memories.map((m) => ({ id: m.id, kind: m.kind, score: m.score, text: m.text })))}</memory>`,
+        ]
+      : []),
+    ...(source === undefined
+      ? []
+      : [`<source>${typeof source === 'string' ? source : JSON.stringify(source)}</source>`]),
+    `<schema>${JSON.stringify(schema)}</schema>`,
+  ].join('\n');
+  return { scope, system: SYSTEM[kind], prompt, schema };
+}
+
+/** What a draft retrieves: the operator's earlier drafts and edits of this step, from the run's namespace and theirs. */
+export function draftMemoryRequest(run: Run, workflow: Workflow, stepId: string, spec: ModelStepSpec) {
+  const namespace = [...new Set([memoryNamespaceOf(run), 'operator'])];
+  const request = {
+    q: `${workflow.name} ${stepId}: ${spec.prompt}`.slice(0, 2000),
+    namespace,
+    kind: spec.memory?.kinds ?? ['draft-edit', 'draft'],
+    k: spec.memory?.k ?? 3,
+  };
+  const subjects = spec.memory?.subjects ?? [draftSubject(workflow.name, stepId)];
+  return subjects.length > 0 ? { ...request, subject: subjects } : request;
 }
 
 const originText = (hit: MemoryHit) =>

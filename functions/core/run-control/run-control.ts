@@ -1,9 +1,9 @@
 import { ConflictError, NotFoundError } from '../errors.ts';
-import type { Clock, HandoffStore, Orchestrator, StateStore } from '../ports.ts';
+import type { Clock, HandoffStore, Orchestrator, StateStore, WorkflowCatalog } from '../ports.ts';
 import { startQueuedRun } from '../queued-run.ts';
 import type { RunsService, StartedRun } from '../runs-service.ts';
 import { type Intent, isModelStep, type Run } from '../schemas.ts';
-import { executionNameFor, executionNameOf } from './executions.ts';
+import { compensationExecutionOf, executionNameFor, executionNameOf } from './executions.ts';
 
 export interface RunControlDeps {
   store: StateStore;
@@ -14,6 +14,8 @@ export interface RunControlDeps {
   /** Withdraws a cancelled run's pending approvals (the approval service). */
   approvals?: { withdrawForRun(runId: string, detail: string): Promise<string[]> };
   handoffs?: Pick<HandoffStore, 'listPending' | 'withdraw'>;
+  /** Where a cancel reads whether the run's playbook version compensates its effects. */
+  catalog: WorkflowCatalog;
 }
 
 /** An effect a run made on the outside world (or on canonical state) before it was cancelled. */
@@ -26,6 +28,8 @@ export interface MadeEffect {
 export interface CancelledRun {
   run: Run;
   effects: MadeEffect[];
+  /** The execution undoing the effects, newest first, when the playbook says `compensateOnFailure`. */
+  compensation?: string;
   withdrawn: { approvals: string[]; handoffs: string[] };
 }
 
@@ -63,6 +67,13 @@ export function createRunControl(deps: RunControlDeps) {
     return withdrawn;
   }
 
+  /** The playbook version the run started on asks for its effects to be undone, and there are some. */
+  async function compensates(run: Run, effects: readonly MadeEffect[]): Promise<boolean> {
+    if (effects.length === 0) return false;
+    const workflow = await deps.catalog.workflow(run.workflow, run.workflowVersion);
+    return workflow?.compensateOnFailure === true;
+  }
+
   return {
     /**
      * Stops a queued or running run. The record turns CANCELLED first, so from then on the gateway
@@ -90,8 +101,9 @@ export function createRunControl(deps: RunControlDeps) {
       const handoffs = await withdrawHandoffs(runId);
       // Read after the stop: an effect that finished while the execution was being stopped is listed too.
       const effects = effectsOf(await deps.store.listIntents(runId));
+      const compensation = (await compensates(run, effects)) ? compensationExecutionOf(runId) : undefined;
       const cancelled = await deps.store.updateRun(runId, ['CANCELLED'], {
-        cancellation: { by: request.by, at, reason, effects },
+        cancellation: { by: request.by, at, reason, effects, ...(compensation ? { compensation } : {}) },
       });
       const made = effects.map((e) => `step ${e.stepIndex + 1} ${e.stepId} (${e.actionType})`);
       await deps.store.appendJournal({
@@ -102,10 +114,19 @@ export function createRunControl(deps: RunControlDeps) {
           approvals.length + handoffs.length > 0
             ? `; withdrawn: ${[...approvals, ...handoffs].join(', ')}`
             : ''
-        }`,
-        data: { by: request.by, reason, effects, withdrawn: { approvals, handoffs } },
+        }${compensation ? `; compensating them, newest first, in execution ${compensation}` : ''}`,
+        data: { by: request.by, reason, effects, withdrawn: { approvals, handoffs }, compensation },
       });
-      return { run: cancelled, effects, withdrawn: { approvals, handoffs } };
+      // Named on the run before the start, so the run's history reads it with the others; the
+      // run's own state machine finds the run cancelled at its first state and goes, as a failed
+      // run does, to its compensation: the same intents, keys and gateway, each effect undone once.
+      if (compensation) await deps.orchestrator.startRun(runId, compensation);
+      return {
+        run: cancelled,
+        effects,
+        withdrawn: { approvals, handoffs },
+        ...(compensation ? { compensation } : {}),
+      };
     },
 
     /**

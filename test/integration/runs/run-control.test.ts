@@ -64,6 +64,54 @@ const deliveriesTo = (server: WebhookServer, path: string) =>
   server.deliveries.filter((d) => d.path === path).length;
 
 describe('run control on the local runtime', () => {
+  it('CancelCompensates: a playbook with compensateOnFailure has the effects already made undone, and the run stays CANCELLED', async () => {
+    const rt = await startTestRuntime({
+      workflows: [{ ...approvalWorkflow, compensateOnFailure: true }],
+    });
+    runtime = rt;
+    const { runId } = (await api<{ runId: string }>(rt, 'POST', '/runs', { workflow: 'scenario', input: {} }))
+      .body;
+    await waitFor('the approval request', async () =>
+      (await api<{ approvals: Approval[] }>(rt, 'GET', '/approvals')).body.approvals.find(
+        (a) => a.runId === runId,
+      ),
+    );
+    expect((await rt.store.getEntity('customer', 'acme'))?.data).toEqual({ name: 'Acme' });
+
+    const cancelled = await api<CancelledRun>(rt, 'POST', `/runs/${runId}/cancel`, {});
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.compensation).toBe(`${runId}_compensate`);
+
+    // The compensation execution undoes the save (the customer did not exist before: a tombstone).
+    const compensation = await rt.stepFunctions.waitForExecution(
+      rt.executionArnFor(`${runId}_compensate`),
+      20_000,
+    );
+    expect(compensation.status).toBe('FAILED'); // it ends the way of a failed run: through "Run failed"
+    const undo = await waitFor('the compensating intent', async () =>
+      (await rt.store.listIntents(runId)).find((i) => i.compensates === 0 && i.status === 'SUCCEEDED'),
+    );
+    expect(undo).toMatchObject({ stepIndex: 1000, action: { type: 'state.revert' } });
+    expect(undo.reason).toMatch(/because run \S+ was cancelled/);
+    expect(await rt.store.getEntity('customer', 'acme')).toMatchObject({
+      version: 2,
+      data: { deleted: true },
+    });
+    const run = (await api<RunDetails>(rt, 'GET', `/runs/${runId}`)).body.run;
+    expect(run).toMatchObject({ status: 'CANCELLED', cancellation: { compensation: `${runId}_compensate` } });
+    expect(run.failure).toBeUndefined();
+    // `aios history` reads the compensation execution with the run's first one.
+    const history = (await api<{ events: { stateName?: string }[] }>(rt, 'GET', `/runs/${runId}/history`))
+      .body;
+    expect(history.events.map((e) => e.stateName)).toEqual(
+      expect.arrayContaining(['Plan steps', 'Compensate each']),
+    );
+    // The email waiting for approval was never sent, nor undone.
+    expect((await rt.store.listIntents(runId)).find((i) => i.stepIndex === 1)?.status).toBe(
+      'AWAITING_APPROVAL',
+    );
+  }, 60_000);
+
   it('CancelledWhileWaiting: the approval is withdrawn, its magic link decides nothing, the run is CANCELLED with its effects listed', async () => {
     const links: string[] = [];
     const rt = await startTestRuntime({

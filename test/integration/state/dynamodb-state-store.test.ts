@@ -49,6 +49,31 @@ describe('DynamoDB state store (against the embedded store)', () => {
     });
   });
 
+  it('reads an entity as of a time: the newest version written then, past pages of later ones', async () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 9, minute));
+    let version: number | undefined;
+    // 25 versions a minute apart: the one asked for lies past the adapter's first pages, newest first.
+    for (let minute = 0; minute < 25; minute += 1) {
+      version = (
+        await store.putEntity(
+          { type: 'ledger', id: 'asof', data: { minute }, updatedBy: `w${minute}` },
+          version,
+          at(minute),
+        )
+      ).version;
+    }
+    expect(await store.getEntityAsOf('ledger', 'asof', at(3).toISOString())).toMatchObject({
+      version: 4,
+      data: { minute: 3 },
+    });
+    // Between two writes: the earlier one.
+    const between = new Date(at(7).getTime() + 30_000).toISOString();
+    expect((await store.getEntityAsOf('ledger', 'asof', between))?.version).toBe(8);
+    expect((await store.getEntityAsOf('ledger', 'asof', at(60).toISOString()))?.version).toBe(25);
+    expect(await store.getEntityAsOf('ledger', 'asof', '2026-10-01T00:00:00.000Z')).toBeUndefined();
+    expect(await store.getEntityAsOf('ledger', 'nothing', at(60).toISOString())).toBeUndefined();
+  });
+
   it('guards run transitions with their expected status and lists runs by status, newest first', async () => {
     await store.createRun(
       runFixture({ runId: 'run-b', status: 'QUEUED', createdAt: '2026-11-25T11:00:00.000Z' }),

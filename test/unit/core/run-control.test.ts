@@ -34,14 +34,14 @@ function intent(runId: string, stepIndex: number, status: Intent['status']): Int
 }
 
 /** Run control over the AWS orchestrator adapter, its SFN client faked. */
-function onAws() {
+function onAws(workflows: unknown[] = [scenarioWorkflow()]) {
   const store = createMemoryStateStore();
   const sfn = fakeSfn();
   const clock = fixedClock();
   const orchestrator = createStepFunctionsOrchestrator(sfn.client, STATE_MACHINE);
   const deps = {
     store,
-    catalog: createCatalog([scenarioWorkflow()]),
+    catalog: createCatalog(workflows),
     orchestrator,
     clock,
     claims: createMemoryRunStartClaims(),
@@ -91,6 +91,39 @@ describe('run control on AWS (Step Functions client faked)', () => {
     );
   });
 
+  it('cancel compensates when the playbook says so: after StopExecution, the compensation execution starts and is named on the run', async () => {
+    const compensating = scenarioWorkflow({ compensateOnFailure: true });
+    const { store, sfn, control } = onAws([compensating]);
+    const run = runFixture({ status: 'RUNNING', workflow: 'scenario' });
+    await store.createRun(run);
+    await store.recordIntent(intent(run.runId, 0, 'SUCCEEDED'));
+
+    const cancelled = await control.cancel(run.runId, { by: 'operator' });
+
+    expect(sfn.sent.map((s) => s.command)).toEqual(['StopExecutionCommand', 'StartExecutionCommand']);
+    expect(sfn.sent[1]?.input).toEqual({
+      stateMachineArn: STATE_MACHINE,
+      name: `${run.runId}_compensate`,
+      input: JSON.stringify({ runId: run.runId }),
+    });
+    expect(cancelled.compensation).toBe(`${run.runId}_compensate`);
+    expect((await store.getRun(run.runId))?.cancellation?.compensation).toBe(`${run.runId}_compensate`);
+  });
+
+  it('cancel starts no compensation when the playbook does not ask for it, or no effect was made', async () => {
+    const plain = onAws([scenarioWorkflow()]);
+    const run = runFixture({ status: 'RUNNING', workflow: 'scenario' });
+    await plain.store.createRun(run);
+    await plain.store.recordIntent(intent(run.runId, 0, 'SUCCEEDED'));
+    expect((await plain.control.cancel(run.runId, { by: 'operator' })).compensation).toBeUndefined();
+    expect(plain.sfn.sent.map((s) => s.command)).toEqual(['StopExecutionCommand']);
+
+    const nothingMade = onAws([scenarioWorkflow({ compensateOnFailure: true })]);
+    await nothingMade.store.createRun(run);
+    expect((await nothingMade.control.cancel(run.runId, { by: 'operator' })).compensation).toBeUndefined();
+    expect(nothingMade.sfn.sent.map((s) => s.command)).toEqual(['StopExecutionCommand']);
+  });
+
   it('cancel withdraws the pending handoffs of that run only; one completed meanwhile stands', async () => {
     const store = createMemoryStateStore();
     const sfn = fakeSfn();
@@ -105,6 +138,7 @@ describe('run control on AWS (Step Functions client faked)', () => {
     const control = createRunControl({
       store,
       orchestrator: createStepFunctionsOrchestrator(sfn.client, STATE_MACHINE),
+      catalog: createCatalog([scenarioWorkflow()]),
       clock: fixedClock(),
       runs: { start: async () => Promise.reject(new Error('not used')) },
       handoffs: {
@@ -195,6 +229,23 @@ describe('run control on AWS (Step Functions client faked)', () => {
       context,
     );
     expect((await store.getRun('r'))?.status).toBe('FAILED');
+  });
+
+  it("the end of a cancelled run's compensation execution (EventBridge names it) finds its run and leaves it CANCELLED", async () => {
+    const store = createMemoryStateStore();
+    const handler = createRunRecorderHandler({ store, clock: fixedClock() });
+    await store.createRun(runFixture({ runId: 'r', status: 'CANCELLED' }));
+    const context = createLocalContext('recorder', 60_000);
+    // It ends through "Run failed", as a failed run's compensation does.
+    const ended = await handler(
+      { op: 'execution-ended', runId: 'r_compensate', status: 'FAILED', error: 'RunFailed', cause: 'x' },
+      context,
+    );
+    expect(ended).toMatchObject({ status: 'CANCELLED' });
+    // Its first state refuses the cancelled run, which sends it on to its compensation.
+    await expect(createRunRecorder({ store, clock: fixedClock() }).start('r')).rejects.toThrow(
+      /was cancelled: no more of its plan runs, only its compensation/,
+    );
   });
 
   it('the recorder leaves a cancelled run cancelled, whatever its execution reports', async () => {
