@@ -11,17 +11,16 @@ import { createDynamoDBPlaybookStore } from '../functions/adapters/aws/dynamodb-
 import { systemClock } from '../functions/adapters/system-clock.ts';
 import { createPlaybooks } from '../functions/app.ts';
 import { APPROVE_ACTION_ID } from '../functions/approvals/slack/blocks.ts';
-import { signSlackRequest } from '../functions/approvals/slack/signature.ts';
 import { seedRegistry } from '../functions/core/playbooks/seed.ts';
 import { SHIPPED_PLAYBOOKS, shippedOperatorPolicy } from '../functions/shipped-playbooks.ts';
 import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../lib/local/table-definitions.ts';
-import { blockAction, formBody } from '../test/integration/approvals/slack/support.ts';
+import { blockAction, formBody, slackEvent } from '../test/integration/approvals/slack/support.ts';
 import { approvalHarness } from '../test/support/approval-harness.ts';
+import { SIGNING_SECRET } from '../test/unit/approvals/slack/fixtures.ts';
 import { CDK_BUNDLING, HANDLER_ENV, PROJECT_ROOT } from './bundles.ts';
 
 const run = promisify(execFile);
-const SIGNING_SECRET = 'e3b0c44298fc1c149afbf4c8996fb924';
 
 /**
  * Runs in a fresh node: imports the bundled slack-interactions handler (timed), then hands it one
@@ -155,7 +154,7 @@ export async function benchSlackClick(processes: number): Promise<SlackClickRun[
       const body = formBody(blockAction(APPROVE_ACTION_ID, approval.approvalId, approver));
       const timestamp = Math.floor(Date.now() / 1000);
       const eventFile = join(dir, `click-${round}.json`);
-      writeFileSync(eventFile, JSON.stringify(slackClickEvent(body, timestamp)));
+      writeFileSync(eventFile, JSON.stringify(slackEvent(body, { timestamp, secret: SIGNING_SECRET })));
       const { stdout } = await run(
         process.execPath,
         [probe, pathToFileURL(outfile).href, eventFile, `${fakeUrl}/slack/`],
@@ -176,26 +175,4 @@ export async function benchSlackClick(processes: number): Promise<SlackClickRun[
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The event API Gateway (REST, proxy) hands the Lambda for a form post Slack signed. */
-function slackClickEvent(body: string, timestamp: number) {
-  return {
-    resource: '/slack/interactions',
-    path: '/slack/interactions',
-    httpMethod: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      'X-Slack-Request-Timestamp': String(timestamp),
-      'X-Slack-Signature': signSlackRequest(SIGNING_SECRET, timestamp, body),
-    },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'bench-click' },
-    body,
-    isBase64Encoded: false,
-  };
 }

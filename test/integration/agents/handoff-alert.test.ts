@@ -35,7 +35,9 @@ const alertsIn = (dir: string) => {
   } catch {
     return [];
   }
+  // A message is written to a hidden temporary file and renamed into place: only the placed ones count.
   return names
+    .filter((name) => !name.startsWith('.'))
     .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as { channel: string; text: string })
     .filter((post) => post.channel === '#aios-alerts');
 };
