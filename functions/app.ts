@@ -34,6 +34,7 @@ import { type ConsoleAuthOptions, createConsoleAuth } from './console/auth.ts';
 import { type ConsoleDeps, createConsoleApp } from './console/console-app.tsx';
 import { createHandoffService, type HandoffServiceDeps } from './core/agents/handoff-service.ts';
 import type { Approval } from './core/approvals/approval.ts';
+import { createDecisionLog, type DecisionLogDeps } from './core/approvals/decision-log.ts';
 import type { ApprovalStore } from './core/approvals/service.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
 import { createHmacGrantSigner } from './core/capability.ts';
@@ -69,7 +70,7 @@ import type { TaskWaits } from './core/stranded-actions.ts';
 import { createScheduleFires, type ScheduleFiresDeps } from './core/triggers/schedule-fires.ts';
 import { createWebhookTrigger, type WebhookTrigger } from './core/triggers/webhook-trigger.ts';
 import type { TrustStore } from './core/trust/ports.ts';
-import { createTrustService, type TrustServiceDeps } from './core/trust/trust-service.ts';
+import { createTrustService, type TrustService, type TrustServiceDeps } from './core/trust/trust-service.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
 import { createHookRoutes } from './hooks/hook-routes.ts';
@@ -187,14 +188,40 @@ const logAlertError = (error: unknown, context: { runId: string; stepIndex: numb
   });
 
 export const createExecutor = (
-  ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer'>,
+  ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer' | 'decisions'>,
 ) => createExecutorHandler({ ...ports, riskOf, compensationOf, validateParams: paramsProblem });
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 
 export const createRunRecorder = (
-  ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews'>,
+  ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews' | 'decisions'>,
 ) => createRunRecorderHandler(ports);
+
+/**
+ * The appender of settled approvals' audit and journal entries and judgements, for the functions
+ * that log what the public link and Slack endpoints decided (decision-log.ts).
+ */
+export const createDecisions = (
+  ports: Pick<DecisionLogDeps, 'approvals' | 'store' | 'clock'> & {
+    trust: Pick<TrustService, 'fromApproval'>;
+  },
+) => createDecisionLog({ ...ports, onDecided: (approval) => ports.trust.fromApproval(approval) });
+
+/**
+ * What the public link and Slack endpoints decide through: no run item is theirs to read or write
+ * (on AWS their roles reach approval and link items only), so the settlement is logged by the
+ * next appender; locally a store that refuses every call holds them to the same.
+ */
+export const createPublicApprovals = (
+  ports: Omit<Parameters<typeof createApprovals>[0], 'store' | 'onDecided' | 'appendsRunLog'>,
+) => createApprovals({ ...ports, store: runItemsRefused, appendsRunLog: false });
+
+const runItemsRefused = new Proxy({} as StateStore, {
+  get: (_, method) => () =>
+    Promise.reject(
+      new Error(`the public approval endpoints may not touch run items (StateStore.${String(method)})`),
+    ),
+});
 
 /**
  * Trust earned and measured: shadow review items, judgements (reviews and approvals of live runs),
@@ -437,6 +464,7 @@ export function createAios(ports: AiosPorts) {
   const policy = playbooks.policy;
   // Shadow reviews and approvals are judgements of a workflow; promote/demote reads them.
   const trust = createTrust({ trust: stores.trust, store, catalog, clock });
+  const decisions = createDecisions({ approvals: stores.approvals, store, clock, trust });
   const signer = createHmacGrantSigner(keys.grant);
   const alertsTo = ports.channels.alerts;
   // The operator is told once of a failed run and of each handed-off step.
@@ -459,7 +487,7 @@ export function createAios(ports: AiosPorts) {
       retry: settings.modelRetry,
       alerts,
     }),
-    executor: createExecutor({ store, catalog, clock, operatorPolicy: policy, signer }),
+    executor: createExecutor({ store, catalog, clock, operatorPolicy: policy, signer, decisions }),
     monitor: createMonitor({ store, clock }),
     runRecorder: createRunRecorder({
       store,
@@ -467,6 +495,7 @@ export function createAios(ports: AiosPorts) {
       memory: ports.memory.service,
       reviews: trust,
       alerts,
+      decisions,
     }),
   };
   const gateway = createGateway({
@@ -482,6 +511,11 @@ export function createAios(ports: AiosPorts) {
     persistenceStore: stores.idempotency,
   });
   const linkTokens = createLinkTokens({ getKey: keys.link, clock });
+  const approvalChannels: ApprovalChannels = {
+    slack: { transport: transports.slack, channel: ports.channels.approvalsSlack, clock },
+    email: { ...transports.email, publicBaseUrl: ports.publicBaseUrl, mint: linkTokens.mint },
+    onLink: settings.onApprovalLink,
+  };
   const approvals = createApprovals({
     approvals: stores.approvals,
     store,
@@ -490,11 +524,15 @@ export function createAios(ports: AiosPorts) {
     onDecided: (approval) => trust.fromApproval(approval),
     callbacks,
     clock,
-    channels: {
-      slack: { transport: transports.slack, channel: ports.channels.approvalsSlack, clock },
-      email: { ...transports.email, publicBaseUrl: ports.publicBaseUrl, mint: linkTokens.mint },
-      onLink: settings.onApprovalLink,
-    },
+    channels: approvalChannels,
+  });
+  const publicApprovals = createPublicApprovals({
+    approvals: stores.approvals,
+    catalog,
+    operatorPolicy: policy,
+    callbacks,
+    clock,
+    channels: approvalChannels,
   });
   const handoffs = createHandoffs({
     handoffs: stores.handoffs,
@@ -565,9 +603,14 @@ export function createAios(ports: AiosPorts) {
   const app = createLocalHttpApp(
     {
       ...apiRoutes,
-      ...createApprovalLinkRoutes({ approvals, verify: linkTokens.verify, uses: stores.linkUses, clock }),
+      ...createApprovalLinkRoutes({
+        approvals: publicApprovals,
+        verify: linkTokens.verify,
+        uses: stores.linkUses,
+        clock,
+      }),
       ...createSlackInteractionRoutes({
-        approvals,
+        approvals: publicApprovals,
         signingSecret: keys.slackSigning,
         slack: slackInteractionClient(transports.slack),
         clock,

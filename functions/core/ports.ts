@@ -58,10 +58,14 @@ export interface StateStore {
    */
   claimIntent(runId: string, stepIndex: number, claim: IntentClaim): Promise<Intent>;
   listIntents(runId: string): Promise<Intent[]>;
-  appendJournal(entry: JournalEntry): Promise<void>;
+  /** Append-only; with an `id`, the entry (same id, same time) is written once however often appended. */
+  appendJournal(entry: JournalEntry, options?: { id?: string }): Promise<void>;
   listJournal(runId: string): Promise<JournalEntry[]>;
-  /** Append-only: every attempt at an action, allowed or not, executed or not. */
-  appendAudit(entry: AuditEntry): Promise<void>;
+  /**
+   * Append-only, never overwritten: every attempt at an action, allowed or not, executed or not.
+   * With an `id`, the entry (same id, same time) is written once however often appended.
+   */
+  appendAudit(entry: AuditEntry, options?: { id?: string }): Promise<void>;
   listAudit(runId: string): Promise<AuditEntry[]>;
   getEntity(type: string, id: string): Promise<Entity | undefined>;
   /** One version from the entity's history (every version is kept). */
