@@ -460,7 +460,13 @@ export function createAios(ports: AiosPorts) {
   const { clock, store, operatorPolicy, callbacks, stores, keys, transports, settings = {} } = ports;
   // The registry: a push takes effect without a restart; each run reads the version it started on.
   const playbooks = createPlaybooks({ store: stores.playbooks, clock });
-  const catalog = ports.catalog ?? playbooks.catalog();
+  // A fixed catalogue (tests) still pins each run to the registry's newest policy version.
+  const catalog: WorkflowCatalog = ports.catalog
+    ? {
+        ...ports.catalog,
+        policyVersion: () => playbooks.catalog().policyVersion?.() ?? Promise.resolve(undefined),
+      }
+    : playbooks.catalog();
   const policy = playbooks.policy;
   // Shadow reviews and approvals are judgements of a workflow; promote/demote reads them.
   const trust = createTrust({ trust: stores.trust, store, catalog, clock });

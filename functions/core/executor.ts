@@ -23,8 +23,8 @@ export interface ExecutorDeps {
   store: StateStore;
   catalog: WorkflowCatalog;
   clock: Clock;
-  /** The operator's policy as it stands (the registry's newest): a push applies from the next step. */
-  operatorPolicy: () => Promise<OperatorPolicy>;
+  /** The operator's policy at a version (the run's pinned one), or the newest when none is given. */
+  operatorPolicy: (version?: number) => Promise<OperatorPolicy>;
   /** The risk of an action type, from the connector catalogue; undefined when none handles it. */
   riskOf: (actionType: string) => Risk | undefined;
   signer: GrantSigner;
@@ -119,7 +119,7 @@ export function createExecutor(deps: ExecutorDeps) {
       }
       const policyVerdict = decide({
         workflow,
-        operator: await deps.operatorPolicy(),
+        operator: await deps.operatorPolicy(run.policyVersion),
         action,
         risk: deps.riskOf(action.type),
       });

@@ -178,6 +178,11 @@ export interface WorkflowCatalog {
   workflow(name: string, version?: number): Promise<Workflow | undefined>;
   /** The newest version of each. */
   workflows(): Promise<Workflow[]>;
+  /**
+   * The newest operator policy's version, which a new run is pinned to (`policyVersion`) as it is
+   * to its workflow's; undefined where policies are not versioned (a fixed catalogue).
+   */
+  policyVersion?(): Promise<number | undefined>;
 }
 
 export interface RateLimit {

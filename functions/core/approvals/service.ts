@@ -26,8 +26,8 @@ export interface ApprovalServiceDeps {
   approvals: ApprovalStore;
   store: StateStore;
   catalog: WorkflowCatalog;
-  /** The operator's policy as it stands (the registry's newest): its approvers get each new request. */
-  operatorPolicy: () => Promise<OperatorPolicy>;
+  /** The operator's policy at a version (the run's pinned one): its approvers get each new request. */
+  operatorPolicy: (version?: number) => Promise<OperatorPolicy>;
   callbacks: OrchestratorCallbacks;
   notifier: ApprovalNotifier;
   clock: Clock;
@@ -158,7 +158,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         risk: deps.riskOf(intent.action.type) ?? 'write',
         editable: config?.editable[intent.action.type] ?? [],
         status: 'PENDING',
-        approvers: (await deps.operatorPolicy()).approvers,
+        approvers: (await deps.operatorPolicy(run.policyVersion)).approvers,
         channels,
         escalation,
         createdAt: created.toISOString(),

@@ -153,6 +153,8 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
     return found;
   }
 
+  const pinnedPolicies = new Map<number, OperatorPolicy>();
+
   return {
     /**
      * Validates the file fully and stores it as a new version. Its `version` must be above the
@@ -250,8 +252,18 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
 
     showPolicy,
 
-    /** The policy every decision reads: the newest, so a push applies from the next step decided. */
-    policy: async (): Promise<OperatorPolicy> => (await showPolicy()).policy,
+    /**
+     * The policy a decision reads: the version its run was pinned to at its start (a version never
+     * changes once pushed, so it is kept once read), or the newest for a run from before pinning.
+     */
+    policy: async (version?: number): Promise<OperatorPolicy> => {
+      if (version === undefined) return (await showPolicy()).policy;
+      const known = pinnedPolicies.get(version);
+      if (known) return known;
+      const { policy } = await showPolicy(version);
+      pinnedPolicies.set(version, policy);
+      return policy;
+    },
 
     /**
      * The catalogue every handler reads: a new run gets the newest version; a run in flight asks
@@ -271,6 +283,7 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
           return found;
         },
         workflows: async () => (await deps.store.latestPlaybooks()).map((p) => p.workflow),
+        policyVersion: async () => (await deps.store.latestPolicy())?.version,
       };
     },
   };
