@@ -56,6 +56,7 @@ import type {
   ModelPort,
   Orchestrator,
   OrchestratorCallbacks,
+  PlaybookSchedules,
   PlaybookStore,
   RateLimiter,
   StateStore,
@@ -374,8 +375,11 @@ export const createWebhookTriggerService = (
     clock: ports.clock,
   });
 /** The playbook registry, validating against the actions the gateway's connectors describe. */
-export const createPlaybooks = (ports: { store: PlaybookStore; clock: Clock }) =>
-  createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
+export const createPlaybooks = (ports: {
+  store: PlaybookStore;
+  clock: Clock;
+  schedules?: PlaybookSchedules;
+}) => createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
 
 /**
  * Everything aios is made of, as one runtime provides it: the stores, the orchestrator, the
@@ -390,6 +394,8 @@ export interface AiosPorts {
   catalog?: WorkflowCatalog;
   /** The policy the registry is seeded with when it has none; decisions read the registry's. */
   operatorPolicy: OperatorPolicy;
+  /** Where a pushed playbook's schedule takes effect (the local scheduler); none: at the next start. */
+  playbookSchedules?: PlaybookSchedules;
   model: ModelPort;
   memory: MemoryApiDeps;
   orchestrator: Orchestrator;
@@ -459,7 +465,7 @@ export interface AiosPorts {
 export function createAios(ports: AiosPorts) {
   const { clock, store, operatorPolicy, callbacks, stores, keys, transports, settings = {} } = ports;
   // The registry: a push takes effect without a restart; each run reads the version it started on.
-  const playbooks = createPlaybooks({ store: stores.playbooks, clock });
+  const playbooks = createPlaybooks({ store: stores.playbooks, clock, schedules: ports.playbookSchedules });
   // A fixed catalogue (tests) still pins each run to the registry's newest policy version.
   const catalog: WorkflowCatalog = ports.catalog
     ? {

@@ -185,6 +185,14 @@ export interface WorkflowCatalog {
   policyVersion?(): Promise<number | undefined>;
 }
 
+/**
+ * The schedule that starts a playbook's runs, kept what the playbook's newest version says: created,
+ * updated or deleted at push time (EventBridge Scheduler on AWS, the local scheduler locally).
+ */
+export interface PlaybookSchedules {
+  sync(workflow: Workflow): Promise<'created' | 'updated' | 'deleted' | 'none'>;
+}
+
 export interface RateLimit {
   /** Tokens added to the bucket per second. */
   ratePerSecond: number;

@@ -1,5 +1,12 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { Clock, PlaybookStore, PlaybookVersion, PolicyVersion, WorkflowCatalog } from '../ports.ts';
+import type {
+  Clock,
+  PlaybookSchedules,
+  PlaybookStore,
+  PlaybookVersion,
+  PolicyVersion,
+  WorkflowCatalog,
+} from '../ports.ts';
 import {
   MODEL_STEP_TYPES,
   type OperatorPolicy,
@@ -130,6 +137,8 @@ export interface PlaybookRegistryDeps {
   store: PlaybookStore;
   clock: Clock;
   rules: PlaybookRules;
+  /** The pushed version's schedule takes effect at once, without a deploy. */
+  schedules?: PlaybookSchedules;
 }
 
 export type PushResult = { status: 'pushed' | 'unchanged'; workflow: Workflow };
@@ -168,7 +177,11 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
       const versions = await deps.store.playbookVersions(workflow.name);
       const newest = versions.at(-1);
       if (newest && newest.workflow.version === workflow.version) {
-        if (changedFields(newest.workflow, workflow).length === 0) return { status: 'unchanged', workflow };
+        if (changedFields(newest.workflow, workflow).length === 0) {
+          // Pushing again is how a schedule left unsynced by a failure (or a crash) is put right.
+          await deps.schedules?.sync(workflow);
+          return { status: 'unchanged', workflow };
+        }
         return refuse(what, [
           `version ${workflow.version} is already pushed with other content; a change needs version ${workflow.version + 1}`,
         ]);
@@ -184,6 +197,8 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
           return refuse(what, [`version ${workflow.version} was pushed meanwhile`]);
         throw error;
       }
+      // After the version is stored (the intent): a failure here is put right by pushing again.
+      await deps.schedules?.sync(workflow);
       return { status: 'pushed', workflow };
     },
 
