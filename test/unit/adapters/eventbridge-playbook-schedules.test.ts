@@ -92,7 +92,10 @@ describe('EventBridge Scheduler: a pushed playbook schedule, without a deploy', 
   it('a create that loses to a concurrent push updates instead', async () => {
     let updates = 0;
     const scheduler = fakeScheduler((s) => {
-      if (s.command === 'UpdateScheduleCommand' && (updates += 1) === 1) return notFound();
+      if (s.command === 'UpdateScheduleCommand') {
+        updates += 1;
+        if (updates === 1) return notFound();
+      }
       if (s.command === 'CreateScheduleCommand')
         return new ConflictException({
           Message: 'Schedule morning-tally already exists.',
