@@ -34,6 +34,7 @@ import { type ConsoleAuthOptions, createConsoleAuth } from './console/auth.ts';
 import { type ConsoleDeps, createConsoleApp } from './console/console-app.tsx';
 import { createHandoffService, type HandoffServiceDeps } from './core/agents/handoff-service.ts';
 import type { Approval } from './core/approvals/approval.ts';
+import { createDecisionLog, type DecisionLogDeps } from './core/approvals/decision-log.ts';
 import type { ApprovalStore } from './core/approvals/service.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
 import { createHmacGrantSigner } from './core/capability.ts';
@@ -55,6 +56,7 @@ import type {
   ModelPort,
   Orchestrator,
   OrchestratorCallbacks,
+  PlaybookSchedules,
   PlaybookStore,
   RateLimiter,
   StateStore,
@@ -71,7 +73,7 @@ import type { TaskWaits } from './core/stranded-actions.ts';
 import { createScheduleFires, type ScheduleFiresDeps } from './core/triggers/schedule-fires.ts';
 import { createWebhookTrigger, type WebhookTrigger } from './core/triggers/webhook-trigger.ts';
 import type { TrustStore } from './core/trust/ports.ts';
-import { createTrustService, type TrustServiceDeps } from './core/trust/trust-service.ts';
+import { createTrustService, type TrustService, type TrustServiceDeps } from './core/trust/trust-service.ts';
 import { createExecutorHandler } from './executor/executor-handler.ts';
 import { createGatewayHandler, type GatewayHandlerDeps } from './gateway/gateway-handler.ts';
 import { createHookRoutes } from './hooks/hook-routes.ts';
@@ -189,18 +191,44 @@ const logAlertError = (error: unknown, context: { runId: string; stepIndex: numb
   });
 
 export const createExecutor = (
-  ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer'>,
+  ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer' | 'decisions'>,
 ) => createExecutorHandler({ ...ports, riskOf, compensationOf, validateParams: paramsProblem });
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 
 export const createRunRecorder = (
-  ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews'>,
+  ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews' | 'decisions'>,
 ) => createRunRecorderHandler(ports);
 
 /** Replays of past runs with effects off, deciding with the same risks and parameter checks as the executor. */
 export const createReplayService = (ports: Omit<ReplayDeps, 'riskOf' | 'validateParams'>) =>
   createReplay({ ...ports, riskOf, validateParams: paramsProblem });
+
+/**
+ * The appender of settled approvals' audit and journal entries and judgements, for the functions
+ * that log what the public link and Slack endpoints decided (decision-log.ts).
+ */
+export const createDecisions = (
+  ports: Pick<DecisionLogDeps, 'approvals' | 'store' | 'clock'> & {
+    trust: Pick<TrustService, 'fromApproval'>;
+  },
+) => createDecisionLog({ ...ports, onDecided: (approval) => ports.trust.fromApproval(approval) });
+
+/**
+ * What the public link and Slack endpoints decide through: no run item is theirs to read or write
+ * (on AWS their roles reach approval and link items only), so the settlement is logged by the
+ * next appender; locally a store that refuses every call holds them to the same.
+ */
+export const createPublicApprovals = (
+  ports: Omit<Parameters<typeof createApprovals>[0], 'store' | 'onDecided' | 'appendsRunLog'>,
+) => createApprovals({ ...ports, store: runItemsRefused, appendsRunLog: false });
+
+const runItemsRefused = new Proxy({} as StateStore, {
+  get: (_, method) => () =>
+    Promise.reject(
+      new Error(`the public approval endpoints may not touch run items (StateStore.${String(method)})`),
+    ),
+});
 
 /**
  * Trust earned and measured: shadow review items, judgements (reviews and approvals of live runs),
@@ -353,8 +381,11 @@ export const createWebhookTriggerService = (
     clock: ports.clock,
   });
 /** The playbook registry, validating against the actions the gateway's connectors describe. */
-export const createPlaybooks = (ports: { store: PlaybookStore; clock: Clock }) =>
-  createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
+export const createPlaybooks = (ports: {
+  store: PlaybookStore;
+  clock: Clock;
+  schedules?: PlaybookSchedules;
+}) => createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
 
 /**
  * Everything aios is made of, as one runtime provides it: the stores, the orchestrator, the
@@ -369,6 +400,8 @@ export interface AiosPorts {
   catalog?: WorkflowCatalog;
   /** The policy the registry is seeded with when it has none; decisions read the registry's. */
   operatorPolicy: OperatorPolicy;
+  /** Where a pushed playbook's schedule takes effect (the local scheduler); none: at the next start. */
+  playbookSchedules?: PlaybookSchedules;
   model: ModelPort;
   memory: MemoryApiDeps;
   orchestrator: Orchestrator;
@@ -439,11 +472,18 @@ export interface AiosPorts {
 export function createAios(ports: AiosPorts) {
   const { clock, store, operatorPolicy, callbacks, stores, keys, transports, settings = {} } = ports;
   // The registry: a push takes effect without a restart; each run reads the version it started on.
-  const playbooks = createPlaybooks({ store: stores.playbooks, clock });
-  const catalog = ports.catalog ?? playbooks.catalog();
+  const playbooks = createPlaybooks({ store: stores.playbooks, clock, schedules: ports.playbookSchedules });
+  // A fixed catalogue (tests) still pins each run to the registry's newest policy version.
+  const catalog: WorkflowCatalog = ports.catalog
+    ? {
+        ...ports.catalog,
+        policyVersion: () => playbooks.catalog().policyVersion?.() ?? Promise.resolve(undefined),
+      }
+    : playbooks.catalog();
   const policy = playbooks.policy;
   // Shadow reviews and approvals are judgements of a workflow; promote/demote reads them.
   const trust = createTrust({ trust: stores.trust, store, catalog, clock });
+  const decisions = createDecisions({ approvals: stores.approvals, store, clock, trust });
   const signer = createHmacGrantSigner(keys.grant);
   const alertsTo = ports.channels.alerts;
   // The operator is told once of a failed run and of each handed-off step.
@@ -466,7 +506,7 @@ export function createAios(ports: AiosPorts) {
       retry: settings.modelRetry,
       alerts,
     }),
-    executor: createExecutor({ store, catalog, clock, operatorPolicy: policy, signer }),
+    executor: createExecutor({ store, catalog, clock, operatorPolicy: policy, signer, decisions }),
     monitor: createMonitor({ store, clock }),
     runRecorder: createRunRecorder({
       store,
@@ -474,6 +514,7 @@ export function createAios(ports: AiosPorts) {
       memory: ports.memory.service,
       reviews: trust,
       alerts,
+      decisions,
     }),
   };
   const gateway = createGateway({
@@ -489,6 +530,11 @@ export function createAios(ports: AiosPorts) {
     persistenceStore: stores.idempotency,
   });
   const linkTokens = createLinkTokens({ getKey: keys.link, clock });
+  const approvalChannels: ApprovalChannels = {
+    slack: { transport: transports.slack, channel: ports.channels.approvalsSlack, clock },
+    email: { ...transports.email, publicBaseUrl: ports.publicBaseUrl, mint: linkTokens.mint },
+    onLink: settings.onApprovalLink,
+  };
   const approvals = createApprovals({
     approvals: stores.approvals,
     store,
@@ -497,11 +543,15 @@ export function createAios(ports: AiosPorts) {
     onDecided: (approval) => trust.fromApproval(approval),
     callbacks,
     clock,
-    channels: {
-      slack: { transport: transports.slack, channel: ports.channels.approvalsSlack, clock },
-      email: { ...transports.email, publicBaseUrl: ports.publicBaseUrl, mint: linkTokens.mint },
-      onLink: settings.onApprovalLink,
-    },
+    channels: approvalChannels,
+  });
+  const publicApprovals = createPublicApprovals({
+    approvals: stores.approvals,
+    catalog,
+    operatorPolicy: policy,
+    callbacks,
+    clock,
+    channels: approvalChannels,
   });
   const handoffs = createHandoffs({
     handoffs: stores.handoffs,
@@ -581,9 +631,14 @@ export function createAios(ports: AiosPorts) {
   const app = createLocalHttpApp(
     {
       ...apiRoutes,
-      ...createApprovalLinkRoutes({ approvals, verify: linkTokens.verify, uses: stores.linkUses, clock }),
+      ...createApprovalLinkRoutes({
+        approvals: publicApprovals,
+        verify: linkTokens.verify,
+        uses: stores.linkUses,
+        clock,
+      }),
       ...createSlackInteractionRoutes({
-        approvals,
+        approvals: publicApprovals,
         signingSecret: keys.slackSigning,
         slack: slackInteractionClient(transports.slack),
         clock,

@@ -7,7 +7,9 @@ import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
 import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
+import { createEventBridgePlaybookSchedules } from '../adapters/aws/eventbridge-playbook-schedules.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
+import { schedulerClient } from '../adapters/aws/scheduler-client.ts';
 import { sfnClient } from '../adapters/aws/sfn-client.ts';
 import { sqsClient } from '../adapters/aws/sqs-client.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
@@ -35,6 +37,10 @@ const env = requireEnv([
   'ACTION_DLQ_URL',
   'ACTION_DLQ_ARN',
   'AIOS_API_URL',
+  'SCHEDULE_GROUP',
+  'SCHEDULE_TARGET_ARN',
+  'SCHEDULER_ROLE_ARN',
+  'SCHEDULE_DLQ_ARN',
 ]);
 
 const dynamodb = dynamodbClient();
@@ -42,6 +48,14 @@ const sfn = sfnClient();
 const playbooks = createPlaybooks({
   store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
   clock: systemClock,
+  // A pushed playbook's schedule is created, changed or deleted at push time: no deploy.
+  schedules: createEventBridgePlaybookSchedules({
+    client: schedulerClient(),
+    groupName: env.SCHEDULE_GROUP,
+    targetArn: env.SCHEDULE_TARGET_ARN,
+    roleArn: env.SCHEDULER_ROLE_ARN,
+    deadLetterArn: env.SCHEDULE_DLQ_ARN,
+  }),
 });
 const catalog = playbooks.catalog();
 const handoffStore = createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE });

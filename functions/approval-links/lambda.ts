@@ -4,7 +4,9 @@ import { createApprovalLinksApp } from '../app.ts';
 import { awsApprovals } from '../approvals/aws-approvals.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
 
-const { service, dynamodb, linkTokens, stateTable } = awsApprovals();
+const { service, dynamodb, linkTokens, stateTable } = awsApprovals(process.env, undefined, {
+  publicEndpoint: true,
+});
 if (!linkTokens) throw new Error('missing environment variable: LINK_KEY_SECRET');
 
 /** GET shows the confirmation page; only the POST decides. Public: the signed token is the credential. */

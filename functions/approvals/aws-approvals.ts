@@ -21,6 +21,7 @@ import {
   createApprovals,
   createHandoffs,
   createPlaybooks,
+  createPublicApprovals,
   createRecoveryService,
   createTrust,
 } from '../app.ts';
@@ -40,6 +41,8 @@ const registryOn = (client: DynamoDBClient, tableName: string) =>
 export function awsApprovals(
   env: NodeJS.ProcessEnv = process.env,
   clients: { dynamodb: DynamoDBClient; sfn: SFNClient } = { dynamodb: dynamodbClient(), sfn: sfnClient() },
+  /** The public link and Slack endpoints: their roles reach approval and link items only. */
+  options: { publicEndpoint?: boolean } = {},
 ) {
   const stateTable = env.STATE_TABLE;
   if (!stateTable) throw new Error('missing environment variable: STATE_TABLE');
@@ -55,18 +58,9 @@ export function awsApprovals(
   const publicBaseUrl = env.PUBLIC_BASE_URL;
   const playbooks = registryOn(dynamodb, stateTable);
   const catalog = playbooks.catalog();
-  const store = createDynamoDBStateStore({ client: dynamodb, tableName: stateTable });
-  // Every decided approval of a live run is a judgement of its workflow (RUN# partition only).
-  const trust = createTrust({
-    trust: createDynamoDBTrustStore({ client: dynamodb, tableName: stateTable }),
-    store,
-    catalog,
-    clock: systemClock,
-  });
-  const service = createApprovals({
-    approvals: createDynamoDBApprovalStore({ client: dynamodb, tableName: stateTable }),
-    store,
-    onDecided: (approval) => trust.fromApproval(approval),
+  const approvalStore = createDynamoDBApprovalStore({ client: dynamodb, tableName: stateTable });
+  const common = {
+    approvals: approvalStore,
     catalog,
     operatorPolicy: playbooks.policy,
     callbacks: createStepFunctionsCallbacks(clients.sfn),
@@ -86,6 +80,23 @@ export function awsApprovals(
             }
           : undefined,
     },
+  };
+  if (options.publicEndpoint) {
+    const service = createPublicApprovals(common);
+    return { service, dynamodb, slackTransport, linkTokens, stateTable };
+  }
+  const store = createDynamoDBStateStore({ client: dynamodb, tableName: stateTable });
+  // Every decided approval of a live run is a judgement of its workflow (RUN# partition only).
+  const trust = createTrust({
+    trust: createDynamoDBTrustStore({ client: dynamodb, tableName: stateTable }),
+    store,
+    catalog,
+    clock: systemClock,
+  });
+  const service = createApprovals({
+    ...common,
+    store,
+    onDecided: (approval) => trust.fromApproval(approval),
   });
   return { service, dynamodb, slackTransport, linkTokens, stateTable };
 }

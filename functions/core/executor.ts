@@ -1,4 +1,5 @@
 import { resolveStepParams } from './agents/step-outputs.ts';
+import type { DecisionLog } from './approvals/decision-log.ts';
 import { type GrantSigner, mintGrant } from './capability.ts';
 import type { Compensation, Risk } from './connector.ts';
 import { NotFoundError, StepOutputError } from './errors.ts';
@@ -22,8 +23,8 @@ export interface ExecutorDeps {
   store: StateStore;
   catalog: WorkflowCatalog;
   clock: Clock;
-  /** The operator's policy as it stands (the registry's newest): a push applies from the next step. */
-  operatorPolicy: () => Promise<OperatorPolicy>;
+  /** The operator's policy at a version (the run's pinned one), or the newest when none is given. */
+  operatorPolicy: (version?: number) => Promise<OperatorPolicy>;
   /** The risk of an action type, from the connector catalogue; undefined when none handles it. */
   riskOf: (actionType: string) => Risk | undefined;
   signer: GrantSigner;
@@ -31,6 +32,8 @@ export interface ExecutorDeps {
   compensationOf: (actionType: string) => Compensation | undefined;
   /** Checks parameters against the connector's schema; returns the problem, if any. */
   validateParams: (actionType: string, params: Record<string, unknown>) => string | undefined;
+  /** Logs a held step's settled approval when a public endpoint decided it (decision-log.ts). */
+  decisions?: Pick<DecisionLog, 'step'>;
 }
 
 /**
@@ -133,7 +136,7 @@ export function createExecutor(deps: ExecutorDeps) {
       }
       const policyVerdict = decide({
         workflow,
-        operator: await deps.operatorPolicy(),
+        operator: await deps.operatorPolicy(run.policyVersion),
         action,
         risk: deps.riskOf(action.type),
       });
@@ -213,6 +216,8 @@ export function createExecutor(deps: ExecutorDeps) {
       const workflow = await workflowOf(deps.catalog, run);
       const existing = await deps.store.getIntent(runId, stepIndex);
       if (!existing) throw new NotFoundError(`no intent for run ${runId} step ${stepIndex}`);
+      // The approval is on record before the action it allowed runs.
+      await deps.decisions?.step(runId, stepIndex);
       const now = deps.clock.now();
       const intent =
         existing.status === 'AWAITING_APPROVAL'

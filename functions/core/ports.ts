@@ -58,10 +58,14 @@ export interface StateStore {
    */
   claimIntent(runId: string, stepIndex: number, claim: IntentClaim): Promise<Intent>;
   listIntents(runId: string): Promise<Intent[]>;
-  appendJournal(entry: JournalEntry): Promise<void>;
+  /** Append-only; with an `id`, the entry (same id, same time) is written once however often appended. */
+  appendJournal(entry: JournalEntry, options?: { id?: string }): Promise<void>;
   listJournal(runId: string): Promise<JournalEntry[]>;
-  /** Append-only: every attempt at an action, allowed or not, executed or not. */
-  appendAudit(entry: AuditEntry): Promise<void>;
+  /**
+   * Append-only, never overwritten: every attempt at an action, allowed or not, executed or not.
+   * With an `id`, the entry (same id, same time) is written once however often appended.
+   */
+  appendAudit(entry: AuditEntry, options?: { id?: string }): Promise<void>;
   listAudit(runId: string): Promise<AuditEntry[]>;
   getEntity(type: string, id: string): Promise<Entity | undefined>;
   /** One version from the entity's history (every version is kept). */
@@ -176,6 +180,19 @@ export interface WorkflowCatalog {
   workflow(name: string, version?: number): Promise<Workflow | undefined>;
   /** The newest version of each. */
   workflows(): Promise<Workflow[]>;
+  /**
+   * The newest operator policy's version, which a new run is pinned to (`policyVersion`) as it is
+   * to its workflow's; undefined where policies are not versioned (a fixed catalogue).
+   */
+  policyVersion?(): Promise<number | undefined>;
+}
+
+/**
+ * The schedule that starts a playbook's runs, kept what the playbook's newest version says: created,
+ * updated or deleted at push time (EventBridge Scheduler on AWS, the local scheduler locally).
+ */
+export interface PlaybookSchedules {
+  sync(workflow: Workflow): Promise<'created' | 'updated' | 'deleted' | 'none'>;
 }
 
 export interface RateLimit {

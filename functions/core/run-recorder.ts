@@ -1,4 +1,5 @@
 import { rememberDrafts } from './agents/draft-memory.ts';
+import type { DecisionLog } from './approvals/decision-log.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { type CaughtError, causeMessage, failureAccount } from './failure-account.ts';
 import type { MemoryService } from './memory/memory-service.ts';
@@ -17,6 +18,8 @@ export interface RunRecorderDeps {
   alerts?: OperatorAlerts;
   /** When given, a finished shadow run opens a review item per proposed external action (trust-service.ts). */
   reviews?: { openReviews(run: Run): Promise<readonly unknown[]> };
+  /** Logs the settled approvals of held steps a public endpoint decided (decision-log.ts). */
+  decisions?: Pick<DecisionLog, 'step'>;
 }
 
 /** Whose working memory a run's summary belongs to: its customer's or project's, else the operator's. */
@@ -220,6 +223,9 @@ export function createRunRecorder(deps: RunRecorderDeps) {
         return run;
       }
       const intents = await deps.store.listIntents(runId);
+      // A rejection (or an expiry) the run failed on is on record before the failure is.
+      for (const held of intents.filter((i) => i.status === 'AWAITING_APPROVAL'))
+        await deps.decisions?.step(runId, held.stepIndex);
       const account = failureAccount(error, intents);
       try {
         const failed = await deps.store.updateRun(runId, ['QUEUED', 'RUNNING'], {

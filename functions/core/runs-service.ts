@@ -64,11 +64,14 @@ export function createRunsService(deps: RunsServiceDeps) {
       throw new NotFoundError(`workflow ${request.workflow} does not exist; known workflows: ${known}`);
     }
     const input = parseRunInput(workflow, request.input);
+    // Likewise the newest operator policy: the run's steps and approvals read that version.
+    const policyVersion = await deps.catalog.policyVersion?.();
     const now = deps.clock.now();
     return {
       runId: runId ?? newRunId(workflow.name, now),
       workflow: workflow.name,
       workflowVersion: workflow.version,
+      ...(policyVersion === undefined ? {} : { policyVersion }),
       mode: request.mode ?? workflow.mode,
       status: 'QUEUED',
       input,

@@ -252,6 +252,11 @@ export const RunSchema = z.object({
   runId: z.string(),
   workflow: z.string(),
   workflowVersion: z.number().int(),
+  /**
+   * The operator policy version the run started under: every later step and approval reads that
+   * one, so a push never changes a run in flight. Absent (runs from before): the newest.
+   */
+  policyVersion: z.number().int().positive().optional(),
   mode: RunModeSchema,
   status: RunStatusSchema,
   input: z.record(z.string(), z.unknown()),

@@ -4,6 +4,7 @@ import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.t
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createExecutor, createPlaybooks } from '../app.ts';
+import { awsDecisions } from '../approvals/aws-decisions.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
 import { requireEnv } from '../shared/config.ts';
 
@@ -12,11 +13,15 @@ const env = requireEnv(['STATE_TABLE', 'GRANT_KEY_SECRET']);
 const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
 
 const playbooks = createPlaybooks({ store: createDynamoDBPlaybookStore(tables), clock: systemClock });
+const store = createDynamoDBStateStore(tables);
+const catalog = playbooks.catalog();
 
 export const handler = createExecutor({
-  store: createDynamoDBStateStore(tables),
-  catalog: playbooks.catalog(),
+  store,
+  catalog,
   clock: systemClock,
   operatorPolicy: playbooks.policy,
   signer: createHmacGrantSigner(grantKeyFromSecret(env.GRANT_KEY_SECRET)),
+  // What a public link or Slack click decided is logged here, as the run resumes.
+  decisions: awsDecisions({ client: tables.client, tableName: tables.tableName, store, catalog }),
 });

@@ -6,6 +6,7 @@ import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { operatorAlertsFromEnv } from '../adapters/aws/operator-alerts-from-env.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createRegistryCatalog, createRunRecorder, createTrust } from '../app.ts';
+import { awsDecisions } from '../approvals/aws-decisions.ts';
 import { requireEnv } from '../shared/config.ts';
 
 const env = requireEnv(['STATE_TABLE']);
@@ -13,18 +14,22 @@ const env = requireEnv(['STATE_TABLE']);
 const dynamodb = dynamodbClient();
 const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
 
+const catalog = createRegistryCatalog({
+  store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  clock: systemClock,
+});
+
 export const handler = createRunRecorder({
   store,
   // A finished shadow run opens a review item per proposed action.
   reviews: createTrust({
     trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
     store,
-    catalog: createRegistryCatalog({
-      store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-      clock: systemClock,
-    }),
+    catalog,
     clock: systemClock,
   }),
+  // A rejection a public link or Slack click decided is logged here, as the run fails on it.
+  decisions: awsDecisions({ client: dynamodb, tableName: env.STATE_TABLE, store, catalog }),
   clock: systemClock,
   // Writes only: a run's summary and postmortem go to the memory log, the indexer does the rest.
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,

@@ -8,7 +8,7 @@ import { httpLambdaHandler } from '../shared/http-lambda.ts';
 import { logger } from '../shared/powertools.ts';
 
 const env = requireEnv(['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN_SECRET']);
-const { service, slackTransport } = awsApprovals();
+const { service, slackTransport } = awsApprovals(process.env, undefined, { publicEndpoint: true });
 if (!slackTransport) throw new Error('missing environment variable: SLACK_BOT_TOKEN_SECRET');
 
 /** Slack's interactivity endpoint: every request's signature is checked before anything else. */

@@ -79,9 +79,13 @@ export class Agents extends Construct {
       environment: stateEnv,
     });
 
-    for (const agent of [planner, executor, monitor, runRecorder]) {
-      grantReadAppend(props.stateTable, agent.function);
-    }
+    for (const agent of [planner, monitor]) grantReadAppend(props.stateTable, agent.function);
+    grantReadAppend(props.stateTable, executor.function, {
+      appendsAudit: "the policy's decision on each step, and the approval a public endpoint decided",
+    });
+    grantReadAppend(props.stateTable, runRecorder.function, {
+      appendsAudit: 'the rejection (or expiry) a public endpoint decided and the run failed on',
+    });
     this.grantModels(planner, [this.models.fast, this.models.slow]);
 
     this.planner = planner.function;

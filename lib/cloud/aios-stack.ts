@@ -135,6 +135,8 @@ export class AiosStack extends Stack {
       apiUrl: publicBaseUrl,
     });
     this.triggers.grantHookSecrets(this.hooks.function);
+    // A pushed playbook's schedule is kept by the API at push time, without a deploy.
+    this.triggers.grantScheduleSync(this.api.function);
     // `aios schedules fire` starts a fire's run from the API: its input's ${AIOS_API_URL} is this API.
     this.api.function.addEnvironment('AIOS_API_URL', publicBaseUrl);
 

@@ -55,7 +55,9 @@ export class Api extends Construct {
       },
     });
     this.function = api.function;
-    grantReadAppend(props.stateTable, this.function);
+    grantReadAppend(props.stateTable, this.function, {
+      appendsAudit: "the operator's own decisions, withdrawals on cancel, and workflow mode changes",
+    });
     props.stateMachine.grantStartExecution(this.function);
     // Executions are named after runs and created at run time, so this is scoped to the
     // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.

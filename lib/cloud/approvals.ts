@@ -12,7 +12,7 @@ import { AiosFunction } from './aios-function.ts';
 import { grantItemsWithPrefixes, grantReadAppend } from './table-access.ts';
 
 /** The partition keys the public link and Slack functions may touch (lib/cloud/table-access.ts). */
-export const PUBLIC_ENDPOINT_KEYS = ['APPROVAL#', 'LINK#', 'RUN#'] as const;
+export const PUBLIC_ENDPOINT_KEYS = ['APPROVAL#', 'LINK#'] as const;
 
 export interface ApprovalsProps {
   readonly stateTable: dynamodb.ITable;
@@ -107,9 +107,13 @@ export class Approvals extends Construct {
       environment: { ...common, SLACK_SIGNING_SECRET: this.slackSigningSecret.secretArn },
     }).function;
 
-    for (const fn of [this.requestFunction, this.escalationFunction]) grantReadAppend(props.stateTable, fn);
-    // The public endpoints: approvals, link uses, and (until the decision's audit and journal entries
-    // are appended by another function) the run's partition; never entities, limits, breakers or claims.
+    grantReadAppend(props.stateTable, this.requestFunction);
+    grantReadAppend(props.stateTable, this.escalationFunction, {
+      appendsAudit:
+        'expiry, and the settlements the public endpoints decided and no run resumed to log (recovery)',
+    });
+    // The public endpoints: approvals and link uses only. What they decide is logged (audit,
+    // journal, judgement) by the executor, the run recorder or the recovery sweep (decision-log.ts).
     for (const fn of [this.linkFunction, this.slackFunction])
       grantItemsWithPrefixes(props.stateTable, fn, PUBLIC_ENDPOINT_KEYS);
     for (const fn of [this.requestFunction, this.escalationFunction, this.linkFunction, this.slackFunction])

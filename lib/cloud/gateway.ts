@@ -128,7 +128,9 @@ export class Gateway extends Construct {
       },
     });
     this.function = gateway.function;
-    grantReadAppend(props.stateTable, this.function);
+    grantReadAppend(props.stateTable, this.function, {
+      appendsAudit: 'every side effect it runs, or refuses',
+    });
     props.idempotencyTable.grantReadWriteData(this.function);
     this.slackBotTokenSecret.grantRead(this.function);
     // http.request credentials: secrets the operator creates under aios/http/ (read through Powertools).

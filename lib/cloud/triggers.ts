@@ -9,6 +9,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import {
+  SCHEDULE_RETRY,
+  scheduleNameOf,
+  scheduleTargetInput,
+} from '../../functions/adapters/aws/eventbridge-playbook-schedules.ts';
 import { webhookSecretName } from '../../functions/adapters/aws/secrets-manager-webhook-secrets.ts';
 import type { Workflow } from '../../functions/core/schemas.ts';
 import { isScheduled } from '../../functions/core/triggers/schedule-fires.ts';
@@ -27,8 +32,7 @@ export interface TriggersProps {
   readonly secretPrefix?: string;
 }
 
-/** How long the scheduler keeps retrying a delivery that fails, and how often, before the DLQ. */
-export const SCHEDULE_RETRY = { maximumEventAgeInSeconds: 3_600, maximumRetryAttempts: 10 } as const;
+export { SCHEDULE_RETRY };
 
 /**
  * What starts runs by itself: one EventBridge Scheduler schedule per scheduled playbook (its
@@ -45,6 +49,11 @@ export class Triggers extends Construct {
   /** The role EventBridge Scheduler assumes to invoke the function. */
   public readonly schedulerRole: iam.Role;
   public readonly schedules: Record<string, scheduler.CfnSchedule> = {};
+  /**
+   * Every playbook schedule lives in this group, named after its playbook: the deploy makes the
+   * shipped ones, a push (the API) creates, changes or deletes them, and may touch no other schedule.
+   */
+  public readonly scheduleGroup: scheduler.CfnScheduleGroup;
   public readonly hookSecrets: Record<string, secretsmanager.Secret> = {};
   public readonly secretPrefix: string;
 
@@ -110,8 +119,13 @@ export class Triggers extends Construct {
     );
     this.deadLetterQueue.grantSendMessages(this.schedulerRole);
 
+    this.scheduleGroup = new scheduler.CfnScheduleGroup(this, 'PlaybookSchedules', {
+      name: `${stack.stackName}-playbooks`,
+    });
     for (const workflow of props.workflows.filter(isScheduled)) {
       this.schedules[workflow.name] = new scheduler.CfnSchedule(this, `Schedule-${workflow.name}`, {
+        name: scheduleNameOf(workflow.name),
+        groupName: this.scheduleGroup.ref,
         description: `aios playbook ${workflow.name} v${workflow.version}: ${workflow.trigger.expression} (${workflow.trigger.timezone})`,
         scheduleExpression: workflow.trigger.expression,
         scheduleExpressionTimezone: workflow.trigger.timezone,
@@ -121,7 +135,7 @@ export class Triggers extends Construct {
           arn: this.scheduleFunction.functionArn,
           roleArn: this.schedulerRole.roleArn,
           // The scheduled time, not the delivery's: the same on every retry, so the run id is too.
-          input: JSON.stringify({ playbook: workflow.name, scheduledTime: '<aws.scheduler.scheduled-time>' }),
+          input: scheduleTargetInput(workflow.name),
           retryPolicy: SCHEDULE_RETRY,
           deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
         },
@@ -147,6 +161,47 @@ export class Triggers extends Construct {
       this.deadLetterQueue,
       'A playbook schedule fire could not be delivered or failed after its retries: its run did not start (the message names the playbook and time).',
     );
+  }
+
+  /**
+   * The function that takes playbook pushes (the API) keeps their schedules: it may get, create,
+   * update and delete schedules in the playbook group only, and pass the scheduler role to
+   * EventBridge Scheduler only.
+   */
+  public grantScheduleSync(fn: NodejsFunction): void {
+    const stack = Stack.of(this);
+    const inGroup = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.scheduleGroup.ref}/*`,
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'scheduler:GetSchedule',
+          'scheduler:CreateSchedule',
+          'scheduler:UpdateSchedule',
+          'scheduler:DeleteSchedule',
+        ],
+        resources: [inGroup],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${stack.getLogicalId(this.scheduleGroup)}>/*]`,
+      reason:
+        "A push creates, changes or deletes the schedule named after the pushed playbook, so the names are known only at run time; the grant covers this stack's playbook schedule group only.",
+    });
+    fn.addEnvironment('SCHEDULE_GROUP', this.scheduleGroup.ref);
+    fn.addEnvironment('SCHEDULE_TARGET_ARN', this.scheduleFunction.functionArn);
+    fn.addEnvironment('SCHEDULER_ROLE_ARN', this.schedulerRole.roleArn);
+    fn.addEnvironment('SCHEDULE_DLQ_ARN', this.deadLetterQueue.queueArn);
   }
 
   /** The function that serves `POST /hooks/{playbook}` may read every hook secret, and only those. */

@@ -27,7 +27,13 @@ import {
 import { createSlackOutbox } from '../../functions/adapters/local/slack-outbox.ts';
 import type { AiosPorts } from '../../functions/app.ts';
 import { consoleClientKey } from '../../functions/console/client-key.ts';
-import type { Clock, ModelPort, StateStore, WorkflowCatalog } from '../../functions/core/ports.ts';
+import type {
+  Clock,
+  ModelPort,
+  PlaybookSchedules,
+  StateStore,
+  WorkflowCatalog,
+} from '../../functions/core/ports.ts';
 import { logger } from '../../functions/shared/powertools.ts';
 import { shippedOperatorPolicy } from '../../functions/shipped-playbooks.ts';
 import type { LocalStepFunctions } from './asl/index.ts';
@@ -63,6 +69,8 @@ export function localPorts(
     outboxDir: string;
     faults: Faults;
     publicBaseUrl: () => string;
+    /** The local scheduler, once started: a pushed playbook's schedule is taken up at once. */
+    playbookSchedules: PlaybookSchedules;
   },
 ) {
   const { dataDir } = options;
@@ -82,6 +90,7 @@ export function localPorts(
     store: standIns.store,
     catalog,
     operatorPolicy: options.operatorPolicy ?? shippedOperatorPolicy,
+    playbookSchedules: standIns.playbookSchedules,
     model: standIns.model,
     memory: standIns.memory,
     orchestrator: createLocalOrchestrator(standIns.stepFunctions, executionArnFor),

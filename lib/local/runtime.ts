@@ -19,7 +19,7 @@ import { modelFromEnv } from './model-from-env.ts';
 import { createLocalQueue, startQueueWorker } from './queue/index.ts';
 import { executionArnFor, startRunMachine } from './run-machine.ts';
 import { ACTION_DLQ, ACTION_QUEUE, type LocalRuntime, type LocalRuntimeOptions } from './runtime-options.ts';
-import { startLocalScheduler } from './scheduler/local-scheduler.ts';
+import { type LocalScheduler, startLocalScheduler } from './scheduler/local-scheduler.ts';
 import { TABLE_NAMES } from './table-definitions.ts';
 
 export * from './runtime-options.ts';
@@ -71,6 +71,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const { stepFunctions } = machine;
   const schedulerClock = options.schedulerClock ?? systemAslClock;
   let publicBaseUrl = `http://127.0.0.1:${options.port}`;
+  let scheduler: LocalScheduler | undefined;
   const local = localPorts(options, {
     client: db.client,
     store,
@@ -85,6 +86,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     faults,
     // The server's address is known only once it listens.
     publicBaseUrl: () => publicBaseUrl,
+    // A push takes effect at once: a pass after the one under way reads the registry again.
+    playbookSchedules: {
+      async sync() {
+        await scheduler?.settled();
+        await scheduler?.pass();
+        return 'updated';
+      },
+    },
   });
   const aios = createAios(local.ports);
   // Before anything runs: the registry holds the shipped playbooks a push has not overtaken.
@@ -131,7 +140,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   await stepFunctions.resumeAll();
   await aios.recovery.sweep(AT_START_UP).catch(logError('recovery at start-up failed'));
   // After recovery, so a fire's run finds the store as the last process left it.
-  const scheduler = await startLocalScheduler({
+  scheduler = await startLocalScheduler({
     catalog: aios.catalog,
     fires: aios.fires,
     cursors: createDynamoDBSchedulerCursors(tables),

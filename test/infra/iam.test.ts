@@ -16,7 +16,9 @@ const roleOf = (fn: IFunction): IRole => {
   if (!fn.role) throw new Error(`${fn.node.path} has no role`);
   return fn.role;
 };
-const statements = (fn: IFunction) => statementsOf(template, stack, roleOf(fn));
+/** What a role is allowed (the explicit Denies on audit entries are tested in state-table-access.test.ts). */
+const statements = (fn: IFunction) =>
+  statementsOf(template, stack, roleOf(fn)).filter((s) => s.Effect === 'Allow');
 const ref = (construct: { node: { defaultChild?: unknown } }) => ({ Ref: logicalIdOf(stack, construct) });
 const arn = (construct: { node: { defaultChild?: unknown } }) => ({
   'Fn::GetAtt': [logicalIdOf(stack, construct), 'Arn'],

@@ -1,8 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { PUBLIC_ENDPOINT_KEYS } from '../../lib/cloud/approvals.ts';
+import { AUDIT_KEY_PREFIX } from '../../lib/cloud/table-access.ts';
 import { actionsOf, logicalIdOf, type Statement, statementsOf, synthAios } from './synth.ts';
 
 let stack: AiosStack;
@@ -26,7 +28,7 @@ describe('the shared state table: least privilege', () => {
     expect(actionsOf(all).filter((a) => /Delete|BatchWrite|dynamodb:\*/.test(a))).toEqual([]);
   });
 
-  it('confines the public link and Slack functions to approval, link-use and run items, on the table only', () => {
+  it('confines the public link and Slack functions to approval and link-use items, on the table only: no run item, no audit entry', () => {
     for (const fn of [stack.approvals.linkFunction, stack.approvals.slackFunction]) {
       const statements = stateTableStatements(fn);
       expect(statements.length, fn.node.path).toBeGreaterThan(0);
@@ -44,7 +46,7 @@ describe('the shared state table: least privilege', () => {
         ]);
       }
     }
-    expect(PUBLIC_ENDPOINT_KEYS).toEqual(['APPROVAL#', 'LINK#', 'RUN#']);
+    expect(PUBLIC_ENDPOINT_KEYS).toEqual(['APPROVAL#', 'LINK#']);
   });
 
   it('gives the other functions on the table no condition but no deletes either', () => {
@@ -54,4 +56,46 @@ describe('the shared state table: least privilege', () => {
       expect(actions).not.toContain('dynamodb:DeleteItem');
     }
   });
+
+  it('lets only the appenders add audit entries, and no role update one (an explicit Deny on AUDIT#*)', () => {
+    const auditDeny = (statement: Statement) =>
+      statement.Effect === 'Deny' &&
+      JSON.stringify(statement.Condition) ===
+        JSON.stringify({ 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_KEY_PREFIX}*`] } });
+    const confinedAwayFromAudit = (statement: Statement) => {
+      const patterns = (statement.Condition as Record<string, Record<string, string[]>> | undefined)?.[
+        'ForAllValues:StringLike'
+      ]?.['dynamodb:LeadingKeys'];
+      return patterns?.every((p) => !`${AUDIT_KEY_PREFIX}run-1`.startsWith(p.replace(/\*$/, '')));
+    };
+    const writers = new Map<string, { puts: boolean; updates: boolean }>();
+    for (const [roleId, statements] of stateTableStatementsByRole()) {
+      const allowed = statements.filter((s) => s.Effect === 'Allow' && !confinedAwayFromAudit(s));
+      const denied = actionsOf(statements.filter(auditDeny));
+      const can = (action: string) => actionsOf(allowed).includes(action) && !denied.includes(action);
+      if (can('dynamodb:PutItem') || can('dynamodb:UpdateItem'))
+        writers.set(roleId, { puts: can('dynamodb:PutItem'), updates: can('dynamodb:UpdateItem') });
+    }
+    const appenders = [
+      stack.api.function,
+      stack.gateway.function,
+      stack.agents.executor,
+      stack.agents.runRecorder,
+      stack.approvals.escalationFunction,
+    ].map((fn) => stack.getLogicalId(fn.role?.node.defaultChild as CfnRole));
+    expect([...writers.keys()].sort()).toEqual([...appenders].sort());
+    for (const [roleId, can] of writers)
+      expect({ roleId, ...can }).toEqual({ roleId, puts: true, updates: false });
+  });
 });
+
+/** Every role's statements on the state table (or its indexes), by the role's logical id. */
+function stateTableStatementsByRole(): Map<string, Statement[]> {
+  const byRole = new Map<string, Statement[]>();
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    const statements = (policy.Properties.PolicyDocument.Statement as Statement[]).filter(onStateTable);
+    for (const ref of policy.Properties.Roles as { Ref: string }[])
+      byRole.set(ref.Ref, [...(byRole.get(ref.Ref) ?? []), ...statements]);
+  }
+  return byRole;
+}

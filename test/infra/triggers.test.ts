@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { shippedCatalog } from '../../functions/shipped-playbooks.ts';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
@@ -122,6 +123,69 @@ describe('Triggers', () => {
           Value: { 'Fn::GetAtt': [logicalIdOf(stack, stack.triggers.deadLetterQueue), 'QueueName'] },
         },
       ],
+    });
+  });
+
+  it('puts every schedule in the playbook group, named after its playbook (what a push updates)', () => {
+    const group = { Ref: stack.getLogicalId(stack.triggers.scheduleGroup) };
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'Aios-playbooks' });
+    for (const workflow of scheduledPlaybooks())
+      template.hasResourceProperties('AWS::Scheduler::Schedule', { Name: workflow.name, GroupName: group });
+  });
+
+  it('lets the API, and no other function, keep pushed schedules: in the playbook group only, passing the scheduler role to the scheduler only', () => {
+    const group = stack.getLogicalId(stack.triggers.scheduleGroup);
+    const api = statementsOf(template, stack, stack.api.function.role);
+    const scheduling = api.filter((s) => actionsOf([s]).some((a) => a.startsWith('scheduler:')));
+    expect(scheduling).toHaveLength(1);
+    expect(actionsOf(scheduling).sort()).toEqual([
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+      'scheduler:GetSchedule',
+      'scheduler:UpdateSchedule',
+    ]);
+    expect(scheduling[0]?.Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':scheduler:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':schedule/',
+          { Ref: group },
+          '/*',
+        ],
+      ],
+    });
+    const passing = api.filter((s) => actionsOf([s]).includes('iam:PassRole'));
+    expect(passing).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack, stack.triggers.schedulerRole), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      },
+    ]);
+    const others = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter(
+        (policy) =>
+          !JSON.stringify(policy.Properties.Roles).includes(
+            stack.getLogicalId(stack.api.function.role?.node.defaultChild as CfnRole),
+          ),
+      )
+      .flatMap((policy) => actionsOf(policy.Properties.PolicyDocument.Statement));
+    expect(others.filter((a) => a.startsWith('scheduler:') || a === 'iam:PassRole')).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          SCHEDULE_GROUP: { Ref: group },
+          SCHEDULE_TARGET_ARN: functionArn(),
+          SCHEDULER_ROLE_ARN: { 'Fn::GetAtt': [logicalIdOf(stack, stack.triggers.schedulerRole), 'Arn'] },
+        }),
+      },
     });
   });
 });

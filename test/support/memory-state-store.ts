@@ -9,6 +9,8 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
   const intents = new Map<string, Intent>();
   const journal: JournalEntry[] = [];
   const audit: AuditEntry[] = [];
+  /** Entries appended with an id: each (time, id) once. */
+  const onceIds = new Set<string>();
   const entities = new Map<string, Entity>();
   const entityVersions = new Map<string, Entity[]>();
   const clone = <T>(value: T): T => structuredClone(value);
@@ -97,13 +99,17 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([, intent]) => clone(intent));
     },
-    async appendJournal(entry) {
+    async appendJournal(entry, options) {
+      if (options?.id && onceIds.has(`journal#${entry.at}#${options.id}`)) return;
+      if (options?.id) onceIds.add(`journal#${entry.at}#${options.id}`);
       journal.push(clone(entry));
     },
     async listJournal(runId) {
       return journal.filter((e) => e.runId === runId).map(clone);
     },
-    async appendAudit(entry) {
+    async appendAudit(entry, options) {
+      if (options?.id && onceIds.has(`audit#${entry.at}#${options.id}`)) return;
+      if (options?.id) onceIds.add(`audit#${entry.at}#${options.id}`);
       audit.push(clone(entry));
     },
     async listAudit(runId) {

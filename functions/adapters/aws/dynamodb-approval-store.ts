@@ -14,10 +14,10 @@ import { documentClient, putNewInboxRecord, queryGsi1, readItem } from './dynamo
  * Approvals in the state table:
  *   one approval          pk APPROVAL#<id>   sk APPROVAL
  *   the pending inbox     gsi1pk APPROVALS#PENDING     gsi1sk <createdAt>#<id>   (while PENDING)
- *   runs still waiting    gsi1pk APPROVALS#UNANSWERED  gsi1sk <settledAt>#<id>   (settled, task token not yet answered)
+ *   not yet finished      gsi1pk APPROVALS#UNANSWERED  gsi1sk <settledAt>#<id>   (settled; run not yet answered or settlement not yet logged)
  * `record` is the request as first written (JSON); what happens later lives in attributes of its own,
  * so that no write rewrites another's: `events` (history appended with list_append), `status`,
- * `decision`, `action`, `settledAt`, `slackMessage`, `escalationState`, `answeredAt`. Only a
+ * `decision`, `action`, `settledAt`, `slackMessage`, `escalationState`, `answeredAt`, `loggedAt`. Only a
  * settlement is conditional on the status; nothing else can make a decision fail, or fail on one.
  * Records written before this layout carry everything in `record`; the attributes override it.
  * The task token is an attribute beside the record, never part of what the store hands out.
@@ -190,10 +190,10 @@ export function createDynamoDBApprovalStore(options: {
     },
 
     async markAnswered(id, taskToken, at) {
-      await update(
+      const answered = await update(
         id,
         {
-          UpdateExpression: 'SET answeredAt = :at REMOVE gsi1pk, gsi1sk',
+          UpdateExpression: 'SET answeredAt = :at',
           // Only for the token that was answered: a retried request may have brought a newer one.
           ConditionExpression:
             taskToken === undefined ? 'attribute_not_exists(taskToken)' : 'taskToken = :token',
@@ -204,6 +204,20 @@ export function createDynamoDBApprovalStore(options: {
         },
         `approval ${id} has a newer task token`,
       );
+      if (answered.loggedAt) await retire(id);
+    },
+
+    async markLogged(id, at) {
+      const logged = await update(
+        id,
+        {
+          UpdateExpression: 'SET loggedAt = if_not_exists(loggedAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        },
+        `approval ${id} does not exist`,
+      );
+      if (logged.answeredAt) await retire(id);
     },
 
     async listPending() {
@@ -220,9 +234,24 @@ export function createDynamoDBApprovalStore(options: {
       // The copy is enough here: answerSettled reads the item before it answers anything.
       return (await queryIndex(UNANSWERED, settledBefore))
         .map(parse)
-        .filter((a) => a.status !== 'PENDING' && a.answeredAt === undefined);
+        .filter((a) => a.status !== 'PENDING' && (a.answeredAt === undefined || a.loggedAt === undefined));
     },
   };
+
+  /**
+   * Answered and logged: off the recovery index. Conditional on both, so a retried request that
+   * brought a new token (and put the record back on the index) meanwhile keeps it there.
+   */
+  async function retire(id: string): Promise<void> {
+    try {
+      await update(id, {
+        UpdateExpression: 'REMOVE gsi1pk, gsi1sk',
+        ConditionExpression: 'attribute_exists(answeredAt) AND attribute_exists(loggedAt)',
+      });
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
 
   /** The approvals with these ids, read strongly, in the order given; missing ones are left out. */
   async function readAll(ids: string[]): Promise<Approval[]> {
@@ -278,5 +307,6 @@ function parse(item: Record<string, unknown>): Approval {
     // Escalation looks only at pending requests; a settled one has nothing next.
     ...(status === 'PENDING' ? {} : { nextEscalationAt: undefined }),
     ...(typeof item.answeredAt === 'string' ? { answeredAt: item.answeredAt } : {}),
+    ...(typeof item.loggedAt === 'string' ? { loggedAt: item.loggedAt } : {}),
   });
 }

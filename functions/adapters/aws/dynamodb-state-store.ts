@@ -39,7 +39,7 @@ export interface DynamoDBStateStoreOptions {
  *   a run's plan              pk RUN#<id>             sk PLAN
  *   a run's intents, in order pk RUN#<id>             sk INTENT#<0000 step>
  *   a run's journal, in order pk RUN#<id>             sk JOURNAL#<at>#<seq>
- *   a run's audit log         pk RUN#<id>             sk AUDIT#<at>#<seq>
+ *   a run's audit log         pk AUDIT#<id>           sk <at>#<seq>      (its own partition: IAM tells it apart)
  *   an entity, latest         pk ENTITY#<type>#<id>   sk LATEST
  *   an entity, every version  pk ENTITY#<type>#<id>   sk V#<0000000000 version>
  * Run-scoped items carry `expiresAt` (epoch seconds) for TTL; TTL deletes lazily, so reads filter too.
@@ -120,12 +120,11 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
     claimIntent: (runId, stepIndex, claim) => claimIntent(table, runId, stepIndex, claim),
     listIntents: async (runId) =>
       (await listRunItems(table, runId, 'INTENT')).map((item): Intent => IntentSchema.parse(item)),
-    appendJournal: (entry) => appendRunLog(table, 'JOURNAL', entry),
+    appendJournal: (entry, options) => appendRunLog(table, 'JOURNAL', entry, options?.id),
     listJournal: async (runId) =>
       (await listRunItems(table, runId, 'JOURNAL')).map((item) => JournalEntrySchema.parse(item)),
-    appendAudit: (entry) => appendRunLog(table, 'AUDIT', entry),
-    listAudit: async (runId) =>
-      (await listRunItems(table, runId, 'AUDIT')).map((item) => AuditEntrySchema.parse(item)),
+    appendAudit: (entry, options) => appendRunLog(table, 'AUDIT', entry, options?.id),
+    listAudit: (runId) => listAudit(table, runId),
     getEntityVersion: async (type, id, version) => {
       const item = await getItem(table, { pk: entityPk(type, id), sk: entityVersionSk(version) });
       return item ? EntitySchema.parse(strip(item)) : undefined;
@@ -302,25 +301,56 @@ async function claimIntent(
 
 // ---- journal and audit log ----------------------------------------------------------------------
 
-/** The journal and the audit log: append-only, in time order, kept as long as the run. */
+/**
+ * The journal and the audit log: append-only, in time order, kept as long as the run. Never an
+ * overwrite (a conditional put); an entry with an `id` is written once, however often appended.
+ * The audit log has a partition of its own, so IAM (dynamodb:LeadingKeys) can tell it apart.
+ */
 async function appendRunLog(
   table: StateTable,
   kind: 'JOURNAL' | 'AUDIT',
   entry: { runId: string; at: string },
+  id?: string,
 ) {
   journalSeq = (journalSeq + 1) % 1_000_000;
-  const seq = `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
-  await table.doc.send(
-    new PutCommand({
-      TableName: table.TableName,
-      Item: {
-        pk: `RUN#${entry.runId}`,
-        sk: `${kind}#${entry.at}#${seq}`,
-        expiresAt: expiresAt(table),
-        ...entry,
-      },
+  const seq = id ?? `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
+  const key =
+    kind === 'AUDIT'
+      ? { pk: `AUDIT#${entry.runId}`, sk: `${entry.at}#${seq}` }
+      : { pk: `RUN#${entry.runId}`, sk: `JOURNAL#${entry.at}#${seq}` };
+  try {
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.TableName,
+        Item: { ...key, expiresAt: expiresAt(table), ...entry },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    const taken = error instanceof ConditionalCheckFailedException;
+    if (!(taken && id))
+      throw taken ? new ConflictError(`${kind} entry ${key.sk} exists`, { cause: error }) : error;
+  }
+}
+
+/** A run's audit log; entries written before it had a partition of its own are in the run's. */
+async function listAudit(table: StateTable, runId: string) {
+  const [own, legacy] = await Promise.all([
+    queryAll(table, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `AUDIT#${runId}` },
+      ConsistentRead: true,
     }),
-  );
+    queryAll(table, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': 'AUDIT#' },
+      ConsistentRead: true,
+    }),
+  ]);
+  return [...legacy, ...own]
+    .map(strip)
+    .map((item) => AuditEntrySchema.parse(item))
+    .sort((a, b) => a.at.localeCompare(b.at));
 }
 
 /** A run's items of one kind (intents, journal, audit), in sort-key order, keys stripped. */

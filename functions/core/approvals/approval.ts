@@ -87,6 +87,12 @@ export const ApprovalSchema = z.object({
    * A decided or expired approval without it still has a run waiting: recovery answers it.
    */
   answeredAt: z.string().optional(),
+  /**
+   * When the settlement's audit and journal entries (and its judgement) were written. The public
+   * link and Slack endpoints may not write run items, so they leave this to an appender (the
+   * executor, the run recorder, the recovery sweep): until it is set, recovery lists the approval.
+   */
+  loggedAt: z.string().optional(),
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 

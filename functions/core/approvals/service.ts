@@ -9,7 +9,7 @@ import type {
   StateStore,
   WorkflowCatalog,
 } from '../ports.ts';
-import type { Action, AuditEntry, Intent, OperatorPolicy, Workflow } from '../schemas.ts';
+import type { Action, Intent, OperatorPolicy, Workflow } from '../schemas.ts';
 import {
   type Approval,
   type ApprovalEvent,
@@ -18,6 +18,7 @@ import {
   type DecideResult,
   EscalationSchema,
 } from './approval.ts';
+import { approvalIdFor, createDecisionLog, expiryDetail, withdrawnDetail } from './decision-log.ts';
 
 export type { ApprovalNotifier, ApprovalStore, Settlement } from '../ports.ts';
 
@@ -25,8 +26,8 @@ export interface ApprovalServiceDeps {
   approvals: ApprovalStore;
   store: StateStore;
   catalog: WorkflowCatalog;
-  /** The operator's policy as it stands (the registry's newest): its approvers get each new request. */
-  operatorPolicy: () => Promise<OperatorPolicy>;
+  /** The operator's policy at a version (the run's pinned one): its approvers get each new request. */
+  operatorPolicy: (version?: number) => Promise<OperatorPolicy>;
   callbacks: OrchestratorCallbacks;
   notifier: ApprovalNotifier;
   clock: Clock;
@@ -35,38 +36,25 @@ export interface ApprovalServiceDeps {
   validateParams: (actionType: string, params: Record<string, unknown>) => string | undefined;
   /** Told of each decided approval: it counts as a judgement of the workflow (trust-service.ts). */
   onDecided?: (approval: Approval) => Promise<void>;
+  /**
+   * False for the public link and Slack endpoints, whose roles may touch approval and link items
+   * only: a settlement there is logged (audit, journal, judgement) by the next appender
+   * (decision-log.ts). Default true.
+   */
+  appendsRunLog?: boolean;
 }
 
-export const approvalIdFor = (runId: string, stepIndex: number) => `${runId}-s${stepIndex}`;
+export { approvalIdFor } from './decision-log.ts';
 
 const minutes = (n: number) => n * 60_000;
 /** A settlement that finds the record changed re-reads it; only a decided record stops it. */
 const SETTLE_ATTEMPTS = 5;
-const DECISION_OUTCOMES: readonly AuditEntry['outcome'][] = [
-  'approved',
-  'rejected-by-approver',
-  'approval-expired',
-  'withdrawn',
-];
-
 function describeAction(intent: Intent): string {
   const params = Object.entries(intent.action.params)
     .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join('; ');
   // One line: a summary is shown in lists, Slack headers and email subjects.
   return `${intent.title}: ${intent.action.type}${params ? ` (${params.replace(/\s+/g, ' ').slice(0, 400)})` : ''}`;
-}
-
-function expiryDetail(approval: Approval): string {
-  const hours = approval.escalation.expireAfterHours;
-  return approval.escalation.onExpiry === 'hand-off'
-    ? `nobody decided within ${hours} h: handed to the operator to finish by hand`
-    : `nobody decided within ${hours} h: rejected automatically`;
-}
-
-function withdrawnDetail(approval: Approval): string {
-  const withdrawn = approval.history.findLast((e) => e.event === 'withdrawn');
-  return `withdrawn: run ${approval.runId} was cancelled${withdrawn ? ` (${withdrawn.detail})` : ''}; this request decides nothing`;
 }
 
 /** What the paused run is told about a settled approval: the same answer however often it is given. */
@@ -96,18 +84,6 @@ export function answerOf(
     kind: 'failure',
     error: 'ApprovalRejectedError',
     cause: `rejected by ${decision.by} via ${decision.channel}${decision.note ? `: ${decision.note}` : ''}`,
-  };
-}
-
-/** The audit log's outcome and reason for a settled approval. */
-function auditOf(approval: Approval): { outcome: AuditEntry['outcome']; reason: string } {
-  const { decision } = approval;
-  if (approval.status === 'WITHDRAWN') return { outcome: 'withdrawn', reason: withdrawnDetail(approval) };
-  if (approval.status === 'EXPIRED' || !decision)
-    return { outcome: 'approval-expired', reason: expiryDetail(approval) };
-  return {
-    outcome: decision.outcome === 'approved' ? 'approved' : 'rejected-by-approver',
-    reason: `${decision.outcome} by ${decision.by} via ${decision.channel}${decision.editedParams ? ' (edited)' : ''}${decision.note ? `: ${decision.note}` : ''}`,
   };
 }
 
@@ -147,37 +123,14 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
     }
   }
 
-  async function record(approval: Approval) {
-    const { outcome, reason } = auditOf(approval);
-    await deps.store.appendAudit({
-      runId: approval.runId,
-      stepIndex: approval.stepIndex,
-      at: now().toISOString(),
-      outcome,
-      actionType: approval.action.type,
-      agent: approval.decision ? `${approval.decision.channel}:${approval.decision.by}` : 'escalation',
-      decision: 'needs-approval',
-      reason,
-    });
-    await deps.store.appendJournal({
-      runId: approval.runId,
-      at: now().toISOString(),
-      kind: 'decision',
-      message: `step ${approval.stepIndex + 1} ${approval.stepId}: ${reason}`,
-      data: { approvalId: approval.approvalId, status: approval.status },
-    });
-  }
+  const decisions = createDecisionLog(deps);
+  const appends = deps.appendsRunLog ?? true;
 
-  async function recorded(approval: Approval): Promise<boolean> {
-    const audit = await deps.store.listAudit(approval.runId);
-    return audit.some((e) => e.stepIndex === approval.stepIndex && DECISION_OUTCOMES.includes(e.outcome));
-  }
-
-  /** After a settlement: the audit log, the run's answer, what the approvers see. */
+  /** After a settlement: the audit log (where this caller may write it), the run's answer, what the approvers see. */
   async function conclude(approval: Approval) {
-    await record(approval);
-    // Before the run is told, so the judgement is on record by the time the run goes on.
-    if (approval.decision) await deps.onDecided?.(approval);
+    // Before the run is told, so the judgement is on record by the time the run goes on; the
+    // public endpoints leave it to the executor (approved) or the run recorder (failed).
+    if (appends) await decisions.settled(approval);
     await deliver(approval);
     await deps.notifier.showDecision(approval).catch(() => undefined);
   }
@@ -205,7 +158,7 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
         risk: deps.riskOf(intent.action.type) ?? 'write',
         editable: config?.editable[intent.action.type] ?? [],
         status: 'PENDING',
-        approvers: (await deps.operatorPolicy()).approvers,
+        approvers: (await deps.operatorPolicy(run.policyVersion)).approvers,
         channels,
         escalation,
         createdAt: created.toISOString(),
@@ -341,18 +294,19 @@ export function createApprovalService(deps: ApprovalServiceDeps) {
       return counts;
     },
 
-    /** Settled before `before` and their runs never told (a crash came between): what recovery answers. */
+    /** Settled before `before` and not finished (run never told, or settlement never logged): what recovery takes up. */
     unanswered: (before: Date) => deps.approvals.listUnanswered(before.toISOString()),
 
     /**
-     * Finishes what a crash interrupted after a settlement: the audit entry if it is missing,
-     * then the run's answer. Repeating it answers nothing twice: a token already answered is
-     * closed, and a record marked answered is left alone.
+     * Finishes what a crash (or a public endpoint) left after a settlement: the audit and journal
+     * entries if they are missing, then the run's answer if it never had it. Repeating it answers
+     * nothing twice: a token already answered is closed, and a record marked answered is left alone.
      */
     async answerSettled(approvalId: string): Promise<'answered' | 'closed' | 'nothing'> {
       const approval = await deps.approvals.get(approvalId);
-      if (!approval || approval.status === 'PENDING' || approval.answeredAt) return 'nothing';
-      if (!(await recorded(approval))) await record(approval);
+      if (!approval || approval.status === 'PENDING') return 'nothing';
+      await decisions.settled(approval);
+      if (approval.answeredAt) return 'nothing';
       const outcome = await deliver(approval);
       if (outcome === 'answered') {
         await deps.store.appendJournal({

@@ -1,5 +1,12 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { Clock, PlaybookStore, PlaybookVersion, PolicyVersion, WorkflowCatalog } from '../ports.ts';
+import type {
+  Clock,
+  PlaybookSchedules,
+  PlaybookStore,
+  PlaybookVersion,
+  PolicyVersion,
+  WorkflowCatalog,
+} from '../ports.ts';
 import {
   MODEL_STEP_TYPES,
   type OperatorPolicy,
@@ -130,6 +137,8 @@ export interface PlaybookRegistryDeps {
   store: PlaybookStore;
   clock: Clock;
   rules: PlaybookRules;
+  /** The pushed version's schedule takes effect at once, without a deploy. */
+  schedules?: PlaybookSchedules;
 }
 
 export type PushResult = { status: 'pushed' | 'unchanged'; workflow: Workflow };
@@ -153,6 +162,8 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
     return found;
   }
 
+  const pinnedPolicies = new Map<number, OperatorPolicy>();
+
   return {
     /**
      * Validates the file fully and stores it as a new version. Its `version` must be above the
@@ -166,7 +177,11 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
       const versions = await deps.store.playbookVersions(workflow.name);
       const newest = versions.at(-1);
       if (newest && newest.workflow.version === workflow.version) {
-        if (changedFields(newest.workflow, workflow).length === 0) return { status: 'unchanged', workflow };
+        if (changedFields(newest.workflow, workflow).length === 0) {
+          // Pushing again is how a schedule left unsynced by a failure (or a crash) is put right.
+          await deps.schedules?.sync(workflow);
+          return { status: 'unchanged', workflow };
+        }
         return refuse(what, [
           `version ${workflow.version} is already pushed with other content; a change needs version ${workflow.version + 1}`,
         ]);
@@ -182,6 +197,8 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
           return refuse(what, [`version ${workflow.version} was pushed meanwhile`]);
         throw error;
       }
+      // After the version is stored (the intent): a failure here is put right by pushing again.
+      await deps.schedules?.sync(workflow);
       return { status: 'pushed', workflow };
     },
 
@@ -250,8 +267,18 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
 
     showPolicy,
 
-    /** The policy every decision reads: the newest, so a push applies from the next step decided. */
-    policy: async (): Promise<OperatorPolicy> => (await showPolicy()).policy,
+    /**
+     * The policy a decision reads: the version its run was pinned to at its start (a version never
+     * changes once pushed, so it is kept once read), or the newest for a run from before pinning.
+     */
+    policy: async (version?: number): Promise<OperatorPolicy> => {
+      if (version === undefined) return (await showPolicy()).policy;
+      const known = pinnedPolicies.get(version);
+      if (known) return known;
+      const { policy } = await showPolicy(version);
+      pinnedPolicies.set(version, policy);
+      return policy;
+    },
 
     /**
      * The catalogue every handler reads: a new run gets the newest version; a run in flight asks
@@ -271,6 +298,7 @@ export function createPlaybookRegistry(deps: PlaybookRegistryDeps) {
           return found;
         },
         workflows: async () => (await deps.store.latestPlaybooks()).map((p) => p.workflow),
+        policyVersion: async () => (await deps.store.latestPolicy())?.version,
       };
     },
   };

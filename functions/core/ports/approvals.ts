@@ -40,8 +40,13 @@ export interface ApprovalStore {
   settle(approvalId: string, settlement: Settlement): Promise<Approval>;
   /** The run has its answer on `taskToken`; ConflictError when a newer token has come meanwhile. */
   markAnswered(approvalId: string, taskToken: string | undefined, at: string): Promise<void>;
+  /** The settlement's audit and journal entries are written. */
+  markLogged(approvalId: string, at: string): Promise<void>;
   listPending(): Promise<Approval[]>;
-  /** Settled before `settledBefore` (ISO time) and the run not yet answered: a cheap indexed query. */
+  /**
+   * Settled before `settledBefore` (ISO time) and not finished: the run not yet answered, or the
+   * settlement not yet logged. A cheap indexed query.
+   */
   listUnanswered(settledBefore: string): Promise<Approval[]>;
 }
 

@@ -45,10 +45,13 @@ const MAX_SLEEP_MS = 60_000;
  * again, or the new one, whose pending fires are started by the next pass: no fire lost or doubled.
  */
 export async function startLocalScheduler(deps: LocalSchedulerDeps): Promise<LocalScheduler> {
-  const schedules = (await deps.catalog.workflows()).filter(isScheduled).map((workflow) => ({
-    workflow,
-    expression: parseScheduleExpression(workflow.trigger.expression, workflow.trigger.timezone),
-  }));
+  /** The registry's newest versions, read again every pass: a push (or a removed schedule) counts at once. */
+  const load = async () =>
+    (await deps.catalog.workflows()).filter(isScheduled).map((workflow) => ({
+      workflow,
+      expression: parseScheduleExpression(workflow.trigger.expression, workflow.trigger.timezone),
+    }));
+  let schedules = await load();
   let running: Promise<void> | undefined;
   let cancelTimer: (() => void) | undefined;
   let closed = false;
@@ -88,6 +91,11 @@ export async function startLocalScheduler(deps: LocalSchedulerDeps): Promise<Loc
   }
 
   async function passOnce(): Promise<void> {
+    try {
+      schedules = await load();
+    } catch (error) {
+      deps.onError?.('reading the schedules failed; this pass keeps the ones read before', error, {});
+    }
     for (const schedule of schedules) {
       try {
         await advance(schedule);

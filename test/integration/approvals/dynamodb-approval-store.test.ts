@@ -125,7 +125,7 @@ describe('DynamoDB approval store: no write but a decision conflicts with a deci
 });
 
 describe('DynamoDB approval store: settled but unanswered', () => {
-  it('lists a settled approval until its run is answered, then no more; only before the cutoff', async () => {
+  it('lists a settled approval until its run is answered and its settlement logged, then no more; only before the cutoff', async () => {
     const { approvalId } = await created();
     await store.settle(approvalId, approve(30));
     const listed = (before: string) =>
@@ -138,8 +138,23 @@ describe('DynamoDB approval store: settled but unanswered', () => {
       ConflictError,
     );
     await store.markAnswered(approvalId, await store.taskToken(approvalId), at(32));
+    // Answered by a public endpoint, which may not write the audit entry: still listed for an appender.
+    expect((await listed(at(59))).map((a) => a.answeredAt)).toEqual([at(32)]);
+    await store.markLogged(approvalId, at(33));
+    await store.markLogged(approvalId, at(34)); // a second appender keeps the first time
     expect(await listed(at(59))).toEqual([]);
-    expect((await store.get(approvalId))?.answeredAt).toBe(at(32));
+    expect(await store.get(approvalId)).toMatchObject({ answeredAt: at(32), loggedAt: at(33) });
+  });
+
+  it('logged first and answered later (recovery answers an approval its appender logged): off the list once both', async () => {
+    const { approvalId } = await created();
+    await store.settle(approvalId, approve(30));
+    const listed = () =>
+      store.listUnanswered(at(59)).then((list) => list.filter((a) => a.approvalId === approvalId));
+    await store.markLogged(approvalId, at(31));
+    expect(await listed()).toHaveLength(1);
+    await store.markAnswered(approvalId, await store.taskToken(approvalId), at(32));
+    expect(await listed()).toEqual([]);
   });
 
   it('a retried request with a new token after the answer lists the approval again, for the new token', async () => {

@@ -1,3 +1,4 @@
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
 import { ConflictError } from '../../../functions/core/errors.ts';
@@ -219,5 +220,54 @@ describe('DynamoDB state store (against the embedded store)', () => {
     expect(await store.getRun('run-old')).toBeUndefined();
     expect(await store.listRuns()).toEqual([]);
     clock = new Date('2026-11-25T10:00:00.000Z');
+  });
+});
+
+describe('the audit log: a partition of its own, append-only', () => {
+  const entry = (runId: string, at: string, outcome: 'executed' | 'approved') => ({
+    runId,
+    stepIndex: 0,
+    at,
+    outcome,
+    actionType: 'email.send',
+    agent: 'gateway',
+    reason: 'r',
+  });
+
+  it('keeps entries under AUDIT#<run id> (what IAM tells apart), lists legacy RUN# entries too, in time order', async () => {
+    const doc = DynamoDBDocumentClient.from(db.client);
+    // Written before the audit log had its own partition.
+    await doc.send(
+      new PutCommand({
+        TableName: TABLE_NAMES.state,
+        Item: {
+          pk: 'RUN#audit-1',
+          sk: 'AUDIT#2026-11-25T10:00:01.000Z#000001abc',
+          ...entry('audit-1', '2026-11-25T10:00:01.000Z', 'executed'),
+        },
+      }),
+    );
+    await store.appendAudit(entry('audit-1', '2026-11-25T10:00:02.000Z', 'approved'));
+    await store.appendAudit(entry('audit-1', '2026-11-25T10:00:00.000Z', 'executed'));
+    const own = await doc.send(
+      new QueryCommand({
+        TableName: TABLE_NAMES.state,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'AUDIT#audit-1' },
+      }),
+    );
+    expect(own.Items).toHaveLength(2);
+    expect((await store.listAudit('audit-1')).map((e) => e.at)).toEqual([
+      '2026-11-25T10:00:00.000Z',
+      '2026-11-25T10:00:01.000Z',
+      '2026-11-25T10:00:02.000Z',
+    ]);
+  });
+
+  it('writes an entry with an id once, however often (and however concurrently) it is appended', async () => {
+    const same = entry('audit-2', '2026-11-25T10:00:00.000Z', 'approved');
+    await Promise.all([1, 2, 3].map(() => store.appendAudit(same, { id: 'settlement-x' })));
+    await store.appendAudit({ ...same, reason: 'a second writer' }, { id: 'settlement-x' });
+    expect(await store.listAudit('audit-2')).toEqual([same]);
   });
 });

@@ -131,6 +131,30 @@ describe('the playbook registry', () => {
       ),
     ).rejects.toThrow(/rules.0.action: fax.send is not an action aios knows/);
   });
+
+  it("reads a run's pinned policy version with one GetItem, once per process (a version never changes)", async () => {
+    const store = memoryPlaybookStore();
+    const playbooks = createPlaybookRegistry({ store, clock, rules });
+    await playbooks.pushPolicy(operatorPolicy, 'seed');
+    const changed = { ...operatorPolicy, approvers: { slackUserIds: [], emails: ['ops@acme.example'] } };
+    await playbooks.pushPolicy(changed, 'operator');
+    expect(await playbooks.catalog().policyVersion?.()).toBe(2);
+    const reads: string[] = [];
+    const getPolicy = store.getPolicy.bind(store);
+    const latestPolicy = store.latestPolicy.bind(store);
+    store.getPolicy = (version) => {
+      reads.push(`get ${version}`);
+      return getPolicy(version);
+    };
+    store.latestPolicy = () => {
+      reads.push('latest');
+      return latestPolicy();
+    };
+    for (let i = 0; i < 3; i += 1)
+      expect((await playbooks.policy(1)).approvers.emails).toEqual(operatorPolicy.approvers.emails);
+    expect(reads).toEqual(['get 1']);
+    await expect(playbooks.policy(7)).rejects.toThrow(/policy v7 does not exist/);
+  });
 });
 
 describe('schedule expressions', () => {

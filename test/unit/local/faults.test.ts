@@ -36,6 +36,7 @@ function memoryApprovalStore(initial: Approval): ApprovalStore & { records: Map<
     recordEvent: unused,
     advanceEscalation: unused,
     markAnswered: unused,
+    markLogged: unused,
     listUnanswered: unused,
     async settle(id, settlement) {
       const current = records.get(id) as Approval;

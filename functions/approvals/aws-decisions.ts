@@ -1,0 +1,30 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoDBApprovalStore } from '../adapters/aws/dynamodb-approval-store.ts';
+import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
+import { systemClock } from '../adapters/system-clock.ts';
+import { createDecisions, createTrust } from '../app.ts';
+import type { StateStore, WorkflowCatalog } from '../core/ports.ts';
+
+/**
+ * The decision log as the executor and the run recorder build it on AWS: they append the audit and
+ * journal entries (and the judgement) of what the public link and Slack endpoints decided.
+ */
+export function awsDecisions(ports: {
+  client: DynamoDBClient;
+  tableName: string;
+  store: StateStore;
+  catalog: WorkflowCatalog;
+}) {
+  const { client, tableName, store, catalog } = ports;
+  return createDecisions({
+    approvals: createDynamoDBApprovalStore({ client, tableName }),
+    store,
+    clock: systemClock,
+    trust: createTrust({
+      trust: createDynamoDBTrustStore({ client, tableName }),
+      store,
+      catalog,
+      clock: systemClock,
+    }),
+  });
+}
