@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
 import { buildRouteApp, type RouteAppOptions, type RouteHandler, type RouteHandlers } from './api/http.ts';
 import type { MemoryApiDeps } from './api/memory-routes.ts';
-import { ROUTES, type Route, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
+import { ROUTES, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
 import { createApprovalHandler } from './approvals/approval-handler.ts';
 import { type ApprovalLinkRoutesDeps, createApprovalLinkRoutes } from './approvals/email/link-handler.ts';
 import type { LinkTokens } from './approvals/email/link-token.ts';
@@ -79,6 +79,7 @@ import { createPlannerHandler, type PlannerHandlerDeps } from './planner/planner
 import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
 import { createScheduleStartHandler } from './schedules/schedule-start.ts';
 import { logger } from './shared/powertools.ts';
+import { humanOverrideMetric } from './shared/workflow-metrics.ts';
 
 /**
  * Workflow metrics and cost per run, read from the runs' own records (journal, audit, approvals,
@@ -115,13 +116,12 @@ export const createSlackInteractionsApp = (deps: SlackInteractionsDeps): Hono =>
 export const createHooksApp = (hooks: WebhookTrigger): Hono =>
   buildRouteApp(routesOf('hooks'), createHookRoutes({ hooks }));
 
-type ConsoleRouteId = Extract<Route, { auth: 'console' }>['id'];
 /** Every route handler of every function, by route id: what the local server serves in one app. */
 export type AllRouteHandlers = RouteHandlers<'api'> &
   RouteHandlers<'approval-links'> &
   RouteHandlers<'slack-interactions'> &
   RouteHandlers<'hooks'> &
-  Record<Exclude<RouteIdOf<'local'>, ConsoleRouteId>, RouteHandler>;
+  Record<RouteIdOf<'local'>, RouteHandler>;
 
 /**
  * The whole table in one app (the local server), with the stand-in's own checks before each route;
@@ -132,7 +132,7 @@ export function createLocalHttpApp(
   options: RouteAppOptions & { console?: Hono },
 ): Hono {
   const app = buildRouteApp(
-    ROUTES.filter((route: RouteSpec) => route.auth !== 'console'),
+    ROUTES.filter((route: RouteSpec) => route.fn !== 'console'),
     handlers,
     options,
   );
@@ -140,8 +140,8 @@ export function createLocalHttpApp(
   return app;
 }
 
-/** The operator console locally: its pages over the same services as the API. */
-export const createLocalConsoleApp = (
+/** The operator console (locally, and the console function on AWS): its pages over the same services as the API. */
+export const createOperatorConsoleApp = (
   deps: Omit<ConsoleDeps, 'metrics'> & Pick<ApiRoutesDeps, 'approvals'>,
 ) => createConsoleApp({ ...deps, metrics: createMetrics(deps) });
 
@@ -296,8 +296,18 @@ export function createApprovals(
  * CLI); the planner opens the items (telling the operator through `alerts`, once per step), the
  * API completes them, recovery answers the ones a crash left.
  */
-export const createHandoffs = (ports: Omit<HandoffServiceDeps, 'onAlertError'>) =>
-  createHandoffService({ ...ports, onAlertError: logAlertError });
+export function createHandoffs(ports: Omit<HandoffServiceDeps, 'onAlertError'>) {
+  const service = createHandoffService({ ...ports, onAlertError: logAlertError });
+  return {
+    ...service,
+    // Whichever door it came through (API, console, CLI): the operator wrote what the model could not.
+    async complete(...args: Parameters<typeof service.complete>) {
+      const completed = await service.complete(...args);
+      humanOverrideMetric(completed.workflow);
+      return completed;
+    },
+  };
+}
 
 /** What a crash strands (a decided approval its run never heard of, a run never started), found and finished. */
 export function createRecoveryService(ports: Omit<RecoveryDeps, 'onError'>) {
@@ -545,13 +555,14 @@ export function createAios(ports: AiosPorts) {
     runControl: { approvals, handoffs: stores.handoffs },
     trust,
   });
-  const consoleApp = createLocalConsoleApp({
+  const consoleApp = createOperatorConsoleApp({
     store,
     catalog,
     orchestrator: ports.orchestrator,
     claims: stores.claims,
     clock,
     approvals,
+    handoffs,
     connectors: () => connectorStatuses(stores.breaker, clock.now()),
     deadLetters: ports.deadLetters,
     memory: ports.memory.service,

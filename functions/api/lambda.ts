@@ -1,92 +1,29 @@
-import { dynamodbClient, sfnClient, sqsClient } from '../adapters/aws/clients.ts';
-import { createDynamoDBCircuitBreaker } from '../adapters/aws/dynamodb-circuit-breaker.ts';
-import { createDynamoDBHandoffStore } from '../adapters/aws/dynamodb-handoff-store.ts';
-import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
-import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start-claims.ts';
-import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
-import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
-import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
-import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
-import {
-  createStepFunctionsCallbacks,
-  createStepFunctionsOrchestrator,
-} from '../adapters/aws/step-functions.ts';
-import { systemClock } from '../adapters/system-clock.ts';
-import {
-  createApiApp,
-  createHandoffs,
-  createPlaybooks,
-  createScheduleFiresService,
-  createTrust,
-} from '../app.ts';
-import { awsApprovals } from '../approvals/aws-approvals.ts';
-import { connectorStatuses } from '../connectors/status.ts';
+import { createApiApp, createScheduleFiresService } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
+import { awsOperatorPorts } from './aws-operator-ports.ts';
 
-const env = requireEnv([
-  'STATE_TABLE',
-  'STATE_MACHINE_ARN',
-  'ACTION_DLQ_URL',
-  'ACTION_DLQ_ARN',
-  'AIOS_API_URL',
-]);
-
-const dynamodb = dynamodbClient();
-const sfn = sfnClient();
-const playbooks = createPlaybooks({
-  store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-  clock: systemClock,
-});
-const catalog = playbooks.catalog();
-const handoffStore = createDynamoDBHandoffStore({ client: dynamodb, tableName: env.STATE_TABLE });
-const approvals = awsApprovals().service;
-const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
-const trust = createTrust({
-  trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-  store,
-  catalog,
-  clock: systemClock,
-});
-const runPorts = {
-  store,
-  modes: trust,
-  catalog,
-  orchestrator: createStepFunctionsOrchestrator(sfn, env.STATE_MACHINE_ARN),
-  claims: createDynamoDBRunStartClaims({ client: dynamodb, tableName: env.STATE_TABLE }),
-  clock: systemClock,
-};
+const env = requireEnv(['AIOS_API_URL']);
+const ports = awsOperatorPorts();
 
 export const handler = httpLambdaHandler(
   createApiApp({
-    ...runPorts,
+    ...ports.runPorts,
     schedules: createScheduleFiresService({
-      ...runPorts,
-      schedules: createDynamoDBScheduleStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+      ...ports.runPorts,
+      schedules: createDynamoDBScheduleStore({ client: ports.dynamodb, tableName: ports.stateTable }),
       apiUrl: env.AIOS_API_URL,
     }),
-    // Reindex and consolidation are the maintenance function's jobs on AWS, not the API's.
-    memory: { service: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service },
-    deadLetters: createSqsDeadLetters(sqsClient(), { url: env.ACTION_DLQ_URL, arn: env.ACTION_DLQ_ARN }),
+    memory: ports.memory,
+    deadLetters: ports.deadLetters,
     // The operator's inbox decides through the same service as Slack and the links: first decision wins.
-    approvals,
-    // Completing a handoff answers the run's task token (states:SendTaskSuccess, as approvals do).
-    handoffs: createHandoffs({
-      handoffs: handoffStore,
-      store: runPorts.store,
-      catalog,
-      clock: systemClock,
-      callbacks: createStepFunctionsCallbacks(sfn),
-    }),
-    connectors: () =>
-      connectorStatuses(
-        createDynamoDBCircuitBreaker({ client: dynamodb, tableName: env.STATE_TABLE }),
-        new Date(),
-      ),
+    approvals: ports.approvals,
+    handoffs: ports.handoffs,
+    connectors: ports.connectors,
     // A cancel stops the execution (states:StopExecution) and withdraws what the run waits on.
-    runControl: { approvals, handoffs: handoffStore },
-    trust,
-    playbooks,
+    runControl: { approvals: ports.approvals, handoffs: ports.handoffStore },
+    trust: ports.trust,
+    playbooks: ports.playbooks,
   }),
 );

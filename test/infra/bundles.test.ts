@@ -8,12 +8,13 @@ import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
 
 /**
- * A ceiling over today's largest bundle (api, 528 KB), so that growth fails here. Issue 15's goal is
+ * A ceiling over today's largest bundles (the console's pages, 573 KB: the API's services plus its
+ * pages and aws-jwt-verify; the api, 528 KB), so that growth fails here. Issue 15's goal is
  * 300 KiB (bench section a reports it); what still holds it back is the X-Ray SDK under the tracer
  * (about 105 KB with semver and cls-hooked, in every function) and, in the api, the routes of every
  * concern in one function.
  */
-const MAX_BUNDLE_BYTES = 560 * 1024;
+const MAX_BUNDLE_BYTES = 600 * 1024;
 
 let stack: AiosStack;
 let template: Template;
@@ -60,8 +61,9 @@ describe('Lambda bundles', () => {
   it('leave the AWS SDK to the Lambda runtime and no zod locale but English', () => {
     for (const { path, dir } of bundles()) {
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      // The console's authorizer reads a cookie and a JWKS, and touches no table.
       expect(/from\s*"@aws-sdk\/client-dynamodb"/.test(code), `${path} imports the DynamoDB client`).toBe(
-        true,
+        path !== 'Aios/Console/Authorizer',
       );
       // The DynamoDB client's wire protocol prefix: present only if the client itself were bundled.
       expect(code.includes('DynamoDB_20120810'), `${path} bundles the DynamoDB client`).toBe(false);
