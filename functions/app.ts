@@ -61,7 +61,6 @@ import type {
   WorkflowCatalog,
 } from './core/ports.ts';
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
-import type { RunRecorderDeps } from './core/run-recorder.ts';
 import type { RunStartClaims } from './core/run-start-claims.ts';
 import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts';
 import type { OperatorPolicy } from './core/schemas.ts';
@@ -76,7 +75,10 @@ import { createHookRoutes } from './hooks/hook-routes.ts';
 import { createMonitorHandler } from './monitor/monitor-handler.ts';
 import { operatorChannel } from './notifications/operator-channel.ts';
 import { createPlannerHandler, type PlannerHandlerDeps } from './planner/planner-handler.ts';
-import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
+import {
+  createRunRecorderHandler,
+  type RunRecorderHandlerDeps,
+} from './run-recorder/run-recorder-handler.ts';
 import { createScheduleStartHandler } from './schedules/schedule-start.ts';
 import { logger } from './shared/powertools.ts';
 import { humanOverrideMetric } from './shared/workflow-metrics.ts';
@@ -187,13 +189,13 @@ const logAlertError = (error: unknown, context: { runId: string; stepIndex: numb
   });
 
 export const createExecutor = (
-  ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer'>,
+  ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer' | 'memory'>,
 ) => createExecutorHandler({ ...ports, riskOf, compensationOf, validateParams: paramsProblem });
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 
 export const createRunRecorder = (
-  ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews'>,
+  ports: Pick<RunRecorderHandlerDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews' | 'catalog'>,
 ) => createRunRecorderHandler(ports);
 
 /**
@@ -469,10 +471,18 @@ export function createAios(ports: AiosPorts) {
       retry: settings.modelRetry,
       alerts,
     }),
-    executor: createExecutor({ store, catalog, clock, operatorPolicy: policy, signer }),
+    executor: createExecutor({
+      store,
+      catalog,
+      clock,
+      operatorPolicy: policy,
+      signer,
+      memory: ports.memory.service,
+    }),
     monitor: createMonitor({ store, clock }),
     runRecorder: createRunRecorder({
       store,
+      catalog,
       clock,
       memory: ports.memory.service,
       reviews: trust,

@@ -25,6 +25,7 @@ import {
 } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
+import { approvalOverridden } from '../shared/workflow-metrics.ts';
 import { createLinkTokens } from './email/link-token.ts';
 
 const registryOn = (client: DynamoDBClient, tableName: string) =>
@@ -65,7 +66,10 @@ export function awsApprovals(
   const service = createApprovals({
     approvals: createDynamoDBApprovalStore({ client: dynamodb, tableName: stateTable }),
     store,
-    onDecided: (approval) => trust.fromApproval(approval),
+    onDecided: async (approval) => {
+      await trust.fromApproval(approval);
+      approvalOverridden(approval);
+    },
     catalog,
     operatorPolicy: playbooks.policy,
     callbacks: createStepFunctionsCallbacks(clients.sfn),

@@ -12,17 +12,20 @@ const env = requireEnv(['STATE_TABLE']);
 
 const dynamodb = dynamodbClient();
 const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
+const catalog = createRegistryCatalog({
+  store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  clock: systemClock,
+});
 
 export const handler = createRunRecorder({
   store,
+  // A succeeded run's minutes saved come from the playbook version it ran (TimeSavedMinutes).
+  catalog,
   // A finished shadow run opens a review item per proposed action.
   reviews: createTrust({
     trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
     store,
-    catalog: createRegistryCatalog({
-      store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-      clock: systemClock,
-    }),
+    catalog,
     clock: systemClock,
   }),
   clock: systemClock,

@@ -143,6 +143,8 @@ export class AiosStack extends Stack {
     this.memory.grantSearch(this.agents.planner);
     this.memory.grantSearch(this.api.function);
     this.memory.grantWrite(this.agents.runRecorder);
+    // An approved draft and the operator's edit go to long-term memory when the approval is taken up.
+    this.memory.grantWrite(this.agents.executor);
 
     // The console on the API behind Cognito: its sign-in, pages, authorizer and dashboard.
     this.console = new OperatorConsole(this, 'Console', {

@@ -5,6 +5,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { METRIC_NAMES, METRICS_NAMESPACE, METRICS_SERVICE } from '../../functions/core/metrics/names.ts';
+import { WORKFLOW_DIMENSION } from '../../functions/shared/workflow-metrics.ts';
 import { AiosFunction } from './aios-function.ts';
 import { API_STAGE, type Api } from './api.ts';
 
@@ -159,6 +160,17 @@ const metric = (metricName: string, statistic = 'Sum') =>
     period: Duration.days(1),
   });
 
+/**
+ * One line per workflow: the handlers emit these with a `workflow` dimension (functions/shared/
+ * workflow-metrics.ts), and a SEARCH finds every workflow's series, including one pushed later.
+ */
+const perWorkflow = (metricName: string, statistic: 'Sum' | 'Average') =>
+  new cloudwatch.MathExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE},service,${WORKFLOW_DIMENSION}} MetricName="${metricName}"', '${statistic}', 86400)`,
+    label: '',
+    period: Duration.days(1),
+  });
+
 function metricsDashboard(scope: Construct): cloudwatch.Dashboard {
   const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { defaultInterval: Duration.days(30) });
   dashboard.addWidgets(
@@ -170,21 +182,20 @@ function metricsDashboard(scope: Construct): cloudwatch.Dashboard {
       width: 12,
     }),
     new cloudwatch.GraphWidget({
-      title: 'Time saved (minutes per day)',
-      left: [metric(METRIC_NAMES.timeSavedMinutes)],
+      title: 'Time saved per workflow (minutes per day)',
+      left: [perWorkflow(METRIC_NAMES.timeSavedMinutes, 'Sum')],
       width: 12,
     }),
   );
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
-      title: 'Cost per task (USD, average per run)',
-      left: [metric(METRIC_NAMES.runCostUsd, 'Average')],
-      right: [metric(METRIC_NAMES.runCostUsd)],
+      title: 'Cost per task per workflow (USD, average per run)',
+      left: [perWorkflow(METRIC_NAMES.runCostUsd, 'Average')],
       width: 12,
     }),
     new cloudwatch.GraphWidget({
-      title: 'Human overrides and actions per day',
-      left: [metric(METRIC_NAMES.humanOverride)],
+      title: 'Human overrides per workflow, and actions, per day',
+      left: [perWorkflow(METRIC_NAMES.humanOverride, 'Sum')],
       right: [metric(METRIC_NAMES.actionSucceeded)],
       width: 12,
     }),
