@@ -118,4 +118,36 @@ describe('EMF: time saved, cost per task and human overrides, per workflow', () 
     for (const doc of overrides)
       expect(doc).toMatchObject({ HumanOverride: 1, workflow: 'invoice-follow-up' });
   });
+
+  it("a cancel is a HumanOverride of the run's workflow", async () => {
+    const { runControlRoutes } = await import('../../../functions/api/run-control-routes.ts');
+    const { createStepFunctionsOrchestrator } = await import(
+      '../../../functions/adapters/aws/step-functions.ts'
+    );
+    const { fakeSfn } = await import('../../support/fake-sfn.ts');
+    const store = createMemoryStateStore();
+    const run = runFixture({ status: 'RUNNING' });
+    await store.createRun(run);
+    const routes = runControlRoutes({
+      store,
+      orchestrator: createStepFunctionsOrchestrator(
+        fakeSfn().client,
+        'arn:aws:states:eu-west-1:123456789012:stateMachine:AiosRun',
+      ),
+      clock: fixedClock(),
+      runs: { start: async () => ({}) as never },
+    } as never);
+    const response = await routes.cancelRun({
+      method: 'POST',
+      params: { id: run.runId },
+      query: {},
+      headers: {},
+      headerValues: () => [],
+      body: Buffer.alloc(0),
+      requestId: 'r1',
+    });
+    expect(response.statusCode).toBe(200);
+    expect(named('HumanOverride')).toHaveLength(1);
+    expect(named('HumanOverride')[0]).toMatchObject({ HumanOverride: 1, workflow: 'onboarding' });
+  });
 });
