@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
 import { buildRouteApp, type RouteAppOptions, type RouteHandler, type RouteHandlers } from './api/http.ts';
 import type { MemoryApiDeps } from './api/memory-routes.ts';
-import { ROUTES, type Route, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
+import { ROUTES, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
 import { createApprovalHandler } from './approvals/approval-handler.ts';
 import { type ApprovalLinkRoutesDeps, createApprovalLinkRoutes } from './approvals/email/link-handler.ts';
 import type { LinkTokens } from './approvals/email/link-token.ts';
@@ -65,7 +65,6 @@ import type {
 import { createRecovery, type RecoveryDeps } from './core/recovery.ts';
 import { createReplay, type ReplayDeps } from './core/replay/replay.ts';
 import type { ReplayStore } from './core/replay/schemas.ts';
-import type { RunRecorderDeps } from './core/run-recorder.ts';
 import type { RunStartClaims } from './core/run-start-claims.ts';
 import { createRunsService, type RunsServiceDeps } from './core/runs-service.ts';
 import type { OperatorPolicy } from './core/schemas.ts';
@@ -80,9 +79,13 @@ import { createHookRoutes } from './hooks/hook-routes.ts';
 import { createMonitorHandler } from './monitor/monitor-handler.ts';
 import { operatorChannel } from './notifications/operator-channel.ts';
 import { createPlannerHandler, type PlannerHandlerDeps } from './planner/planner-handler.ts';
-import { createRunRecorderHandler } from './run-recorder/run-recorder-handler.ts';
+import {
+  createRunRecorderHandler,
+  type RunRecorderHandlerDeps,
+} from './run-recorder/run-recorder-handler.ts';
 import { createScheduleStartHandler } from './schedules/schedule-start.ts';
 import { logger } from './shared/powertools.ts';
+import { humanOverrideMetric } from './shared/workflow-metrics.ts';
 
 /**
  * Workflow metrics and cost per run, read from the runs' own records (journal, audit, approvals,
@@ -119,13 +122,12 @@ export const createSlackInteractionsApp = (deps: SlackInteractionsDeps): Hono =>
 export const createHooksApp = (hooks: WebhookTrigger): Hono =>
   buildRouteApp(routesOf('hooks'), createHookRoutes({ hooks }));
 
-type ConsoleRouteId = Extract<Route, { auth: 'console' }>['id'];
 /** Every route handler of every function, by route id: what the local server serves in one app. */
 export type AllRouteHandlers = RouteHandlers<'api'> &
   RouteHandlers<'approval-links'> &
   RouteHandlers<'slack-interactions'> &
   RouteHandlers<'hooks'> &
-  Record<Exclude<RouteIdOf<'local'>, ConsoleRouteId>, RouteHandler>;
+  Record<RouteIdOf<'local'>, RouteHandler>;
 
 /**
  * The whole table in one app (the local server), with the stand-in's own checks before each route;
@@ -136,7 +138,7 @@ export function createLocalHttpApp(
   options: RouteAppOptions & { console?: Hono },
 ): Hono {
   const app = buildRouteApp(
-    ROUTES.filter((route: RouteSpec) => route.auth !== 'console'),
+    ROUTES.filter((route: RouteSpec) => route.fn !== 'console'),
     handlers,
     options,
   );
@@ -144,8 +146,8 @@ export function createLocalHttpApp(
   return app;
 }
 
-/** The operator console locally: its pages over the same services as the API. */
-export const createLocalConsoleApp = (
+/** The operator console (locally, and the console function on AWS): its pages over the same services as the API. */
+export const createOperatorConsoleApp = (
   deps: Omit<ConsoleDeps, 'metrics'> & Pick<ApiRoutesDeps, 'approvals'>,
 ) => createConsoleApp({ ...deps, metrics: createMetrics(deps) });
 
@@ -191,13 +193,19 @@ const logAlertError = (error: unknown, context: { runId: string; stepIndex: numb
   });
 
 export const createExecutor = (
-  ports: Pick<ExecutorDeps, 'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer' | 'decisions'>,
+  ports: Pick<
+    ExecutorDeps,
+    'store' | 'catalog' | 'clock' | 'operatorPolicy' | 'signer' | 'decisions' | 'memory'
+  >,
 ) => createExecutorHandler({ ...ports, riskOf, compensationOf, validateParams: paramsProblem });
 
 export const createMonitor = (ports: Pick<MonitorDeps, 'store' | 'clock'>) => createMonitorHandler(ports);
 
 export const createRunRecorder = (
-  ports: Pick<RunRecorderDeps, 'store' | 'clock' | 'memory' | 'alerts' | 'reviews' | 'decisions'>,
+  ports: Pick<
+    RunRecorderHandlerDeps,
+    'store' | 'clock' | 'memory' | 'alerts' | 'reviews' | 'catalog' | 'decisions'
+  >,
 ) => createRunRecorderHandler(ports);
 
 /** Replays of past runs with effects off, deciding with the same risks and parameter checks as the executor. */
@@ -330,8 +338,18 @@ export function createApprovals(
  * CLI); the planner opens the items (telling the operator through `alerts`, once per step), the
  * API completes them, recovery answers the ones a crash left.
  */
-export const createHandoffs = (ports: Omit<HandoffServiceDeps, 'onAlertError'>) =>
-  createHandoffService({ ...ports, onAlertError: logAlertError });
+export function createHandoffs(ports: Omit<HandoffServiceDeps, 'onAlertError'>) {
+  const service = createHandoffService({ ...ports, onAlertError: logAlertError });
+  return {
+    ...service,
+    // Whichever door it came through (API, console, CLI): the operator wrote what the model could not.
+    async complete(...args: Parameters<typeof service.complete>) {
+      const completed = await service.complete(...args);
+      humanOverrideMetric(completed.workflow);
+      return completed;
+    },
+  };
+}
 
 /** What a crash strands (a decided approval its run never heard of, a run never started), found and finished. */
 export function createRecoveryService(ports: Omit<RecoveryDeps, 'onError'>) {
@@ -506,10 +524,19 @@ export function createAios(ports: AiosPorts) {
       retry: settings.modelRetry,
       alerts,
     }),
-    executor: createExecutor({ store, catalog, clock, operatorPolicy: policy, signer, decisions }),
+    executor: createExecutor({
+      store,
+      catalog,
+      clock,
+      operatorPolicy: policy,
+      signer,
+      decisions,
+      memory: ports.memory.service,
+    }),
     monitor: createMonitor({ store, clock }),
     runRecorder: createRunRecorder({
       store,
+      catalog,
       clock,
       memory: ports.memory.service,
       reviews: trust,
@@ -611,13 +638,14 @@ export function createAios(ports: AiosPorts) {
       memory: ports.memory.service,
     }),
   });
-  const consoleApp = createLocalConsoleApp({
+  const consoleApp = createOperatorConsoleApp({
     store,
     catalog,
     orchestrator: ports.orchestrator,
     claims: stores.claims,
     clock,
     approvals,
+    handoffs,
     connectors: () => connectorStatuses(stores.breaker, clock.now()),
     deadLetters: ports.deadLetters,
     memory: ports.memory.service,

@@ -11,14 +11,17 @@
  * - `public-signed`: no gateway auth; the handler verifies a signature first (magic links, Slack).
  * - `webhook`: no gateway auth; a signed inbound hook (the local webhook sink is the outside
  *   service a playbook's webhook calls, so it checks nothing).
- * - `console`: the operator console's pages; locally the session cookie the login page sets with the
- *   API token (login and logout are its own routes). Local-only for now: on AWS they go behind a
- *   Cognito authorizer (lib/cloud/operator-console.ts has the pool) once the API serves them.
+ * - `console`: the operator console's pages behind a session: locally the cookie the login page sets
+ *   with the API token; on AWS the Cognito ID token cookie the sign-in callback sets, which the
+ *   console authorizer (a Lambda REQUEST authorizer) verifies before the console function runs.
+ * - `console-sign-in`: the console's way in, open to anyone: the login page (on AWS: a redirect to
+ *   Cognito's hosted sign-in with PKCE) and the sign-in callback, which checks its own state and
+ *   PKCE verifier; they show no data.
  */
-export type AuthClass = 'operator' | 'public-signed' | 'webhook' | 'console';
+export type AuthClass = 'operator' | 'public-signed' | 'webhook' | 'console' | 'console-sign-in';
 
 /** The function that serves a route on AWS; locally one server serves them all. */
-export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'hooks' | 'local';
+export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'hooks' | 'console' | 'local';
 
 export type RouteMethod = 'GET' | 'POST' | 'PUT';
 
@@ -432,118 +435,125 @@ export const ROUTES = [
     id: 'consoleHome',
     method: 'GET',
     path: '/',
-    auth: 'console',
-    fn: 'local',
+    auth: 'console-sign-in',
+    fn: 'console',
     summary: 'the console: redirects to its runs page',
-    localOnly: true,
   },
   {
     id: 'consoleLoginForm',
     method: 'GET',
     path: '/console/login',
-    auth: 'console',
-    fn: 'local',
-    summary: 'the console login page',
-    localOnly: true,
+    auth: 'console-sign-in',
+    fn: 'console',
+    summary: "the console login page (on AWS: a redirect to Cognito's hosted sign-in)",
+    throttle: HUMAN_CLICKS,
   },
   {
     id: 'consoleLogin',
     method: 'POST',
     path: '/console/login',
-    auth: 'console',
-    fn: 'local',
-    summary: 'takes the API token once and sets the session cookie',
+    auth: 'console-sign-in',
+    fn: 'console',
+    summary: 'takes the API token once and sets the session cookie (on AWS Cognito signs the operator in)',
     localOnly: true,
+  },
+  {
+    id: 'consoleSignInCallback',
+    method: 'GET',
+    path: '/console/auth/callback',
+    auth: 'console-sign-in',
+    fn: 'console',
+    summary:
+      "Cognito's hosted sign-in comes back here: the code is exchanged (PKCE) and the session cookie set",
+    throttle: HUMAN_CLICKS,
   },
   {
     id: 'consoleLogout',
     method: 'POST',
     path: '/console/logout',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: 'ends the console session',
-    localOnly: true,
   },
   {
     id: 'consoleRuns',
     method: 'GET',
     path: '/console/runs',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: 'the console: runs, filtered by workflow, status and time',
-    localOnly: true,
   },
   {
     id: 'consoleRun',
     method: 'GET',
     path: '/console/runs/{id}',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: "the console: a run's timeline, cost and history",
-    localOnly: true,
   },
   {
     id: 'consoleInbox',
     method: 'GET',
     path: '/console/inbox',
     auth: 'console',
-    fn: 'local',
-    summary: 'the console: approvals waiting',
-    localOnly: true,
+    fn: 'console',
+    summary: 'the console: approvals and handoffs waiting',
   },
   {
     id: 'consoleDecide',
     method: 'POST',
     path: '/console/inbox/{id}',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: 'the console: approve (with edits) or reject',
-    localOnly: true,
+  },
+  {
+    id: 'consoleCompleteHandoff',
+    method: 'POST',
+    path: '/console/handoffs/{id}',
+    auth: 'console',
+    fn: 'console',
+    summary: "the console: write a handed-off step's output; the run goes on",
   },
   {
     id: 'consoleWorkflows',
     method: 'GET',
     path: '/console/workflows',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: 'the console: workflows with their metrics',
-    localOnly: true,
   },
   {
     id: 'consoleStartRun',
     method: 'POST',
     path: '/console/workflows/{name}/runs',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: 'the console: start a run',
-    localOnly: true,
   },
   {
     id: 'consoleConnectors',
     method: 'GET',
     path: '/console/connectors',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: "the console: connectors with their breakers, and the gateway's dead letters",
-    localOnly: true,
   },
   {
     id: 'consoleRedrive',
     method: 'POST',
     path: '/console/dead-letters/redrive',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: 'the console: sends every dead letter back to the action queue',
-    localOnly: true,
   },
   {
     id: 'consoleMemory',
     method: 'GET',
     path: '/console/memory',
     auth: 'console',
-    fn: 'local',
+    fn: 'console',
     summary: 'the console: memory search with scores and origins',
-    localOnly: true,
   },
 ] as const satisfies readonly RouteSpec[];
 

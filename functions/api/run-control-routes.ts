@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { createRunControl, type RunControlDeps } from '../core/run-control/run-control.ts';
 import { parseOrThrow } from '../core/validation.ts';
+import { humanOverrideMetric } from '../shared/workflow-metrics.ts';
 import { type HttpRequest, type HttpResult, json } from './http.ts';
 import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { parseBody, runIdOf } from './request-input.ts';
@@ -26,6 +27,7 @@ export function runControlRoutes(deps: RunControlDeps) {
       const runId = runIdOf(event);
       const body = parseOrThrow(CancelBodySchema, optionalBody(event), 'request body');
       const cancelled = await control.cancel(runId, { by: 'operator', ...body });
+      humanOverrideMetric(cancelled.run.workflow);
       return json(200, cancelled);
     }) satisfies Route,
     retryRun: (async (event) => {

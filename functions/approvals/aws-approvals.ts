@@ -27,6 +27,7 @@ import {
 } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import { requireEnv } from '../shared/config.ts';
+import { approvalOverridden } from '../shared/workflow-metrics.ts';
 import { createLinkTokens } from './email/link-token.ts';
 
 const registryOn = (client: DynamoDBClient, tableName: string) =>
@@ -96,7 +97,10 @@ export function awsApprovals(
   const service = createApprovals({
     ...common,
     store,
-    onDecided: (approval) => trust.fromApproval(approval),
+    onDecided: async (approval) => {
+      await trust.fromApproval(approval);
+      approvalOverridden(approval);
+    },
   });
   return { service, dynamodb, slackTransport, linkTokens, stateTable };
 }

@@ -4,6 +4,7 @@ import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.t
 import { systemClock } from '../adapters/system-clock.ts';
 import { createDecisions, createTrust } from '../app.ts';
 import type { StateStore, WorkflowCatalog } from '../core/ports.ts';
+import { approvalOverridden } from '../shared/workflow-metrics.ts';
 
 /**
  * The decision log as the executor and the run recorder build it on AWS: they append the audit and
@@ -16,15 +17,22 @@ export function awsDecisions(ports: {
   catalog: WorkflowCatalog;
 }) {
   const { client, tableName, store, catalog } = ports;
+  const trust = createTrust({
+    trust: createDynamoDBTrustStore({ client, tableName }),
+    store,
+    catalog,
+    clock: systemClock,
+  });
   return createDecisions({
     approvals: createDynamoDBApprovalStore({ client, tableName }),
     store,
     clock: systemClock,
-    trust: createTrust({
-      trust: createDynamoDBTrustStore({ client, tableName }),
-      store,
-      catalog,
-      clock: systemClock,
-    }),
+    // A link or Slack decision is counted where it is logged: the public endpoints emit nothing.
+    trust: {
+      fromApproval: async (approval) => {
+        await trust.fromApproval(approval);
+        approvalOverridden(approval);
+      },
+    },
   });
 }

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Clock } from '../core/ports.ts';
-import { CONSOLE_BASE, href } from './pages/layout.tsx';
+import { href } from './pages/layout.tsx';
 import { LoginPage } from './pages/login.tsx';
 
 export const SESSION_COOKIE = 'aios_session';
@@ -35,7 +35,7 @@ export interface ConsoleAuthOptions {
 type Env = { Variables: { session: Session } };
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-const sameSecret = (expected: string, presented: string) =>
+export const sameSecret = (expected: string, presented: string) =>
   timingSafeEqual(digest(expected), digest(presented));
 
 /** A session cookie is `<sid>.<expires ms>.<hmac>`: nothing in it is a secret, and only the server can make one. */
@@ -86,7 +86,7 @@ function loginThrottle(clock: Clock) {
 
 const isStateChanging = (method: string) => !['GET', 'HEAD', 'OPTIONS'].includes(method);
 
-async function formField(c: Context, name: string): Promise<string | undefined> {
+export async function formField(c: Context, name: string): Promise<string | undefined> {
   const type = c.req.header('content-type') ?? '';
   if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data'))
     return undefined;
@@ -94,15 +94,16 @@ async function formField(c: Context, name: string): Promise<string | undefined> 
   return typeof value === 'string' ? value : undefined;
 }
 
-const noStore = (c: Context) => c.header('cache-control', 'no-store');
+export const noStore = (c: Context) => c.header('cache-control', 'no-store');
 
 /**
- * The console's sessions: `routes` serves GET/POST /login and POST /logout; `requireSession` guards
+ * The console's sessions, locally: `routes` serves GET/POST /login, POST /logout and the sign-in
+ * callback (which has nothing to do without Cognito); `requireSession` guards
  * every other console route. Without a session a request is redirected to the login page with an
  * empty body; a state-changing request must carry its session's CSRF token in the form (`_csrf`),
  * or it is refused before its handler runs.
  */
-export function createConsoleAuth(options: ConsoleAuthOptions) {
+export function createConsoleAuth(options: ConsoleAuthOptions): ConsoleAuth {
   const codec = sessionCodec(options.sessionSecret);
   const throttle = loginThrottle(options.clock);
   const secure = (c: Context) => options.secureCookie ?? new URL(c.req.url).protocol === 'https:';
@@ -114,6 +115,8 @@ export function createConsoleAuth(options: ConsoleAuthOptions) {
 
   const routes = new Hono();
   routes.get('/login', (c) => loginPage(c, 200));
+  // Cognito's hosted sign-in comes back here on AWS; locally there is none, so this is the login page.
+  routes.get('/auth/callback', (c) => c.redirect(href('/login'), 303));
   routes.post('/login', async (c) => {
     const key = options.clientKey(c);
     const wait = throttle.waitMs(key);
@@ -131,7 +134,7 @@ export function createConsoleAuth(options: ConsoleAuthOptions) {
       httpOnly: true,
       sameSite: 'Strict',
       secure: secure(c),
-      path: CONSOLE_BASE,
+      path: href(''),
       maxAge: SESSION_HOURS * 3600,
     });
     return c.redirect(href('/runs'), 303);
@@ -139,14 +142,28 @@ export function createConsoleAuth(options: ConsoleAuthOptions) {
   routes.post('/logout', async (c) => {
     const session = codec.read(getCookie(c, SESSION_COOKIE), options.clock.now());
     if (session && sameSecret(session.csrf, (await formField(c, '_csrf')) ?? '')) {
-      deleteCookie(c, SESSION_COOKIE, { path: CONSOLE_BASE, secure: secure(c) });
+      deleteCookie(c, SESSION_COOKIE, { path: href(''), secure: secure(c) });
     }
     return c.redirect(href('/login'), 303);
   });
 
-  const requireSession: MiddlewareHandler<Env> = async (c, next) => {
+  const requireSession = sessionGuard((c) => codec.read(getCookie(c, SESSION_COOKIE), options.clock.now()));
+
+  return { routes, requireSession };
+}
+
+/**
+ * Guards a console route with the session `read` finds in the request (the local signed cookie, or
+ * on AWS the verified Cognito token): without one, a redirect to the login page with an empty
+ * body; a state-changing request must carry the session's CSRF token in its form (`_csrf`), or it
+ * is refused before its handler runs.
+ */
+export function sessionGuard(
+  read: (c: Context) => Session | undefined | Promise<Session | undefined>,
+): MiddlewareHandler<Env> {
+  return async (c, next) => {
     noStore(c);
-    const session = codec.read(getCookie(c, SESSION_COOKIE), options.clock.now());
+    const session = await read(c);
     if (!session) return c.body(null, 303, { location: href('/login') });
     if (isStateChanging(c.req.method)) {
       const presented = await formField(c, '_csrf');
@@ -159,8 +176,11 @@ export function createConsoleAuth(options: ConsoleAuthOptions) {
     c.set('session', session);
     await next();
   };
-
-  return { routes, requireSession };
 }
-export type ConsoleAuth = ReturnType<typeof createConsoleAuth>;
+
+/** The console's way in and its guard: `routes` (login, logout, …) mounted at the console's base. */
+export interface ConsoleAuth {
+  routes: Hono;
+  requireSession: MiddlewareHandler<Env>;
+}
 export type ConsoleEnv = Env;

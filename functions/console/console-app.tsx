@@ -3,11 +3,12 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import * as z from 'zod';
-import { ROUTES, type RouteSpec } from '../api/routes.ts';
+import { type RouteSpec, routesOf } from '../api/routes.ts';
 import type { ConnectorStatus } from '../connectors/status.ts';
+import type { HandoffService } from '../core/agents/handoff-service.ts';
 import type { Approvals } from '../core/approvals/approval.ts';
 import { approvalIdFor } from '../core/approvals/service.ts';
-import { NotFoundError, ValidationError } from '../core/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import { RunIdSchema } from '../core/ids.ts';
 import type { MemoryService } from '../core/memory/memory-service.ts';
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
@@ -19,7 +20,7 @@ import { logger } from '../shared/powertools.ts';
 import type { ConsoleAuth, ConsoleEnv } from './auth.ts';
 import { ConnectorsPage } from './pages/connectors.tsx';
 import { InboxPage } from './pages/inbox.tsx';
-import { href } from './pages/layout.tsx';
+import { CONSOLE_BASE, href } from './pages/layout.tsx';
 import { MemoryPage } from './pages/memory.tsx';
 import { RunPage } from './pages/run.tsx';
 import { RunsPage } from './pages/runs.tsx';
@@ -27,12 +28,16 @@ import { WorkflowsPage } from './pages/workflows.tsx';
 
 export interface ConsoleDeps extends RunsServiceDeps {
   approvals: Approvals;
+  /** The handoff inbox: completing one answers its run, which goes on. */
+  handoffs: Pick<HandoffService, 'list' | 'complete'>;
   metrics: MetricsService;
   auth: ConsoleAuth;
   /** Each action type with its breaker's state now. */
   connectors: () => Promise<readonly ConnectorStatus[]>;
   deadLetters: DeadLetters;
   memory: Pick<MemoryService, 'search'>;
+  /** Which rows to serve: on AWS the local-only ones (the token login) are not there. Default local. */
+  target?: 'aws' | 'local';
 }
 
 type C = Context<ConsoleEnv>;
@@ -52,11 +57,17 @@ const MemoryQuerySchema = z.object({
 const WORKFLOWS_WINDOW = '30d';
 /** Dead letters shown on the connectors page; the redrive moves all of them. */
 const DEAD_LETTERS_SHOWN = 50;
-const SESSION_ROUTES = new Set(['consoleLoginForm', 'consoleLogin', 'consoleLogout']);
+/** Served by the auth's own routes (locally the token login, on AWS Cognito's sign-in). */
+const SESSION_ROUTES = new Set([
+  'consoleLoginForm',
+  'consoleLogin',
+  'consoleLogout',
+  'consoleSignInCallback',
+]);
 
-/** The console routes of the table (auth `console`): served here, each row once. */
-export const consoleRoutes = (): readonly RouteSpec[] =>
-  ROUTES.filter((route: RouteSpec) => route.auth === 'console');
+/** The console's rows of the table (its function's): served here, each row once. */
+export const consoleRoutes = (target: 'aws' | 'local' = 'local'): readonly RouteSpec[] =>
+  routesOf('console', target);
 
 /**
  * The operator console (server-rendered pages, forms with the session's CSRF token), serving
@@ -107,11 +118,15 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
       return page(c, RunPage({ csrf: csrfOf(c), details, audit, approvals, history, cost }) as JSX.Element);
     },
     consoleInbox: async (c) => {
-      const pending = (await deps.approvals.listPending()).sort((a, b) =>
-        a.createdAt.localeCompare(b.createdAt),
-      );
+      const [pending, handoffs] = await Promise.all([deps.approvals.listPending(), deps.handoffs.list()]);
       const renderedAt = deps.clock.now().toISOString();
-      return page(c, InboxPage({ csrf: csrfOf(c), pending, renderedAt }) as JSX.Element);
+      return page(c, InboxPage({ csrf: csrfOf(c), pending, handoffs, renderedAt }) as JSX.Element);
+    },
+    consoleCompleteHandoff: async (c) => {
+      const id = z.string().min(1).max(200).parse(c.req.param('id'));
+      // The service checks the text (and an extraction's fields) against the step's declared output.
+      await deps.handoffs.complete(id, { text: field(await form(c), 'text') ?? '', by: 'operator' });
+      return c.redirect(href('/inbox'), 303);
     },
     consoleDecide: async (c) => {
       const id = z.string().min(1).max(200).parse(c.req.param('id'));
@@ -203,19 +218,20 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
   };
 
   const app = new Hono<ConsoleEnv>({ strict: false });
-  for (const route of consoleRoutes()) {
-    // Login and logout are the session's own routes, served by auth.ts (mounted below).
+  for (const route of consoleRoutes(deps.target)) {
+    // Login, logout and the sign-in callback are the session's own routes, served by the auth (mounted below).
     if (SESSION_ROUTES.has(route.id)) continue;
     const handler = handlers[route.id];
     if (!handler) throw new Error(`console route ${route.id} has no handler`);
-    if (route.path === '/') app.on(route.method, route.path, handler);
+    if (route.auth === 'console-sign-in') app.on(route.method, honoPath(route.path), handler);
     else app.on(route.method, honoPath(route.path), guard, handler);
   }
-  app.route(href(''), deps.auth.routes);
+  app.route(CONSOLE_BASE, deps.auth.routes);
   app.onError((error, c) => {
     if (error instanceof z.ZodError || error instanceof ValidationError)
       return c.text(`Bad request: ${error.message}`, 400);
     if (error instanceof NotFoundError) return c.text(error.message, 404);
+    if (error instanceof ConflictError) return c.text(error.message, 409);
     logger.error('console request failed', { error });
     return c.text('Something went wrong; the server log has the details.', 500);
   });

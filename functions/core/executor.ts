@@ -1,12 +1,15 @@
+import { rememberIntentDrafts } from './agents/draft-memory.ts';
 import { resolveStepParams } from './agents/step-outputs.ts';
 import type { DecisionLog } from './approvals/decision-log.ts';
 import { type GrantSigner, mintGrant } from './capability.ts';
 import type { Compensation, Risk } from './connector.ts';
 import { NotFoundError, StepOutputError } from './errors.ts';
 import { idempotencyKeyFor } from './idempotency-key.ts';
+import type { MemoryService } from './memory/memory-service.ts';
 import { workflowOf } from './planner.ts';
 import { decide } from './policy.ts';
 import type { Clock, StateStore, WorkflowCatalog } from './ports.ts';
+import { memoryNamespaceOf } from './run-recorder.ts';
 import {
   type Action,
   type Intent,
@@ -15,6 +18,7 @@ import {
   type OperatorPolicy,
   type PlanStep,
   type PolicyDecision,
+  type Run,
 } from './schemas.ts';
 
 export const EXECUTOR_AGENT = 'executor';
@@ -34,6 +38,35 @@ export interface ExecutorDeps {
   validateParams: (actionType: string, params: Record<string, unknown>) => string | undefined;
   /** Logs a held step's settled approval when a public endpoint decided it (decision-log.ts). */
   decisions?: Pick<DecisionLog, 'step'>;
+  /** Long-term memory: an approved (or edited) draft is written when the approval is taken up. */
+  memory?: Pick<MemoryService, 'write'>;
+}
+
+/**
+ * The operator's decision on a drafted action, remembered now rather than only when the run
+ * succeeds: an edit teaches the next draft however this run ends. A memory outage does not hold
+ * the run up: the journal says so, and the run's success writes the same items again.
+ */
+async function rememberDecision(deps: ExecutorDeps, run: Run, intent: Intent) {
+  if (!deps.memory || !intent.drafted?.length) return;
+  try {
+    const remembered = await rememberIntentDrafts(deps.memory, run, intent, memoryNamespaceOf(run));
+    if (remembered.length === 0) return;
+    await deps.store.appendJournal({
+      runId: run.runId,
+      at: deps.clock.now().toISOString(),
+      kind: 'decision',
+      message: `remembered for the next drafts: ${remembered.map((r) => `${r.id} (${r.kind})`).join(', ')}`,
+      data: { remembered },
+    });
+  } catch (error) {
+    await deps.store.appendJournal({
+      runId: run.runId,
+      at: deps.clock.now().toISOString(),
+      kind: 'decision',
+      message: `the approved draft could not be remembered now (${(error as Error).message}); the run's success tries again`,
+    });
+  }
 }
 
 /**
@@ -228,6 +261,8 @@ export function createExecutor(deps: ExecutorDeps) {
               action: params ? { ...existing.action, params } : existing.action,
             })
           : existing;
+      // On a repeat too (a crash after the intent's update): the memory's ids make it write once.
+      if (intent.status === 'RECORDED') await rememberDecision(deps, run, intent);
       const grant = await mintGrant(
         deps.signer,
         { agent: EXECUTOR_AGENT, workflow: workflow.name, runId, stepIndex, actions: [intent.action.type] },

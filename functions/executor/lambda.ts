@@ -2,6 +2,7 @@ import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
+import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createExecutor, createPlaybooks } from '../app.ts';
 import { awsDecisions } from '../approvals/aws-decisions.ts';
@@ -24,4 +25,6 @@ export const handler = createExecutor({
   signer: createHmacGrantSigner(grantKeyFromSecret(env.GRANT_KEY_SECRET)),
   // What a public link or Slack click decided is logged here, as the run resumes.
   decisions: awsDecisions({ client: tables.client, tableName: tables.tableName, store, catalog }),
+  // Writes only: an approved draft goes to the memory log, the indexer does the rest.
+  memory: awsMemoryFromEnv({ dynamodb: tables.client, clock: systemClock }).service,
 });

@@ -13,7 +13,6 @@ const env = requireEnv(['STATE_TABLE']);
 
 const dynamodb = dynamodbClient();
 const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
-
 const catalog = createRegistryCatalog({
   store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
   clock: systemClock,
@@ -21,6 +20,8 @@ const catalog = createRegistryCatalog({
 
 export const handler = createRunRecorder({
   store,
+  // A succeeded run's minutes saved come from the playbook version it ran (TimeSavedMinutes).
+  catalog,
   // A finished shadow run opens a review item per proposed action.
   reviews: createTrust({
     trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),

@@ -145,13 +145,17 @@ export class AiosStack extends Stack {
     this.memory.grantSearch(this.agents.planner);
     this.memory.grantSearch(this.api.function);
     this.memory.grantWrite(this.agents.runRecorder);
+    // An approved draft and the operator's edit go to long-term memory when the approval is taken up.
+    this.memory.grantWrite(this.agents.executor);
 
-    // The console's sign-in and dashboard; its routes' Cognito authorizer comes with the route table.
+    // The console on the API behind Cognito: its sign-in, pages, authorizer and dashboard.
     this.console = new OperatorConsole(this, 'Console', {
       operatorEmail: contextString(this, 'aios:operatorEmail'),
-      callbackUrl: `${publicBaseUrl}/console/auth/callback`,
-      logoutUrl: `${publicBaseUrl}/console/login`,
+      api: this.api,
+      publicBaseUrl,
     });
+    this.orchestrator.stateMachine.grantTaskResponse(this.console.function);
+    this.memory.grantSearch(this.console.function);
 
     this.costGuard = new CostGuard(this, 'CostGuard', {
       modelIds: [this.agents.models.fast, this.agents.models.slow],

@@ -21,7 +21,9 @@ export interface ApiProps {
   readonly actionQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   /** The functions that serve the public routes of the table (the approvals construct's, the webhooks'). */
-  readonly routeFunctions: Readonly<Record<Exclude<RouteFunction, 'api' | 'local'>, lambda.IFunction>>;
+  readonly routeFunctions: Readonly<
+    Record<Exclude<RouteFunction, 'api' | 'console' | 'local'>, lambda.IFunction>
+  >;
 }
 
 /** The route's stage method key, as `methodOptions` names it: `/approvals/{id}/link/GET`. */
@@ -37,6 +39,7 @@ export class Api extends Construct {
   public readonly restApi: apigw.RestApi;
   public readonly function: NodejsFunction;
   public readonly accessLogGroup: logs.LogGroup;
+  private readonly operatorAccess: ApiProps;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -47,45 +50,10 @@ export class Api extends Construct {
       description: 'aios API: start runs and read them',
       // API Gateway gives up after 29 s; a longer Lambda timeout would only hide the failure.
       timeout: Duration.seconds(29),
-      environment: {
-        STATE_TABLE: props.stateTable.tableName,
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        ACTION_DLQ_URL: props.deadLetterQueue.queueUrl,
-        ACTION_DLQ_ARN: props.deadLetterQueue.queueArn,
-      },
     });
     this.function = api.function;
-    grantReadAppend(props.stateTable, this.function, {
-      appendsAudit: "the operator's own decisions, withdrawals on cancel, and workflow mode changes",
-    });
-    props.stateMachine.grantStartExecution(this.function);
-    // Executions are named after runs and created at run time, so this is scoped to the
-    // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.
-    // DescribeExecution: a retried POST /runs finds whether the run's execution already ended.
-    props.stateMachine.grantExecution(
-      this.function,
-      'states:GetExecutionHistory',
-      'states:DescribeExecution',
-    );
-    // GET /dlq peeks at the DLQ; POST /dlq/redrive starts SQS's message move task, which acts
-    // with the caller's permissions: read and delete on the DLQ, send on the action queue. A
-    // redriven message still needs its valid capability grant to have any effect.
-    props.deadLetterQueue.grant(
-      this.function,
-      'sqs:ReceiveMessage',
-      'sqs:DeleteMessage',
-      'sqs:GetQueueAttributes',
-      'sqs:StartMessageMoveTask',
-    );
-    props.actionQueue.grantSendMessages(this.function);
-    const stateMachineLogicalId = Stack.of(this).getLogicalId(
-      props.stateMachine.node.defaultChild as sfn.CfnStateMachine,
-    );
-    Validations.of(this.function.role ?? this.function).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stateMachineLogicalId}"}]}]}:*]`,
-      reason:
-        'GET /runs/{id}/history reads the execution history of a run, and a retried POST /runs describes its execution; executions are named after runs at run time, so the grant covers the executions of this state machine only.',
-    });
+    this.operatorAccess = props;
+    this.grantOperatorAccess(this.function);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -153,7 +121,8 @@ export class Api extends Construct {
     };
     // Reindex and consolidation are local-only: they outlast API Gateway's 29 s and run in the
     // memory maintenance function on AWS.
-    for (const route of awsRoutes()) {
+    // The console's rows come with its function and authorizer (serveConsole).
+    for (const route of awsRoutes().filter((r) => r.fn !== 'console')) {
       const resource = route.path === '/' ? this.restApi.root : this.restApi.root.resourceForPath(route.path);
       const integration = integrationOf(route.fn);
       if (route.auth !== 'operator') {
@@ -203,5 +172,83 @@ export class Api extends Construct {
           'AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy of the account-level role API Gateway uses to write execution logs; no workload assumes that role.',
       },
     );
+  }
+
+  /**
+   * What a function serving the operator (the API, the console) reads and steers through: the
+   * state table, the run machine's executions, the gateway's queues.
+   */
+  grantOperatorAccess(fn: NodejsFunction): void {
+    const props = this.operatorAccess;
+    fn.addEnvironment('STATE_TABLE', props.stateTable.tableName);
+    fn.addEnvironment('STATE_MACHINE_ARN', props.stateMachine.stateMachineArn);
+    fn.addEnvironment('ACTION_DLQ_URL', props.deadLetterQueue.queueUrl);
+    fn.addEnvironment('ACTION_DLQ_ARN', props.deadLetterQueue.queueArn);
+    // The API and the console both decide approvals, withdraw them on cancel and change workflow modes.
+    grantReadAppend(props.stateTable, fn, {
+      appendsAudit: "the operator's own decisions, withdrawals on cancel, and workflow mode changes",
+    });
+    props.stateMachine.grantStartExecution(fn);
+    // Executions are named after runs and created at run time, so this is scoped to the
+    // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.
+    // DescribeExecution: a retried POST /runs finds whether the run's execution already ended.
+    props.stateMachine.grantExecution(fn, 'states:GetExecutionHistory', 'states:DescribeExecution');
+    // GET /dlq peeks at the DLQ; POST /dlq/redrive starts SQS's message move task, which acts
+    // with the caller's permissions: read and delete on the DLQ, send on the action queue. A
+    // redriven message still needs its valid capability grant to have any effect.
+    props.deadLetterQueue.grant(
+      fn,
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:StartMessageMoveTask',
+    );
+    props.actionQueue.grantSendMessages(fn);
+    const stateMachineLogicalId = Stack.of(this).getLogicalId(
+      props.stateMachine.node.defaultChild as sfn.CfnStateMachine,
+    );
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${stateMachineLogicalId}"}]}]}:*]`,
+      reason:
+        'GET /runs/{id}/history reads the execution history of a run, and a retried POST /runs describes its execution; executions are named after runs at run time, so the grant covers the executions of this state machine only.',
+    });
+  }
+
+  /**
+   * The console's rows of the route table on `fn`: its pages behind `authorizer` (the operator's
+   * Cognito session), its way in (login, the sign-in callback, `/`) open and throttled.
+   */
+  serveConsole(fn: lambda.IFunction, authorizer: apigw.IAuthorizer): void {
+    const integration = new apigw.LambdaIntegration(fn, { allowTestInvoke: false });
+    for (const route of awsRoutes().filter((r) => r.fn === 'console')) {
+      const resource = route.path === '/' ? this.restApi.root : this.restApi.root.resourceForPath(route.path);
+      if (route.auth === 'console') {
+        const method = resource.addMethod(route.method, integration, {
+          authorizationType: apigw.AuthorizationType.CUSTOM,
+          authorizer,
+        });
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-COG4',
+          reason:
+            "Cognito guards this route: the console authorizer verifies the user pool's ID token from the session cookie; a COGNITO_USER_POOLS authorizer reads only a header, which a browser's page navigation does not send.",
+        });
+        continue;
+      }
+      const method = resource.addMethod(route.method, integration, {
+        authorizationType: apigw.AuthorizationType.NONE,
+      });
+      Validations.of(method).acknowledge(
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            "The console's way in: the login page only redirects to Cognito's hosted sign-in and the callback checks its state and PKCE verifier before exchanging the code; they show no data and are throttled.",
+        },
+        {
+          id: 'AwsSolutions-COG4',
+          reason:
+            'This route is how the operator reaches the Cognito sign-in; a Cognito authorizer in front of it would lock the operator out.',
+        },
+      );
+    }
   }
 }

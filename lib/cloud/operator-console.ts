@@ -1,30 +1,45 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { METRIC_NAMES, METRICS_NAMESPACE, METRICS_SERVICE } from '../../functions/core/metrics/names.ts';
+import { WORKFLOW_DIMENSION } from '../../functions/shared/workflow-metrics.ts';
+import { AiosFunction } from './aios-function.ts';
+import { API_STAGE, type Api } from './api.ts';
 
 export interface OperatorConsoleProps {
   /** The operator, the pool's only user (context `aios:operatorEmail`); without it the pool has no user yet. */
   readonly operatorEmail?: string;
-  /** Where Cognito's hosted sign-in sends the operator back: the console's callback on the API. */
-  readonly callbackUrl: string;
-  readonly logoutUrl: string;
+  /** The API that serves the console's rows of the route table. */
+  readonly api: Api;
+  /** The API stage's public URL (`https://…/v1`): the callback and logout URLs are built on it. */
+  readonly publicBaseUrl: string;
   /** The hosted sign-in domain's prefix (globally unique per region); defaults to `aios-<stack id hash>`. */
   readonly domainPrefix?: string;
 }
 
 /**
  * The console on AWS: a Cognito user pool with the operator as its only user (no sign-up, an
- * invitation by email with a temporary password), its hosted sign-in, and a CloudWatch dashboard
- * of the numbers the metrics page shows. The console routes' Cognito authorizer is added where the
- * API is built from the route table.
+ * invitation by email with a temporary password), its hosted sign-in, the console function that
+ * serves the table's console rows on the API, the authorizer in front of its pages, and a
+ * CloudWatch dashboard of the numbers the metrics page shows.
+ *
+ * The authorizer is a Lambda REQUEST authorizer reading the session cookie, not a
+ * COGNITO_USER_POOLS one: that reads the token from a header, and a browser opening a page or
+ * posting a form sends no Authorization header. The cookie holds the ID token the sign-in
+ * callback got (authorization code + PKCE), HttpOnly so no script can read it.
  */
 export class OperatorConsole extends Construct {
   public readonly userPool: cognito.UserPool;
   public readonly client: cognito.UserPoolClient;
   public readonly domain: cognito.UserPoolDomain;
   public readonly dashboard: cloudwatch.Dashboard;
+  /** Serves the console's pages (the table's `console` rows). */
+  public readonly function: NodejsFunction;
+  public readonly authorizerFunction: NodejsFunction;
+  public readonly authorizer: apigw.RequestAuthorizer;
 
   constructor(scope: Construct, id: string, props: OperatorConsoleProps) {
     super(scope, id);
@@ -63,14 +78,19 @@ export class OperatorConsole extends Construct {
     }
     const prefix = props.domainPrefix ?? `aios-${Stack.of(this).node.addr.slice(0, 12)}`;
     this.domain = this.userPool.addDomain('SignIn', { cognitoDomain: { domainPrefix: prefix } });
+    const callbackUrl = `${props.publicBaseUrl}/console/auth/callback`;
+    const logoutUrl = `${props.publicBaseUrl}/console/login`;
     this.client = this.userPool.addClient('Console', {
-      generateSecret: true,
+      // A public client with PKCE: a client secret would have to sit in the function's
+      // configuration (the template) or be fetched on every cold start, and PKCE already binds
+      // the code to the browser that asked for it.
+      generateSecret: false,
       authFlows: {},
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-        callbackUrls: [props.callbackUrl],
-        logoutUrls: [props.logoutUrl],
+        callbackUrls: [callbackUrl],
+        logoutUrls: [logoutUrl],
       },
       preventUserExistenceErrors: true,
       idTokenValidity: Duration.hours(1),
@@ -78,7 +98,56 @@ export class OperatorConsole extends Construct {
       refreshTokenValidity: Duration.hours(12),
     });
     this.dashboard = metricsDashboard(this);
+
+    const pool = {
+      USER_POOL_ID: this.userPool.userPoolId,
+      USER_POOL_CLIENT_ID: this.client.userPoolClientId,
+    };
+    const pages = new AiosFunction(this, 'Pages', {
+      entry: 'functions/console/lambda.ts',
+      serviceName: 'console',
+      description: "aios console: the operator's pages, behind Cognito",
+      timeout: Duration.seconds(29),
+      environment: {
+        ...pool,
+        SIGN_IN_URL: this.domain.baseUrl(),
+        CONSOLE_CALLBACK_URL: callbackUrl,
+        CONSOLE_LOGOUT_URL: logoutUrl,
+        // Browsers ask for /v1/console/…; API Gateway hands the function /console/….
+        AIOS_CONSOLE_LINK_PREFIX: `/${API_STAGE}`,
+      },
+    });
+    this.function = pages.function;
+    props.api.grantOperatorAccess(this.function);
+
+    this.authorizerFunction = new AiosFunction(this, 'Authorizer', {
+      entry: 'functions/console/authorizer-lambda.ts',
+      serviceName: 'console-authorizer',
+      description: "aios console: verifies the operator's Cognito session cookie",
+      timeout: Duration.seconds(10),
+      environment: pool,
+    }).function;
+    this.authorizer = new apigw.RequestAuthorizer(this, 'SessionAuthorizer', {
+      handler: this.authorizerFunction,
+      identitySources: [apigw.IdentitySource.header('Cookie')],
+      // No cache: a policy cached per cookie would name the first page's method only (and deny the
+      // next page), and would outlive the token's expiry; the JWKS is cached in the function.
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    props.api.serveConsole(this.function, this.authorizer);
+    // The authorizer's 401 (no cookie, or a token it refuses) becomes a redirect to the login page.
+    // IAM's refusals on the other routes are 403s of their own kinds, so they are untouched.
+    props.api.restApi.addGatewayResponse('SignInFirst', {
+      type: apigw.ResponseType.UNAUTHORIZED,
+      statusCode: '303',
+      responseHeaders: {
+        Location: `'/${API_STAGE}/console/login'`,
+        'Cache-Control': "'no-store'",
+      },
+      templates: { 'text/html': '', 'application/json': '{}' },
+    });
     new CfnOutput(this, 'SignInUrl', { value: this.domain.baseUrl() });
+    new CfnOutput(this, 'ConsoleUrl', { value: `${props.publicBaseUrl}/console/runs` });
   }
 }
 
@@ -88,6 +157,17 @@ const metric = (metricName: string, statistic = 'Sum') =>
     metricName,
     dimensionsMap: { service: METRICS_SERVICE },
     statistic,
+    period: Duration.days(1),
+  });
+
+/**
+ * One line per workflow: the handlers emit these with a `workflow` dimension (functions/shared/
+ * workflow-metrics.ts), and a SEARCH finds every workflow's series, including one pushed later.
+ */
+const perWorkflow = (metricName: string, statistic: 'Sum' | 'Average') =>
+  new cloudwatch.MathExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE},service,${WORKFLOW_DIMENSION}} MetricName="${metricName}"', '${statistic}', 86400)`,
+    label: '',
     period: Duration.days(1),
   });
 
@@ -102,21 +182,20 @@ function metricsDashboard(scope: Construct): cloudwatch.Dashboard {
       width: 12,
     }),
     new cloudwatch.GraphWidget({
-      title: 'Time saved (minutes per day)',
-      left: [metric(METRIC_NAMES.timeSavedMinutes)],
+      title: 'Time saved per workflow (minutes per day)',
+      left: [perWorkflow(METRIC_NAMES.timeSavedMinutes, 'Sum')],
       width: 12,
     }),
   );
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({
-      title: 'Cost per task (USD, average per run)',
-      left: [metric(METRIC_NAMES.runCostUsd, 'Average')],
-      right: [metric(METRIC_NAMES.runCostUsd)],
+      title: 'Cost per task per workflow (USD, average per run)',
+      left: [perWorkflow(METRIC_NAMES.runCostUsd, 'Average')],
       width: 12,
     }),
     new cloudwatch.GraphWidget({
-      title: 'Human overrides and actions per day',
-      left: [metric(METRIC_NAMES.humanOverride)],
+      title: 'Human overrides per workflow, and actions, per day',
+      left: [perWorkflow(METRIC_NAMES.humanOverride, 'Sum')],
       right: [metric(METRIC_NAMES.actionSucceeded)],
       width: 12,
     }),

@@ -99,8 +99,9 @@ describe('IAM: the agents', () => {
         ...(name === 'planner' ? ['es'] : []),
       ]);
       expect([...services].filter((s) => !allowed.has(s as string))).toEqual([]);
-      // The planner reads memory and the run recorder writes run summaries to the memory log.
-      const memory = name === 'planner' || name === 'run recorder';
+      // The planner reads memory; the run recorder writes run summaries to the memory log, and the
+      // executor an approved draft (and the operator's edit) when the approval is taken up.
+      const memory = name === 'planner' || name === 'run recorder' || name === 'executor';
       const tables = [
         arn(stack.state.table),
         { 'Fn::Join': ['', [arn(stack.state.table), '/index/*']] },

@@ -36,7 +36,7 @@ describe('Memory', () => {
     });
   });
 
-  it("lets only the indexer, maintenance, planner and API roles reach the domain (no fine-grained access, no '*')", () => {
+  it("lets only the indexer, maintenance, planner, API and console roles reach the domain (no fine-grained access, no '*')", () => {
     const domain = Object.values(template.findResources('AWS::OpenSearchService::Domain'))[0];
     expect(domain?.Properties.AdvancedSecurityOptions).toBeUndefined();
     const principals = domain?.Properties.AccessPolicies.Statement[0].Principal.AWS as unknown[];
@@ -49,9 +49,11 @@ describe('Memory', () => {
         roleOf(stack.memory.maintenance),
         roleOf(stack.agents.planner),
         roleOf(stack.api.function),
+        // The console's memory page searches as the API does.
+        roleOf(stack.console.function),
       ]),
     );
-    expect(principals).toHaveLength(4);
+    expect(principals).toHaveLength(5);
     expect(principals).not.toContainEqual(roleOf(stack.agents.runRecorder));
   });
 

@@ -6,11 +6,12 @@ import {
   createApiApp,
   createApprovalLinksApp,
   createHooksApp,
-  createLocalConsoleApp,
   createLocalHttpApp,
+  createOperatorConsoleApp,
   createSlackInteractionsApp,
 } from '../../functions/app.ts';
 import { createConsoleAuth } from '../../functions/console/auth.ts';
+import { createCognitoConsoleAuth } from '../../functions/console/cognito-auth.tsx';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { localEdge } from '../../lib/local/http/server.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
@@ -19,7 +20,8 @@ import { logicalIdOf, synthAios } from './synth.ts';
 type Row = string;
 const row = (method: string, path: string, fn: string, auth: string): Row =>
   `${method} ${path} ${fn} ${auth}`;
-const gatewayAuth = (auth: string) => (auth === 'operator' ? 'operator' : 'public');
+const gatewayAuth = (auth: string) => (auth === 'operator' || auth === 'console' ? auth : 'public');
+const CHECKED_BY = { AWS_IAM: 'operator', CUSTOM: 'console' } as Record<string, string>;
 const fromHono = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 let stack: AiosStack;
@@ -43,12 +45,13 @@ function cdkRoutes(): Row[] {
     'approval-links': logicalIdOf(stack, stack.approvals.linkFunction),
     'slack-interactions': logicalIdOf(stack, stack.approvals.slackFunction),
     hooks: logicalIdOf(stack, stack.hooks.function),
+    console: logicalIdOf(stack, stack.console.function),
   };
   return Object.values(methods).map((method) => {
     const integration = JSON.stringify(method.Properties.Integration);
     const fn = Object.entries(functions).find(([, id]) => integration.includes(`"${id}"`))?.[0] ?? 'none';
-    const auth = method.Properties.AuthorizationType === 'AWS_IAM' ? 'operator' : 'public';
-    return row(method.Properties.HttpMethod, pathOf(method.Properties.ResourceId), fn, auth);
+    const auth = CHECKED_BY[method.Properties.AuthorizationType] ?? 'public';
+    return row(method.Properties.HttpMethod, pathOf(method.Properties.ResourceId) || '/', fn, auth);
   });
 }
 
@@ -64,14 +67,30 @@ function lambdaRoutes(): Row[] {
       createSlackInteractionsApp({ approvals: unused, signingSecret: unused, slack: unused }),
     ],
     ['hooks', createHooksApp(unused)],
+    [
+      'console',
+      createOperatorConsoleApp({
+        ...(unused as object),
+        target: 'aws',
+        auth: createCognitoConsoleAuth({
+          clientId: 'c',
+          signInUrl: 'https://sign-in.example',
+          callbackUrl: 'https://api.example/v1/console/auth/callback',
+          logoutUrl: 'https://api.example/v1/console/login',
+          verifier: unused,
+        }),
+      } as never),
+    ],
   ];
-  return apps.flatMap(([fn, app]) =>
+  // hono lists each middleware of a route as a route of its own: one row per method and path.
+  const rows = apps.flatMap(([fn, app]) =>
     app.routes.map((route) => {
       const path = fromHono(route.path);
       const spec = ROUTES.find((r) => r.method === route.method && r.path === path);
       return row(route.method, path, fn, spec ? gatewayAuth(spec.auth) : 'not in the table');
     }),
   );
+  return [...new Set(rows)];
 }
 
 describe('the route table is what CDK, the Lambdas and the local server expose', () => {
@@ -93,7 +112,7 @@ describe('the route table is what CDK, the Lambdas and the local server expose',
     const handlers = Object.fromEntries(
       ROUTES.map((route) => [route.id, async () => ({ statusCode: 204, body: '' })]),
     );
-    const console = createLocalConsoleApp({
+    const console = createOperatorConsoleApp({
       ...(unused as object),
       auth: createConsoleAuth({ apiToken: token, sessionSecret: 's', clock: unused, clientKey: () => 'x' }),
     } as never);

@@ -1,11 +1,15 @@
 /** @jsxImportSource hono/jsx */
+import type { Handoff } from '../../core/agents/handoff.ts';
 import type { Approval } from '../../core/approvals/approval.ts';
 import { time } from './format.ts';
+import { HandoffCard } from './handoff-card.tsx';
 import { ActionForm, href, Layout } from './layout.tsx';
 
 export interface InboxPageProps {
   csrf: string;
   pending: readonly Approval[];
+  /** Model steps handed to the operator, waiting for their output. */
+  handoffs: readonly Handoff[];
   /** When the page was rendered: sent back as `openedAt`, so the decision's own time is measured. */
   renderedAt: string;
 }
@@ -57,16 +61,27 @@ function ApprovalCard({
   );
 }
 
-/** Everything waiting for the operator, oldest first: approve, reject, or edit then approve. */
-export function InboxPage({ csrf, pending, renderedAt }: InboxPageProps) {
+/**
+ * Everything waiting for the operator, oldest first: approvals (approve, reject, or edit then
+ * approve) and handoffs (write what the model could not).
+ */
+export function InboxPage({ csrf, pending, handoffs, renderedAt }: InboxPageProps) {
+  const waiting = [
+    ...pending.map((approval) => ({ at: approval.createdAt, approval })),
+    ...handoffs.map((handoff) => ({ at: handoff.createdAt, handoff })),
+  ].sort((a, b) => a.at.localeCompare(b.at));
   return (
     <Layout title="Inbox" csrf={csrf}>
-      {pending.length === 0 ? (
+      {waiting.length === 0 ? (
         <p>Nothing waits for you.</p>
       ) : (
-        [...pending]
-          .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-          .map((approval) => <ApprovalCard approval={approval} csrf={csrf} renderedAt={renderedAt} />)
+        waiting.map((item) =>
+          'approval' in item ? (
+            <ApprovalCard approval={item.approval} csrf={csrf} renderedAt={renderedAt} />
+          ) : (
+            <HandoffCard handoff={item.handoff} csrf={csrf} />
+          ),
+        )
       )}
     </Layout>
   );

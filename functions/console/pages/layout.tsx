@@ -3,7 +3,20 @@ import type { Child } from 'hono/jsx';
 
 /** Where the console is mounted: the API's own routes keep the root (`/runs` answers JSON). */
 export const CONSOLE_BASE = '/console';
-export const href = (path: string) => `${CONSOLE_BASE}${path}`;
+/**
+ * What a browser puts before the console's paths: on AWS the API's stage (`/v1`), which API
+ * Gateway strips before the function sees the path; nothing locally. Read once, at start-up.
+ */
+const LINK_PREFIX = linkPrefix(process.env.AIOS_CONSOLE_LINK_PREFIX);
+/** A console path as a browser must ask for it: for links, form actions, redirects and the cookie's path. */
+export const href = (path: string) => `${LINK_PREFIX}${CONSOLE_BASE}${path}`;
+
+function linkPrefix(value: string | undefined): string {
+  if (value === undefined || value === '') return '';
+  if (!/^(\/[A-Za-z0-9_-]+)+$/.test(value))
+    throw new Error(`AIOS_CONSOLE_LINK_PREFIX must be a path like /v1, got ${JSON.stringify(value)}`);
+  return value;
+}
 
 // One small stylesheet, inline: no asset route, no client JavaScript, readable from 360 px up.
 const STYLE = `
@@ -29,6 +42,8 @@ export interface LayoutProps {
   title: string;
   /** Null on the login page: no navigation, no logout form. */
   csrf: string | null;
+  /** A console path to go on to at once (after sign-in: a same-site navigation, so the SameSite=Strict cookie goes along). */
+  refreshTo?: string;
   children?: Child;
 }
 
@@ -40,13 +55,14 @@ const NAV = [
   ['/memory', 'Memory'],
 ] as const;
 
-export function Layout({ title, csrf, children }: LayoutProps) {
+export function Layout({ title, csrf, refreshTo, children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
+        {refreshTo !== undefined && <meta http-equiv="refresh" content={`0;url=${refreshTo}`} />}
         <title>{`${title} · aios`}</title>
         <style>{STYLE}</style>
       </head>

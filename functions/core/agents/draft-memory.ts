@@ -20,47 +20,63 @@ export interface Remembered {
  * `draft`. Ids derive from the run and step, so a repeated call writes nothing twice.
  */
 export async function rememberDrafts(
-  memory: MemoryService,
+  memory: Pick<MemoryService, 'write'>,
   run: Run,
   intents: readonly Intent[],
   namespace: string,
 ): Promise<Remembered[]> {
   const written: Remembered[] = [];
   for (const intent of intents) {
-    if (intent.status !== 'SUCCEEDED' || !intent.drafted) continue;
-    for (const drafted of intent.drafted) {
-      const sent = valueAt(intent.action.params, drafted.param);
-      if (typeof sent !== 'string' || !sent.trim()) continue;
-      const edited = sent !== drafted.text;
-      const approved = intent.reason?.startsWith('approved') ?? false;
-      if (!edited && !approved) continue;
-      const base = {
-        namespace,
-        tier: 'long-term' as const,
-        subject: draftSubject(run.workflow, drafted.stepId),
-        origin: { runId: run.runId, stepIndex: intent.stepIndex },
-      };
-      const suffix = `${run.runId}-s${intent.stepIndex}-${drafted.param}`.replace(/[^A-Za-z0-9._-]/g, '-');
-      if (edited) {
-        const id = `draft-edit-${suffix}`.slice(0, 128);
-        await memory.write({ ...base, id, kind: 'draft-edit', text: sent });
-        written.push({ id, kind: 'draft-edit', stepIndex: intent.stepIndex });
-        const diffId = `draft-diff-${suffix}`.slice(0, 128);
-        await memory.write({
-          ...base,
-          id: diffId,
-          kind: 'draft-diff',
-          text: `The operator edited the ${drafted.stepId} draft (${drafted.param}) before it went out:\n${lineDiff(drafted.text, sent)}`.slice(
-            0,
-            8000,
-          ),
-        });
-        written.push({ id: diffId, kind: 'draft-diff', stepIndex: intent.stepIndex });
-      } else {
-        const id = `draft-${suffix}`.slice(0, 128);
-        await memory.write({ ...base, id, kind: 'draft', text: sent });
-        written.push({ id, kind: 'draft', stepIndex: intent.stepIndex });
-      }
+    if (intent.status !== 'SUCCEEDED') continue;
+    written.push(...(await rememberIntentDrafts(memory, run, intent, namespace)));
+  }
+  return written;
+}
+
+/**
+ * The drafts of one external action, as the operator let them go: called when the approval is
+ * taken up (the intent approved, with the edits) and again when the run succeeds. The ids are the
+ * same both times, so the second call writes nothing; how the run ends does not matter.
+ */
+export async function rememberIntentDrafts(
+  memory: Pick<MemoryService, 'write'>,
+  run: Run,
+  intent: Intent,
+  namespace: string,
+): Promise<Remembered[]> {
+  const written: Remembered[] = [];
+  for (const drafted of intent.drafted ?? []) {
+    const sent = valueAt(intent.action.params, drafted.param);
+    if (typeof sent !== 'string' || !sent.trim()) continue;
+    const edited = sent !== drafted.text;
+    const approved = intent.reason?.startsWith('approved') ?? false;
+    if (!edited && !approved) continue;
+    const base = {
+      namespace,
+      tier: 'long-term' as const,
+      subject: draftSubject(run.workflow, drafted.stepId),
+      origin: { runId: run.runId, stepIndex: intent.stepIndex },
+    };
+    const suffix = `${run.runId}-s${intent.stepIndex}-${drafted.param}`.replace(/[^A-Za-z0-9._-]/g, '-');
+    if (edited) {
+      const id = `draft-edit-${suffix}`.slice(0, 128);
+      await memory.write({ ...base, id, kind: 'draft-edit', text: sent });
+      written.push({ id, kind: 'draft-edit', stepIndex: intent.stepIndex });
+      const diffId = `draft-diff-${suffix}`.slice(0, 128);
+      await memory.write({
+        ...base,
+        id: diffId,
+        kind: 'draft-diff',
+        text: `The operator edited the ${drafted.stepId} draft (${drafted.param}) before it went out:\n${lineDiff(drafted.text, sent)}`.slice(
+          0,
+          8000,
+        ),
+      });
+      written.push({ id: diffId, kind: 'draft-diff', stepIndex: intent.stepIndex });
+    } else {
+      const id = `draft-${suffix}`.slice(0, 128);
+      await memory.write({ ...base, id, kind: 'draft', text: sent });
+      written.push({ id, kind: 'draft', stepIndex: intent.stepIndex });
     }
   }
   return written;

@@ -127,7 +127,12 @@ describe('console pages', () => {
     };
     const { decision: _decided, ...pending } = approval;
     const html = render(
-      InboxPage({ csrf: CSRF, pending: [pending], renderedAt: '2026-11-01T13:20:10.000Z' }),
+      InboxPage({
+        csrf: CSRF,
+        pending: [pending],
+        handoffs: [],
+        renderedAt: '2026-11-01T13:20:10.000Z',
+      }),
     );
     expect(html).toContain('<title>Inbox · aios</title>');
     expect(html).toContain('action="/console/inbox/r4-s0"');
@@ -138,9 +143,47 @@ describe('console pages', () => {
     expect(html).toContain('name="openedAt" value="2026-11-01T13:20:10.000Z"');
     expect(html).toContain('value="approve">Approve (with edits)</button>');
     expect(html).toContain('value="reject">Reject</button>');
-    expect(render(InboxPage({ csrf: CSRF, pending: [], renderedAt: 'x' }))).toContain(
+    expect(render(InboxPage({ csrf: CSRF, pending: [], handoffs: [], renderedAt: 'x' }))).toContain(
       'Nothing waits for you.',
     );
+    assertSafe(html);
+  });
+
+  it('inbox: a handoff with what it gathered (credential-named fields hidden) and a CSRF-carrying form to write its output', () => {
+    const html = render(
+      InboxPage({
+        csrf: CSRF,
+        pending: [],
+        renderedAt: 'x',
+        handoffs: [
+          {
+            handoffId: 'r9-h0',
+            runId: 'r9',
+            stepIndex: 0,
+            stepId: 'draft-note',
+            title: 'Draft the note',
+            workflow: 'draft-note',
+            kind: 'model.draft',
+            status: 'PENDING',
+            createdAt: '2026-11-01T13:00:00.000Z',
+            input: { customerId: 'acme', apiToken: 'tok-SECRET-1' },
+            outputs: { lookup: { plan: 'gold', auth: { grantSignature: 'sig-SECRET-2' } } },
+            memories: [],
+            prompt: 'Write a one-line note for customer acme.',
+            error: 'model crashed',
+          },
+        ],
+      }),
+    );
+    expect(html).toContain('Write: Draft the note');
+    expect(html).toContain('The model could not do it: model crashed');
+    expect(html).toContain('Write a one-line note for customer acme.');
+    expect(html).toContain('&quot;customerId&quot;: &quot;acme&quot;');
+    expect(html).toContain('&quot;plan&quot;: &quot;gold&quot;');
+    expect(html).not.toContain('SECRET');
+    expect(html).toContain('action="/console/handoffs/r9-h0"');
+    expect(html).toContain(`<input type="hidden" name="_csrf" value="${CSRF}"/>`);
+    expect(html).toContain('<label for="r9-h0-text">The text</label>');
     assertSafe(html);
   });
 
