@@ -114,7 +114,12 @@ describe('the route table is what CDK, the Lambdas and the local server expose',
     );
     const console = createOperatorConsoleApp({
       ...(unused as object),
-      auth: createConsoleAuth({ apiToken: token, sessionSecret: 's', clock: unused, clientKey: () => 'x' }),
+      auth: createConsoleAuth({
+        apiToken: token,
+        sessionSecret: 's',
+        clock: { now: () => new Date() },
+        clientKey: () => 'x',
+      }),
     } as never);
     const app = createLocalHttpApp(handlers as never, {
       before: localEdge(token, { error: () => {} }),
