@@ -78,6 +78,8 @@ describe('the shared state table: least privilege', () => {
     }
     const appenders = [
       stack.api.function,
+      // The console decides approvals and withdraws them on cancel, as the api does.
+      stack.console.function,
       stack.gateway.function,
       stack.agents.executor,
       stack.agents.runRecorder,
