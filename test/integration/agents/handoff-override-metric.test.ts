@@ -1,32 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ModelPort } from '../../../functions/core/ports.ts';
+import { captureEmf } from '../../support/emf-capture.ts';
 import { draftThenSaveWorkflow } from './workflows.ts';
 
-/** EMF lines Powertools printed that carry `name`. */
-let printed: string[] = [];
-const emfWith = (name: string) =>
-  printed
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.includes('"_aws"') && line.includes(`"${name}"`))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-
-beforeEach(() => {
-  // vitest.config switches metrics off; this test is about what a completion prints.
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  vi.resetModules();
-  printed = [];
-  const capture = (chunk: unknown) => {
-    printed.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
-  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void capture(args.join(' ')));
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-  vi.resetModules();
-});
+/** EMF documents Powertools printed that carry `name`. */
+const emf = captureEmf();
+const emfWith = (name: string) => emf().filter((doc) => JSON.stringify(doc).includes(`"${name}"`));
 
 describe('HandoffCompleted is a human override', () => {
   it('completing a handed-off step emits HumanOverride with its workflow, once', async () => {

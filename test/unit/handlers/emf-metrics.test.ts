@@ -1,42 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Approval } from '../../../functions/core/approvals/approval.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
+import { captureEmf } from '../../support/emf-capture.ts';
 import { fixedClock, runFixture } from '../../support/fixtures.ts';
 import { createMemoryStateStore } from '../../support/memory-state-store.ts';
 
-/** The EMF documents Powertools printed: each a JSON line with the `_aws` key. */
-let printed: string[] = [];
-const emf = () =>
-  printed
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.includes('"_aws"'))
-    .map(
-      (line) =>
-        JSON.parse(line) as Record<string, unknown> & {
-          _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
-        },
-    );
+const emf = captureEmf();
 const named = (name: string) =>
   emf().filter((doc) => doc._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === name));
-
-beforeEach(() => {
-  // vitest.config switches metrics off for every test; these are about what is printed.
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  vi.stubEnv('POWERTOOLS_DEV', 'false');
-  vi.resetModules();
-  printed = [];
-  const capture = (chunk: unknown) => {
-    printed.push(String(chunk));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
-  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void capture(args.join(' ')));
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-  vi.resetModules();
-});
 
 describe('EMF: time saved, cost per task and human overrides, per workflow', () => {
   it('a live run that succeeds emits TimeSavedMinutes (the playbook estimate) and RunCostUsd, with its workflow', async () => {
