@@ -646,6 +646,7 @@ export function createAios(ports: AiosPorts) {
     clock,
     approvals,
     handoffs,
+    runControl: { approvals, handoffs: stores.handoffs },
     connectors: () => connectorStatuses(stores.breaker, clock.now()),
     deadLetters: ports.deadLetters,
     memory: ports.memory.service,

@@ -516,6 +516,14 @@ export const ROUTES = [
     summary: "the console: write a handed-off step's output; the run goes on",
   },
   {
+    id: 'consoleRunControl',
+    method: 'POST',
+    path: '/console/runs/{id}/control',
+    auth: 'console',
+    fn: 'console',
+    summary: 'the console: cancel, retry or rerun a run (the `action` field)',
+  },
+  {
     id: 'consoleWorkflows',
     method: 'GET',
     path: '/console/workflows',

@@ -14,9 +14,11 @@ import type { MemoryService } from '../core/memory/memory-service.ts';
 import type { MetricsService } from '../core/metrics/metrics-service.ts';
 import { windowStart } from '../core/metrics/since.ts';
 import type { DeadLetters } from '../core/ports.ts';
+import { createRunControl, type RunControlDeps } from '../core/run-control/run-control.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, SlugSchema } from '../core/schemas.ts';
 import { logger } from '../shared/powertools.ts';
+import { humanOverrideMetric } from '../shared/workflow-metrics.ts';
 import type { ConsoleAuth, ConsoleEnv } from './auth.ts';
 import { ConnectorsPage } from './pages/connectors.tsx';
 import { InboxPage } from './pages/inbox.tsx';
@@ -36,6 +38,8 @@ export interface ConsoleDeps extends RunsServiceDeps {
   connectors: () => Promise<readonly ConnectorStatus[]>;
   deadLetters: DeadLetters;
   memory: Pick<MemoryService, 'search'>;
+  /** What a cancel withdraws (pending approvals and handoffs), as `POST /runs/{id}/cancel` does. */
+  runControl: Pick<RunControlDeps, 'approvals' | 'handoffs'>;
   /** Which rows to serve: on AWS the local-only ones (the token login) are not there. Default local. */
   target?: 'aws' | 'local';
 }
@@ -53,6 +57,10 @@ const RunsQuerySchema = z.object({
 const MemoryQuerySchema = z.object({
   q: z.string().max(2000).optional(),
   namespace: z.string().max(200).optional(),
+});
+const RunControlFormSchema = z.object({
+  action: z.enum(['cancel', 'retry', 'rerun']),
+  reason: z.string().max(2000).optional(),
 });
 const WORKFLOWS_WINDOW = '30d';
 /** Dead letters shown on the connectors page; the redrive moves all of them. */
@@ -75,6 +83,15 @@ export const consoleRoutes = (target: 'aws' | 'local' = 'local'): readonly Route
  */
 export function createConsoleApp(deps: ConsoleDeps): Hono {
   const runs = createRunsService(deps);
+  // The same service as the API's POST /runs/{id}/cancel, /retry and /rerun.
+  const control = createRunControl({
+    store: deps.store,
+    orchestrator: deps.orchestrator,
+    clock: deps.clock,
+    catalog: deps.catalog,
+    runs,
+    ...deps.runControl,
+  });
   const guard = deps.auth.requireSession;
   const form = async (c: C) => (await c.req.parseBody()) as Record<string, string | File>;
   const field = (body: Record<string, string | File>, name: string) =>
@@ -116,6 +133,23 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
         await Promise.all(asked.map((i) => deps.approvals.get(approvalIdFor(runId, i))))
       ).filter((a) => a !== undefined);
       return page(c, RunPage({ csrf: csrfOf(c), details, audit, approvals, history, cost }) as JSX.Element);
+    },
+    consoleRunControl: async (c) => {
+      const runId = RunIdSchema.parse(c.req.param('id'));
+      const body = await form(c);
+      const { action, reason } = RunControlFormSchema.parse({
+        action: field(body, 'action'),
+        reason: field(body, 'reason') || undefined,
+      });
+      if (action === 'cancel') {
+        const { run } = await control.cancel(runId, { by: 'operator', ...(reason ? { reason } : {}) });
+        humanOverrideMetric(run.workflow);
+      } else if (action === 'retry') await control.retry(runId, { by: 'operator' });
+      else {
+        const { run } = await control.rerun(runId, { by: 'operator', set: {} });
+        return c.redirect(href(`/runs/${encodeURIComponent(run.runId)}`), 303);
+      }
+      return c.redirect(href(`/runs/${encodeURIComponent(runId)}`), 303);
     },
     consoleInbox: async (c) => {
       const [pending, handoffs] = await Promise.all([deps.approvals.listPending(), deps.handoffs.list()]);

@@ -20,6 +20,7 @@ export const handler = httpLambdaHandler(
     ...ports.runPorts,
     approvals: ports.approvals,
     handoffs: ports.handoffs,
+    runControl: { approvals: ports.approvals, handoffs: ports.handoffStore },
     connectors: ports.connectors,
     deadLetters: ports.deadLetters,
     memory: ports.memory.service,

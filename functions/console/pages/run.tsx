@@ -5,7 +5,7 @@ import type { ExecutionEvent } from '../../core/ports.ts';
 import type { RunDetails } from '../../core/runs-service.ts';
 import type { AuditEntry } from '../../core/schemas.ts';
 import { duration, shownData, time, usd } from './format.ts';
-import { href, Layout } from './layout.tsx';
+import { ActionForm, href, Layout } from './layout.tsx';
 import { statusClass } from './runs.tsx';
 
 export interface RunPageProps {
@@ -27,6 +27,7 @@ export function RunPage({ csrf, details, audit, approvals, history, cost }: RunP
         {` · ${run.workflow} v${run.workflowVersion} · ${run.mode} · started ${time(run.createdAt)}`}
         {run.finishedAt ? ` · finished ${time(run.finishedAt)}` : ''}
       </p>
+      <RunControls runId={run.runId} status={run.status} csrf={csrf} />
       {run.failure && (
         <section class="card" aria-labelledby="failure">
           <h2 id="failure">What went wrong</h2>
@@ -144,5 +145,43 @@ export function RunPage({ csrf, details, audit, approvals, history, cost }: RunP
         <a href={href('/runs')}>All runs</a>
       </p>
     </Layout>
+  );
+}
+
+/**
+ * Cancel while the run can still stop; retry once it failed (completed steps keep their results);
+ * rerun any finished run with the same input (a new run, linked to this one).
+ */
+function RunControls({ runId, status, csrf }: { runId: string; status: string; csrf: string }) {
+  const action = href(`/runs/${encodeURIComponent(runId)}/control`);
+  const open = status === 'QUEUED' || status === 'RUNNING';
+  return (
+    <section class="card" aria-labelledby="control">
+      <h2 id="control">Run control</h2>
+      {open && (
+        <ActionForm action={action} csrf={csrf}>
+          <label>
+            Why cancel <input name="reason" maxlength={2000} />
+          </label>{' '}
+          <button type="submit" name="action" value="cancel">
+            Cancel run
+          </button>
+        </ActionForm>
+      )}
+      {status === 'FAILED' && (
+        <ActionForm action={action} csrf={csrf}>
+          <button type="submit" name="action" value="retry">
+            Retry from the failed step
+          </button>
+        </ActionForm>
+      )}
+      {!open && (
+        <ActionForm action={action} csrf={csrf}>
+          <button type="submit" name="action" value="rerun">
+            Rerun with the same input
+          </button>
+        </ActionForm>
+      )}
+    </section>
   );
 }

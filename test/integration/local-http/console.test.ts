@@ -98,4 +98,58 @@ describe('the console served by `aios dev` at /console', () => {
     expect(runPage.status).toBe(200);
     expect(await runPage.text()).toMatch(/invoice-follow-up/);
   });
+
+  it('cancels a waiting run from its page, then reruns it as a new linked run; no CSRF token, no change', async () => {
+    const cookie = await login();
+    const page = await (await call('/console/workflows', { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const started = await call(
+      '/console/workflows/invoice-follow-up/runs',
+      form(
+        {
+          _csrf: csrf,
+          input: JSON.stringify({
+            ...JSON.parse(readFileSync(OVERDUE, 'utf8')),
+            reminderWebhookUrl: `${base}/local/webhooks/mailer`,
+          }),
+        },
+        cookie,
+      ),
+    );
+    const runPath = started.headers.get('location') ?? '';
+    const runId = decodeURIComponent(runPath.slice('/console/runs/'.length));
+    const statusOf = async (id: string) =>
+      (JSON.parse((await dev.aios(['runs', '--json'])).stdout) as { runId: string; status: string }[]).find(
+        (run) => run.runId === id,
+      )?.status;
+    const runPage = await (await call(runPath, { headers: { cookie } })).text();
+    expect(runPage).toContain('value="cancel"');
+    expect(runPage).not.toContain('value="retry"');
+
+    const refused = await call(`${runPath}/control`, form({ action: 'cancel' }, cookie));
+    expect(refused.status).toBe(403);
+    expect(await statusOf(runId)).not.toBe('CANCELLED');
+    const bad = await call(`${runPath}/control`, form({ _csrf: csrf, action: 'explode' }, cookie));
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/action/);
+
+    const cancelled = await call(
+      `${runPath}/control`,
+      form({ _csrf: csrf, action: 'cancel', reason: 'wrong customer' }, cookie),
+    );
+    expect(cancelled.status, await cancelled.clone().text()).toBe(303);
+    expect(cancelled.headers.get('location')).toBe(runPath);
+    expect(await statusOf(runId)).toBe('CANCELLED');
+    const afterCancel = await (await call(runPath, { headers: { cookie } })).text();
+    expect(afterCancel).not.toContain('value="cancel"');
+    expect(afterCancel).toContain('value="rerun"');
+
+    const before = await runCount();
+    const rerun = await call(`${runPath}/control`, form({ _csrf: csrf, action: 'rerun' }, cookie));
+    expect(rerun.status, await rerun.clone().text()).toBe(303);
+    const rerunPath = rerun.headers.get('location') ?? '';
+    expect(rerunPath).toMatch(/^\/console\/runs\/invoice-follow-up-/);
+    expect(rerunPath).not.toBe(runPath);
+    expect(await runCount()).toBe(before + 1);
+  });
 });
