@@ -647,6 +647,7 @@ export function createAios(ports: AiosPorts) {
     approvals,
     handoffs,
     runControl: { approvals, handoffs: stores.handoffs },
+    reviews: trust,
     connectors: () => connectorStatuses(stores.breaker, clock.now()),
     deadLetters: ports.deadLetters,
     memory: ports.memory.service,

@@ -524,6 +524,14 @@ export const ROUTES = [
     summary: 'the console: cancel, retry or rerun a run (the `action` field)',
   },
   {
+    id: 'consoleJudgeReview',
+    method: 'POST',
+    path: '/console/reviews/{id}',
+    auth: 'console',
+    fn: 'console',
+    summary: "the console: judge a shadow run's proposed action (agree, change, reject)",
+  },
+  {
     id: 'consoleWorkflows',
     method: 'GET',
     path: '/console/workflows',

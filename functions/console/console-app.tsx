@@ -17,6 +17,7 @@ import type { DeadLetters } from '../core/ports.ts';
 import { createRunControl, type RunControlDeps } from '../core/run-control/run-control.ts';
 import { createRunsService, type RunsServiceDeps } from '../core/runs-service.ts';
 import { RunStatusSchema, SlugSchema } from '../core/schemas.ts';
+import type { TrustService } from '../core/trust/trust-service.ts';
 import { logger } from '../shared/powertools.ts';
 import { humanOverrideMetric } from '../shared/workflow-metrics.ts';
 import type { ConsoleAuth, ConsoleEnv } from './auth.ts';
@@ -40,6 +41,8 @@ export interface ConsoleDeps extends RunsServiceDeps {
   memory: Pick<MemoryService, 'search'>;
   /** What a cancel withdraws (pending approvals and handoffs), as `POST /runs/{id}/cancel` does. */
   runControl: Pick<RunControlDeps, 'approvals' | 'handoffs'>;
+  /** Shadow reviews waiting in the inbox, and the judgement that earns (or withholds) promotion. */
+  reviews: Pick<TrustService, 'listReviews' | 'judge'>;
   /** Which rows to serve: on AWS the local-only ones (the token login) are not there. Default local. */
   target?: 'aws' | 'local';
 }
@@ -152,9 +155,33 @@ export function createConsoleApp(deps: ConsoleDeps): Hono {
       return c.redirect(href(`/runs/${encodeURIComponent(runId)}`), 303);
     },
     consoleInbox: async (c) => {
-      const [pending, handoffs] = await Promise.all([deps.approvals.listPending(), deps.handoffs.list()]);
+      const [pending, handoffs, reviews] = await Promise.all([
+        deps.approvals.listPending(),
+        deps.handoffs.list(),
+        deps.reviews.listReviews(),
+      ]);
       const renderedAt = deps.clock.now().toISOString();
-      return page(c, InboxPage({ csrf: csrfOf(c), pending, handoffs, renderedAt }) as JSX.Element);
+      return page(c, InboxPage({ csrf: csrfOf(c), pending, handoffs, reviews, renderedAt }) as JSX.Element);
+    },
+    consoleJudgeReview: async (c) => {
+      const id = z.string().min(1).max(200).parse(c.req.param('id'));
+      const body = await form(c);
+      const verdict = field(body, 'verdict');
+      const changeText = verdict === 'change' ? field(body, 'change')?.trim() : undefined;
+      let change: unknown;
+      try {
+        change = changeText ? JSON.parse(changeText) : undefined;
+      } catch {
+        throw new ValidationError('change: not JSON (the parameters as you would have them)', []);
+      }
+      // The trust service checks the verdict and that a change comes with (only) a "change" verdict.
+      await deps.reviews.judge(id, {
+        verdict,
+        ...(change !== undefined ? { change } : {}),
+        ...(field(body, 'note') ? { note: field(body, 'note') } : {}),
+        by: 'operator',
+      });
+      return c.redirect(href('/inbox'), 303);
     },
     consoleCompleteHandoff: async (c) => {
       const id = z.string().min(1).max(200).parse(c.req.param('id'));

@@ -21,6 +21,7 @@ export const handler = httpLambdaHandler(
     approvals: ports.approvals,
     handoffs: ports.handoffs,
     runControl: { approvals: ports.approvals, handoffs: ports.handoffStore },
+    reviews: ports.trust,
     connectors: ports.connectors,
     deadLetters: ports.deadLetters,
     memory: ports.memory.service,

@@ -20,7 +20,7 @@ function withoutSecrets(value: unknown): unknown {
   return value;
 }
 
-const json = (value: unknown) => JSON.stringify(withoutSecrets(value), null, 2);
+export const json = (value: unknown) => JSON.stringify(withoutSecrets(value), null, 2);
 
 /** A model step handed to the operator: what it gathered, and a form to write its output. */
 export function HandoffCard({ handoff, csrf }: { handoff: Handoff; csrf: string }) {

@@ -1,15 +1,19 @@
 /** @jsxImportSource hono/jsx */
 import type { Handoff } from '../../core/agents/handoff.ts';
 import type { Approval } from '../../core/approvals/approval.ts';
+import type { ReviewItem } from '../../core/trust/schemas.ts';
 import { time } from './format.ts';
 import { HandoffCard } from './handoff-card.tsx';
 import { ActionForm, href, Layout } from './layout.tsx';
+import { ReviewCard } from './review-card.tsx';
 
 export interface InboxPageProps {
   csrf: string;
   pending: readonly Approval[];
   /** Model steps handed to the operator, waiting for their output. */
   handoffs: readonly Handoff[];
+  /** What shadow runs would have done, waiting for the operator's judgement. */
+  reviews?: readonly ReviewItem[];
   /** When the page was rendered: sent back as `openedAt`, so the decision's own time is measured. */
   renderedAt: string;
 }
@@ -63,12 +67,13 @@ function ApprovalCard({
 
 /**
  * Everything waiting for the operator, oldest first: approvals (approve, reject, or edit then
- * approve) and handoffs (write what the model could not).
+ * approve), handoffs (write what the model could not) and shadow reviews (judge a proposed action).
  */
-export function InboxPage({ csrf, pending, handoffs, renderedAt }: InboxPageProps) {
+export function InboxPage({ csrf, pending, handoffs, reviews = [], renderedAt }: InboxPageProps) {
   const waiting = [
     ...pending.map((approval) => ({ at: approval.createdAt, approval })),
     ...handoffs.map((handoff) => ({ at: handoff.createdAt, handoff })),
+    ...reviews.map((review) => ({ at: review.createdAt, review })),
   ].sort((a, b) => a.at.localeCompare(b.at));
   return (
     <Layout title="Inbox" csrf={csrf}>
@@ -78,6 +83,8 @@ export function InboxPage({ csrf, pending, handoffs, renderedAt }: InboxPageProp
         waiting.map((item) =>
           'approval' in item ? (
             <ApprovalCard approval={item.approval} csrf={csrf} renderedAt={renderedAt} />
+          ) : 'review' in item ? (
+            <ReviewCard review={item.review} csrf={csrf} />
           ) : (
             <HandoffCard handoff={item.handoff} csrf={csrf} />
           ),
