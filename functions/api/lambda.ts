@@ -1,3 +1,5 @@
+import { bedrockClient } from '../adapters/aws/bedrock-client.ts';
+import { createBedrockModel } from '../adapters/aws/bedrock-model.ts';
 import { createDynamoDBReplayStore } from '../adapters/aws/dynamodb-replay-store.ts';
 import { createDynamoDBScheduleStore } from '../adapters/aws/dynamodb-triggers.ts';
 import { createEventBridgePlaybookSchedules } from '../adapters/aws/eventbridge-playbook-schedules.ts';
@@ -14,6 +16,8 @@ const env = requireEnv([
   'SCHEDULE_TARGET_ARN',
   'SCHEDULER_ROLE_ARN',
   'SCHEDULE_DLQ_ARN',
+  'MODEL_FAST_ID',
+  'MODEL_SLOW_ID',
 ]);
 const ports = awsOperatorPorts({
   // A pushed playbook's schedule is created, changed or deleted at push time: no deploy.
@@ -45,14 +49,19 @@ export const handler = httpLambdaHandler(
     trust: ports.trust,
     playbooks: ports.playbooks,
     // Replays read the run, its journal and the entities' history, and write their record under
-    // REPLAY#<runId> (grantReadAppend covers both). No model here: on AWS a replay reuses the
-    // recorded answers (`--model current` is refused), so the API needs no Bedrock grant.
+    // REPLAY#<runId> (grantReadAppend covers both). `--model current` asks the run's models again
+    // (the planner's two, granted to this function too) within API Gateway's 29 s.
     replay: createReplayService({
       store: ports.runPorts.store,
       catalog: ports.runPorts.catalog,
       clock: systemClock,
       operatorPolicy: ports.playbooks.policy,
       replays: createDynamoDBReplayStore({ client: ports.dynamodb, tableName: ports.stateTable }),
+      model: createBedrockModel({
+        client: bedrockClient(),
+        models: { fast: env.MODEL_FAST_ID, slow: env.MODEL_SLOW_ID },
+      }),
+      memory: ports.memory.service,
     }),
   }),
 );

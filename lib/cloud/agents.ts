@@ -86,7 +86,7 @@ export class Agents extends Construct {
     grantReadAppend(props.stateTable, runRecorder.function, {
       appendsAudit: 'the rejection (or expiry) a public endpoint decided and the run failed on',
     });
-    this.grantModels(planner, [this.models.fast, this.models.slow]);
+    this.grantModels(planner.role, [this.models.fast, this.models.slow]);
 
     this.planner = planner.function;
     this.executor = executor.function;
@@ -100,7 +100,18 @@ export class Agents extends Construct {
    * so it needs the profile ARN plus the model in any region, but only when called through that
    * profile (AWS's documented pattern for cross-region inference).
    */
-  private grantModels(planner: AiosFunction, modelIds: readonly string[]): void {
+  /**
+   * Another function that calls the planner's models (the api, for `aios replay --model current`):
+   * the same two model ids in its environment and the same grant on exactly those models.
+   */
+  grantModelsTo(fn: NodejsFunction): void {
+    if (!fn.role) throw new Error(`${fn.node.path} has no role to grant the models to`);
+    fn.addEnvironment('MODEL_FAST_ID', this.models.fast);
+    fn.addEnvironment('MODEL_SLOW_ID', this.models.slow);
+    this.grantModels(fn.role, [this.models.fast, this.models.slow]);
+  }
+
+  private grantModels(role: iam.IRole, modelIds: readonly string[]): void {
     const stack = Stack.of(this);
     const modelArn = (region: string, model: string) =>
       `arn:${stack.partition}:bedrock:${region}::foundation-model/${model}`;
@@ -110,7 +121,7 @@ export class Agents extends Construct {
     for (const modelId of new Set(modelIds)) {
       const profile = INFERENCE_PROFILE_PREFIX.exec(modelId);
       if (!profile) {
-        planner.role.addToPrincipalPolicy(
+        role.addToPrincipalPolicy(
           new iam.PolicyStatement({
             actions: ['bedrock:InvokeModel'],
             resources: [modelArn(stack.region, modelId)],
@@ -124,10 +135,10 @@ export class Agents extends Construct {
       profileModelArns.push(...routedModels);
       // Global profiles may also route to the region-less model ARN.
       if (geography === 'global') routedModels.push(modelArn('', baseModelId));
-      planner.role.addToPrincipalPolicy(
+      role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: [profileArn] }),
       );
-      planner.role.addToPrincipalPolicy(
+      role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['bedrock:InvokeModel'],
           resources: routedModels,
@@ -137,7 +148,7 @@ export class Agents extends Construct {
     }
 
     for (const arn of profileModelArns) {
-      Validations.of(planner.role).acknowledge({
+      Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${arn.replace(`arn:${stack.partition}:`, 'arn:<AWS::Partition>:')}]`,
         reason:
           'A cross-region inference profile serves its model from any region of its geography; the region wildcard names this one model and, by condition, only calls made through the configured profile.',

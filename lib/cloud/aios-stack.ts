@@ -125,6 +125,8 @@ export class AiosStack extends Stack {
     const publicBaseUrl = `https://${this.api.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
     this.approvals.bind(this.orchestrator.stateMachine, publicBaseUrl);
     this.orchestrator.stateMachine.grantTaskResponse(this.api.function);
+    // `aios replay --model current` asks the run's models again, from the api.
+    this.agents.grantModelsTo(this.api.function);
     this.bindRunFailureAlerts(props, emailFrom, publicBaseUrl);
 
     // Schedules and webhook secrets, from the playbooks deployed with this stack.
