@@ -24,6 +24,22 @@ const form = (fields: Record<string, string>, cookie = '') => ({
 });
 const runCount = async () => JSON.parse((await dev.aios(['runs', '--json'])).stdout).length as number;
 
+/** Starts the overdue-invoice example from the workflows page's form, as the operator would. */
+const startInvoiceRun = (csrf: string, cookie: string) =>
+  call(
+    '/console/workflows/invoice-follow-up/runs',
+    form(
+      {
+        _csrf: csrf,
+        input: JSON.stringify({
+          ...JSON.parse(readFileSync(OVERDUE, 'utf8')),
+          reminderWebhookUrl: `${base}/local/webhooks/mailer`,
+        }),
+      },
+      cookie,
+    ),
+  );
+
 async function login(): Promise<string> {
   const token = readFileSync(join(dev.dataDir, 'api-token'), 'utf8').trim();
   const response = await call('/console/login', form({ token }));
@@ -77,19 +93,7 @@ describe('the console served by `aios dev` at /console', () => {
     const page = await (await call('/console/workflows', { headers: { cookie } })).text();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
     expect(csrf).not.toBe('');
-    const started = await call(
-      '/console/workflows/invoice-follow-up/runs',
-      form(
-        {
-          _csrf: csrf,
-          input: JSON.stringify({
-            ...JSON.parse(readFileSync(OVERDUE, 'utf8')),
-            reminderWebhookUrl: `${base}/local/webhooks/mailer`,
-          }),
-        },
-        cookie,
-      ),
-    );
+    const started = await startInvoiceRun(csrf, cookie);
     expect(started.status, await started.clone().text()).toBe(303);
     const location = started.headers.get('location') ?? '';
     expect(location).toMatch(/^\/console\/runs\/invoice-follow-up-/);
@@ -103,19 +107,7 @@ describe('the console served by `aios dev` at /console', () => {
     const cookie = await login();
     const page = await (await call('/console/workflows', { headers: { cookie } })).text();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
-    const started = await call(
-      '/console/workflows/invoice-follow-up/runs',
-      form(
-        {
-          _csrf: csrf,
-          input: JSON.stringify({
-            ...JSON.parse(readFileSync(OVERDUE, 'utf8')),
-            reminderWebhookUrl: `${base}/local/webhooks/mailer`,
-          }),
-        },
-        cookie,
-      ),
-    );
+    const started = await startInvoiceRun(csrf, cookie);
     const runPath = started.headers.get('location') ?? '';
     const runId = decodeURIComponent(runPath.slice('/console/runs/'.length));
     const statusOf = async (id: string) =>
