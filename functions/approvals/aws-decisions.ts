@@ -4,6 +4,7 @@ import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.t
 import { systemClock } from '../adapters/system-clock.ts';
 import { createDecisions, createTrust } from '../app.ts';
 import type { StateStore, WorkflowCatalog } from '../core/ports.ts';
+import type { TrustService } from '../core/trust/trust-service.ts';
 import { approvalOverridden } from '../shared/workflow-metrics.ts';
 
 /**
@@ -15,14 +16,18 @@ export function awsDecisions(ports: {
   tableName: string;
   store: StateStore;
   catalog: WorkflowCatalog;
+  /** The function's own trust service, when it has one (the run recorder's reviews); else one is built. */
+  trust?: Pick<TrustService, 'fromApproval'>;
 }) {
   const { client, tableName, store, catalog } = ports;
-  const trust = createTrust({
-    trust: createDynamoDBTrustStore({ client, tableName }),
-    store,
-    catalog,
-    clock: systemClock,
-  });
+  const trust =
+    ports.trust ??
+    createTrust({
+      trust: createDynamoDBTrustStore({ client, tableName }),
+      store,
+      catalog,
+      clock: systemClock,
+    });
   return createDecisions({
     approvals: createDynamoDBApprovalStore({ client, tableName }),
     store,

@@ -18,19 +18,21 @@ const catalog = createRegistryCatalog({
   clock: systemClock,
 });
 
+const trust = createTrust({
+  trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
+  store,
+  catalog,
+  clock: systemClock,
+});
+
 export const handler = createRunRecorder({
   store,
   // A succeeded run's minutes saved come from the playbook version it ran (TimeSavedMinutes).
   catalog,
   // A finished shadow run opens a review item per proposed action.
-  reviews: createTrust({
-    trust: createDynamoDBTrustStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-    store,
-    catalog,
-    clock: systemClock,
-  }),
-  // A rejection a public link or Slack click decided is logged here, as the run fails on it.
-  decisions: awsDecisions({ client: dynamodb, tableName: env.STATE_TABLE, store, catalog }),
+  reviews: trust,
+  // A rejection a public link or Slack click decided is logged here (and judged), as the run fails on it.
+  decisions: awsDecisions({ client: dynamodb, tableName: env.STATE_TABLE, store, catalog, trust }),
   clock: systemClock,
   // Writes only: a run's summary and postmortem go to the memory log, the indexer does the rest.
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,
