@@ -16,6 +16,7 @@ import { startLocalHttpServer } from './http/index.ts';
 import { localPorts } from './local-ports.ts';
 import { memoryDirOf, startLocalMemory } from './memory.ts';
 import { modelFromEnv } from './model-from-env.ts';
+import { releaseOrphanedIdempotencyRecords } from './orphaned-idempotency.ts';
 import { createLocalQueue, startQueueWorker } from './queue/index.ts';
 import { executionArnFor, startRunMachine } from './run-machine.ts';
 import { ACTION_DLQ, ACTION_QUEUE, type LocalRuntime, type LocalRuntimeOptions } from './runtime-options.ts';
@@ -101,8 +102,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   await local.webhookSecrets.ensureAll(aios.catalog);
   machine.deploy(aios.functions);
 
-  // Actions the previous process held when it stopped come back now, not after their visibility timeout.
-  await queue.releaseInFlight(ACTION_QUEUE);
+  // Actions the previous process held when it stopped come back now, not after their visibility
+  // timeout, and so do the idempotency records its dead attempts left in progress.
+  const released = await queue.releaseInFlight(ACTION_QUEUE);
+  if (released > 0 || repaired) await releaseOrphanedIdempotencyRecords(db.client, TABLE_NAMES.idempotency);
   const worker = startQueueWorker({
     queue,
     queueName: ACTION_QUEUE,

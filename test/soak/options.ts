@@ -15,8 +15,7 @@ Exits 0 only when nothing failed, got stuck, was lost or was doubled.
 
   --runs N              runs to start (default 200; --quick: 40)
   --max-minutes M       wall-time bound, start to report (default 10; --quick: 4)
-  --concurrency C       runs in flight at once (default 16; a crash parks a run for the
-                        gateway's 30 s visibility timeout, so most of them wait)
+  --concurrency C       runs in flight at once (default 16)
   --faults SPEC         AIOS_FAULTS for the runtime, window:probability,... or "none"
                         (default ${DEFAULT_FAULTS})
   --kill-every S        mean seconds between random SIGKILLs, 0 for none (default 15)

@@ -17,8 +17,13 @@ function maybeCrash(point: string) {
   seen += 1;
   if (seen !== Number(CRASH_ON)) return;
   process.stdout.write(`CRASHPOINT ${point}\n`);
-  // Hold everything still until the parent kills us.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000);
+  // Hold everything still until the parent kills us. A parent that never does (it was waiting on a
+  // request this frozen loop cannot answer) would let the run go on past the point under test, and
+  // the test would pass without testing it: fail loudly instead.
+  if (Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000) === 'timed-out') {
+    process.stderr.write(`CRASHPOINT ${point} held 30 s and nobody killed this process\n`);
+    process.exit(70);
+  }
 }
 
 const workflow = scenarioWorkflow({
@@ -60,9 +65,10 @@ const runtime = await startLocalRuntime({
   catalog: createCatalog([workflow]),
   // A tenth: retries stay quick, and a task's 900 s timeout (90 s) outlasts a restart on a loaded machine.
   timeScale: 0.1,
-  // The runtime's 30 s (the gateway's timeout is a sixth of it): the restarted runtime takes back
-  // the messages in flight at the kill at once, and a redelivery takes over its own dead claim.
-  visibilityTimeoutSeconds: 30,
+  // Far longer than any run here: the restarted runtime must take back the messages in flight at
+  // the kill, and the idempotency records their dead attempts left in progress, at once. Nothing
+  // may wait out a visibility timeout (or the gateway's timeout, a sixth of it) to recover.
+  visibilityTimeoutSeconds: 600,
   pollIntervalMs: 20,
   onExecutionEvent: (_arn, event) => {
     if (event.type.endsWith('StateEntered')) currentState = event.details.stateName;

@@ -18,8 +18,13 @@ function crash(point: string) {
   if (point !== CRASH_AT || crashed) return;
   crashed = true;
   process.stdout.write(`CRASHPOINT ${point}\n`);
-  // Hold everything still until the parent kills us.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000);
+  // Hold everything still until the parent kills us. A parent that never does (it was waiting on a
+  // request this frozen loop cannot answer) would let the run go on past the point under test, and
+  // the test would pass without testing it: fail loudly instead.
+  if (Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000) === 'timed-out') {
+    process.stderr.write(`CRASHPOINT ${point} held 30 s and nobody killed this process\n`);
+    process.exit(70);
+  }
 }
 
 const steps = [
