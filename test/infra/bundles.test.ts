@@ -80,6 +80,25 @@ describe('Lambda bundles', () => {
       expect(code.includes(`@aws-sdk/${client}`), `the monitor imports ${client}`).toBe(false);
   });
 
+  // Slack's click and a magic link only decide, which sends no email: the SES client was a sixth of
+  // the Slack function's cold start, which Slack's 3 s include.
+  it('leave the SES client out of the public approval endpoints', () => {
+    for (const path of ['Aios/Approvals/Slack', 'Aios/Approvals/Link']) {
+      const fn = bundles().find((bundle) => bundle.path === path);
+      const code = readFileSync(join(fn?.dir ?? `no ${path}`, 'index.mjs'), 'utf8');
+      expect(code.includes('@aws-sdk/client-sesv2'), `${path} imports the SES client`).toBe(false);
+    }
+  });
+
+  // The executor writes approved drafts to the memory log; its role reaches neither OpenSearch
+  // (signed with the credential chain) nor Bedrock (embeddings), so it must not load their clients.
+  it('leave the search half of memory out of the executor', () => {
+    const executor = bundles().find(({ path }) => path === 'Aios/Agents/Executor');
+    const code = readFileSync(join(executor?.dir ?? 'no executor', 'index.mjs'), 'utf8');
+    for (const module of ['client-bedrock-runtime', 'credential-provider-node'])
+      expect(code.includes(`@aws-sdk/${module}`), `the executor imports ${module}`).toBe(false);
+  });
+
   // Booleans, not the code: a failure must not print a megabyte of minified JavaScript.
   it('leave the AWS SDK to the Lambda runtime and no zod locale but English', () => {
     for (const { path, dir } of bundles()) {

@@ -31,15 +31,20 @@ export const DEFAULT_WORKING_TTL_DAYS = 7;
 
 const defaultId = () => `mem-${randomBytes(6).toString('hex')}`;
 
-/** Writes go to the log (the WAL); searches go to the vector index derived from it. */
-export function createMemoryService(deps: MemoryServiceDeps) {
+export type MemoryWriterDeps = Pick<MemoryServiceDeps, 'log' | 'clock' | 'afterWrite' | 'newId'>;
+
+/**
+ * The write half of the memory service, for what only writes: it needs the log and no index or
+ * embedder (on AWS the executor's role reaches neither OpenSearch nor Bedrock).
+ */
+export function createMemoryWriter(deps: MemoryWriterDeps) {
   const newId = deps.newId ?? defaultId;
 
   async function latestOf(id: string): Promise<MemoryItem | undefined> {
     return (await deps.log.versions(id)).at(-1);
   }
 
-  const service = {
+  return {
     /**
      * Appends a new item, or with `supersedes` a new version of an existing item. A repeated write
      * with the same caller-chosen id and text returns the item already written.
@@ -106,6 +111,13 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       deps.afterWrite?.();
       return item;
     },
+  };
+}
+
+/** Writes go to the log (the WAL); searches go to the vector index derived from it. */
+export function createMemoryService(deps: MemoryServiceDeps) {
+  const service = {
+    ...createMemoryWriter(deps),
 
     /** Ranked, explained results from the current index version; the namespace filter is mandatory. */
     async search(input: unknown, options: { explain?: number } = {}): Promise<MemorySearchResult> {
