@@ -1,16 +1,12 @@
 import * as z from 'zod';
+import { SlugSchema } from './ids.ts';
 import { InputSchemaSchema } from './input-schema.ts';
 
 // Types only: the playbook's schema stays in its own module, so what never parses a playbook does
 // not build it (nor load the cron parser its schedule check needs) at a cold start.
 export type { CatchUp, ScheduleTrigger, Workflow } from './workflow-schema.ts';
-
-/** Names are kebab-case so they are safe in keys, ARNs, execution names and URLs. */
-export const SlugSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes');
+// In ids.ts, so that memory's schemas have it without building every run record's schema.
+export { SlugSchema };
 
 export const ActionTypeSchema = z
   .string()

@@ -61,6 +61,8 @@ describe('Lambda bundles', () => {
     // A small function: zod without its locales, no OpenSearch client, no X-Ray SDK, and neither the
     // playbook schema nor the cron parser (it loads no playbook) hold it near 151 KiB.
     expect(sizes['Aios/Agents/Monitor'], 'Aios/Agents/Monitor').toBeLessThanOrEqual(160 * 1024);
+    // The indexer reads memory items only: no run record's schema, no playbook's (near 170 KiB).
+    expect(sizes['Aios/Memory/Indexer'], 'Aios/Memory/Indexer').toBeLessThanOrEqual(175 * 1024);
   });
 
   // Tracing is the Lambda service's (active tracing, asserted in agents.test.ts), not the X-Ray SDK's.
