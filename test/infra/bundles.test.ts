@@ -92,13 +92,15 @@ describe('Lambda bundles', () => {
     }
   });
 
-  // The executor writes approved drafts to the memory log; its role reaches neither OpenSearch
-  // (signed with the credential chain) nor Bedrock (embeddings), so it must not load their clients.
-  it('leave the search half of memory out of the executor', () => {
-    const executor = bundles().find(({ path }) => path === 'Aios/Agents/Executor');
-    const code = readFileSync(join(executor?.dir ?? 'no executor', 'index.mjs'), 'utf8');
-    for (const module of ['client-bedrock-runtime', 'credential-provider-node'])
-      expect(code.includes(`@aws-sdk/${module}`), `the executor imports ${module}`).toBe(false);
+  // The executor and the run recorder write to the memory log; their roles reach neither OpenSearch
+  // (signed with the credential chain) nor Bedrock (embeddings), so they must not load their clients.
+  it('leave the search half of memory out of the functions that only write', () => {
+    for (const path of ['Aios/Agents/Executor', 'Aios/Agents/RunRecorder']) {
+      const fn = bundles().find((bundle) => bundle.path === path);
+      const code = readFileSync(join(fn?.dir ?? `no ${path}`, 'index.mjs'), 'utf8');
+      for (const module of ['client-bedrock-runtime', 'credential-provider-node'])
+        expect(code.includes(`@aws-sdk/${module}`), `${path} imports ${module}`).toBe(false);
+    }
   });
 
   // Booleans, not the code: a failure must not print a megabyte of minified JavaScript.

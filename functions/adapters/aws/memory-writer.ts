@@ -5,7 +5,7 @@ import { requireEnv } from '../../shared/config.ts';
 import { createDynamoDBMemoryLog } from './dynamodb-memory-log.ts';
 
 /**
- * Memory writes on AWS: the log in the memory table and nothing else. Apart from memory.ts so that
+ * Memory writes (and the run's session buffer) on AWS: the log in the memory table and nothing else. Apart from memory.ts so that
  * a function that only writes loads neither the OpenSearch signer, the credential chain nor the
  * Bedrock client at a cold start.
  */

@@ -34,8 +34,9 @@ const defaultId = () => `mem-${randomBytes(6).toString('hex')}`;
 export type MemoryWriterDeps = Pick<MemoryServiceDeps, 'log' | 'clock' | 'afterWrite' | 'newId'>;
 
 /**
- * The write half of the memory service, for what only writes: it needs the log and no index or
- * embedder (on AWS the executor's role reaches neither OpenSearch nor Bedrock).
+ * The half of the memory service that needs only the log (writes and the run's session buffer),
+ * for what only writes: on AWS the executor's and run recorder's roles reach neither OpenSearch
+ * nor Bedrock.
  */
 export function createMemoryWriter(deps: MemoryWriterDeps) {
   const newId = deps.newId ?? defaultId;
@@ -110,6 +111,16 @@ export function createMemoryWriter(deps: MemoryWriterDeps) {
       await deps.log.append(MemoryItemSchema.parse(item));
       deps.afterWrite?.();
       return item;
+    },
+
+    /** The run's session buffer: a scratchpad that is never indexed and goes when the run ends. */
+    session(runId: string) {
+      return {
+        add: (entry: Omit<SessionEntry, 'at'>) =>
+          deps.log.appendSession(runId, { ...entry, at: deps.clock.now().toISOString() }),
+        list: () => deps.log.listSession(runId),
+        drop: () => deps.log.dropSession(runId),
+      };
     },
   };
 }
@@ -187,16 +198,6 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       await deps.log.append(retired);
       deps.afterWrite?.();
       return retired;
-    },
-
-    /** The run's session buffer: a scratchpad that is never indexed and goes when the run ends. */
-    session(runId: string) {
-      return {
-        add: (entry: Omit<SessionEntry, 'at'>) =>
-          deps.log.appendSession(runId, { ...entry, at: deps.clock.now().toISOString() }),
-        list: () => deps.log.listSession(runId),
-        drop: () => deps.log.dropSession(runId),
-      };
     },
   };
   return service;
