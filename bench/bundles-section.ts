@@ -72,7 +72,8 @@ export async function bundlesSection(bench: Bench): Promise<void> {
   bench.say(
     '- Import time is `await import(bundle)` inside a fresh node, after one discarded warm-up round; node',
   );
-  bench.say('  start-up itself is not counted. Dummy values for every variable the handlers `requireEnv`.');
+  bench.say('  start-up itself is not counted. Dummy values for every environment variable the stack gives');
+  bench.say('  any function (HANDLER_ENV; test/infra/bench-env.test.ts fails when one is missing).');
   bench.say(
     '- CPU ms is the process CPU time (all threads) over the import; the ratios of goal 2 are read in it,',
   );

@@ -61,8 +61,14 @@ export const CDK_BUNDLING: BuildOptions = {
   logLevel: 'warning',
 };
 
-/** What each handler's `requireEnv` asks for, with dummy values, plus what a Lambda would have. */
+/**
+ * Every variable the stack gives any aios function, with dummy values, plus what the Lambda runtime
+ * sets; test/infra/bench-env.test.ts fails when a function gains one that is not here.
+ */
 export const HANDLER_ENV: Record<string, string> = {
+  POWERTOOLS_SERVICE_NAME: 'bench',
+  POWERTOOLS_METRICS_NAMESPACE: 'aios',
+  AIOS_RUNTIME: 'aws',
   STATE_TABLE: 'bench-state',
   IDEMPOTENCY_TABLE: 'bench-idempotency',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:bench',
@@ -82,6 +88,18 @@ export const HANDLER_ENV: Record<string, string> = {
   PUBLIC_BASE_URL: 'https://bench.execute-api.us-east-1.amazonaws.com/v1',
   AIOS_API_URL: 'https://bench.execute-api.us-east-1.amazonaws.com/v1',
   HOOK_SECRET_PREFIX: 'aios/hooks/',
+  HTTP_CREDENTIALS_PREFIX: 'aios/http/',
+  RUN_LINK_BASE_URL: 'https://bench.execute-api.us-east-1.amazonaws.com/v1',
+  SCHEDULE_GROUP: 'bench-schedules',
+  SCHEDULE_TARGET_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:bench-schedule-start',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/bench-scheduler',
+  SCHEDULE_DLQ_ARN: 'arn:aws:sqs:us-east-1:000000000000:bench-schedule-dlq',
+  USER_POOL_ID: 'us-east-1_bench0000',
+  USER_POOL_CLIENT_ID: 'bench0client0id0000000000',
+  SIGN_IN_URL: 'https://bench.auth.us-east-1.amazoncognito.com',
+  CONSOLE_CALLBACK_URL: 'https://bench.execute-api.us-east-1.amazonaws.com/v1/console/callback',
+  CONSOLE_LOGOUT_URL: 'https://bench.execute-api.us-east-1.amazonaws.com/v1/console/signed-out',
+  AIOS_CONSOLE_LINK_PREFIX: '/v1',
   POWERTOOLS_METRICS_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };

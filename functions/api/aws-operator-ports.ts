@@ -6,6 +6,7 @@ import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
+import { sesEmailTransport } from '../adapters/aws/ses-email-transport.ts';
 import { sfnClient } from '../adapters/aws/sfn-client.ts';
 import { sqsClient } from '../adapters/aws/sqs-client.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
@@ -52,7 +53,7 @@ export function awsOperatorPorts(options: { schedules?: PlaybookSchedules } = {}
     claims: createDynamoDBRunStartClaims({ client: dynamodb, tableName: env.STATE_TABLE }),
     clock: systemClock,
   };
-  const approvals = awsApprovals().service;
+  const approvals = awsApprovals(process.env, { dynamodb, sfn }, { email: sesEmailTransport }).service;
   return {
     dynamodb,
     runPorts,

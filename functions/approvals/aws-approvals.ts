@@ -8,7 +8,6 @@ import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.t
 import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
-import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
 import { sfnClient } from '../adapters/aws/sfn-client.ts';
 import {
   createStepFunctionsCallbacks,
@@ -26,9 +25,20 @@ import {
   createTrust,
 } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
+import type { EmailTransport } from '../core/ports/email-transport.ts';
 import { requireEnv } from '../shared/config.ts';
 import { approvalOverridden } from '../shared/workflow-metrics.ts';
 import { createLinkTokens } from './email/link-token.ts';
+
+/**
+ * The public link and Slack endpoints only decide, which sends no email, and their roles reach
+ * approval and link items only. Everything else may ask or escalate by email (when EMAIL_FROM is
+ * set) through the transport its composition root passes: so the public endpoints do not load the
+ * SES client at a cold start (the Slack click must answer within 3 s, cold start included).
+ */
+export type AwsApprovalsOptions =
+  | { publicEndpoint: true }
+  | { publicEndpoint?: false; email: () => EmailTransport };
 
 const registryOn = (client: DynamoDBClient, tableName: string) =>
   createPlaybooks({ store: createDynamoDBPlaybookStore({ client, tableName }), clock: systemClock });
@@ -40,10 +50,9 @@ const registryOn = (client: DynamoDBClient, tableName: string) =>
  * EMAIL_FROM + LINK_KEY_SECRET + PUBLIC_BASE_URL).
  */
 export function awsApprovals(
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
   clients: { dynamodb: DynamoDBClient; sfn: SFNClient } = { dynamodb: dynamodbClient(), sfn: sfnClient() },
-  /** The public link and Slack endpoints: their roles reach approval and link items only. */
-  options: { publicEndpoint?: boolean } = {},
+  options: AwsApprovalsOptions,
 ) {
   const stateTable = env.STATE_TABLE;
   if (!stateTable) throw new Error('missing environment variable: STATE_TABLE');
@@ -72,9 +81,9 @@ export function awsApprovals(
           ? { transport: slackTransport, channel: env.SLACK_APPROVALS_CHANNEL }
           : undefined,
       email:
-        env.EMAIL_FROM && linkTokens && publicBaseUrl
+        env.EMAIL_FROM && linkTokens && publicBaseUrl && !options.publicEndpoint
           ? {
-              transport: createSesEmailTransport(sesClient()),
+              transport: options.email(),
               from: env.EMAIL_FROM,
               publicBaseUrl: () => publicBaseUrl,
               mint: linkTokens.mint,

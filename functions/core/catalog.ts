@@ -1,8 +1,8 @@
 import { ValidationError } from './errors.ts';
 import type { WorkflowCatalog } from './ports.ts';
-import { type Workflow, WorkflowSchema } from './schemas.ts';
 import { parseOrThrow } from './validation.ts';
 import { inputProblems } from './workflow-input.ts';
+import { type Workflow, WorkflowSchema } from './workflow-schema.ts';
 
 /** A fixed catalogue (tests, benches): one version of each workflow, also readable without awaiting. */
 export interface StaticCatalog extends WorkflowCatalog {

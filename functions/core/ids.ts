@@ -31,3 +31,10 @@ export const HandoffIdSchema = idSchema('handoff id', 160);
 
 /** `<runId>-r<stepIndex>`: a shadow run's proposed action, for review. */
 export const ReviewIdSchema = idSchema('review id', 160);
+
+/** Names are kebab-case so they are safe in keys, ARNs, execution names and URLs. */
+export const SlugSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes');

@@ -13,7 +13,7 @@ export interface RunRecorderDeps {
   store: StateStore;
   clock: Clock;
   /** When given, a run's summary goes to working memory and a failure leaves a postmortem. */
-  memory?: MemoryService;
+  memory?: Pick<MemoryService, 'write' | 'session'>;
   /** When given, a failed run is told to the operator, once (operator-alerts.ts). */
   alerts?: OperatorAlerts;
   /** When given, a finished shadow run opens a review item per proposed external action (trust-service.ts). */

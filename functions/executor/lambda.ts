@@ -2,7 +2,7 @@ import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
-import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
+import { awsMemoryWriterFromEnv } from '../adapters/aws/memory-writer.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createExecutor, createPlaybooks } from '../app.ts';
 import { awsDecisions } from '../approvals/aws-decisions.ts';
@@ -26,5 +26,5 @@ export const handler = createExecutor({
   // What a public link or Slack click decided is logged here, as the run resumes.
   decisions: awsDecisions({ client: tables.client, tableName: tables.tableName, store, catalog }),
   // Writes only: an approved draft goes to the memory log, the indexer does the rest.
-  memory: awsMemoryFromEnv({ dynamodb: tables.client, clock: systemClock }).service,
+  memory: awsMemoryWriterFromEnv({ dynamodb: tables.client, clock: systemClock }),
 });

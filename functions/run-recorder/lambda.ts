@@ -2,7 +2,7 @@ import { dynamodbClient } from '../adapters/aws/clients.ts';
 import { createDynamoDBPlaybookStore } from '../adapters/aws/dynamodb-playbook-store.ts';
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
-import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
+import { awsMemoryWriterFromEnv } from '../adapters/aws/memory-writer.ts';
 import { operatorAlertsFromEnv } from '../adapters/aws/operator-alerts-from-env.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { createRegistryCatalog, createRunRecorder, createTrust } from '../app.ts';
@@ -35,7 +35,7 @@ export const handler = createRunRecorder({
   decisions: awsDecisions({ client: dynamodb, tableName: env.STATE_TABLE, store, catalog, trust }),
   clock: systemClock,
   // Writes only: a run's summary and postmortem go to the memory log, the indexer does the rest.
-  memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,
+  memory: awsMemoryWriterFromEnv({ dynamodb, clock: systemClock }),
   // A failed run tells the operator once: Slack when its channel is set, else email to the alert address.
   alerts: operatorAlertsFromEnv(dynamodb, env.STATE_TABLE),
 });

@@ -58,8 +58,11 @@ describe('Lambda bundles', () => {
       expect(bytes, path).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
       if (!OVER_GOAL.has(path)) expect(bytes, path).toBeLessThanOrEqual(GOAL_BYTES);
     }
-    // A small function: zod without its locales, no OpenSearch client and no X-Ray SDK hold it near 185 KiB.
-    expect(sizes['Aios/Agents/Monitor'], 'Aios/Agents/Monitor').toBeLessThanOrEqual(190 * 1024);
+    // A small function: zod without its locales, no OpenSearch client, no X-Ray SDK, and neither the
+    // playbook schema nor the cron parser (it loads no playbook) hold it near 151 KiB.
+    expect(sizes['Aios/Agents/Monitor'], 'Aios/Agents/Monitor').toBeLessThanOrEqual(160 * 1024);
+    // The indexer reads memory items only: no run record's schema, no playbook's (near 170 KiB).
+    expect(sizes['Aios/Memory/Indexer'], 'Aios/Memory/Indexer').toBeLessThanOrEqual(175 * 1024);
   });
 
   // Tracing is the Lambda service's (active tracing, asserted in agents.test.ts), not the X-Ray SDK's.
@@ -77,6 +80,27 @@ describe('Lambda bundles', () => {
     const code = readFileSync(join(monitor?.dir ?? 'no monitor', 'index.mjs'), 'utf8');
     for (const client of ['client-bedrock-runtime', 'client-sfn', 'client-sqs'])
       expect(code.includes(`@aws-sdk/${client}`), `the monitor imports ${client}`).toBe(false);
+  });
+
+  // Slack's click and a magic link only decide, which sends no email: the SES client was a sixth of
+  // the Slack function's cold start, which Slack's 3 s include.
+  it('leave the SES client out of the public approval endpoints', () => {
+    for (const path of ['Aios/Approvals/Slack', 'Aios/Approvals/Link']) {
+      const fn = bundles().find((bundle) => bundle.path === path);
+      const code = readFileSync(join(fn?.dir ?? `no ${path}`, 'index.mjs'), 'utf8');
+      expect(code.includes('@aws-sdk/client-sesv2'), `${path} imports the SES client`).toBe(false);
+    }
+  });
+
+  // The executor and the run recorder write to the memory log; their roles reach neither OpenSearch
+  // (signed with the credential chain) nor Bedrock (embeddings), so they must not load their clients.
+  it('leave the search half of memory out of the functions that only write', () => {
+    for (const path of ['Aios/Agents/Executor', 'Aios/Agents/RunRecorder']) {
+      const fn = bundles().find((bundle) => bundle.path === path);
+      const code = readFileSync(join(fn?.dir ?? `no ${path}`, 'index.mjs'), 'utf8');
+      for (const module of ['client-bedrock-runtime', 'credential-provider-node'])
+        expect(code.includes(`@aws-sdk/${module}`), `${path} imports ${module}`).toBe(false);
+    }
   });
 
   // Booleans, not the code: a failure must not print a megabyte of minified JavaScript.

@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
 import type { PlaybookStore, PlaybookVersion, PolicyVersion } from '../../core/ports.ts';
-import { OperatorPolicySchema, WorkflowSchema } from '../../core/schemas.ts';
+import { OperatorPolicySchema } from '../../core/schemas.ts';
+import { WorkflowSchema } from '../../core/workflow-schema.ts';
 
 /*
  * The playbook registry in the state table:

@@ -92,3 +92,6 @@ export function createSesEmailTransport(client: SESv2Client): EmailTransport {
     },
   };
 }
+
+/** The transport a composition root passes where approvals may go out by email (aws-approvals.ts). */
+export const sesEmailTransport = (): EmailTransport => createSesEmailTransport(sesClient());

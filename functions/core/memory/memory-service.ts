@@ -31,15 +31,21 @@ export const DEFAULT_WORKING_TTL_DAYS = 7;
 
 const defaultId = () => `mem-${randomBytes(6).toString('hex')}`;
 
-/** Writes go to the log (the WAL); searches go to the vector index derived from it. */
-export function createMemoryService(deps: MemoryServiceDeps) {
+export type MemoryWriterDeps = Pick<MemoryServiceDeps, 'log' | 'clock' | 'afterWrite' | 'newId'>;
+
+/**
+ * The half of the memory service that needs only the log (writes and the run's session buffer),
+ * for what only writes: on AWS the executor's and run recorder's roles reach neither OpenSearch
+ * nor Bedrock.
+ */
+export function createMemoryWriter(deps: MemoryWriterDeps) {
   const newId = deps.newId ?? defaultId;
 
   async function latestOf(id: string): Promise<MemoryItem | undefined> {
     return (await deps.log.versions(id)).at(-1);
   }
 
-  const service = {
+  return {
     /**
      * Appends a new item, or with `supersedes` a new version of an existing item. A repeated write
      * with the same caller-chosen id and text returns the item already written.
@@ -106,6 +112,23 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       deps.afterWrite?.();
       return item;
     },
+
+    /** The run's session buffer: a scratchpad that is never indexed and goes when the run ends. */
+    session(runId: string) {
+      return {
+        add: (entry: Omit<SessionEntry, 'at'>) =>
+          deps.log.appendSession(runId, { ...entry, at: deps.clock.now().toISOString() }),
+        list: () => deps.log.listSession(runId),
+        drop: () => deps.log.dropSession(runId),
+      };
+    },
+  };
+}
+
+/** Writes go to the log (the WAL); searches go to the vector index derived from it. */
+export function createMemoryService(deps: MemoryServiceDeps) {
+  const service = {
+    ...createMemoryWriter(deps),
 
     /** Ranked, explained results from the current index version; the namespace filter is mandatory. */
     async search(input: unknown, options: { explain?: number } = {}): Promise<MemorySearchResult> {
@@ -175,16 +198,6 @@ export function createMemoryService(deps: MemoryServiceDeps) {
       await deps.log.append(retired);
       deps.afterWrite?.();
       return retired;
-    },
-
-    /** The run's session buffer: a scratchpad that is never indexed and goes when the run ends. */
-    session(runId: string) {
-      return {
-        add: (entry: Omit<SessionEntry, 'at'>) =>
-          deps.log.appendSession(runId, { ...entry, at: deps.clock.now().toISOString() }),
-        list: () => deps.log.listSession(runId),
-        drop: () => deps.log.dropSession(runId),
-      };
     },
   };
   return service;

@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import { MemoryIdSchema } from '../ids.ts';
-import { SlugSchema } from '../schemas.ts';
+import { MemoryIdSchema, SlugSchema } from '../ids.ts';
 
 /** Whose memory an item is: the operator's own, one customer's, or one project's. */
 export const MemoryNamespaceSchema = z

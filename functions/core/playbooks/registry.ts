@@ -7,14 +7,9 @@ import type {
   PolicyVersion,
   WorkflowCatalog,
 } from '../ports.ts';
-import {
-  MODEL_STEP_TYPES,
-  type OperatorPolicy,
-  OperatorPolicySchema,
-  type Workflow,
-  WorkflowSchema,
-} from '../schemas.ts';
+import { MODEL_STEP_TYPES, type OperatorPolicy, OperatorPolicySchema, type Workflow } from '../schemas.ts';
 import { inputProblems } from '../workflow-input.ts';
+import { WorkflowSchema } from '../workflow-schema.ts';
 
 // The playbook registry: playbooks and the operator policy as data in the state table, versioned,
 // changed without a deploy. A version once pushed never changes; a run records the version it

@@ -1,6 +1,7 @@
 import { ExecutionAlreadyExists, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBHandoffStore } from '../../../functions/adapters/aws/dynamodb-handoff-store.ts';
+import { sesEmailTransport } from '../../../functions/adapters/aws/ses-email-transport.ts';
 import { createApprovalHandler } from '../../../functions/approvals/approval-handler.ts';
 import { awsApprovals, awsRecovery } from '../../../functions/approvals/aws-approvals.ts';
 import type { Settlement } from '../../../functions/core/approvals/service.ts';
@@ -88,7 +89,7 @@ describe('the escalation schedule on AWS: the recovery sweep through the handler
     }
     const sfn = sfnWith(new Set(['token-closed']), new Set(['queued-started']));
     const clients = { dynamodb: db.client, sfn: sfn.client };
-    const { service } = awsApprovals(ENV, clients);
+    const { service } = awsApprovals(ENV, clients, { email: sesEmailTransport });
     const handler = createApprovalHandler(service, awsRecovery(service, ENV, clients));
     const sweep = () => handler({ op: 'escalate' }, createLocalContext('approval-escalation', 60_000));
 
@@ -171,7 +172,7 @@ describe('the escalation schedule on AWS: the recovery sweep through the handler
     await handoffs.complete(handoffId, { by: 'operator', at: minutesAgo(5), output: { text: 'Hello' } });
     const sfn = sfnWith(new Set(), new Set());
     const clients = { dynamodb: db.client, sfn: sfn.client };
-    const { service } = awsApprovals(ENV, clients);
+    const { service } = awsApprovals(ENV, clients, { email: sesEmailTransport });
     const handler = createApprovalHandler(service, awsRecovery(service, ENV, clients));
     const sweep = () => handler({ op: 'escalate' }, createLocalContext('approval-escalation', 60_000));
 
@@ -261,7 +262,7 @@ describe('the escalation schedule on AWS: actions whose answer never reached the
       },
     });
     const clients = { dynamodb: db.client, sfn: sfn.client };
-    const { service } = awsApprovals(ENV, clients);
+    const { service } = awsApprovals(ENV, clients, { email: sesEmailTransport });
     const handler = createApprovalHandler(service, awsRecovery(service, ENV, clients));
     const sweep = () => handler({ op: 'escalate' }, createLocalContext('approval-escalation', 60_000));
 

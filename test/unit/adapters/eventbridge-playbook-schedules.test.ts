@@ -4,7 +4,7 @@ import {
   createEventBridgePlaybookSchedules,
   SCHEDULE_RETRY,
 } from '../../../functions/adapters/aws/eventbridge-playbook-schedules.ts';
-import { WorkflowSchema } from '../../../functions/core/schemas.ts';
+import { WorkflowSchema } from '../../../functions/core/workflow-schema.ts';
 import { scenarioWorkflow } from '../../support/local-runtime.ts';
 
 interface Sent {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { RunIdSchema } from '../../../functions/core/ids.ts';
-import { WorkflowSchema } from '../../../functions/core/schemas.ts';
 import { decideFires } from '../../../functions/core/triggers/catch-up.ts';
 import { scheduledRunId } from '../../../functions/core/triggers/run-ids.ts';
 import {
@@ -9,6 +8,7 @@ import {
   parseScheduleExpression,
   ScheduleExpressionError,
 } from '../../../functions/core/triggers/schedule-expression.ts';
+import { WorkflowSchema } from '../../../functions/core/workflow-schema.ts';
 
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 
