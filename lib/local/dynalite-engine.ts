@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { cacheParses, type ExpressionParser } from './dynalite-parse-cache.ts';
 
 /*
  * dynalite's store and its per-operation validation and action code, called directly: what its
@@ -68,6 +69,8 @@ interface Validations {
 const require = createRequire(import.meta.url);
 const db = require('dynalite/db') as { create(options: DynaliteStoreOptions): DynaliteStore };
 const validations = require('dynalite/validations') as Validations;
+cacheParses(require('dynalite/db/conditionParser') as ExpressionParser);
+cacheParses(require('dynalite/db/updateParser') as ExpressionParser);
 
 /** The API versions and operations dynalite's HTTP layer accepts in X-Amz-Target. */
 const API_VERSIONS = new Set(['DynamoDB_20111205', 'DynamoDB_20120810']);
