@@ -14,7 +14,7 @@ import { idempotencyKeyFor } from '../functions/core/idempotency-key.ts';
 import { ANSWERED } from '../functions/core/ports.ts';
 import { createGatewayHandler } from '../functions/gateway/gateway-handler.ts';
 import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
-import { createLocalQueue, startQueueWorker } from '../lib/local/queue/index.ts';
+import { createLocalQueue, releaseRecordsTo, startQueueWorker } from '../lib/local/queue/index.ts';
 import { TABLE_NAMES } from '../lib/local/table-definitions.ts';
 import { countRequests } from './request-counter.ts';
 
@@ -83,6 +83,7 @@ export async function benchGateway(
           tableName: TABLE_NAMES.idempotency,
           awsSdkV3Client: db.client,
         }),
+        releaseUntouched: releaseRecordsTo(queue),
         callbacks: {
           async taskSucceeded() {
             answered += 1;

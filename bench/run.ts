@@ -331,11 +331,12 @@ async function gatewaySection(bench: Bench) {
     '- More local workers do not add throughput: one process, one CPU-bound embedded store. And each invocation',
   );
   bench.say(
-    '  must end within its 5 s timeout: on a busy CPU the records of 4 concurrent batches reach their effect',
+    '  must end within its 5 s timeout: on a busy CPU a record of 4 concurrent batches may reach its effect too',
   );
   bench.say(
-    '  too late, give up untouched, and come back after the 30 s visibility timeout, as they would on Lambda.',
+    '  late; it gives up untouched and is handed back at once (visibility 0), not after the 30 s timeout.',
   );
+  bench.say('- The store is called in-process (no socket, no signing); other processes reach it over HTTP.');
   bench.say(
     '- On AWS the store is DynamoDB and each Lambda runs its own batch: read the ratios, not the absolute rates.',
   );

@@ -427,6 +427,8 @@ export interface AiosPorts {
   /** Which task a run's execution waits on: lets recovery tell a run an action's answer it never heard. */
   taskWaits?: TaskWaits;
   deadLetters: DeadLetters;
+  /** Where the gateway hands back records it gave up untouched (see GatewayHandlerDeps). */
+  releaseUntouched?: GatewayHandlerDeps['releaseUntouched'];
   stores: {
     approvals: ApprovalStore;
     handoffs: HandoffStore;
@@ -555,6 +557,7 @@ export function createAios(ports: AiosPorts) {
     breaker: stores.breaker,
     limitsOf: settings.limitsOf,
     persistenceStore: stores.idempotency,
+    ...(ports.releaseUntouched ? { releaseUntouched: ports.releaseUntouched } : {}),
   });
   const linkTokens = createLinkTokens({ getKey: keys.link, clock });
   const approvalChannels: ApprovalChannels = {

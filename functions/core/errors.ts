@@ -68,6 +68,13 @@ export class OutcomeUnknownError extends AiosError {}
 export class AttemptNotStartedError extends AiosError {}
 
 /**
+ * An attempt that reached the last moment it may start its effect first (a slow batch, a busy
+ * machine): it touched nothing a new attempt would find in its way, so its message may be
+ * received again at once instead of after its visibility timeout.
+ */
+export class AttemptTooLateError extends AttemptNotStartedError {}
+
+/**
  * The attempt ran the effect but its lease ran out and another attempt took the intent over
  * before the result was recorded; the redelivered message reads what that attempt recorded.
  */

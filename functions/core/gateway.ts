@@ -3,6 +3,7 @@ import { type Grant, type GrantSigner, verifyGrant } from './capability.ts';
 import type { Connector, ConnectorCatalogue } from './connector.ts';
 import {
   AttemptNotStartedError,
+  AttemptTooLateError,
   CapabilityRejectedError,
   ConflictError,
   ConnectorUnavailableError,
@@ -349,7 +350,7 @@ export function createGateway(deps: GatewayDeps) {
       }
 
       const tooLate = () =>
-        new AttemptNotStartedError(
+        new AttemptTooLateError(
           `too little of this attempt's time is left to start ${intent.action.type} (it had until ${window.startEffectBy.toISOString()})`,
         );
       if (now() >= window.startEffectBy) throw tooLate();

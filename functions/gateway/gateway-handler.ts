@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import {
+  AttemptTooLateError,
   CapabilityRejectedError,
   ConnectorUnavailableError,
   OutcomeUnknownError,
@@ -37,9 +38,22 @@ const ANSWERED_ERRORS = [
   OutcomeUnknownError,
 ];
 
+/**
+ * Makes records receivable again now (SQS ChangeMessageVisibility to 0, or the local queue's
+ * equivalent) rather than after their visibility timeout, six times the function's timeout.
+ */
+export type ReleaseRecords = (records: SQSRecord[]) => Promise<void>;
+
 export interface GatewayHandlerDeps extends GatewayDeps {
   callbacks: OrchestratorCallbacks;
   persistenceStore: BasePersistenceLayer;
+  /**
+   * For records given up untouched because their invocation ran out of time before their effect
+   * (AttemptTooLateError): a busy batch then costs a redelivery, not a visibility timeout. Without
+   * it they wait the timeout out. Never for a record another attempt holds: that one would come
+   * straight back to the same refusal.
+   */
+  releaseUntouched?: ReleaseRecords;
 }
 
 /** What one invocation owns; nothing of it is shared with another invocation running meanwhile. */
@@ -143,6 +157,14 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       log.info('left for redelivery', {
         error: { name: (error as Error).name, message: (error as Error).message },
       });
+      if (error instanceof AttemptTooLateError && deps.releaseUntouched) {
+        // Best effort: a record not released still comes back, after its visibility timeout.
+        await deps.releaseUntouched([record]).catch((releaseError: unknown) =>
+          log.warn('could not release the record for an early redelivery', {
+            error: { name: (releaseError as Error).name, message: (releaseError as Error).message },
+          }),
+        );
+      }
       throw error;
     }
   }

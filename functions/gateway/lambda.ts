@@ -8,6 +8,7 @@ import { secretsManagerCredentials } from '../adapters/aws/http-credentials.ts';
 import { slackBotTokenFromSecret } from '../adapters/aws/secrets.ts';
 import { createSesEmailTransport, sesClient } from '../adapters/aws/ses-email-transport.ts';
 import { sfnClient } from '../adapters/aws/sfn-client.ts';
+import { sqsReleaseRecords } from '../adapters/aws/sqs-release-records.ts';
 import { createStepFunctionsCallbacks } from '../adapters/aws/step-functions.ts';
 import { createWebApiSlackTransport } from '../adapters/slack/web-api-slack-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
@@ -44,4 +45,5 @@ export const handler = createGateway({
     tableName: env.IDEMPOTENCY_TABLE,
     awsSdkV3Client: dynamodb,
   }),
+  releaseUntouched: sqsReleaseRecords(),
 }).handler;

@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -8,12 +7,18 @@ import {
   DynamoDBClient,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { answerDynamoDBRequest, closeDynaliteStore, createDynaliteStore } from './dynalite-engine.ts';
+import { createDynamoDBHttpServer } from './dynamodb-http-server.ts';
+import { type AnswerRequest, inProcessRequestHandler, UNSIGNED_SIGV4 } from './in-process-dynamodb.ts';
 import { type IndexRepairReport, repairIndexes } from './index-repair.ts';
 import { TABLE_DEFINITIONS, type TableName } from './table-definitions.ts';
 
-/** A DynamoDB-compatible server kept on disk (or in memory when no dir is given), plus a client for it. */
+/**
+ * A DynamoDB-compatible store kept on disk (or in memory when no dir is given): a client that calls
+ * it in this process, and an HTTP endpoint on the same store for other processes.
+ */
 export interface EmbeddedDynamoDB {
+  /** For clients in other processes; in this one, use `client`, which needs no socket. */
   readonly endpoint: string;
   readonly client: DynamoDBClient;
   /** What the start-up repair of the secondary indexes did; absent when the last close was clean. */
@@ -46,75 +51,94 @@ export async function startEmbeddedDynamoDB(
   // Gone before the first write: a kill from here on leaves the store marked as possibly torn.
   if (marker) rmSync(marker, { force: true });
   // createTableMs 0: tables are ACTIVE at once; nothing here waits on a real control plane.
-  const server = dynalite({ path: options.dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const requests = trackRequests(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  const store = createDynaliteStore({
+    path: options.dir,
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
   });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 3,
-  });
-  for (const table of options.tables ?? (Object.keys(TABLE_DEFINITIONS) as TableName[])) {
-    await ensureTable(client, table);
+  const gate = createRequestGate();
+  const answer: AnswerRequest = (target, body) => gate.run(() => answerDynamoDBRequest(store, target, body));
+  // One store, two doors: the HTTP endpoint for other processes, a direct call for this one.
+  const server = createDynamoDBHttpServer(answer);
+  let client: DynamoDBClient | undefined;
+  let endpoint: string;
+  let repair: IndexRepairReport | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    client = new DynamoDBClient({
+      endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 3,
+      requestHandler: inProcessRequestHandler(answer),
+      httpAuthSchemes: [UNSIGNED_SIGV4],
+    });
+    for (const table of options.tables ?? (Object.keys(TABLE_DEFINITIONS) as TableName[])) {
+      await ensureTable(client, table);
+    }
+    // An in-memory store dies with its process; only one on disk can be torn.
+    repair = options.dir && !closedCleanly ? await repairIndexes(client) : undefined;
+  } catch (error) {
+    // LevelDB lets one opener hold the directory: a failed start must not keep it.
+    client?.destroy();
+    server.close();
+    await closeDynaliteStore(store).catch(() => {});
+    throw error;
   }
-  // An in-memory store dies with its process; only one on disk can be torn.
-  const repair = options.dir && !closedCleanly ? await repairIndexes(client) : undefined;
+  const started = client;
   return {
     endpoint,
-    client,
+    client: started,
     ...(repair ? { repair } : {}),
     async close() {
-      const drained = await requests.idle(DRAIN_MS);
-      client.destroy();
-      const error = await new Promise<Error | undefined>((resolve) =>
+      const serverClosed = new Promise<Error | undefined>((resolve) =>
         server.close((e?: Error) => resolve(e ?? undefined)),
       );
-      if (marker && drained && !error && requests.inFlight() === 0)
-        writeFileSync(marker, `${new Date().toISOString()}\n`);
+      const drained = await gate.closeAndDrain(DRAIN_MS);
+      started.destroy();
+      server.closeAllConnections();
+      const serverError = await serverClosed;
+      const storeError = await closeDynaliteStore(store).then(() => undefined, asError);
+      const error = serverError ?? storeError;
+      if (marker && drained && !error) writeFileSync(marker, `${new Date().toISOString()}\n`);
     },
   };
 }
 
+const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
+
+/** Refused once the store is closing: it gets no request it could not finish whole. */
+export class StoreClosedError extends Error {
+  override name = 'StoreClosedError';
+}
+
 /**
- * Counts requests from arrival until dynalite calls `end` on the response, which it does only once
- * all of the request's writes are done; a client that hangs up early does not end them sooner. A
- * request whose body never arrived whole never reached dynalite's action, so its hang-up ends it.
+ * Counts the requests being answered, from the moment dynalite's action starts until it has
+ * answered, which it does only once all of the request's writes are done; a caller that gives up
+ * early (an HTTP client hanging up) does not end them sooner.
  */
-function trackRequests(server: ReturnType<typeof dynalite>) {
+function createRequestGate() {
   let inFlight = 0;
+  let closing = false;
   const waiters = new Set<() => void>();
-  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
-    inFlight += 1;
-    let done = false;
-    const settle = () => {
-      if (done) return;
-      done = true;
-      inFlight -= 1;
-      if (inFlight === 0) for (const wake of waiters) wake();
-    };
-    let received = false;
-    request.once('end', () => {
-      received = true;
-    });
-    response.once('close', () => {
-      if (!received) settle();
-    });
-    const end = response.end;
-    response.end = function (this: ServerResponse, ...args: unknown[]) {
-      settle();
-      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    } as ServerResponse['end'];
-  });
+  const settle = () => {
+    inFlight -= 1;
+    if (inFlight === 0) for (const wake of waiters) wake();
+  };
   return {
-    inFlight: () => inFlight,
-    /** Resolves true once nothing is in flight, false if that takes longer than `ms`. */
-    idle(ms: number): Promise<boolean> {
+    run<T>(answer: () => Promise<T>): Promise<T> {
+      if (closing) return Promise.reject(new StoreClosedError('the embedded store is closing'));
+      inFlight += 1;
+      return answer().finally(settle);
+    },
+    /** Refuses new requests; resolves true once nothing is in flight, false if that takes longer than `ms`. */
+    closeAndDrain(ms: number): Promise<boolean> {
+      closing = true;
       if (inFlight === 0) return Promise.resolve(true);
       return new Promise((resolve) => {
         const wake = () => {

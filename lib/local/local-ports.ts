@@ -41,7 +41,7 @@ import type { Faults } from './faults.ts';
 import { localWebhookSecrets } from './hook-secrets.ts';
 import { ensureApiToken, ensureLocalSecret, localEdge } from './http/index.ts';
 import type { LocalMemory } from './memory.ts';
-import type { LocalQueue } from './queue/index.ts';
+import { type LocalQueue, releaseRecordsTo } from './queue/index.ts';
 import { executionArnFor } from './run-machine.ts';
 import { ACTION_DLQ, type LocalRuntimeOptions } from './runtime-options.ts';
 import { TABLE_NAMES } from './table-definitions.ts';
@@ -62,7 +62,7 @@ export function localPorts(
     catalog?: WorkflowCatalog;
     model: ModelPort;
     memory: LocalMemory;
-    queue: Pick<LocalQueue, 'list' | 'redrive'>;
+    queue: Pick<LocalQueue, 'list' | 'redrive' | 'changeVisibility'>;
     stepFunctions: LocalStepFunctions;
     clock: Clock;
     scheduleClock: Clock;
@@ -97,6 +97,7 @@ export function localPorts(
     callbacks: faults.callbacks(options.decorateCallbacks?.(callbacks) ?? callbacks),
     taskWaits: { waitingTask: (runId) => standIns.stepFunctions.waitingTask(executionArnFor(runId)) },
     deadLetters: createLocalDeadLetters(standIns.queue, ACTION_DLQ),
+    releaseUntouched: releaseRecordsTo(standIns.queue),
     stores: {
       approvals: faults.approvalStore(createDynamoDBApprovalStore(tables)),
       handoffs: createDynamoDBHandoffStore(tables),

@@ -6,9 +6,9 @@ import {
   createInMemoryCircuitBreaker,
   createInMemoryRateLimiter,
 } from '../../functions/core/limits/in-memory.ts';
-import type { OrchestratorCallbacks, StateStore } from '../../functions/core/ports.ts';
+import type { Clock, OrchestratorCallbacks, StateStore } from '../../functions/core/ports.ts';
 import type { Action } from '../../functions/core/schemas.ts';
-import { createGatewayHandler } from '../../functions/gateway/gateway-handler.ts';
+import { createGatewayHandler, type ReleaseRecords } from '../../functions/gateway/gateway-handler.ts';
 import type { EmbeddedDynamoDB } from '../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../lib/local/table-definitions.ts';
 
@@ -68,12 +68,18 @@ export async function recordActions(
 export function embeddedGatewayHandler(
   db: EmbeddedDynamoDB,
   store: StateStore,
-  options: { connectors: Connector[]; signer: GrantSigner; callbacks: OrchestratorCallbacks },
+  options: {
+    connectors: Connector[];
+    signer: GrantSigner;
+    callbacks: OrchestratorCallbacks;
+    clock?: Clock;
+    releaseUntouched?: ReleaseRecords;
+  },
 ) {
   return createGatewayHandler({
     store,
     connectors: catalogueOf(options.connectors),
-    clock: { now: () => new Date() },
+    clock: options.clock ?? { now: () => new Date() },
     signer: options.signer,
     limiter: createInMemoryRateLimiter(),
     breaker: createInMemoryCircuitBreaker(),
@@ -83,5 +89,6 @@ export function embeddedGatewayHandler(
       awsSdkV3Client: db.client,
     }),
     callbacks: options.callbacks,
+    ...(options.releaseUntouched ? { releaseUntouched: options.releaseUntouched } : {}),
   });
 }

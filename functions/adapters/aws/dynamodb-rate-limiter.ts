@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { BucketStateSchema, msUntilFull, takeToken } from '../../core/limits/token-bucket.ts';
+import {
+  type BucketState,
+  BucketStateSchema,
+  msUntilFull,
+  takeToken,
+} from '../../core/limits/token-bucket.ts';
 import type { RateLimit, RateLimiter } from '../../core/ports.ts';
 
 export interface DynamoDBRateLimiterOptions {
@@ -48,6 +53,15 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
     return mine;
   }
 
+  // What this limiter last wrote per key, with its version. The item still holds exactly that
+  // unless another gateway wrote since, and then the put's condition fails: so a grant needs no
+  // read while this limiter is the only writer (one process locally, a warm Lambda on a quiet key).
+  const written = new Map<string, { state: BucketState; version: number }>();
+  // A key other gateways write too goes back to reading first for a while: a put from memory
+  // would lose nearly every time and add a round to each grant.
+  const sharedUntil = new Map<string, number>();
+  const SHARED_FOR_MS = 1_000;
+
   return {
     tryAcquire: (key, limit, now) => inTurn(key, () => acquire(key, limit, now)),
   };
@@ -55,12 +69,28 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
   async function acquire(key: string, limit: RateLimit, now: Date) {
     const nowMs = now.getTime();
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const { Item } = await doc.send(
-        new GetCommand({ TableName, Key: bucketKey(key), ConsistentRead: true }),
-      );
-      const version = typeof Item?.version === 'number' ? Item.version : undefined;
-      const decision = takeToken(Item ? BucketStateSchema.parse(Item) : undefined, limit, nowMs);
-      if (!decision.granted) return { granted: false, retryAfterMs: decision.retryAfterMs };
+      const known = attempt === 1 && (sharedUntil.get(key) ?? 0) <= Date.now() ? written.get(key) : undefined;
+      written.delete(key);
+      let state: BucketState | undefined;
+      let version: number | undefined;
+      if (known) {
+        ({ state, version } = known);
+      } else {
+        const { Item } = await doc.send(
+          new GetCommand({ TableName, Key: bucketKey(key), ConsistentRead: true }),
+        );
+        version = typeof Item?.version === 'number' ? Item.version : undefined;
+        state = Item ? BucketStateSchema.parse(Item) : undefined;
+      }
+      const decision = takeToken(state, limit, nowMs);
+      if (!decision.granted) {
+        // A refusal is never decided on memory alone: read the bucket once more.
+        if (known) {
+          attempt -= 1;
+          continue;
+        }
+        return { granted: false, retryAfterMs: decision.retryAfterMs };
+      }
       const expiresAt =
         Math.ceil((decision.next.refilledAt + msUntilFull(decision.next, limit)) / 1000) + TTL_MARGIN_SECONDS;
       try {
@@ -83,9 +113,11 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
                 }),
           }),
         );
+        written.set(key, { state: decision.next, version: (version ?? 0) + 1 });
         return { granted: true, retryAfterMs: 0 };
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
+        if (known) sharedUntil.set(key, Date.now() + SHARED_FOR_MS);
         // Another gateway spent or refilled first: decide again on what it wrote, after a short
         // random pause so the losers of one race do not all collide again on the next.
         if (attempt < maxAttempts) await sleep(Math.random() * 2 * attempt);

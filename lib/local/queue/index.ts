@@ -13,7 +13,7 @@ export {
   type ReceiveOptions,
 } from './local-queue.ts';
 export { decodeReceiptHandle, encodeReceiptHandle, type ReceiptHandleParts } from './receipt-handle.ts';
-export { failedMessageIds, toSqsEvent } from './sqs-event.ts';
+export { failedMessageIds, releaseRecordsTo, toSqsEvent } from './sqs-event.ts';
 export {
   invocationTimeoutMs,
   pollQueueOnce,

@@ -84,6 +84,17 @@ export interface LocalQueue {
    * success without deleting; a malformed handle or one of another queue throws ReceiptHandleIsInvalidError.
    */
   deleteMessage(queueName: string, receiptHandle: string): Promise<boolean>;
+  /**
+   * Sets how long until the message may be received again, counted from now (SQS
+   * ChangeMessageVisibility): 0 makes it receivable at once. Acts only while `receiptHandle` is from
+   * the message's latest receive and the message is still in flight, and then returns true; a stale
+   * handle or a message gone or already visible changes nothing and returns false.
+   */
+  changeVisibility(
+    queueName: string,
+    receiptHandle: string,
+    visibilityTimeoutSeconds: number,
+  ): Promise<boolean>;
   list(queueName: string): Promise<QueueMessageSummary[]>;
   /** Moves every visible message of a dead-letter queue back to its source; returns how many moved. */
   redrive(deadLetterQueueName: string): Promise<number>;
@@ -186,6 +197,8 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
     send: (queueName, body) => sendMessage(queues, queueName, body),
     receive: (queueName, receiveOptions) => receiveMessages(queues, queueName, receiveOptions),
     deleteMessage: (queueName, receiptHandle) => deleteMessage(queues, queueName, receiptHandle),
+    changeVisibility: (queueName, receiptHandle, seconds) =>
+      changeVisibility(queues, queueName, receiptHandle, seconds),
     list: (queueName) => listMessages(queues, queueName),
     redrive: (deadLetterQueueName) => redrive(queues, deadLetterQueueName),
     releaseInFlight: (queueName) => releaseInFlight(queues, queueName),
@@ -414,6 +427,40 @@ async function deleteMessage(queues: QueueTable, queueName: string, receiptHandl
     if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
+}
+
+async function changeVisibility(
+  queues: QueueTable,
+  queueName: string,
+  receiptHandle: string,
+  visibilityTimeoutSeconds: number,
+): Promise<boolean> {
+  configOf(queues.configs, queueName);
+  checkInteger('visibilityTimeoutSeconds', visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS);
+  const { sk, token } = decodeReceiptHandle(queueName, receiptHandle);
+  const now = queues.clock.now();
+  try {
+    await queues.db.send(
+      new UpdateCommand({
+        TableName: queues.table,
+        Key: { pk: queuePk(queueName), sk },
+        // The handle stays valid, as on SQS, until the message is received again.
+        ConditionExpression: 'receiptToken = :token AND visibleAt > :now',
+        UpdateExpression: 'SET visibleAt = :until, version = version + :one',
+        ExpressionAttributeValues: {
+          ':token': token,
+          ':now': now,
+          ':until': now + visibilityTimeoutSeconds * 1000,
+          ':one': 1,
+        },
+      }),
+    );
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+  if (visibilityTimeoutSeconds === 0) announce(queues, queueName);
+  return true;
 }
 
 async function listMessages(queues: QueueTable, queueName: string): Promise<QueueMessageSummary[]> {

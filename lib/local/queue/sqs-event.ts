@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidBatchResponseError } from './errors.ts';
-import { localQueueArn, type QueueMessage } from './local-queue.ts';
+import { type LocalQueue, localQueueArn, type QueueMessage } from './local-queue.ts';
 
 /** The event a Lambda event source mapping would hand the function for these messages. */
 export function toSqsEvent(queueName: string, messages: readonly QueueMessage[]): SQSEvent {
@@ -47,4 +47,21 @@ export function failedMessageIds(
     failed.add(id);
   }
   return failed;
+}
+
+/**
+ * A handler's way to ChangeMessageVisibility to 0 on the local queue: each record, found by the
+ * queue its event source ARN names and its receipt handle, is receivable again at once.
+ */
+export function releaseRecordsTo(
+  queue: Pick<LocalQueue, 'changeVisibility'>,
+): (records: readonly SQSRecord[]) => Promise<void> {
+  return async (records) => {
+    await Promise.all(
+      records.map((record) => {
+        const queueName = record.eventSourceARN.slice(record.eventSourceARN.lastIndexOf(':') + 1);
+        return queue.changeVisibility(queueName, record.receiptHandle, 0);
+      }),
+    );
+  };
 }

@@ -147,6 +147,36 @@ describe('DynamoDB rate limiter (against the embedded store)', () => {
     expect(more.map((r) => r.granted)).toEqual([...Array(10).fill(true), false]);
   });
 
+  it('the only writer of a bucket grants with one request; another writer in between costs it a read, never a token twice', async () => {
+    const limit = { ratePerSecond: 1, burst: 4 };
+    const now = new Date('2026-11-25T10:00:00.000Z');
+    const client = gatewayClient();
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+    const limiter = createDynamoDBRateLimiter({ client, tableName: TABLE_NAMES.state });
+    const other = createDynamoDBRateLimiter({ client: gatewayClient(), tableName: TABLE_NAMES.state });
+    expect((await limiter.tryAcquire('only-writer', limit, now)).granted).toBe(true);
+    expect(sent.splice(0)).toEqual(['GetItem', 'PutItem']);
+    expect((await limiter.tryAcquire('only-writer', limit, now)).granted).toBe(true);
+    expect(sent.splice(0)).toEqual(['PutItem']);
+    // Another gateway spends the third token: this limiter's remembered bucket is stale now.
+    expect((await other.tryAcquire('only-writer', limit, now)).granted).toBe(true);
+    expect((await limiter.tryAcquire('only-writer', limit, now)).granted).toBe(true);
+    expect(sent.splice(0)).toEqual(['PutItem', 'GetItem', 'PutItem']);
+    // Four tokens, four grants: the bucket is empty whoever asks.
+    expect(await limiter.tryAcquire('only-writer', limit, now)).toEqual({
+      granted: false,
+      retryAfterMs: 1000,
+    });
+    expect(await other.tryAcquire('only-writer', limit, now)).toEqual({ granted: false, retryAfterMs: 1000 });
+  });
+
   it('keeps one bucket per key, stored as LIMIT#<key> / BUCKET', async () => {
     const limiter = createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state });
     const limit = { ratePerSecond: 10, burst: 1 };

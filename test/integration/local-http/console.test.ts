@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,20 +27,42 @@ const form = (fields: Record<string, string>, cookie = '') => ({
 const runCount = async () => JSON.parse((await dev.aios(['runs', '--json'])).stdout).length as number;
 
 /** Starts the overdue-invoice example from the workflows page's form, as the operator would. */
-const startInvoiceRun = (csrf: string, cookie: string) =>
+const startInvoiceRun = (
+  csrf: string,
+  cookie: string,
+  reminderWebhookUrl = `${base}/local/webhooks/mailer`,
+) =>
   call(
     '/console/workflows/invoice-follow-up/runs',
     form(
       {
         _csrf: csrf,
-        input: JSON.stringify({
-          ...JSON.parse(readFileSync(OVERDUE, 'utf8')),
-          reminderWebhookUrl: `${base}/local/webhooks/mailer`,
-        }),
+        input: JSON.stringify({ ...JSON.parse(readFileSync(OVERDUE, 'utf8')), reminderWebhookUrl }),
       },
       cookie,
     ),
   );
+
+/**
+ * A mailer that answers no reminder until released: a run stays at its send step (RUNNING) for as
+ * long as the test needs, whatever the speed of the machine. The example runs to its end in well
+ * under a second, sooner than a test can look at its page and cancel it.
+ */
+async function heldMailer() {
+  const held: ServerResponse[] = [];
+  const server = createServer((_request, response) => {
+    held.push(response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mailer`,
+    async close() {
+      for (const response of held) response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 async function login(): Promise<string> {
   const token = readFileSync(join(dev.dataDir, 'api-token'), 'utf8').trim();
@@ -104,44 +128,54 @@ describe('the console served by `aios dev` at /console', () => {
   });
 
   it('cancels a waiting run from its page, then reruns it as a new linked run; no CSRF token, no change', async () => {
-    const cookie = await login();
-    const page = await (await call('/console/workflows', { headers: { cookie } })).text();
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
-    const started = await startInvoiceRun(csrf, cookie);
-    const runPath = started.headers.get('location') ?? '';
-    const runId = decodeURIComponent(runPath.slice('/console/runs/'.length));
-    const statusOf = async (id: string) =>
-      (JSON.parse((await dev.aios(['runs', '--json'])).stdout) as { runId: string; status: string }[]).find(
-        (run) => run.runId === id,
-      )?.status;
-    const runPage = await (await call(runPath, { headers: { cookie } })).text();
-    expect(runPage).toContain('value="cancel"');
-    expect(runPage).not.toContain('value="retry"');
-
-    const refused = await call(`${runPath}/control`, form({ action: 'cancel' }, cookie));
-    expect(refused.status).toBe(403);
-    expect(await statusOf(runId)).not.toBe('CANCELLED');
-    const bad = await call(`${runPath}/control`, form({ _csrf: csrf, action: 'explode' }, cookie));
-    expect(bad.status).toBe(400);
-    expect(await bad.text()).toMatch(/action/);
-
-    const cancelled = await call(
-      `${runPath}/control`,
-      form({ _csrf: csrf, action: 'cancel', reason: 'wrong customer' }, cookie),
-    );
-    expect(cancelled.status, await cancelled.clone().text()).toBe(303);
-    expect(cancelled.headers.get('location')).toBe(runPath);
-    expect(await statusOf(runId)).toBe('CANCELLED');
-    const afterCancel = await (await call(runPath, { headers: { cookie } })).text();
-    expect(afterCancel).not.toContain('value="cancel"');
-    expect(afterCancel).toContain('value="rerun"');
-
-    const before = await runCount();
-    const rerun = await call(`${runPath}/control`, form({ _csrf: csrf, action: 'rerun' }, cookie));
-    expect(rerun.status, await rerun.clone().text()).toBe(303);
-    const rerunPath = rerun.headers.get('location') ?? '';
-    expect(rerunPath).toMatch(/^\/console\/runs\/invoice-follow-up-/);
-    expect(rerunPath).not.toBe(runPath);
-    expect(await runCount()).toBe(before + 1);
+    const mailer = await heldMailer();
+    try {
+      await cancelThenRerun(mailer.url);
+    } finally {
+      await mailer.close();
+    }
   });
 });
+
+/** The run is held at its send step by the mailer at `reminderWebhookUrl` while the operator acts. */
+async function cancelThenRerun(reminderWebhookUrl: string) {
+  const cookie = await login();
+  const page = await (await call('/console/workflows', { headers: { cookie } })).text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+  const started = await startInvoiceRun(csrf, cookie, reminderWebhookUrl);
+  const runPath = started.headers.get('location') ?? '';
+  const runId = decodeURIComponent(runPath.slice('/console/runs/'.length));
+  const statusOf = async (id: string) =>
+    (JSON.parse((await dev.aios(['runs', '--json'])).stdout) as { runId: string; status: string }[]).find(
+      (run) => run.runId === id,
+    )?.status;
+  const runPage = await (await call(runPath, { headers: { cookie } })).text();
+  expect(runPage).toContain('value="cancel"');
+  expect(runPage).not.toContain('value="retry"');
+
+  const refused = await call(`${runPath}/control`, form({ action: 'cancel' }, cookie));
+  expect(refused.status).toBe(403);
+  expect(await statusOf(runId)).not.toBe('CANCELLED');
+  const bad = await call(`${runPath}/control`, form({ _csrf: csrf, action: 'explode' }, cookie));
+  expect(bad.status).toBe(400);
+  expect(await bad.text()).toMatch(/action/);
+
+  const cancelled = await call(
+    `${runPath}/control`,
+    form({ _csrf: csrf, action: 'cancel', reason: 'wrong customer' }, cookie),
+  );
+  expect(cancelled.status, await cancelled.clone().text()).toBe(303);
+  expect(cancelled.headers.get('location')).toBe(runPath);
+  expect(await statusOf(runId)).toBe('CANCELLED');
+  const afterCancel = await (await call(runPath, { headers: { cookie } })).text();
+  expect(afterCancel).not.toContain('value="cancel"');
+  expect(afterCancel).toContain('value="rerun"');
+
+  const before = await runCount();
+  const rerun = await call(`${runPath}/control`, form({ _csrf: csrf, action: 'rerun' }, cookie));
+  expect(rerun.status, await rerun.clone().text()).toBe(303);
+  const rerunPath = rerun.headers.get('location') ?? '';
+  expect(rerunPath).toMatch(/^\/console\/runs\/invoice-follow-up-/);
+  expect(rerunPath).not.toBe(runPath);
+  expect(await runCount()).toBe(before + 1);
+}
