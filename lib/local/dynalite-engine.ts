@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { type DynaliteIndexModule, makeIndexMovesAtomic } from './dynalite-atomic-indexes.ts';
 import { cacheParses, type ExpressionParser } from './dynalite-parse-cache.ts';
 
 /*
@@ -67,7 +68,10 @@ interface Validations {
 }
 
 const require = createRequire(import.meta.url);
-const db = require('dynalite/db') as { create(options: DynaliteStoreOptions): DynaliteStore };
+const db = require('dynalite/db') as DynaliteIndexModule & {
+  create(options: DynaliteStoreOptions): DynaliteStore;
+};
+makeIndexMovesAtomic(db);
 const validations = require('dynalite/validations') as Validations;
 cacheParses(require('dynalite/db/conditionParser') as ExpressionParser);
 cacheParses(require('dynalite/db/updateParser') as ExpressionParser);
