@@ -26,6 +26,8 @@ export interface InterpreterDeps {
   /** Multiplies every wait, retry interval and timeout. */
   timeScale: number;
   clock: AslClock;
+  /** Whether a call (without a task token) may run again after a crash: see LocalStepFunctionsOptions.replaySafe. */
+  replaySafe?: (resource: string, parameters: Json) => boolean;
 }
 
 /** After a step: run the next one now, wait (until a deadline, or for a task token), or stop. */
@@ -241,8 +243,9 @@ async function runTask(
     return waitUntil(task.timeoutAt);
   }
   // A call must find what led to it durable: the token it carries (a restart re-sends the same
-  // one), and the result of the call before it (a restart does not repeat that one). Transitions
-  // with no call in between are committed together; after a crash they are simply taken again.
+  // one), and the result of the call before it (a restart does not repeat that one) unless the
+  // host named that call replay-safe. Transitions with no such call in between are committed
+  // together; after a crash they are simply taken again.
   if (task.token !== undefined || run.hasUncommittedResult) await commitBeforeCall(run);
   // TimeoutSeconds runs from the start, as on the service: the interpreter's own delay between
   // scheduling and starting (a checkpoint, a busy event loop) must not time a task out unstarted.
@@ -250,7 +253,7 @@ async function runTask(
     task.timeoutAt = deadline(deps.clock.now(), task.timeoutSeconds, deps);
   }
   run.emit('TaskStarted', { stateName: frame.stateName, resource });
-  run.called();
+  run.called(task.token === undefined && (deps.replaySafe?.(resource, task.parameters) ?? false));
   const outcome = await withDeadline(
     invokeResource(deps.resources, resource, task.parameters),
     task.timeoutAt,

@@ -46,6 +46,12 @@ export interface LocalStepFunctionsOptions {
   /** The time every timestamp and deadline is read from, and the timers that wake executions. Default the system's. */
   clock?: AslClock;
   onEvent?: (executionArn: string, event: HistoryEvent) => void;
+  /**
+   * Calls (without a task token) that may run again after a crash and answer the same: an
+   * idempotent read-decide-record. The call after one need not wait for its result to be
+   * committed; a crash takes it again from the last checkpoint. Default: none.
+   */
+  replaySafe?: (resource: string, parameters: Json) => boolean;
   /** Where failures of the interpreter itself (not of executions) are reported. Default console.error. */
   logError?: (message: string, error: unknown) => void;
 }
@@ -135,6 +141,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
         store,
         timeScale: options.timeScale ?? 1,
         clock: this.clock,
+        ...(options.replaySafe && { replaySafe: options.replaySafe }),
       });
     }
   }
