@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chooseNext } from './choice-rules.ts';
 import { type AslClock, scaledDeadline } from './clock.ts';
 import { findState, processorOf } from './definition.ts';
@@ -15,6 +14,7 @@ import { applyResultPath, evaluatePath } from './json-path.ts';
 import { type ContextObject, evaluatePayloadTemplate } from './payload-template.ts';
 import { decideRetry, findCatcher } from './retry-policy.ts';
 import { invokeResource, isWaitForTaskToken, type TaskResources } from './task-resources.ts';
+import { issueTaskToken } from './task-token.ts';
 import type { Frame, HistoryEventType, Json, StateDefinition, StateMachineDefinition } from './types.ts';
 
 /** What the interpreter needs from its host for one state machine. */
@@ -235,7 +235,7 @@ async function runTask(
   const resource = state.Resource as string;
   const task = frame.task;
   if (!task) {
-    await scheduleTask(run, deps, frame, state);
+    scheduleTask(run, frame, state);
     return CONTINUE;
   }
   if (task.phase === 'submitted') {
@@ -295,21 +295,15 @@ async function commitBeforeCall(run: ExecutionRun): Promise<void> {
 
 // Recorded before the call (and committed before it when it carries a token), so that a restart
 // re-sends with the same parameters and the same token.
-async function scheduleTask(run: ExecutionRun, deps: InterpreterDeps, frame: Frame, state: StateDefinition) {
+function scheduleTask(run: ExecutionRun, frame: Frame, state: StateDefinition) {
   const resource = state.Resource as string;
-  const token = isWaitForTaskToken(resource) ? randomBytes(32).toString('base64url') : undefined;
+  // The checkpoint before the call holds the token (in the cursor); it names its execution itself.
+  const token = isWaitForTaskToken(resource) ? issueTaskToken(run.meta.executionArn) : undefined;
   const parameters =
     state.Parameters !== undefined
       ? evaluatePayloadTemplate(state.Parameters, frame.input, contextOf(token))
       : frame.input;
   const timeoutSeconds = state.TimeoutSeconds;
-  if (token) {
-    try {
-      await deps.store.putToken({ token, executionArn: run.meta.executionArn, stateName: frame.stateName });
-    } catch (error) {
-      throw new StoreUnavailableError(error);
-    }
-  }
   frame.task = {
     phase: 'scheduled',
     resource,

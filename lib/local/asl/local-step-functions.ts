@@ -23,6 +23,7 @@ import {
 } from './interpreter.ts';
 import { canonicalJson, toJson } from './json.ts';
 import type { TaskResources } from './task-resources.ts';
+import { executionOfTaskToken } from './task-token.ts';
 import type { ExecutionMeta, ExecutionStatus, HistoryEvent, Json, StateMachineDefinition } from './types.ts';
 
 const ACCOUNT = 'arn:aws:states:local:000000000000';
@@ -30,10 +31,8 @@ export const stateMachineArn = (name: string): string => `${ACCOUNT}:stateMachin
 export const executionArn = (stateMachineName: string, name: string): string =>
   `${ACCOUNT}:execution:${stateMachineName}:${name}`;
 
-const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 // setTimeout cannot wait longer; a later deadline is re-armed when this one fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const MAX_REMEMBERED_TOKENS = 10_000;
 
 export interface LocalStepFunctionsOptions {
   /** State machine name → definition JSON text, with `${Name}` placeholders. */
@@ -122,8 +121,6 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
    * when everything is committed, so a failed step leaves nothing behind and the next reads the store.
    */
   private readonly committedRuns = new Map<string, ExecutionRun>();
-  /** Tokens this process issued, to their executions, until answered: an answer needs no read. */
-  private readonly issuedTokens = new Map<string, string>();
   private readonly logError: (message: string, error: unknown) => void;
   private readonly clock: AslClock;
   private closed = false;
@@ -131,14 +128,13 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.logError = options.logError ?? ((message, error) => console.error(message, error));
     this.clock = options.clock ?? systemAslClock;
-    const store = this.tokenRecordingStore();
     for (const [name, text] of Object.entries(options.definitions)) {
       const machine: StateMachineDefinition = loadDefinition(name, text, options.substitutions ?? {});
       this.machines.set(name, {
         machine,
         stateMachineArn: stateMachineArn(name),
         resources: options.resources,
-        store,
+        store: options.store,
         timeScale: options.timeScale ?? 1,
         clock: this.clock,
         ...(options.replaySafe && { replaySafe: options.replaySafe }),
@@ -276,7 +272,6 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     this.timers.clear();
     await Promise.allSettled([...this.locks.values()]);
     this.committedRuns.clear();
-    this.issuedTokens.clear();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -302,19 +297,6 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
 
   private newRun(meta: ExecutionMeta): ExecutionRun {
     return new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
-  }
-
-  /** The store as the interpreter sees it: a token it records is also remembered here. */
-  private tokenRecordingStore(): ExecutionStore {
-    return {
-      ...this.options.store,
-      putToken: async (record) => {
-        await this.options.store.putToken(record);
-        // Only a cache: a token forgotten here (never answered, or many issued since) is read from the store.
-        if (this.issuedTokens.size >= MAX_REMEMBERED_TOKENS) this.issuedTokens.clear();
-        this.issuedTokens.set(record.token, record.executionArn);
-      },
-    };
   }
 
   /** The execution's working copy, to advance it: the one this process committed last, else the store's. */
@@ -351,17 +333,16 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     token: string,
     action: (run: ExecutionRun, deps: InterpreterDeps) => Promise<unknown>,
   ): Promise<void> {
-    if (!TOKEN_FORMAT.test(token)) throw new InvalidTokenError('Invalid token: malformed');
-    const arn = this.issuedTokens.get(token) ?? (await this.options.store.getToken(token))?.executionArn;
-    if (!arn) throw new InvalidTokenError('Invalid token: not issued by this interpreter');
+    const arn = executionOfTaskToken(token, `${ACCOUNT}:execution:`);
+    if (!arn) throw new InvalidTokenError('Invalid token: malformed');
     await this.withLock(arn, async () => {
       const run = await this.load(arn);
-      if (run?.meta.status !== 'RUNNING') throw new TaskTimedOutError();
+      if (!run) throw new InvalidTokenError('Invalid token: not issued by this interpreter');
+      if (run.meta.status !== 'RUNNING') throw new TaskTimedOutError();
       const deps = this.machines.get(run.meta.stateMachineName);
       if (!deps) throw new StateMachineDoesNotExistError(run.meta.stateMachineName);
       await action(run, deps);
       await run.checkpoint();
-      this.issuedTokens.delete(token);
       this.keep(run);
     });
     this.drive(arn);
