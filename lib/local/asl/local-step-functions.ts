@@ -241,8 +241,12 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     return new Promise((resolve, reject) => {
       const listeners = this.stopListeners.get(arn) ?? new Set();
       this.stopListeners.set(arn, listeners);
-      // Polling too, for executions that another interpreter on the same store advances.
-      const poll = setInterval(() => check(), 250);
+      // Polling too, for executions that another interpreter on the same store advances; not while
+      // this process holds the execution (a step under way, or its committed copy kept): its own
+      // commits call `check` as the execution stops, and a read now would only add a request.
+      const poll = setInterval(() => {
+        if (!this.locks.has(arn) && !this.committedRuns.has(arn)) check();
+      }, 250);
       const expiry = setTimeout(
         () => finish(() => reject(new Error(`Execution ${arn} did not finish within ${timeoutMs} ms`))),
         timeoutMs,
