@@ -13,7 +13,7 @@ import { TABLE_NAMES } from '../lib/local/table-definitions.ts';
 import { DynamoDBCheckpointSaver } from './dynamodb-checkpointer.ts';
 import { countRequests, type RequestCounts } from './request-counter.ts';
 import { median } from './stats.ts';
-import { type RecordedRequest, recordRequests, replayOnRawStore } from './store-floor.ts';
+import { type RecordedRequest, recordRequests, storeFloor } from './store-floor.ts';
 
 export interface OrchestrationOptions {
   /** Measured runs of the long workflow, after one warm-up run. */
@@ -45,8 +45,8 @@ export const CHECKPOINT_TABLE = 'langgraph-checkpoints';
  */
 export async function storeFloors(aios: EngineResult, langGraph: EngineResult) {
   return {
-    aios: await replayOnRawStore(aios.recorded),
-    langGraph: await replayOnRawStore(langGraph.recorded, [TABLE_NAMES.state], (client) =>
+    aios: await storeFloor(aios.recorded),
+    langGraph: await storeFloor(langGraph.recorded, [TABLE_NAMES.state], (client) =>
       DynamoDBCheckpointSaver.createTable(client, CHECKPOINT_TABLE),
     ),
   };

@@ -140,7 +140,7 @@ async function orchestrationSection(bench: Bench) {
   const floors = await storeFloors(aios, langGraph);
   const floorPerStep = (r: { ms: number }, steps: number) => r.ms / steps;
   bench.say(
-    `store floor (the last run's requests again, one after another, on a fresh dynalite on disk, no engine): aios ${(
+    `store floor (the last run's requests again, one after another, on a fresh dynalite on disk, no engine; median of 3): aios ${(
       floors.aios.requests / aios.steps
     ).toFixed(1)} requests -> ${ms(floorPerStep(floors.aios, aios.steps), 2)} ms per step (${ms(
       floors.aios.ms / floors.aios.requests,
