@@ -7,12 +7,10 @@ export type CommitListener = (meta: ExecutionMeta, events: readonly HistoryEvent
 
 /**
  * Pending events are moved out of META into a page once there are this many, or this many bytes
- * of them: a page every few Map iterations, and META stays well below the store's 400 KB item
- * limit. Each page is a request of its own, and a request costs the embedded store far more than
- * the bytes it carries (about the same for an item of 2 KB and of 48 KB), so pages are large.
+ * of them: a page per Map iteration or so, and META stays far below the store's 400 KB item limit.
  */
-const PAGE_EVENTS = 100;
-const PAGE_BYTES = 128 * 1024;
+const PAGE_EVENTS = 25;
+const PAGE_BYTES = 64 * 1024;
 
 /**
  * A working copy of one execution: state handlers change `meta.cursor` and emit events, and

@@ -79,7 +79,7 @@ describe('checkpoints on the DynamoDB store', () => {
       // items a page at a time, a few writes for the whole history rather than one per checkpoint.
       const writes = during.filter((r) => /^(PutItem|BatchWriteItem|UpdateItem)Command$/.test(r.operation));
       expect(writes.length).toBeGreaterThan(CALLS);
-      expect(writes.length).toBeLessThanOrEqual(CALLS + 2 + Math.ceil(history.length / 100));
+      expect(writes.length).toBeLessThanOrEqual(CALLS + 2 + Math.ceil(history.length / 25));
       // The interpreter advances its own copy: it reads back nothing it wrote.
       expect(during.filter((r) => !writes.includes(r))).toEqual([]);
     } finally {
