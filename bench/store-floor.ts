@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
 import type { TableName } from '../lib/local/table-definitions.ts';
+import { DOCUMENT_TO_API } from './request-counter.ts';
 
 /** One request as the store received it: the API operation and its wire input (attribute values marshalled). */
 export interface RecordedRequest {
@@ -25,15 +26,6 @@ export interface RequestRecorder {
   reset(): void;
   take(): RecordedRequest[];
 }
-
-const DOCUMENT_TO_API: Record<string, string> = {
-  Put: 'PutItem',
-  Update: 'UpdateItem',
-  Delete: 'DeleteItem',
-  Get: 'GetItem',
-  BatchWrite: 'BatchWriteItem',
-  BatchGet: 'BatchGetItem',
-};
 
 /**
  * Records every request a client sends, after lib-dynamodb has marshalled it (the `build` step
