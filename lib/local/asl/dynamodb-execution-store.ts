@@ -49,6 +49,16 @@ export function createDynamoDBExecutionStore(options: DynamoDBExecutionStoreOpti
     events: (executionArn) => readHistory(table, executionArn),
     flushPendingEvents: (meta) => writeEvents(table, meta),
     list: () => listExecutions(table),
+    legacyTokenExecution: async (token) => {
+      const { Item } = await table.documents.send(
+        new GetCommand({
+          TableName: table.tableName,
+          Key: { pk: `TOKEN#${token}`, sk: 'TOKEN' },
+          ConsistentRead: true,
+        }),
+      );
+      return typeof Item?.executionArn === 'string' ? Item.executionArn : undefined;
+    },
   };
 }
 

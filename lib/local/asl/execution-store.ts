@@ -20,6 +20,11 @@ export interface ExecutionStore {
   flushPendingEvents(meta: ExecutionMeta): Promise<void>;
   /** Every execution's META; a RUNNING one's cursor names the token its task waits on, if any. */
   list(): Promise<ExecutionMeta[]>;
+  /**
+   * The execution a token of the old form (43 characters, which did not name its execution) was
+   * recorded for: a task that waited across an upgrade can still be answered.
+   */
+  legacyTokenExecution?(token: string): Promise<string | undefined>;
 }
 
 /** Merges stored event items with the META's pending ones, dropping any beyond the last checkpoint. */

@@ -23,7 +23,7 @@ import {
 } from './interpreter.ts';
 import { canonicalJson, toJson } from './json.ts';
 import { SQS_SEND_MESSAGE, type TaskResources } from './task-resources.ts';
-import { executionOfTaskToken } from './task-token.ts';
+import { executionOfTaskToken, LEGACY_TOKEN_FORMAT } from './task-token.ts';
 import type { ExecutionMeta, ExecutionStatus, HistoryEvent, Json, StateMachineDefinition } from './types.ts';
 
 const ACCOUNT = 'arn:aws:states:local:000000000000';
@@ -390,8 +390,10 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     token: string,
     action: (run: ExecutionRun, deps: InterpreterDeps) => Promise<unknown>,
   ): Promise<void> {
-    const arn = executionOfTaskToken(token, `${ACCOUNT}:execution:`);
-    if (!arn) throw new InvalidTokenError('Invalid token: malformed');
+    const arn =
+      executionOfTaskToken(token, `${ACCOUNT}:execution:`) ??
+      (LEGACY_TOKEN_FORMAT.test(token) ? await this.options.store.legacyTokenExecution?.(token) : undefined);
+    if (!arn) throw new InvalidTokenError('Invalid token: malformed or not issued by this interpreter');
     await this.withLock(arn, async () => {
       const run = await this.load(arn);
       if (!run) throw new InvalidTokenError('Invalid token: not issued by this interpreter');

@@ -8,6 +8,9 @@ import { randomBytes } from 'node:crypto';
  */
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}\.([A-Za-z0-9_-]{1,900})$/;
 
+/** The form tokens had before they named their execution; each has a TOKEN item in the store. */
+export const LEGACY_TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
 export function issueTaskToken(executionArn: string): string {
   return `${randomBytes(32).toString('base64url')}.${Buffer.from(executionArn).toString('base64url')}`;
 }

@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDBExecutionStore, createLocalStepFunctions } from '../../../lib/local/asl/index.ts';
 import { startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
@@ -138,6 +138,76 @@ describe('task tokens on the DynamoDB store', () => {
         new ScanCommand({ TableName: 'aios-local-executions' }),
       );
       expect(Items.map((item) => item.sk?.S)).not.toContain('TOKEN');
+    } finally {
+      await second.close();
+      await dynamo.close();
+    }
+  });
+});
+
+describe('a token of the old form (before tokens named their execution)', () => {
+  it('is still answered after an upgrade, from the TOKEN item it was recorded with', async () => {
+    const dynamo = await startEmbeddedDynamoDB({ tables: ['aios-local-executions'] });
+    const store = createDynamoDBExecutionStore({ client: dynamo.client });
+    const definition = JSON.stringify({
+      StartAt: 'Wait',
+      States: {
+        Wait: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+          Parameters: { QueueUrl: 'q', MessageBody: { 'token.$': '$$.Task.Token' } },
+          End: true,
+        },
+      },
+    });
+    const sent = createSignal();
+    let messages = 0;
+    const interpreter = () =>
+      createLocalStepFunctions({
+        definitions: { m: definition },
+        store,
+        resources: {
+          sendMessage: async () => {
+            messages += 1;
+            sent.notify();
+            return { MessageId: `m-${messages}` };
+          },
+        },
+      });
+    const first = interpreter();
+    const { executionArn } = await first.startExecution({ stateMachineName: 'm', input: {} });
+    await sent.until(() => messages === 1);
+    await first.close();
+    // What an older version left: the task waits on a 43-character token recorded in a TOKEN item.
+    const legacy = 'L'.repeat(43);
+    const meta = await store.get(executionArn);
+    const task = meta?.cursor.at(-1)?.task;
+    if (!meta || !task) throw new Error('the execution does not wait');
+    task.token = legacy;
+    await store.replace({ ...meta, version: meta.version + 1 }, meta.version);
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: 'aios-local-executions',
+        Item: {
+          pk: { S: `TOKEN#${legacy}` },
+          sk: { S: 'TOKEN' },
+          token: { S: legacy },
+          executionArn: { S: executionArn },
+          stateName: { S: 'Wait' },
+        },
+      }),
+    );
+
+    const second = interpreter();
+    try {
+      await second.sendTaskSuccess(legacy, '{"old":true}');
+      expect(await second.waitForExecution(executionArn, 10_000)).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { old: true },
+      });
+      await expect(second.sendTaskSuccess('M'.repeat(43), '{}')).rejects.toMatchObject({
+        name: 'InvalidToken',
+      });
     } finally {
       await second.close();
       await dynamo.close();
