@@ -13,6 +13,7 @@ import { TABLE_NAMES } from '../lib/local/table-definitions.ts';
 import { DynamoDBCheckpointSaver } from './dynamodb-checkpointer.ts';
 import { countRequests, type RequestCounts } from './request-counter.ts';
 import { median } from './stats.ts';
+import { type RecordedRequest, recordRequests, storeFloor } from './store-floor.ts';
 
 export interface OrchestrationOptions {
   /** Measured runs of the long workflow, after one warm-up run. */
@@ -30,6 +31,25 @@ export interface EngineResult {
   oneStepRunMs: number;
   /** Store requests of the last measured run. */
   requests: RequestCounts;
+  /** The same requests, as sent, to replay them on the store alone (store-floor.ts). */
+  recorded: RecordedRequest[];
+}
+
+type RunMeasure = { ms: number; requests: RequestCounts; recorded: RecordedRequest[] };
+
+export const CHECKPOINT_TABLE = 'langgraph-checkpoints';
+
+/**
+ * The store alone for the requests of the last measured run of each engine, one after another on
+ * a fresh embedded store: how much of a step is the store's, and what is left to the engine.
+ */
+export async function storeFloors(aios: EngineResult, langGraph: EngineResult) {
+  return {
+    aios: await storeFloor(aios.recorded),
+    langGraph: await storeFloor(langGraph.recorded, [TABLE_NAMES.state], (client) =>
+      DynamoDBCheckpointSaver.createTable(client, CHECKPOINT_TABLE),
+    ),
+  };
 }
 
 /** Settles writes that trail the end of a run (a queue message deleted after its answer). */
@@ -51,8 +71,10 @@ export async function benchAios(options: OrchestrationOptions): Promise<EngineRe
     });
     try {
       const counter = countRequests(runtime.db.client);
-      const runOnce = async (workflow: string): Promise<{ ms: number; requests: RequestCounts }> => {
+      const recorder = recordRequests(runtime.db.client);
+      const runOnce = async (workflow: string): Promise<RunMeasure> => {
         counter.reset();
+        recorder.reset();
         const start = performance.now();
         const response = await fetch(`${runtime.url}/runs`, {
           method: 'POST',
@@ -73,7 +95,7 @@ export async function benchAios(options: OrchestrationOptions): Promise<EngineRe
             `run ${runId} ended ${execution.status}: ${execution.error ?? ''} ${execution.cause ?? ''}`,
           );
         await sleep(SETTLE_MS);
-        return { ms, requests: counter.snapshot() };
+        return { ms, requests: counter.snapshot(), recorded: recorder.take() };
       };
       return await measure(options, runOnce, 'bench-long', 'bench-one', {
         engine: 'aios (local runtime)',
@@ -106,13 +128,13 @@ export async function benchLangGraph(
   try {
     const db = await startEmbeddedDynamoDB({ dir: join(dir, 'db'), tables: [TABLE_NAMES.state] });
     try {
-      const checkpointTable = 'langgraph-checkpoints';
-      await DynamoDBCheckpointSaver.createTable(db.client, checkpointTable);
-      const saver = new DynamoDBCheckpointSaver(db.client, checkpointTable);
+      await DynamoDBCheckpointSaver.createTable(db.client, CHECKPOINT_TABLE);
+      const saver = new DynamoDBCheckpointSaver(db.client, CHECKPOINT_TABLE);
       const connector = stateUpsertConnector(
         createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state }),
       );
       const counter = countRequests(db.client);
+      const recorder = recordRequests(db.client);
       const graphs = new Map(
         [options.steps, 1].map((steps) => [
           steps,
@@ -120,22 +142,24 @@ export async function benchLangGraph(
         ]),
       );
       let thread = 0;
-      const runOnce = async (steps: number): Promise<{ ms: number; requests: RequestCounts }> => {
+      const runOnce = async (steps: number): Promise<RunMeasure> => {
         const graph = graphs.get(steps);
         if (!graph) throw new Error(`no graph of ${steps} steps`);
         thread += 1;
         const config = { configurable: { thread_id: `bench-${thread}` } };
         counter.reset();
+        recorder.reset();
         const start = performance.now();
         const output = await graph.invoke({ step: 0 }, { ...config, durability: variant.durability });
         const ms = performance.now() - start;
         await sleep(SETTLE_MS);
         const requests = counter.snapshot();
+        const recorded = recorder.take();
         // Outside the timing: the run did every step, and its last checkpoint is in the store.
         const saved = await graph.getState(config);
         if (output.step !== steps || saved.values.step !== steps)
           throw new Error(`LangGraph run did ${output.step} steps, checkpoint says ${saved.values.step}`);
-        return { ms, requests };
+        return { ms, requests, recorded };
       };
       const result = await measure(options, runOnce, options.steps, 1, {
         engine: 'LangGraph.js',
@@ -155,7 +179,7 @@ export async function benchLangGraph(
 
 async function measure<W>(
   options: OrchestrationOptions,
-  runOnce: (workflow: W) => Promise<{ ms: number; requests: RequestCounts }>,
+  runOnce: (workflow: W) => Promise<RunMeasure>,
   long: W,
   one: W,
   labels: { engine: string; store: string },
@@ -165,14 +189,16 @@ async function measure<W>(
   const runMs: number[] = [];
   const oneStepMs: number[] = [];
   let requests: RequestCounts | undefined;
+  let recorded: RecordedRequest[] = [];
   for (let i = 0; i < options.runs; i += 1) {
     const run = await runOnce(long);
     runMs.push(run.ms);
     requests = run.requests;
+    recorded = run.recorded;
     oneStepMs.push((await runOnce(one)).ms);
   }
   if (!requests) throw new Error('no measured run');
-  return { ...labels, steps: options.steps, runMs, oneStepRunMs: median(oneStepMs), requests };
+  return { ...labels, steps: options.steps, runMs, oneStepRunMs: median(oneStepMs), requests, recorded };
 }
 
 function upsertWorkflow(name: string, steps: number) {

@@ -89,7 +89,7 @@ if (json) {
 async function orchestrationSection(bench: Bench) {
   const RUNS = bench.quick ? 3 : 7;
   // Imported here, after the Powertools variables above are set.
-  const { benchAios, benchLangGraph } = await import('./orchestration.ts');
+  const { benchAios, benchLangGraph, storeFloors } = await import('./orchestration.ts');
   bench.say();
   bench.say(
     `## (b) Orchestration overhead per step: ${STEPS}-step workflow, durable, ${RUNS} runs each after a warm-up`,
@@ -137,6 +137,21 @@ async function orchestrationSection(bench: Bench) {
       marginal(aios),
     )} ms, LangGraph.js (sync) ${ms(marginal(langGraph))} ms, ratio ${ratio(marginal(aios) / marginal(langGraph))}`,
   );
+  const floors = await storeFloors(aios, langGraph);
+  const floorPerStep = (r: { ms: number }, steps: number) => r.ms / steps;
+  bench.say(
+    `store floor (the last run's requests again, one after another, on a fresh dynalite on disk, no engine; median of 3): aios ${(
+      floors.aios.requests / aios.steps
+    ).toFixed(1)} requests -> ${ms(floorPerStep(floors.aios, aios.steps), 2)} ms per step (${ms(
+      floors.aios.ms / floors.aios.requests,
+      2,
+    )} ms a request); LangGraph.js (sync) ${(floors.langGraph.requests / langGraph.steps).toFixed(1)} requests -> ${ms(
+      floorPerStep(floors.langGraph, langGraph.steps),
+      2,
+    )} ms per step. Store floors' ratio ${ratio(
+      floorPerStep(floors.aios, aios.steps) / floorPerStep(floors.langGraph, langGraph.steps),
+    )}; aios's engine over its own floor ${ms(median(perStep(aios)) - floorPerStep(floors.aios, aios.steps), 2)} ms per step.`,
+  );
   bench.say();
   bench.say('What one step does on each side (do not compare unlike things silently):');
   bench.say(
@@ -146,7 +161,10 @@ async function orchestrationSection(bench: Bench) {
     '  interpreter records each state transition as a history event and commits them with one write before',
   );
   bench.say(
-    '  each call and when it waits; Record intent (conditional write with the idempotency key) -> Check',
+    "  each call that carries a token or follows a call not named replay-safe, when it waits (a sent message's",
+  );
+  bench.say(
+    '  wait with its answer) and at the end; Record intent (conditional write with the idempotency key) -> Check',
   );
   bench.say(
     `  policy (decision recorded) -> Execute action: queue send (which wakes the gateway's worker), its`,
@@ -196,6 +214,17 @@ async function orchestrationSection(bench: Bench) {
     unit: 'x',
     ...atMost(stepRatio, 1, 'x'),
     peer: `aios ${ms(median(perStep(aios)), 2)} ms, LangGraph.js ${ms(median(perStep(langGraph)), 2)} ms`,
+  });
+  const floorRatio = floorPerStep(floors.aios, aios.steps) / floorPerStep(floors.langGraph, langGraph.steps);
+  bench.figure({
+    name: 'local runtime: the store alone for its requests per step / for LangGraph.js (sync)',
+    value: floorRatio,
+    unit: 'x',
+    peer: `aios ${ms(floorPerStep(floors.aios, aios.steps), 2)} ms (${(
+      floors.aios.requests / aios.steps
+    ).toFixed(1)} requests), LangGraph.js ${ms(floorPerStep(floors.langGraph, langGraph.steps), 2)} ms (${(
+      floors.langGraph.requests / langGraph.steps
+    ).toFixed(1)})`,
   });
   const writesPerStep = aios.requests.writes / aios.steps;
   bench.figure({

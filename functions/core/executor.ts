@@ -9,6 +9,7 @@ import type { MemoryService } from './memory/memory-service.ts';
 import { workflowOf } from './planner.ts';
 import { decide } from './policy.ts';
 import type { Clock, StateStore, WorkflowCatalog } from './ports.ts';
+import { createRunFacts } from './run-facts.ts';
 import { memoryNamespaceOf } from './run-recorder.ts';
 import {
   type Action,
@@ -128,6 +129,7 @@ function modelStepRoute(runId: string, stepIndex: number, step: PlanStep): Recor
 }
 
 export function createExecutor(deps: ExecutorDeps) {
+  const facts = createRunFacts(deps.store);
   return {
     /**
      * Persists the step's intent before anything can happen, applies the policy and, when it
@@ -136,9 +138,9 @@ export function createExecutor(deps: ExecutorDeps) {
      */
     async recordIntent(runId: string, stepIndex: number, step: PlanStep): Promise<RecordedIntent> {
       if (isModelStep(step.action.type)) return modelStepRoute(runId, stepIndex, step);
-      const run = await deps.store.getRun(runId);
+      const run = await facts.run(runId);
       if (!run) throw new NotFoundError(`run ${runId} does not exist`);
-      const plan = await deps.store.getPlan(runId);
+      const plan = await facts.plan(runId);
       const planned = plan?.steps[stepIndex];
       // The plan on record is the truth; a step that differs from it did not come from the planner.
       if (!planned || planned.id !== step.id) {
@@ -147,14 +149,16 @@ export function createExecutor(deps: ExecutorDeps) {
       const now = deps.clock.now();
       const workflow = await workflowOf(deps.catalog, run);
       const idempotencyKey = idempotencyKeyFor(runId, stepIndex, planned.id);
-      const existing = await deps.store.getIntent(runId, stepIndex);
       // Only a plan with model steps, or a step reading outputs, needs the earlier intents: others skip the read.
       const readsEarlier =
-        !existing &&
-        (plan.steps.some((s) => isModelStep(s.action.type)) ||
-          JSON.stringify(planned.action.params).includes('{{'));
+        plan.steps.some((s) => isModelStep(s.action.type)) ||
+        JSON.stringify(planned.action.params).includes('{{');
       const earlier = readsEarlier ? await deps.store.listIntents(runId) : [];
-      // Earlier steps' outputs fill this step's parameters now, and must fit its connector before anything runs.
+      // Not read on its own: recordIntent below writes the intent once and, on a repeat (a crash
+      // after it), answers the one written first. When the earlier intents were read, it is among them.
+      const existing = earlier.find((i) => i.stepIndex === stepIndex && i.compensates === undefined);
+      // Earlier steps' outputs fill this step's parameters now, and must fit its connector before
+      // anything runs. Repeated, this finds the same outputs and the same parameters.
       const { params, drafted } = existing
         ? { params: existing.action.params, drafted: [] }
         : resolveStepParams(planned.action.params, earlier, stepIndex);
@@ -198,26 +202,33 @@ export function createExecutor(deps: ExecutorDeps) {
         }));
       const decision = intent.decision ?? verdict.decision;
       const reason = intent.reason ?? verdict.reason;
-      if (!existing) {
-        await deps.store.appendJournal({
+      // Appended on every call, at the intent's time and under a fixed id: written once, and a
+      // crash between the intent and these entries does not leave the decision unlogged.
+      const logged = { id: `decision-${stepIndex}` };
+      await deps.store.appendJournal(
+        {
           runId,
-          at: now.toISOString(),
+          at: intent.recordedAt,
           kind: 'decision',
           message: `step ${stepIndex + 1} ${planned.id}: ${decision} (${reason})`,
-          data: { stepIndex, action: action.type, decision, reason },
-        });
-        await deps.store.appendAudit({
+          data: { stepIndex, action: intent.action.type, decision, reason },
+        },
+        logged,
+      );
+      await deps.store.appendAudit(
+        {
           runId,
           stepIndex,
-          at: now.toISOString(),
+          at: intent.recordedAt,
           outcome: AUDIT_FOR[decision],
-          actionType: action.type,
+          actionType: intent.action.type,
           agent: EXECUTOR_AGENT,
           idempotencyKey: intent.idempotencyKey,
           decision,
           reason,
-        });
-      }
+        },
+        logged,
+      );
       const grant =
         decision === 'allow'
           ? await mintGrant(

@@ -1,5 +1,6 @@
 import { ExpectationFailedError, NotFoundError } from './errors.ts';
 import type { Clock, StateStore } from './ports.ts';
+import { createRunFacts } from './run-facts.ts';
 import type { ActionResult } from './schemas.ts';
 
 export interface MonitorDeps {
@@ -14,10 +15,12 @@ export interface StepOutcome {
 }
 
 export function createMonitor(deps: MonitorDeps) {
+  // Every step of a run checks against the same plan, written once: read once per process.
+  const facts = createRunFacts(deps.store);
   return {
     /** Checks an executed step against what the playbook expected of it. */
     async check(runId: string, stepIndex: number, result: ActionResult): Promise<StepOutcome> {
-      const plan = await deps.store.getPlan(runId);
+      const plan = await facts.plan(runId);
       const step = plan?.steps[stepIndex];
       if (!step) throw new NotFoundError(`step ${stepIndex} is not in the plan of run ${runId}`);
       const problems: string[] = [];

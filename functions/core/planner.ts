@@ -122,7 +122,10 @@ export function fixedPlan(workflow: Workflow, run: Run): Plan['steps'] {
 }
 
 /** The version of the workflow the run was pinned to at its start, whatever was pushed since. */
-export async function workflowOf(catalog: WorkflowCatalog, run: Run): Promise<Workflow> {
+export async function workflowOf(
+  catalog: WorkflowCatalog,
+  run: Pick<Run, 'runId' | 'workflow' | 'workflowVersion'>,
+): Promise<Workflow> {
   const workflow = await catalog.workflow(run.workflow, run.workflowVersion);
   if (!workflow)
     throw new NotFoundError(

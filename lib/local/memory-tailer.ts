@@ -4,7 +4,12 @@ import type { LogPosition, MemoryLog } from '../../functions/core/ports/memory.t
 export interface MemoryTailerOptions {
   log: MemoryLog;
   indexer: MemoryIndexer;
-  pollIntervalMs?: number;
+  /**
+   * How long the tailer waits for a nudge before it passes over the log anyway: only a backstop
+   * (a pass that failed, a writer that does not nudge). Every write of this process's memory
+   * service nudges it, and a search catches up first, so nothing waits on this.
+   */
+  backstopMs?: number;
   /**
    * Each pass re-reads this much of the log before the cursor: a write that took its timestamp
    * earlier but landed later is still seen. Re-applying an entry is a no-op (versions decide).
@@ -35,7 +40,7 @@ const shift = (position: LogPosition, ms: number): LogPosition => {
 export function startMemoryTailer(options: MemoryTailerOptions): MemoryTailer {
   const consumer = options.consumer ?? 'local-indexer';
   const lookbackMs = options.lookbackMs ?? 10_000;
-  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const backstopMs = options.backstopMs ?? 5_000;
   const report = (error: unknown) => options.onError?.(error as Error);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -69,19 +74,21 @@ export function startMemoryTailer(options: MemoryTailerOptions): MemoryTailer {
     return next;
   }
 
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      catchUp().catch(report).finally(schedule);
-    }, pollIntervalMs);
+  // A nudged pass puts the backstop off: the store is read when there is news, not on a beat.
+  const rearm = () => {
+    if (timer) clearTimeout(timer);
+    timer = stopped ? undefined : setTimeout(wake, backstopMs);
   };
-  schedule();
+  function wake() {
+    if (stopped) return;
+    catchUp().catch(report).finally(rearm);
+  }
+  // What a process before this one wrote and did not index yet.
+  wake();
 
   return {
     catchUp,
-    nudge: () => {
-      if (!stopped) catchUp().catch(report);
-    },
+    nudge: wake,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

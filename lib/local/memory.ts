@@ -32,7 +32,6 @@ export async function startLocalMemory(options: {
   dir: string;
   clock: Clock;
   model: ModelPort;
-  pollIntervalMs?: number;
   onError?: (error: Error) => void;
 }): Promise<LocalMemory> {
   const log = createDynamoDBMemoryLog({ client: options.client, tableName: TABLE_NAMES.memory });
@@ -43,7 +42,6 @@ export async function startLocalMemory(options: {
   const tailer = startMemoryTailer({
     log,
     indexer,
-    pollIntervalMs: options.pollIntervalMs,
     onError: options.onError,
   });
   const service = createMemoryService({

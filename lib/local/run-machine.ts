@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { logger } from '../../functions/shared/powertools.ts';
-import { createDynamoDBExecutionStore, createLocalStepFunctions, type HistoryEvent } from './asl/index.ts';
+import {
+  createDynamoDBExecutionStore,
+  createLocalStepFunctions,
+  type HistoryEvent,
+  type Json,
+} from './asl/index.ts';
+import { LAMBDA_INVOKE } from './asl/task-resources.ts';
 import { createLocalContext } from './http/lambda-context.ts';
 import type { LocalQueue } from './queue/index.ts';
 import { ACCOUNT, ACTION_QUEUE, LOCAL_SUBSTITUTIONS } from './runtime-options.ts';
@@ -21,6 +27,25 @@ const FUNCTION_ARNS = {
   runRecorder: 'RunRecorderFunctionArn',
   approvals: 'ApprovalFunctionArn',
 } as const;
+
+/**
+ * The calls that may run again after a crash and answer the same, so the interpreter need not
+ * commit their result before the next call: the executor recording a step's intent (it finds the
+ * intent it wrote and returns its decision) and the monitor's check of an outcome (a read and a
+ * journal line). A crash between them and the next checkpoint repeats them, nothing else.
+ */
+export function isReplaySafeCall(resource: string, parameters: Json): boolean {
+  if (resource !== LAMBDA_INVOKE || typeof parameters !== 'object' || parameters === null) return false;
+  const { FunctionName: name, Payload: payload } = parameters as Record<string, Json>;
+  if (name === LOCAL_SUBSTITUTIONS[FUNCTION_ARNS.monitor]) return true;
+  return (
+    name === LOCAL_SUBSTITUTIONS[FUNCTION_ARNS.executor] &&
+    typeof payload === 'object' &&
+    payload !== null &&
+    !Array.isArray(payload) &&
+    !('op' in payload)
+  );
+}
 
 type LambdaHandler = (event: never, context: ReturnType<typeof createLocalContext>) => Promise<unknown>;
 
@@ -58,6 +83,7 @@ export function startRunMachine(options: {
     substitutions: LOCAL_SUBSTITUTIONS,
     store: createDynamoDBExecutionStore({ client: options.client, tableName: TABLE_NAMES.executions }),
     timeScale: options.timeScale ?? 1,
+    replaySafe: isReplaySafeCall,
     onEvent: (executionArn, event) => {
       options.onExecutionEvent?.(executionArn, event);
       // What EventBridge's execution status change rule does on AWS: no run is left looking alive.

@@ -48,7 +48,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     dir: dataDir ? memoryDirOf(dataDir) : scratch('memory'),
     clock,
     model,
-    pollIntervalMs: Math.max(50, options.pollIntervalMs ?? 250),
     onError: (error) => logger.error('memory indexer failed; it retries on its next pass', { error }),
   });
   const queue = createLocalQueue({

@@ -9,7 +9,7 @@ import {
 import { TABLE_NAMES } from '../table-definitions.ts';
 import { StaleExecutionError } from './errors.ts';
 import { type ExecutionStore, mergeHistory } from './execution-store.ts';
-import type { ExecutionMeta, HistoryEvent, TokenRecord } from './types.ts';
+import type { ExecutionMeta, HistoryEvent } from './types.ts';
 
 const META = 'META';
 const executionKey = (executionArn: string) => `EXEC#${executionArn}`;
@@ -17,7 +17,6 @@ const executionKey = (executionArn: string) => `EXEC#${executionArn}`;
 const EVENT_PREFIX = 'EVT#';
 /** A page of consecutive events, keyed by the first one's id: one write moves a checkpoint's backlog. */
 const pageKey = (firstId: number) => `EVTS#${String(firstId).padStart(9, '0')}`;
-const tokenKey = (token: string) => `TOKEN#${token}`;
 
 export interface DynamoDBExecutionStoreOptions {
   client: DynamoDBClient | DynamoDBDocumentClient;
@@ -50,8 +49,16 @@ export function createDynamoDBExecutionStore(options: DynamoDBExecutionStoreOpti
     events: (executionArn) => readHistory(table, executionArn),
     flushPendingEvents: (meta) => writeEvents(table, meta),
     list: () => listExecutions(table),
-    putToken: (record) => putToken(table, record),
-    getToken: (token) => getToken(table, token),
+    legacyTokenExecution: async (token) => {
+      const { Item } = await table.documents.send(
+        new GetCommand({
+          TableName: table.tableName,
+          Key: { pk: `TOKEN#${token}`, sk: 'TOKEN' },
+          ConsistentRead: true,
+        }),
+      );
+      return typeof Item?.executionArn === 'string' ? Item.executionArn : undefined;
+    },
   };
 }
 
@@ -163,31 +170,6 @@ async function listExecutions(table: ExecutionTable): Promise<ExecutionMeta[]> {
     for (const item of page.Items ?? []) metas.push(fromItem(item));
   }
   return metas;
-}
-
-async function putToken(table: ExecutionTable, record: TokenRecord): Promise<void> {
-  await table.documents.send(
-    new PutCommand({
-      TableName: table.tableName,
-      Item: { pk: tokenKey(record.token), sk: 'TOKEN', ...record },
-    }),
-  );
-}
-
-async function getToken(table: ExecutionTable, token: string): Promise<TokenRecord | undefined> {
-  const { Item } = await table.documents.send(
-    new GetCommand({
-      TableName: table.tableName,
-      Key: { pk: tokenKey(token), sk: 'TOKEN' },
-      ConsistentRead: true,
-    }),
-  );
-  if (!Item) return undefined;
-  return {
-    token: Item.token as string,
-    executionArn: Item.executionArn as string,
-    stateName: Item.stateName as string,
-  };
 }
 
 function toItem(meta: ExecutionMeta) {

@@ -53,9 +53,13 @@ export class ExecutionRun {
     });
   }
 
-  /** Records that a resource was called: the next call must not start before this one's result is durable. */
-  called(): void {
-    this.calledSinceCommit = true;
+  /**
+   * Records that a resource was called: the next call must not start before this one's result is
+   * durable, unless the host says the call is replay-safe (after a crash it may run again and
+   * answer the same, so its result may wait for the next checkpoint).
+   */
+  called(replaySafe = false): void {
+    if (!replaySafe) this.calledSinceCommit = true;
   }
 
   /** Whether a resource's result is still only in memory. */

@@ -1,4 +1,4 @@
-import type { ExecutionMeta, HistoryEvent, TokenRecord } from './types.ts';
+import type { ExecutionMeta, HistoryEvent } from './types.ts';
 
 /**
  * Where executions are checkpointed. The META record is the single point of truth: a checkpoint
@@ -18,9 +18,13 @@ export interface ExecutionStore {
   events(executionArn: string): Promise<HistoryEvent[]>;
   /** Writes META's pending events to the history's own items (idempotent); META itself is unchanged. */
   flushPendingEvents(meta: ExecutionMeta): Promise<void>;
+  /** Every execution's META; a RUNNING one's cursor names the token its task waits on, if any. */
   list(): Promise<ExecutionMeta[]>;
-  putToken(record: TokenRecord): Promise<void>;
-  getToken(token: string): Promise<TokenRecord | undefined>;
+  /**
+   * The execution a token of the old form (43 characters, which did not name its execution) was
+   * recorded for: a task that waited across an upgrade can still be answered.
+   */
+  legacyTokenExecution?(token: string): Promise<string | undefined>;
 }
 
 /** Merges stored event items with the META's pending ones, dropping any beyond the last checkpoint. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chooseNext } from './choice-rules.ts';
 import { type AslClock, scaledDeadline } from './clock.ts';
 import { findState, processorOf } from './definition.ts';
@@ -15,6 +14,7 @@ import { applyResultPath, evaluatePath } from './json-path.ts';
 import { type ContextObject, evaluatePayloadTemplate } from './payload-template.ts';
 import { decideRetry, findCatcher } from './retry-policy.ts';
 import { invokeResource, isWaitForTaskToken, type TaskResources } from './task-resources.ts';
+import { issueTaskToken } from './task-token.ts';
 import type { Frame, HistoryEventType, Json, StateDefinition, StateMachineDefinition } from './types.ts';
 
 /** What the interpreter needs from its host for one state machine. */
@@ -26,6 +26,8 @@ export interface InterpreterDeps {
   /** Multiplies every wait, retry interval and timeout. */
   timeScale: number;
   clock: AslClock;
+  /** Whether a call (without a task token) may run again after a crash: see LocalStepFunctionsOptions.replaySafe. */
+  replaySafe?: (resource: string, parameters: Json) => boolean;
 }
 
 /** After a step: run the next one now, wait (until a deadline, or for a task token), or stop. */
@@ -233,7 +235,7 @@ async function runTask(
   const resource = state.Resource as string;
   const task = frame.task;
   if (!task) {
-    await scheduleTask(run, deps, frame, state);
+    scheduleTask(run, frame, state);
     return CONTINUE;
   }
   if (task.phase === 'submitted') {
@@ -241,8 +243,9 @@ async function runTask(
     return waitUntil(task.timeoutAt);
   }
   // A call must find what led to it durable: the token it carries (a restart re-sends the same
-  // one), and the result of the call before it (a restart does not repeat that one). Transitions
-  // with no call in between are committed together; after a crash they are simply taken again.
+  // one), and the result of the call before it (a restart does not repeat that one) unless the
+  // host named that call replay-safe. Transitions with no such call in between are committed
+  // together; after a crash they are simply taken again.
   if (task.token !== undefined || run.hasUncommittedResult) await commitBeforeCall(run);
   // TimeoutSeconds runs from the start, as on the service: the interpreter's own delay between
   // scheduling and starting (a checkpoint, a busy event loop) must not time a task out unstarted.
@@ -250,7 +253,7 @@ async function runTask(
     task.timeoutAt = deadline(deps.clock.now(), task.timeoutSeconds, deps);
   }
   run.emit('TaskStarted', { stateName: frame.stateName, resource });
-  run.called();
+  run.called(task.token === undefined && (deps.replaySafe?.(resource, task.parameters) ?? false));
   const outcome = await withDeadline(
     invokeResource(deps.resources, resource, task.parameters),
     task.timeoutAt,
@@ -292,21 +295,15 @@ async function commitBeforeCall(run: ExecutionRun): Promise<void> {
 
 // Recorded before the call (and committed before it when it carries a token), so that a restart
 // re-sends with the same parameters and the same token.
-async function scheduleTask(run: ExecutionRun, deps: InterpreterDeps, frame: Frame, state: StateDefinition) {
+function scheduleTask(run: ExecutionRun, frame: Frame, state: StateDefinition) {
   const resource = state.Resource as string;
-  const token = isWaitForTaskToken(resource) ? randomBytes(32).toString('base64url') : undefined;
+  // The checkpoint before the call holds the token (in the cursor); it names its execution itself.
+  const token = isWaitForTaskToken(resource) ? issueTaskToken(run.meta.executionArn) : undefined;
   const parameters =
     state.Parameters !== undefined
       ? evaluatePayloadTemplate(state.Parameters, frame.input, contextOf(token))
       : frame.input;
   const timeoutSeconds = state.TimeoutSeconds;
-  if (token) {
-    try {
-      await deps.store.putToken({ token, executionArn: run.meta.executionArn, stateName: frame.stateName });
-    } catch (error) {
-      throw new StoreUnavailableError(error);
-    }
-  }
   frame.task = {
     phase: 'scheduled',
     resource,

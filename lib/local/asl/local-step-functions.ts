@@ -22,7 +22,8 @@ import {
   stopExecution,
 } from './interpreter.ts';
 import { canonicalJson, toJson } from './json.ts';
-import type { TaskResources } from './task-resources.ts';
+import { SQS_SEND_MESSAGE, type TaskResources } from './task-resources.ts';
+import { executionOfTaskToken, LEGACY_TOKEN_FORMAT } from './task-token.ts';
 import type { ExecutionMeta, ExecutionStatus, HistoryEvent, Json, StateMachineDefinition } from './types.ts';
 
 const ACCOUNT = 'arn:aws:states:local:000000000000';
@@ -30,10 +31,17 @@ export const stateMachineArn = (name: string): string => `${ACCOUNT}:stateMachin
 export const executionArn = (stateMachineName: string, name: string): string =>
   `${ACCOUNT}:execution:${stateMachineName}:${name}`;
 
-const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 // setTimeout cannot wait longer; a later deadline is re-armed when this one fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const MAX_REMEMBERED_TOKENS = 10_000;
+/**
+ * How long the checkpoint of "message sent, waiting for its answer" is put off: an answer that
+ * comes sooner (a gateway round, tens of milliseconds) commits it with its own checkpoint, one
+ * write instead of two. A crash before either leaves the checkpoint before the send, holding the
+ * token, and the restart sends the message again with that token: a second delivery of a message,
+ * which a queue's consumers must bear anyway (SQS is at-least-once). Only queue messages are put
+ * off this way; a Lambda invoked with a token (a notification) is committed at once.
+ */
+const SENT_MESSAGE_COMMIT_DELAY_MS = 1_000;
 
 export interface LocalStepFunctionsOptions {
   /** State machine name → definition JSON text, with `${Name}` placeholders. */
@@ -46,6 +54,12 @@ export interface LocalStepFunctionsOptions {
   /** The time every timestamp and deadline is read from, and the timers that wake executions. Default the system's. */
   clock?: AslClock;
   onEvent?: (executionArn: string, event: HistoryEvent) => void;
+  /**
+   * Calls (without a task token) that may run again after a crash and answer the same: an
+   * idempotent read-decide-record. The call after one need not wait for its result to be
+   * committed; a crash takes it again from the last checkpoint. Default: none.
+   */
+  replaySafe?: (resource: string, parameters: Json) => boolean;
   /** Where failures of the interpreter itself (not of executions) are reported. Default console.error. */
   logError?: (message: string, error: unknown) => void;
 }
@@ -116,8 +130,8 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
    * when everything is committed, so a failed step leaves nothing behind and the next reads the store.
    */
   private readonly committedRuns = new Map<string, ExecutionRun>();
-  /** Tokens this process issued, to their executions, until answered: an answer needs no read. */
-  private readonly issuedTokens = new Map<string, string>();
+  /** Executions whose kept copy holds a sent message's wait not yet committed, with the timer that commits it. */
+  private readonly deferredCommits = new Map<string, NodeJS.Timeout>();
   private readonly logError: (message: string, error: unknown) => void;
   private readonly clock: AslClock;
   private closed = false;
@@ -125,16 +139,16 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.logError = options.logError ?? ((message, error) => console.error(message, error));
     this.clock = options.clock ?? systemAslClock;
-    const store = this.tokenRecordingStore();
     for (const [name, text] of Object.entries(options.definitions)) {
       const machine: StateMachineDefinition = loadDefinition(name, text, options.substitutions ?? {});
       this.machines.set(name, {
         machine,
         stateMachineArn: stateMachineArn(name),
         resources: options.resources,
-        store,
+        store: options.store,
         timeScale: options.timeScale ?? 1,
         clock: this.clock,
+        ...(options.replaySafe && { replaySafe: options.replaySafe }),
       });
     }
   }
@@ -238,8 +252,12 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     return new Promise((resolve, reject) => {
       const listeners = this.stopListeners.get(arn) ?? new Set();
       this.stopListeners.set(arn, listeners);
-      // Polling too, for executions that another interpreter on the same store advances.
-      const poll = setInterval(() => check(), 250);
+      // Polling too, for executions that another interpreter on the same store advances; not while
+      // this process holds the execution (a step under way, or its committed copy kept): its own
+      // commits call `check` as the execution stops, and a read now would only add a request.
+      const poll = setInterval(() => {
+        if (!this.locks.has(arn) && !this.committedRuns.has(arn)) check();
+      }, 250);
       const expiry = setTimeout(
         () => finish(() => reject(new Error(`Execution ${arn} did not finish within ${timeoutMs} ms`))),
         timeoutMs,
@@ -268,13 +286,15 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
     await Promise.allSettled([...this.locks.values()]);
+    // A wait whose checkpoint was put off is committed now: the next process must not send again.
+    for (const arn of [...this.deferredCommits.keys()]) await this.commitKept(arn);
     this.committedRuns.clear();
-    this.issuedTokens.clear();
   }
 
   // -------------------------------------------------------------------------------------------
 
   private readonly onCommit: CommitListener = (meta, events) => {
+    this.cancelDeferredCommit(meta.executionArn);
     for (const event of events) {
       try {
         this.options.onEvent?.(meta.executionArn, event);
@@ -297,19 +317,6 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     return new ExecutionRun(meta, this.options.store, this.onCommit, this.clock);
   }
 
-  /** The store as the interpreter sees it: a token it records is also remembered here. */
-  private tokenRecordingStore(): ExecutionStore {
-    return {
-      ...this.options.store,
-      putToken: async (record) => {
-        await this.options.store.putToken(record);
-        // Only a cache: a token forgotten here (never answered, or many issued since) is read from the store.
-        if (this.issuedTokens.size >= MAX_REMEMBERED_TOKENS) this.issuedTokens.clear();
-        this.issuedTokens.set(record.token, record.executionArn);
-      },
-    };
-  }
-
   /** The execution's working copy, to advance it: the one this process committed last, else the store's. */
   private async load(arn: string): Promise<ExecutionRun | undefined> {
     const kept = this.committedRuns.get(arn);
@@ -321,11 +328,50 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     return meta && this.newRun(meta);
   }
 
-  /** Keeps a working copy for the next step, if everything in it is committed; a stopped one is dropped. */
-  private keep(run: ExecutionRun): void {
+  /**
+   * Keeps a working copy for the next step, if everything in it is committed (or its commit is put
+   * off, see SENT_MESSAGE_COMMIT_DELAY_MS); a stopped one is dropped.
+   */
+  private keep(run: ExecutionRun, commitPutOff = false): void {
     const { meta } = run;
-    if (this.closed || meta.status !== 'RUNNING' || !run.clean) return;
+    if (this.closed || meta.status !== 'RUNNING' || !(run.clean || commitPutOff)) return;
     this.committedRuns.set(meta.executionArn, run);
+  }
+
+  /** Commits the kept copy whose checkpoint was put off, if nothing has committed it since. */
+  private async commitKept(arn: string): Promise<void> {
+    this.cancelDeferredCommit(arn);
+    const run = this.committedRuns.get(arn);
+    if (!run || run.clean) return;
+    // Taken out while it commits: a failure leaves no copy, and the next step reads the store.
+    this.committedRuns.delete(arn);
+    try {
+      await run.checkpoint();
+    } catch (error) {
+      if (!(error instanceof StaleExecutionError))
+        this.logError(
+          `Execution ${arn} could not commit its wait; it resumes from its last checkpoint`,
+          error,
+        );
+      return;
+    }
+    this.committedRuns.set(arn, run);
+  }
+
+  private putOffCommit(arn: string): void {
+    if (this.deferredCommits.has(arn)) return;
+    const timer = setTimeout(() => {
+      this.deferredCommits.delete(arn);
+      void this.withLock(arn, () => this.commitKept(arn));
+    }, SENT_MESSAGE_COMMIT_DELAY_MS);
+    // Never what keeps a process alive: exiting before it fires is a crash, which the design bears.
+    timer.unref();
+    this.deferredCommits.set(arn, timer);
+  }
+
+  private cancelDeferredCommit(arn: string): void {
+    clearTimeout(this.deferredCommits.get(arn));
+    this.deferredCommits.delete(arn);
   }
 
   /** Runs `action` after every earlier action on the same execution in this process has finished. */
@@ -344,17 +390,25 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     token: string,
     action: (run: ExecutionRun, deps: InterpreterDeps) => Promise<unknown>,
   ): Promise<void> {
-    if (!TOKEN_FORMAT.test(token)) throw new InvalidTokenError('Invalid token: malformed');
-    const arn = this.issuedTokens.get(token) ?? (await this.options.store.getToken(token))?.executionArn;
-    if (!arn) throw new InvalidTokenError('Invalid token: not issued by this interpreter');
+    const arn =
+      executionOfTaskToken(token, `${ACCOUNT}:execution:`) ??
+      (LEGACY_TOKEN_FORMAT.test(token) ? await this.options.store.legacyTokenExecution?.(token) : undefined);
+    if (!arn) throw new InvalidTokenError('Invalid token: malformed or not issued by this interpreter');
     await this.withLock(arn, async () => {
       const run = await this.load(arn);
-      if (run?.meta.status !== 'RUNNING') throw new TaskTimedOutError();
+      if (!run) throw new InvalidTokenError('Invalid token: not issued by this interpreter');
+      if (run.meta.status !== 'RUNNING') throw new TaskTimedOutError();
       const deps = this.machines.get(run.meta.stateMachineName);
       if (!deps) throw new StateMachineDoesNotExistError(run.meta.stateMachineName);
-      await action(run, deps);
+      try {
+        await action(run, deps);
+      } catch (error) {
+        // A token the execution no longer waits on changed nothing: the copy goes back as it was,
+        // with a wait whose commit is still put off (dropping it would lose the wait's events).
+        if (error instanceof TaskTimedOutError) this.keep(run, this.deferredCommits.has(arn));
+        throw error;
+      }
       await run.checkpoint();
-      this.issuedTokens.delete(token);
       this.keep(run);
     });
     this.drive(arn);
@@ -385,9 +439,12 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
         return;
       }
       if (outcome.kind === 'wait') {
-        await run.checkpoint();
+        // Closing: commit now, as close() commits what was put off before it.
+        const putOff = !this.closed && waitsForSentMessage(run);
+        if (putOff) this.putOffCommit(arn);
+        else await run.checkpoint();
         if (outcome.until !== undefined) this.setTimer(arn, outcome.until);
-        this.keep(run);
+        this.keep(run, putOff);
         return;
       }
       // Lets other executions, timers and API calls in between long runs of steps.
@@ -412,6 +469,14 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
     this.timers.get(arn)?.();
     this.timers.delete(arn);
   }
+}
+
+/** The execution just sent a queue message carrying a task token and waits for its answer. */
+function waitsForSentMessage(run: ExecutionRun): boolean {
+  const task = run.meta.cursor.at(-1)?.task;
+  return (
+    run.hasUncommittedResult && task?.phase === 'submitted' && task.resource.startsWith(SQS_SEND_MESSAGE)
+  );
 }
 
 function parseOutput(output: unknown): Json {

@@ -1,12 +1,11 @@
 import { StaleExecutionError } from './errors.ts';
 import { type ExecutionStore, mergeHistory } from './execution-store.ts';
-import type { ExecutionMeta, HistoryEvent, TokenRecord } from './types.ts';
+import type { ExecutionMeta, HistoryEvent } from './types.ts';
 
 /** An ExecutionStore in process memory, for unit tests; values are cloned so callers cannot alias them. */
 export function createMemoryExecutionStore(): ExecutionStore {
   const metas = new Map<string, ExecutionMeta>();
   const events = new Map<string, HistoryEvent[]>();
-  const tokens = new Map<string, TokenRecord>();
 
   // As the DynamoDB store: pending events move out only when flushed, and a second flush adds nothing.
   const append = (meta: ExecutionMeta): void => {
@@ -42,13 +41,6 @@ export function createMemoryExecutionStore(): ExecutionStore {
     },
     async list() {
       return [...metas.values()].map((meta) => structuredClone(meta));
-    },
-    async putToken(record) {
-      tokens.set(record.token, { ...record });
-    },
-    async getToken(token) {
-      const record = tokens.get(token);
-      return record && { ...record };
     },
   };
 }

@@ -157,9 +157,3 @@ export interface ExecutionMeta {
    */
   pendingEvents: HistoryEvent[];
 }
-
-export interface TokenRecord {
-  token: string;
-  executionArn: string;
-  stateName: string;
-}

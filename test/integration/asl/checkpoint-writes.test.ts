@@ -1,3 +1,4 @@
+import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDBExecutionStore, createLocalStepFunctions } from '../../../lib/local/asl/index.ts';
 import { startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
@@ -83,6 +84,132 @@ describe('checkpoints on the DynamoDB store', () => {
       expect(during.filter((r) => !writes.includes(r))).toEqual([]);
     } finally {
       await sfn.close();
+      await dynamo.close();
+    }
+  });
+});
+
+describe('task tokens on the DynamoDB store', () => {
+  const definition = JSON.stringify({
+    StartAt: 'Wait',
+    States: {
+      Wait: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+        Parameters: { QueueUrl: 'q', MessageBody: { 'token.$': '$$.Task.Token' } },
+        End: true,
+      },
+    },
+  });
+
+  it('keeps no record per token: a new interpreter finds the execution from the token, and a closed one is TaskTimedOut', async () => {
+    const dynamo = await startEmbeddedDynamoDB({ tables: ['aios-local-executions'] });
+    const tokens: string[] = [];
+    const sent = createSignal();
+    const interpreter = () =>
+      createLocalStepFunctions({
+        definitions: { m: definition },
+        store: createDynamoDBExecutionStore({ client: dynamo.client }),
+        resources: {
+          sendMessage: async (_queue, body) => {
+            tokens.push((body as { token: string }).token);
+            sent.notify();
+            return { MessageId: `m-${tokens.length}` };
+          },
+        },
+      });
+    const first = interpreter();
+    const { executionArn } = await first.startExecution({ stateMachineName: 'm', input: {} });
+    await sent.until(() => tokens.length === 1);
+    await first.close();
+
+    // As after a restart: this interpreter never issued the token and holds no copy of the execution.
+    const second = interpreter();
+    try {
+      const token = tokens[0] as string;
+      await second.sendTaskSuccess(token, '{"ok":true}');
+      expect(await second.waitForExecution(executionArn, 10_000)).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { ok: true },
+      });
+      // A duplicate answer finds its task closed, as the service says it.
+      await expect(second.sendTaskSuccess(token, '{}')).rejects.toMatchObject({ name: 'TaskTimedOut' });
+      const { Items = [] } = await dynamo.client.send(
+        new ScanCommand({ TableName: 'aios-local-executions' }),
+      );
+      expect(Items.map((item) => item.sk?.S)).not.toContain('TOKEN');
+    } finally {
+      await second.close();
+      await dynamo.close();
+    }
+  });
+});
+
+describe('a token of the old form (before tokens named their execution)', () => {
+  it('is still answered after an upgrade, from the TOKEN item it was recorded with', async () => {
+    const dynamo = await startEmbeddedDynamoDB({ tables: ['aios-local-executions'] });
+    const store = createDynamoDBExecutionStore({ client: dynamo.client });
+    const definition = JSON.stringify({
+      StartAt: 'Wait',
+      States: {
+        Wait: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+          Parameters: { QueueUrl: 'q', MessageBody: { 'token.$': '$$.Task.Token' } },
+          End: true,
+        },
+      },
+    });
+    const sent = createSignal();
+    let messages = 0;
+    const interpreter = () =>
+      createLocalStepFunctions({
+        definitions: { m: definition },
+        store,
+        resources: {
+          sendMessage: async () => {
+            messages += 1;
+            sent.notify();
+            return { MessageId: `m-${messages}` };
+          },
+        },
+      });
+    const first = interpreter();
+    const { executionArn } = await first.startExecution({ stateMachineName: 'm', input: {} });
+    await sent.until(() => messages === 1);
+    await first.close();
+    // What an older version left: the task waits on a 43-character token recorded in a TOKEN item.
+    const legacy = 'L'.repeat(43);
+    const meta = await store.get(executionArn);
+    const task = meta?.cursor.at(-1)?.task;
+    if (!meta || !task) throw new Error('the execution does not wait');
+    task.token = legacy;
+    await store.replace({ ...meta, version: meta.version + 1 }, meta.version);
+    await dynamo.client.send(
+      new PutItemCommand({
+        TableName: 'aios-local-executions',
+        Item: {
+          pk: { S: `TOKEN#${legacy}` },
+          sk: { S: 'TOKEN' },
+          token: { S: legacy },
+          executionArn: { S: executionArn },
+          stateName: { S: 'Wait' },
+        },
+      }),
+    );
+
+    const second = interpreter();
+    try {
+      await second.sendTaskSuccess(legacy, '{"old":true}');
+      expect(await second.waitForExecution(executionArn, 10_000)).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { old: true },
+      });
+      await expect(second.sendTaskSuccess('M'.repeat(43), '{}')).rejects.toMatchObject({
+        name: 'InvalidToken',
+      });
+    } finally {
+      await second.close();
       await dynamo.close();
     }
   });

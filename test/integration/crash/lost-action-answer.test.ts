@@ -87,8 +87,11 @@ describe('an action whose answer never reached its run (soak run 91ef370e)', () 
     await until(async () => (await first.queue.list(ACTION_QUEUE)).length === 0, 'an empty queue');
     // Stranded: the execution waits on the very token whose answer was refused.
     expect((await first.stepFunctions.waitingTask(arn))?.token).toBe(refused[0]);
-    const history = await first.stepFunctions.getExecutionHistory(arn);
-    expect(history.at(-1)?.type).toBe('TaskSubmitted');
+    // The wait for a sent message is committed with its answer or, without one, a moment later.
+    await until(
+      async () => (await first.stepFunctions.getExecutionHistory(arn)).at(-1)?.type === 'TaskSubmitted',
+      'the wait committed',
+    );
     const before = (await api<RunDetails>(first, 'GET', `/runs/${runId}`)).body;
     expect(before.intents.map((i) => [i.stepIndex, i.status])).toEqual([[0, 'SUCCEEDED']]);
     await first.close();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLocalStepFunctions, createMemoryExecutionStore } from '../../../lib/local/asl/index.ts';
 import { createHarness, lambdaTask, types } from './harness.ts';
 
@@ -84,6 +84,44 @@ describe('execution API', () => {
     const { executionArn } = await sfn.startExecution({ stateMachineName: 'm' });
     await sfn.waitForExecution(executionArn, 5_000);
     expect(seen).toEqual([1, 2, 3, 4]);
+  });
+
+  it('waitForExecution reads nothing while this process holds the execution, and polls once it does not', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const store = createMemoryExecutionStore();
+    let reads = 0;
+    const h = createHarness({
+      definition: waitingDefinition,
+      store: { ...store, get: (arn) => (reads++, store.get(arn)) },
+    });
+    try {
+      const { executionArn } = await h.sfn.startExecution({
+        stateMachineName: 'machine',
+        input: { name: 'x' },
+      });
+      const body = (await h.message()) as { token: string };
+      await h.committed('TaskSubmitted');
+      const done = h.sfn.waitForExecution(executionArn, 5_000);
+      await vi.advanceTimersByTimeAsync(2_000);
+      // The first check only: the waiting execution's copy is this process's, its end is seen as committed.
+      expect(reads).toBe(1);
+      await h.sfn.sendTaskSuccess(body.token, '{"ok":1}');
+      expect(await done).toMatchObject({ status: 'SUCCEEDED', output: { ok: 1 } });
+
+      // Another interpreter's execution (on the same store) is polled for.
+      const other = createHarness({ definition: waitingDefinition, store: h.store });
+      const second = await h.sfn.startExecution({ stateMachineName: 'machine', input: { name: 'y' } });
+      const secondBody = (await h.message(2)) as { token: string };
+      await h.committed('TaskSubmitted', 2);
+      const seen = other.sfn.waitForExecution(second.executionArn, 5_000);
+      await h.sfn.sendTaskSuccess(secondBody.token, '{"ok":2}');
+      await vi.advanceTimersByTimeAsync(300);
+      expect(await seen).toMatchObject({ status: 'SUCCEEDED', output: { ok: 2 } });
+      await other.sfn.close();
+    } finally {
+      vi.useRealTimers();
+      await h.sfn.close();
+    }
   });
 
   it('a second interpreter on the same store resumes a waiting execution after close()', async () => {

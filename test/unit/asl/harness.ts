@@ -101,5 +101,17 @@ export const lambdaTask = (functionName: string, extra: object = {}) => ({
 
 export const types = (events: HistoryEvent[]) => events.map((event) => event.type);
 
+/** The history of an execution of one token task, answered with success. */
+export const ANSWERED_TOKEN_TASK: readonly HistoryEventType[] = [
+  'ExecutionStarted',
+  'TaskStateEntered',
+  'TaskScheduled',
+  'TaskStarted',
+  'TaskSubmitted',
+  'TaskSucceeded',
+  'TaskStateExited',
+  'ExecutionSucceeded',
+];
+
 export const timestampOf = (events: HistoryEvent[], type: HistoryEventType, nth = 0): number =>
   Date.parse(events.filter((event) => event.type === type)[nth]?.timestamp ?? '');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryExecutionStore, type ExecutionStore } from '../../../lib/local/asl/index.ts';
-import { createHarness, timestampOf, types } from './harness.ts';
+import { ANSWERED_TOKEN_TASK, createHarness, timestampOf, types } from './harness.ts';
 import { ManualClock } from './manual-clock.ts';
 
 const tokenDefinition = (extra: object = {}) => ({
@@ -33,21 +33,14 @@ describe('waitForTaskToken (HappyPath / ApprovalRejected / ApprovalTimedOut)', (
       input: { item: 'x' },
     });
     const token = await waitForMessage(h);
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // 32 random bytes, then the execution it belongs to: an answer needs no record of the token.
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]+$/);
+    expect(Buffer.from(token.split('.')[1] as string, 'base64url').toString()).toBe(executionArn);
     expect((await h.sfn.describeExecution(executionArn)).status).toBe('RUNNING');
     await h.sfn.sendTaskSuccess(token, JSON.stringify({ approved: true }));
     const done = await h.sfn.waitForExecution(executionArn, 5_000);
     expect(done.output).toEqual({ item: 'x', approval: { approved: true } });
-    expect(types(await h.history(executionArn))).toEqual([
-      'ExecutionStarted',
-      'TaskStateEntered',
-      'TaskScheduled',
-      'TaskStarted',
-      'TaskSubmitted',
-      'TaskSucceeded',
-      'TaskStateExited',
-      'ExecutionSucceeded',
-    ]);
+    expect(types(await h.history(executionArn))).toEqual(ANSWERED_TOKEN_TASK);
     await expect(h.sfn.sendTaskSuccess(token, '{}')).rejects.toMatchObject({ name: 'TaskTimedOut' });
   });
 
@@ -155,6 +148,12 @@ describe('waitForTaskToken (HappyPath / ApprovalRejected / ApprovalTimedOut)', (
     await expect(h.sfn.sendTaskSuccess('nope', '{}')).rejects.toMatchObject({ name: 'InvalidToken' });
     await expect(h.sfn.sendTaskSuccess('A'.repeat(43), '{}')).rejects.toMatchObject({ name: 'InvalidToken' });
     await expect(h.sfn.sendTaskFailure('A'.repeat(43), 'E')).rejects.toMatchObject({ name: 'InvalidToken' });
+    // Well formed, but for an execution that does not exist.
+    const forged = `${'A'.repeat(43)}.${Buffer.from('arn:aws:states:local:000000000000:execution:machine:none').toString('base64url')}`;
+    await expect(h.sfn.sendTaskSuccess(forged, '{}')).rejects.toMatchObject({ name: 'InvalidToken' });
+    // Not this interpreter's executions at all.
+    const foreign = `${'A'.repeat(43)}.${Buffer.from('arn:aws:states:us-east-1:1:execution:m:x').toString('base64url')}`;
+    await expect(h.sfn.sendTaskSuccess(foreign, '{}')).rejects.toMatchObject({ name: 'InvalidToken' });
   });
 
   it('rejects output that is not JSON text with InvalidOutput', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHmacGrantSigner, verifyGrant } from '../../../functions/core/capability.ts';
 import { createCatalog } from '../../../functions/core/catalog.ts';
 import { createExecutor } from '../../../functions/core/executor.ts';
+import type { StateStore } from '../../../functions/core/ports.ts';
 import type { OperatorPolicy, PlanStep } from '../../../functions/core/schemas.ts';
 import { fixedClock, runFixture } from '../../support/fixtures.ts';
 import { scenarioWorkflow } from '../../support/local-runtime.ts';
@@ -24,11 +25,11 @@ const step = (action: string): PlanStep => ({
   action: { type: action, params: {} },
 });
 
-async function setup(action: string) {
-  const store = createMemoryStateStore();
+async function setup(action: string, options: { steps?: PlanStep[]; store?: StateStore } = {}) {
+  const store = options.store ?? createMemoryStateStore();
   const run = runFixture({ runId: 'r1', workflow: 'scenario' });
   await store.createRun(run);
-  await store.savePlan({ runId: 'r1', steps: [step(action)], modelId: 'm', createdAt: 't' });
+  await store.savePlan({ runId: 'r1', steps: options.steps ?? [step(action)], modelId: 'm', createdAt: 't' });
   const executor = createExecutor({
     store,
     catalog: createCatalog([
@@ -99,5 +100,54 @@ describe('executor', () => {
     await expect(executor.recordIntent('r1', 0, { ...step('state.upsert'), id: 'other' })).rejects.toThrow(
       /not in the recorded plan/,
     );
+  });
+
+  it('reads the run and its plan once for all its steps, and no intent before recording it', async () => {
+    const reads: string[] = [];
+    const inner = createMemoryStateStore();
+    const counted: StateStore = {
+      ...inner,
+      getRun: (runId) => (reads.push('run'), inner.getRun(runId)),
+      getPlan: (runId) => (reads.push('plan'), inner.getPlan(runId)),
+      getIntent: (runId, stepIndex) => (reads.push('intent'), inner.getIntent(runId, stepIndex)),
+    };
+    const steps = [0, 1, 2].map((i) => ({ ...step('state.upsert'), id: `s${i}` }));
+    const { executor } = await setup('state.upsert', { steps, store: counted });
+    for (const [i, s] of steps.entries()) {
+      expect((await executor.recordIntent('r1', i, s)).decision).toBe('allow');
+    }
+    // The run's workflow, versions and plan are fixed once written: one read each for the run.
+    expect(reads).toEqual(['run', 'plan']);
+    expect((await inner.listIntents('r1')).map((i) => i.status)).toEqual([
+      'RECORDED',
+      'RECORDED',
+      'RECORDED',
+    ]);
+  });
+
+  it('logs the decision on the repeat when a crash came between the intent and its log entries', async () => {
+    const inner = createMemoryStateStore();
+    let crashes = 1;
+    const crashing: StateStore = {
+      ...inner,
+      appendJournal: (entry, options) => {
+        if (crashes-- > 0) return Promise.reject(new Error('killed after the intent'));
+        return inner.appendJournal(entry, options);
+      },
+    };
+    const { executor } = await setup('state.upsert', { store: crashing });
+    await expect(executor.recordIntent('r1', 0, step('state.upsert'))).rejects.toThrow(/killed/);
+    expect((await inner.getIntent('r1', 0))?.status).toBe('RECORDED');
+    const again = await executor.recordIntent('r1', 0, step('state.upsert'));
+    const third = await executor.recordIntent('r1', 0, step('state.upsert'));
+    expect(third.idempotencyKey).toBe(again.idempotencyKey);
+    // Written once each, at the intent's time, however often the step is recorded.
+    const intent = await inner.getIntent('r1', 0);
+    expect((await inner.listJournal('r1')).map((e) => [e.kind, e.at])).toEqual([
+      ['decision', intent?.recordedAt],
+    ]);
+    expect((await inner.listAudit('r1')).map((a) => [a.outcome, a.at])).toEqual([
+      ['allowed', intent?.recordedAt],
+    ]);
   });
 });
