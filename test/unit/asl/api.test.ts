@@ -92,7 +92,13 @@ describe('execution API', () => {
     let reads = 0;
     const h = createHarness({
       definition: waitingDefinition,
-      store: { ...store, get: (arn) => (reads++, store.get(arn)) },
+      store: {
+        ...store,
+        get: (arn) => {
+          reads++;
+          return store.get(arn);
+        },
+      },
     });
     try {
       const { executionArn } = await h.sfn.startExecution({

@@ -20,7 +20,13 @@ function countingStore(): { store: ExecutionStore; checkpoints: () => number } {
   const inner = createMemoryExecutionStore();
   let checkpoints = 0;
   return {
-    store: { ...inner, replace: (meta, expected) => (checkpoints++, inner.replace(meta, expected)) },
+    store: {
+      ...inner,
+      replace: (meta, expected) => {
+        checkpoints++;
+        return inner.replace(meta, expected);
+      },
+    },
     checkpoints: () => checkpoints,
   };
 }

@@ -107,9 +107,18 @@ describe('executor', () => {
     const inner = createMemoryStateStore();
     const counted: StateStore = {
       ...inner,
-      getRun: (runId) => (reads.push('run'), inner.getRun(runId)),
-      getPlan: (runId) => (reads.push('plan'), inner.getPlan(runId)),
-      getIntent: (runId, stepIndex) => (reads.push('intent'), inner.getIntent(runId, stepIndex)),
+      getRun: (runId) => {
+        reads.push('run');
+        return inner.getRun(runId);
+      },
+      getPlan: (runId) => {
+        reads.push('plan');
+        return inner.getPlan(runId);
+      },
+      getIntent: (runId, stepIndex) => {
+        reads.push('intent');
+        return inner.getIntent(runId, stepIndex);
+      },
     };
     const steps = [0, 1, 2].map((i) => ({ ...step('state.upsert'), id: `s${i}` }));
     const { executor } = await setup('state.upsert', { steps, store: counted });

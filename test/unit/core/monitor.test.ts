@@ -16,7 +16,13 @@ describe('monitor', () => {
   it('checks every step of a run against its plan, read once', async () => {
     const inner = createMemoryStateStore();
     let planReads = 0;
-    const store: StateStore = { ...inner, getPlan: (runId) => (planReads++, inner.getPlan(runId)) };
+    const store: StateStore = {
+      ...inner,
+      getPlan: (runId) => {
+        planReads++;
+        return inner.getPlan(runId);
+      },
+    };
     await inner.savePlan({ runId: 'r1', steps, modelId: 'm', createdAt: 't' });
     const monitor = createMonitor({ store, clock: fixedClock() });
     const done = { ok: true, output: { status: 200 }, durationMs: 3 };
