@@ -89,19 +89,20 @@ describe('checkpoints on the DynamoDB store', () => {
   });
 });
 
-describe('task tokens on the DynamoDB store', () => {
-  const definition = JSON.stringify({
-    StartAt: 'Wait',
-    States: {
-      Wait: {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
-        Parameters: { QueueUrl: 'q', MessageBody: { 'token.$': '$$.Task.Token' } },
-        End: true,
-      },
+/** One task that sends its token and waits for it to be answered. */
+const definition = JSON.stringify({
+  StartAt: 'Wait',
+  States: {
+    Wait: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+      Parameters: { QueueUrl: 'q', MessageBody: { 'token.$': '$$.Task.Token' } },
+      End: true,
     },
-  });
+  },
+});
 
+describe('task tokens on the DynamoDB store', () => {
   it('keeps no record per token: a new interpreter finds the execution from the token, and a closed one is TaskTimedOut', async () => {
     const dynamo = await startEmbeddedDynamoDB({ tables: ['aios-local-executions'] });
     const tokens: string[] = [];
@@ -149,17 +150,6 @@ describe('a token of the old form (before tokens named their execution)', () => 
   it('is still answered after an upgrade, from the TOKEN item it was recorded with', async () => {
     const dynamo = await startEmbeddedDynamoDB({ tables: ['aios-local-executions'] });
     const store = createDynamoDBExecutionStore({ client: dynamo.client });
-    const definition = JSON.stringify({
-      StartAt: 'Wait',
-      States: {
-        Wait: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
-          Parameters: { QueueUrl: 'q', MessageBody: { 'token.$': '$$.Task.Token' } },
-          End: true,
-        },
-      },
-    });
     const sent = createSignal();
     let messages = 0;
     const interpreter = () =>

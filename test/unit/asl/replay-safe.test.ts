@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createLocalStepFunctions,
-  createMemoryExecutionStore,
-  type ExecutionStore,
-  type Json,
-} from '../../../lib/local/asl/index.ts';
+import { createLocalStepFunctions, type Json } from '../../../lib/local/asl/index.ts';
 import { isReplaySafeCall } from '../../../lib/local/run-machine.ts';
 import { LOCAL_SUBSTITUTIONS } from '../../../lib/local/runtime-options.ts';
+import { countingExecutionStore as countingStore } from '../../support/counting-execution-store.ts';
 import { createSignal } from './signal.ts';
 
 const ROUNDS = 10;
@@ -33,22 +29,6 @@ function chain(): string {
 const safeDecide = (resource: string, parameters: Json) =>
   resource === 'arn:aws:states:::lambda:invoke' &&
   (parameters as { FunctionName?: string }).FunctionName === 'decide';
-
-/** A store that counts checkpoints (META replaced). */
-function countingStore(): { store: ExecutionStore; checkpoints: () => number } {
-  const inner = createMemoryExecutionStore();
-  let checkpoints = 0;
-  return {
-    store: {
-      ...inner,
-      replace: (meta, expected) => {
-        checkpoints += 1;
-        return inner.replace(meta, expected);
-      },
-    },
-    checkpoints: () => checkpoints,
-  };
-}
 
 describe('replay-safe calls', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryExecutionStore, type ExecutionStore } from '../../../lib/local/asl/index.ts';
+import { createMemoryExecutionStore } from '../../../lib/local/asl/index.ts';
+import { countingExecutionStore as countingStore } from '../../support/counting-execution-store.ts';
 import { ANSWERED_TOKEN_TASK, createHarness, types } from './harness.ts';
 
 const sendAndWait = (resource = 'arn:aws:states:::sqs:sendMessage.waitForTaskToken') => ({
@@ -15,21 +16,6 @@ const sendAndWait = (resource = 'arn:aws:states:::sqs:sendMessage.waitForTaskTok
     },
   },
 });
-
-function countingStore(): { store: ExecutionStore; checkpoints: () => number } {
-  const inner = createMemoryExecutionStore();
-  let checkpoints = 0;
-  return {
-    store: {
-      ...inner,
-      replace: (meta, expected) => {
-        checkpoints++;
-        return inner.replace(meta, expected);
-      },
-    },
-    checkpoints: () => checkpoints,
-  };
-}
 
 const tokenOf = (body: unknown) => (body as { token: string }).token;
 
