@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { receiveCountOf, releaseBackoffSeconds } from '../../core/release-backoff.ts';
 
 /** The URL of the queue an SQS event source ARN names: arn:<partition>:sqs:<region>:<account>:<name>. */
 export function queueUrlOf(eventSourceArn: string): string {
@@ -14,11 +15,12 @@ export function queueUrlOf(eventSourceArn: string): string {
 const BATCH = 10;
 
 /**
- * The gateway's releaseUntouched on AWS: ChangeMessageVisibility to 0 for each record, so Lambda's
- * poller hands it out again at once. The function's role has the action already: the SQS event
- * source grants its function the queue's consume actions, ChangeMessageVisibility among them.
- * The SQS client (unless given) is loaded and built on the first release, so an invocation that never gives a record up
- * (nearly all of them) does not pay for its import at cold start.
+ * The gateway's releaseUntouched on AWS: ChangeMessageVisibility to 0 for each record received once,
+ * so Lambda's poller hands it out again at once (later receives wait a little: release-backoff.ts).
+ * The function's role has the action already: the SQS event source grants its function the queue's
+ * consume actions, ChangeMessageVisibility among them.
+ * The SQS client (unless given) is loaded and built on the first release, so an invocation that
+ * never gives a record up (nearly all of them) does not pay for its import at cold start.
  */
 export function sqsReleaseRecords(given?: Pick<SQSClient, 'send'>) {
   let built: Pick<SQSClient, 'send'> | undefined;
@@ -40,7 +42,7 @@ export function sqsReleaseRecords(given?: Pick<SQSClient, 'send'>) {
         const entries = queued.slice(start, start + BATCH).map((record, i) => ({
           Id: String(i),
           ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: 0,
+          VisibilityTimeout: releaseBackoffSeconds(receiveCountOf(record)),
         }));
         const answer = await client().send(
           new ChangeMessageVisibilityBatchCommand({ QueueUrl, Entries: entries }),

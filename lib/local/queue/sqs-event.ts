@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { receiveCountOf, releaseBackoffSeconds } from '../../../functions/core/release-backoff.ts';
 import { InvalidBatchResponseError } from './errors.ts';
 import { type LocalQueue, localQueueArn, type QueueMessage } from './local-queue.ts';
 
@@ -50,8 +51,9 @@ export function failedMessageIds(
 }
 
 /**
- * A handler's way to ChangeMessageVisibility to 0 on the local queue: each record, found by the
- * queue its event source ARN names and its receipt handle, is receivable again at once.
+ * A handler's way to hand records back early on the local queue: each record, found by the queue
+ * its event source ARN names and its receipt handle, is receivable again at once the first time
+ * and after a short wait on later receives (release-backoff.ts), as on SQS.
  */
 export function releaseRecordsTo(
   queue: Pick<LocalQueue, 'changeVisibility'>,
@@ -60,7 +62,11 @@ export function releaseRecordsTo(
     await Promise.all(
       records.map((record) => {
         const queueName = record.eventSourceARN.slice(record.eventSourceARN.lastIndexOf(':') + 1);
-        return queue.changeVisibility(queueName, record.receiptHandle, 0);
+        return queue.changeVisibility(
+          queueName,
+          record.receiptHandle,
+          releaseBackoffSeconds(receiveCountOf(record)),
+        );
       }),
     );
   };

@@ -2,11 +2,12 @@ import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/cl
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { queueUrlOf, sqsReleaseRecords } from '../../../functions/adapters/aws/sqs-release-records.ts';
+import { releaseBackoffSeconds } from '../../../functions/core/release-backoff.ts';
 
 const record = (receiptHandle: string, eventSourceARN: string) =>
   ({ messageId: receiptHandle, receiptHandle, eventSourceARN }) as SQSRecord;
 
-describe('releasing gateway records on SQS (ChangeMessageVisibility to 0)', () => {
+describe('releasing gateway records on SQS (ChangeMessageVisibilityBatch)', () => {
   it('derives the queue URL from the event source ARN, in its partition', () => {
     expect(queueUrlOf('arn:aws:sqs:eu-west-1:123456789012:aios-actions')).toBe(
       'https://sqs.eu-west-1.amazonaws.com/123456789012/aios-actions',
@@ -44,5 +45,32 @@ describe('releasing gateway records on SQS (ChangeMessageVisibility to 0)', () =
     ]);
     refuse = true;
     await expect(release([record('h3', arn)])).rejects.toThrow(/ReceiptHandleIsInvalid/);
+  });
+});
+
+describe('the wait before a released record is handed out again', () => {
+  it('is none on the first receive and grows with each later one, to at most 15 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 9].map(releaseBackoffSeconds)).toEqual([0, 1, 3, 7, 15, 15, 15]);
+    // A record without a usable count is taken as received once.
+    expect([0, Number.NaN, -2].map(releaseBackoffSeconds)).toEqual([0, 0, 0]);
+  });
+
+  it('is what the release asks SQS for, read from each record the receive count', async () => {
+    const sent: ChangeMessageVisibilityBatchCommand['input'][] = [];
+    const client = {
+      async send(command: ChangeMessageVisibilityBatchCommand) {
+        sent.push(command.input);
+        return { Successful: command.input.Entries?.map((e) => ({ Id: e.Id })), Failed: [] };
+      },
+    } as unknown as Pick<SQSClient, 'send'>;
+    const arn = 'arn:aws:sqs:eu-west-1:123456789012:aios-actions';
+    const received = (handle: string, count: string) =>
+      ({ ...record(handle, arn), attributes: { ApproximateReceiveCount: count } }) as SQSRecord;
+    await sqsReleaseRecords(client)([received('h1', '1'), received('h3', '3'), received('h5', '5')]);
+    expect(sent[0]?.Entries?.map((e) => [e.ReceiptHandle, e.VisibilityTimeout])).toEqual([
+      ['h1', 0],
+      ['h3', 3],
+      ['h5', 15],
+    ]);
   });
 });
