@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBLinkTokenUses } from '../../functions/adapters/aws/dynamodb-link-uses.ts';
 import { createEmailOutbox } from '../../functions/adapters/local/email-outbox.ts';
@@ -12,7 +12,7 @@ import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../lib/local/em
 import { type LocalHttpServer, startLocalHttpServer } from '../../lib/local/http/index.ts';
 import { TABLE_NAMES } from '../../lib/local/table-definitions.ts';
 import { APPROVER, approvalFixture, createFakeApprovals } from '../integration/approvals/email/fakes.ts';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
+import { chromiumAvailable, describeChromiumMissing, launchChromium } from '../support/chromium.ts';
 
 /** The response to the form's POST, the page the browser then shows. */
 const postedFrom = (page: Page) =>
@@ -48,11 +48,7 @@ if (!chromiumAvailable()) {
         fetch: app.fetch,
         logger: { error: (message, attributes) => console.error(message, attributes) },
       });
-      browser = await chromium.launchPersistentContext(join(scratch, 'profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-      });
+      browser = await launchChromium(join(scratch, 'profile'));
       // Keep the notifier's link: it is what the email carries and what the local runtime prints.
       const notifier = createEmailApprovalNotifier({
         transport: createEmailOutbox({ dir: join(scratch, 'outbox') }),

@@ -2,13 +2,18 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelPort } from '../../functions/core/ports.ts';
 import { modelFromEnv } from '../../lib/local/model-from-env.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
 import { draftThenSaveWorkflow } from '../integration/agents/workflows.ts';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
+import {
+  chromiumAvailable,
+  describeChromiumMissing,
+  launchChromium,
+  reloadUntil,
+} from '../support/chromium.ts';
 import { api, startTestRuntime } from '../support/local-runtime.ts';
 
 const OUTPUT = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
@@ -38,12 +43,7 @@ if (!chromiumAvailable()) {
       scratch = await mkdtemp(join(tmpdir(), 'aios-browser-handoffs-'));
       await mkdir(OUTPUT, { recursive: true });
       runtime = await startTestRuntime({ workflows: [draftThenSaveWorkflow()], model: failingModel() });
-      browser = await chromium.launchPersistentContext(join(scratch, 'profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 1100, height: 800 },
-      });
+      browser = await launchChromium(join(scratch, 'profile'), { width: 1100, height: 800 });
     });
 
     afterAll(async () => {
@@ -51,15 +51,6 @@ if (!chromiumAvailable()) {
       await runtime?.close();
       if (scratch) await rm(scratch, { recursive: true, force: true });
     });
-
-    async function reloadUntil(page: Page, text: string | RegExp) {
-      for (let i = 0; i < 200; i += 1) {
-        if ((await page.getByText(text).count()) > 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        await page.reload();
-      }
-      throw new Error(`the page never showed ${text}`);
-    }
 
     it('lists a handed-off step with what it gathered; writing its output from the inbox finishes the run', async () => {
       const started = await api<{ runId: string }>(runtime, 'POST', '/runs', {

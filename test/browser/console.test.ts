@@ -2,11 +2,16 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shippedCatalog } from '../../functions/shipped-playbooks.ts';
 import { ACTION_DLQ, ACTION_QUEUE, type LocalRuntime } from '../../lib/local/runtime.ts';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
+import {
+  chromiumAvailable,
+  describeChromiumMissing,
+  launchChromium,
+  reloadUntil,
+} from '../support/chromium.ts';
 import { startTestRuntime } from '../support/local-runtime.ts';
 
 /** Where this test leaves a screenshot of each page (gitignored; README's comes from here). */
@@ -25,12 +30,7 @@ if (!chromiumAvailable()) {
       scratch = await mkdtemp(join(tmpdir(), 'aios-browser-console-'));
       await mkdir(OUTPUT, { recursive: true });
       runtime = await startTestRuntime({ workflows: [shippedCatalog.get('onboarding')] });
-      browser = await chromium.launchPersistentContext(join(scratch, 'profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 1100, height: 800 },
-      });
+      browser = await launchChromium(join(scratch, 'profile'), { width: 1100, height: 800 });
     });
 
     afterAll(async () => {
@@ -41,16 +41,6 @@ if (!chromiumAvailable()) {
 
     const shot = (page: Page, name: string) =>
       page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
-    /** Reloads until the page shows `text`: the run moves on in the background. */
-    async function reloadUntil(page: Page, text: string | RegExp) {
-      for (let i = 0; i < 200; i += 1) {
-        if ((await page.getByText(text).count()) > 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        await page.reload();
-      }
-      throw new Error(`the page never showed ${text}`);
-    }
-
     it('without a session sends every page to the login page', async () => {
       const page = await browser.newPage();
       const response = await page.goto(`${runtime.url}/console/inbox`);

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shippedCatalog } from '../../functions/shipped-playbooks.ts';
 import type { LocalRuntime } from '../../lib/local/runtime.ts';
-import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable, describeChromiumMissing } from '../support/chromium.ts';
+import { chromiumAvailable, describeChromiumMissing, launchChromium } from '../support/chromium.ts';
 import { api, startTestRuntime, waitForRun } from '../support/local-runtime.ts';
 
 if (!chromiumAvailable()) {
@@ -23,11 +23,7 @@ if (!chromiumAvailable()) {
         workflows: [shippedCatalog.get('onboarding')],
         onApprovalLink: (_approval, _email, link) => links.push(link),
       });
-      browser = await chromium.launchPersistentContext(join(scratch, 'profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-      });
+      browser = await launchChromium(join(scratch, 'profile'));
     });
 
     afterAll(async () => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { describe, it } from 'vitest';
 
 /**
@@ -20,6 +21,29 @@ export const CHROMIUM_ARGS = [
 ];
 
 export const chromiumAvailable = () => existsSync(CHROMIUM);
+
+/** Debian's chromium, headless, with its profile in `profileDir` (a scratch dir the test removes). */
+export function launchChromium(
+  profileDir: string,
+  viewport?: { width: number; height: number },
+): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ...(viewport ? { viewport } : {}),
+  });
+}
+
+/** Reloads until the page shows `text`: the run moves on in the background. */
+export async function reloadUntil(page: Page, text: string | RegExp): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    if ((await page.getByText(text).count()) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await page.reload();
+  }
+  throw new Error(`the page never showed ${text}`);
+}
 
 /**
  * Stands in for a browser suite when chromium is missing: a test of its own that the runner counts
