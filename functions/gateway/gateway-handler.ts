@@ -23,6 +23,7 @@ import {
   type GatewayRequest,
 } from '../core/gateway.ts';
 import type { OrchestratorCallbacks, TaskAnswer } from '../core/ports.ts';
+import { receiveCountOf } from '../core/release-backoff.ts';
 import { ActionMessageSchema, type ActionResult } from '../core/schemas.ts';
 import { parseOrThrow } from '../core/validation.ts';
 import { observability } from '../shared/observability.ts';
@@ -141,7 +142,7 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
       const caller = await gateway.authorize(request);
       const delivery = {
         messageId: record.messageId,
-        receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+        receiveCount: receiveCountOf(record),
       };
       const result = await invocation.executeOnce(request, caller, invocation.window, delivery);
       metrics.addMetric('ActionSucceeded', 'Count', 1);
