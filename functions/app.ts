@@ -43,6 +43,7 @@ import type { ExecutorDeps } from './core/executor.ts';
 import { createMetricsService } from './core/metrics/metrics-service.ts';
 import type { MonitorDeps } from './core/monitor.ts';
 import { type AlertMarks, createOperatorAlerts } from './core/operator-alerts.ts';
+import { createPlaybookReader } from './core/playbooks/reader.ts';
 import { createPlaybookRegistry } from './core/playbooks/registry.ts';
 import { seedRegistry } from './core/playbooks/seed.ts';
 import type { EmailTransport } from './core/ports/email-transport.ts';
@@ -405,6 +406,9 @@ export const createPlaybooks = (ports: {
   schedules?: PlaybookSchedules;
 }) => createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
 
+/** The registry's read half (catalogue and policy), for the functions that never push a playbook. */
+export const readPlaybooks = (ports: { store: PlaybookStore }) => createPlaybookReader(ports);
+
 /**
  * Everything aios is made of, as one runtime provides it: the stores, the orchestrator, the
  * transports to the outside, the keys and the few settings that differ between runtimes. The
@@ -710,5 +714,4 @@ export type Aios = ReturnType<typeof createAios>;
  * The catalogue every handler reads on both runtimes: the registry, so a push takes effect without a
  * deploy, while each run reads the version it was pinned to at its start.
  */
-export const createRegistryCatalog = (ports: { store: PlaybookStore; clock: Clock }) =>
-  createPlaybooks(ports).catalog();
+export const createRegistryCatalog = (ports: { store: PlaybookStore }) => readPlaybooks(ports).catalog();

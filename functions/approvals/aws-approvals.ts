@@ -19,10 +19,10 @@ import { systemClock } from '../adapters/system-clock.ts';
 import {
   createApprovals,
   createHandoffs,
-  createPlaybooks,
   createPublicApprovals,
   createRecoveryService,
   createTrust,
+  readPlaybooks,
 } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import type { EmailTransport } from '../core/ports/email-transport.ts';
@@ -41,7 +41,7 @@ export type AwsApprovalsOptions =
   | { publicEndpoint?: false; email: () => EmailTransport };
 
 const registryOn = (client: DynamoDBClient, tableName: string) =>
-  createPlaybooks({ store: createDynamoDBPlaybookStore({ client, tableName }), clock: systemClock });
+  readPlaybooks({ store: createDynamoDBPlaybookStore({ client, tableName }) });
 
 /**
  * The approval service as every AWS Lambda that touches approvals builds it, from its
