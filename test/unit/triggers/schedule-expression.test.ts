@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunIdSchema } from '../../../functions/core/ids.ts';
+import { PlaybookSchema } from '../../../functions/core/playbook-schema.ts';
 import { decideFires } from '../../../functions/core/triggers/catch-up.ts';
 import { scheduledRunId } from '../../../functions/core/triggers/run-ids.ts';
 import {
@@ -8,7 +9,6 @@ import {
   parseScheduleExpression,
   ScheduleExpressionError,
 } from '../../../functions/core/triggers/schedule-expression.ts';
-import { PlaybookSchema } from '../../../functions/core/playbook-schema.ts';
 import { WorkflowSchema } from '../../../functions/core/workflow-schema.ts';
 
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
