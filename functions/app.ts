@@ -8,7 +8,15 @@ import type { Hono } from 'hono';
 import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
 import { buildRouteApp, type RouteAppOptions, type RouteHandler, type RouteHandlers } from './api/http.ts';
 import type { MemoryApiDeps } from './api/memory-routes.ts';
-import { ROUTES, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
+import {
+  API_FUNCTIONS,
+  type ApiFunction,
+  CONSOLE_FUNCTIONS,
+  ROUTES,
+  type RouteIdOf,
+  type RouteSpec,
+  routesOf,
+} from './api/routes.ts';
 import { createApprovalHandler } from './approvals/approval-handler.ts';
 import { type ApprovalLinkRoutesDeps, createApprovalLinkRoutes } from './approvals/email/link-handler.ts';
 import type { LinkTokens } from './approvals/email/link-token.ts';
@@ -33,7 +41,7 @@ import { connectorStatuses } from './connectors/status.ts';
 import { type ConsoleAuthOptions, createConsoleAuth } from './console/auth.ts';
 import { type ConsoleDeps, createConsoleApp } from './console/console-app.tsx';
 import { createHandoffService, type HandoffServiceDeps } from './core/agents/handoff-service.ts';
-import type { Approval } from './core/approvals/approval.ts';
+import type { Approval, Approvals } from './core/approvals/approval.ts';
 import { createDecisionLog, type DecisionLogDeps } from './core/approvals/decision-log.ts';
 import type { ApprovalStore } from './core/approvals/service.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
@@ -93,7 +101,10 @@ import { humanOverrideMetric } from './shared/workflow-metrics.ts';
  * execution history): no second source of truth. Without an approval store no step counts as overridden.
  */
 export const createMetrics = (
-  ports: Pick<ApiRoutesDeps, 'store' | 'orchestrator' | 'catalog' | 'clock' | 'approvals'>,
+  ports: Pick<ApiRoutesDeps, 'store' | 'orchestrator' | 'catalog' | 'clock'> & {
+    /** A run's approvals, read for its overrides and cost; nothing is decided. */
+    approvals?: Pick<Approvals, 'get'>;
+  },
 ) =>
   createMetricsService({
     store: ports.store,
@@ -107,9 +118,16 @@ export const createMetrics = (
 export const createApiHandlers = (deps: ApiRoutesDeps) =>
   createApiRoutes({ ...deps, metrics: deps.metrics ?? createMetrics(deps) });
 
-/** The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory, metrics. */
-export const createApiApp = (deps: ApiRoutesDeps): Hono =>
-  buildRouteApp(routesOf('api'), createApiHandlers(deps));
+/**
+ * The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory, metrics.
+ * By default every route of the API; on AWS each of its functions serves its own (`fns`), built
+ * with only the services those routes use (the others answer 404 "not configured", unreached).
+ */
+export const createApiApp = (deps: ApiRoutesDeps, fns: readonly ApiFunction[] = API_FUNCTIONS): Hono =>
+  buildRouteApp(
+    fns.flatMap((fn) => routesOf(fn)),
+    createApiHandlers(deps),
+  );
 
 /** The email magic links (public; the signed token is the credential). */
 export const createApprovalLinksApp = (deps: ApprovalLinkRoutesDeps): Hono =>
@@ -124,7 +142,7 @@ export const createHooksApp = (hooks: WebhookTrigger): Hono =>
   buildRouteApp(routesOf('hooks'), createHookRoutes({ hooks }));
 
 /** Every route handler of every function, by route id: what the local server serves in one app. */
-export type AllRouteHandlers = RouteHandlers<'api'> &
+export type AllRouteHandlers = RouteHandlers<ApiFunction> &
   RouteHandlers<'approval-links'> &
   RouteHandlers<'slack-interactions'> &
   RouteHandlers<'hooks'> &
@@ -139,7 +157,7 @@ export function createLocalHttpApp(
   options: RouteAppOptions & { console?: Hono },
 ): Hono {
   const app = buildRouteApp(
-    ROUTES.filter((route: RouteSpec) => route.fn !== 'console'),
+    ROUTES.filter((route: RouteSpec) => !(CONSOLE_FUNCTIONS as readonly string[]).includes(route.fn)),
     handlers,
     options,
   );
