@@ -118,15 +118,22 @@ export const createMetrics = (
 export const createApiHandlers = (deps: ApiRoutesDeps) =>
   createApiRoutes({ ...deps, metrics: deps.metrics ?? createMetrics(deps) });
 
+/** The operator's API, every route (locally, and in tests): runs, approvals inbox, dead letters, connectors, memory, metrics. */
+export const createApiApp = (deps: ApiRoutesDeps): Hono =>
+  buildRouteApp(
+    API_FUNCTIONS.flatMap((fn) => routesOf(fn)),
+    createApiHandlers(deps),
+  );
+
 /**
- * The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory, metrics.
- * By default every route of the API; on AWS each of its functions serves its own (`fns`), built
- * with only the services those routes use (the others answer 404 "not configured", unreached).
+ * One of the API's functions on AWS (IAM): its own routes (`fns`), built with only the services
+ * those routes use; the others answer 404 "not configured", unreached. The metrics service too is
+ * only what `deps` gives, so the functions that serve no metrics route do not load it.
  */
-export const createApiApp = (deps: ApiRoutesDeps, fns: readonly ApiFunction[] = API_FUNCTIONS): Hono =>
+export const createApiFunctionApp = (fns: readonly ApiFunction[], deps: ApiRoutesDeps): Hono =>
   buildRouteApp(
     fns.flatMap((fn) => routesOf(fn)),
-    createApiHandlers(deps),
+    createApiRoutes(deps),
   );
 
 /** The email magic links (public; the signed token is the credential). */

@@ -1,5 +1,5 @@
 import { awsDecisionPorts, awsHandoffService, awsOperatorPorts } from '../api/aws-operator-ports.ts';
-import { createApiApp } from '../app.ts';
+import { createApiFunctionApp } from '../app.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
 
 const ports = awsOperatorPorts();
@@ -11,14 +11,11 @@ const decisions = awsDecisionPorts(ports);
  * links: first decision wins.
  */
 export const handler = httpLambdaHandler(
-  createApiApp(
-    {
-      ...ports.runPorts,
-      approvals: decisions.approvals,
-      handoffs: awsHandoffService(ports, decisions),
-      runControl: decisions.runControl,
-      trust: ports.trust,
-    },
-    ['api-decisions'],
-  ),
+  createApiFunctionApp(['api-decisions'], {
+    ...ports.runPorts,
+    approvals: decisions.approvals,
+    handoffs: awsHandoffService(ports, decisions),
+    runControl: decisions.runControl,
+    trust: ports.trust,
+  }),
 );

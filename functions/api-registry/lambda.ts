@@ -4,7 +4,7 @@ import { createEventBridgePlaybookSchedules } from '../adapters/aws/eventbridge-
 import { schedulerClient } from '../adapters/aws/scheduler-client.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { awsOperatorPorts } from '../api/aws-operator-ports.ts';
-import { createApiApp, createPlaybooks, createScheduleFiresService } from '../app.ts';
+import { createApiFunctionApp, createPlaybooks, createScheduleFiresService } from '../app.ts';
 import { requireEnv } from '../shared/config.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
 
@@ -22,27 +22,24 @@ const ports = awsOperatorPorts();
  * playbooks (list, pause, resume, fire now). The only API function that checks a playbook in full.
  */
 export const handler = httpLambdaHandler(
-  createApiApp(
-    {
+  createApiFunctionApp(['api-registry'], {
+    ...ports.runPorts,
+    playbooks: createPlaybooks({
+      store: createDynamoDBPlaybookStore({ client: ports.dynamodb, tableName: ports.stateTable }),
+      clock: systemClock,
+      // A pushed playbook's schedule is created, changed or deleted at push time: no deploy.
+      schedules: createEventBridgePlaybookSchedules({
+        client: schedulerClient(),
+        groupName: env.SCHEDULE_GROUP,
+        targetArn: env.SCHEDULE_TARGET_ARN,
+        roleArn: env.SCHEDULER_ROLE_ARN,
+        deadLetterArn: env.SCHEDULE_DLQ_ARN,
+      }),
+    }),
+    schedules: createScheduleFiresService({
       ...ports.runPorts,
-      playbooks: createPlaybooks({
-        store: createDynamoDBPlaybookStore({ client: ports.dynamodb, tableName: ports.stateTable }),
-        clock: systemClock,
-        // A pushed playbook's schedule is created, changed or deleted at push time: no deploy.
-        schedules: createEventBridgePlaybookSchedules({
-          client: schedulerClient(),
-          groupName: env.SCHEDULE_GROUP,
-          targetArn: env.SCHEDULE_TARGET_ARN,
-          roleArn: env.SCHEDULER_ROLE_ARN,
-          deadLetterArn: env.SCHEDULE_DLQ_ARN,
-        }),
-      }),
-      schedules: createScheduleFiresService({
-        ...ports.runPorts,
-        schedules: createDynamoDBScheduleStore({ client: ports.dynamodb, tableName: ports.stateTable }),
-        apiUrl: env.AIOS_API_URL,
-      }),
-    },
-    ['api-registry'],
-  ),
+      schedules: createDynamoDBScheduleStore({ client: ports.dynamodb, tableName: ports.stateTable }),
+      apiUrl: env.AIOS_API_URL,
+    }),
+  }),
 );

@@ -1,4 +1,4 @@
-import { createApiApp, createMetrics } from '../app.ts';
+import { createApiFunctionApp, createMetrics } from '../app.ts';
 import { httpLambdaHandler } from '../shared/http-lambda.ts';
 import { awsApprovalReads, awsGatewayPorts, awsOperatorPorts } from './aws-operator-ports.ts';
 
@@ -9,13 +9,10 @@ const ports = awsOperatorPorts();
  * letters and connectors. Deciding, the registry and memory are functions of their own (routes.ts).
  */
 export const handler = httpLambdaHandler(
-  createApiApp(
-    {
-      ...ports.runPorts,
-      ...awsGatewayPorts(ports),
-      // A run's cost and the override counts read its approvals; nothing here decides one.
-      metrics: createMetrics({ ...ports.runPorts, approvals: awsApprovalReads(ports) }),
-    },
-    ['api'],
-  ),
+  createApiFunctionApp(['api'], {
+    ...ports.runPorts,
+    ...awsGatewayPorts(ports),
+    // A run's cost and the override counts read its approvals; nothing here decides one.
+    metrics: createMetrics({ ...ports.runPorts, approvals: awsApprovalReads(ports) }),
+  }),
 );

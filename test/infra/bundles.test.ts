@@ -20,9 +20,9 @@ const GOAL_BYTES = 300 * 1024;
  */
 const SPLIT_CEILINGS: Record<string, number> = {
   'Aios/Api/Handler': 255,
-  'Aios/Api/Decisions': 290,
-  'Aios/Api/Registry': 290,
-  'Aios/Api/Memory': 295,
+  'Aios/Api/Decisions': 285,
+  'Aios/Api/Registry': 285,
+  'Aios/Api/Memory': 290,
   'Aios/Console/Pages': 280,
   'Aios/Console/Inbox': 295,
   'Aios/Console/RunControl': 295,

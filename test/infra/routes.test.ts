@@ -9,7 +9,7 @@ import {
   type RouteFunction,
 } from '../../functions/api/routes.ts';
 import {
-  createApiApp,
+  createApiFunctionApp,
   createApprovalLinksApp,
   createHooksApp,
   createLocalHttpApp,
@@ -90,7 +90,7 @@ function lambdaRoutes(): Row[] {
     'console-memory': memoryPages(unused),
   };
   const apps: [RouteFunction, Hono][] = [
-    ...API_FUNCTIONS.map((fn): [RouteFunction, Hono] => [fn, createApiApp(unused, [fn])]),
+    ...API_FUNCTIONS.map((fn): [RouteFunction, Hono] => [fn, createApiFunctionApp([fn], unused)]),
     ...CONSOLE_FUNCTIONS.map((fn): [RouteFunction, Hono] => [
       fn,
       buildConsoleApp(consoleRoutes('aws', [fn]), consolePages[fn], consoleAuth),
