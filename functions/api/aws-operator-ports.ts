@@ -7,7 +7,6 @@ import { createDynamoDBRunStartClaims } from '../adapters/aws/dynamodb-run-start
 import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.ts';
 import { createDynamoDBTrustStore } from '../adapters/aws/dynamodb-trust-store.ts';
 import { awsMemoryFromEnv } from '../adapters/aws/memory.ts';
-import { sesEmailTransport } from '../adapters/aws/ses-email-transport.ts';
 import { sfnClient } from '../adapters/aws/sfn-client.ts';
 import { sqsClient } from '../adapters/aws/sqs-client.ts';
 import { createSqsDeadLetters } from '../adapters/aws/sqs-dead-letters.ts';
@@ -64,11 +63,11 @@ export const awsApprovalReads = (ports: OperatorPorts) =>
 
 /**
  * Deciding: the approval service with its channels (a decision or a withdrawal updates the Slack
- * message; an escalation may email), and what a cancel withdraws.
+ * message; neither sends email, so no SES client), and what a cancel withdraws.
  */
 export function awsDecisionPorts(ports: OperatorPorts) {
   const { dynamodb, sfn } = ports;
-  const approvals = awsApprovals(process.env, { dynamodb, sfn }, { email: sesEmailTransport }).service;
+  const approvals = awsApprovals(process.env, { dynamodb, sfn }, { email: false }).service;
   const handoffStore = createDynamoDBHandoffStore({ client: dynamodb, tableName: ports.stateTable });
   return {
     approvals,
