@@ -242,13 +242,13 @@ async function getPlan(table: StateTable, runId: string): Promise<Plan | undefin
 
 // ---- intents ------------------------------------------------------------------------------------
 
-/** Writes the intent once; a retried executor gets the intent recorded first. */
 const intentItem = (table: StateTable, intent: Intent): Item => ({
   ...intentKey(intent.runId, intent.stepIndex),
   expiresAt: expiresAt(table),
   ...intent,
 });
 
+/** Writes the intent once; a retried executor gets the intent recorded first. */
 async function recordIntent(table: StateTable, intent: Intent): Promise<Intent> {
   const item = intentItem(table, intent);
   return writeOnce(table, item, 'intent exists', intent, () =>
