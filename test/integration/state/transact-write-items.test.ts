@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
+import { gsi1Partition } from '../../support/gsi1.ts';
 
 const TableName = TABLE_NAMES.state;
 const Other = TABLE_NAMES.queue;
@@ -53,17 +54,7 @@ const failureOf = async (promise: Promise<unknown>) => {
   }
   throw new Error('expected the request to fail');
 };
-const inIndex = async (partition: string) =>
-  (
-    await db.client.send(
-      new QueryCommand({
-        TableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: partition } },
-      }),
-    )
-  ).Items ?? [];
+const inIndex = (partition: string) => gsi1Partition(db.client, partition);
 
 describe('TransactWriteItems on the embedded store', () => {
   it('makes a Put, an Update, a Delete and a ConditionCheck together, in two tables, index entries included', async () => {
