@@ -20,6 +20,7 @@ type Input = {
   KeyConditionExpression?: string;
   ExpressionAttributeValues?: Record<string, Attribute>;
   RequestItems?: Record<string, unknown[]>;
+  TransactItems?: Record<string, Input>[];
 };
 
 const steps = Number(process.argv[2] ?? 20);
@@ -31,6 +32,12 @@ function keyOf(input: Input): string {
   const item = input.Item ?? input.Key;
   if (item) return `${prefix(item.pk ?? item.id)}/${prefix(item.sk)}`;
   if (input.KeyConditionExpression) return `query ${prefix(input.ExpressionAttributeValues?.[':pk'])}`;
+  if (input.TransactItems)
+    return input.TransactItems.map((member) =>
+      Object.entries(member)
+        .map(([kind, request]) => `${kind} ${keyOf(request)}`)
+        .join(''),
+    ).join(' + ');
   if (input.RequestItems)
     return Object.entries(input.RequestItems)
       .map(([table, requests]) => `${table} x${requests.length}`)

@@ -10,6 +10,7 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
@@ -66,6 +67,7 @@ const COMMANDS: Record<string, Send> = {
   Scan: (c, i) => c.send(new ScanCommand(i as never)),
   BatchWriteItem: (c, i) => c.send(new BatchWriteItemCommand(i as never)),
   BatchGetItem: (c, i) => c.send(new BatchGetItemCommand(i as never)),
+  TransactWriteItems: (c, i) => c.send(new TransactWriteItemsCommand(i as never)),
 };
 
 export interface Replay {
@@ -111,7 +113,9 @@ export async function replayOnRawStore(
         try {
           await command(db.client, request.input);
         } catch (error) {
-          if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+          const name = (error as Error).name;
+          if (name !== 'ConditionalCheckFailedException' && name !== 'TransactionCanceledException')
+            throw error;
           refused += 1;
         }
       };

@@ -8,7 +8,7 @@ import { idempotencyKeyFor } from './idempotency-key.ts';
 import type { MemoryService } from './memory/memory-service.ts';
 import { workflowOf } from './planner.ts';
 import { decide } from './policy.ts';
-import type { Clock, StateStore, WorkflowCatalog } from './ports.ts';
+import type { Clock, StateStore, StepLogs, WorkflowCatalog } from './ports.ts';
 import { createRunFacts } from './run-facts.ts';
 import { memoryNamespaceOf } from './run-recorder.ts';
 import {
@@ -184,9 +184,44 @@ export function createExecutor(deps: ExecutorDeps) {
             reason: `the cross-check of step ${held.stepIndex + 1} ${held.stepId} failed: ${held.check?.reason}`,
           }
         : policyVerdict;
-      const intent =
-        existing ??
-        (await deps.store.recordIntent({
+      // The decision's journal and audit entries, at the intent's time and under a fixed id:
+      // each written once however often this runs.
+      const logsOf = (intent: Intent): StepLogs => {
+        const decision = intent.decision ?? verdict.decision;
+        const reason = intent.reason ?? verdict.reason;
+        const id = `decision-${stepIndex}`;
+        return {
+          journal: {
+            entry: {
+              runId,
+              at: intent.recordedAt,
+              kind: 'decision',
+              message: `step ${stepIndex + 1} ${planned.id}: ${decision} (${reason})`,
+              data: { stepIndex, action: intent.action.type, decision, reason },
+            },
+            id,
+          },
+          audit: {
+            entry: {
+              runId,
+              stepIndex,
+              at: intent.recordedAt,
+              outcome: AUDIT_FOR[decision],
+              actionType: intent.action.type,
+              agent: EXECUTOR_AGENT,
+              idempotencyKey: intent.idempotencyKey,
+              decision,
+              reason,
+            },
+            id,
+          },
+        };
+      };
+      let intent: Intent;
+      let logged = false;
+      if (existing) intent = existing;
+      else {
+        const fresh: Intent = {
           runId,
           stepIndex,
           stepId: planned.id,
@@ -199,36 +234,19 @@ export function createExecutor(deps: ExecutorDeps) {
           attempts: 0,
           recordedAt: now.toISOString(),
           ...(drafted.length > 0 ? { drafted } : {}),
-        }));
+        };
+        // A new intent and its entries in one commit.
+        ({ intent, created: logged } = await deps.store.recordIntentWithLogs(fresh, logsOf(fresh)));
+      }
+      // A repeat (a crash after the intent): its entries are appended again, written once by id,
+      // which also logs an intent an older version recorded without them.
+      if (!logged) {
+        const { journal, audit } = logsOf(intent);
+        await deps.store.appendJournal(journal.entry, { id: journal.id });
+        await deps.store.appendAudit(audit.entry, { id: audit.id });
+      }
       const decision = intent.decision ?? verdict.decision;
       const reason = intent.reason ?? verdict.reason;
-      // Appended on every call, at the intent's time and under a fixed id: written once, and a
-      // crash between the intent and these entries does not leave the decision unlogged.
-      const logged = { id: `decision-${stepIndex}` };
-      await deps.store.appendJournal(
-        {
-          runId,
-          at: intent.recordedAt,
-          kind: 'decision',
-          message: `step ${stepIndex + 1} ${planned.id}: ${decision} (${reason})`,
-          data: { stepIndex, action: intent.action.type, decision, reason },
-        },
-        logged,
-      );
-      await deps.store.appendAudit(
-        {
-          runId,
-          stepIndex,
-          at: intent.recordedAt,
-          outcome: AUDIT_FOR[decision],
-          actionType: intent.action.type,
-          agent: EXECUTOR_AGENT,
-          idempotencyKey: intent.idempotencyKey,
-          decision,
-          reason,
-        },
-        logged,
-      );
       const grant =
         decision === 'allow'
           ? await mintGrant(

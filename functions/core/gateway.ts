@@ -15,7 +15,7 @@ import {
   TransientConnectorError,
 } from './errors.ts';
 import type { BreakerPolicy, CircuitBreaker, Clock, RateLimit, RateLimiter, StateStore } from './ports.ts';
-import type { ActionMessage, ActionResult, AuditEntry, Intent } from './schemas.ts';
+import type { ActionMessage, ActionResult, AuditEntry, Intent, JournalEntry } from './schemas.ts';
 import { parseOrThrow } from './validation.ts';
 
 export interface GatewayLimits {
@@ -98,18 +98,20 @@ export interface Caller {
 export function createGateway(deps: GatewayDeps) {
   const now = () => deps.clock.now();
 
-  async function audit(
+  const auditEntry = (
     intent: Pick<Intent, 'runId' | 'stepIndex' | 'idempotencyKey'> & { actionType: string },
     entry: Omit<AuditEntry, 'runId' | 'stepIndex' | 'at' | 'actionType' | 'idempotencyKey'>,
-  ) {
-    await deps.store.appendAudit({
-      runId: intent.runId,
-      stepIndex: intent.stepIndex,
-      idempotencyKey: intent.idempotencyKey,
-      actionType: intent.actionType,
-      at: now().toISOString(),
-      ...entry,
-    });
+  ): AuditEntry => ({
+    runId: intent.runId,
+    stepIndex: intent.stepIndex,
+    idempotencyKey: intent.idempotencyKey,
+    actionType: intent.actionType,
+    at: now().toISOString(),
+    ...entry,
+  });
+
+  async function audit(...entry: Parameters<typeof auditEntry>) {
+    await deps.store.appendAudit(auditEntry(...entry));
   }
 
   async function setStatus(
@@ -146,14 +148,16 @@ export function createGateway(deps: GatewayDeps) {
         );
   }
 
-  async function journal(intent: Intent, message: string, data: Record<string, unknown>) {
-    await deps.store.appendJournal({
-      runId: intent.runId,
-      at: now().toISOString(),
-      kind: 'effect',
-      message: `step ${intent.stepIndex + 1} ${intent.stepId}: ${message}`,
-      data: { stepIndex: intent.stepIndex, idempotencyKey: intent.idempotencyKey, ...data },
-    });
+  const journalEntry = (intent: Intent, message: string, data: Record<string, unknown>): JournalEntry => ({
+    runId: intent.runId,
+    at: now().toISOString(),
+    kind: 'effect',
+    message: `step ${intent.stepIndex + 1} ${intent.stepId}: ${message}`,
+    data: { stepIndex: intent.stepIndex, idempotencyKey: intent.idempotencyKey, ...data },
+  });
+
+  async function journal(...entry: Parameters<typeof journalEntry>) {
+    await deps.store.appendJournal(journalEntry(...entry));
   }
 
   /** The step a compensating intent undid is COMPENSATED, and the audit log says so on that step. */
@@ -446,12 +450,32 @@ export function createGateway(deps: GatewayDeps) {
       const durationMs = Date.now() - started;
       const result: ActionResult = { ok: true, output, durationMs, attempts };
       try {
-        await deps.store.updateIntent(
+        // The result, its audit entry and its journal line in one commit: a crash cannot leave a
+        // SUCCEEDED intent whose execution the audit log does not show.
+        await deps.store.updateIntentWithLogs(
           intent.runId,
           intent.stepIndex,
           ['EXECUTING'],
           { status: 'SUCCEEDED', result, error: undefined, finishedAt: now().toISOString(), ...unleased },
           { leaseOwner: owner },
+          {
+            audit: {
+              entry: auditEntry(subject, {
+                outcome: 'executed',
+                ...who,
+                decision: 'allow',
+                reason: intent.reason ?? 'allowed',
+                result: output,
+                durationMs,
+              }),
+            },
+            journal: {
+              entry: journalEntry(intent, `${intent.action.type} done (attempt ${attempts})`, {
+                output,
+                durationMs,
+              }),
+            },
+          },
         );
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
@@ -461,15 +485,6 @@ export function createGateway(deps: GatewayDeps) {
         );
       }
       if (probe) await deps.breaker.recordSuccess(intent.action.type, now());
-      await audit(subject, {
-        outcome: 'executed',
-        ...who,
-        decision: 'allow',
-        reason: intent.reason ?? 'allowed',
-        result: output,
-        durationMs,
-      });
-      await journal(intent, `${intent.action.type} done (attempt ${attempts})`, { output, durationMs });
       if (intent.compensates !== undefined) await markCompensated(intent, who, output);
       return result;
     },

@@ -37,6 +37,12 @@ export interface StateStore {
   getPlan(runId: string): Promise<Plan | undefined>;
   /** Writes the intent once; a second call returns the intent already recorded. */
   recordIntent(intent: Intent): Promise<Intent>;
+  /**
+   * Writes a new intent and its log entries in one commit (one transaction on DynamoDB), so none
+   * is there without the others. When the intent exists already nothing is written, and the stored
+   * intent comes back with `created: false`: its entries are the caller's to append (by id).
+   */
+  recordIntentWithLogs(intent: Intent, logs: StepLogs): Promise<{ intent: Intent; created: boolean }>;
   getIntent(runId: string, stepIndex: number): Promise<Intent | undefined>;
   /**
    * Conditional on the intent's status being one of `from` (and, with `leaseOwner`, on that
@@ -57,6 +63,18 @@ export interface StateStore {
    * EXECUTING, attempts + 1, leased to `claim.owner` until `claim.leaseExpiresAt`; otherwise ConflictError.
    */
   claimIntent(runId: string, stepIndex: number, claim: IntentClaim): Promise<Intent>;
+  /**
+   * `updateIntent` and the log entries of that change in one commit: on a ConflictError neither
+   * is written.
+   */
+  updateIntentWithLogs(
+    runId: string,
+    stepIndex: number,
+    from: readonly IntentStatus[],
+    patch: Partial<Omit<Intent, 'runId' | 'stepIndex' | 'idempotencyKey'>>,
+    condition: { leaseOwner?: string },
+    logs: StepLogs,
+  ): Promise<void>;
   listIntents(runId: string): Promise<Intent[]>;
   /** Append-only; with an `id`, the entry (same id, same time) is written once however often appended. */
   appendJournal(entry: JournalEntry, options?: { id?: string }): Promise<void>;
@@ -78,6 +96,15 @@ export interface StateStore {
     expectedVersion: number | undefined,
     now: Date,
   ): Promise<Entity>;
+}
+
+/**
+ * A journal and an audit entry written together with an intent: each append-only and never
+ * overwritten, and with an `id` written once (as `appendJournal` and `appendAudit` write them).
+ */
+export interface StepLogs {
+  journal: { entry: JournalEntry; id?: string };
+  audit: { entry: AuditEntry; id?: string };
 }
 
 /** What `StateStore.claimIntent` needs; the times are ISO 8601 in UTC, so they compare as strings. */

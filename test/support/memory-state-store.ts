@@ -15,6 +15,22 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
   const entityVersions = new Map<string, Entity[]>();
   const clone = <T>(value: T): T => structuredClone(value);
   const intentKey = (runId: string, stepIndex: number) => `${runId}#${String(stepIndex).padStart(4, '0')}`;
+  const appendOnce = <T extends { at: string }>(kind: string, log: T[], entry: T, id?: string) => {
+    if (id && onceIds.has(`${kind}#${entry.at}#${id}`)) return;
+    if (id) onceIds.add(`${kind}#${entry.at}#${id}`);
+    log.push(clone(entry));
+  };
+  const updateIntent: StateStore['updateIntent'] = async (runId, stepIndex, from, patch, condition) => {
+    const key = intentKey(runId, stepIndex);
+    const intent = intents.get(key);
+    if (!intent || !from.includes(intent.status))
+      throw new ConflictError(`intent ${key} is not in ${from.join(', ')}`);
+    if (condition?.leaseOwner !== undefined && intent.leaseOwner !== condition.leaseOwner)
+      throw new ConflictError(`intent ${key} is not leased to ${condition.leaseOwner}`);
+    const next = { ...intent, ...clone(patch) };
+    intents.set(key, next);
+    return clone(next);
+  };
 
   return {
     entityVersions,
@@ -61,16 +77,20 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
     async getIntent(runId, stepIndex) {
       return clone(intents.get(intentKey(runId, stepIndex)));
     },
-    async updateIntent(runId, stepIndex, from, patch, condition) {
-      const key = intentKey(runId, stepIndex);
-      const intent = intents.get(key);
-      if (!intent || !from.includes(intent.status))
-        throw new ConflictError(`intent ${key} is not in ${from.join(', ')}`);
-      if (condition?.leaseOwner !== undefined && intent.leaseOwner !== condition.leaseOwner)
-        throw new ConflictError(`intent ${key} is not leased to ${condition.leaseOwner}`);
-      const next = { ...intent, ...clone(patch) };
-      intents.set(key, next);
-      return clone(next);
+    async recordIntentWithLogs(intent, logs) {
+      const key = intentKey(intent.runId, intent.stepIndex);
+      const existing = intents.get(key);
+      if (existing) return { intent: clone(existing), created: false };
+      intents.set(key, clone(intent));
+      appendOnce('journal', journal, logs.journal.entry, logs.journal.id);
+      appendOnce('audit', audit, logs.audit.entry, logs.audit.id);
+      return { intent: clone(intent), created: true };
+    },
+    updateIntent,
+    async updateIntentWithLogs(runId, stepIndex, from, patch, condition, logs) {
+      await updateIntent(runId, stepIndex, from, patch, condition);
+      appendOnce('journal', journal, logs.journal.entry, logs.journal.id);
+      appendOnce('audit', audit, logs.audit.entry, logs.audit.id);
     },
     async claimIntent(runId, stepIndex, claim) {
       const key = intentKey(runId, stepIndex);
@@ -100,17 +120,13 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
         .map(([, intent]) => clone(intent));
     },
     async appendJournal(entry, options) {
-      if (options?.id && onceIds.has(`journal#${entry.at}#${options.id}`)) return;
-      if (options?.id) onceIds.add(`journal#${entry.at}#${options.id}`);
-      journal.push(clone(entry));
+      appendOnce('journal', journal, entry, options?.id);
     },
     async listJournal(runId) {
       return journal.filter((e) => e.runId === runId).map(clone);
     },
     async appendAudit(entry, options) {
-      if (options?.id && onceIds.has(`audit#${entry.at}#${options.id}`)) return;
-      if (options?.id) onceIds.add(`audit#${entry.at}#${options.id}`);
-      audit.push(clone(entry));
+      appendOnce('audit', audit, entry, options?.id);
     },
     async listAudit(runId) {
       return audit.filter((e) => e.runId === runId).map(clone);

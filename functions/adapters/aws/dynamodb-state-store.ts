@@ -1,15 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
-import type { IntentClaim, StateStore } from '../../core/ports.ts';
+import type { IntentClaim, StateStore, StepLogs } from '../../core/ports.ts';
 import {
   AuditEntrySchema,
   type Entity,
@@ -114,10 +121,13 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
     savePlan: (plan) => savePlan(table, plan),
     getPlan: (runId) => getPlan(table, runId),
     recordIntent: (intent) => recordIntent(table, intent),
+    recordIntentWithLogs: (intent, logs) => recordIntentWithLogs(table, intent, logs),
     getIntent: (runId, stepIndex) => getIntent(table, runId, stepIndex),
     updateIntent: (runId, stepIndex, from, patch, condition) =>
       updateIntent(table, runId, stepIndex, from, patch, condition?.leaseOwner),
     claimIntent: (runId, stepIndex, claim) => claimIntent(table, runId, stepIndex, claim),
+    updateIntentWithLogs: (runId, stepIndex, from, patch, condition, logs) =>
+      updateIntentWithLogs(table, runId, stepIndex, from, patch, condition.leaseOwner, logs),
     listIntents: async (runId) =>
       (await listRunItems(table, runId, 'INTENT')).map((item): Intent => IntentSchema.parse(item)),
     appendJournal: (entry, options) => appendRunLog(table, 'JOURNAL', entry, options?.id),
@@ -232,9 +242,15 @@ async function getPlan(table: StateTable, runId: string): Promise<Plan | undefin
 
 // ---- intents ------------------------------------------------------------------------------------
 
+const intentItem = (table: StateTable, intent: Intent): Item => ({
+  ...intentKey(intent.runId, intent.stepIndex),
+  expiresAt: expiresAt(table),
+  ...intent,
+});
+
 /** Writes the intent once; a retried executor gets the intent recorded first. */
 async function recordIntent(table: StateTable, intent: Intent): Promise<Intent> {
-  const item = { ...intentKey(intent.runId, intent.stepIndex), expiresAt: expiresAt(table), ...intent };
+  const item = intentItem(table, intent);
   return writeOnce(table, item, 'intent exists', intent, () =>
     getIntent(table, intent.runId, intent.stepIndex),
   );
@@ -253,14 +269,78 @@ async function updateIntent(
   patch: Parameters<StateStore['updateIntent']>[3],
   leaseOwner: string | undefined,
 ): Promise<Intent> {
-  const item = await updateWithStatus(table, {
-    key: intentKey(runId, stepIndex),
-    from,
-    patch,
-    what: `intent ${runId}#${stepIndex} is not in status ${from.join(' or ')}${leaseOwner ? ` under lease ${leaseOwner}` : ''}`,
-    leaseOwner,
-  });
+  const item = await updateWithStatus(table, intentStatusUpdate(runId, stepIndex, from, patch, leaseOwner));
   return IntentSchema.parse(strip(item));
+}
+
+const intentStatusUpdate = (
+  runId: string,
+  stepIndex: number,
+  from: readonly Intent['status'][],
+  patch: Item,
+  leaseOwner: string | undefined,
+): StatusUpdate => ({
+  key: intentKey(runId, stepIndex),
+  from,
+  patch,
+  what: `intent ${runId}#${stepIndex} is not in status ${from.join(' or ')}${leaseOwner ? ` under lease ${leaseOwner}` : ''}`,
+  leaseOwner,
+});
+
+/*
+ * An intent written together with its journal and audit entries: one TransactWriteItems of three
+ * items instead of three requests, and none of them there without the others (a crash between
+ * them used to leave an intent whose decision or effect was not logged yet). Each item keeps its
+ * own condition: the intent's write-once or status condition, and `attribute_not_exists` on each
+ * log entry, so a transaction never overwrites an entry either. Within DynamoDB's limits: three
+ * items (of at most 100), each on its own key, a few KB (of 4 MB). The SDK sends a
+ * ClientRequestToken with each transaction and keeps it on its own retries, so a retried request
+ * whose first try was applied is answered without being applied again.
+ */
+
+async function recordIntentWithLogs(
+  table: StateTable,
+  intent: Intent,
+  logs: StepLogs,
+): Promise<{ intent: Intent; created: boolean }> {
+  const what = `intent ${intent.runId}#${intent.stepIndex} exists`;
+  try {
+    await transact(table, what, [
+      {
+        Put: {
+          TableName: table.TableName,
+          Item: intentItem(table, intent),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      runLogPut(table, 'JOURNAL', logs.journal.entry, logs.journal.id),
+      runLogPut(table, 'AUDIT', logs.audit.entry, logs.audit.id),
+    ]);
+    return { intent, created: true };
+  } catch (error) {
+    // Written before (a repeat after a crash): the stored intent, as recordIntent answers it.
+    if (!(error instanceof ConflictError)) throw error;
+    const stored = await getIntent(table, intent.runId, intent.stepIndex);
+    if (!stored) throw error;
+    return { intent: stored, created: false };
+  }
+}
+
+async function updateIntentWithLogs(
+  table: StateTable,
+  runId: string,
+  stepIndex: number,
+  from: readonly Intent['status'][],
+  patch: Item,
+  leaseOwner: string | undefined,
+  logs: StepLogs,
+): Promise<void> {
+  const update = intentStatusUpdate(runId, stepIndex, from, patch, leaseOwner);
+  await transact(table, update.what, [
+    { Update: statusUpdateInput(table, update) },
+    runLogPut(table, 'JOURNAL', logs.journal.entry, logs.journal.id),
+    runLogPut(table, 'AUDIT', logs.audit.entry, logs.audit.id),
+  ]);
 }
 
 async function claimIntent(
@@ -312,25 +392,36 @@ async function appendRunLog(
   entry: { runId: string; at: string },
   id?: string,
 ) {
+  const { Put } = runLogPut(table, kind, entry, id);
+  try {
+    await table.doc.send(new PutCommand(Put));
+  } catch (error) {
+    const taken = error instanceof ConditionalCheckFailedException;
+    if (!(taken && id))
+      throw taken ? new ConflictError(`${kind} entry ${Put.Item.sk} exists`, { cause: error }) : error;
+  }
+}
+
+/** A journal or audit entry's conditional put: a new key (or the entry's id), never an overwrite. */
+function runLogPut(
+  table: StateTable,
+  kind: 'JOURNAL' | 'AUDIT',
+  entry: { runId: string; at: string },
+  id?: string,
+) {
   journalSeq = (journalSeq + 1) % 1_000_000;
   const seq = id ?? `${String(journalSeq).padStart(6, '0')}${randomBytes(3).toString('hex')}`;
   const key =
     kind === 'AUDIT'
       ? { pk: `AUDIT#${entry.runId}`, sk: `${entry.at}#${seq}` }
       : { pk: `RUN#${entry.runId}`, sk: `JOURNAL#${entry.at}#${seq}` };
-  try {
-    await table.doc.send(
-      new PutCommand({
-        TableName: table.TableName,
-        Item: { ...key, expiresAt: expiresAt(table), ...entry },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  } catch (error) {
-    const taken = error instanceof ConditionalCheckFailedException;
-    if (!(taken && id))
-      throw taken ? new ConflictError(`${kind} entry ${key.sk} exists`, { cause: error }) : error;
-  }
+  return {
+    Put: {
+      TableName: table.TableName,
+      Item: { ...key, expiresAt: expiresAt(table), ...entry },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
 }
 
 /** A run's audit log; entries written before it had a partition of its own are in the run's. */
@@ -374,32 +465,38 @@ async function putEntity(
   const version = (expectedVersion ?? 0) + 1;
   const written: Entity = { ...entity, version, updatedAt: at.toISOString() };
   const pk = entityPk(entity.type, entity.id);
-  // History first: a crash before LATEST leaves a version the same writer may write again.
-  await conditional(`${entity.type}/${entity.id} v${version} was written by another writer`, () =>
-    table.doc.send(
-      new PutCommand({
-        TableName: table.TableName,
-        Item: { pk, sk: entityVersionSk(version), ...written },
-        ConditionExpression: 'attribute_not_exists(pk) OR updatedBy = :me',
-        ExpressionAttributeValues: { ':me': entity.updatedBy },
-      }),
-    ),
-  );
-  await conditional(`${entity.type}/${entity.id} changed since v${expectedVersion ?? 0}`, () =>
-    table.doc.send(
-      new PutCommand({
-        TableName: table.TableName,
-        Item: { pk, sk: 'LATEST', entityKind: entity.type, ...written },
-        ConditionExpression:
-          expectedVersion === undefined
-            ? 'attribute_not_exists(pk)'
-            : 'version = :expected OR updatedBy = :me',
-        ExpressionAttributeValues:
-          expectedVersion === undefined
-            ? undefined
-            : { ':expected': expectedVersion, ':me': entity.updatedBy },
-      }),
-    ),
+  // The version and LATEST in one transaction, each on its own condition: the version is new or
+  // this writer's (a repeat of the same write), LATEST is still the version this write follows.
+  await transact(
+    table,
+    (failed) =>
+      failed === 0
+        ? `${entity.type}/${entity.id} v${version} was written by another writer`
+        : `${entity.type}/${entity.id} changed since v${expectedVersion ?? 0}`,
+    [
+      {
+        Put: {
+          TableName: table.TableName,
+          Item: { pk, sk: entityVersionSk(version), ...written },
+          ConditionExpression: 'attribute_not_exists(pk) OR updatedBy = :me',
+          ExpressionAttributeValues: { ':me': entity.updatedBy },
+        },
+      },
+      {
+        Put: {
+          TableName: table.TableName,
+          Item: { pk, sk: 'LATEST', entityKind: entity.type, ...written },
+          ConditionExpression:
+            expectedVersion === undefined
+              ? 'attribute_not_exists(pk)'
+              : 'version = :expected OR updatedBy = :me',
+          ExpressionAttributeValues:
+            expectedVersion === undefined
+              ? undefined
+              : { ':expected': expectedVersion, ':me': entity.updatedBy },
+        },
+      },
+    ],
   );
   return written;
 }
@@ -523,7 +620,14 @@ interface StatusUpdate {
 
 /** SET every defined field of the patch, REMOVE the ones set to undefined, on a status condition. */
 async function updateWithStatus(table: StateTable, update: StatusUpdate): Promise<Item> {
-  const { key, from, patch, what, leaseOwner } = update;
+  const { Attributes } = await conditional(update.what, () =>
+    table.doc.send(new UpdateCommand({ ...statusUpdateInput(table, update), ReturnValues: 'ALL_NEW' })),
+  );
+  return Attributes as Item;
+}
+
+function statusUpdateInput(table: StateTable, update: StatusUpdate) {
+  const { key, from, patch, leaseOwner } = update;
   const names: Record<string, string> = { '#status': 'status' };
   const values: Item = leaseOwner === undefined ? {} : { ':owner': leaseOwner };
   const sets: string[] = [];
@@ -545,20 +649,54 @@ async function updateWithStatus(table: StateTable, update: StatusUpdate): Promis
   ]
     .filter(Boolean)
     .join(' ');
-  const { Attributes } = await conditional(what, () =>
-    table.doc.send(
-      new UpdateCommand({
-        TableName: table.TableName,
-        Key: key,
-        UpdateExpression: expression,
-        ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${
-          leaseOwner === undefined ? '' : ' AND leaseOwner = :owner'
-        }`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }),
-    ),
-  );
-  return Attributes as Item;
+  return {
+    TableName: table.TableName,
+    Key: key,
+    UpdateExpression: expression,
+    ConditionExpression: `attribute_exists(pk) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})${
+      leaseOwner === undefined ? '' : ' AND leaseOwner = :owner'
+    }`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  } satisfies UpdateCommandInput;
+}
+
+type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+
+/** The cancellation codes DynamoDB gives when a transaction met another write of one of its items. */
+const CONTENTION = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+const CONTENTION_RETRIES = 3;
+
+/**
+ * One TransactWriteItems. A cancellation because a condition failed becomes a ConflictError (the
+ * domain's word for a conditional write that lost); one because another write of the same item
+ * was in flight (DynamoDB cancels rather than waits) is tried again, after a short pause: nothing
+ * of a cancelled transaction was written.
+ */
+async function transact(
+  table: StateTable,
+  what: string | ((failedItem: number) => string),
+  items: TransactItems,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await table.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (error) {
+      if (
+        !(
+          error instanceof TransactionCanceledException ||
+          (error as Error).name === 'TransactionCanceledException'
+        )
+      )
+        throw error;
+      const codes = ((error as TransactionCanceledException).CancellationReasons ?? []).map((r) => r.Code);
+      const failed = codes.indexOf('ConditionalCheckFailed');
+      if (failed >= 0)
+        throw new ConflictError(typeof what === 'string' ? what : what(failed), { cause: error });
+      if (attempt >= CONTENTION_RETRIES || !codes.some((code) => code !== undefined && CONTENTION.has(code)))
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt * Math.random()));
+    }
+  }
 }

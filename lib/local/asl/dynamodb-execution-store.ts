@@ -5,6 +5,7 @@ import {
   PutCommand,
   paginateQuery,
   paginateScan,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE_NAMES } from '../table-definitions.ts';
 import { StaleExecutionError } from './errors.ts';
@@ -47,7 +48,7 @@ export function createDynamoDBExecutionStore(options: DynamoDBExecutionStoreOpti
     get: (executionArn) => getExecution(table, executionArn),
     replace: (meta, expectedVersion) => replaceExecution(table, meta, expectedVersion),
     events: (executionArn) => readHistory(table, executionArn),
-    flushPendingEvents: (meta) => writeEvents(table, meta),
+    replaceWithPage: (meta, expectedVersion, page) => replaceWithPage(table, meta, expectedVersion, page),
     list: () => listExecutions(table),
     legacyTokenExecution: async (token) => {
       const { Item } = await table.documents.send(
@@ -89,23 +90,65 @@ async function getExecution(table: ExecutionTable, executionArn: string): Promis
   return Item ? fromItem(Item) : undefined;
 }
 
+const replaceMeta = (table: ExecutionTable, meta: ExecutionMeta, expectedVersion: number) => ({
+  TableName: table.tableName,
+  Item: toItem(meta),
+  ConditionExpression: '#version = :expected',
+  ExpressionAttributeNames: { '#version': 'version' },
+  ExpressionAttributeValues: { ':expected': expectedVersion },
+});
+
 async function replaceExecution(
   table: ExecutionTable,
   meta: ExecutionMeta,
   expectedVersion: number,
 ): Promise<void> {
   try {
+    await table.documents.send(new PutCommand(replaceMeta(table, meta, expectedVersion)));
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') {
+      throw new StaleExecutionError(meta.executionArn, expectedVersion);
+    }
+    throw error;
+  }
+}
+
+/**
+ * META and a page of the events it no longer carries, in one TransactWriteItems: a reader finds
+ * each event in one of them at every moment, and a crash leaves both or neither.
+ */
+async function replaceWithPage(
+  table: ExecutionTable,
+  meta: ExecutionMeta,
+  expectedVersion: number,
+  page: readonly HistoryEvent[],
+): Promise<void> {
+  const first = page[0];
+  if (!first) return replaceExecution(table, meta, expectedVersion);
+  try {
     await table.documents.send(
-      new PutCommand({
-        TableName: table.tableName,
-        Item: toItem(meta),
-        ConditionExpression: '#version = :expected',
-        ExpressionAttributeNames: { '#version': 'version' },
-        ExpressionAttributeValues: { ':expected': expectedVersion },
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: replaceMeta(table, meta, expectedVersion) },
+          {
+            Put: {
+              TableName: table.tableName,
+              Item: {
+                pk: executionKey(meta.executionArn),
+                sk: pageKey(first.id),
+                body: JSON.stringify(page),
+              },
+            },
+          },
+        ],
       }),
     );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') {
+    const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+    if (
+      (error as Error).name === 'TransactionCanceledException' &&
+      reasons?.[0]?.Code === 'ConditionalCheckFailed'
+    ) {
       throw new StaleExecutionError(meta.executionArn, expectedVersion);
     }
     throw error;
@@ -134,25 +177,6 @@ async function readHistory(table: ExecutionTable, executionArn: string): Promise
     }
   }
   return meta ? mergeHistory(stored, meta) : [];
-}
-
-/**
- * Writes META's pending events as one page item. A later page that starts at the same event (the
- * flush of a process that died before its next checkpoint, done again with more events) replaces it.
- */
-async function writeEvents(table: ExecutionTable, meta: ExecutionMeta): Promise<void> {
-  const first = meta.pendingEvents[0];
-  if (!first) return;
-  await table.documents.send(
-    new PutCommand({
-      TableName: table.tableName,
-      Item: {
-        pk: executionKey(meta.executionArn),
-        sk: pageKey(first.id),
-        body: JSON.stringify(meta.pendingEvents),
-      },
-    }),
-  );
 }
 
 async function listExecutions(table: ExecutionTable): Promise<ExecutionMeta[]> {

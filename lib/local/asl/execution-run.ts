@@ -77,46 +77,41 @@ export class ExecutionRun {
     this.meta.version = 1;
     this.meta.pendingEvents = this.buffer;
     const created = await this.store.create(this.meta);
-    if (created) await this.committed();
+    if (created) {
+      this.carriedBytes = JSON.stringify(this.buffer).length;
+      this.committed();
+    }
     return created;
   }
 
   async checkpoint(): Promise<void> {
     if (this.buffer.length === 0 && snapshot(this.meta) === this.committedSnapshot) return;
     const expectedVersion = this.meta.version;
+    const pending = this.carried.concat(this.buffer);
+    const bufferBytes = this.buffer.reduce((bytes, event) => bytes + JSON.stringify(event).length, 0);
+    // Enough gathered: this commit moves them to a page of their own instead of carrying them on.
+    const page = pending.length >= PAGE_EVENTS || this.carriedBytes + bufferBytes >= PAGE_BYTES;
     this.meta.version = expectedVersion + 1;
-    this.meta.pendingEvents = this.carried.concat(this.buffer);
+    this.meta.pendingEvents = page ? [] : pending;
     try {
-      await this.store.replace(this.meta, expectedVersion);
+      if (page) await this.store.replaceWithPage(this.meta, expectedVersion, pending);
+      else await this.store.replace(this.meta, expectedVersion);
     } catch (error) {
       this.meta.version = expectedVersion;
       this.meta.pendingEvents = this.carried;
       throw error;
     }
-    await this.committed();
+    this.carriedBytes = page ? 0 : this.carriedBytes + bufferBytes;
+    this.committed();
   }
 
-  private async committed(): Promise<void> {
+  private committed(): void {
     const events = this.buffer;
     this.buffer = [];
     this.calledSinceCommit = false;
     this.carried = this.meta.pendingEvents;
-    for (const event of events) this.carriedBytes += JSON.stringify(event).length;
     this.committedSnapshot = snapshot(this.meta);
     this.onCommit(this.meta, events);
-    if (this.carried.length >= PAGE_EVENTS || this.carriedBytes >= PAGE_BYTES) await this.movePendingOut();
-  }
-
-  /** After a commit: the pending events go to a page; the next checkpoint leaves them out of META. */
-  private async movePendingOut(): Promise<void> {
-    try {
-      await this.store.flushPendingEvents(this.meta);
-    } catch {
-      // The checkpoint itself is durable, and the events stay in META: the next commit tries again.
-      return;
-    }
-    this.carried = [];
-    this.carriedBytes = 0;
   }
 }
 

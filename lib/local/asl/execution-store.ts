@@ -3,10 +3,9 @@ import type { ExecutionMeta, HistoryEvent } from './types.ts';
 /**
  * Where executions are checkpointed. The META record is the single point of truth: a checkpoint
  * is one conditional write of it (expecting the previous version), carrying in `pendingEvents`
- * every event not yet in the history's own items. Once enough have gathered, `flushPendingEvents`
- * copies them there in one write and the next checkpoint leaves them out. A crash between the two
- * loses nothing: readers merge `pendingEvents`, and the events stay pending until a later flush
- * (writing them twice is harmless). This needs no multi-item transaction, which the embedded store lacks.
+ * every event not yet in the history's own items. Once enough have gathered, the checkpoint that
+ * would carry them writes them as a page of the history instead, in the same commit as META
+ * (`replaceWithPage`: one transaction), so they are in exactly one of the two at every moment.
  */
 export interface ExecutionStore {
   /** Creates the execution; returns false (writing nothing) when its ARN already exists. */
@@ -16,8 +15,11 @@ export interface ExecutionStore {
   replace(meta: ExecutionMeta, expectedVersion: number): Promise<void>;
   /** The execution's history, in order, including events of the last checkpoint. */
   events(executionArn: string): Promise<HistoryEvent[]>;
-  /** Writes META's pending events to the history's own items (idempotent); META itself is unchanged. */
-  flushPendingEvents(meta: ExecutionMeta): Promise<void>;
+  /**
+   * As `replace`, and in the same commit writes `page` (the events META no longer carries) as one
+   * item of the history; a page that starts at the same event is replaced.
+   */
+  replaceWithPage(meta: ExecutionMeta, expectedVersion: number, page: readonly HistoryEvent[]): Promise<void>;
   /** Every execution's META; a RUNNING one's cursor names the token its task waits on, if any. */
   list(): Promise<ExecutionMeta[]>;
   /**

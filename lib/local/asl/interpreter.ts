@@ -13,7 +13,12 @@ import type { ExecutionStore } from './execution-store.ts';
 import { applyResultPath, evaluatePath } from './json-path.ts';
 import { type ContextObject, evaluatePayloadTemplate } from './payload-template.ts';
 import { decideRetry, findCatcher } from './retry-policy.ts';
-import { invokeResource, isWaitForTaskToken, type TaskResources } from './task-resources.ts';
+import {
+  invokeResource,
+  isWaitForTaskToken,
+  SQS_SEND_MESSAGE,
+  type TaskResources,
+} from './task-resources.ts';
 import { issueTaskToken } from './task-token.ts';
 import type { Frame, HistoryEventType, Json, StateDefinition, StateMachineDefinition } from './types.ts';
 
@@ -242,11 +247,16 @@ async function runTask(
     if (isDue(task.timeoutAt, deps)) return taskTimedOut(run, deps, frame, resource);
     return waitUntil(task.timeoutAt);
   }
-  // A call must find what led to it durable: the token it carries (a restart re-sends the same
-  // one), and the result of the call before it (a restart does not repeat that one) unless the
-  // host named that call replay-safe. Transitions with no such call in between are committed
+  // A call must find what led to it durable: the result of the call before it (a restart does
+  // not repeat that one) unless the host named that call replay-safe, and the token it carries,
+  // unless it is a queue message whose token the execution's key derives (a restart that takes
+  // the same transitions again sends the same message with the same token, a duplicate delivery
+  // a queue's consumers bear; one that takes others sends a new token, and the first message's
+  // answer finds its token closed). Transitions with no such call in between are committed
   // together; after a crash they are simply taken again.
-  if (task.token !== undefined || run.hasUncommittedResult) await commitBeforeCall(run);
+  const tokenDurableFirst =
+    task.token !== undefined && !(run.meta.tokenKey !== undefined && resource.startsWith(SQS_SEND_MESSAGE));
+  if (tokenDurableFirst || run.hasUncommittedResult) await commitBeforeCall(run);
   // TimeoutSeconds runs from the start, as on the service: the interpreter's own delay between
   // scheduling and starting (a checkpoint, a busy event loop) must not time a task out unstarted.
   if (task.timeoutSeconds !== undefined) {
@@ -293,12 +303,16 @@ async function commitBeforeCall(run: ExecutionRun): Promise<void> {
   }
 }
 
-// Recorded before the call (and committed before it when it carries a token), so that a restart
-// re-sends with the same parameters and the same token.
+// Recorded before the call, so that a restart that finds it committed re-sends with the same
+// parameters and the same token.
 function scheduleTask(run: ExecutionRun, frame: Frame, state: StateDefinition) {
   const resource = state.Resource as string;
-  // The checkpoint before the call holds the token (in the cursor); it names its execution itself.
-  const token = isWaitForTaskToken(resource) ? issueTaskToken(run.meta.executionArn) : undefined;
+  // The token names its execution itself; with the execution's key it is derived from this place
+  // in the history, so the same transitions taken again after a crash issue it again.
+  const { executionArn, tokenKey, lastEventId } = run.meta;
+  const token = isWaitForTaskToken(resource)
+    ? issueTaskToken(executionArn, tokenKey === undefined ? undefined : { tokenKey, position: lastEventId })
+    : undefined;
   const parameters =
     state.Parameters !== undefined
       ? evaluatePayloadTemplate(state.Parameters, frame.input, contextOf(token))

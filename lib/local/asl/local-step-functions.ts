@@ -23,7 +23,7 @@ import {
 } from './interpreter.ts';
 import { canonicalJson, toJson } from './json.ts';
 import { SQS_SEND_MESSAGE, type TaskResources } from './task-resources.ts';
-import { executionOfTaskToken, LEGACY_TOKEN_FORMAT } from './task-token.ts';
+import { executionOfTaskToken, LEGACY_TOKEN_FORMAT, newTokenKey } from './task-token.ts';
 import type { ExecutionMeta, ExecutionStatus, HistoryEvent, Json, StateMachineDefinition } from './types.ts';
 
 const ACCOUNT = 'arn:aws:states:local:000000000000';
@@ -36,10 +36,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * How long the checkpoint of "message sent, waiting for its answer" is put off: an answer that
  * comes sooner (a gateway round, tens of milliseconds) commits it with its own checkpoint, one
- * write instead of two. A crash before either leaves the checkpoint before the send, holding the
- * token, and the restart sends the message again with that token: a second delivery of a message,
- * which a queue's consumers must bear anyway (SQS is at-least-once). Only queue messages are put
- * off this way; a Lambda invoked with a token (a notification) is committed at once.
+ * write for the whole step. A crash before either leaves an earlier checkpoint (the send itself
+ * needs none before it, see runTask), and the restart takes the same transitions again and sends
+ * the message again, with the same token (derived from the execution's key and its place in the
+ * history): a second delivery of a message, which a queue's consumers must bear anyway (SQS is
+ * at-least-once). Only queue messages are put off this way; a Lambda invoked with a token (a
+ * notification) is committed at once.
  */
 const SENT_MESSAGE_COMMIT_DELAY_MS = 1_000;
 
@@ -171,6 +173,7 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
       lastEventId: 0,
       cursor: [],
       pendingEvents: [],
+      tokenKey: newTokenKey(),
     };
     const run = this.newRun(meta);
     run.emit('ExecutionStarted', { input, resource: deps.stateMachineArn });
@@ -209,7 +212,11 @@ class LocalStepFunctionsRuntime implements LocalStepFunctions {
   }
 
   async waitingTask(arn: string) {
-    const meta = await this.options.store.get(arn);
+    // After a step this process is taking (a send is no longer committed before it is made), and
+    // from this process's copy first: it holds a sent message's wait before that is committed.
+    const meta = this.locks.has(arn)
+      ? await this.withLock(arn, async () => this.committedRuns.get(arn)?.meta ?? this.options.store.get(arn))
+      : (this.committedRuns.get(arn)?.meta ?? (await this.options.store.get(arn)));
     const frame = meta?.status === 'RUNNING' ? meta.cursor.at(-1) : undefined;
     const token = frame?.task?.token;
     if (!frame?.task || token === undefined) return undefined;

@@ -7,12 +7,19 @@ export function createMemoryExecutionStore(): ExecutionStore {
   const metas = new Map<string, ExecutionMeta>();
   const events = new Map<string, HistoryEvent[]>();
 
-  // As the DynamoDB store: pending events move out only when flushed, and a second flush adds nothing.
-  const append = (meta: ExecutionMeta): void => {
-    const list = events.get(meta.executionArn) ?? [];
+  // As the DynamoDB store: events move out of META only with a page, and a page written again adds nothing.
+  const append = (executionArn: string, page: readonly HistoryEvent[]): void => {
+    const list = events.get(executionArn) ?? [];
     const last = list.at(-1)?.id ?? 0;
-    list.push(...structuredClone(meta.pendingEvents.filter((event) => event.id > last)));
-    events.set(meta.executionArn, list);
+    list.push(...structuredClone(page.filter((event) => event.id > last)));
+    events.set(executionArn, list);
+  };
+  const replace: ExecutionStore['replace'] = async (meta, expectedVersion) => {
+    const current = metas.get(meta.executionArn);
+    if (!current || current.version !== expectedVersion) {
+      throw new StaleExecutionError(meta.executionArn, expectedVersion);
+    }
+    metas.set(meta.executionArn, structuredClone(meta));
   };
 
   return {
@@ -25,19 +32,14 @@ export function createMemoryExecutionStore(): ExecutionStore {
       const meta = metas.get(executionArn);
       return meta && structuredClone(meta);
     },
-    async replace(meta, expectedVersion) {
-      const current = metas.get(meta.executionArn);
-      if (!current || current.version !== expectedVersion) {
-        throw new StaleExecutionError(meta.executionArn, expectedVersion);
-      }
-      metas.set(meta.executionArn, structuredClone(meta));
+    replace,
+    async replaceWithPage(meta, expectedVersion, page) {
+      await replace(meta, expectedVersion);
+      append(meta.executionArn, page);
     },
     async events(executionArn) {
       const meta = metas.get(executionArn);
       return meta ? mergeHistory(structuredClone(events.get(executionArn) ?? []), meta) : [];
-    },
-    async flushPendingEvents(meta) {
-      append(meta);
     },
     async list() {
       return [...metas.values()].map((meta) => structuredClone(meta));

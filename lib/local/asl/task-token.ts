@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /**
  * A task token names the execution it belongs to, after 32 random bytes: an answer finds its
@@ -11,8 +11,22 @@ const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}\.([A-Za-z0-9_-]{1,900})$/;
 /** The form tokens had before they named their execution; each has a TOKEN item in the store. */
 export const LEGACY_TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
-export function issueTaskToken(executionArn: string): string {
-  return `${randomBytes(32).toString('base64url')}.${Buffer.from(executionArn).toString('base64url')}`;
+/** A new execution's key for its tokens: 32 random bytes, kept in its META (never shown). */
+export const newTokenKey = (): string => randomBytes(32).toString('base64url');
+
+/**
+ * With the execution's key, the token of the task scheduled at `position` (the history's last
+ * event id then) is an HMAC of that position: as unguessable as 32 random bytes, and the same
+ * again when a restart takes the same transitions from an earlier checkpoint and schedules that
+ * task anew. Without a key (an execution started before keys existed), 32 random bytes.
+ */
+export function issueTaskToken(executionArn: string, key?: { tokenKey: string; position: number }): string {
+  const secret = key
+    ? createHmac('sha256', Buffer.from(key.tokenKey, 'base64url'))
+        .update(String(key.position))
+        .digest('base64url')
+    : randomBytes(32).toString('base64url');
+  return `${secret}.${Buffer.from(executionArn).toString('base64url')}`;
 }
 
 /** The execution a token was issued for; undefined when it is not a token of this interpreter's form. */

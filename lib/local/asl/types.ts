@@ -156,4 +156,6 @@ export interface ExecutionMeta {
    * them (see execution-store.ts).
    */
   pendingEvents: HistoryEvent[];
+  /** The key the execution's task tokens are derived from (task-token.ts); absent in older executions. */
+  tokenKey?: string;
 }

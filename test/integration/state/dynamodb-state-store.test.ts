@@ -271,3 +271,129 @@ describe('the audit log: a partition of its own, append-only', () => {
     expect(await store.listAudit('audit-2')).toEqual([same]);
   });
 });
+
+describe('writes that share one commit (one TransactWriteItems)', () => {
+  /** The store's requests while `run` runs, by command name. */
+  const requestsOf = async (run: () => Promise<unknown>) => {
+    const requests: string[] = [];
+    const name = `count-${Math.random()}`;
+    db.client.middlewareStack.add(
+      (next, context) => (args) => {
+        requests.push(context.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      await run();
+    } finally {
+      db.client.middlewareStack.remove(name);
+    }
+    return requests;
+  };
+  const logs = (runId: string, at: string, id?: string) => ({
+    journal: { entry: { runId, at, kind: 'decision' as const, message: 'decided' }, ...(id ? { id } : {}) },
+    audit: {
+      entry: {
+        runId,
+        stepIndex: 0,
+        at,
+        outcome: 'allowed' as const,
+        actionType: 'state.upsert',
+        agent: 'executor',
+        reason: 'first',
+      },
+      ...(id ? { id } : {}),
+    },
+  });
+
+  it('records a new intent with its journal and audit entries in one request, and on a repeat writes nothing', async () => {
+    const first = intent('txn-1', 0);
+    const requests = await requestsOf(() =>
+      store.recordIntentWithLogs(first, logs('txn-1', first.recordedAt, 'decision-0')),
+    );
+    expect(requests).toEqual(['TransactWriteItemsCommand']);
+    expect(await store.getIntent('txn-1', 0)).toEqual(first);
+    expect((await store.listJournal('txn-1')).map((e) => e.message)).toEqual(['decided']);
+    expect((await store.listAudit('txn-1')).map((e) => e.outcome)).toEqual(['allowed']);
+
+    const repeat = { ...first, reason: 'a later decision', recordedAt: '2026-11-25T10:00:05.000Z' };
+    const again = await store.recordIntentWithLogs(repeat, logs('txn-1', repeat.recordedAt, 'decision-0'));
+    expect(again).toEqual({ intent: first, created: false });
+    // Neither the intent nor any entry of the repeat was written: they share the intent's fate.
+    expect(await store.listJournal('txn-1')).toHaveLength(1);
+    expect(await store.listAudit('txn-1')).toHaveLength(1);
+  });
+
+  it('never overwrites a log entry: an entry already there cancels the whole commit', async () => {
+    const at = '2026-11-25T10:00:00.000Z';
+    await store.appendAudit(logs('txn-2', at).audit.entry, { id: 'taken' });
+    await expect(
+      store.recordIntentWithLogs(intent('txn-2', 0), {
+        ...logs('txn-2', at),
+        audit: { entry: { ...logs('txn-2', at).audit.entry, reason: 'other' }, id: 'taken' },
+      }),
+    ).rejects.toThrow(ConflictError);
+    expect(await store.getIntent('txn-2', 0)).toBeUndefined();
+    expect(await store.listJournal('txn-2')).toEqual([]);
+    expect((await store.listAudit('txn-2')).map((e) => e.reason)).toEqual(['first']);
+  });
+
+  it('updates an intent with its journal and audit entries in one request, or none of them on a conflict', async () => {
+    await store.recordIntent(intent('txn-3', 0));
+    await store.claimIntent('txn-3', 0, {
+      owner: 'me',
+      leaseExpiresAt: '2026-11-25T10:05:00.000Z',
+      now: clock.toISOString(),
+      attempts: 0,
+    });
+    const at = '2026-11-25T10:00:01.000Z';
+    await expect(
+      store.updateIntentWithLogs(
+        'txn-3',
+        0,
+        ['EXECUTING'],
+        { status: 'SUCCEEDED' },
+        { leaseOwner: 'other' },
+        logs('txn-3', at),
+      ),
+    ).rejects.toThrow(ConflictError);
+    expect(await store.listJournal('txn-3')).toEqual([]);
+    expect(await store.listAudit('txn-3')).toEqual([]);
+    const requests = await requestsOf(() =>
+      store.updateIntentWithLogs(
+        'txn-3',
+        0,
+        ['EXECUTING'],
+        { status: 'SUCCEEDED', leaseOwner: undefined },
+        { leaseOwner: 'me' },
+        logs('txn-3', at),
+      ),
+    );
+    expect(requests).toEqual(['TransactWriteItemsCommand']);
+    const updated = await store.getIntent('txn-3', 0);
+    expect(updated?.status).toBe('SUCCEEDED');
+    expect(updated?.leaseOwner).toBeUndefined();
+    expect(await store.listJournal('txn-3')).toHaveLength(1);
+    expect(await store.listAudit('txn-3')).toHaveLength(1);
+  });
+
+  it('writes an entity version and LATEST in one request, and neither when LATEST moved on', async () => {
+    const requests = await requestsOf(() =>
+      store.putEntity({ type: 'txn', id: 'e', data: { n: 1 }, updatedBy: 'w1' }, undefined, clock),
+    );
+    expect(requests).toEqual(['TransactWriteItemsCommand']);
+    await store.putEntity({ type: 'txn', id: 'e', data: { n: 2 }, updatedBy: 'w2' }, 1, clock);
+    // A writer that read v1 loses to w2, and one that read a version LATEST never had writes no
+    // version of its own either: the history keeps only versions LATEST had.
+    await expect(
+      store.putEntity({ type: 'txn', id: 'e', data: { n: 3 }, updatedBy: 'w3' }, 1, clock),
+    ).rejects.toThrow(/v2 was written by another writer/);
+    await expect(
+      store.putEntity({ type: 'txn', id: 'e', data: { n: 3 }, updatedBy: 'w3' }, 5, clock),
+    ).rejects.toThrow(/changed since v5/);
+    expect(await store.getEntityVersion('txn', 'e', 6)).toBeUndefined();
+    expect(await store.getEntityVersion('txn', 'e', 2)).toMatchObject({ updatedBy: 'w2', data: { n: 2 } });
+    expect(await store.getEntity('txn', 'e')).toMatchObject({ version: 2, data: { n: 2 } });
+  });
+});

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
+import { gsi1Partition } from '../../support/gsi1.ts';
 
 const TableName = TABLE_NAMES.state;
 let db: EmbeddedDynamoDB;
@@ -21,17 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const inPartition = async (partition: string) =>
-  (
-    await db.client.send(
-      new QueryCommand({
-        TableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: partition } },
-      }),
-    )
-  ).Count ?? 0;
+const inPartition = async (partition: string) => (await gsi1Partition(db.client, partition)).length;
 
 describe('an item moving between index partitions', () => {
   // What the listing of runs by status relies on: it queries the partition a run leaves before the

@@ -29,8 +29,9 @@ describe('the wait for a sent message', () => {
     });
     const done = await h.run();
     expect(done).toMatchObject({ status: 'SUCCEEDED', output: { done: true } });
-    // The token before the send, then the answer (with the wait and the end): not a third for the wait.
-    expect(checkpoints()).toBe(2);
+    // One: the answer, with the send, the wait and the end. Neither the token before the send
+    // (the execution's key derives it again after a crash) nor the wait has a checkpoint of its own.
+    expect(checkpoints()).toBe(1);
     expect(types(await h.history(done.executionArn))).toEqual(ANSWERED_TOKEN_TASK);
     await h.sfn.close();
   });
@@ -41,7 +42,7 @@ describe('the wait for a sent message', () => {
     await h.sfn.startExecution({ stateMachineName: 'machine', input: {} });
     await h.message();
     await h.committed('TaskSubmitted');
-    expect(checkpoints()).toBe(2);
+    expect(checkpoints()).toBe(1);
     await h.sfn.close();
 
     const closing = countingStore();
@@ -52,6 +53,26 @@ describe('the wait for a sent message', () => {
     expect(
       (await closing.store.events((await closing.store.list())[0]?.executionArn ?? '')).at(-1)?.type,
     ).toBe('TaskSubmitted');
+  });
+
+  it('of an execution started before token keys existed, has its random token committed before the send', async () => {
+    const { store, checkpoints } = countingStore();
+    const h = createHarness({
+      definition: sendAndWait(),
+      // As an older version wrote it: no key to derive the token from again after a crash.
+      store: {
+        ...store,
+        create: (meta) => {
+          delete meta.tokenKey;
+          return store.create(meta);
+        },
+      },
+      onMessage: (body) => void h.sfn.sendTaskSuccess(tokenOf(body), '{"done":true}'),
+    });
+    const done = await h.run();
+    expect(done).toMatchObject({ status: 'SUCCEEDED', output: { done: true } });
+    expect(checkpoints()).toBe(2);
+    await h.sfn.close();
   });
 
   it('a Lambda invoked with a token (a notification) is committed at once', async () => {

@@ -134,19 +134,40 @@ describe('executor', () => {
     ]);
   });
 
-  it('logs the decision on the repeat when a crash came between the intent and its log entries', async () => {
+  it("writes a new intent and its decision's journal and audit entries in one commit", async () => {
     const inner = createMemoryStateStore();
-    let crashes = 1;
+    const writes: string[] = [];
+    const counted: StateStore = { ...inner };
+    for (const method of ['recordIntent', 'recordIntentWithLogs', 'appendJournal', 'appendAudit'] as const) {
+      counted[method] = ((...args: unknown[]) => {
+        writes.push(method);
+        return (inner[method] as (...a: unknown[]) => unknown)(...args);
+      }) as never;
+    }
+    const { executor } = await setup('state.upsert', { store: counted });
+    await executor.recordIntent('r1', 0, step('state.upsert'));
+    expect(writes).toEqual(['recordIntentWithLogs']);
+    expect((await inner.listJournal('r1')).map((e) => e.kind)).toEqual(['decision']);
+    expect((await inner.listAudit('r1')).map((a) => a.outcome)).toEqual(['allowed']);
+  });
+
+  it('logs the decision on the repeat of an intent recorded without its entries (by an older version, killed between them)', async () => {
+    const inner = createMemoryStateStore();
+    let older = true;
     const crashing: StateStore = {
       ...inner,
-      appendJournal: (entry, options) => {
-        if (crashes-- > 0) return Promise.reject(new Error('killed after the intent'));
-        return inner.appendJournal(entry, options);
+      // What a version that wrote the intent and its entries one by one left when killed between them.
+      recordIntentWithLogs: async (intent, logs) => {
+        if (!older) return inner.recordIntentWithLogs(intent, logs);
+        older = false;
+        await inner.recordIntent(intent);
+        throw new Error('killed after the intent');
       },
     };
     const { executor } = await setup('state.upsert', { store: crashing });
     await expect(executor.recordIntent('r1', 0, step('state.upsert'))).rejects.toThrow(/killed/);
     expect((await inner.getIntent('r1', 0))?.status).toBe('RECORDED');
+    expect(await inner.listJournal('r1')).toEqual([]);
     const again = await executor.recordIntent('r1', 0, step('state.upsert'));
     const third = await executor.recordIntent('r1', 0, step('state.upsert'));
     expect(third.idempotencyKey).toBe(again.idempotencyKey);

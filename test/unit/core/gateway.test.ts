@@ -199,6 +199,36 @@ describe('gateway: exactly one effect', () => {
     ]);
   });
 
+  it('records a success with two writes of its own: the claim, then the result with its audit and journal entries in one commit', async () => {
+    const writes: string[] = [];
+    const { gateway, request, store } = await setup({
+      // The gateway's writes only: the connector writes its entity through the plain store.
+      wrapStore: (plain) => {
+        const counted: StateStore = { ...plain };
+        for (const method of [
+          'claimIntent',
+          'updateIntent',
+          'updateIntentWithLogs',
+          'appendAudit',
+          'appendJournal',
+        ] as const) {
+          counted[method] = ((...args: unknown[]) => {
+            writes.push(method);
+            return (plain[method] as (...a: unknown[]) => unknown)(...args);
+          }) as never;
+        }
+        return counted;
+      },
+    });
+    await gateway.execute(request, caller);
+    expect(writes).toEqual(['claimIntent', 'updateIntentWithLogs']);
+    expect((await store.getIntent(RUN, 0))?.status).toBe('SUCCEEDED');
+    expect((await store.listAudit(RUN)).map((a) => a.outcome)).toEqual(['executed']);
+    expect((await store.listJournal(RUN)).map((e) => e.message)).toEqual([
+      'step 1 create-customer: state.upsert done (attempt 1)',
+    ]);
+  });
+
   it('an idempotent connector left EXECUTING by a crash runs again and finds its own write', async () => {
     const { gateway, request, store } = await setup();
     await stateUpsertConnector(store).execute(
