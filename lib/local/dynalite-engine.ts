@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { type DynaliteIndexModule, makeIndexMovesAtomic } from './dynalite-atomic-indexes.ts';
 import { cacheParses, type ExpressionParser } from './dynalite-parse-cache.ts';
+import { transactWriteItems, transactWriteItemsValidation } from './dynalite-transactions.ts';
 
 /*
  * dynalite's store and its per-operation validation and action code, called directly: what its
@@ -111,6 +112,11 @@ const handlers = new Map(
     ];
   }),
 );
+// Not in dynalite 4: ours, on dynalite's store and its per-item actions (dynalite-transactions.ts).
+handlers.set('TransactWriteItems', {
+  action: transactWriteItems as unknown as Action,
+  validation: transactWriteItemsValidation as unknown as ActionValidation,
+});
 
 export function createDynaliteStore(options: DynaliteStoreOptions): EngineStore {
   const store = db.create({ ...options });
