@@ -1,9 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -11,7 +7,6 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
@@ -411,47 +406,33 @@ async function putEntity(
   const version = (expectedVersion ?? 0) + 1;
   const written: Entity = { ...entity, version, updatedAt: at.toISOString() };
   const pk = entityPk(entity.type, entity.id);
-  const conflicts = [
-    `${entity.type}/${entity.id} v${version} was written by another writer`,
-    `${entity.type}/${entity.id} changed since v${expectedVersion ?? 0}`,
-  ];
-  // The version and LATEST in one transaction: a reader never finds one without the other. Each
-  // takes a repeat by the same writer (its retry after a crash or a lost answer) as a success.
-  try {
-    await table.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: table.TableName,
-              Item: { pk, sk: entityVersionSk(version), ...written },
-              ConditionExpression: 'attribute_not_exists(pk) OR updatedBy = :me',
-              ExpressionAttributeValues: { ':me': entity.updatedBy },
-            },
-          },
-          {
-            Put: {
-              TableName: table.TableName,
-              Item: { pk, sk: 'LATEST', entityKind: entity.type, ...written },
-              ConditionExpression:
-                expectedVersion === undefined
-                  ? 'attribute_not_exists(pk)'
-                  : 'version = :expected OR updatedBy = :me',
-              ExpressionAttributeValues:
-                expectedVersion === undefined
-                  ? undefined
-                  : { ':expected': expectedVersion, ':me': entity.updatedBy },
-            },
-          },
-        ],
+  // History first: a crash before LATEST leaves a version the same writer may write again.
+  await conditional(`${entity.type}/${entity.id} v${version} was written by another writer`, () =>
+    table.doc.send(
+      new PutCommand({
+        TableName: table.TableName,
+        Item: { pk, sk: entityVersionSk(version), ...written },
+        ConditionExpression: 'attribute_not_exists(pk) OR updatedBy = :me',
+        ExpressionAttributeValues: { ':me': entity.updatedBy },
       }),
-    );
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const failed = (error.CancellationReasons ?? []).findIndex((r) => r.Code === 'ConditionalCheckFailed');
-    if (failed < 0) throw error;
-    throw new ConflictError(conflicts[failed] ?? conflicts[1] ?? '', { cause: error });
-  }
+    ),
+  );
+  await conditional(`${entity.type}/${entity.id} changed since v${expectedVersion ?? 0}`, () =>
+    table.doc.send(
+      new PutCommand({
+        TableName: table.TableName,
+        Item: { pk, sk: 'LATEST', entityKind: entity.type, ...written },
+        ConditionExpression:
+          expectedVersion === undefined
+            ? 'attribute_not_exists(pk)'
+            : 'version = :expected OR updatedBy = :me',
+        ExpressionAttributeValues:
+          expectedVersion === undefined
+            ? undefined
+            : { ':expected': expectedVersion, ':me': entity.updatedBy },
+      }),
+    ),
+  );
   return written;
 }
 

@@ -241,45 +241,6 @@ describe('DynamoDB state store (against the embedded store)', () => {
     expect(await store.getEntity('customer', 'acme')).toMatchObject({ version: 2, data: { n: 2 } });
   });
 
-  it('writes an entity version and LATEST in one commit: a refused write leaves both untouched', async () => {
-    const operations: string[] = [];
-    db.client.middlewareStack.add(
-      (next, context) => (args) => {
-        operations.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name: 'countEntityWrites' },
-    );
-    try {
-      await store.putEntity({ type: 'deal', id: 'd1', data: { n: 1 }, updatedBy: 'w1' }, undefined, clock);
-      expect(operations).toEqual(['TransactWriteItemsCommand']);
-    } finally {
-      db.client.middlewareStack.remove('countEntityWrites');
-    }
-    // A stale writer (it read v1; w2 wrote v2 since): refused, and none of its write is stored.
-    await store.putEntity({ type: 'deal', id: 'd1', data: { n: 2 }, updatedBy: 'w2' }, 1, clock);
-    await expect(
-      store.putEntity({ type: 'deal', id: 'd1', data: { n: 3 }, updatedBy: 'w3' }, 1, clock),
-    ).rejects.toThrow(ConflictError);
-    await expect(
-      store.putEntity({ type: 'deal', id: 'd1', data: { n: 3 }, updatedBy: 'w3' }, 2, clock),
-    ).resolves.toMatchObject({ version: 3 });
-    // Its repeat (a retry after a lost answer) is a success, and writes the same.
-    await expect(
-      store.putEntity({ type: 'deal', id: 'd1', data: { n: 3 }, updatedBy: 'w3' }, 2, clock),
-    ).resolves.toMatchObject({ version: 3 });
-    await expect(
-      store.putEntity({ type: 'deal', id: 'd1', data: { n: 4 }, updatedBy: 'w4' }, 2, clock),
-    ).rejects.toThrow(/v3 was written by another writer/);
-    expect(await store.getEntity('deal', 'd1')).toMatchObject({
-      version: 3,
-      data: { n: 3 },
-      updatedBy: 'w3',
-    });
-    expect(await store.getEntityVersion('deal', 'd1', 3)).toMatchObject({ updatedBy: 'w3' });
-    expect(await store.getEntityVersion('deal', 'd1', 4)).toBeUndefined();
-  });
-
   it('hides run items past their TTL even before DynamoDB deletes them', async () => {
     await store.createRun(runFixture({ runId: 'run-old' }));
     await store.recordIntent(intent('run-old', 0));
