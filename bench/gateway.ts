@@ -27,6 +27,11 @@ export interface GatewayBenchCase {
 export interface GatewayBenchResult extends GatewayBenchCase {
   actions: number;
   actionsPerSecond: number[];
+  /**
+   * CPU time of the whole process per action (LevelDB's threads included), each run: steadier than
+   * actions/s on a machine others load, and 1000 ÷ it is what one core could do.
+   */
+  cpuMsPerAction: number[];
   writesPerAction: number;
   requestsPerAction: number;
   writesByTable: Record<string, number>;
@@ -49,6 +54,7 @@ export async function benchGateway(
   runs: number,
 ): Promise<GatewayBenchResult> {
   const rates: number[] = [];
+  const cpuPerAction: number[] = [];
   const storeRates: number[] = [];
   let writes = 0;
   let requests = 0;
@@ -148,27 +154,33 @@ export async function benchGateway(
       const allDeleted = new Promise<void>((resolve) => {
         drained = resolve;
       });
-      const counting = {
+      const counted = (gone: boolean) => {
+        if (gone && ++deleted === messages) drained();
+        return gone;
+      };
+      const counting: typeof queue = {
         ...queue,
-        async deleteMessage(queueName: string, receiptHandle: string) {
-          const gone = await queue.deleteMessage(queueName, receiptHandle);
-          if (gone && ++deleted === messages) drained();
-          return gone;
+        async deleteMessage(queueName, receiptHandle) {
+          return counted(await queue.deleteMessage(queueName, receiptHandle));
+        },
+        async deleteMessages(queueName, receiptHandles) {
+          return (await queue.deleteMessages(queueName, receiptHandles)).map(counted);
         },
       };
       const counter = countRequests(db.client);
       const started = performance.now();
-      const workers = Array.from({ length: testCase.workers }, () =>
-        startQueueWorker({
-          queue: counting,
-          queueName: 'actions',
-          batchSize: GATEWAY_BENCH_BATCH_SIZE,
-          handler,
-          pollIntervalMs: 100,
-          // The function timeout is a sixth of the visibility (5 s), as aios dev and the CDK stack set.
-          onError: () => {},
-        }),
-      );
+      const cpuAtStart = process.cpuUsage();
+      // W workers: one receiver feeding W invocations at once, each with its own batch.
+      const worker = startQueueWorker({
+        queue: counting,
+        queueName: 'actions',
+        batchSize: GATEWAY_BENCH_BATCH_SIZE,
+        concurrency: testCase.workers,
+        handler,
+        pollIntervalMs: 100,
+        // The function timeout is a sixth of the visibility (5 s), as aios dev and the CDK stack set.
+        onError: () => {},
+      });
       // A message dead-lettered is never deleted from here: a slow look at the queue catches that.
       let done = false;
       void allDeleted.then(() => {
@@ -179,11 +191,13 @@ export async function benchGateway(
         if (!done && (await queue.list('actions')).length === 0) done = true;
       }
       const seconds = (performance.now() - started) / 1000;
-      await Promise.all(workers.map((w) => w.stop()));
+      const cpu = process.cpuUsage(cpuAtStart);
+      await worker.stop();
       const left = await queue.list('actions');
       if (left.length > 0) throw new Error(`${left.length} messages are still on the queue`);
       if (answered < actions) throw new Error(`only ${answered} of ${actions} actions were answered`);
       rates.push(actions / seconds);
+      cpuPerAction.push((cpu.user + cpu.system) / 1000 / actions);
       const counts = counter.snapshot();
       writes = counts.writes;
       requests = counts.total;
@@ -199,6 +213,7 @@ export async function benchGateway(
     ...testCase,
     actions,
     actionsPerSecond: rates,
+    cpuMsPerAction: cpuPerAction,
     writesPerAction: perAction(writes),
     requestsPerAction: perAction(requests),
     writesByTable: Object.fromEntries(Object.entries(writesByTable).map(([t, n]) => [t, perAction(n)])),

@@ -210,7 +210,8 @@ export function createGateway(deps: GatewayDeps) {
       window: AttemptWindow = attemptWindow(now(), DEFAULT_ATTEMPT_MS),
       delivery?: Delivery,
     ): Promise<ActionResult> {
-      const intent = await deps.store.getIntent(request.runId, request.stepIndex);
+      // The run is read with the intent: whether it was cancelled or has ended decides below.
+      const { intent, run } = await deps.store.getIntentWithRun(request.runId, request.stepIndex);
       const who = { agent: caller.agent, grantId: caller.grantId };
       const reject = async (reason: string, actionType = request.action.type): Promise<never> => {
         await audit({ ...request, actionType }, { outcome: 'rejected', ...who, reason });
@@ -267,7 +268,6 @@ export function createGateway(deps: GatewayDeps) {
         return reject(reason);
       }
 
-      const run = await deps.store.getRun(intent.runId);
       // A message already on the queue when the operator cancelled the run: it makes no effect.
       if (run?.status === 'CANCELLED' && intent.compensates === undefined) {
         return reject(`run ${intent.runId} was cancelled; step ${intent.stepId} is not executed`);

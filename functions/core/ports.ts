@@ -20,6 +20,8 @@ export interface StateStore {
   /** Fails with ConflictError if the run exists. */
   createRun(run: Run): Promise<void>;
   getRun(runId: string): Promise<Run | undefined>;
+  /** `getIntent` and `getRun` read together, each as fresh as alone (one request on DynamoDB). */
+  getIntentWithRun(runId: string, stepIndex: number): Promise<{ intent?: Intent; run?: Run }>;
   /** Conditional: applies only while the run is in one of `from`; otherwise ConflictError. */
   updateRun(runId: string, from: readonly RunStatus[], patch: Partial<Omit<Run, 'runId'>>): Promise<Run>;
   /**

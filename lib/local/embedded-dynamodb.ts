@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { answerDynamoDBRequest, closeDynaliteStore, createDynaliteStore } from './dynalite-engine.ts';
 import { createDynamoDBHttpServer } from './dynamodb-http-server.ts';
-import { type AnswerRequest, inProcessRequestHandler, UNSIGNED_SIGV4 } from './in-process-dynamodb.ts';
+import { type AnswerRequest, answerInProcess } from './in-process-dynamodb.ts';
 import { type IndexRepairReport, repairIndexes } from './index-repair.ts';
 import { TABLE_DEFINITIONS, type TableName } from './table-definitions.ts';
 
@@ -74,10 +74,9 @@ export async function startEmbeddedDynamoDB(
       endpoint,
       region: 'local',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 3,
-      requestHandler: inProcessRequestHandler(answer),
-      httpAuthSchemes: [UNSIGNED_SIGV4],
+      requestHandler: NEVER_OVER_HTTP,
     });
+    answerInProcess(client, answer);
     for (const table of options.tables ?? (Object.keys(TABLE_DEFINITIONS) as TableName[])) {
       await ensureTable(client, table);
     }
@@ -109,6 +108,13 @@ export async function startEmbeddedDynamoDB(
     },
   };
 }
+
+/** The in-process client answers every request itself; one that reached a socket would be a defect to see at once. */
+const NEVER_OVER_HTTP = {
+  async handle(): Promise<never> {
+    throw new Error('the in-process DynamoDB client sent a request over HTTP');
+  },
+};
 
 const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
 

@@ -41,6 +41,11 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
     async getRun(runId) {
       return clone(runs.get(runId));
     },
+    async getIntentWithRun(runId, stepIndex) {
+      const intent = intents.get(intentKey(runId, stepIndex));
+      const run = runs.get(runId);
+      return { ...(intent ? { intent: clone(intent) } : {}), ...(run ? { run: clone(run) } : {}) };
+    },
     async updateRun(runId, from, patch) {
       const run = runs.get(runId);
       if (!run || !from.includes(run.status))

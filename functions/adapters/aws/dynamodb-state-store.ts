@@ -5,6 +5,7 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -116,6 +117,7 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
   return {
     createRun: (run) => createRun(table, run),
     getRun: (runId) => getRun(table, runId),
+    getIntentWithRun: (runId, stepIndex) => getIntentWithRun(table, runId, stepIndex),
     updateRun: (runId, from, patch) => updateRun(table, runId, from, patch),
     listRuns: (query) => listRuns(table, query),
     savePlan: (plan) => savePlan(table, plan),
@@ -171,6 +173,36 @@ async function createRun(table: StateTable, run: Run): Promise<void> {
 async function getRun(table: StateTable, runId: string): Promise<Run | undefined> {
   const item = await getItem(table, runKey(runId));
   return item ? RunSchema.parse(strip(item)) : undefined;
+}
+
+/**
+ * The intent and its run in one BatchGetItem (strongly consistent, as each GetItem here). Keys
+ * DynamoDB leaves unprocessed (throttling) are asked again; an item that is not there is absent.
+ */
+async function getIntentWithRun(
+  table: StateTable,
+  runId: string,
+  stepIndex: number,
+): Promise<{ intent?: Intent; run?: Run }> {
+  const found: Item[] = [];
+  let keys: Key[] | undefined = [intentKey(runId, stepIndex), runKey(runId)];
+  for (let round = 0; keys && keys.length > 0; round += 1) {
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
+    const { Responses, UnprocessedKeys } = await table.doc.send(
+      new BatchGetCommand({
+        RequestItems: { [table.TableName]: { Keys: keys, ConsistentRead: true } },
+      }),
+    );
+    found.push(...(Responses?.[table.TableName] ?? []));
+    keys = UnprocessedKeys?.[table.TableName]?.Keys as Key[] | undefined;
+  }
+  const live = found.filter((item) => isLive(table, item));
+  const intent = live.find((item) => item.sk === intentKey(runId, stepIndex).sk);
+  const run = live.find((item) => item.sk === runKey(runId).sk);
+  return {
+    ...(intent ? { intent: IntentSchema.parse(strip(intent)) } : {}),
+    ...(run ? { run: RunSchema.parse(strip(run)) } : {}),
+  };
 }
 
 async function updateRun(

@@ -5,6 +5,7 @@ import {
   DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -84,6 +85,11 @@ export interface LocalQueue {
    * success without deleting; a malformed handle or one of another queue throws ReceiptHandleIsInvalidError.
    */
   deleteMessage(queueName: string, receiptHandle: string): Promise<boolean>;
+  /**
+   * `deleteMessage` for each handle, as SQS DeleteMessageBatch: one flag per handle, in order. In
+   * one store request when every handle is current; otherwise handle by handle.
+   */
+  deleteMessages(queueName: string, receiptHandles: readonly string[]): Promise<boolean[]>;
   /**
    * Sets how long until the message may be received again, counted from now (SQS
    * ChangeMessageVisibility): 0 makes it receivable at once. Acts only while `receiptHandle` is from
@@ -165,6 +171,11 @@ function isConditionalCheckFailed(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }
 
+/** A transaction refused whole: one of its conditions failed (or, on DynamoDB, it met another). */
+function isTransactionCanceled(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'TransactionCanceledException';
+}
+
 /** What every queue operation works on: the queues' table in the embedded store and the clock. */
 interface QueueTable {
   db: DynamoDBDocumentClient;
@@ -197,6 +208,7 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
     send: (queueName, body) => sendMessage(queues, queueName, body),
     receive: (queueName, receiveOptions) => receiveMessages(queues, queueName, receiveOptions),
     deleteMessage: (queueName, receiptHandle) => deleteMessage(queues, queueName, receiptHandle),
+    deleteMessages: (queueName, receiptHandles) => deleteMessages(queues, queueName, receiptHandles),
     changeVisibility: (queueName, receiptHandle, seconds) =>
       changeVisibility(queues, queueName, receiptHandle, seconds),
     list: (queueName) => listMessages(queues, queueName),
@@ -267,17 +279,100 @@ async function receiveMessages(
     Math.min(CANDIDATES_PER_RECEIVE, maxMessages * 4),
     RECEIVE_PAGE,
   );
-  const delivered: QueueMessage[] = [];
+  const delivered: Claimed[] = [];
+  const visibilityMs = visibilitySeconds * 1000;
   let next = 0;
   while (delivered.length < maxMessages && next < candidates.length) {
     const window = candidates.slice(next, next + maxMessages - delivered.length);
     next += window.length;
-    const results = await Promise.all(
-      window.map((item) => deadLetterOrClaim(queues, config, item, now, visibilitySeconds * 1000)),
-    );
+    const dying = window.filter((item) => dueForDeadLetter(config, item));
+    const claimable = window.filter((item) => !dueForDeadLetter(config, item));
+    // One request for the window while no other receiver took any of it; item by item otherwise.
+    const claimedTogether = await claimAll(queues, config.name, claimable, now, visibilityMs);
+    const results = await Promise.all([
+      ...dying.map((item) => deadLetterOrClaim(queues, config, item, now, visibilityMs)),
+      ...(claimedTogether ?? claimable.map((item) => claim(queues, config.name, item, now, visibilityMs))),
+    ]);
     for (const message of results) if (message) delivered.push(message);
   }
-  return delivered;
+  // Oldest first, as the candidates were read.
+  return delivered
+    .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))
+    .map(({ sk: _, ...message }) => message);
+}
+
+function dueForDeadLetter(config: QueueConfig, item: MessageItem): boolean {
+  return (
+    config.deadLetterQueue !== undefined &&
+    config.maxReceiveCount !== undefined &&
+    item.receiveCount >= config.maxReceiveCount
+  );
+}
+
+/** The claim's update of one message: as its receive would change it, if it is still as read. */
+function claimUpdate(
+  queues: QueueTable,
+  item: MessageItem,
+  now: number,
+  visibilityMs: number,
+  token: string,
+) {
+  return {
+    TableName: queues.table,
+    Key: { pk: item.pk, sk: item.sk },
+    ConditionExpression: 'version = :seen AND visibleAt <= :now',
+    UpdateExpression:
+      'SET version = :next, receiveCount = receiveCount + :one, visibleAt = :until, ' +
+      'receiptToken = :token, firstReceiveAt = if_not_exists(firstReceiveAt, :now)',
+    ExpressionAttributeValues: {
+      ':seen': item.version,
+      ':next': item.version + 1,
+      ':now': now,
+      ':one': 1,
+      ':until': now + visibilityMs,
+      ':token': token,
+    },
+  };
+}
+
+/**
+ * Claims every message of `items` in one transaction, or none: undefined when any changed since
+ * it was read (another receiver claimed it, it was deleted), and the caller claims them one by one.
+ * Each condition is the single claim's, so what the transaction wrote is what `claim` would have:
+ * the message as read, one receive further.
+ */
+async function claimAll(
+  queues: QueueTable,
+  queueName: string,
+  items: readonly MessageItem[],
+  now: number,
+  visibilityMs: number,
+): Promise<Promise<Claimed>[] | undefined> {
+  if (items.length < 2) return undefined;
+  const claims = items.map((item) => ({ item, token: randomUUID() }));
+  try {
+    await queues.db.send(
+      new TransactWriteCommand({
+        TransactItems: claims.map(({ item, token }) => ({
+          Update: claimUpdate(queues, item, now, visibilityMs, token),
+        })),
+      }),
+    );
+  } catch (error) {
+    if (isTransactionCanceled(error)) return undefined;
+    throw error;
+  }
+  return claims.map(({ item, token }) => {
+    const claimed: MessageItem = {
+      ...item,
+      version: item.version + 1,
+      receiveCount: item.receiveCount + 1,
+      visibleAt: now + visibilityMs,
+      receiptToken: token,
+      firstReceiveAt: item.firstReceiveAt ?? now,
+    };
+    return Promise.resolve(toQueueMessage(queueName, claimed, token, now));
+  });
 }
 
 /** A message received maxReceiveCount times moves to the dead-letter queue on its next receive, as on SQS. */
@@ -287,14 +382,9 @@ async function deadLetterOrClaim(
   item: MessageItem,
   now: number,
   visibilityMs: number,
-): Promise<QueueMessage | undefined> {
-  const { deadLetterQueue, maxReceiveCount } = config;
-  if (
-    deadLetterQueue !== undefined &&
-    maxReceiveCount !== undefined &&
-    item.receiveCount >= maxReceiveCount
-  ) {
-    await move(queues, config.name, item, deadLetterQueue, now, 'deadLetter');
+): Promise<Claimed | undefined> {
+  if (dueForDeadLetter(config, item) && config.deadLetterQueue !== undefined) {
+    await move(queues, config.name, item, config.deadLetterQueue, now, 'deadLetter');
     return undefined;
   }
   return claim(queues, config.name, item, now, visibilityMs);
@@ -307,28 +397,12 @@ async function claim(
   item: MessageItem,
   now: number,
   visibilityMs: number,
-): Promise<QueueMessage | undefined> {
+): Promise<Claimed | undefined> {
   const token = randomUUID();
   let claimed: MessageItem;
   try {
     const result = await queues.db.send(
-      new UpdateCommand({
-        TableName: queues.table,
-        Key: { pk: item.pk, sk: item.sk },
-        ConditionExpression: 'version = :seen AND visibleAt <= :now',
-        UpdateExpression:
-          'SET version = :next, receiveCount = receiveCount + :one, visibleAt = :until, ' +
-          'receiptToken = :token, firstReceiveAt = if_not_exists(firstReceiveAt, :now)',
-        ExpressionAttributeValues: {
-          ':seen': item.version,
-          ':next': item.version + 1,
-          ':now': now,
-          ':one': 1,
-          ':until': now + visibilityMs,
-          ':token': token,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
+      new UpdateCommand({ ...claimUpdate(queues, item, now, visibilityMs, token), ReturnValues: 'ALL_NEW' }),
     );
     claimed = result.Attributes as MessageItem;
   } catch (error) {
@@ -338,8 +412,12 @@ async function claim(
   return toQueueMessage(queueName, claimed, token, now);
 }
 
-function toQueueMessage(queueName: string, item: MessageItem, token: string, now: number): QueueMessage {
+/** A received message and its place in the queue, by which a receive returns them oldest first. */
+type Claimed = QueueMessage & { sk: string };
+
+function toQueueMessage(queueName: string, item: MessageItem, token: string, now: number): Claimed {
   return {
+    sk: item.sk,
     messageId: item.messageId,
     receiptHandle: encodeReceiptHandle({ queueName, sk: item.sk, token }),
     body: item.body,
@@ -427,6 +505,37 @@ async function deleteMessage(queues: QueueTable, queueName: string, receiptHandl
     if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
+}
+
+async function deleteMessages(
+  queues: QueueTable,
+  queueName: string,
+  receiptHandles: readonly string[],
+): Promise<boolean[]> {
+  configOf(queues.configs, queueName);
+  const decoded = receiptHandles.map((handle) => decodeReceiptHandle(queueName, handle));
+  // A transaction may not touch one message twice: two handles of one message go one by one.
+  if (decoded.length > 1 && new Set(decoded.map(({ sk }) => sk)).size === decoded.length) {
+    try {
+      await queues.db.send(
+        new TransactWriteCommand({
+          TransactItems: decoded.map(({ sk, token }) => ({
+            Delete: {
+              TableName: queues.table,
+              Key: { pk: queuePk(queueName), sk },
+              ConditionExpression: 'receiptToken = :token',
+              ExpressionAttributeValues: { ':token': token },
+            },
+          })),
+        }),
+      );
+      return decoded.map(() => true);
+    } catch (error) {
+      // A stale handle or a message gone: which ones, the single deletes tell.
+      if (!isTransactionCanceled(error)) throw error;
+    }
+  }
+  return Promise.all(receiptHandles.map((handle) => deleteMessage(queues, queueName, handle)));
 }
 
 async function changeVisibility(

@@ -6,7 +6,7 @@ import {
   QueueHandlerError,
   VisibilityTimeoutExceededError,
 } from './errors.ts';
-import type { LocalQueue } from './local-queue.ts';
+import type { LocalQueue, QueueMessage } from './local-queue.ts';
 import { failedMessageIds, toSqsEvent } from './sqs-event.ts';
 
 /** A Lambda SQS handler with `ReportBatchItemFailures`, e.g. one built on Powertools `processPartialResponse`. */
@@ -38,6 +38,12 @@ export interface QueueWorkerOptions {
    * default a sixth of it, the ratio AWS advises for a Lambda event source (and the CDK stack sets).
    */
   timeoutMs?: number;
+  /**
+   * Handler invocations at once (as a Lambda event source's concurrency), fed by this worker's one
+   * receiver: each receive takes the oldest visible messages for an idle invocation, so the
+   * invocations never race one another for the same messages. Default 1.
+   */
+  concurrency?: number;
 }
 
 /** AWS's guidance for an SQS event source: visibility timeout at least six times the function timeout. */
@@ -108,13 +114,24 @@ function withTimeout<T>(invocation: Promise<T>, timeoutMs: number): Promise<T | 
  * `batchItemFailures` is deleted; if the handler throws or answers an invalid response, none is.
  */
 export async function pollQueueOnce(options: QueueWorkerOptions): Promise<QueueBatchOutcome> {
-  const { queue, queueName } = options;
-  const onError = options.onError ?? defaultOnError;
-  const timeoutMs = invocationTimeoutMs(options);
-  const messages = await queue.receive(queueName, {
+  return handleBatch(options, await receiveBatch(options));
+}
+
+function receiveBatch(options: QueueWorkerOptions): Promise<QueueMessage[]> {
+  return options.queue.receive(options.queueName, {
     maxMessages: options.batchSize ?? 10,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
   });
+}
+
+/** One invocation of the handler on received messages, and the deletes of those it handled. */
+async function handleBatch(
+  options: QueueWorkerOptions,
+  messages: QueueMessage[],
+): Promise<QueueBatchOutcome> {
+  const { queue, queueName } = options;
+  const onError = options.onError ?? defaultOnError;
+  const timeoutMs = invocationTimeoutMs(options);
   if (messages.length === 0) return { received: 0, deleted: [], retried: [] };
   const event = toSqsEvent(queueName, messages);
   const details = { queueName, messageIds: messages.map((message) => message.messageId) };
@@ -150,9 +167,13 @@ export async function pollQueueOnce(options: QueueWorkerOptions): Promise<QueueB
   }
 
   const succeeded = messages.filter((message) => !failed.has(message.messageId));
-  const deletedFlags = await Promise.all(
-    succeeded.map((message) => queue.deleteMessage(queueName, message.receiptHandle)),
-  );
+  const deletedFlags =
+    succeeded.length === 0
+      ? []
+      : await queue.deleteMessages(
+          queueName,
+          succeeded.map((message) => message.receiptHandle),
+        );
   const lost = succeeded.filter((_, index) => !deletedFlags[index]).map((message) => message.messageId);
   if (lost.length > 0) {
     onError(
@@ -174,6 +195,10 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const batchSize = options.batchSize ?? 10;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
     throw new RangeError(`batchSize must be an integer from 1 to 10; got ${batchSize}`);
+  }
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer; got ${concurrency}`);
   }
   const timeoutMs = invocationTimeoutMs(options);
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -208,24 +233,48 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     wake?.();
   });
 
+  const batchOptions = { ...options, batchSize, timeoutMs, onError };
+  /** Invocations still running (or still holding their slot after a timeout). */
+  const running = new Set<Promise<void>>();
+  const invoke = (messages: QueueMessage[]) => {
+    const slot: Promise<void> = (async () => {
+      const outcome = await handleBatch(batchOptions, messages);
+      // The slot is taken until the abandoned invocation stops, or for one more timeout at most
+      // (a handler that never settles must not stop the worker for good).
+      if (outcome.abandoned) await withTimeout(outcome.abandoned, timeoutMs);
+    })()
+      .catch((error: unknown) =>
+        // The store is unreachable or refused the deletes: the messages come back after their timeout.
+        onError(asError(error), {
+          queueName: options.queueName,
+          messageIds: messages.map((message) => message.messageId),
+        }),
+      )
+      .finally(() => running.delete(slot));
+    running.add(slot);
+  };
+
   const loop = (async () => {
     while (!stopped) {
+      if (running.size >= concurrency) {
+        await Promise.race(running);
+        continue;
+      }
       let received = 0;
       sentSincePoll = false;
       try {
-        const outcome = await pollQueueOnce({ ...options, batchSize, timeoutMs, onError });
-        received = outcome.received;
-        // The slot is taken until the abandoned invocation stops, or for one more timeout at most
-        // (a handler that never settles must not stop the worker for good).
-        if (outcome.abandoned) await withTimeout(outcome.abandoned, timeoutMs);
+        const messages = await receiveBatch(batchOptions);
+        received = messages.length;
+        if (received > 0) invoke(messages);
       } catch (error) {
         // The store is unreachable or refused the request: report, wait, try again.
         onError(asError(error), { queueName: options.queueName, messageIds: [] });
       }
-      // A full batch suggests more are waiting: poll again at once.
+      // A full batch suggests more are waiting: poll again at once (once a slot is free).
       if (!stopped && received < batchSize && !sentSincePoll) await pause();
       wake = undefined;
     }
+    await Promise.all(running);
     unsubscribe();
   })();
 

@@ -192,7 +192,10 @@ describe('concurrent receivers', () => {
           const batch = await receiver.receive(name, { maxMessages: 10 });
           emptyPolls = batch.length === 0 ? emptyPolls + 1 : 0;
           deliveries.push(...batch);
-          await Promise.all(batch.map((m) => receiver.deleteMessage(name, m.receiptHandle)));
+          await receiver.deleteMessages(
+            name,
+            batch.map((m) => m.receiptHandle),
+          );
         }
       }),
     );
@@ -203,6 +206,102 @@ describe('concurrent receivers', () => {
     expect(new Set(ids)).toEqual(sent);
     expect(deliveries.every((m) => m.attributes.ApproximateReceiveCount === '1')).toBe(true);
     expect((await queue.list(name)).length).toBe(0);
+  });
+});
+
+/** Records the operation of every request `client` sends while `body` runs. */
+async function requestsDuring<T>(body: () => Promise<T>, before?: (operation: string) => Promise<void>) {
+  const operations: string[] = [];
+  const name = `requests${counter}`;
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName).replace(/Command$/, '');
+      operations.push(operation);
+      await before?.(operation);
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  try {
+    return { result: await body(), operations };
+  } finally {
+    store.client.middlewareStack.remove(name);
+  }
+}
+
+describe('batched store requests', () => {
+  it('claims a receive in one request and deletes a batch in one, oldest first', async () => {
+    const { name, queue } = setup();
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) sent.push(await queue.send(name, `m${i}`));
+
+    const received = await requestsDuring(() => queue.receive(name, { maxMessages: 5 }));
+    expect(received.operations).toEqual(['Query', 'TransactWriteItems']);
+    expect(received.result.map((m) => m.messageId)).toEqual(sent);
+    expect(received.result.map((m) => m.attributes.ApproximateReceiveCount)).toEqual([
+      '1',
+      '1',
+      '1',
+      '1',
+      '1',
+    ]);
+    expect(await queue.receive(name)).toEqual([]);
+
+    const deleted = await requestsDuring(() =>
+      queue.deleteMessages(
+        name,
+        received.result.map((m) => m.receiptHandle),
+      ),
+    );
+    expect(deleted).toEqual({ result: [true, true, true, true, true], operations: ['TransactWriteItems'] });
+    expect(await queue.list(name)).toEqual([]);
+  });
+
+  it('claims one by one what another receiver took part of first, and never gives a message twice', async () => {
+    const { name, clock, queue } = setup();
+    for (let i = 0; i < 4; i++) await queue.send(name, `m${i}`);
+    const rival = createLocalQueue({ client: store.client, queues: [queue.config(name)], clock });
+    let rivalGot: QueueMessage[] = [];
+    // The rival receives one message between this receive's read and its claim.
+    const { result, operations } = await requestsDuring(
+      () => queue.receive(name, { maxMessages: 4 }),
+      async (operation) => {
+        if (operation !== 'TransactWriteItems' || rivalGot.length > 0) return;
+        rivalGot = await rival.receive(name, { maxMessages: 1 });
+      },
+    );
+    expect(rivalGot.map((m) => m.body)).toEqual(['m0']);
+    expect(result.map((m) => m.body)).toEqual(['m1', 'm2', 'm3']);
+    // Ours: the read, the refused transaction, then one claim each. The rival's: a read, a claim.
+    expect(operations).toEqual([
+      'Query',
+      'TransactWriteItems',
+      'Query',
+      'UpdateItem',
+      ...['UpdateItem', 'UpdateItem', 'UpdateItem', 'UpdateItem'],
+    ]);
+  });
+
+  it('a batch delete with a stale handle deletes the current ones and answers false for it', async () => {
+    const { name, queue } = setup();
+    for (let i = 0; i < 3; i++) await queue.send(name, `m${i}`);
+    const first = await queue.receive(name, { maxMessages: 3 });
+    // m1 comes back and is received again: its first handle is stale now.
+    expect(await queue.changeVisibility(name, first[1]?.receiptHandle ?? '', 0)).toBe(true);
+    const again = await queue.receive(name);
+    expect(again.map((m) => m.body)).toEqual(['m1']);
+
+    const flags = await queue.deleteMessages(
+      name,
+      first.map((m) => m.receiptHandle),
+    );
+    expect(flags).toEqual([true, false, true]);
+    expect((await queue.list(name)).map((m) => [m.body, m.state])).toEqual([['m1', 'inFlight']]);
+    // Two handles of one message in one batch: the current one deletes it, the other does not.
+    expect(
+      await queue.deleteMessages(name, [again[0]?.receiptHandle ?? '', first[1]?.receiptHandle ?? '']),
+    ).toEqual([true, false]);
+    await expect(queue.deleteMessages(name, ['garbage'])).rejects.toBeInstanceOf(ReceiptHandleIsInvalidError);
   });
 });
 

@@ -316,4 +316,54 @@ describe('startQueueWorker', () => {
     }
     expect(errors).toEqual([]);
   });
+
+  it('with concurrency N, one receiver feeds N invocations: oldest first, never a message twice, never two receives at once', async () => {
+    const { name, queue, errors, onError } = setup();
+    const sent: string[] = [];
+    for (let i = 0; i < 24; i++) sent.push(await queue.send(name, `m${String(i).padStart(2, '0')}`));
+    let receiving = 0;
+    let receivesAtOnce = 0;
+    const counted = {
+      ...queue,
+      receive: async (...args: Parameters<typeof queue.receive>) => {
+        receiving += 1;
+        receivesAtOnce = Math.max(receivesAtOnce, receiving);
+        try {
+          return await queue.receive(...args);
+        } finally {
+          receiving -= 1;
+        }
+      },
+    };
+    const batches: string[][] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const worker = startQueueWorker({
+      queue: counted,
+      queueName: name,
+      batchSize: 2,
+      concurrency: 3,
+      pollIntervalMs: 5,
+      onError,
+      handler: async (event) => {
+        batches.push(event.Records.map((record) => record.messageId));
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        running -= 1;
+        return { batchItemFailures: [] };
+      },
+    });
+    try {
+      await vi.waitFor(async () => expect(await queue.list(name)).toEqual([]), { timeout: 10_000 });
+    } finally {
+      await worker.stop();
+    }
+    expect(errors).toEqual([]);
+    // Batches are received in turn, each taking the oldest messages left.
+    expect(batches.flat()).toEqual(sent);
+    expect(batches.every((batch) => batch.length === 2)).toBe(true);
+    expect(mostAtOnce).toBe(3);
+    expect(receivesAtOnce).toBe(1);
+  });
 });

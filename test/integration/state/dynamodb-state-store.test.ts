@@ -112,6 +112,33 @@ describe('DynamoDB state store (against the embedded store)', () => {
     expect((await store.listIntents('run-a')).map((i) => i.stepIndex)).toEqual([0, 1]);
   });
 
+  it('reads an intent with its run in one request, each absent when it is not there', async () => {
+    await store.createRun(runFixture({ runId: 'run-both', status: 'RUNNING' }));
+    await store.recordIntent(intent('run-both', 3));
+    const operations: string[] = [];
+    db.client.middlewareStack.add(
+      (next, context) => (args) => {
+        operations.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countIntentWithRun' },
+    );
+    try {
+      const both = await store.getIntentWithRun('run-both', 3);
+      expect(operations).toEqual(['BatchGetItemCommand']);
+      expect(both).toEqual({
+        intent: await store.getIntent('run-both', 3),
+        run: await store.getRun('run-both'),
+      });
+      expect(both.run).toMatchObject({ runId: 'run-both', status: 'RUNNING' });
+      expect(both.intent).toMatchObject({ runId: 'run-both', stepIndex: 3, status: 'RECORDED' });
+      expect(await store.getIntentWithRun('run-both', 4)).toEqual({ run: both.run });
+      expect(await store.getIntentWithRun('run-none', 0)).toEqual({});
+    } finally {
+      db.client.middlewareStack.remove('countIntentWithRun');
+    }
+  });
+
   it('guards intent transitions and removes fields patched to undefined', async () => {
     await store.updateIntent('run-a', 0, ['RECORDED'], { status: 'EXECUTING', error: 'x' });
     await expect(store.updateIntent('run-a', 0, ['RECORDED'], { status: 'EXECUTING' })).rejects.toThrow(
@@ -216,8 +243,10 @@ describe('DynamoDB state store (against the embedded store)', () => {
 
   it('hides run items past their TTL even before DynamoDB deletes them', async () => {
     await store.createRun(runFixture({ runId: 'run-old' }));
+    await store.recordIntent(intent('run-old', 0));
     clock = new Date(clock.getTime() + 2 * 86_400_000);
     expect(await store.getRun('run-old')).toBeUndefined();
+    expect(await store.getIntentWithRun('run-old', 0)).toEqual({});
     expect(await store.listRuns()).toEqual([]);
     clock = new Date('2026-11-25T10:00:00.000Z');
   });

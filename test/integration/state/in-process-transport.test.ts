@@ -2,14 +2,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ResourceNotFoundException,
+  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  QueryCommand as DocumentQueryCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type EmbeddedDynamoDB,
@@ -140,6 +153,223 @@ describe('the in-process DynamoDB transport', () => {
         )
         .then((r) => r.Items);
     expect(await query(db.client)).toEqual(await query(overHttp));
+  });
+});
+
+/**
+ * A value as a caller sees it, classes included: a Uint8Array, a Date or a Set where the SDK makes
+ * one, so two answers compare equal only if they hold the same data in the same types. The request
+ * id is left out: the HTTP endpoint makes one up per request, the in-process door has none.
+ */
+function seen(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { [value.constructor.name]: [...value] };
+  if (value instanceof Date) return { Date: value.toISOString() };
+  if (value instanceof Set) return { Set: [...value].map(seen) };
+  if (Array.isArray(value)) return value.map(seen);
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([name]) => name !== 'requestId');
+    return {
+      [value.constructor?.name ?? 'null-prototype']: Object.fromEntries(
+        entries.map(([k, v]) => [k, seen(v)]),
+      ),
+    };
+  }
+  return value;
+}
+
+/** Runs `send` through both doors, one after the other, and returns what each answered or threw. */
+async function bothDoors<T>(send: (client: DynamoDBClient) => Promise<T>) {
+  const outcome = (client: DynamoDBClient) =>
+    send(client).then(
+      (output) => ({ output: seen(output) }),
+      (error: Error & { $fault?: unknown }) => ({
+        error: { ...(seen(error) as object), name: error.name, message: error.message, fault: error.$fault },
+      }),
+    );
+  const inProcess = await outcome(db.client);
+  const http = await outcome(overHttp);
+  return { inProcess, http };
+}
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+/** Every attribute type, binary ones at the top and nested in a list and a map. */
+const everyType = (id: string): Record<string, AttributeValue> => ({
+  ...key(id),
+  b: { B: bytes(0, 1, 2, 254, 255) },
+  bs: { BS: [bytes(1), bytes(2, 3)] },
+  n: { N: '12.50' },
+  ns: { NS: ['1', '2.5'] },
+  ss: { SS: ['x', 'y'] },
+  bool: { BOOL: false },
+  nil: { NULL: true },
+  l: { L: [{ S: 'a' }, { B: bytes(9) }, { M: { deep: { B: bytes(7, 7) } } }] },
+  m: { M: { s: { S: 'é ✓ "quoted"\n' }, b: { B: bytes() } } },
+});
+
+describe('the in-process door answers every operation as HTTP does', () => {
+  it('writes and reads every attribute type, binary ones as Uint8Array, with the same $metadata', async () => {
+    // Written once first, so each door's put finds the same old item to return.
+    await db.client.send(new PutItemCommand({ TableName, Item: everyType('types') }));
+    const put = await bothDoors((client) =>
+      client.send(new PutItemCommand({ TableName, Item: everyType('types'), ReturnValues: 'ALL_OLD' })),
+    );
+    expect(put.inProcess).toEqual(put.http);
+    const read = await bothDoors((client) =>
+      client.send(new GetItemCommand({ TableName, Key: key('types'), ConsistentRead: true })),
+    );
+    expect(read.inProcess).toEqual(read.http);
+    const item = (await db.client.send(new GetItemCommand({ TableName, Key: key('types') }))).Item;
+    expect(item?.b?.B).toBeInstanceOf(Uint8Array);
+    expect([...(item?.b?.B ?? [])]).toEqual([0, 1, 2, 254, 255]);
+    expect(read.inProcess).toMatchObject({
+      output: { Object: { $metadata: { Object: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } } } },
+    });
+  });
+
+  it('answers updates, queries, scans and batches alike, pages included', async () => {
+    for (const i of [1, 2, 3])
+      await db.client.send(
+        new PutItemCommand({ TableName, Item: { ...everyType(`page${i}`), i: { N: `${i}` } } }),
+      );
+    const sends: Array<(client: DynamoDBClient) => Promise<unknown>> = [
+      (client) =>
+        client.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: key('page1'),
+            UpdateExpression: 'SET i = :two, payload = :blob',
+            ExpressionAttributeValues: { ':two': { N: '2' }, ':blob': { B: bytes(5) } },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      (client) =>
+        client.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: 'transport#page2' } },
+            ConsistentRead: true,
+          }),
+        ),
+      (client) => client.send(new ScanCommand({ TableName, Limit: 2 })),
+      (client) =>
+        client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [TableName]: { Keys: [key('page2'), key('page3'), key('absent')], ConsistentRead: true },
+            },
+          }),
+        ),
+      (client) =>
+        client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [TableName]: [{ PutRequest: { Item: everyType('batch') } }] },
+          }),
+        ),
+      (client) => client.send(new DescribeTableCommand({ TableName })),
+    ];
+    for (const send of sends) {
+      const { inProcess, http } = await bothDoors(send);
+      expect(inProcess).toEqual(http);
+      expect(inProcess).toHaveProperty('output');
+    }
+  });
+
+  // dynalite 4 returns no Item on a failed condition, whatever ReturnValuesOnConditionCheckFailure
+  // asks (Powertools then reads the record); the door must still give the same exception.
+  it('fails a condition with the same exception class, $fault and $metadata', async () => {
+    await db.client.send(new PutItemCommand({ TableName, Item: everyType('guarded') }));
+    const { inProcess, http } = await bothDoors((client) =>
+      client.send(
+        new PutItemCommand({
+          TableName,
+          Item: key('guarded'),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    expect(inProcess).toEqual(http);
+    const thrown = await db.client
+      .send(
+        new PutItemCommand({
+          TableName,
+          Item: key('guarded'),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(inProcess).toMatchObject({
+      error: {
+        name: 'ConditionalCheckFailedException',
+        fault: 'client',
+        ConditionalCheckFailedException: { $metadata: { Object: { httpStatusCode: 400, attempts: 1 } } },
+      },
+    });
+  });
+
+  it('serves document clients alike: marshalling in, unmarshalling out, sets and binaries', async () => {
+    const documents = (client: DynamoDBClient) =>
+      DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const Key = { pk: 'transport#doc', sk: 'item' };
+    const sends: Array<(client: DynamoDBClient) => Promise<unknown>> = [
+      (client) =>
+        documents(client).send(
+          new PutCommand({
+            TableName,
+            Item: {
+              ...Key,
+              n: 1.5,
+              tags: new Set(['a', 'b']),
+              raw: bytes(1, 2),
+              nested: { list: [1, 'x', null] },
+              gone: undefined,
+            },
+          }),
+        ),
+      (client) => documents(client).send(new GetCommand({ TableName, Key, ConsistentRead: true })),
+      (client) =>
+        documents(client).send(
+          new UpdateCommand({
+            TableName,
+            Key,
+            UpdateExpression: 'SET n = :n, added = :added',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':n': 3.5, ':added': new Set([1, 2]) },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      (client) =>
+        documents(client).send(
+          new DocumentQueryCommand({
+            TableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': Key.pk },
+          }),
+        ),
+      (client) =>
+        documents(client).send(
+          new DeleteCommand({
+            TableName,
+            Key: { ...Key, sk: 'nothing' },
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        ),
+    ];
+    for (const send of sends) {
+      const { inProcess, http } = await bothDoors(send);
+      expect(inProcess).toEqual(http);
+    }
+    const read = await documents(db.client).send(new GetCommand({ TableName, Key }));
+    expect(read.Item).toMatchObject({ n: 3.5, tags: new Set(['a', 'b']), nested: { list: [1, 'x', null] } });
+    expect(read.Item?.raw).toBeInstanceOf(Uint8Array);
+  });
+
+  it('never sends a request of its own client over HTTP', async () => {
+    expect(() => db.client.config.requestHandler).not.toThrow();
+    const handler = db.client.config.requestHandler as { handle(): Promise<unknown> };
+    await expect(handler.handle()).rejects.toThrow(/over HTTP/);
   });
 });
 

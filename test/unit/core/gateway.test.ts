@@ -472,8 +472,8 @@ describe("gateway: the intent's lease and the call's deadline", () => {
       // Both attempts read RECORDED before either claims.
       wrapStore: (store) => ({
         ...store,
-        async getIntent(runId, stepIndex) {
-          const read = await store.getIntent(runId, stepIndex);
+        async getIntentWithRun(runId, stepIndex) {
+          const read = await store.getIntentWithRun(runId, stepIndex);
           readers += 1;
           if (readers === 2) bothRead();
           await barrier;
@@ -485,6 +485,7 @@ describe("gateway: the intent's lease and the call's deadline", () => {
     await until(() => slow.contexts.length === 1);
     slow.release();
     const outcomes = await settled;
+    expect(readers).toBe(2);
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({
       reason: expect.any(AttemptNotStartedError),
