@@ -2,7 +2,7 @@
  * `npx tsx bench/import-profile.ts <function> [processes]`: where the cold import of one bundled
  * handler goes, module by module. Bundles the handler as section (a) does but unminified, puts a
  * clock reading before the top-level code of each module esbuild laid out (it marks each with a
- * `// path` comment), and prints the median CPU-free wall time between readings over fresh
+ * `// path` comment), and prints the median wall time between readings over fresh
  * processes that first load the handler's SDK modules, as section (a) does. A module's time is its
  * own top-level code and whatever that code calls (schemas built, clients constructed); the time
  * before the first module is the parse of the whole file.
@@ -11,7 +11,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { CDK_BUNDLING, HANDLER_ENV, PROJECT_ROOT } from './bundles.ts';
@@ -63,8 +62,10 @@ process.exit(0);
   const env = { PATH: process.env.PATH ?? '', ...HANDLER_ENV };
   for (let i = 0; i < Number(count); i += 1) {
     const { stdout } = await run(process.execPath, [join(dir, 'probe.mjs')], { env, cwd: dir });
-    for (const [module, ms] of Object.entries(JSON.parse(stdout) as Record<string, number>))
-      (samples[module] ??= []).push(ms);
+    for (const [module, ms] of Object.entries(JSON.parse(stdout) as Record<string, number>)) {
+      samples[module] ??= [];
+      samples[module].push(ms);
+    }
   }
   const rows = Object.entries(samples)
     .map(([module, values]) => [module, median(values)] as const)
@@ -73,7 +74,7 @@ process.exit(0);
   console.log(
     `${name}: the rest of the cold import, median of ${count} processes: ${total.toFixed(1)} ms wall`,
   );
-  for (const [module, ms] of rows.slice(0, 40)) console.log(`${ms.toFixed(2).padStart(8)}  ${module}`);
+  for (const [module, ms] of rows.slice(0, 15)) console.log(`${ms.toFixed(2).padStart(8)}  ${module}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
