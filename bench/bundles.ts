@@ -164,6 +164,8 @@ export interface BundleBenchOptions {
   /** Also import each handler's bundle alone in as many processes, to check the paired sum. */
   alone?: boolean;
   functions?: readonly string[];
+  /** The checkout whose functions are bundled (another one, to compare two trees in the same minutes). */
+  root?: string;
 }
 
 /**
@@ -174,7 +176,7 @@ export interface BundleBenchOptions {
  * warm-up round (which fills the file cache) is discarded.
  */
 export async function benchBundles(options: BundleBenchOptions): Promise<BundleReport> {
-  const { processes, alone = false, functions = lambdaFunctions() } = options;
+  const { processes, alone = false, functions = lambdaFunctions(), root = PROJECT_ROOT } = options;
   const dir = mkdtempSync(join(tmpdir(), 'aios-bundles-'));
   try {
     // On Lambda the SDK comes from the runtime; here the externals resolve from our node_modules.
@@ -184,7 +186,12 @@ export async function benchBundles(options: BundleBenchOptions): Promise<BundleR
     const bundleOne = async (entry: string, out: string) => {
       const outfile = join(dir, out, 'index.mjs');
       mkdirSync(join(outfile, '..'), { recursive: true });
-      const { metafile } = await build({ ...CDK_BUNDLING, entryPoints: [entry], outfile });
+      const { metafile } = await build({
+        ...CDK_BUNDLING,
+        tsconfig: join(root, 'tsconfig.json'),
+        entryPoints: [entry],
+        outfile,
+      });
       const imports = Object.values(metafile?.outputs ?? {}).flatMap((output) => output.imports);
       const sdkModules = [
         ...new Set(imports.filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path)),
@@ -194,7 +201,7 @@ export async function benchBundles(options: BundleBenchOptions): Promise<BundleR
     const handlers = await Promise.all(
       functions.map(async (name) => ({
         name,
-        ...(await bundleOne(join(PROJECT_ROOT, 'functions', name, 'lambda.ts'), name)),
+        ...(await bundleOne(join(root, 'functions', name, 'lambda.ts'), name)),
       })),
     );
     const empty = await bundleOne(emptyEntry, 'empty');

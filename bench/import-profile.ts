@@ -2,7 +2,7 @@
  * `npx tsx bench/import-profile.ts <function> [processes]`: where the cold import of one bundled
  * handler goes, module by module. Bundles the handler as section (a) does but unminified, puts a
  * clock reading before the top-level code of each module esbuild laid out (it marks each with a
- * `// path` comment), and prints the median wall time between readings over fresh
+ * `// path` comment), and prints the median CPU time of the process between readings over fresh
  * processes that first load the handler's SDK modules, as section (a) does. A module's time is its
  * own top-level code and whatever that code calls (schemas built, clients constructed); the time
  * before the first module is the parse of the whole file.
@@ -47,11 +47,12 @@ try {
   writeFileSync(
     join(dir, 'probe.mjs'),
     `const marks = [];
-globalThis.__mark = (m) => marks.push([m, performance.now()]);
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+globalThis.__mark = (m) => marks.push([m, cpu()]);
 await import('./sdk.mjs');
-const start = performance.now();
+const start = cpu();
 await import('./index.mjs');
-const end = performance.now();
+const end = cpu();
 const out = {}; let prev = ['(parse and link, before the first module)', start];
 for (const mark of [...marks, ['(end)', end]]) { out[prev[0]] = (out[prev[0]] ?? 0) + mark[1] - prev[1]; prev = mark; }
 process.stdout.write(JSON.stringify(out));
@@ -72,7 +73,7 @@ process.exit(0);
     .sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, ms]) => sum + ms, 0);
   console.log(
-    `${name}: the rest of the cold import, median of ${count} processes: ${total.toFixed(1)} ms wall`,
+    `${name}: the rest of the cold import, median of ${count} processes: ${total.toFixed(1)} ms CPU (unminified)`,
   );
   for (const [module, ms] of rows.slice(0, 15)) console.log(`${ms.toFixed(2).padStart(8)}  ${module}`);
 } finally {
