@@ -36,11 +36,13 @@ export type StateWrite = z.infer<typeof StateWriteSchema>;
  * when (now, after an approval, or only proposed in shadow mode), and the recorded result when
  * the run made exactly this effect.
  */
-export const ReplayEffectSchema = ActionSchema.extend({
-  when: z.enum(['now', 'after-approval', 'shadowed']),
-  result: z.record(z.string(), z.unknown()).optional(),
-  writes: StateWriteSchema.optional(),
-});
+export const ReplayEffectSchema = lazySchema(() =>
+  ActionSchema.extend({
+    when: z.enum(['now', 'after-approval', 'shadowed']),
+    result: z.record(z.string(), z.unknown()).optional(),
+    writes: StateWriteSchema.optional(),
+  }),
+);
 export type ReplayEffect = z.infer<typeof ReplayEffectSchema>;
 
 /** What one step did (the original run) or would do (the replay). */
