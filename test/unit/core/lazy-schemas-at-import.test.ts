@@ -23,6 +23,7 @@ const MODULES: Record<string, () => Promise<unknown>> = {
   'core/limits/circuit-breaker-rules.ts': () =>
     import('../../../functions/core/limits/circuit-breaker-rules.ts'),
   'approvals/email/link-token.ts': () => import('../../../functions/approvals/email/link-token.ts'),
+  'approvals/slack/protocol.ts': () => import('../../../functions/approvals/slack/protocol.ts'),
   'connectors/http-request.ts': () => import('../../../functions/connectors/http-request.ts'),
   'connectors/email-send.ts': () => import('../../../functions/connectors/email-send.ts'),
   'connectors/slack-post.ts': () => import('../../../functions/connectors/slack-post.ts'),
