@@ -86,7 +86,7 @@ export async function bundlesSection(bench: Bench): Promise<void> {
   bench.say('- Built with the esbuild options of lib/cloud/aios-function.ts: ESM, target node22, minify, no');
   bench.say('  source map, createRequire banner, `@aws-sdk/*` external; every entry the CDK app deploys.');
   bench.say(
-    '- Import time is `await import(bundle)` inside a fresh node, after one discarded warm-up round;',
+    '- Import time is `await import(bundle)` inside a fresh node, after one discarded process that loads every SDK module;',
   );
   bench.say('  node start-up itself is not counted. Dummy values for every environment variable the stack');
   bench.say('  gives any function (HANDLER_ENV; test/infra/bench-env.test.ts fails when one is missing).');

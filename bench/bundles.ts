@@ -159,7 +159,7 @@ export interface BundleReport {
 }
 
 export interface BundleBenchOptions {
-  /** Measured processes per handler, after one discarded warm-up round. */
+  /** Measured processes per handler (after one discarded process that loads every SDK module). */
   processes: number;
   /** Also import each handler's bundle alone in as many processes, to check the paired sum. */
   alone?: boolean;
@@ -172,8 +172,7 @@ export interface BundleBenchOptions {
  * Bundles every Lambda entry as the CDK does and times, in `processes` fresh node processes per
  * handler, the import of a bundle of only the SDK modules it imports followed by the import of the
  * handler's own bundle (see PAIRED_PROBE). The handlers take turns, forwards in one round and
- * backwards in the next, so that a busy minute on the shared machine spreads over all of them; one
- * warm-up round (which fills the file cache) is discarded.
+ * backwards in the next, so that a busy minute on the shared machine spreads over all of them.
  */
 export async function benchBundles(options: BundleBenchOptions): Promise<BundleReport> {
   const { processes, alone = false, functions = lambdaFunctions(), root = PROJECT_ROOT } = options;
@@ -216,6 +215,10 @@ export async function benchBundles(options: BundleBenchOptions): Promise<BundleR
       }),
     );
 
+    const allSdk = [...new Set(handlers.flatMap((h) => h.sdkModules))].sort();
+    const warmEntry = join(dir, 'sdk-only-all.ts');
+    writeFileSync(warmEntry, sdkOnlySource(allSdk));
+    const warmSdk = await bundleOne(warmEntry, 'sdk-only-all');
     const probe = join(dir, 'probe.mjs');
     writeFileSync(probe, PAIRED_PROBE);
     const env = { PATH: process.env.PATH ?? '', ...HANDLER_ENV };
@@ -232,18 +235,17 @@ export async function benchBundles(options: BundleBenchOptions): Promise<BundleR
     const aloneTimes = handlers.map(() => [] as ImportTimes[]);
     const emptyTimes: ImportTimes[] = [];
     const order = handlers.map((_, i) => i);
-    for (let round = 0; round <= processes; round += 1) {
-      const measured = round > 0;
+    // One discarded import of every SDK module any handler uses reads their files into the cache;
+    // the bundles are there already, esbuild has just written them.
+    await probeOnce(warmSdk.url);
+    for (let round = 0; round < processes; round += 1) {
       const turn = round % 2 === 0 ? order : [...order].reverse();
-      const emptyTime = await probeOnce(empty.url);
-      if (measured) emptyTimes.push(emptyTime.sdk);
+      emptyTimes.push((await probeOnce(empty.url)).sdk);
       for (const i of turn) {
         const h = handlers[i] as (typeof handlers)[number];
         const pair = await probeOnce((sdkOnly[i] as { url: string }).url, h.url);
-        if (measured && pair.rest) imports[i]?.push({ sdk: pair.sdk, rest: pair.rest });
-        if (!alone) continue;
-        const single = await probeOnce(h.url);
-        if (measured) aloneTimes[i]?.push(single.sdk);
+        if (pair.rest) imports[i]?.push({ sdk: pair.sdk, rest: pair.rest });
+        if (alone) aloneTimes[i]?.push((await probeOnce(h.url)).sdk);
       }
     }
     return {
