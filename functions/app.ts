@@ -8,7 +8,15 @@ import type { Hono } from 'hono';
 import { type ApiRoutesDeps, createApiRoutes } from './api/api-routes.ts';
 import { buildRouteApp, type RouteAppOptions, type RouteHandler, type RouteHandlers } from './api/http.ts';
 import type { MemoryApiDeps } from './api/memory-routes.ts';
-import { ROUTES, type RouteIdOf, type RouteSpec, routesOf } from './api/routes.ts';
+import {
+  API_FUNCTIONS,
+  type ApiFunction,
+  CONSOLE_FUNCTIONS,
+  ROUTES,
+  type RouteIdOf,
+  type RouteSpec,
+  routesOf,
+} from './api/routes.ts';
 import { createApprovalHandler } from './approvals/approval-handler.ts';
 import { type ApprovalLinkRoutesDeps, createApprovalLinkRoutes } from './approvals/email/link-handler.ts';
 import type { LinkTokens } from './approvals/email/link-token.ts';
@@ -33,7 +41,7 @@ import { connectorStatuses } from './connectors/status.ts';
 import { type ConsoleAuthOptions, createConsoleAuth } from './console/auth.ts';
 import { type ConsoleDeps, createConsoleApp } from './console/console-app.tsx';
 import { createHandoffService, type HandoffServiceDeps } from './core/agents/handoff-service.ts';
-import type { Approval } from './core/approvals/approval.ts';
+import type { Approval, Approvals } from './core/approvals/approval.ts';
 import { createDecisionLog, type DecisionLogDeps } from './core/approvals/decision-log.ts';
 import type { ApprovalStore } from './core/approvals/service.ts';
 import { type ApprovalServiceDeps, createApprovalService } from './core/approvals/service.ts';
@@ -43,6 +51,7 @@ import type { ExecutorDeps } from './core/executor.ts';
 import { createMetricsService } from './core/metrics/metrics-service.ts';
 import type { MonitorDeps } from './core/monitor.ts';
 import { type AlertMarks, createOperatorAlerts } from './core/operator-alerts.ts';
+import { createPlaybookReader } from './core/playbooks/reader.ts';
 import { createPlaybookRegistry } from './core/playbooks/registry.ts';
 import { seedRegistry } from './core/playbooks/seed.ts';
 import type { EmailTransport } from './core/ports/email-transport.ts';
@@ -92,7 +101,10 @@ import { humanOverrideMetric } from './shared/workflow-metrics.ts';
  * execution history): no second source of truth. Without an approval store no step counts as overridden.
  */
 export const createMetrics = (
-  ports: Pick<ApiRoutesDeps, 'store' | 'orchestrator' | 'catalog' | 'clock' | 'approvals'>,
+  ports: Pick<ApiRoutesDeps, 'store' | 'orchestrator' | 'catalog' | 'clock'> & {
+    /** A run's approvals, read for its overrides and cost; nothing is decided. */
+    approvals?: Pick<Approvals, 'get'>;
+  },
 ) =>
   createMetricsService({
     store: ports.store,
@@ -106,9 +118,23 @@ export const createMetrics = (
 export const createApiHandlers = (deps: ApiRoutesDeps) =>
   createApiRoutes({ ...deps, metrics: deps.metrics ?? createMetrics(deps) });
 
-/** The operator's API (IAM on AWS): runs, approvals inbox, dead letters, connectors, memory, metrics. */
+/** The operator's API, every route (locally, and in tests): runs, approvals inbox, dead letters, connectors, memory, metrics. */
 export const createApiApp = (deps: ApiRoutesDeps): Hono =>
-  buildRouteApp(routesOf('api'), createApiHandlers(deps));
+  buildRouteApp(
+    API_FUNCTIONS.flatMap((fn) => routesOf(fn)),
+    createApiHandlers(deps),
+  );
+
+/**
+ * One of the API's functions on AWS (IAM): its own routes (`fns`), built with only the services
+ * those routes use; the others answer 404 "not configured", unreached. The metrics service too is
+ * only what `deps` gives, so the functions that serve no metrics route do not load it.
+ */
+export const createApiFunctionApp = (fns: readonly ApiFunction[], deps: ApiRoutesDeps): Hono =>
+  buildRouteApp(
+    fns.flatMap((fn) => routesOf(fn)),
+    createApiRoutes(deps),
+  );
 
 /** The email magic links (public; the signed token is the credential). */
 export const createApprovalLinksApp = (deps: ApprovalLinkRoutesDeps): Hono =>
@@ -123,7 +149,7 @@ export const createHooksApp = (hooks: WebhookTrigger): Hono =>
   buildRouteApp(routesOf('hooks'), createHookRoutes({ hooks }));
 
 /** Every route handler of every function, by route id: what the local server serves in one app. */
-export type AllRouteHandlers = RouteHandlers<'api'> &
+export type AllRouteHandlers = RouteHandlers<ApiFunction> &
   RouteHandlers<'approval-links'> &
   RouteHandlers<'slack-interactions'> &
   RouteHandlers<'hooks'> &
@@ -138,7 +164,7 @@ export function createLocalHttpApp(
   options: RouteAppOptions & { console?: Hono },
 ): Hono {
   const app = buildRouteApp(
-    ROUTES.filter((route: RouteSpec) => route.fn !== 'console'),
+    ROUTES.filter((route: RouteSpec) => !(CONSOLE_FUNCTIONS as readonly string[]).includes(route.fn)),
     handlers,
     options,
   );
@@ -404,6 +430,9 @@ export const createPlaybooks = (ports: {
   clock: Clock;
   schedules?: PlaybookSchedules;
 }) => createPlaybookRegistry({ ...ports, rules: { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) } });
+
+/** The registry's read half (catalogue and policy), for the functions that never push a playbook. */
+export const readPlaybooks = (ports: { store: PlaybookStore }) => createPlaybookReader(ports);
 
 /**
  * Everything aios is made of, as one runtime provides it: the stores, the orchestrator, the
@@ -710,5 +739,4 @@ export type Aios = ReturnType<typeof createAios>;
  * The catalogue every handler reads on both runtimes: the registry, so a push takes effect without a
  * deploy, while each run reads the version it was pinned to at its start.
  */
-export const createRegistryCatalog = (ports: { store: PlaybookStore; clock: Clock }) =>
-  createPlaybooks(ports).catalog();
+export const createRegistryCatalog = (ports: { store: PlaybookStore }) => readPlaybooks(ports).catalog();

@@ -22,6 +22,7 @@ import { metricsRoutes } from './metrics-routes.ts';
 import { playbookRoutes } from './playbook-routes.ts';
 import { replayRoutes } from './replay-routes.ts';
 import { approvalIdOf, PayloadTooLargeError, parseBody, runIdOf } from './request-input.ts';
+import type { ApiFunction } from './routes.ts';
 import { runControlRoutes } from './run-control-routes.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
 import { trustRoutes } from './trust-routes.ts';
@@ -41,7 +42,8 @@ const DecisionBodySchema = z.object({
 });
 
 export interface ApiRoutesDeps extends RunsServiceDeps {
-  deadLetters: DeadLetters;
+  /** The gateway's dead letters (`aios dlq`). */
+  deadLetters?: DeadLetters;
   /** Each action type with its limits and its circuit breaker's state. */
   connectors?: () => Promise<ConnectorStatus[]>;
   /** The operator's approval inbox. */
@@ -64,7 +66,7 @@ export interface ApiRoutesDeps extends RunsServiceDeps {
 }
 
 /** The operator's API: runs (start, list, show, history, audit), the gateway's dead letters, approvals, connectors and memory. */
-export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
+export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<ApiFunction> {
   const runs = createRunsService(deps);
 
   const routes = {
@@ -125,10 +127,12 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
       return json(200, { connectors: await deps.connectors() });
     },
     listDeadLetters: async (event) => {
+      if (!deps.deadLetters) return json(404, { message: 'dead letters are not configured' });
       const { limit } = parseOrThrow(DeadLetterQuerySchema, event.query, 'query');
       return json(200, { messages: await deps.deadLetters.list(limit) });
     },
     redriveDeadLetters: async () => {
+      if (!deps.deadLetters) return json(404, { message: 'dead letters are not configured' });
       const moved = await deps.deadLetters.redrive();
       metrics.addMetric('DeadLettersRedriven', 'Count', moved.moved ?? 1);
       return json(202, moved);
@@ -164,7 +168,7 @@ export function createApiRoutes(deps: ApiRoutesDeps): RouteHandlers<'api'> {
   } satisfies Record<string, (event: HttpRequest) => Promise<HttpResult>>;
   return Object.fromEntries(
     Object.entries(routes).map(([id, route]) => [id, guarded(route)]),
-  ) as RouteHandlers<'api'>;
+  ) as RouteHandlers<ApiFunction>;
 }
 
 /** The handoff inbox (handoff-routes.ts) under its route ids; without the service, each answers 404. */

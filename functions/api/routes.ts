@@ -5,48 +5,11 @@
  * its handler, registered under the row's id in the owning function's route handlers.
  */
 
-/**
- * Who may call a route.
- * - `operator`: IAM (SigV4) on AWS, the bearer token of .aios/api-token locally.
- * - `public-signed`: no gateway auth; the handler verifies a signature first (magic links, Slack).
- * - `webhook`: no gateway auth; a signed inbound hook (the local webhook sink is the outside
- *   service a playbook's webhook calls, so it checks nothing).
- * - `console`: the operator console's pages behind a session: locally the cookie the login page sets
- *   with the API token; on AWS the Cognito ID token cookie the sign-in callback sets, which the
- *   console authorizer (a Lambda REQUEST authorizer) verifies before the console function runs.
- * - `console-sign-in`: the console's way in, open to anyone: the login page (on AWS: a redirect to
- *   Cognito's hosted sign-in with PKCE) and the sign-in callback, which checks its own state and
- *   PKCE verifier; they show no data.
- */
-export type AuthClass = 'operator' | 'public-signed' | 'webhook' | 'console' | 'console-sign-in';
+import { CONSOLE_ROUTES } from './console-routes.ts';
+import { HUMAN_CLICKS, type RouteFunction, type RouteSpec } from './route-spec.ts';
 
-/** The function that serves a route on AWS; locally one server serves them all. */
-export type RouteFunction = 'api' | 'approval-links' | 'slack-interactions' | 'hooks' | 'console' | 'local';
+export * from './route-spec.ts';
 
-export type RouteMethod = 'GET' | 'POST' | 'PUT';
-
-export interface RouteSpec {
-  readonly id: string;
-  readonly method: RouteMethod;
-  /** An API Gateway resource path: `/runs/{id}`. */
-  readonly path: string;
-  readonly auth: AuthClass;
-  readonly fn: RouteFunction;
-  readonly summary: string;
-  /** Served by the local runtime only (on AWS the job runs elsewhere, or the route stands in for an outside service). */
-  readonly localOnly?: boolean;
-  /** Per-method throttling at API Gateway, tighter than the stage's: for the unauthenticated routes. */
-  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
-  /** API Gateway checks the body is a JSON object; the handler's zod schema owns the fields. */
-  readonly jsonBody?: boolean;
-  /** Query parameters API Gateway requires before the integration runs. */
-  readonly requiredQuery?: readonly string[];
-  /** Locally, how long the handler may take before the server answers 504 (default 29 s, API Gateway's limit). */
-  readonly localTimeoutMs?: number;
-}
-
-// A person clicks a link or a Slack button; nobody scripts these, so they get tight limits.
-const HUMAN_CLICKS = { rateLimit: 2, burstLimit: 10 } as const;
 // Reindex and consolidation outlast API Gateway's 29 s: on AWS the memory maintenance function runs them.
 const LONG_JOB_MS = 600_000;
 // Inbound webhooks get the public routes' limits too; a sender retries a 429 later.
@@ -100,7 +63,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/runs/{id}/cancel',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'stop a queued or running run; what it waits on is withdrawn',
   },
   {
@@ -108,7 +71,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/runs/{id}/retry',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'go on with a failed run from its failed step, in a new execution',
   },
   {
@@ -116,7 +79,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/runs/{id}/rerun',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'a new run with the same (or an edited) input, linked to this one',
   },
   {
@@ -124,7 +87,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/runs/{id}/replay',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-memory',
     summary: 'replay a run with effects off against its snapshot; the differences are stored with the run',
   },
   {
@@ -132,7 +95,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/runs/{id}/replays',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-memory',
     summary: "a run's replays, oldest first",
   },
   {
@@ -140,7 +103,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/reviews',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: "shadow runs' proposed actions waiting for the operator's verdict",
   },
   {
@@ -148,7 +111,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/reviews/{id}',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'judge a proposed action: agree, change (with the change) or reject',
     jsonBody: true,
   },
@@ -157,7 +120,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/workflows/{name}/trust',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: "a workflow's mode, agreement per version, relax suggestions and mode changes",
   },
   {
@@ -165,7 +128,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/workflows/{name}/promote',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'shadow → live, only when the measured agreement meets the promotion gate',
   },
   {
@@ -173,7 +136,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/workflows/{name}/demote',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'live → shadow, at once',
   },
   {
@@ -189,7 +152,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/memory',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-memory',
     summary: 'write a memory item',
     jsonBody: true,
   },
@@ -198,7 +161,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/memory/search',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-memory',
     summary: 'search memory',
     requiredQuery: ['q', 'namespace'],
   },
@@ -207,7 +170,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/memory/{id}/history',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-memory',
     summary: "a memory item's versions",
   },
   {
@@ -215,7 +178,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/memory/reindex',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-memory',
     summary: 'rebuild the vector index from the log',
     localOnly: true,
     localTimeoutMs: LONG_JOB_MS,
@@ -225,7 +188,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/memory/consolidate',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-memory',
     summary: 'consolidate working memory',
     localOnly: true,
     localTimeoutMs: LONG_JOB_MS,
@@ -251,7 +214,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/playbooks',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: 'the newest version of each playbook',
   },
   {
@@ -259,7 +222,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/playbooks/{name}',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: 'a playbook version (?version=, else the newest)',
   },
   {
@@ -267,7 +230,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/playbooks',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: 'push a new playbook version (validated fully)',
     jsonBody: true,
   },
@@ -276,7 +239,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/playbooks/diff',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: 'what pushing a playbook file would change',
     jsonBody: true,
   },
@@ -285,7 +248,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/policy',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: 'the operator policy (?version=, else the newest) with who pushed it and why',
   },
   {
@@ -293,7 +256,7 @@ export const ROUTES = [
     method: 'PUT',
     path: '/policy',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: 'push a new operator policy version: { policy, reason } (validated fully)',
     jsonBody: true,
   },
@@ -310,7 +273,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/approvals',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'the approval inbox',
   },
   {
@@ -318,7 +281,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/approvals/{id}',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'one approval',
   },
   {
@@ -326,7 +289,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/approvals/{id}/decision',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'approve or reject',
   },
   {
@@ -334,7 +297,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/handoffs',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'the handoff inbox',
   },
   {
@@ -342,7 +305,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/handoffs/{id}',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: 'one handoff with what the model step gathered',
   },
   {
@@ -350,7 +313,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/handoffs/{id}/complete',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-decisions',
     summary: "write a handed-off step's output; the run goes on",
     jsonBody: true,
   },
@@ -395,7 +358,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/schedules',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: 'each scheduled playbook: next fires, last fire, paused',
   },
   {
@@ -403,7 +366,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/schedules/{playbook}/pause',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: "pause a playbook's schedule",
   },
   {
@@ -411,7 +374,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/schedules/{playbook}/resume',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: "resume a playbook's schedule",
   },
   {
@@ -419,7 +382,7 @@ export const ROUTES = [
     method: 'POST',
     path: '/schedules/{playbook}/fire',
     auth: 'operator',
-    fn: 'api',
+    fn: 'api-registry',
     summary: 'start the run the schedule would start now',
   },
   {
@@ -431,146 +394,7 @@ export const ROUTES = [
     summary: 'the stand-in for the outside services the sample playbooks call',
     localOnly: true,
   },
-  {
-    id: 'consoleHome',
-    method: 'GET',
-    path: '/',
-    auth: 'console-sign-in',
-    fn: 'console',
-    summary: 'the console: redirects to its runs page',
-  },
-  {
-    id: 'consoleLoginForm',
-    method: 'GET',
-    path: '/console/login',
-    auth: 'console-sign-in',
-    fn: 'console',
-    summary: "the console login page (on AWS: a redirect to Cognito's hosted sign-in)",
-    throttle: HUMAN_CLICKS,
-  },
-  {
-    id: 'consoleLogin',
-    method: 'POST',
-    path: '/console/login',
-    auth: 'console-sign-in',
-    fn: 'console',
-    summary: 'takes the API token once and sets the session cookie (on AWS Cognito signs the operator in)',
-    localOnly: true,
-  },
-  {
-    id: 'consoleSignInCallback',
-    method: 'GET',
-    path: '/console/auth/callback',
-    auth: 'console-sign-in',
-    fn: 'console',
-    summary:
-      "Cognito's hosted sign-in comes back here: the code is exchanged (PKCE) and the session cookie set",
-    throttle: HUMAN_CLICKS,
-  },
-  {
-    id: 'consoleLogout',
-    method: 'POST',
-    path: '/console/logout',
-    auth: 'console',
-    fn: 'console',
-    summary: 'ends the console session',
-  },
-  {
-    id: 'consoleRuns',
-    method: 'GET',
-    path: '/console/runs',
-    auth: 'console',
-    fn: 'console',
-    summary: 'the console: runs, filtered by workflow, status and time',
-  },
-  {
-    id: 'consoleRun',
-    method: 'GET',
-    path: '/console/runs/{id}',
-    auth: 'console',
-    fn: 'console',
-    summary: "the console: a run's timeline, cost and history",
-  },
-  {
-    id: 'consoleInbox',
-    method: 'GET',
-    path: '/console/inbox',
-    auth: 'console',
-    fn: 'console',
-    summary: 'the console: approvals and handoffs waiting',
-  },
-  {
-    id: 'consoleDecide',
-    method: 'POST',
-    path: '/console/inbox/{id}',
-    auth: 'console',
-    fn: 'console',
-    summary: 'the console: approve (with edits) or reject',
-  },
-  {
-    id: 'consoleCompleteHandoff',
-    method: 'POST',
-    path: '/console/handoffs/{id}',
-    auth: 'console',
-    fn: 'console',
-    summary: "the console: write a handed-off step's output; the run goes on",
-  },
-  {
-    id: 'consoleRunControl',
-    method: 'POST',
-    path: '/console/runs/{id}/control',
-    auth: 'console',
-    fn: 'console',
-    summary: 'the console: cancel, retry or rerun a run (the `action` field)',
-  },
-  {
-    id: 'consoleJudgeReview',
-    method: 'POST',
-    path: '/console/reviews/{id}',
-    auth: 'console',
-    fn: 'console',
-    summary: "the console: judge a shadow run's proposed action (agree, change, reject)",
-  },
-  {
-    id: 'consoleWorkflows',
-    method: 'GET',
-    path: '/console/workflows',
-    auth: 'console',
-    fn: 'console',
-    summary: 'the console: workflows with their metrics',
-  },
-  {
-    id: 'consoleStartRun',
-    method: 'POST',
-    path: '/console/workflows/{name}/runs',
-    auth: 'console',
-    fn: 'console',
-    summary: 'the console: start a run',
-  },
-  {
-    id: 'consoleConnectors',
-    method: 'GET',
-    path: '/console/connectors',
-    auth: 'console',
-    fn: 'console',
-    summary: "the console: connectors with their breakers, and the gateway's dead letters",
-  },
-  {
-    id: 'consoleRedrive',
-    method: 'POST',
-    path: '/console/dead-letters/redrive',
-    auth: 'console',
-    fn: 'console',
-    summary: 'the console: sends every dead letter back to the action queue',
-  },
-  {
-    id: 'consoleMemory',
-    method: 'GET',
-    path: '/console/memory',
-    auth: 'console',
-    fn: 'console',
-    summary: 'the console: memory search with scores and origins',
-  },
+  ...CONSOLE_ROUTES,
 ] as const satisfies readonly RouteSpec[];
 
 export type Route = (typeof ROUTES)[number];

@@ -19,10 +19,10 @@ import { systemClock } from '../adapters/system-clock.ts';
 import {
   createApprovals,
   createHandoffs,
-  createPlaybooks,
   createPublicApprovals,
   createRecoveryService,
   createTrust,
+  readPlaybooks,
 } from '../app.ts';
 import type { ApprovalService } from '../core/approvals/service.ts';
 import type { EmailTransport } from '../core/ports/email-transport.ts';
@@ -32,16 +32,18 @@ import { createLinkTokens } from './email/link-token.ts';
 
 /**
  * The public link and Slack endpoints only decide, which sends no email, and their roles reach
- * approval and link items only. Everything else may ask or escalate by email (when EMAIL_FROM is
- * set) through the transport its composition root passes: so the public endpoints do not load the
- * SES client at a cold start (the Slack click must answer within 3 s, cold start included).
+ * approval and link items only. The request and escalation functions may ask or escalate by email
+ * (when EMAIL_FROM is set) through the transport their composition root passes; the operator's API
+ * and console functions decide and withdraw, which send no email either (`email: false`; they get
+ * no EMAIL_FROM). So only those that email load the SES client at a cold start (the Slack click
+ * must answer within 3 s, cold start included).
  */
 export type AwsApprovalsOptions =
   | { publicEndpoint: true }
-  | { publicEndpoint?: false; email: () => EmailTransport };
+  | { publicEndpoint?: false; email: (() => EmailTransport) | false };
 
 const registryOn = (client: DynamoDBClient, tableName: string) =>
-  createPlaybooks({ store: createDynamoDBPlaybookStore({ client, tableName }), clock: systemClock });
+  readPlaybooks({ store: createDynamoDBPlaybookStore({ client, tableName }) });
 
 /**
  * The approval service as every AWS Lambda that touches approvals builds it, from its
@@ -81,7 +83,7 @@ export function awsApprovals(
           ? { transport: slackTransport, channel: env.SLACK_APPROVALS_CHANNEL }
           : undefined,
       email:
-        env.EMAIL_FROM && linkTokens && publicBaseUrl && !options.publicEndpoint
+        env.EMAIL_FROM && linkTokens && publicBaseUrl && !options.publicEndpoint && options.email
           ? {
               transport: options.email(),
               from: env.EMAIL_FROM,

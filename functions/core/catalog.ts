@@ -1,8 +1,9 @@
 import { ValidationError } from './errors.ts';
+import { PlaybookSchema } from './playbook-schema.ts';
 import type { WorkflowCatalog } from './ports.ts';
 import { parseOrThrow } from './validation.ts';
 import { inputProblems } from './workflow-input.ts';
-import { type Workflow, WorkflowSchema } from './workflow-schema.ts';
+import type { Workflow } from './workflow-schema.ts';
 
 /** A fixed catalogue (tests, benches): one version of each workflow, also readable without awaiting. */
 export interface StaticCatalog extends WorkflowCatalog {
@@ -15,7 +16,7 @@ export function createCatalog(raw: readonly unknown[]): StaticCatalog {
   const workflows = new Map<string, Workflow>();
   for (const entry of raw) {
     const workflow = parseOrThrow(
-      WorkflowSchema,
+      PlaybookSchema,
       entry,
       `playbook ${(entry as { name?: string }).name ?? '(unnamed)'}`,
     );

@@ -4,7 +4,7 @@ import { createDynamoDBStateStore } from '../adapters/aws/dynamodb-state-store.t
 import { grantKeyFromSecret } from '../adapters/aws/grant-key.ts';
 import { awsMemoryWriterFromEnv } from '../adapters/aws/memory-writer.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import { createExecutor, createPlaybooks } from '../app.ts';
+import { createExecutor, readPlaybooks } from '../app.ts';
 import { awsDecisions } from '../approvals/aws-decisions.ts';
 import { createHmacGrantSigner } from '../core/capability.ts';
 import { requireEnv } from '../shared/config.ts';
@@ -13,7 +13,7 @@ const env = requireEnv(['STATE_TABLE', 'GRANT_KEY_SECRET']);
 
 const tables = { client: dynamodbClient(), tableName: env.STATE_TABLE };
 
-const playbooks = createPlaybooks({ store: createDynamoDBPlaybookStore(tables), clock: systemClock });
+const playbooks = readPlaybooks({ store: createDynamoDBPlaybookStore(tables) });
 const store = createDynamoDBStateStore(tables);
 const catalog = playbooks.catalog();
 

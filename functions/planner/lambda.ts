@@ -22,7 +22,6 @@ export const handler = createPlanner({
   }),
   catalog: createRegistryCatalog({
     store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-    clock: systemClock,
   }),
   clock: systemClock,
   memory: awsMemoryFromEnv({ dynamodb, clock: systemClock }).service,

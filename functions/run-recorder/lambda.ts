@@ -15,7 +15,6 @@ const dynamodb = dynamodbClient();
 const store = createDynamoDBStateStore({ client: dynamodb, tableName: env.STATE_TABLE });
 const catalog = createRegistryCatalog({
   store: createDynamoDBPlaybookStore({ client: dynamodb, tableName: env.STATE_TABLE }),
-  clock: systemClock,
 });
 
 const trust = createTrust({

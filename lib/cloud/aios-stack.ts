@@ -124,9 +124,10 @@ export class AiosStack extends Stack {
     // method's function answers task tokens of the state machine that invokes the request function.
     const publicBaseUrl = `https://${this.api.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
     this.approvals.bind(this.orchestrator.stateMachine, publicBaseUrl);
-    this.orchestrator.stateMachine.grantTaskResponse(this.api.function);
-    // `aios replay --model current` asks the run's models again, from the api.
-    this.agents.grantModelsTo(this.api.function);
+    // The operator's inbox answers the paused steps (approvals, handoffs); a cancel withdraws them.
+    this.orchestrator.stateMachine.grantTaskResponse(this.api.functions['api-decisions']);
+    // `aios replay --model current` asks the run's models again, from the api's memory function.
+    this.agents.grantModelsTo(this.api.functions['api-memory']);
     this.bindRunFailureAlerts(props, emailFrom, publicBaseUrl);
 
     // Schedules and webhook secrets, from the playbooks deployed with this stack.
@@ -138,14 +139,14 @@ export class AiosStack extends Stack {
     });
     this.triggers.grantHookSecrets(this.hooks.function);
     // A pushed playbook's schedule is kept by the API at push time, without a deploy.
-    this.triggers.grantScheduleSync(this.api.function);
+    this.triggers.grantScheduleSync(this.api.functions['api-registry']);
     // `aios schedules fire` starts a fire's run from the API: its input's ${AIOS_API_URL} is this API.
-    this.api.function.addEnvironment('AIOS_API_URL', publicBaseUrl);
+    this.api.functions['api-registry'].addEnvironment('AIOS_API_URL', publicBaseUrl);
 
     // Memory: the planner and the API search it, the run recorder writes run summaries to its log.
     this.memory = new Memory(this, 'Memory', { summaryModelId: this.agents.models.fast });
     this.memory.grantSearch(this.agents.planner);
-    this.memory.grantSearch(this.api.function);
+    this.memory.grantSearch(this.api.functions['api-memory']);
     this.memory.grantWrite(this.agents.runRecorder);
     // An approved draft and the operator's edit go to long-term memory when the approval is taken up.
     this.memory.grantWrite(this.agents.executor);
@@ -156,8 +157,9 @@ export class AiosStack extends Stack {
       api: this.api,
       publicBaseUrl,
     });
-    this.orchestrator.stateMachine.grantTaskResponse(this.console.function);
-    this.memory.grantSearch(this.console.function);
+    for (const fn of ['console-inbox', 'console-run-control'] as const)
+      this.orchestrator.stateMachine.grantTaskResponse(this.console.functions[fn]);
+    this.memory.grantSearch(this.console.functions['console-memory']);
 
     this.costGuard = new CostGuard(this, 'CostGuard', {
       modelIds: [this.agents.models.fast, this.agents.models.slow],

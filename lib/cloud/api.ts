@@ -7,7 +7,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { awsRoutes, type RouteFunction, type RouteSpec } from '../../functions/api/routes.ts';
+import {
+  type ApiFunction,
+  awsRoutes,
+  CONSOLE_FUNCTIONS,
+  type ConsoleFunction,
+  type RouteFunction,
+  type RouteSpec,
+} from '../../functions/api/routes.ts';
 import { AiosFunction } from './aios-function.ts';
 import { grantReadAppend } from './table-access.ts';
 
@@ -22,9 +29,63 @@ export interface ApiProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** The functions that serve the public routes of the table (the approvals construct's, the webhooks'). */
   readonly routeFunctions: Readonly<
-    Record<Exclude<RouteFunction, 'api' | 'console' | 'local'>, lambda.IFunction>
+    Record<Exclude<RouteFunction, ApiFunction | ConsoleFunction | 'local'>, lambda.IFunction>
   >;
 }
+
+/**
+ * What an operator function may do beyond reading and appending to the state table: `executions`,
+ * start runs and read their executions; `stops`, stop a running one (a cancel); `deadLetters`, peek
+ * at and redrive the gateway's DLQ.
+ */
+export interface OperatorAccess {
+  readonly executions: boolean;
+  readonly stops?: boolean;
+  readonly deadLetters: boolean;
+}
+
+/**
+ * The API's functions, one per group of routes (functions/api/routes.ts), so that each loads only
+ * the services its routes use (issue 15: every bundle within 300 KiB). `executions`: its routes
+ * start runs or read their execution history; `deadLetters`: it peeks at and redrives the DLQ.
+ * What they answer or reach beyond the state table is granted by the stack (task tokens, models,
+ * memory, schedules).
+ */
+const API_FUNCTION_PROPS: Readonly<
+  Record<ApiFunction, { id: string; entry: string; description: string } & OperatorAccess>
+> = {
+  api: {
+    id: 'Handler',
+    entry: 'functions/api/lambda.ts',
+    description: 'aios API: start runs and read them, metrics, dead letters and connectors',
+    executions: true,
+    deadLetters: true,
+  },
+  'api-decisions': {
+    id: 'Decisions',
+    entry: 'functions/api-decisions/lambda.ts',
+    description: 'aios API: approvals, handoffs, reviews and trust; cancel, retry and rerun',
+    executions: true,
+    stops: true,
+    deadLetters: false,
+  },
+  'api-registry': {
+    id: 'Registry',
+    entry: 'functions/api-registry/lambda.ts',
+    description: 'aios API: playbooks, the operator policy and schedules',
+    executions: true,
+    deadLetters: false,
+  },
+  'api-memory': {
+    id: 'Memory',
+    entry: 'functions/api-memory/lambda.ts',
+    description: 'aios API: memory and replays',
+    executions: false,
+    deadLetters: false,
+  },
+};
+
+const isConsoleRoute = (route: RouteSpec) => (CONSOLE_FUNCTIONS as readonly string[]).includes(route.fn);
 
 /** The route's stage method key, as `methodOptions` names it: `/approvals/{id}/link/GET`. */
 const methodKey = (route: RouteSpec) => `${route.path}/${route.method}`;
@@ -37,6 +98,8 @@ const methodKey = (route: RouteSpec) => `${route.path}/${route.method}`;
  */
 export class Api extends Construct {
   public readonly restApi: apigw.RestApi;
+  /** The API's functions by route group; `function` is `api`'s (runs, metrics, dead letters, connectors). */
+  public readonly functions: Readonly<Record<ApiFunction, NodejsFunction>>;
   public readonly function: NodejsFunction;
   public readonly accessLogGroup: logs.LogGroup;
   private readonly operatorAccess: ApiProps;
@@ -44,16 +107,21 @@ export class Api extends Construct {
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
 
-    const api = new AiosFunction(this, 'Handler', {
-      entry: 'functions/api/lambda.ts',
-      serviceName: 'api',
-      description: 'aios API: start runs and read them',
-      // API Gateway gives up after 29 s; a longer Lambda timeout would only hide the failure.
-      timeout: Duration.seconds(29),
-    });
-    this.function = api.function;
     this.operatorAccess = props;
-    this.grantOperatorAccess(this.function);
+    this.functions = Object.fromEntries(
+      Object.entries(API_FUNCTION_PROPS).map(([fn, spec]) => {
+        const created = new AiosFunction(this, spec.id, {
+          entry: spec.entry,
+          serviceName: fn,
+          description: spec.description,
+          // API Gateway gives up after 29 s; a longer Lambda timeout would only hide the failure.
+          timeout: Duration.seconds(29),
+        }).function;
+        this.grantOperatorAccess(created, spec);
+        return [fn, created];
+      }),
+    ) as Record<ApiFunction, NodejsFunction>;
+    this.function = this.functions.api;
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -112,7 +180,8 @@ export class Api extends Construct {
     const integrations = new Map<RouteFunction, apigw.LambdaIntegration>();
     const integrationOf = (fn: RouteFunction) => {
       const target =
-        fn === 'api' ? this.function : props.routeFunctions[fn as keyof ApiProps['routeFunctions']];
+        (this.functions as Partial<Record<RouteFunction, lambda.IFunction>>)[fn] ??
+        props.routeFunctions[fn as keyof ApiProps['routeFunctions']];
       if (!target) throw new Error(`no function serves the routes of ${fn}`);
       const integration =
         integrations.get(fn) ?? new apigw.LambdaIntegration(target, { allowTestInvoke: false });
@@ -122,7 +191,7 @@ export class Api extends Construct {
     // Reindex and consolidation are local-only: they outlast API Gateway's 29 s and run in the
     // memory maintenance function on AWS.
     // The console's rows come with its function and authorizer (serveConsole).
-    for (const route of awsRoutes().filter((r) => r.fn !== 'console')) {
+    for (const route of awsRoutes().filter((r) => !isConsoleRoute(r))) {
       const resource = route.path === '/' ? this.restApi.root : this.restApi.root.resourceForPath(route.path);
       const integration = integrationOf(route.fn);
       if (route.auth !== 'operator') {
@@ -175,35 +244,44 @@ export class Api extends Construct {
   }
 
   /**
-   * What a function serving the operator (the API, the console) reads and steers through: the
-   * state table, the run machine's executions, the gateway's queues.
+   * What a function serving the operator (the API's, the console's) reads and steers through: the
+   * state table; with `executions`, the run machine's executions; with `deadLetters`, the
+   * gateway's queues.
    */
-  grantOperatorAccess(fn: NodejsFunction): void {
+  grantOperatorAccess(fn: NodejsFunction, access: OperatorAccess): void {
     const props = this.operatorAccess;
     fn.addEnvironment('STATE_TABLE', props.stateTable.tableName);
+    // Every operator function builds the run ports (functions/api/aws-operator-ports.ts); only
+    // those with `executions` are allowed to call the machine.
     fn.addEnvironment('STATE_MACHINE_ARN', props.stateMachine.stateMachineArn);
-    fn.addEnvironment('ACTION_DLQ_URL', props.deadLetterQueue.queueUrl);
-    fn.addEnvironment('ACTION_DLQ_ARN', props.deadLetterQueue.queueArn);
-    // The API and the console both decide approvals, withdraw them on cancel and change workflow modes.
+    // They decide approvals, withdraw them on cancel, change workflow modes, write replays.
     grantReadAppend(props.stateTable, fn, {
       appendsAudit: "the operator's own decisions, withdrawals on cancel, and workflow mode changes",
     });
+    if (access.deadLetters) {
+      fn.addEnvironment('ACTION_DLQ_URL', props.deadLetterQueue.queueUrl);
+      fn.addEnvironment('ACTION_DLQ_ARN', props.deadLetterQueue.queueArn);
+      // GET /dlq peeks at the DLQ; POST /dlq/redrive starts SQS's message move task, which acts
+      // with the caller's permissions: read and delete on the DLQ, send on the action queue. A
+      // redriven message still needs its valid capability grant to have any effect.
+      props.deadLetterQueue.grant(
+        fn,
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:StartMessageMoveTask',
+      );
+      props.actionQueue.grantSendMessages(fn);
+    }
+    if (!access.executions) return;
     props.stateMachine.grantStartExecution(fn);
     // Executions are named after runs and created at run time, so this is scoped to the
     // executions of this one state machine (execution:<name>:*), the narrowest ARN there is.
     // DescribeExecution: a retried POST /runs finds whether the run's execution already ended.
     props.stateMachine.grantExecution(fn, 'states:GetExecutionHistory', 'states:DescribeExecution');
-    // GET /dlq peeks at the DLQ; POST /dlq/redrive starts SQS's message move task, which acts
-    // with the caller's permissions: read and delete on the DLQ, send on the action queue. A
-    // redriven message still needs its valid capability grant to have any effect.
-    props.deadLetterQueue.grant(
-      fn,
-      'sqs:ReceiveMessage',
-      'sqs:DeleteMessage',
-      'sqs:GetQueueAttributes',
-      'sqs:StartMessageMoveTask',
-    );
-    props.actionQueue.grantSendMessages(fn);
+    // A cancel stops the run's execution (the orchestrator's stopRun); without it, cancelling a
+    // running run failed with AccessDenied.
+    if (access.stops) props.stateMachine.grantExecution(fn, 'states:StopExecution');
     const stateMachineLogicalId = Stack.of(this).getLogicalId(
       props.stateMachine.node.defaultChild as sfn.CfnStateMachine,
     );
@@ -215,12 +293,20 @@ export class Api extends Construct {
   }
 
   /**
-   * The console's rows of the route table on `fn`: its pages behind `authorizer` (the operator's
-   * Cognito session), its way in (login, the sign-in callback, `/`) open and throttled.
+   * The console's rows of the route table, each on its function of `fns`: its pages behind
+   * `authorizer` (the operator's Cognito session), its way in (login, the sign-in callback, `/`)
+   * open and throttled.
    */
-  serveConsole(fn: lambda.IFunction, authorizer: apigw.IAuthorizer): void {
-    const integration = new apigw.LambdaIntegration(fn, { allowTestInvoke: false });
-    for (const route of awsRoutes().filter((r) => r.fn === 'console')) {
+  serveConsole(
+    fns: Readonly<Record<ConsoleFunction, lambda.IFunction>>,
+    authorizer: apigw.IAuthorizer,
+  ): void {
+    const integrations = new Map<ConsoleFunction, apigw.LambdaIntegration>();
+    for (const route of awsRoutes().filter(isConsoleRoute)) {
+      const fn = route.fn as ConsoleFunction;
+      const integration =
+        integrations.get(fn) ?? new apigw.LambdaIntegration(fns[fn], { allowTestInvoke: false });
+      integrations.set(fn, integration);
       const resource = route.path === '/' ? this.restApi.root : this.restApi.root.resourceForPath(route.path);
       if (route.auth === 'console') {
         const method = resource.addMethod(route.method, integration, {

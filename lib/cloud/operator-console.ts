@@ -4,10 +4,52 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import type { ConsoleFunction } from '../../functions/api/routes.ts';
 import { METRIC_NAMES, METRICS_NAMESPACE, METRICS_SERVICE } from '../../functions/core/metrics/names.ts';
 import { WORKFLOW_DIMENSION } from '../../functions/shared/workflow-metrics.ts';
 import { AiosFunction } from './aios-function.ts';
-import { API_STAGE, type Api } from './api.ts';
+import { API_STAGE, type Api, type OperatorAccess } from './api.ts';
+
+/**
+ * The console's functions, one per group of pages, so that each loads only what its pages use
+ * (issue 15: every bundle within 300 KiB); `access`: what it reads and steers through (Api's
+ * grantOperatorAccess). The memory page reaches memory only (granted by the stack).
+ */
+const CONSOLE_FUNCTION_PROPS: Readonly<
+  Record<
+    ConsoleFunction,
+    {
+      id: string;
+      entry: string;
+      description: string;
+      access?: OperatorAccess;
+    }
+  >
+> = {
+  console: {
+    id: 'Pages',
+    entry: 'functions/console/lambda.ts',
+    description: 'aios console: runs, workflows, connectors and the way in, behind Cognito',
+    access: { executions: true, deadLetters: true },
+  },
+  'console-inbox': {
+    id: 'Inbox',
+    entry: 'functions/console-inbox/lambda.ts',
+    description: "aios console: the operator's inbox (approvals, handoffs, reviews), behind Cognito",
+    access: { executions: false, deadLetters: false },
+  },
+  'console-run-control': {
+    id: 'RunControl',
+    entry: 'functions/console-run-control/lambda.ts',
+    description: 'aios console: cancel, retry and rerun a run, behind Cognito',
+    access: { executions: true, stops: true, deadLetters: false },
+  },
+  'console-memory': {
+    id: 'MemoryPages',
+    entry: 'functions/console-memory/lambda.ts',
+    description: 'aios console: memory search, behind Cognito',
+  },
+};
 
 export interface OperatorConsoleProps {
   /** The operator, the pool's only user (context `aios:operatorEmail`); without it the pool has no user yet. */
@@ -36,7 +78,9 @@ export class OperatorConsole extends Construct {
   public readonly client: cognito.UserPoolClient;
   public readonly domain: cognito.UserPoolDomain;
   public readonly dashboard: cloudwatch.Dashboard;
-  /** Serves the console's pages (the table's `console` rows). */
+  /** The console's functions by group of pages (functions/api/console-routes.ts). */
+  public readonly functions: Readonly<Record<ConsoleFunction, NodejsFunction>>;
+  /** Serves the console's views and its way in (the table's `console` rows). */
   public readonly function: NodejsFunction;
   public readonly authorizerFunction: NodejsFunction;
   public readonly authorizer: apigw.RequestAuthorizer;
@@ -103,22 +147,28 @@ export class OperatorConsole extends Construct {
       USER_POOL_ID: this.userPool.userPoolId,
       USER_POOL_CLIENT_ID: this.client.userPoolClientId,
     };
-    const pages = new AiosFunction(this, 'Pages', {
-      entry: 'functions/console/lambda.ts',
-      serviceName: 'console',
-      description: "aios console: the operator's pages, behind Cognito",
-      timeout: Duration.seconds(29),
-      environment: {
-        ...pool,
-        SIGN_IN_URL: this.domain.baseUrl(),
-        CONSOLE_CALLBACK_URL: callbackUrl,
-        CONSOLE_LOGOUT_URL: logoutUrl,
-        // Browsers ask for /v1/console/…; API Gateway hands the function /console/….
-        AIOS_CONSOLE_LINK_PREFIX: `/${API_STAGE}`,
-      },
-    });
-    this.function = pages.function;
-    props.api.grantOperatorAccess(this.function);
+    const environment = {
+      ...pool,
+      SIGN_IN_URL: this.domain.baseUrl(),
+      CONSOLE_CALLBACK_URL: callbackUrl,
+      CONSOLE_LOGOUT_URL: logoutUrl,
+      // Browsers ask for /v1/console/…; API Gateway hands the function /console/….
+      AIOS_CONSOLE_LINK_PREFIX: `/${API_STAGE}`,
+    };
+    this.functions = Object.fromEntries(
+      Object.entries(CONSOLE_FUNCTION_PROPS).map(([fn, spec]) => {
+        const created = new AiosFunction(this, spec.id, {
+          entry: spec.entry,
+          serviceName: fn,
+          description: spec.description,
+          timeout: Duration.seconds(29),
+          environment,
+        }).function;
+        if (spec.access) props.api.grantOperatorAccess(created, spec.access);
+        return [fn, created];
+      }),
+    ) as Record<ConsoleFunction, NodejsFunction>;
+    this.function = this.functions.console;
 
     this.authorizerFunction = new AiosFunction(this, 'Authorizer', {
       entry: 'functions/console/authorizer-lambda.ts',
@@ -134,7 +184,7 @@ export class OperatorConsole extends Construct {
       // next page), and would outlive the token's expiry; the JWKS is cached in the function.
       resultsCacheTtl: Duration.seconds(0),
     });
-    props.api.serveConsole(this.function, this.authorizer);
+    props.api.serveConsole(this.functions, this.authorizer);
     // The authorizer's 401 (no cookie, or a token it refuses) becomes a redirect to the login page.
     // IAM's refusals on the other routes are 403s of their own kinds, so they are untouched.
     props.api.restApi.addGatewayResponse('SignInFirst', {

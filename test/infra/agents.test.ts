@@ -20,7 +20,7 @@ const everyFunction = (): [string, IFunction][] => [
   ['monitor', stack.agents.monitor],
   ['run-recorder', stack.agents.runRecorder],
   ['gateway', stack.gateway.function],
-  ['api', stack.api.function],
+  ...Object.entries({ ...stack.api.functions, ...stack.console.functions }),
 ];
 
 describe('Lambda defaults', () => {

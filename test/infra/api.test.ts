@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_FUNCTIONS, type ApiFunction, ROUTES } from '../../functions/api/routes.ts';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
 
@@ -9,11 +10,12 @@ let methods: Record<string, { Properties: Record<string, unknown> }>;
 
 beforeAll(() => {
   ({ stack, template } = synthAios());
-  // The console's methods (its own function, behind its authorizer) are test/infra/operator-console.test.ts's.
-  const consoleFunction = `"${logicalIdOf(stack, stack.console.function)}"`;
+  // The console's methods (its own functions, behind its authorizer) are test/infra/operator-console.test.ts's.
+  const consoleFunctions = Object.values(stack.console.functions).map((fn) => `"${logicalIdOf(stack, fn)}"`);
   methods = Object.fromEntries(
     Object.entries(template.findResources('AWS::ApiGateway::Method')).filter(
-      ([, method]) => !JSON.stringify(method.Properties.Integration).includes(consoleFunction),
+      ([, method]) =>
+        !consoleFunctions.some((id) => JSON.stringify(method.Properties.Integration).includes(id)),
     ),
   ) as typeof methods;
 });
@@ -126,12 +128,23 @@ describe('Api: routes', () => {
     });
   });
 
-  it('proxies every operator method to the API function', () => {
-    const fnArn = { 'Fn::GetAtt': [logicalIdOf(stack, stack.api.function), 'Arn'] };
+  // The API is split by route group (issue 15: small bundles): each operator method reaches the
+  // function its row of the table names, every API function serves some, and the auth stays IAM.
+  it("proxies every operator method to its route group's API function, as the route table says", () => {
+    const names = routes();
+    const reached = new Set<string>();
     for (const method of operatorMethods()) {
-      expect(JSON.stringify(method.Properties.Integration)).toContain(JSON.stringify(fnArn));
+      const name = names[Object.values(methods).indexOf(method)] as string;
+      const row = ROUTES.find((route) => `${route.method} ${route.path}` === name);
+      const fn = stack.api.functions[row?.fn as ApiFunction];
+      expect(fn, `${name} is served by an API function`).toBeDefined();
+      const fnArn = { 'Fn::GetAtt': [logicalIdOf(stack, fn), 'Arn'] };
+      expect(JSON.stringify(method.Properties.Integration), name).toContain(JSON.stringify(fnArn));
       expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY' });
+      expect(method.Properties.AuthorizationType, name).toBe('AWS_IAM');
+      reached.add(row?.fn as string);
     }
+    expect([...reached].sort()).toEqual([...API_FUNCTIONS].sort());
   });
 
   it('validates every request: bodies and parameters', () => {

@@ -8,16 +8,26 @@ import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
 
 /**
- * A ceiling over today's largest bundles (the console's pages, 403 KiB, and the api, 380 KiB), so
- * that growth fails here; every other function is within issue 15's 300 KiB (bench section a
- * reports it). What still holds those two back is zod 4 classic (about 97 KiB in every function),
- * croner (30 KiB, for validating schedules), and the services of every concern in one function
- * (the console serves the same services as the api, plus its pages and aws-jwt-verify).
+ * Issue 15, goal 1: every function within 300 KiB. The operator's API and console were 381 and 403
+ * KiB as one function each; they are split by route group (functions/api/route-spec.ts), so each
+ * loads only the services its routes use.
  */
-const MAX_BUNDLE_BYTES = 420 * 1024;
-/** Issue 15, goal 1: reached by every function but these two. */
 const GOAL_BYTES = 300 * 1024;
-const OVER_GOAL = new Set(['Aios/Api/Handler', 'Aios/Console/Pages']);
+/**
+ * The split functions' own ceilings, a little over what each is today, so that growth shows here
+ * before it reaches the goal: the shared part (zod, hono, Powertools, the run ports) is about 250
+ * KiB of each, and the console's add aws-jwt-verify and hono's JSX.
+ */
+const SPLIT_CEILINGS: Record<string, number> = {
+  'Aios/Api/Handler': 255,
+  'Aios/Api/Decisions': 282,
+  'Aios/Api/Registry': 285,
+  'Aios/Api/Memory': 290,
+  'Aios/Console/Pages': 280,
+  'Aios/Console/Inbox': 295,
+  'Aios/Console/RunControl': 295,
+  'Aios/Console/MemoryPages': 240,
+};
 
 let stack: AiosStack;
 let template: Template;
@@ -50,14 +60,13 @@ describe('Lambda bundles', () => {
     for (const { path, dir } of all) expect(readdirSync(dir), path).toEqual(['index.mjs']);
   });
 
-  it(`are at most ${MAX_BUNDLE_BYTES / 1024} KiB each`, () => {
+  it(`are at most ${GOAL_BYTES / 1024} KiB each, the API's and the console's within their own ceilings`, () => {
     const sizes = Object.fromEntries(
       bundles().map(({ path, dir }) => [path, statSync(join(dir, 'index.mjs')).size]),
     );
-    for (const [path, bytes] of Object.entries(sizes)) {
-      expect(bytes, path).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
-      if (!OVER_GOAL.has(path)) expect(bytes, path).toBeLessThanOrEqual(GOAL_BYTES);
-    }
+    for (const [path, bytes] of Object.entries(sizes)) expect(bytes, path).toBeLessThanOrEqual(GOAL_BYTES);
+    for (const [path, kib] of Object.entries(SPLIT_CEILINGS))
+      expect(sizes[path], path).toBeLessThanOrEqual(kib * 1024);
     // A small function: zod without its locales, no OpenSearch client, no X-Ray SDK, and neither the
     // playbook schema nor the cron parser (it loads no playbook) hold it near 151 KiB.
     expect(sizes['Aios/Agents/Monitor'], 'Aios/Agents/Monitor').toBeLessThanOrEqual(160 * 1024);
@@ -101,6 +110,48 @@ describe('Lambda bundles', () => {
       for (const module of ['client-bedrock-runtime', 'credential-provider-node'])
         expect(code.includes(`@aws-sdk/${module}`), `${path} imports ${module}`).toBe(false);
     }
+  });
+
+  // The cron parser (30 KiB) and the full playbook check load only where playbooks are pushed or
+  // fires computed; every other function reads stored versions, checked at their push.
+  it('leave the cron parser to the functions that push playbooks or compute fires', () => {
+    const withCron = bundles()
+      .filter(({ dir }) => readFileSync(join(dir, 'index.mjs'), 'utf8').includes('CronPattern'))
+      .map(({ path }) => path)
+      .sort();
+    expect(withCron).toEqual(['Aios/Api/Registry', 'Aios/Registry/Seed', 'Aios/Triggers/ScheduleStart']);
+  });
+
+  // Each split function loads the SDK clients of its own routes only: search and models in the
+  // memory functions, the scheduler in the registry's, SQS where dead letters are shown.
+  it("load only the SDK clients of the API's and the console's own routes", () => {
+    const clients = Object.fromEntries(
+      bundles().map(({ path, dir }) => [
+        path,
+        [...readFileSync(join(dir, 'index.mjs'), 'utf8').matchAll(/from\s*"@aws-sdk\/([a-z0-9-]+)"/g)]
+          .map((m) => m[1])
+          .filter((c, i, all) => all.indexOf(c) === i)
+          .sort(),
+      ]),
+    );
+    const without = (path: string, ...modules: string[]) => {
+      for (const module of modules) expect(clients[path], `${path} imports ${module}`).not.toContain(module);
+    };
+    for (const path of ['Aios/Api/Handler', 'Aios/Console/Pages'])
+      without(path, 'client-bedrock-runtime', 'credential-provider-node', 'client-sesv2', 'client-scheduler');
+    without(
+      'Aios/Api/Registry',
+      'client-bedrock-runtime',
+      'credential-provider-node',
+      'client-sesv2',
+      'client-sqs',
+    );
+    // Deciding and withdrawing send no email (asking and escalating are the approvals functions').
+    for (const path of ['Aios/Api/Decisions', 'Aios/Console/Inbox', 'Aios/Console/RunControl'])
+      without(path, 'client-bedrock-runtime', 'client-scheduler', 'client-sqs', 'client-sesv2');
+    without('Aios/Console/MemoryPages', 'client-sfn', 'client-sqs', 'client-sesv2', 'client-scheduler');
+    expect(clients['Aios/Api/Registry']).toContain('client-scheduler');
+    expect(clients['Aios/Api/Memory']).toContain('client-bedrock-runtime');
   });
 
   // Booleans, not the code: a failure must not print a megabyte of minified JavaScript.

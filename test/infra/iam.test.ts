@@ -70,7 +70,8 @@ describe('IAM: every policy in the stack', () => {
       stack.agents.monitor,
       stack.agents.runRecorder,
       stack.gateway.function,
-      stack.api.function,
+      ...Object.values(stack.api.functions),
+      ...Object.values(stack.console.functions),
     ];
     const roleIds = fns.map((fn) => logicalIdOf(stack, roleOf(fn)));
     expect(new Set(roleIds).size).toBe(fns.length);
@@ -133,15 +134,22 @@ describe('IAM: the agents', () => {
     }
   });
 
-  it('only the planner and the api (for a replay that asks the models again) may call Bedrock', () => {
-    for (const fn of [stack.agents.executor, stack.agents.monitor, stack.agents.runRecorder]) {
+  it("only the planner and the api's memory function (for a replay that asks the models again) may call Bedrock", () => {
+    for (const fn of [
+      stack.agents.executor,
+      stack.agents.monitor,
+      stack.agents.runRecorder,
+      stack.api.functions.api,
+      stack.api.functions['api-decisions'],
+      stack.api.functions['api-registry'],
+    ]) {
       expect(withPrefix(statements(fn), 'bedrock:')).toEqual([]);
     }
   });
 
   it.each([
     ['planner', () => stack.agents.planner],
-    ['api', () => stack.api.function],
+    ['api-memory', () => stack.api.functions['api-memory']],
   ])(
     'the %s may invoke exactly the two configured models (and memory embeddings), nothing else',
     (_, fnOf) => {
@@ -216,26 +224,57 @@ describe('IAM: the gateway', () => {
   });
 });
 
+const TASK_ANSWERS = ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'];
+const EXECUTIONS = ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StartExecution'];
+
 describe('IAM: the API', () => {
-  it('may start executions of the run state machine, describe them and read their history, and answer its task tokens (the approval inbox)', () => {
-    const states = withPrefix(statements(stack.api.function), 'states:');
-    expect(actionsOf(states).sort()).toEqual([
-      'states:DescribeExecution',
-      'states:GetExecutionHistory',
-      'states:SendTaskFailure',
-      'states:SendTaskHeartbeat',
-      'states:SendTaskSuccess',
-      'states:StartExecution',
-    ]);
+  // Split by route group, each function may do on the run machine only what its routes do: start
+  // runs and read their history (runs, retry, rerun, fire), answer task tokens (the inbox, cancel).
+  it.each([
+    ['api', EXECUTIONS],
+    // A cancel stops the run's execution: only the two functions that cancel may.
+    ['api-decisions', [...EXECUTIONS, 'states:StopExecution', ...TASK_ANSWERS]],
+    ['api-registry', EXECUTIONS],
+    ['api-memory', []],
+    ['console', EXECUTIONS],
+    ['console-inbox', TASK_ANSWERS],
+    ['console-run-control', [...EXECUTIONS, 'states:StopExecution', ...TASK_ANSWERS]],
+    ['console-memory', []],
+  ])('the %s function may call the run state machine for %j only', (name, expected) => {
+    const fn = { ...stack.api.functions, ...stack.console.functions }[name as 'api'];
+    const states = withPrefix(statements(fn), 'states:');
+    expect(actionsOf(states).sort()).toEqual([...expected].sort());
     const answers = states.filter((s) => actionsOf([s]).includes('states:SendTaskSuccess'));
-    expect(resourcesOf(answers)).toEqual([ref(stack.orchestrator.stateMachine)]);
+    if (answers.length > 0) expect(resourcesOf(answers)).toEqual([ref(stack.orchestrator.stateMachine)]);
     const start = states.filter((s) => actionsOf([s]).includes('states:StartExecution'));
+    if (start.length === 0) return;
     expect(resourcesOf(start)).toEqual([ref(stack.orchestrator.stateMachine)]);
     // History: only executions of this state machine (execution:<its name>:*).
     const history = states.filter((s) => actionsOf([s]).includes('states:GetExecutionHistory'));
     expect(JSON.stringify(resourcesOf(history))).toMatch(/:execution:.*OrchestratorRunStateMachine.*:\*"/);
     const describe = states.filter((s) => actionsOf([s]).includes('states:DescribeExecution'));
     expect(resourcesOf(describe)).toEqual(resourcesOf(history));
+    const stop = states.filter((s) => actionsOf([s]).includes('states:StopExecution'));
+    if (stop.length > 0) expect(resourcesOf(stop)).toEqual(resourcesOf(history));
+  });
+
+  it('reaches SQS from the runs functions only (the API and the console views), the schedules from the registry only, the models and memory search from the memory functions only', () => {
+    const all = { ...stack.api.functions, ...stack.console.functions };
+    const reaching = (prefix: string) =>
+      Object.entries(all)
+        .filter(([, fn]) => withPrefix(statements(fn), prefix).length > 0)
+        .map(([name]) => name)
+        .sort();
+    expect(reaching('sqs:')).toEqual(['api', 'console']);
+    expect(reaching('scheduler:')).toEqual(['api-registry']);
+    expect(reaching('bedrock:')).toEqual(['api-memory', 'console-memory']);
+    expect(reaching('es:')).toEqual(['api-memory', 'console-memory']);
+    // The console's memory page reads memory only: no state table at all.
+    const env =
+      template.findResources('AWS::Lambda::Function')[logicalIdOf(stack, all['console-memory'])]?.Properties
+        .Environment.Variables;
+    expect(env?.MEMORY_TABLE).toBeDefined();
+    expect(env?.STATE_TABLE).toBeUndefined();
   });
 
   it('reaches SQS only to list and redrive the dead-letter queue', () => {

@@ -48,9 +48,10 @@ describe('Memory', () => {
         roleOf(stack.memory.indexer),
         roleOf(stack.memory.maintenance),
         roleOf(stack.agents.planner),
-        roleOf(stack.api.function),
-        // The console's memory page searches as the API does.
-        roleOf(stack.console.function),
+        // The API's memory function (and its replays), and the console's memory page: the only
+        // operator functions that search memory.
+        roleOf(stack.api.functions['api-memory']),
+        roleOf(stack.console.functions['console-memory']),
       ]),
     );
     expect(principals).toHaveLength(5);

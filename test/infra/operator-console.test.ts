@@ -84,7 +84,9 @@ describe('OperatorConsole: Cognito sign-in and the metrics dashboard', () => {
 
   it('puts the authorizer on every console page and on no other route; the rest is IAM or public as the table says', () => {
     const [authorizerId] = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'));
-    const consoleFunction = logicalIdOf(stack, stack.console.function);
+    const consoleFunctions = Object.entries(stack.console.functions).map(
+      ([fn, f]) => [fn, `"${logicalIdOf(stack, f)}"`] as const,
+    );
     const served = methods();
     const routes = awsRoutes();
     expect(routes.filter((r) => r.auth === 'console').length).toBeGreaterThan(8);
@@ -100,7 +102,9 @@ describe('OperatorConsole: Cognito sign-in and the metrics dashboard', () => {
         expect(method?.authorizer, name).toBeUndefined();
         expect(method?.type, name).toBe(route.auth === 'operator' ? 'AWS_IAM' : 'NONE');
       }
-      expect(method?.integration.includes(`"${consoleFunction}"`), name).toBe(route.fn === 'console');
+      // Each console row on its own function of the console's (split by pages), no other row on any.
+      for (const [fn, id] of consoleFunctions)
+        expect(method?.integration.includes(id), `${name} on ${fn}`).toBe(route.fn === fn);
     }
   });
 

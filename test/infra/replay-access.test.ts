@@ -44,9 +44,9 @@ describe('replay records: the API reads and writes them, the public handlers can
     expect(globMatches('RUN#*', 'RUN#onboarding-1')).toBe(true);
   });
 
-  it('the API function (which replays in process) may query, read and put items on the whole table', () => {
+  it("the API's memory function (which replays in process) may query, read and put items on the whole table", () => {
     const tableArn = JSON.stringify({ 'Fn::GetAtt': [logicalIdOf(stack, stack.state.table), 'Arn'] });
-    const statements = statementsOf(template, stack, stack.api.function.role).filter(
+    const statements = statementsOf(template, stack, stack.api.functions['api-memory'].role).filter(
       (s) => JSON.stringify(s.Resource).includes(tableArn) && leadingKeysOf(s).length === 0,
     );
     expect(actionsOf(statements)).toEqual(

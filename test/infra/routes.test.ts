@@ -1,9 +1,15 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, type RouteFunction } from '../../functions/api/routes.ts';
 import {
-  createApiApp,
+  API_FUNCTIONS,
+  CONSOLE_FUNCTIONS,
+  type ConsoleFunction,
+  ROUTES,
+  type RouteFunction,
+} from '../../functions/api/routes.ts';
+import {
+  createApiFunctionApp,
   createApprovalLinksApp,
   createHooksApp,
   createLocalHttpApp,
@@ -12,6 +18,12 @@ import {
 } from '../../functions/app.ts';
 import { createConsoleAuth } from '../../functions/console/auth.ts';
 import { createCognitoConsoleAuth } from '../../functions/console/cognito-auth.tsx';
+import { consoleRoutes } from '../../functions/console/console-app.tsx';
+import { buildConsoleApp, type ConsoleHandlers } from '../../functions/console/console-kit.tsx';
+import { inboxPages } from '../../functions/console/inbox-pages.tsx';
+import { memoryPages } from '../../functions/console/memory-pages.tsx';
+import { runControlPages } from '../../functions/console/run-control-pages.tsx';
+import { viewPages } from '../../functions/console/view-pages.tsx';
 import type { AiosStack } from '../../lib/cloud/aios-stack.ts';
 import { localEdge } from '../../lib/local/http/server.ts';
 import { logicalIdOf, synthAios } from './synth.ts';
@@ -41,12 +53,16 @@ function cdkRoutes(): Row[] {
     return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart}`;
   };
   const functions: Record<Exclude<RouteFunction, 'local'>, string> = {
-    api: logicalIdOf(stack, stack.api.function),
+    ...Object.fromEntries(
+      Object.entries({ ...stack.api.functions, ...stack.console.functions }).map(([fn, f]) => [
+        fn,
+        logicalIdOf(stack, f),
+      ]),
+    ),
     'approval-links': logicalIdOf(stack, stack.approvals.linkFunction),
     'slack-interactions': logicalIdOf(stack, stack.approvals.slackFunction),
     hooks: logicalIdOf(stack, stack.hooks.function),
-    console: logicalIdOf(stack, stack.console.function),
-  };
+  } as Record<Exclude<RouteFunction, 'local'>, string>;
   return Object.values(methods).map((method) => {
     const integration = JSON.stringify(method.Properties.Integration);
     const fn = Object.entries(functions).find(([, id]) => integration.includes(`"${id}"`))?.[0] ?? 'none';
@@ -59,28 +75,32 @@ const unused = {} as never;
 
 /** What each HTTP Lambda's hono app serves (the gateway does the auth on AWS; the table says which). */
 function lambdaRoutes(): Row[] {
+  const consoleAuth = createCognitoConsoleAuth({
+    clientId: 'c',
+    signInUrl: 'https://sign-in.example',
+    callbackUrl: 'https://api.example/v1/console/auth/callback',
+    logoutUrl: 'https://api.example/v1/console/login',
+    verifier: unused,
+  });
+  // Each function's app as its Lambda builds it: its own rows and pages only.
+  const consolePages: Record<ConsoleFunction, ConsoleHandlers> = {
+    console: viewPages(unused),
+    'console-inbox': inboxPages(unused),
+    'console-run-control': runControlPages(unused),
+    'console-memory': memoryPages(unused),
+  };
   const apps: [RouteFunction, Hono][] = [
-    ['api', createApiApp(unused)],
+    ...API_FUNCTIONS.map((fn): [RouteFunction, Hono] => [fn, createApiFunctionApp([fn], unused)]),
+    ...CONSOLE_FUNCTIONS.map((fn): [RouteFunction, Hono] => [
+      fn,
+      buildConsoleApp(consoleRoutes('aws', [fn]), consolePages[fn], consoleAuth),
+    ]),
     ['approval-links', createApprovalLinksApp(unused)],
     [
       'slack-interactions',
       createSlackInteractionsApp({ approvals: unused, signingSecret: unused, slack: unused }),
     ],
     ['hooks', createHooksApp(unused)],
-    [
-      'console',
-      createOperatorConsoleApp({
-        ...(unused as object),
-        target: 'aws',
-        auth: createCognitoConsoleAuth({
-          clientId: 'c',
-          signInUrl: 'https://sign-in.example',
-          callbackUrl: 'https://api.example/v1/console/auth/callback',
-          logoutUrl: 'https://api.example/v1/console/login',
-          verifier: unused,
-        }),
-      } as never),
-    ],
   ];
   // hono lists each middleware of a route as a route of its own: one row per method and path.
   const rows = apps.flatMap(([fn, app]) =>

@@ -77,9 +77,12 @@ describe('the shared state table: least privilege', () => {
         writers.set(roleId, { puts: can('dynamodb:PutItem'), updates: can('dynamodb:UpdateItem') });
     }
     const appenders = [
-      stack.api.function,
-      // The console decides approvals and withdraws them on cancel, as the api does.
-      stack.console.function,
+      // Every operator function but the console's memory page, which reads memory only: they start
+      // runs, decide approvals, withdraw them on cancel, change modes and write replays.
+      ...Object.values(stack.api.functions),
+      stack.console.functions.console,
+      stack.console.functions['console-inbox'],
+      stack.console.functions['console-run-control'],
       stack.gateway.function,
       stack.agents.executor,
       stack.agents.runRecorder,

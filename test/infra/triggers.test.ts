@@ -105,13 +105,17 @@ describe('Triggers', () => {
           secretRefs.some((ref) => JSON.stringify(s.Resource).includes(ref)),
       );
     expect(readsHookSecret(stack.hooks.function)).toBe(true);
-    for (const other of [stack.api.function, stack.triggers.scheduleFunction, stack.approvals.linkFunction])
+    for (const other of [
+      ...Object.values(stack.api.functions),
+      stack.triggers.scheduleFunction,
+      stack.approvals.linkFunction,
+    ])
       expect(readsHookSecret(other), other.node.path).toBe(false);
     const envOf = (fn: { node: { defaultChild?: unknown } }) =>
       template.findResources('AWS::Lambda::Function')[logicalIdOf(stack, fn)]?.Properties.Environment
         .Variables;
     expect(envOf(stack.hooks.function)).toMatchObject({ HOOK_SECRET_PREFIX: stack.triggers.secretPrefix });
-    expect(envOf(stack.api.function)?.AIOS_API_URL).toBeDefined();
+    expect(envOf(stack.api.functions['api-registry'])?.AIOS_API_URL).toBeDefined();
   });
 
   it('alarms on a dead-lettered fire', () => {
@@ -133,9 +137,10 @@ describe('Triggers', () => {
       template.hasResourceProperties('AWS::Scheduler::Schedule', { Name: workflow.name, GroupName: group });
   });
 
-  it('lets the API, and no other function, keep pushed schedules: in the playbook group only, passing the scheduler role to the scheduler only', () => {
+  it("lets the API's registry function, and no other function, keep pushed schedules: in the playbook group only, passing the scheduler role to the scheduler only", () => {
     const group = stack.getLogicalId(stack.triggers.scheduleGroup);
-    const api = statementsOf(template, stack, stack.api.function.role);
+    const registry = stack.api.functions['api-registry'];
+    const api = statementsOf(template, stack, registry.role);
     const scheduling = api.filter((s) => actionsOf([s]).some((a) => a.startsWith('scheduler:')));
     expect(scheduling).toHaveLength(1);
     expect(actionsOf(scheduling).sort()).toEqual([
@@ -173,7 +178,7 @@ describe('Triggers', () => {
       .filter(
         (policy) =>
           !JSON.stringify(policy.Properties.Roles).includes(
-            stack.getLogicalId(stack.api.function.role?.node.defaultChild as CfnRole),
+            stack.getLogicalId(registry.role?.node.defaultChild as CfnRole),
           ),
       )
       .flatMap((policy) => actionsOf(policy.Properties.PolicyDocument.Statement));

@@ -17,7 +17,7 @@ export function awsRunStartPorts(
   stateMachineArn: string,
 ) {
   const store = createDynamoDBStateStore(tables);
-  const catalog = createRegistryCatalog({ store: createDynamoDBPlaybookStore(tables), clock: systemClock });
+  const catalog = createRegistryCatalog({ store: createDynamoDBPlaybookStore(tables) });
   return {
     store,
     // A run starts in the mode the operator set (aios promote / demote), else the playbook's.
