@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 const MODULES: Record<string, () => Promise<unknown>> = {
   'core/schemas.ts': () => import('../../../functions/core/schemas.ts'),
   'core/input-schema.ts': () => import('../../../functions/core/input-schema.ts'),
+  'core/workflow-schema.ts': () => import('../../../functions/core/workflow-schema.ts'),
+  'core/playbook-schema.ts': () => import('../../../functions/core/playbook-schema.ts'),
   'core/approvals/approval.ts': () => import('../../../functions/core/approvals/approval.ts'),
   'core/trust/schemas.ts': () => import('../../../functions/core/trust/schemas.ts'),
   'core/memory/schemas.ts': () => import('../../../functions/core/memory/schemas.ts'),
