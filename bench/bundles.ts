@@ -30,7 +30,6 @@ export function lambdaFunctions(): string[] {
     );
   return [...new Set(names)].sort();
 }
-const BASELINE = '(empty handler)';
 /**
  * A bundle that imports the given SDK modules and nothing else: how much of a cold import is the
  * SDK, which the handler cannot avoid, rather than aios code.
@@ -105,111 +104,159 @@ export const HANDLER_ENV: Record<string, string> = {
 };
 
 /**
- * Runs in a fresh node: times one dynamic import of the bundle and prints the milliseconds, on the
- * wall clock and in CPU time of the process (all its threads). On a shared machine the wall clock
- * also counts the waits for a core; CPU time is what the import itself costs.
+ * Runs in a fresh node, once per measured process: imports a one-line module first (untimed: the
+ * loader's own first-import cost belongs to neither side), then the SDK-only bundle (timed), then
+ * the handler's bundle (timed). The handler's `@aws-sdk/*` imports resolve to the modules the first
+ * import already loaded, so its time is what the bundle adds to them: aios code, its libraries, and
+ * whatever the handler does with the SDK at module level (building clients, for one). Each is timed
+ * on the wall clock and in CPU time of the process (all its threads); on a shared machine the wall
+ * clock also counts waits for a core, CPU time is what the import itself costs.
  */
-const PROBE = `const cpu = process.cpuUsage();
-const start = performance.now();
-await import(process.argv[2]);
-const wallMs = performance.now() - start;
-const used = process.cpuUsage(cpu);
-process.stdout.write(JSON.stringify({ wallMs, cpuMs: (used.user + used.system) / 1000 }));
+const PAIRED_PROBE = `const [warm, sdk, bundle] = process.argv.slice(2);
+await import(warm);
+const timed = async (url) => {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await import(url);
+  const wallMs = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { wallMs, cpuMs: (used.user + used.system) / 1000 };
+};
+const sdkTimes = await timed(sdk);
+const restTimes = bundle ? await timed(bundle) : undefined;
+process.stdout.write(JSON.stringify({ sdk: sdkTimes, rest: restTimes }));
 process.exit(0);
 `;
+
+export interface ImportTimes {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** One fresh process: its SDK-only bundle, then the handler's bundle on top of it. */
+export interface PairedImport {
+  sdk: ImportTimes;
+  rest: ImportTimes;
+}
 
 export interface BundleResult {
   name: string;
   bytes: number;
   /** The `@aws-sdk/*` modules it imports (left external, as on Lambda). */
   sdkModules: string[];
-  /** The name of the SDK-only bundle with those modules, for a function; undefined for a baseline. */
-  sdkBaseline?: string;
-  /** Cold import time of each measured process, wall clock, ms. */
-  importMs: number[];
-  /** The same imports in CPU time of the process, ms. */
-  importCpuMs: number[];
+  /** One entry per measured process, in the order they ran. */
+  imports: PairedImport[];
+  /** Cold imports of the handler's bundle alone, each in its own process (only when asked for). */
+  alone: ImportTimes[];
 }
 
 export interface BundleReport {
   results: BundleResult[];
-  baseline: string;
+  /** Cold imports of a bundle holding only an empty handler, each in its own process. */
+  empty: ImportTimes[];
   /** Lines of lib/cloud/aios-function.ts that no longer say what CDK_BUNDLING assumes. */
   drift: string[];
 }
 
+export interface BundleBenchOptions {
+  /** Measured processes per handler (after one discarded process that loads every SDK module). */
+  processes: number;
+  /** Also import each handler's bundle alone in as many processes, to check the paired sum. */
+  alone?: boolean;
+  functions?: readonly string[];
+  /** The checkout whose functions are bundled (another one, to compare two trees in the same minutes). */
+  root?: string;
+}
+
 /**
- * Bundles every Lambda entry as the CDK does and times a cold `import()` of each in `processes`
- * fresh node processes (after one warm-up round that fills the file cache), round-robin so that
- * noise spreads over all bundles alike.
+ * Bundles every Lambda entry as the CDK does and times, in `processes` fresh node processes per
+ * handler, the import of a bundle of only the SDK modules it imports followed by the import of the
+ * handler's own bundle (see PAIRED_PROBE). The handlers take turns, forwards in one round and
+ * backwards in the next, so that a busy minute on the shared machine spreads over all of them.
  */
-export async function benchBundles(
-  processes: number,
-  functions: readonly string[] = lambdaFunctions(),
-): Promise<BundleReport> {
+export async function benchBundles(options: BundleBenchOptions): Promise<BundleReport> {
+  const { processes, alone = false, functions = lambdaFunctions(), root = PROJECT_ROOT } = options;
   const dir = mkdtempSync(join(tmpdir(), 'aios-bundles-'));
   try {
     // On Lambda the SDK comes from the runtime; here the externals resolve from our node_modules.
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const emptyEntry = join(dir, 'empty-handler.ts');
     writeFileSync(emptyEntry, 'export const handler = async () => ({});\n');
-    const bundleOne = async (name: string, entry: string, out: string) => {
+    const bundleOne = async (entry: string, out: string) => {
       const outfile = join(dir, out, 'index.mjs');
       mkdirSync(join(outfile, '..'), { recursive: true });
-      const { metafile } = await build({ ...CDK_BUNDLING, entryPoints: [entry], outfile });
+      const { metafile } = await build({
+        ...CDK_BUNDLING,
+        tsconfig: join(root, 'tsconfig.json'),
+        entryPoints: [entry],
+        outfile,
+      });
       const imports = Object.values(metafile?.outputs ?? {}).flatMap((output) => output.imports);
       const sdkModules = [
         ...new Set(imports.filter((i) => i.external && i.path.startsWith('@aws-sdk/')).map((i) => i.path)),
       ].sort();
-      return { name, url: pathToFileURL(outfile).href, bytes: statSync(outfile).size, sdkModules };
+      return { url: pathToFileURL(outfile).href, bytes: statSync(outfile).size, sdkModules };
     };
     const handlers = await Promise.all(
-      functions.map((name) => bundleOne(name, join(PROJECT_ROOT, 'functions', name, 'lambda.ts'), name)),
+      functions.map(async (name) => ({
+        name,
+        ...(await bundleOne(join(root, 'functions', name, 'lambda.ts'), name)),
+      })),
     );
-    // One SDK-only bundle per distinct set of SDK modules the handlers import.
-    const sdkSets = [...new Set(handlers.map((h) => h.sdkModules.join(' ')))];
-    const sdkName = (set: string) =>
-      `(SDK only: ${set.split(' ').length} modules #${sdkSets.indexOf(set) + 1})`;
-    const baselines = await Promise.all([
-      bundleOne(BASELINE, emptyEntry, 'empty'),
-      ...sdkSets.map((set, i) => {
-        const entry = join(dir, `sdk-only-${i}.ts`);
-        writeFileSync(entry, sdkOnlySource(set.split(' ')));
-        return bundleOne(sdkName(set), entry, `sdk-only-${i}`);
+    const empty = await bundleOne(emptyEntry, 'empty');
+    const warm = join(dir, 'warm.mjs');
+    writeFileSync(warm, 'export {};\n');
+    // One SDK-only bundle per handler, so that each handler's pair is two files of its own.
+    const sdkOnly = await Promise.all(
+      handlers.map((h) => {
+        const entry = join(dir, `sdk-only-${h.name}.ts`);
+        writeFileSync(entry, sdkOnlySource(h.sdkModules));
+        return bundleOne(entry, `sdk-only-${h.name}`);
       }),
-    ]);
-    const bundles = [
-      ...baselines,
-      ...handlers.map((h) => ({ ...h, sdkBaseline: sdkName(h.sdkModules.join(' ')) })),
-    ];
+    );
 
+    const allSdk = [...new Set(handlers.flatMap((h) => h.sdkModules))].sort();
+    const warmEntry = join(dir, 'sdk-only-all.ts');
+    writeFileSync(warmEntry, sdkOnlySource(allSdk));
+    const warmSdk = await bundleOne(warmEntry, 'sdk-only-all');
     const probe = join(dir, 'probe.mjs');
-    writeFileSync(probe, PROBE);
+    writeFileSync(probe, PAIRED_PROBE);
     const env = { PATH: process.env.PATH ?? '', ...HANDLER_ENV };
-    const importOnce = async (url: string) => {
-      const { stdout } = await run(process.execPath, [probe, url], { env, timeout: 60_000 });
-      const times = JSON.parse(stdout) as { wallMs: number; cpuMs: number };
-      if (!Number.isFinite(times.wallMs) || !Number.isFinite(times.cpuMs))
-        throw new Error(`import of ${url} printed ${JSON.stringify(stdout)}`);
+    const probeOnce = async (first: string, second?: string) => {
+      const args = [probe, pathToFileURL(warm).href, first, ...(second ? [second] : [])];
+      const { stdout } = await run(process.execPath, args, { env, timeout: 60_000 });
+      const times = JSON.parse(stdout) as { sdk: ImportTimes; rest?: ImportTimes };
+      const all = [times.sdk, ...(second ? [times.rest] : [])];
+      if (!all.every((t) => t && Number.isFinite(t.wallMs) && Number.isFinite(t.cpuMs)))
+        throw new Error(`import of ${second ?? first} printed ${JSON.stringify(stdout)}`);
       return times;
     };
-    const importMs = new Map(bundles.map((b) => [b.name, [] as number[]]));
-    const importCpuMs = new Map(bundles.map((b) => [b.name, [] as number[]]));
-    for (let round = 0; round <= processes; round += 1) {
-      for (const bundle of bundles) {
-        const times = await importOnce(bundle.url);
-        if (round === 0) continue;
-        importMs.get(bundle.name)?.push(times.wallMs);
-        importCpuMs.get(bundle.name)?.push(times.cpuMs);
+    const imports = handlers.map(() => [] as PairedImport[]);
+    const aloneTimes = handlers.map(() => [] as ImportTimes[]);
+    const emptyTimes: ImportTimes[] = [];
+    const order = handlers.map((_, i) => i);
+    // One discarded import of every SDK module any handler uses reads their files into the cache;
+    // the bundles are there already, esbuild has just written them.
+    await probeOnce(warmSdk.url);
+    for (let round = 0; round < processes; round += 1) {
+      const turn = round % 2 === 0 ? order : [...order].reverse();
+      emptyTimes.push((await probeOnce(empty.url)).sdk);
+      for (const i of turn) {
+        const h = handlers[i] as (typeof handlers)[number];
+        const pair = await probeOnce((sdkOnly[i] as { url: string }).url, h.url);
+        if (pair.rest) imports[i]?.push({ sdk: pair.sdk, rest: pair.rest });
+        if (alone) aloneTimes[i]?.push((await probeOnce(h.url)).sdk);
       }
     }
     return {
-      results: bundles.map((b) => ({
-        ...b,
-        importMs: importMs.get(b.name) ?? [],
-        importCpuMs: importCpuMs.get(b.name) ?? [],
+      results: handlers.map((h, i) => ({
+        name: h.name,
+        bytes: h.bytes,
+        sdkModules: h.sdkModules,
+        imports: imports[i] ?? [],
+        alone: aloneTimes[i] ?? [],
       })),
-      baseline: BASELINE,
+      empty: emptyTimes,
       drift: cdkDrift(),
     };
   } finally {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
+import { lazySchema } from '../core/lazy-schema.ts';
 import type { EmailTransport } from '../core/ports/email-transport.ts';
 
 /** SES accepts at most 50 recipients per message, To and Cc together. */
@@ -8,23 +9,25 @@ const MAX_BODY_CHARS = 500_000;
 
 const Address = z.email({ error: 'must be an email address' });
 
-export const EmailSendParams = z
-  .object({
-    to: z.array(Address).min(1, 'needs at least one address').max(MAX_EMAIL_RECIPIENTS),
-    cc: z.array(Address).max(MAX_EMAIL_RECIPIENTS).optional(),
-    // 998 is RFC 5322's line limit; a CR or LF would let a value inject headers.
-    subject: z
-      .string()
-      .min(1)
-      .max(998)
-      .regex(/^[^\r\n]*$/, 'must be one line (no CR or LF)'),
-    text: z.string().min(1).max(MAX_BODY_CHARS),
-    html: z.string().min(1).max(MAX_BODY_CHARS).optional(),
-  })
-  .refine((params) => params.to.length + (params.cc?.length ?? 0) <= MAX_EMAIL_RECIPIENTS, {
-    path: ['cc'],
-    error: `to and cc together may name at most ${MAX_EMAIL_RECIPIENTS} addresses`,
-  });
+export const EmailSendParams = lazySchema(() =>
+  z
+    .object({
+      to: z.array(Address).min(1, 'needs at least one address').max(MAX_EMAIL_RECIPIENTS),
+      cc: z.array(Address).max(MAX_EMAIL_RECIPIENTS).optional(),
+      // 998 is RFC 5322's line limit; a CR or LF would let a value inject headers.
+      subject: z
+        .string()
+        .min(1)
+        .max(998)
+        .regex(/^[^\r\n]*$/, 'must be one line (no CR or LF)'),
+      text: z.string().min(1).max(MAX_BODY_CHARS),
+      html: z.string().min(1).max(MAX_BODY_CHARS).optional(),
+    })
+    .refine((params) => params.to.length + (params.cc?.length ?? 0) <= MAX_EMAIL_RECIPIENTS, {
+      path: ['cc'],
+      error: `to and cc together may name at most ${MAX_EMAIL_RECIPIENTS} addresses`,
+    }),
+);
 
 export interface EmailSendOptions {
   transport: EmailTransport;

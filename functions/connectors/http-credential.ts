@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../core/lazy-schema.ts';
 import type { HostRule, HttpCredential } from '../core/ports.ts';
 
 export type { CredentialLookup, HostRule, HttpCredential } from '../core/ports.ts';
@@ -7,12 +8,14 @@ const DEFAULT_PORT = { 'https:': 443, 'http:': 80 } as const;
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
 /** The shape an operator writes: `{ "value": "Bearer sk_…", "hosts": ["api.stripe.com"] }`. */
-const StoredCredentialSchema = z.strictObject({
-  value: z.string().trim().min(1, 'must be the header value'),
-  hosts: z
-    .array(z.string().trim().min(1))
-    .min(1, 'must name at least one host the credential may be sent to'),
-});
+const StoredCredentialSchema = lazySchema(() =>
+  z.strictObject({
+    value: z.string().trim().min(1, 'must be the header value'),
+    hosts: z
+      .array(z.string().trim().min(1))
+      .min(1, 'must name at least one host the credential may be sent to'),
+  }),
+);
 
 /**
  * Parses one entry of `hosts`: `api.stripe.com`, `*.example.com`, `api.example.com:8443`, or, for a

@@ -1,26 +1,29 @@
 import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
 import { CredentialRefusedError, PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
+import { lazySchema } from '../core/lazy-schema.ts';
 import { logger, metrics } from '../shared/powertools.ts';
 import { type CredentialLookup, credentialAllows, type HttpCredential } from './http-credential.ts';
 
-export const HttpRequestParams = z.object({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.unknown().optional(),
-  timeoutMs: z.number().int().positive().max(30_000).default(10_000),
-  /** The name of a stored credential (Secrets Manager on AWS, .aios/credentials/http locally), never its value. */
-  credential: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a credential name: lowercase letters, digits and dashes')
-    .optional(),
-  /** The header the credential's value goes in, e.g. "authorization" with a stored "Bearer sk_live_…". */
-  credentialHeader: z
-    .string()
-    .regex(/^[A-Za-z0-9-]+$/)
-    .default('authorization'),
-});
+export const HttpRequestParams = lazySchema(() =>
+  z.object({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+    headers: z.record(z.string(), z.string()).default({}),
+    body: z.unknown().optional(),
+    timeoutMs: z.number().int().positive().max(30_000).default(10_000),
+    /** The name of a stored credential (Secrets Manager on AWS, .aios/credentials/http locally), never its value. */
+    credential: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a credential name: lowercase letters, digits and dashes')
+      .optional(),
+    /** The header the credential's value goes in, e.g. "authorization" with a stored "Bearer sk_live_…". */
+    credentialHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .default('authorization'),
+  }),
+);
 
 const MAX_BODY_CHARS = 4000;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

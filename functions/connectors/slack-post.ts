@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
+import { lazySchema } from '../core/lazy-schema.ts';
 import type { SlackTransport } from '../core/ports/slack-transport.ts';
 
 const SlackChannel = z
@@ -10,19 +11,23 @@ const SlackChannel = z
   );
 
 /** Slack's limits: 40,000 characters of text and 50 blocks per message. */
-export const SlackPostParams = z.object({
-  channel: SlackChannel,
-  text: z.string().min(1).max(40_000),
-  blocks: z
-    .array(z.looseObject({ type: z.string().min(1) }))
-    .max(50)
-    .optional(),
-});
+export const SlackPostParams = lazySchema(() =>
+  z.object({
+    channel: SlackChannel,
+    text: z.string().min(1).max(40_000),
+    blocks: z
+      .array(z.looseObject({ type: z.string().min(1) }))
+      .max(50)
+      .optional(),
+  }),
+);
 
-export const SlackDeleteParams = z.object({
-  channel: SlackChannel,
-  ts: z.string().regex(/^\d+\.\d+$/, 'must be a Slack message timestamp such as 1700000000.123456'),
-});
+export const SlackDeleteParams = lazySchema(() =>
+  z.object({
+    channel: SlackChannel,
+    ts: z.string().regex(/^\d+\.\d+$/, 'must be a Slack message timestamp such as 1700000000.123456'),
+  }),
+);
 
 /**
  * Posts a message. It can be undone by `slack.delete` with the channel and ts it returns. Slack

@@ -1,17 +1,20 @@
 import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
 import { ConflictError, PermanentConnectorError, TransientConnectorError } from '../core/errors.ts';
+import { lazySchema } from '../core/lazy-schema.ts';
 import type { StateStore } from '../core/ports.ts';
 import { SlugSchema } from '../core/schemas.ts';
 
-export const StateRevertParams = z.object({
-  entityType: SlugSchema,
-  entityId: z.string().min(1).max(128),
-  /** The version whose data comes back; 0 means the entity did not exist before. */
-  toVersion: z.number().int().nonnegative(),
-  /** The version the compensated step wrote; if someone wrote since, reverting would lose their change. */
-  expectVersion: z.number().int().positive(),
-});
+export const StateRevertParams = lazySchema(() =>
+  z.object({
+    entityType: SlugSchema,
+    entityId: z.string().min(1).max(128),
+    /** The version whose data comes back; 0 means the entity did not exist before. */
+    toVersion: z.number().int().nonnegative(),
+    /** The version the compensated step wrote; if someone wrote since, reverting would lose their change. */
+    expectVersion: z.number().int().positive(),
+  }),
+);
 
 /**
  * The compensation of `state.upsert`: writes a new version holding an earlier version's data

@@ -1,16 +1,19 @@
 import * as z from 'zod';
 import type { Connector } from '../core/connector.ts';
 import { ConflictError, TransientConnectorError } from '../core/errors.ts';
+import { lazySchema } from '../core/lazy-schema.ts';
 import type { StateStore } from '../core/ports.ts';
 import { SlugSchema } from '../core/schemas.ts';
 
-export const StateUpsertParams = z.object({
-  entityType: SlugSchema,
-  entityId: z.string().min(1).max(128),
-  data: z.record(z.string(), z.unknown()),
-  /** Merge into the current version (default) or replace it. */
-  merge: z.boolean().default(true),
-});
+export const StateUpsertParams = lazySchema(() =>
+  z.object({
+    entityType: SlugSchema,
+    entityId: z.string().min(1).max(128),
+    data: z.record(z.string(), z.unknown()),
+    /** Merge into the current version (default) or replace it. */
+    merge: z.boolean().default(true),
+  }),
+);
 
 /**
  * Writes a new version of a canonical entity. The version records the idempotency key that

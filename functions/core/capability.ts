@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { createHmacSigner, type HmacSigner } from './hmac.ts';
+import { lazySchema } from './lazy-schema.ts';
 import { ActionTypeSchema } from './schemas.ts';
 
 /**
@@ -8,17 +9,19 @@ import { ActionTypeSchema } from './schemas.ts';
  * from the recorded plan and the workflow's allow-list, never from model output, so a model
  * cannot widen it; the gateway checks every action against it.
  */
-export const GrantSchema = z.object({
-  v: z.literal(1),
-  id: z.string().min(1),
-  agent: z.string().min(1),
-  workflow: z.string().min(1),
-  runId: z.string().min(1),
-  stepIndex: z.number().int().nonnegative(),
-  actions: z.array(ActionTypeSchema).min(1),
-  /** Expiry, epoch milliseconds. */
-  exp: z.number().int().positive(),
-});
+export const GrantSchema = lazySchema(() =>
+  z.object({
+    v: z.literal(1),
+    id: z.string().min(1),
+    agent: z.string().min(1),
+    workflow: z.string().min(1),
+    runId: z.string().min(1),
+    stepIndex: z.number().int().nonnegative(),
+    actions: z.array(ActionTypeSchema).min(1),
+    /** Expiry, epoch milliseconds. */
+    exp: z.number().int().positive(),
+  }),
+);
 export type Grant = z.infer<typeof GrantSchema>;
 
 /** Signs and checks grants; the key lives in Secrets Manager on AWS and in .aios/ locally. */

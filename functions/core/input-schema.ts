@@ -56,113 +56,123 @@ export interface ObjectField extends Annotations {
 }
 export type InputField = StringField | NumberField | BooleanField | ArrayField | ObjectField;
 
-const count = z.number().int().nonnegative();
-const annotations = { title: z.string().optional(), description: z.string().optional() };
-
 /** JSON Schema patterns are ECMA-262 regular expressions, unanchored. */
 const patternFlags = 'u';
-const RegexSource = z.string().refine(
-  (source) => {
-    try {
-      new RegExp(source, patternFlags);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: 'is not a valid regular expression' },
-);
-
-/** Usable in `{{input.name}}` templates; `__proto__` would be an object's prototype, not a field. */
-const PropertyName = z
-  .string()
-  .regex(/^[A-Za-z_][\w-]*$/, { error: 'a property name is letters, digits, _ and -' })
-  .refine((name) => name !== '__proto__', { error: '__proto__ cannot be a property name' });
-
-const StringFieldSchema = z
-  .strictObject({
-    type: z.literal('string'),
-    ...annotations,
-    format: z.enum(['email', 'uri'], { error: 'must be email or uri' }).optional(),
-    pattern: RegexSource.optional(),
-    minLength: count.optional(),
-    maxLength: count.optional(),
-    enum: z.array(z.string()).min(1).optional(),
-    default: z.string().optional(),
-  })
-  .refine((f) => f.minLength === undefined || f.maxLength === undefined || f.minLength <= f.maxLength, {
-    error: 'minLength is greater than maxLength',
-    path: ['minLength'],
-  });
-
-const NumberFieldSchema = z
-  .strictObject({
-    type: z.enum(['number', 'integer']),
-    ...annotations,
-    minimum: z.number().optional(),
-    maximum: z.number().optional(),
-    enum: z.array(z.number()).min(1).optional(),
-    default: z.number().optional(),
-  })
-  .refine((f) => f.minimum === undefined || f.maximum === undefined || f.minimum <= f.maximum, {
-    error: 'minimum is greater than maximum',
-    path: ['minimum'],
-  });
-
-const BooleanFieldSchema = z.strictObject({
-  type: z.literal('boolean'),
-  ...annotations,
-  default: z.boolean().optional(),
-});
-
-const ArrayFieldSchema: z.ZodType<ArrayField> = z
-  .strictObject({
-    type: z.literal('array'),
-    ...annotations,
-    get items() {
-      return InputFieldSchema.optional();
-    },
-    minItems: count.optional(),
-    maxItems: count.optional(),
-    default: z.array(z.unknown()).optional(),
-  })
-  .refine((f) => f.minItems === undefined || f.maxItems === undefined || f.minItems <= f.maxItems, {
-    error: 'minItems is greater than maxItems',
-    path: ['minItems'],
-  });
-
-const ObjectFieldSchema: z.ZodType<ObjectField> = z
-  .strictObject({
-    type: z.literal('object'),
-    ...annotations,
-    get properties() {
-      return z.record(PropertyName, InputFieldSchema).optional();
-    },
-    required: z.array(z.string().min(1)).optional(),
-    additionalProperties: z.boolean().optional(),
-    default: z.record(z.string(), z.unknown()).optional(),
-  })
-  .superRefine((f, ctx) => {
-    for (const name of f.required ?? []) {
-      if (!f.properties || !Object.hasOwn(f.properties, name)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `required names ${name}, which is not in properties`,
-          path: ['required'],
-        });
-      }
-    }
-  });
-
 const TYPES = 'string, number, integer, boolean, object or array';
-const FIELD_SCHEMAS = {
-  string: StringFieldSchema,
-  number: NumberFieldSchema,
-  integer: NumberFieldSchema,
-  boolean: BooleanFieldSchema,
-  array: ArrayFieldSchema,
-  object: ObjectFieldSchema,
-} as const;
+
+/**
+ * The schema of each field type, built on the first parse of an input schema rather than at import:
+ * only what reads playbooks parses one, yet every function that imports the run record's schema
+ * imports this module, and these schemas were a tenth of a small function's cold import.
+ */
+let fieldSchemas: ReturnType<typeof buildFieldSchemas> | undefined;
+
+function buildFieldSchemas() {
+  const count = z.number().int().nonnegative();
+  const annotations = { title: z.string().optional(), description: z.string().optional() };
+
+  const RegexSource = z.string().refine(
+    (source) => {
+      try {
+        new RegExp(source, patternFlags);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'is not a valid regular expression' },
+  );
+
+  /** Usable in `{{input.name}}` templates; `__proto__` would be an object's prototype, not a field. */
+  const PropertyName = z
+    .string()
+    .regex(/^[A-Za-z_][\w-]*$/, { error: 'a property name is letters, digits, _ and -' })
+    .refine((name) => name !== '__proto__', { error: '__proto__ cannot be a property name' });
+
+  const StringFieldSchema = z
+    .strictObject({
+      type: z.literal('string'),
+      ...annotations,
+      format: z.enum(['email', 'uri'], { error: 'must be email or uri' }).optional(),
+      pattern: RegexSource.optional(),
+      minLength: count.optional(),
+      maxLength: count.optional(),
+      enum: z.array(z.string()).min(1).optional(),
+      default: z.string().optional(),
+    })
+    .refine((f) => f.minLength === undefined || f.maxLength === undefined || f.minLength <= f.maxLength, {
+      error: 'minLength is greater than maxLength',
+      path: ['minLength'],
+    });
+
+  const NumberFieldSchema = z
+    .strictObject({
+      type: z.enum(['number', 'integer']),
+      ...annotations,
+      minimum: z.number().optional(),
+      maximum: z.number().optional(),
+      enum: z.array(z.number()).min(1).optional(),
+      default: z.number().optional(),
+    })
+    .refine((f) => f.minimum === undefined || f.maximum === undefined || f.minimum <= f.maximum, {
+      error: 'minimum is greater than maximum',
+      path: ['minimum'],
+    });
+
+  const BooleanFieldSchema = z.strictObject({
+    type: z.literal('boolean'),
+    ...annotations,
+    default: z.boolean().optional(),
+  });
+
+  const ArrayFieldSchema: z.ZodType<ArrayField> = z
+    .strictObject({
+      type: z.literal('array'),
+      ...annotations,
+      get items() {
+        return InputFieldSchema.optional();
+      },
+      minItems: count.optional(),
+      maxItems: count.optional(),
+      default: z.array(z.unknown()).optional(),
+    })
+    .refine((f) => f.minItems === undefined || f.maxItems === undefined || f.minItems <= f.maxItems, {
+      error: 'minItems is greater than maxItems',
+      path: ['minItems'],
+    });
+
+  const ObjectFieldSchema: z.ZodType<ObjectField> = z
+    .strictObject({
+      type: z.literal('object'),
+      ...annotations,
+      get properties() {
+        return z.record(PropertyName, InputFieldSchema).optional();
+      },
+      required: z.array(z.string().min(1)).optional(),
+      additionalProperties: z.boolean().optional(),
+      default: z.record(z.string(), z.unknown()).optional(),
+    })
+    .superRefine((f, ctx) => {
+      for (const name of f.required ?? []) {
+        if (!f.properties || !Object.hasOwn(f.properties, name)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `required names ${name}, which is not in properties`,
+            path: ['required'],
+          });
+        }
+      }
+    });
+
+  return {
+    string: StringFieldSchema,
+    number: NumberFieldSchema,
+    integer: NumberFieldSchema,
+    boolean: BooleanFieldSchema,
+    array: ArrayFieldSchema,
+    object: ObjectFieldSchema,
+  } as const;
+}
 
 /** One field of an input schema: picked by its `type`, so the errors are those of that type only. */
 export const InputFieldSchema: z.ZodType<InputField> = z.unknown().transform((value, ctx) => {
@@ -171,13 +181,12 @@ export const InputFieldSchema: z.ZodType<InputField> = z.unknown().transform((va
     ctx.addIssue({ code: 'custom', message: 'must be an object with a type' });
     return z.NEVER;
   }
-  if (typeof type !== 'string' || !Object.hasOwn(FIELD_SCHEMAS, type)) {
+  fieldSchemas ??= buildFieldSchemas();
+  if (typeof type !== 'string' || !Object.hasOwn(fieldSchemas, type)) {
     ctx.addIssue({ code: 'custom', message: `must be ${TYPES}`, path: ['type'] });
     return z.NEVER;
   }
-  const parsed = (FIELD_SCHEMAS[type as keyof typeof FIELD_SCHEMAS] as z.ZodType<InputField>).safeParse(
-    value,
-  );
+  const parsed = (fieldSchemas[type as keyof typeof fieldSchemas] as z.ZodType<InputField>).safeParse(value);
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
   return z.NEVER;

@@ -1,3 +1,4 @@
+import { lazySchema } from './lazy-schema.ts';
 import { parseScheduleExpression, ScheduleExpressionError } from './triggers/schedule-expression.ts';
 import { ScheduleTriggerSchema, workflowSchemaOf } from './workflow-schema.ts';
 
@@ -6,13 +7,15 @@ import { ScheduleTriggerSchema, workflowSchemaOf } from './workflow-schema.ts';
  * its schedule's expression parses, read in its time zone. Only here, so that the cron parser
  * loads where playbooks are pushed or fires computed, not in every function that reads one.
  */
-const CheckedScheduleTriggerSchema = ScheduleTriggerSchema.superRefine((trigger, context) => {
-  try {
-    parseScheduleExpression(trigger.expression, trigger.timezone);
-  } catch (error) {
-    if (!(error instanceof ScheduleExpressionError)) throw error;
-    context.addIssue({ code: 'custom', message: error.message, path: ['expression'] });
-  }
-});
+const CheckedScheduleTriggerSchema = lazySchema(() =>
+  ScheduleTriggerSchema.superRefine((trigger, context) => {
+    try {
+      parseScheduleExpression(trigger.expression, trigger.timezone);
+    } catch (error) {
+      if (!(error instanceof ScheduleExpressionError)) throw error;
+      context.addIssue({ code: 'custom', message: error.message, path: ['expression'] });
+    }
+  }),
+);
 
-export const PlaybookSchema = workflowSchemaOf(CheckedScheduleTriggerSchema);
+export const PlaybookSchema = lazySchema(() => workflowSchemaOf(CheckedScheduleTriggerSchema));

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema.ts';
 import { RunSchema, type StartRunRequest } from './schemas.ts';
 
 /** How long a client's `Idempotency-Key` on `POST /runs` keeps meaning the run it started. */
@@ -17,14 +18,16 @@ export const IdempotencyKeySchema = z
  * run itself: whoever finds the claim (the first request, or its retry after a crash) writes the
  * same run and starts the same execution, so a key never starts two runs and never strands one.
  */
-export const RunStartClaimSchema = z.object({
-  key: IdempotencyKeySchema,
-  /** The request's fingerprint: the same key with a different request is refused. */
-  requestHash: z.string().min(1),
-  run: RunSchema,
-  claimedAt: z.string(),
-  expiresAt: z.string(),
-});
+export const RunStartClaimSchema = lazySchema(() =>
+  z.object({
+    key: IdempotencyKeySchema,
+    /** The request's fingerprint: the same key with a different request is refused. */
+    requestHash: z.string().min(1),
+    run: RunSchema,
+    claimedAt: z.string(),
+    expiresAt: z.string(),
+  }),
+);
 export type RunStartClaim = z.infer<typeof RunStartClaimSchema>;
 
 /*

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { InputSchemaSchema } from './input-schema.ts';
+import { lazySchema } from './lazy-schema.ts';
 import {
   ActionTypeSchema,
   BudgetSchema,
@@ -26,18 +27,20 @@ export const CatchUpSchema = z.enum(['skip', 'latest', 'all']);
 export type CatchUp = z.infer<typeof CatchUpSchema>;
 
 /** A schedule trigger's fields; playbook-schema.ts adds the check of its expression and time zone. */
-export const ScheduleTriggerSchema = z.object({
-  type: z.literal('schedule'),
-  /** As EventBridge Scheduler takes it: `cron(0 9 ? * MON *)` or `rate(1 hour)`. */
-  expression: z.string().min(1),
-  /** IANA time zone the cron is read in. */
-  timezone: z.string().min(1).default('UTC'),
-  /** The run's input; `${AIOS_API_URL}` is filled in, then it is checked against the input schema. */
-  input: z.record(z.string(), z.unknown()).default({}),
-  /** Missed fires: none (`skip`), the most recent (`latest`), or up to `maxCatchUp` of them (`all`). */
-  catchUp: CatchUpSchema.default('latest'),
-  maxCatchUp: z.number().int().min(1).max(100).default(10),
-});
+export const ScheduleTriggerSchema = lazySchema(() =>
+  z.object({
+    type: z.literal('schedule'),
+    /** As EventBridge Scheduler takes it: `cron(0 9 ? * MON *)` or `rate(1 hour)`. */
+    expression: z.string().min(1),
+    /** IANA time zone the cron is read in. */
+    timezone: z.string().min(1).default('UTC'),
+    /** The run's input; `${AIOS_API_URL}` is filled in, then it is checked against the input schema. */
+    input: z.record(z.string(), z.unknown()).default({}),
+    /** Missed fires: none (`skip`), the most recent (`latest`), or up to `maxCatchUp` of them (`all`). */
+    catchUp: CatchUpSchema.default('latest'),
+    maxCatchUp: z.number().int().min(1).max(100).default(10),
+  }),
+);
 export type ScheduleTrigger = z.infer<typeof ScheduleTriggerSchema>;
 
 /** The triggers, with the schedule trigger's schema given (checked at a push, as stored when read). */
@@ -113,5 +116,5 @@ export const workflowSchemaOf = (schedule: typeof ScheduleTriggerSchema) =>
     });
 
 /** A stored playbook version, as its push checked it (PlaybookSchema); the cron parser is not loaded. */
-export const WorkflowSchema = workflowSchemaOf(ScheduleTriggerSchema);
+export const WorkflowSchema = lazySchema(() => workflowSchemaOf(ScheduleTriggerSchema));
 export type Workflow = z.infer<typeof WorkflowSchema>;

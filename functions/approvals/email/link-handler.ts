@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { HttpRequest, HttpResult, RouteHandlers } from '../../api/http.ts';
 import type { Approval, Approvals, DecideResult } from '../../core/approvals/approval.ts';
 import { ApprovalIdSchema } from '../../core/ids.ts';
+import { lazySchema } from '../../core/lazy-schema.ts';
 import type { Clock } from '../../core/ports.ts';
 import { logger, metrics } from '../../shared/powertools.ts';
 import type { LinkTokenCheck, LinkTokenFailure, LinkTokenUses } from './link-token.ts';
@@ -21,18 +22,22 @@ const TokenSchema = z
   .max(4096, 'the token is too long');
 
 const PathSchema = z.object({ id: ApprovalIdSchema });
-const QuerySchema = z.object({ token: TokenSchema });
+// A request is the page (GET, its query) or the decision (POST, its form): each is built when first
+// needed, so a cold start builds only the one its first request reads.
+const QuerySchema = lazySchema(() => z.object({ token: TokenSchema }));
 // Strict: the page posts exactly these fields, and a link never edits anything, so any other field
 // (an edit, a `__proto__`) is refused by name rather than dropped.
-const FormSchema = z.strictObject({
-  token: TokenSchema,
-  decision: z.enum(['approve', 'reject'], { error: 'decision must be "approve" or "reject"' }),
-  note: z
-    .string()
-    .max(2000, 'the note is longer than 2000 characters')
-    .optional()
-    .transform((note) => note?.trim() || undefined),
-});
+const FormSchema = lazySchema(() =>
+  z.strictObject({
+    token: TokenSchema,
+    decision: z.enum(['approve', 'reject'], { error: 'decision must be "approve" or "reject"' }),
+    note: z
+      .string()
+      .max(2000, 'the note is longer than 2000 characters')
+      .optional()
+      .transform((note) => note?.trim() || undefined),
+  }),
+);
 
 const FAILURE_STATUS: Record<LinkTokenFailure, number> = {
   malformed: 400,

@@ -1,21 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { createHmacSigner, type HmacSigner } from '../../core/hmac.ts';
+import { lazySchema } from '../../core/lazy-schema.ts';
 import type { Clock } from '../../core/ports.ts';
 
 /**
  * What a magic link carries: one approval, one approver, an expiry and a nonce that makes it single
  * use. The task token of the paused run is never in it; it stays on the server.
  */
-export const LinkClaimsSchema = z.object({
-  v: z.literal(1),
-  approvalId: z.string().min(1),
-  /** The email address the link was sent to; it is who decides when the link is used. */
-  approver: z.email(),
-  /** Expiry, epoch milliseconds. */
-  exp: z.number().int().positive(),
-  nonce: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
-});
+export const LinkClaimsSchema = lazySchema(() =>
+  z.object({
+    v: z.literal(1),
+    approvalId: z.string().min(1),
+    /** The email address the link was sent to; it is who decides when the link is used. */
+    approver: z.email(),
+    /** Expiry, epoch milliseconds. */
+    exp: z.number().int().positive(),
+    nonce: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
+  }),
+);
 export type LinkClaims = z.infer<typeof LinkClaimsSchema>;
 
 export const DEFAULT_LINK_TTL_MS = 60 * 60 * 1000;

@@ -1,46 +1,57 @@
 import * as z from 'zod';
 import { ValidationError } from '../../core/errors.ts';
+import { lazySchema } from '../../core/lazy-schema.ts';
 import type { SlackModalView } from '../../core/ports/slack-transport.ts';
 import { parseJsonOrThrow, parseOrThrow } from '../../core/validation.ts';
 import { type HeaderMap, headerValue, verifySlackSignature } from './signature.ts';
 
 // Slack's interactivity protocol, apart from what aios decides with it: who sent the request, what
 // the payload says, and the answers Slack understands. The decision flows are in decisions.ts.
+// A request is a click or a modal's submission, so its schemas are built when first needed: a
+// cold start builds only the one the first request parses.
 
-const SlackUserSchema = z.object({
-  id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id'),
-});
+const SlackUserSchema = lazySchema(() =>
+  z.object({
+    id: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id'),
+  }),
+);
 
-const BlockActionsSchema = z.object({
-  type: z.literal('block_actions'),
-  user: SlackUserSchema,
-  trigger_id: z.string().min(1).optional(),
-  channel: z.object({ id: z.string().min(1) }).optional(),
-  message: z.object({ ts: z.string().min(1) }).optional(),
-  container: z
-    .object({ channel_id: z.string().min(1).optional(), message_ts: z.string().min(1).optional() })
-    .optional(),
-  actions: z
-    .array(z.object({ action_id: z.string().min(1), value: z.string().optional() }))
-    .min(1, 'must name the action'),
-});
+const BlockActionsSchema = lazySchema(() =>
+  z.object({
+    type: z.literal('block_actions'),
+    user: SlackUserSchema,
+    trigger_id: z.string().min(1).optional(),
+    channel: z.object({ id: z.string().min(1) }).optional(),
+    message: z.object({ ts: z.string().min(1) }).optional(),
+    container: z
+      .object({ channel_id: z.string().min(1).optional(), message_ts: z.string().min(1).optional() })
+      .optional(),
+    actions: z
+      .array(z.object({ action_id: z.string().min(1), value: z.string().optional() }))
+      .min(1, 'must name the action'),
+  }),
+);
 
-const ViewSubmissionSchema = z.object({
-  type: z.literal('view_submission'),
-  user: SlackUserSchema,
-  view: z.object({
-    callback_id: z.string(),
-    private_metadata: z.string(),
-    state: z.object({
-      values: z.record(
-        z.string(),
-        z.record(z.string(), z.object({ type: z.string(), value: z.string().nullable().optional() })),
-      ),
+const ViewSubmissionSchema = lazySchema(() =>
+  z.object({
+    type: z.literal('view_submission'),
+    user: SlackUserSchema,
+    view: z.object({
+      callback_id: z.string(),
+      private_metadata: z.string(),
+      state: z.object({
+        values: z.record(
+          z.string(),
+          z.record(z.string(), z.object({ type: z.string(), value: z.string().nullable().optional() })),
+        ),
+      }),
     }),
   }),
-});
+);
 
-const PayloadTypeSchema = z.object({ type: z.string().min(1, 'must name the payload type') });
+const PayloadTypeSchema = lazySchema(() =>
+  z.object({ type: z.string().min(1, 'must name the payload type') }),
+);
 export type BlockActions = z.infer<typeof BlockActionsSchema>;
 export type ViewSubmission = z.infer<typeof ViewSubmissionSchema>;
 

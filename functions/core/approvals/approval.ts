@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../lazy-schema.ts';
 import { ActionSchema, EscalationSchema, RiskSchema } from '../schemas.ts';
 
 export { type Escalation, EscalationSchema } from '../schemas.ts';
@@ -11,89 +12,97 @@ export type DecisionChannel = z.infer<typeof DecisionChannelSchema>;
 export const ApprovalStatusSchema = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'WITHDRAWN']);
 export type ApprovalStatus = z.infer<typeof ApprovalStatusSchema>;
 
-export const ApproverSchema = z.object({
-  /** Slack user ids allowed to decide from Slack. */
-  slackUserIds: z
-    .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U0123ABC'))
-    .default([]),
-  /** Email addresses that get a magic link; each link is bound to its address. */
-  emails: z.array(z.email()).default([]),
-});
+export const ApproverSchema = lazySchema(() =>
+  z.object({
+    /** Slack user ids allowed to decide from Slack. */
+    slackUserIds: z
+      .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id like U0123ABC'))
+      .default([]),
+    /** Email addresses that get a magic link; each link is bound to its address. */
+    emails: z.array(z.email()).default([]),
+  }),
+);
 export type Approvers = z.infer<typeof ApproverSchema>;
 
-export const ApprovalEventSchema = z.object({
-  at: z.string(),
-  event: z.enum([
-    'requested',
-    'notified',
-    'reminded',
-    'escalated',
-    'approved',
-    'rejected',
-    'expired',
-    'refused',
-    'withdrawn',
-  ]),
-  channel: z.string().optional(),
-  detail: z.string(),
-});
+export const ApprovalEventSchema = lazySchema(() =>
+  z.object({
+    at: z.string(),
+    event: z.enum([
+      'requested',
+      'notified',
+      'reminded',
+      'escalated',
+      'approved',
+      'rejected',
+      'expired',
+      'refused',
+      'withdrawn',
+    ]),
+    channel: z.string().optional(),
+    detail: z.string(),
+  }),
+);
 export type ApprovalEvent = z.infer<typeof ApprovalEventSchema>;
 
-export const DecisionSchema = z.object({
-  outcome: z.enum(['approved', 'rejected']),
-  channel: DecisionChannelSchema,
-  /** Who decided: the Slack user id, the email address the link was bound to, or "operator". */
-  by: z.string().min(1),
-  at: z.string(),
-  note: z.string().max(2000).optional(),
-  /** Edit-then-approve: the parameters the approver changed, already validated. */
-  editedParams: z.record(z.string(), z.unknown()).optional(),
-  /** When the approver opened the request to decide (the console's form says), so the decision's own time is measured. */
-  openedAt: z.string().optional(),
-});
+export const DecisionSchema = lazySchema(() =>
+  z.object({
+    outcome: z.enum(['approved', 'rejected']),
+    channel: DecisionChannelSchema,
+    /** Who decided: the Slack user id, the email address the link was bound to, or "operator". */
+    by: z.string().min(1),
+    at: z.string(),
+    note: z.string().max(2000).optional(),
+    /** Edit-then-approve: the parameters the approver changed, already validated. */
+    editedParams: z.record(z.string(), z.unknown()).optional(),
+    /** When the approver opened the request to decide (the console's form says), so the decision's own time is measured. */
+    openedAt: z.string().optional(),
+  }),
+);
 export type Decision = z.infer<typeof DecisionSchema>;
 
 /**
  * One approval request, whatever the channels: Slack and email resolve this same record, and
  * the first decision wins. The task token stays on the server and is never sent anywhere.
  */
-export const ApprovalSchema = z.object({
-  approvalId: z.string().min(1),
-  runId: z.string(),
-  stepIndex: z.number().int().nonnegative(),
-  stepId: z.string(),
-  workflow: z.string(),
-  /** What the agent proposes, in plain words. */
-  summary: z.string(),
-  action: ActionSchema,
-  risk: RiskSchema,
-  /** Parameter names an approver may change before approving. */
-  editable: z.array(z.string()).default([]),
-  status: ApprovalStatusSchema,
-  approvers: ApproverSchema,
-  channels: z.array(z.enum(['slack', 'email'])),
-  escalation: EscalationSchema,
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  /** When the escalation job should look at this request next. */
-  nextEscalationAt: z.string().optional(),
-  escalationStage: z.number().int().nonnegative().default(0),
-  decision: DecisionSchema.optional(),
-  history: z.array(ApprovalEventSchema),
-  /** Where the Slack message was posted, so it can be updated with the decision. */
-  slackMessage: z.object({ channel: z.string(), ts: z.string() }).optional(),
-  /**
-   * When the paused run was told the outcome (its task token answered, or found already closed).
-   * A decided or expired approval without it still has a run waiting: recovery answers it.
-   */
-  answeredAt: z.string().optional(),
-  /**
-   * When the settlement's audit and journal entries (and its judgement) were written. The public
-   * link and Slack endpoints may not write run items, so they leave this to an appender (the
-   * executor, the run recorder, the recovery sweep): until it is set, recovery lists the approval.
-   */
-  loggedAt: z.string().optional(),
-});
+export const ApprovalSchema = lazySchema(() =>
+  z.object({
+    approvalId: z.string().min(1),
+    runId: z.string(),
+    stepIndex: z.number().int().nonnegative(),
+    stepId: z.string(),
+    workflow: z.string(),
+    /** What the agent proposes, in plain words. */
+    summary: z.string(),
+    action: ActionSchema,
+    risk: RiskSchema,
+    /** Parameter names an approver may change before approving. */
+    editable: z.array(z.string()).default([]),
+    status: ApprovalStatusSchema,
+    approvers: ApproverSchema,
+    channels: z.array(z.enum(['slack', 'email'])),
+    escalation: EscalationSchema,
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    /** When the escalation job should look at this request next. */
+    nextEscalationAt: z.string().optional(),
+    escalationStage: z.number().int().nonnegative().default(0),
+    decision: DecisionSchema.optional(),
+    history: z.array(ApprovalEventSchema),
+    /** Where the Slack message was posted, so it can be updated with the decision. */
+    slackMessage: z.object({ channel: z.string(), ts: z.string() }).optional(),
+    /**
+     * When the paused run was told the outcome (its task token answered, or found already closed).
+     * A decided or expired approval without it still has a run waiting: recovery answers it.
+     */
+    answeredAt: z.string().optional(),
+    /**
+     * When the settlement's audit and journal entries (and its judgement) were written. The public
+     * link and Slack endpoints may not write run items, so they leave this to an appender (the
+     * executor, the run recorder, the recovery sweep): until it is set, recovery lists the approval.
+     */
+    loggedAt: z.string().optional(),
+  }),
+);
 export type Approval = z.infer<typeof ApprovalSchema>;
 
 /** What a decision attempt came to. A second click anywhere is `already-decided`, never an error page. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../lazy-schema.ts';
 import type { BreakerPolicy, BreakerState, BreakerStatus } from '../ports.ts';
 
 /**
@@ -16,18 +17,20 @@ import type { BreakerPolicy, BreakerState, BreakerStatus } from '../ports.ts';
  */
 
 /** What a breaker stores per key. Every time is epoch ms. */
-export const BreakerRecordSchema = z.object({
-  state: z.enum(['closed', 'open', 'half-open']),
-  /** The most recent failures, oldest first; at most failureThreshold are kept. */
-  failureTimes: z.array(z.number()),
-  /** The window of the last policy seen, so that status(), which gets no policy, can count. */
-  windowSeconds: z.number().positive().optional(),
-  openedAt: z.number().optional(),
-  /** Open: when the probe may go. Half-open: when the probe's lease runs out. */
-  retryAt: z.number().optional(),
-  /** Half-open: when the probe was handed out. */
-  probeAt: z.number().optional(),
-});
+export const BreakerRecordSchema = lazySchema(() =>
+  z.object({
+    state: z.enum(['closed', 'open', 'half-open']),
+    /** The most recent failures, oldest first; at most failureThreshold are kept. */
+    failureTimes: z.array(z.number()),
+    /** The window of the last policy seen, so that status(), which gets no policy, can count. */
+    windowSeconds: z.number().positive().optional(),
+    openedAt: z.number().optional(),
+    /** Open: when the probe may go. Half-open: when the probe's lease runs out. */
+    retryAt: z.number().optional(),
+    /** Half-open: when the probe was handed out. */
+    probeAt: z.number().optional(),
+  }),
+);
 export type BreakerRecord = z.infer<typeof BreakerRecordSchema>;
 
 export const CLOSED_BREAKER: BreakerRecord = { state: 'closed', failureTimes: [] };

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../lazy-schema.ts';
 import type { RateLimit } from '../ports.ts';
 
 /**
@@ -7,10 +8,12 @@ import type { RateLimit } from '../ports.ts';
  */
 
 /** What a limiter stores per key. `tokens` is fractional; `refilledAt` is epoch ms. */
-export const BucketStateSchema = z.object({
-  tokens: z.number().min(0),
-  refilledAt: z.number(),
-});
+export const BucketStateSchema = lazySchema(() =>
+  z.object({
+    tokens: z.number().min(0),
+    refilledAt: z.number(),
+  }),
+);
 export type BucketState = z.infer<typeof BucketStateSchema>;
 
 export interface BucketDecision {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from '../lazy-schema.ts';
 
 /*
  * The ports triggers need. Kept beside the trigger services for now; they join functions/core/ports.ts
@@ -12,29 +13,33 @@ export const FireSourceSchema = z.enum(['schedule', 'manual']);
  * One fire of a schedule, recorded before its run starts. Its id is (playbook, scheduledAt), and so
  * is its run's: a fire delivered again finds its record and its run, never a second one.
  */
-export const ScheduleFireSchema = z.object({
-  playbook: z.string(),
-  version: z.number().int(),
-  /** ISO 8601 UTC, whole seconds: the time the schedule named, not when it was delivered. */
-  scheduledAt: z.string(),
-  runId: z.string(),
-  source: FireSourceSchema,
-  /** RECORDED: the run may or may not have started yet; the fire's next delivery or pass finishes it. */
-  status: z.enum(['RECORDED', 'STARTED', 'SKIPPED', 'FAILED']),
-  /** Why a fire started nothing (paused, its input refused). */
-  reason: z.string().optional(),
-  recordedAt: z.string(),
-  settledAt: z.string().optional(),
-});
+export const ScheduleFireSchema = lazySchema(() =>
+  z.object({
+    playbook: z.string(),
+    version: z.number().int(),
+    /** ISO 8601 UTC, whole seconds: the time the schedule named, not when it was delivered. */
+    scheduledAt: z.string(),
+    runId: z.string(),
+    source: FireSourceSchema,
+    /** RECORDED: the run may or may not have started yet; the fire's next delivery or pass finishes it. */
+    status: z.enum(['RECORDED', 'STARTED', 'SKIPPED', 'FAILED']),
+    /** Why a fire started nothing (paused, its input refused). */
+    reason: z.string().optional(),
+    recordedAt: z.string(),
+    settledAt: z.string().optional(),
+  }),
+);
 export type ScheduleFire = z.infer<typeof ScheduleFireSchema>;
 
-export const ScheduleStateSchema = z.object({
-  playbook: z.string(),
-  paused: z.boolean(),
-  /** When it was last paused or resumed. */
-  changedAt: z.string().optional(),
-  lastFire: ScheduleFireSchema.optional(),
-});
+export const ScheduleStateSchema = lazySchema(() =>
+  z.object({
+    playbook: z.string(),
+    paused: z.boolean(),
+    /** When it was last paused or resumed. */
+    changedAt: z.string().optional(),
+    lastFire: ScheduleFireSchema.optional(),
+  }),
+);
 export type ScheduleState = z.infer<typeof ScheduleStateSchema>;
 
 /** The schedules' state and fire records: the state table on AWS and locally, a map in unit tests. */
@@ -54,13 +59,15 @@ export interface ScheduleStore {
  * recorded in `pending` (to be started) or skipped. Written in one conditional write, so a crash
  * leaves either the old decision or the new one, never half of one.
  */
-export const SchedulerCursorSchema = z.object({
-  through: z.string(),
-  /** Fires decided on but perhaps not yet started, oldest first (ISO 8601). */
-  pending: z.array(z.string()),
-  /** Fires passed over by the catch-up policy in the last decision, and the latest of them. */
-  skipped: z.object({ count: z.number().int().nonnegative(), latest: z.string() }).optional(),
-});
+export const SchedulerCursorSchema = lazySchema(() =>
+  z.object({
+    through: z.string(),
+    /** Fires decided on but perhaps not yet started, oldest first (ISO 8601). */
+    pending: z.array(z.string()),
+    /** Fires passed over by the catch-up policy in the last decision, and the latest of them. */
+    skipped: z.object({ count: z.number().int().nonnegative(), latest: z.string() }).optional(),
+  }),
+);
 export type SchedulerCursor = z.infer<typeof SchedulerCursorSchema>;
 
 export interface SchedulerCursors {
@@ -70,12 +77,14 @@ export interface SchedulerCursors {
 }
 
 /** A webhook event already taken: which run its id started. */
-export const WebhookEventSchema = z.object({
-  playbook: z.string(),
-  eventId: z.string(),
-  runId: z.string(),
-  receivedAt: z.string(),
-});
+export const WebhookEventSchema = lazySchema(() =>
+  z.object({
+    playbook: z.string(),
+    eventId: z.string(),
+    runId: z.string(),
+    receivedAt: z.string(),
+  }),
+);
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 
 /** How long an event id is remembered: longer than any provider retries (Stripe: 3 days). */
