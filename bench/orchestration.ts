@@ -10,6 +10,7 @@ import { createCatalog } from '../functions/core/catalog.ts';
 import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
 import { startLocalRuntime } from '../lib/local/runtime.ts';
 import { TABLE_NAMES } from '../lib/local/table-definitions.ts';
+import { upsertWorkflow } from '../test/support/upsert-workflow.ts';
 import { DynamoDBCheckpointSaver } from './dynamodb-checkpointer.ts';
 import { countRequests, type RequestCounts } from './request-counter.ts';
 import { median } from './stats.ts';
@@ -199,21 +200,6 @@ async function measure<W>(
   }
   if (!requests) throw new Error('no measured run');
   return { ...labels, steps: options.steps, runMs, oneStepRunMs: median(oneStepMs), requests, recorded };
-}
-
-function upsertWorkflow(name: string, steps: number) {
-  return {
-    name,
-    version: 1,
-    description: `${steps} state.upsert steps, for the orchestration benchmark.`,
-    allowedActions: ['state.upsert'],
-    steps: Array.from({ length: steps }, (_, i) => ({
-      id: `step-${i + 1}`,
-      title: `Write step ${i + 1}`,
-      action: 'state.upsert',
-      params: { entityType: 'bench', entityId: '{{run.id}}', data: { [`step${i + 1}`]: i + 1 } },
-    })),
-  };
 }
 
 const ChainState = Annotation.Root({

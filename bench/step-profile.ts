@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createOfflineModel } from '../functions/adapters/local/offline-model.ts';
 import { createCatalog } from '../functions/core/catalog.ts';
 import { startLocalRuntime } from '../lib/local/runtime.ts';
+import { upsertWorkflow } from '../test/support/upsert-workflow.ts';
 
 type Attribute = string | { S?: string } | undefined;
 type Input = {
@@ -45,18 +46,7 @@ function keyOf(input: Input): string {
   return '';
 }
 
-const workflow = {
-  name: 'profile',
-  version: 1,
-  description: `${steps} state.upsert steps`,
-  allowedActions: ['state.upsert'],
-  steps: Array.from({ length: steps }, (_, i) => ({
-    id: `s${i + 1}`,
-    title: `Write ${i + 1}`,
-    action: 'state.upsert',
-    params: { entityType: 'bench', entityId: '{{run.id}}', data: { [`s${i + 1}`]: i + 1 } },
-  })),
-};
+const workflow = upsertWorkflow('profile', steps);
 const dataDir = mkdtempSync(join(tmpdir(), 'aios-step-profile-'));
 const runtime = await startLocalRuntime({
   dataDir,

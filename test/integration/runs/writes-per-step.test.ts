@@ -3,22 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCatalog } from '../../../functions/core/catalog.ts';
 import { type LocalRuntime, startLocalRuntime } from '../../../lib/local/runtime.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
+import { upsertWorkflow } from '../../support/upsert-workflow.ts';
 
 const WRITES =
   /^(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems|Put|Update|Delete|BatchWrite|TransactWrite)Command$/;
 
-const workflow = (steps: number) => ({
-  name: `w${steps}`,
-  version: 1,
-  description: `${steps} state.upsert steps`,
-  allowedActions: ['state.upsert'],
-  steps: Array.from({ length: steps }, (_, i) => ({
-    id: `s${i + 1}`,
-    title: `Write ${i + 1}`,
-    action: 'state.upsert',
-    params: { entityType: 'bench', entityId: '{{run.id}}', data: { [`s${i + 1}`]: i + 1 } },
-  })),
-});
+const workflow = (steps: number) => upsertWorkflow(`w${steps}`, steps);
 
 let runtime: LocalRuntime;
 let counting = false;
