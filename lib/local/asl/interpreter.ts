@@ -308,10 +308,16 @@ async function commitBeforeCall(run: ExecutionRun): Promise<void> {
 function scheduleTask(run: ExecutionRun, frame: Frame, state: StateDefinition) {
   const resource = state.Resource as string;
   // The token names its execution itself; with the execution's key it is derived from this place
-  // in the history, so the same transitions taken again after a crash issue it again.
+  // in the history, this state and its input, so the same transitions taken again after a crash
+  // issue it again.
   const { executionArn, tokenKey, lastEventId } = run.meta;
   const token = isWaitForTaskToken(resource)
-    ? issueTaskToken(executionArn, tokenKey === undefined ? undefined : { tokenKey, position: lastEventId })
+    ? issueTaskToken(
+        executionArn,
+        tokenKey === undefined
+          ? undefined
+          : { tokenKey, position: lastEventId, stateName: frame.stateName, input: frame.input },
+      )
     : undefined;
   const parameters =
     state.Parameters !== undefined

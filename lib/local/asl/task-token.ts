@@ -15,15 +15,21 @@ export const LEGACY_TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 export const newTokenKey = (): string => randomBytes(32).toString('base64url');
 
 /**
- * With the execution's key, the token of the task scheduled at `position` (the history's last
- * event id then) is an HMAC of that position: as unguessable as 32 random bytes, and the same
- * again when a restart takes the same transitions from an earlier checkpoint and schedules that
- * task anew. Without a key (an execution started before keys existed), 32 random bytes.
+ * With the execution's key, the token of a task is an HMAC of where it is scheduled: the history's
+ * position then (its last event id), the state and the state's input. It is as unguessable as 32
+ * random bytes, and the same again when a restart takes the same transitions from an earlier
+ * checkpoint and schedules that task anew with the same input. A restart that reaches the same
+ * position by another path, or the same state with another input, gets another token, so an
+ * answer to the first message never completes a task it was not sent for. Without a key (an
+ * execution started before keys existed), 32 random bytes.
  */
-export function issueTaskToken(executionArn: string, key?: { tokenKey: string; position: number }): string {
+export function issueTaskToken(
+  executionArn: string,
+  key?: { tokenKey: string; position: number; stateName: string; input: unknown },
+): string {
   const secret = key
     ? createHmac('sha256', Buffer.from(key.tokenKey, 'base64url'))
-        .update(String(key.position))
+        .update(JSON.stringify([key.position, key.stateName, key.input]))
         .digest('base64url')
     : randomBytes(32).toString('base64url');
   return `${secret}.${Buffer.from(executionArn).toString('base64url')}`;
