@@ -290,7 +290,7 @@ async function receiveMessages(
     // One request for the window while no other receiver took any of it; item by item otherwise.
     const claimedTogether = await claimAll(queues, config.name, claimable, now, visibilityMs);
     const results = await Promise.all([
-      ...dying.map((item) => deadLetterOrClaim(queues, config, item, now, visibilityMs)),
+      ...dying.map((item) => deadLetter(queues, config, item, now)),
       ...(claimedTogether ?? claimable.map((item) => claim(queues, config.name, item, now, visibilityMs))),
     ]);
     for (const message of results) if (message) delivered.push(message);
@@ -347,7 +347,7 @@ async function claimAll(
   items: readonly MessageItem[],
   now: number,
   visibilityMs: number,
-): Promise<Promise<Claimed>[] | undefined> {
+): Promise<Claimed[] | undefined> {
   if (items.length < 2) return undefined;
   const claims = items.map((item) => ({ item, token: randomUUID() }));
   try {
@@ -371,23 +371,20 @@ async function claimAll(
       receiptToken: token,
       firstReceiveAt: item.firstReceiveAt ?? now,
     };
-    return Promise.resolve(toQueueMessage(queueName, claimed, token, now));
+    return toQueueMessage(queueName, claimed, token, now);
   });
 }
 
 /** A message received maxReceiveCount times moves to the dead-letter queue on its next receive, as on SQS. */
-async function deadLetterOrClaim(
+async function deadLetter(
   queues: QueueTable,
   config: QueueConfig,
   item: MessageItem,
   now: number,
-  visibilityMs: number,
-): Promise<Claimed | undefined> {
-  if (dueForDeadLetter(config, item) && config.deadLetterQueue !== undefined) {
+): Promise<undefined> {
+  if (config.deadLetterQueue !== undefined)
     await move(queues, config.name, item, config.deadLetterQueue, now, 'deadLetter');
-    return undefined;
-  }
-  return claim(queues, config.name, item, now, visibilityMs);
+  return undefined;
 }
 
 /** Claims one visible message for this receive; undefined when another receiver was first. */
@@ -488,18 +485,21 @@ function leaseForMove(queues: QueueTable, item: MessageItem, now: number): Promi
   });
 }
 
+/** The delete of one message, if `token` is still its latest receive's. */
+function deleteRequest(queues: QueueTable, queueName: string, { sk, token }: { sk: string; token: string }) {
+  return {
+    TableName: queues.table,
+    Key: { pk: queuePk(queueName), sk },
+    ConditionExpression: 'receiptToken = :token',
+    ExpressionAttributeValues: { ':token': token },
+  };
+}
+
 async function deleteMessage(queues: QueueTable, queueName: string, receiptHandle: string): Promise<boolean> {
   configOf(queues.configs, queueName);
-  const { sk, token } = decodeReceiptHandle(queueName, receiptHandle);
+  const handle = decodeReceiptHandle(queueName, receiptHandle);
   try {
-    await queues.db.send(
-      new DeleteCommand({
-        TableName: queues.table,
-        Key: { pk: queuePk(queueName), sk },
-        ConditionExpression: 'receiptToken = :token',
-        ExpressionAttributeValues: { ':token': token },
-      }),
-    );
+    await queues.db.send(new DeleteCommand(deleteRequest(queues, queueName, handle)));
     return true;
   } catch (error) {
     if (isConditionalCheckFailed(error)) return false;
@@ -519,14 +519,7 @@ async function deleteMessages(
     try {
       await queues.db.send(
         new TransactWriteCommand({
-          TransactItems: decoded.map(({ sk, token }) => ({
-            Delete: {
-              TableName: queues.table,
-              Key: { pk: queuePk(queueName), sk },
-              ConditionExpression: 'receiptToken = :token',
-              ExpressionAttributeValues: { ':token': token },
-            },
-          })),
+          TransactItems: decoded.map((handle) => ({ Delete: deleteRequest(queues, queueName, handle) })),
         }),
       );
       return decoded.map(() => true);
