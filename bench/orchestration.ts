@@ -47,6 +47,7 @@ export const CHECKPOINT_TABLE = 'langgraph-checkpoints';
 export async function storeFloors(aios: EngineResult, langGraph: EngineResult) {
   return {
     aios: await storeFloor(aios.recorded),
+    aiosInMemory: await storeFloor(aios.recorded, undefined, undefined, 3, 'memory'),
     langGraph: await storeFloor(langGraph.recorded, [TABLE_NAMES.state], (client) =>
       DynamoDBCheckpointSaver.createTable(client, CHECKPOINT_TABLE),
     ),

@@ -83,27 +83,37 @@ export async function storeFloor(
   tables?: readonly TableName[],
   extraTables?: (client: DynamoDBClient) => Promise<void>,
   rounds = 3,
+  where: StoreMedium = 'disk',
 ): Promise<Replay> {
   const replays: Replay[] = [];
-  for (let i = 0; i < rounds; i += 1) replays.push(await replayOnRawStore(requests, tables, extraTables));
+  for (let i = 0; i < rounds; i += 1)
+    replays.push(await replayOnRawStore(requests, tables, extraTables, where));
   replays.sort((a, b) => a.ms - b.ms);
   return replays[Math.floor(replays.length / 2)] as Replay;
 }
 
 /**
- * The same requests, one after another, on a fresh embedded store on disk (the engine's own
- * tables): what the store alone costs for them, with no engine around it. The requests of a run
- * that overlapped (the gateway's worker beside the interpreter) go one at a time here.
+ * Where the replayed store keeps its items: on disk (LevelDB, as `aios dev`), or in memory, which
+ * shows how much of a request is the disk and how much the protocol path (the SDK's serializer,
+ * dynalite's validation and expression evaluation) that any DynamoDB-compatible store has too.
+ */
+export type StoreMedium = 'disk' | 'memory';
+
+/**
+ * The same requests, one after another, on a fresh embedded store (the engine's own tables): what
+ * the store alone costs for them, with no engine around it. The requests of a run that overlapped
+ * (the gateway's worker beside the interpreter) go one at a time here.
  */
 export async function replayOnRawStore(
   requests: readonly RecordedRequest[],
   /** Every table of the local runtime when not given. */
   tables?: readonly TableName[],
   extraTables: (client: DynamoDBClient) => Promise<void> = async () => undefined,
+  where: StoreMedium = 'disk',
 ): Promise<Replay> {
   const dir = mkdtempSync(join(tmpdir(), 'aios-store-floor-'));
   try {
-    const db = await startEmbeddedDynamoDB({ dir, ...(tables && { tables }) });
+    const db = await startEmbeddedDynamoDB({ ...(where === 'disk' && { dir }), ...(tables && { tables }) });
     try {
       await extraTables(db.client);
       let refused = 0;
