@@ -359,11 +359,12 @@ async function gatewaySection(bench: Bench) {
     );
   }
   bench.say(
-    '- Per action: grant check (HMAC), Powertools idempotency record (in progress, then completed), run and',
+    '- Per action: grant check (HMAC), Powertools idempotency record (in progress, then completed), the',
   );
   bench.say(
-    "  intent reads, rate-limit token and breaker check, intent EXECUTING then SUCCEEDED, the connector's",
+    "  intent, its run and the breaker read together, rate-limit token (a batch's records share one put),",
   );
+  bench.say("  intent EXECUTING then SUCCEEDED, the connector's");
   bench.say(
     "  versioned write (history + latest), an audit line and a journal line, and the queue's receive + delete",
   );
