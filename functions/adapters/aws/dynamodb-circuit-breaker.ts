@@ -26,11 +26,11 @@ export interface DynamoDBCircuitBreakerOptions {
  *   windowSeconds  openedAt  retryAt  probeAt (epoch ms)  version  updatedAt (ISO)
  * No TTL: there is one item per connector, and an open breaker must not quietly disappear.
  * Every change is a put conditional on the version read just before. allow() on a closed breaker
- * and recordSuccess() on a closed one write nothing, so a healthy connector costs one read per call.
+ * and recordSuccess() on a closed one write nothing, so a healthy connector costs one read per call,
+ * and not even a request of its own in the gateway: it reads the item with the intent it is about to
+ * run (one BatchGetItem, getIntentWithRunAndBreaker in the state store) and hands it to allow().
  * The half-open probe goes to whoever wins the conditional write that claims it; a loser re-reads,
  * finds the breaker half-open with a probe out, and is refused.
- * The gateway reads the item with the intent it is about to run (one BatchGetItem, see
- * getIntentWithRunAndBreaker) and hands it to allow(), which then needs no read of its own.
  */
 export const breakerKey = (key: string) => ({ pk: `BREAKER#${key}`, sk: 'BREAKER' });
 
