@@ -107,6 +107,20 @@ describe('store requests of one action (the gateway handler with its DynamoDB li
       'TransactWriteItems', // the result with its audit entry and journal line
       'UpdateItem idempotency', // Powertools: completed
     ]);
+
+    // The same message again (SQS delivers at least once): the stored result, from this process's
+    // cache of completed idempotency records, with no request at all.
+    sent.length = 0;
+    counting = true;
+    const duplicate = await handler(
+      { Records: [sqsRecord('m-1', action?.body ?? '')] },
+      createLocalContext('aios-gateway', 30_000),
+    );
+    counting = false;
+    expect(duplicate.batchItemFailures).toEqual([]);
+    expect(answered).toHaveLength(3);
+    expect(answered[2]).toEqual(answered[1]);
+    expect(sent).toEqual([]);
   });
 });
 
