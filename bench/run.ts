@@ -370,9 +370,12 @@ async function gatewaySection(bench: Bench) {
   );
   bench.say('  (a batch is claimed in one transaction and deleted in one).');
   bench.say(
-    '- With 3 deliveries per message the duplicates cost a grant check and an idempotency look-up each, and',
+    '- With 3 deliveries per message the duplicates cost a grant check each, an idempotency look-up only when',
   );
-  bench.say('  never a second effect (see test/integration/gateway/exactly-once.test.ts).');
+  bench.say(
+    '  another process finished the action (Powertools caches completed records), and never a second effect',
+  );
+  bench.say('  (see test/integration/gateway/exactly-once.test.ts).');
   bench.say(
     '- W workers: one queue worker with W invocations at once, fed by its one receiver, so they never race for',
   );
