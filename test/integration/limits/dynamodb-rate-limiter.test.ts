@@ -20,6 +20,20 @@ function gatewayClient(): DynamoDBClient {
   return client;
 }
 
+/** A gateway's client that records the name of each request it sends. */
+function countedClient(): { client: DynamoDBClient; sent: string[] } {
+  const client = gatewayClient();
+  const sent: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  return { client, sent };
+}
+
 /** A client that lets `rival` act just before each of its conditional puts, so every put races. */
 function contestedClient(rival: () => Promise<void>, times: number): DynamoDBClient {
   const client = gatewayClient();
@@ -134,15 +148,7 @@ describe('DynamoDB rate limiter (against the embedded store)', () => {
     // The workers of one process share one limiter; racing each other on the conditional put, most
     // lost every round and were refused tokens the bucket still had. Those who ask while a put is
     // in flight take their tokens together in the next one.
-    const client = gatewayClient();
-    const sent: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        sent.push(String(context.commandName).replace(/Command$/, ''));
-        return next(args);
-      },
-      { step: 'initialize', name: 'countRequests' },
-    );
+    const { client, sent } = countedClient();
     const limiter = createDynamoDBRateLimiter({ client, tableName: TABLE_NAMES.state });
     const limit = { ratePerSecond: 1, burst: 30 };
     const now = new Date('2026-11-25T10:00:00.000Z');
@@ -188,15 +194,7 @@ describe('DynamoDB rate limiter (against the embedded store)', () => {
   it('the only writer of a bucket grants with one request; another writer in between costs it a read, never a token twice', async () => {
     const limit = { ratePerSecond: 1, burst: 4 };
     const now = new Date('2026-11-25T10:00:00.000Z');
-    const client = gatewayClient();
-    const sent: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        sent.push(String(context.commandName).replace(/Command$/, ''));
-        return next(args);
-      },
-      { step: 'initialize', name: 'countRequests' },
-    );
+    const { client, sent } = countedClient();
     const limiter = createDynamoDBRateLimiter({ client, tableName: TABLE_NAMES.state });
     const other = createDynamoDBRateLimiter({ client: gatewayClient(), tableName: TABLE_NAMES.state });
     expect((await limiter.tryAcquire('only-writer', limit, now)).granted).toBe(true);
