@@ -376,19 +376,23 @@ async function gatewaySection(bench: Bench) {
     );
   }
   bench.say(
-    '- Per action: grant check (HMAC), Powertools idempotency record (in progress, then completed), run and',
+    '- Per action: grant check (HMAC), Powertools idempotency record (in progress, then completed), the',
   );
   bench.say(
-    "  intent reads, rate-limit token and breaker check, intent EXECUTING then SUCCEEDED, the connector's",
+    "  intent, its run and the breaker read together, rate-limit token (a batch's records share one put),",
   );
+  bench.say("  intent EXECUTING then SUCCEEDED, the connector's");
   bench.say(
     "  versioned write (history + latest), an audit line and a journal line, and the queue's receive + delete",
   );
   bench.say('  (a batch is claimed in one transaction and deleted in one).');
   bench.say(
-    '- With 3 deliveries per message the duplicates cost a grant check and an idempotency look-up each, and',
+    '- With 3 deliveries per message the duplicates cost a grant check each, an idempotency look-up only when',
   );
-  bench.say('  never a second effect (see test/integration/gateway/exactly-once.test.ts).');
+  bench.say(
+    '  another process finished the action (Powertools caches completed records), and never a second effect',
+  );
+  bench.say('  (see test/integration/gateway/exactly-once.test.ts).');
   bench.say(
     '- W workers: one queue worker with W invocations at once, fed by its one receiver, so they never race for',
   );

@@ -210,8 +210,13 @@ export function createGateway(deps: GatewayDeps) {
       window: AttemptWindow = attemptWindow(now(), DEFAULT_ATTEMPT_MS),
       delivery?: Delivery,
     ): Promise<ActionResult> {
-      // The run is read with the intent: whether it was cancelled or has ended decides below.
-      const { intent, run } = await deps.store.getIntentWithRun(request.runId, request.stepIndex);
+      // The run is read with the intent: whether it was cancelled or has ended decides below. The
+      // breaker of a limited connector too, for allow() below: one read instead of two. A message
+      // whose action is not the intent's is refused before either is used.
+      const limits = deps.limitsOf(request.action.type);
+      const { intent, run, breaker } = limits
+        ? await deps.store.getIntentWithRunAndBreaker(request.runId, request.stepIndex, request.action.type)
+        : { ...(await deps.store.getIntentWithRun(request.runId, request.stepIndex)), breaker: undefined };
       const who = { agent: caller.agent, grantId: caller.grantId };
       const reject = async (reason: string, actionType = request.action.type): Promise<never> => {
         await audit({ ...request, actionType }, { outcome: 'rejected', ...who, reason });
@@ -332,7 +337,6 @@ export function createGateway(deps: GatewayDeps) {
         }
       }
 
-      const limits = deps.limitsOf(intent.action.type);
       // Whether this attempt is the half-open breaker's probe: only its success changes the breaker
       // (it closes it), so a success let through a closed breaker records nothing, not even a read.
       let probe = false;
@@ -344,7 +348,7 @@ export function createGateway(deps: GatewayDeps) {
           await audit(subject, { outcome: 'throttled', ...who, reason });
           throw new RateLimitedError(reason);
         }
-        const gate = await deps.breaker.allow(intent.action.type, limits.breaker, now());
+        const gate = await deps.breaker.allow(intent.action.type, limits.breaker, now(), breaker);
         if (!gate.allowed) {
           const reason = `the ${intent.action.type} circuit breaker is ${gate.state}; retry in ${Math.ceil(gate.retryAfterMs / 1000)} s`;
           await audit(subject, { outcome: 'breaker-open', ...who, reason });

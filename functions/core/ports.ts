@@ -22,6 +22,17 @@ export interface StateStore {
   getRun(runId: string): Promise<Run | undefined>;
   /** `getIntent` and `getRun` read together, each as fresh as alone (one request on DynamoDB). */
   getIntentWithRun(runId: string, stepIndex: number): Promise<{ intent?: Intent; run?: Run }>;
+  /**
+   * `getIntentWithRun` and the circuit breaker of `breakerKey` as stored, read together, each as
+   * fresh as alone (one request on DynamoDB, where the breakers' items are in the state table). The
+   * gateway hands `breaker` to `CircuitBreaker.allow`, which then decides without reading it again;
+   * a store that does not hold the breakers leaves it out.
+   */
+  getIntentWithRunAndBreaker(
+    runId: string,
+    stepIndex: number,
+    breakerKey: string,
+  ): Promise<{ intent?: Intent; run?: Run; breaker?: BreakerReading }>;
   /** Conditional: applies only while the run is in one of `from`; otherwise ConflictError. */
   updateRun(runId: string, from: readonly RunStatus[], patch: Partial<Omit<Run, 'runId'>>): Promise<Run>;
   /**
@@ -256,16 +267,31 @@ export interface BreakerStatus {
   retryAt?: string;
 }
 
+/**
+ * A breaker's item as a read joined with another found it (`StateStore.getIntentWithRunAndBreaker`).
+ * What the item holds is the breaker adapter's business; `store` and `key` say where it was read,
+ * and a breaker uses only a reading of its own store and key.
+ */
+export interface BreakerReading {
+  store: string;
+  key: string;
+  /** The stored item; undefined when there is none (a breaker that never opened). */
+  item: Record<string, unknown> | undefined;
+}
+
 /** A circuit breaker per key (a connector), shared by every concurrent gateway. */
 export interface CircuitBreaker {
   /**
    * May a call go now? Closed: yes. Open: no, until `openSeconds` have passed. Then exactly one
-   * caller gets the half-open probe (a conditional write decides who); the others wait.
+   * caller gets the half-open probe (a conditional write decides who); the others wait. With
+   * `seen` (read just before, with the intent) the decision starts from it instead of a read; a
+   * lost write reads again as always.
    */
   allow(
     key: string,
     policy: BreakerPolicy,
     now: Date,
+    seen?: BreakerReading,
   ): Promise<{ allowed: boolean; state: BreakerState; retryAfterMs: number }>;
   /** A success closes a half-open breaker and clears the failures. */
   recordSuccess(key: string, now: Date): Promise<void>;

@@ -90,6 +90,10 @@ export function createGatewayHandler(deps: GatewayHandlerDeps) {
     const idempotency = new IdempotencyConfig({
       eventKeyJmesPath: 'idempotencyKey',
       expiresAfterSeconds: 7 * 86_400,
+      // Completed records only (Powertools never caches one in progress), and a completed record
+      // never changes: a duplicate of an action this process finished answers from memory, without
+      // a request to the idempotency table.
+      useLocalCache: true,
     });
     // The in-progress record keeps duplicates out while this attempt may still start the effect;
     // from then on the intent's lease does, and it knows when its holder died (a redelivery of the

@@ -46,6 +46,10 @@ export function createMemoryStateStore(): StateStore & { entityVersions: Map<str
       const run = runs.get(runId);
       return { ...(intent ? { intent: clone(intent) } : {}), ...(run ? { run: clone(run) } : {}) };
     },
+    // The breakers are kept elsewhere (the in-memory breaker): it reads its own.
+    async getIntentWithRunAndBreaker(runId, stepIndex) {
+      return this.getIntentWithRun(runId, stepIndex);
+    },
     async updateRun(runId, from, patch) {
       const run = runs.get(runId);
       if (!run || !from.includes(run.status))

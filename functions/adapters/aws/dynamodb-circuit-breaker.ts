@@ -9,7 +9,7 @@ import {
   onFailure,
   onSuccess,
 } from '../../core/limits/circuit-breaker-rules.ts';
-import type { CircuitBreaker } from '../../core/ports.ts';
+import type { BreakerReading, CircuitBreaker } from '../../core/ports.ts';
 
 export interface DynamoDBCircuitBreakerOptions {
   client: DynamoDBClient;
@@ -26,15 +26,22 @@ export interface DynamoDBCircuitBreakerOptions {
  *   windowSeconds  openedAt  retryAt  probeAt (epoch ms)  version  updatedAt (ISO)
  * No TTL: there is one item per connector, and an open breaker must not quietly disappear.
  * Every change is a put conditional on the version read just before. allow() on a closed breaker
- * and recordSuccess() on a closed one write nothing, so a healthy connector costs one read per call.
+ * and recordSuccess() on a closed one write nothing, so a healthy connector costs one read per call,
+ * and not even a request of its own in the gateway: it reads the item with the intent it is about to
+ * run (one BatchGetItem, getIntentWithRunAndBreaker in the state store) and hands it to allow().
  * The half-open probe goes to whoever wins the conditional write that claims it; a loser re-reads,
  * finds the breaker half-open with a probe out, and is refused.
  */
-const breakerKey = (key: string) => ({ pk: `BREAKER#${key}`, sk: 'BREAKER' });
+export const breakerKey = (key: string) => ({ pk: `BREAKER#${key}`, sk: 'BREAKER' });
 
 interface Versioned {
   record: BreakerRecord | undefined;
   version: number | undefined;
+}
+
+function versioned(item: Record<string, unknown> | undefined): Versioned {
+  if (!item) return { record: undefined, version: undefined };
+  return { record: BreakerRecordSchema.parse(item), version: Number(item.version) };
 }
 
 export function createDynamoDBCircuitBreaker(options: DynamoDBCircuitBreakerOptions): CircuitBreaker {
@@ -49,9 +56,12 @@ export function createDynamoDBCircuitBreaker(options: DynamoDBCircuitBreakerOpti
     const { Item } = await doc.send(
       new GetCommand({ TableName, Key: breakerKey(key), ConsistentRead: true }),
     );
-    if (!Item) return { record: undefined, version: undefined };
-    return { record: BreakerRecordSchema.parse(Item), version: Number(Item.version) };
+    return versioned(Item);
   }
+
+  /** The item another read brought, when it is this breaker's: of its table and key. */
+  const ownReading = (key: string, seen: BreakerReading | undefined): seen is BreakerReading =>
+    seen !== undefined && seen.store === TableName && seen.key === key;
 
   /** Writes `next` if the item is still at `version`; false when another gateway changed it first. */
   async function write(key: string, next: BreakerRecord, version: number | undefined, now: Date) {
@@ -94,11 +104,12 @@ export function createDynamoDBCircuitBreaker(options: DynamoDBCircuitBreakerOpti
   }
 
   return {
-    async allow(key, policy, now) {
+    async allow(key, policy, now, seen) {
       const nowMs = now.getTime();
       let state = 'closed' as BreakerRecord['state'];
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        const { record, version } = await read(key);
+        const { record, version } =
+          attempt === 1 && ownReading(key, seen) ? versioned(seen.item) : await read(key);
         const { next, ...decision } = decideAllow(record, policy, nowMs);
         state = decision.state;
         if (!next) return decision;

@@ -38,20 +38,14 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
   const maxAttempts = options.maxAttempts ?? 5;
   const contendedRetryAfterMs = options.contendedRetryAfterMs ?? 10;
 
-  // Callers of one limiter (the workers of one process share it) take their turn per key: racing
-  // each other on the conditional put, most of them lost every round and were refused a token the
-  // bucket still had (4 local workers, 20 actions at once). Other processes still race, and the
-  // put's condition still decides between them.
-  const turns = new Map<string, Promise<unknown>>();
-  function inTurn<T>(key: string, act: () => Promise<T>): Promise<T> {
-    const mine = (turns.get(key) ?? Promise.resolve()).then(act);
-    const settled = mine.then(noop, noop);
-    turns.set(key, settled);
-    void settled.then(() => {
-      if (turns.get(key) === settled) turns.delete(key);
-    });
-    return mine;
-  }
+  // Callers of one limiter (the workers of one process, the records of one batch) wait per key
+  // while a round is in flight, and the next round takes all their tokens in one conditional put:
+  // in turn, as if each had put its own, and one request for the lot. Racing each other on the put
+  // instead, most of them lost every round and were refused tokens the bucket still had (4 local
+  // workers, 20 actions at once). Other processes still race, and the put's condition still decides
+  // between them.
+  const waiting = new Map<string, Ask[]>();
+  const busy = new Set<string>();
 
   // What this limiter last wrote per key, with its version. The item still holds exactly that
   // unless another gateway wrote since, and then the put's condition fails: so a grant needs no
@@ -63,11 +57,31 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
   const SHARED_FOR_MS = 1_000;
 
   return {
-    tryAcquire: (key, limit, now) => inTurn(key, () => acquire(key, limit, now)),
+    tryAcquire: (key, limit, now) =>
+      new Promise<Grant>((resolve, reject) => {
+        const asks = waiting.get(key) ?? [];
+        asks.push({ limit, nowMs: now.getTime(), resolve, reject });
+        waiting.set(key, asks);
+        if (!busy.has(key)) void rounds(key);
+      }),
   };
 
-  async function acquire(key: string, limit: RateLimit, now: Date) {
-    const nowMs = now.getTime();
+  /** Rounds on `key` until nobody waits: each answers everyone who asked while the last one ran. */
+  async function rounds(key: string) {
+    busy.add(key);
+    for (let asks = waiting.get(key); asks; asks = waiting.get(key)) {
+      waiting.delete(key);
+      try {
+        const grants = await acquire(key, asks);
+        for (const [i, ask] of asks.entries()) ask.resolve(grants[i] as Grant);
+      } catch (error) {
+        for (const ask of asks) ask.reject(error);
+      }
+    }
+    busy.delete(key);
+  }
+
+  async function acquire(key: string, asks: readonly Ask[]): Promise<Grant[]> {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const known = attempt === 1 && (sharedUntil.get(key) ?? 0) <= Date.now() ? written.get(key) : undefined;
       written.delete(key);
@@ -82,27 +96,34 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
         version = typeof Item?.version === 'number' ? Item.version : undefined;
         state = Item ? BucketStateSchema.parse(Item) : undefined;
       }
-      const decision = takeToken(state, limit, nowMs);
-      if (!decision.granted) {
-        // A refusal is never decided on memory alone: read the bucket once more.
-        if (known) {
-          attempt -= 1;
-          continue;
-        }
-        return { granted: false, retryAfterMs: decision.retryAfterMs };
+      // The tokens one after another, each ask at its own time, as separate puts would take them.
+      const grants: Grant[] = [];
+      let taken: { state: BucketState; limit: RateLimit } | undefined;
+      for (const ask of asks) {
+        const decision = takeToken(taken?.state ?? state, ask.limit, ask.nowMs);
+        grants.push({ granted: decision.granted, retryAfterMs: decision.retryAfterMs });
+        if (decision.granted) taken = { state: decision.next, limit: ask.limit };
       }
+      // A refusal is never decided on memory alone: read the bucket once more.
+      if (known && grants.some((grant) => !grant.granted)) {
+        attempt -= 1;
+        continue;
+      }
+      // A refusal writes nothing: the refill is a function of time, recomputed by the next caller.
+      if (!taken) return grants;
       const expiresAt =
-        Math.ceil((decision.next.refilledAt + msUntilFull(decision.next, limit)) / 1000) + TTL_MARGIN_SECONDS;
+        Math.ceil((taken.state.refilledAt + msUntilFull(taken.state, taken.limit)) / 1000) +
+        TTL_MARGIN_SECONDS;
       try {
         await doc.send(
           new PutCommand({
             TableName,
             Item: {
               ...bucketKey(key),
-              ...decision.next,
+              ...taken.state,
               version: (version ?? 0) + 1,
-              ratePerSecond: limit.ratePerSecond,
-              burst: limit.burst,
+              ratePerSecond: taken.limit.ratePerSecond,
+              burst: taken.limit.burst,
               expiresAt,
             },
             ...(version === undefined
@@ -113,8 +134,8 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
                 }),
           }),
         );
-        written.set(key, { state: decision.next, version: (version ?? 0) + 1 });
-        return { granted: true, retryAfterMs: 0 };
+        written.set(key, { state: taken.state, version: (version ?? 0) + 1 });
+        return grants;
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
         if (known) sharedUntil.set(key, Date.now() + SHARED_FOR_MS);
@@ -123,11 +144,19 @@ export function createDynamoDBRateLimiter(options: DynamoDBRateLimiterOptions): 
         if (attempt < maxAttempts) await sleep(Math.random() * 2 * attempt);
       }
     }
-    return { granted: false, retryAfterMs: contendedRetryAfterMs };
+    return asks.map(() => ({ granted: false, retryAfterMs: contendedRetryAfterMs }));
   }
 }
 
-const noop = () => {};
+type Grant = { granted: boolean; retryAfterMs: number };
+
+/** One tryAcquire waiting for its key's round. */
+interface Ask {
+  limit: RateLimit;
+  nowMs: number;
+  resolve: (grant: Grant) => void;
+  reject: (error: unknown) => void;
+}
 
 function isConditionalCheckFailed(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';

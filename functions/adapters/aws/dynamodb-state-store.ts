@@ -17,7 +17,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.ts';
-import type { IntentClaim, StateStore, StepLogs } from '../../core/ports.ts';
+import type { BreakerReading, IntentClaim, StateStore, StepLogs } from '../../core/ports.ts';
 import {
   AuditEntrySchema,
   type Entity,
@@ -31,6 +31,7 @@ import {
   RunSchema,
   RunStatusSchema,
 } from '../../core/schemas.ts';
+import { breakerKey } from './dynamodb-circuit-breaker.ts';
 
 export interface DynamoDBStateStoreOptions {
   client: DynamoDBClient;
@@ -118,6 +119,8 @@ export function createDynamoDBStateStore(options: DynamoDBStateStoreOptions): St
     createRun: (run) => createRun(table, run),
     getRun: (runId) => getRun(table, runId),
     getIntentWithRun: (runId, stepIndex) => getIntentWithRun(table, runId, stepIndex),
+    getIntentWithRunAndBreaker: (runId, stepIndex, key) =>
+      getIntentWithRunAndBreaker(table, runId, stepIndex, key),
     updateRun: (runId, from, patch) => updateRun(table, runId, from, patch),
     listRuns: (query) => listRuns(table, query),
     savePlan: (plan) => savePlan(table, plan),
@@ -176,16 +179,12 @@ async function getRun(table: StateTable, runId: string): Promise<Run | undefined
 }
 
 /**
- * The intent and its run in one BatchGetItem (strongly consistent, as each GetItem here). Keys
- * DynamoDB leaves unprocessed (throttling) are asked again; an item that is not there is absent.
+ * Items of the table in one BatchGetItem (strongly consistent, as each GetItem here), live ones
+ * only. Keys DynamoDB leaves unprocessed (throttling) are asked again; an item not there is absent.
  */
-async function getIntentWithRun(
-  table: StateTable,
-  runId: string,
-  stepIndex: number,
-): Promise<{ intent?: Intent; run?: Run }> {
+async function batchGet(table: StateTable, wanted: Key[]): Promise<Item[]> {
   const found: Item[] = [];
-  let keys: Key[] | undefined = [intentKey(runId, stepIndex), runKey(runId)];
+  let keys: Key[] | undefined = wanted;
   for (let round = 0; keys && keys.length > 0; round += 1) {
     if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
     const { Responses, UnprocessedKeys } = await table.doc.send(
@@ -196,12 +195,44 @@ async function getIntentWithRun(
     found.push(...(Responses?.[table.TableName] ?? []));
     keys = UnprocessedKeys?.[table.TableName]?.Keys as Key[] | undefined;
   }
-  const live = found.filter((item) => isLive(table, item));
-  const intent = live.find((item) => item.sk === intentKey(runId, stepIndex).sk);
-  const run = live.find((item) => item.sk === runKey(runId).sk);
+  return found.filter((item) => isLive(table, item));
+}
+
+const itemOf = (items: Item[], key: Key) => items.find((item) => item.pk === key.pk && item.sk === key.sk);
+
+function intentWithRun(items: Item[], runId: string, stepIndex: number): { intent?: Intent; run?: Run } {
+  const intent = itemOf(items, intentKey(runId, stepIndex));
+  const run = itemOf(items, runKey(runId));
   return {
     ...(intent ? { intent: IntentSchema.parse(strip(intent)) } : {}),
     ...(run ? { run: RunSchema.parse(strip(run)) } : {}),
+  };
+}
+
+/** The intent and its run in one BatchGetItem. */
+async function getIntentWithRun(
+  table: StateTable,
+  runId: string,
+  stepIndex: number,
+): Promise<{ intent?: Intent; run?: Run }> {
+  return intentWithRun(await batchGet(table, [intentKey(runId, stepIndex), runKey(runId)]), runId, stepIndex);
+}
+
+/**
+ * The intent, its run and the circuit breaker's item (dynamodb-circuit-breaker.ts keeps it in this
+ * table) in one BatchGetItem: the gateway's reads before an attempt, one request instead of two.
+ */
+async function getIntentWithRunAndBreaker(
+  table: StateTable,
+  runId: string,
+  stepIndex: number,
+  key: string,
+): Promise<{ intent?: Intent; run?: Run; breaker: BreakerReading }> {
+  const breaker = breakerKey(key);
+  const items = await batchGet(table, [intentKey(runId, stepIndex), runKey(runId), breaker]);
+  return {
+    ...intentWithRun(items, runId, stepIndex),
+    breaker: { store: table.TableName, key, item: itemOf(items, breaker) },
   };
 }
 

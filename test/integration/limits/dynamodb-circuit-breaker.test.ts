@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDBCircuitBreaker } from '../../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
+import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
 import type { BreakerPolicy, CircuitBreaker } from '../../../functions/core/ports.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
@@ -162,5 +163,57 @@ describe('DynamoDB circuit breaker (against the embedded store)', () => {
     await gateway(0).allow(key, policy, at(30_012));
     await gateway(0).recordSuccess(key, at(30_013));
     expect(await item()).toMatchObject({ state: 'closed', failureTimes: [], version: 5 });
+  });
+
+  it('decides on the item read with the intent (no read of its own), and reads when that item is stale, of another key or store', async () => {
+    const key = 'http.request:joined';
+    const store = createDynamoDBStateStore({ client: db.client, tableName: TABLE_NAMES.state });
+    const seenWithIntent = async () => (await store.getIntentWithRunAndBreaker('run-joined', 0, key)).breaker;
+    const sent: string[] = [];
+    const client = new DynamoDBClient({
+      endpoint: db.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    clients.push(client);
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countBreakerRequests' },
+    );
+    const breaker = createDynamoDBCircuitBreaker({ client, tableName: TABLE_NAMES.state });
+
+    // Never opened: the joined read found no item, and allow() sends nothing.
+    expect(await breaker.allow(key, policy, at(0), await seenWithIntent())).toMatchObject({ allowed: true });
+    expect(sent).toEqual([]);
+    for (let i = 0; i < policy.failureThreshold; i++) await gateway(i).recordFailure(key, policy, at(10 + i));
+    sent.length = 0;
+    // Open, as the joined read saw it: refused without a read.
+    expect(await breaker.allow(key, policy, at(20), await seenWithIntent())).toMatchObject({
+      allowed: false,
+      state: 'open',
+    });
+    expect(sent).toEqual([]);
+    // Read while open, and another gateway took the probe since: the claim's conditional write
+    // loses, and the breaker reads again and refuses (one probe only).
+    const stale = await seenWithIntent();
+    expect((await gateway(1).allow(key, policy, at(30_012))).allowed).toBe(true);
+    expect(await breaker.allow(key, policy, at(30_013), stale)).toMatchObject({
+      allowed: false,
+      state: 'half-open',
+    });
+    expect(sent).toEqual(['PutItemCommand', 'GetItemCommand']);
+    sent.length = 0;
+    // A reading of another key or another table is not this breaker's: it reads its own item.
+    const item = (await seenWithIntent())?.item;
+    await breaker.allow(key, policy, at(30_014), {
+      store: TABLE_NAMES.state,
+      key: 'http.request:other',
+      item,
+    });
+    await breaker.allow(key, policy, at(30_014), { store: 'another-table', key, item });
+    expect(sent).toEqual(['GetItemCommand', 'GetItemCommand']);
   });
 });

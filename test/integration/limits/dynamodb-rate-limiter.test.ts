@@ -20,6 +20,20 @@ function gatewayClient(): DynamoDBClient {
   return client;
 }
 
+/** A gateway's client that records the name of each request it sends. */
+function countedClient(): { client: DynamoDBClient; sent: string[] } {
+  const client = gatewayClient();
+  const sent: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+  return { client, sent };
+}
+
 /** A client that lets `rival` act just before each of its conditional puts, so every put races. */
 function contestedClient(rival: () => Promise<void>, times: number): DynamoDBClient {
   const client = gatewayClient();
@@ -130,35 +144,57 @@ describe('DynamoDB rate limiter (against the embedded store)', () => {
     expect(rivalGrants).toBe(3);
   });
 
-  it('grants every concurrent caller of one limiter while the bucket has tokens: they take turns, not race', async () => {
+  it('grants every concurrent caller of one limiter while the bucket has tokens, those who waited in one put', async () => {
     // The workers of one process share one limiter; racing each other on the conditional put, most
-    // lost every round and were refused tokens the bucket still had.
-    const limiter = createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state });
+    // lost every round and were refused tokens the bucket still had. Those who ask while a put is
+    // in flight take their tokens together in the next one.
+    const { client, sent } = countedClient();
+    const limiter = createDynamoDBRateLimiter({ client, tableName: TABLE_NAMES.state });
     const limit = { ratePerSecond: 1, burst: 30 };
     const now = new Date('2026-11-25T10:00:00.000Z');
     const results = await Promise.all(
       Array.from({ length: 20 }, () => limiter.tryAcquire('shared-by-workers', limit, now)),
     );
     expect(results.filter((r) => r.granted)).toHaveLength(20);
-    // The bucket holds exactly what was spent: 10 more, then a refusal.
+    // The first alone (it reads the bucket), the 19 who waited in one put.
+    expect(sent.splice(0)).toEqual(['GetItem', 'PutItem', 'PutItem']);
+    // The bucket holds exactly what was spent: 10 more, then a refusal, in the order they asked.
     const more = await Promise.all(
       Array.from({ length: 11 }, () => limiter.tryAcquire('shared-by-workers', limit, now)),
     );
     expect(more.map((r) => r.granted)).toEqual([...Array(10).fill(true), false]);
+    // The last round's refusal is not decided on memory: it reads, then puts the nine it grants.
+    expect(sent.splice(0)).toEqual(['PutItem', 'GetItem', 'PutItem']);
+    const stored = await limiter.tryAcquire('shared-by-workers', limit, now);
+    expect(stored).toEqual({ granted: false, retryAfterMs: 1000 });
+  });
+
+  it('a round whose put loses to another gateway decides again for all who waited, never spending a token twice', async () => {
+    const limit = { ratePerSecond: 1, burst: 6 };
+    const now = new Date('2026-11-25T10:00:00.000Z');
+    const rival = createDynamoDBRateLimiter({ client: gatewayClient(), tableName: TABLE_NAMES.state });
+    const limiter = createDynamoDBRateLimiter({
+      // The rival takes two tokens just before this limiter's first put (its first round's).
+      client: contestedClient(async () => {
+        await Promise.all([
+          rival.tryAcquire('race-round', limit, now),
+          rival.tryAcquire('race-round', limit, now),
+        ]);
+      }, 1),
+      tableName: TABLE_NAMES.state,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => limiter.tryAcquire('race-round', limit, now)),
+    );
+    // Six tokens: the rival's two and four of these six, in the order they asked.
+    expect(results.map((r) => r.granted)).toEqual([true, true, true, true, false, false]);
+    expect(await rival.tryAcquire('race-round', limit, now)).toEqual({ granted: false, retryAfterMs: 1000 });
   });
 
   it('the only writer of a bucket grants with one request; another writer in between costs it a read, never a token twice', async () => {
     const limit = { ratePerSecond: 1, burst: 4 };
     const now = new Date('2026-11-25T10:00:00.000Z');
-    const client = gatewayClient();
-    const sent: string[] = [];
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        sent.push(String(context.commandName).replace(/Command$/, ''));
-        return next(args);
-      },
-      { step: 'initialize', name: 'countRequests' },
-    );
+    const { client, sent } = countedClient();
     const limiter = createDynamoDBRateLimiter({ client, tableName: TABLE_NAMES.state });
     const other = createDynamoDBRateLimiter({ client: gatewayClient(), tableName: TABLE_NAMES.state });
     expect((await limiter.tryAcquire('only-writer', limit, now)).granted).toBe(true);

@@ -112,7 +112,8 @@ describe('DynamoDB state store (against the embedded store)', () => {
     expect((await store.listIntents('run-a')).map((i) => i.stepIndex)).toEqual([0, 1]);
   });
 
-  it('reads an intent with its run in one request, each absent when it is not there', async () => {
+  it('reads an intent with its run (and the gateway its breaker) in one request, each absent when it is not there', async () => {
+    const doc = DynamoDBDocumentClient.from(db.client);
     await store.createRun(runFixture({ runId: 'run-both', status: 'RUNNING' }));
     await store.recordIntent(intent('run-both', 3));
     const operations: string[] = [];
@@ -134,6 +135,30 @@ describe('DynamoDB state store (against the embedded store)', () => {
       expect(both.intent).toMatchObject({ runId: 'run-both', stepIndex: 3, status: 'RECORDED' });
       expect(await store.getIntentWithRun('run-both', 4)).toEqual({ run: both.run });
       expect(await store.getIntentWithRun('run-none', 0)).toEqual({});
+
+      // The gateway's read: the breaker's item too, in the same one request.
+      operations.length = 0;
+      const none = await store.getIntentWithRunAndBreaker('run-both', 3, 'http.request:joined');
+      expect(none).toEqual({
+        ...both,
+        breaker: { store: TABLE_NAMES.state, key: 'http.request:joined', item: undefined },
+      });
+      await doc.send(
+        new PutCommand({
+          TableName: TABLE_NAMES.state,
+          Item: {
+            pk: 'BREAKER#http.request:joined',
+            sk: 'BREAKER',
+            state: 'open',
+            failureTimes: [],
+            version: 2,
+          },
+        }),
+      );
+      const open = await store.getIntentWithRunAndBreaker('run-both', 3, 'http.request:joined');
+      expect(open.breaker?.item).toMatchObject({ state: 'open', version: 2 });
+      expect(open.intent).toEqual(both.intent);
+      expect(operations).toEqual(['BatchGetItemCommand', 'PutItemCommand', 'BatchGetItemCommand']);
     } finally {
       db.client.middlewareStack.remove('countIntentWithRun');
     }

@@ -410,6 +410,47 @@ describe('gateway: rate limit and circuit breaker', () => {
     await expect(gateway.execute(request, caller)).resolves.toMatchObject({ ok: true });
     expect((await breaker.status('state.upsert', now)).state).toBe('closed');
   });
+
+  it("reads a limited connector's breaker with the intent and hands that reading to allow()", async () => {
+    const reading = { store: 'state', key: 'state.upsert', item: undefined };
+    const reads: string[] = [];
+    const { gateway, request, breaker } = await setup({
+      connectors: [scripted(['ok'])],
+      limits,
+      wrapStore: (inner) => ({
+        ...inner,
+        async getIntentWithRun(runId, stepIndex) {
+          reads.push('intent and run');
+          return inner.getIntentWithRun(runId, stepIndex);
+        },
+        async getIntentWithRunAndBreaker(runId, stepIndex, key) {
+          reads.push(`intent, run and breaker ${key}`);
+          return { ...(await inner.getIntentWithRun(runId, stepIndex)), breaker: reading };
+        },
+      }),
+    });
+    const seen: unknown[] = [];
+    const allow = breaker.allow.bind(breaker);
+    breaker.allow = (key, policy, at, given) => {
+      seen.push(given);
+      return allow(key, policy, at, given);
+    };
+    await expect(gateway.execute(request, caller)).resolves.toMatchObject({ ok: true });
+    expect(reads).toEqual(['intent, run and breaker state.upsert']);
+    expect(seen).toEqual([reading]);
+
+    // A connector without limits has no breaker to read.
+    const unlimited = await setup({
+      connectors: [scripted(['ok'])],
+      wrapStore: (inner) => ({
+        ...inner,
+        async getIntentWithRunAndBreaker() {
+          throw new Error('no breaker to read');
+        },
+      }),
+    });
+    await expect(unlimited.gateway.execute(unlimited.request, caller)).resolves.toMatchObject({ ok: true });
+  });
 });
 
 /** A connector that waits for `release()` (or its deadline), and remembers the context of each call. */
