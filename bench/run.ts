@@ -415,6 +415,9 @@ async function gatewaySection(bench: Bench) {
     "- The store is called in-process: no socket, no HTTP request, no signing; the SDK's own serializer and deserializer; other processes reach it over HTTP.",
   );
   bench.say(
+    "- A command's middleware order is worked out once per command class (lib/local/middleware-order-cache.ts), and the store reads LevelDB at once rather than through libuv's thread pool (bench/level-reads.ts).",
+  );
+  bench.say(
     '- CPU ms per action: the process CPU (LevelDB threads included) over the run; steadier than actions/s when others load the machine.',
   );
   bench.say(

@@ -384,6 +384,198 @@ describe('the in-process door answers every operation as HTTP does', () => {
   });
 });
 
+/**
+ * The in-process client works out the order of a command's middlewares once and composes each
+ * request from it (lib/local/middleware-order-cache.ts): each request must still get its own input,
+ * context and middlewares, and a change to the client's stack must show at the next request.
+ */
+describe('the order of middlewares the in-process client remembers', () => {
+  type Args = { input: Record<string, unknown> };
+  type Next = (args: Args) => Promise<unknown>;
+  const documents = (client: DynamoDBClient) => DynamoDBDocumentClient.from(client);
+  /** Adds the same spy middlewares, at every step and in relations, to a client; returns what each saw. */
+  const spies = (client: DynamoDBClient, tag: string) => {
+    const calls: string[] = [];
+    const spy = (name: string) => (next: Next) => async (args: Args) => {
+      calls.push(name);
+      return next(args);
+    };
+    // Not at 'deserialize' with low priority: below the deserializer is the transport, which the
+    // in-process door replaces (its deserializer answers without calling on).
+    const steps = ['initialize', 'serialize', 'build', 'finalizeRequest', 'deserialize'] as const;
+    const placed = steps.flatMap((step) =>
+      (step === 'deserialize' ? (['high'] as const) : (['high', 'low'] as const)).map((priority) => ({
+        step,
+        priority,
+      })),
+    );
+    for (const { step, priority } of placed)
+      client.middlewareStack.add(
+        spy(`${step}-${priority}`) as never,
+        {
+          step,
+          priority,
+          name: `${tag}-${step}-${priority}`,
+        } as never,
+      );
+    client.middlewareStack.addRelativeTo(
+      spy('after-user-agent') as never,
+      {
+        name: `${tag}-after-user-agent`,
+        relation: 'after',
+        toMiddleware: 'getUserAgentMiddleware',
+      } as never,
+    );
+    client.middlewareStack.addRelativeTo(
+      spy('before-serializer') as never,
+      {
+        name: `${tag}-before-serializer`,
+        relation: 'before',
+        toMiddleware: 'serializerMiddleware',
+      } as never,
+    );
+    return {
+      calls,
+      remove: () => {
+        for (const { step, priority } of placed) client.middlewareStack.remove(`${tag}-${step}-${priority}`);
+        client.middlewareStack.remove(`${tag}-after-user-agent`);
+        client.middlewareStack.remove(`${tag}-before-serializer`);
+      },
+    };
+  };
+
+  it('gives each of two commands of one class in a row its own input, base and document alike', async () => {
+    const doc = documents(db.client);
+    await doc.send(new PutCommand({ TableName, Item: { pk: 'order#1', sk: 'item', v: 1 } }));
+    await doc.send(new PutCommand({ TableName, Item: { pk: 'order#2', sk: 'item', v: 2 } }));
+    const first = await doc.send(new GetCommand({ TableName, Key: { pk: 'order#1', sk: 'item' } }));
+    const second = await doc.send(new GetCommand({ TableName, Key: { pk: 'order#2', sk: 'item' } }));
+    expect([first.Item?.v, second.Item?.v]).toEqual([1, 2]);
+    const base = await db.client.send(
+      new GetItemCommand({ TableName, Key: { pk: { S: 'order#2' }, sk: { S: 'item' } } }),
+    );
+    expect(base.Item?.v).toEqual({ N: '2' });
+    // The same command sent twice keeps its own middlewares once each.
+    const again = new GetCommand({ TableName, Key: { pk: 'order#1', sk: 'item' } });
+    expect((await doc.send(again)).Item?.v).toBe(1);
+    expect((await doc.send(again)).Item?.v).toBe(1);
+  });
+
+  it('keeps concurrent requests of one class apart, each with its own context', async () => {
+    const contexts = new Set<unknown>();
+    db.client.middlewareStack.add(
+      ((next: Next, context: unknown) => async (args: Args) => {
+        contexts.add(context);
+        return next(args);
+      }) as never,
+      { step: 'initialize', name: 'contexts' } as never,
+    );
+    try {
+      const doc = documents(db.client);
+      const ids = Array.from({ length: 20 }, (_, i) => i);
+      await Promise.all(
+        ids.map((i) =>
+          doc.send(new PutCommand({ TableName, Item: { pk: `concurrent#${i}`, sk: 'item', i } })),
+        ),
+      );
+      const read = await Promise.all(
+        ids.map((i) => doc.send(new GetCommand({ TableName, Key: { pk: `concurrent#${i}`, sk: 'item' } }))),
+      );
+      expect(read.map((r) => r.Item?.i)).toEqual(ids);
+      expect(contexts.size).toBe(40);
+    } finally {
+      db.client.middlewareStack.remove('contexts');
+    }
+  });
+
+  it('runs middlewares in the order a client over HTTP runs them, added after the first request or removed', async () => {
+    const send = (client: DynamoDBClient) =>
+      documents(client).send(new GetCommand({ TableName, Key: { pk: 'order#1', sk: 'item' } }));
+    // Both clients have sent GetItem before: the spies are added after their first requests.
+    await send(db.client);
+    await send(overHttp);
+    const inProcess = spies(db.client, 'spy');
+    const http = spies(overHttp, 'spy');
+    try {
+      await send(db.client);
+      await send(overHttp);
+      expect(inProcess.calls).toEqual(http.calls);
+      expect(inProcess.calls).toHaveLength(11);
+      // A base command of the same operation goes through the same spies.
+      inProcess.calls.length = 0;
+      http.calls.length = 0;
+      const get = (client: DynamoDBClient) =>
+        client.send(new GetItemCommand({ TableName, Key: { pk: { S: 'order#1' }, sk: { S: 'item' } } }));
+      await get(db.client);
+      await get(overHttp);
+      expect(inProcess.calls).toEqual(http.calls);
+    } finally {
+      inProcess.remove();
+      http.remove();
+    }
+    inProcess.calls.length = 0;
+    await send(db.client);
+    expect(inProcess.calls).toEqual([]);
+  });
+
+  it('runs a middleware a single command adds, for that command only', async () => {
+    const calls: string[] = [];
+    const command = new GetItemCommand({ TableName, Key: { pk: { S: 'order#1' }, sk: { S: 'item' } } });
+    command.middlewareStack.add(
+      ((next: Next) => async (args: Args) => {
+        calls.push('own');
+        return next(args);
+      }) as never,
+      { step: 'build', name: 'own' } as never,
+    );
+    await db.client.send(command);
+    await db.client.send(new GetItemCommand({ TableName, Key: { pk: { S: 'order#1' }, sk: { S: 'item' } } }));
+    expect(calls).toEqual(['own']);
+  });
+
+  it('resolves no endpoint: nothing in the process reads it', async () => {
+    const provider = db.client.config.endpointProvider;
+    let resolved = 0;
+    db.client.config.endpointProvider = ((...args: Parameters<typeof provider>) => {
+      resolved += 1;
+      return provider(...args);
+    }) as typeof provider;
+    try {
+      await documents(db.client).send(new GetCommand({ TableName, Key: { pk: 'order#1', sk: 'item' } }));
+      await db.client.send(new GetItemCommand({ TableName, Key: key('taken') }));
+    } finally {
+      db.client.config.endpointProvider = provider;
+    }
+    expect(resolved).toBe(0);
+  });
+
+  it('fails a middleware placed next to one that is not there with the error HTTP gives', async () => {
+    const misplaced = (client: DynamoDBClient) =>
+      client.middlewareStack.addRelativeTo(
+        ((next: Next) => next) as never,
+        {
+          name: 'misplaced',
+          relation: 'after',
+          toMiddleware: 'noSuchMiddleware',
+        } as never,
+      );
+    misplaced(db.client);
+    misplaced(overHttp);
+    try {
+      // The SDK throws it from send itself, as it resolves the stack.
+      const { inProcess, http } = await bothDoors(async (client) =>
+        client.send(new GetItemCommand({ TableName, Key: key('taken') })),
+      );
+      expect(inProcess).toEqual(http);
+      expect(inProcess).toMatchObject({ error: { message: expect.stringMatching(/noSuchMiddleware/) } });
+    } finally {
+      db.client.middlewareStack.remove('misplaced');
+      overHttp.middlewareStack.remove('misplaced');
+    }
+    await expect(db.client.send(new GetItemCommand({ TableName, Key: key('taken') }))).resolves.toBeDefined();
+  });
+});
+
 describe('closing the embedded store', () => {
   it('lets every write it took finish whole, refuses later ones, and marks the store closed cleanly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aios-transport-'));
