@@ -1,4 +1,5 @@
 import { lazySchema } from './lazy-schema.ts';
+import { MAX_PLAN_STEPS } from './schemas.ts';
 import { parseScheduleExpression, ScheduleExpressionError } from './triggers/schedule-expression.ts';
 import { ScheduleTriggerSchema, workflowSchemaOf } from './workflow-schema.ts';
 
@@ -18,4 +19,19 @@ const CheckedScheduleTriggerSchema = lazySchema(() =>
   }),
 );
 
-export const PlaybookSchema = lazySchema(() => workflowSchemaOf(CheckedScheduleTriggerSchema));
+/*
+ * A run's plan holds at most MAX_PLAN_STEPS steps, so a playbook with more would be stored and then
+ * fail every run before its first step: it is refused at the push instead. Stored versions are read
+ * without this check (WorkflowSchema), so one pushed before it still lists and shows.
+ */
+export const PlaybookSchema = lazySchema(() =>
+  workflowSchemaOf(CheckedScheduleTriggerSchema).superRefine((workflow, context) => {
+    const count = workflow.steps?.length ?? 0;
+    if (count > MAX_PLAN_STEPS)
+      context.addIssue({
+        code: 'custom',
+        path: ['steps'],
+        message: `a playbook has at most ${MAX_PLAN_STEPS} steps (a run's plan holds no more); this one has ${count}`,
+      });
+  }),
+);

@@ -151,10 +151,13 @@ export const PlanStepSchema = lazySchema(() =>
 );
 export type PlanStep = z.infer<typeof PlanStepSchema>;
 
+/** The most steps one run's plan holds, whether a model planned it or a playbook fixed it. */
+export const MAX_PLAN_STEPS = 50;
+
 /** What the model must return; anything else fails the run before a single step runs. */
 export const ModelPlanSchema = lazySchema(() =>
   z.object({
-    steps: z.array(PlanStepSchema).min(1).max(50),
+    steps: z.array(PlanStepSchema).min(1).max(MAX_PLAN_STEPS),
   }),
 );
 

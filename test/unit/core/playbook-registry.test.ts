@@ -8,6 +8,7 @@ import {
 import invoiceFollowUp from '../../../playbooks/invoice-follow-up.json' with { type: 'json' };
 import operatorPolicy from '../../../playbooks/operator-policy.json' with { type: 'json' };
 import { memoryPlaybookStore } from '../../support/memory-playbook-store.ts';
+import { upsertWorkflow } from '../../support/upsert-workflow.ts';
 
 const clock = { now: () => new Date('2026-12-01T10:00:00.000Z') };
 const rules = { knownActions: new Set(Object.keys(ACTION_DESCRIPTORS)) };
@@ -36,6 +37,19 @@ describe('the playbook registry', () => {
     });
     expect((await playbooks.list()).map((p) => p.workflow.version)).toEqual([2]);
     expect((await playbooks.show('invoice-follow-up', 1)).workflow.version).toBe(1);
+  });
+
+  it("refuses a playbook with more steps than a run's plan holds at the push, not at every run", async () => {
+    const playbooks = registry();
+    const refused = await playbooks
+      .push(upsertWorkflow('long', 51), 'operator')
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as Error).message).toContain(
+      "steps: a playbook has at most 50 steps (a run's plan holds no more); this one has 51",
+    );
+    expect(await playbooks.list()).toEqual([]);
+    expect((await playbooks.push(upsertWorkflow('long', 50), 'operator')).status).toBe('pushed');
   });
 
   it('refuses an invalid file with every problem listed, and stores nothing', async () => {
