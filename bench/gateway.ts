@@ -1,21 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createDynamoDBCircuitBreaker } from '../functions/adapters/aws/dynamodb-circuit-breaker.ts';
-import { createDynamoDBRateLimiter } from '../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBStateStore } from '../functions/adapters/aws/dynamodb-state-store.ts';
-import { stateUpsertConnector } from '../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner, mintGrant } from '../functions/core/capability.ts';
-import { catalogueOf } from '../functions/core/connector.ts';
 import { idempotencyKeyFor } from '../functions/core/idempotency-key.ts';
 import { ANSWERED } from '../functions/core/ports.ts';
-import { createGatewayHandler } from '../functions/gateway/gateway-handler.ts';
 import { startEmbeddedDynamoDB } from '../lib/local/embedded-dynamodb.ts';
 import { createLocalQueue, releaseRecordsTo, startQueueWorker } from '../lib/local/queue/index.ts';
 import { TABLE_NAMES } from '../lib/local/table-definitions.ts';
+import { gatewayOnEmbeddedStore } from '../test/support/embedded-gateway.ts';
 import { countRequests } from './request-counter.ts';
 
 export interface GatewayBenchCase {
@@ -73,22 +68,12 @@ export async function benchGateway(
         ],
       });
       let answered = 0;
-      const handler = createGatewayHandler({
+      const handler = gatewayOnEmbeddedStore({
+        client: db.client,
         store,
-        connectors: catalogueOf([stateUpsertConnector(store)]),
-        clock: { now: () => new Date() },
         signer,
-        limiter: createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state }),
-        breaker: createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state }),
         // Limits high enough never to refuse: this measures the door, not the throttle.
-        limitsOf: () => ({
-          rateLimit: { ratePerSecond: 100_000, burst: 100_000 },
-          breaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 },
-        }),
-        persistenceStore: new DynamoDBPersistenceLayer({
-          tableName: TABLE_NAMES.idempotency,
-          awsSdkV3Client: db.client,
-        }),
+        rateLimit: { ratePerSecond: 100_000, burst: 100_000 },
         releaseUntouched: releaseRecordsTo(queue),
         callbacks: {
           async taskSucceeded() {

@@ -1,16 +1,11 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDBCircuitBreaker } from '../../../functions/adapters/aws/dynamodb-circuit-breaker.ts';
-import { createDynamoDBRateLimiter } from '../../../functions/adapters/aws/dynamodb-rate-limiter.ts';
 import { createDynamoDBStateStore } from '../../../functions/adapters/aws/dynamodb-state-store.ts';
-import { stateUpsertConnector } from '../../../functions/connectors/state-upsert.ts';
 import { createHmacGrantSigner } from '../../../functions/core/capability.ts';
-import { catalogueOf } from '../../../functions/core/connector.ts';
 import { ANSWERED, type StateStore } from '../../../functions/core/ports.ts';
-import { createGatewayHandler } from '../../../functions/gateway/gateway-handler.ts';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../../lib/local/embedded-dynamodb.ts';
 import { createLocalContext } from '../../../lib/local/http/lambda-context.ts';
 import { TABLE_NAMES } from '../../../lib/local/table-definitions.ts';
+import { gatewayOnEmbeddedStore } from '../../support/embedded-gateway.ts';
 import { recordActions } from '../../support/gateway-actions.ts';
 
 let db: EmbeddedDynamoDB;
@@ -59,21 +54,11 @@ describe('store requests of one action (the gateway handler with its DynamoDB li
       }),
     });
     const answered: unknown[] = [];
-    const handler = createGatewayHandler({
+    const handler = gatewayOnEmbeddedStore({
+      client: db.client,
       store,
-      connectors: catalogueOf([stateUpsertConnector(store)]),
-      clock: { now: () => new Date() },
       signer,
-      limiter: createDynamoDBRateLimiter({ client: db.client, tableName: TABLE_NAMES.state }),
-      breaker: createDynamoDBCircuitBreaker({ client: db.client, tableName: TABLE_NAMES.state }),
-      limitsOf: () => ({
-        rateLimit: { ratePerSecond: 100, burst: 100 },
-        breaker: { failureThreshold: 5, windowSeconds: 60, openSeconds: 30 },
-      }),
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: TABLE_NAMES.idempotency,
-        awsSdkV3Client: db.client,
-      }),
+      rateLimit: { ratePerSecond: 100, burst: 100 },
       callbacks: {
         async taskSucceeded(_token, output) {
           answered.push(output);
@@ -84,17 +69,22 @@ describe('store requests of one action (the gateway handler with its DynamoDB li
         },
       },
     });
+    /** The requests of one delivery of `body`, as the store received them. */
+    const deliver = async (messageId: string, body: string) => {
+      sent.length = 0;
+      counting = true;
+      try {
+        return await handler(
+          { Records: [sqsRecord(messageId, body)] },
+          createLocalContext('aios-gateway', 30_000),
+        );
+      } finally {
+        counting = false;
+      }
+    };
     // The first action's limiter reads its bucket once; from then on it knows what it wrote.
-    await handler(
-      { Records: [sqsRecord('m-0', first?.body ?? '')] },
-      createLocalContext('aios-gateway', 30_000),
-    );
-    counting = true;
-    const response = await handler(
-      { Records: [sqsRecord('m-1', action?.body ?? '')] },
-      createLocalContext('aios-gateway', 30_000),
-    );
-    counting = false;
+    await deliver('m-0', first?.body ?? '');
+    const response = await deliver('m-1', action?.body ?? '');
     expect(response.batchItemFailures).toEqual([]);
     expect(answered).toMatchObject([{ ok: true }, { ok: true }]);
     expect(sent).toEqual([
@@ -110,13 +100,7 @@ describe('store requests of one action (the gateway handler with its DynamoDB li
 
     // The same message again (SQS delivers at least once): the stored result, from this process's
     // cache of completed idempotency records, with no request at all.
-    sent.length = 0;
-    counting = true;
-    const duplicate = await handler(
-      { Records: [sqsRecord('m-1', action?.body ?? '')] },
-      createLocalContext('aios-gateway', 30_000),
-    );
-    counting = false;
+    const duplicate = await deliver('m-1', action?.body ?? '');
     expect(duplicate.batchItemFailures).toEqual([]);
     expect(answered).toHaveLength(3);
     expect(answered[2]).toEqual(answered[1]);
