@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDynamoDBStateStore } from '../../functions/adapters/aws/dynamodb-state-store.ts';
@@ -34,7 +34,13 @@ const logError = (message: string) => (error: unknown) => logger.error(message, 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const faults = faultsFromEnv(); // the soak's crash windows; nothing is wrapped without AIOS_FAULTS
   const { dataDir } = options;
-  const scratch = (name: string) => mkdtempSync(join(tmpdir(), `aios-${name}-`));
+  // Without a data dir nothing outlives the runtime: its scratch dirs go when it closes.
+  const scratchDirs: string[] = [];
+  const scratch = (name: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `aios-${name}-`));
+    scratchDirs.push(dir);
+    return dir;
+  };
   const db = await startEmbeddedDynamoDB({ dir: dataDir ? join(dataDir, 'db') : undefined });
   const repaired = db.repair;
   if (repaired && repaired.orphansRemoved + repaired.itemsReindexed + repaired.interruptedRepairsFinished > 0)
@@ -174,6 +180,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await machine.close();
       await memory.close();
       await db.close();
+      for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
