@@ -7,6 +7,7 @@ export default defineConfig({
     // Most test time is waiting (child runtimes, synth, loopback I/O), so one file per core, not one
     // fewer: on this 2-core machine the suite takes about 7.5 min instead of 11.
     maxWorkers: availableParallelism(),
+    globalSetup: ['test/temp-dir-setup.ts'],
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_METRICS_DISABLED: 'true',
