@@ -278,9 +278,11 @@ async function gatewaySection(bench: Bench) {
   // Fewer with --quick, which must finish in 3 minutes on a busy machine: 4 workers with 3 deliveries
   // of 200 actions took half of it alone.
   const actions = bench.quick ? 100 : 200;
-  // Rounds, each running every case once in turn: a ratio of cases is taken within a round, so a
-  // change of load between cases (the machine is shared) moves both sides of it.
-  const rounds = 3;
+  // Rounds, each running every case once in turn, forwards then backwards: a ratio of cases is
+  // taken within a round, so a change of load between cases (the machine is shared, and its speed
+  // drifts by a quarter from minute to minute) moves both sides of it, and a steady drift cancels
+  // over a pair of rounds. Five: with three, one slow moment still decided the median ratio.
+  const rounds = 5;
   bench.say();
   bench.say(
     `## (d) Action gateway locally: ${actions} state.upsert actions, batches of ${GATEWAY_BENCH_BATCH_SIZE}, idempotency on, median of ${rounds} rounds of the cases in turn`,
@@ -296,7 +298,7 @@ async function gatewaySection(bench: Bench) {
   await benchGateway(actions, { workers: 1, deliveries: 1 }, 1);
   const results: GatewayBenchResult[] = [];
   for (let round = 0; round < rounds; round += 1)
-    for (const [i, testCase] of cases.entries()) {
+    for (const [i, testCase] of round % 2 === 0 ? [...cases.entries()] : [...cases.entries()].reverse()) {
       const run = await benchGateway(actions, testCase, 1);
       const soFar = results[i];
       results[i] = soFar
