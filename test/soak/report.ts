@@ -94,7 +94,10 @@ export function renderReport(result: SoakResult): string {
       `${approvals.seen} / ${approvals.sent.api + approvals.sent.link + approvals.sent.slack} (${approvals.sent.api}, ${approvals.sent.link}, ${approvals.sent.slack})`,
     ],
     ['  double clicks / refused', `${approvals.doubleClicks} / ${approvals.refused}`],
-    ['  decisions answered 5xx / unanswered', `${approvals.serverErrors} / ${approvals.unanswered}`],
+    [
+      '  decisions answered 5xx / no answer (aios down or killed)',
+      `${approvals.serverErrors} / ${approvals.unanswered}`,
+    ],
     ['approvals refused while still PENDING', String(result.refusedWhilePending.length)],
     ['inbox entries for decided approvals (stale)', String(result.staleInInbox.length)],
     ['runtime lives (generations)', String(result.generations)],
