@@ -36,21 +36,16 @@ export type RouteFunction =
   | 'hooks'
   | 'local';
 /** The functions serving the operator's API (IAM on AWS, the bearer token locally). */
-export type ApiFunction = 'api' | 'api-decisions' | 'api-registry' | 'api-memory';
-export const API_FUNCTIONS = [
-  'api',
-  'api-decisions',
-  'api-registry',
-  'api-memory',
-] as const satisfies readonly ApiFunction[];
+export const API_FUNCTIONS = ['api', 'api-decisions', 'api-registry', 'api-memory'] as const;
+export type ApiFunction = (typeof API_FUNCTIONS)[number];
 /** The functions serving the console's pages (Cognito on AWS, the session cookie locally). */
-export type ConsoleFunction = 'console' | 'console-inbox' | 'console-run-control' | 'console-memory';
 export const CONSOLE_FUNCTIONS = [
   'console',
   'console-inbox',
   'console-run-control',
   'console-memory',
-] as const satisfies readonly ConsoleFunction[];
+] as const;
+export type ConsoleFunction = (typeof CONSOLE_FUNCTIONS)[number];
 
 export type RouteMethod = 'GET' | 'POST' | 'PUT';
 

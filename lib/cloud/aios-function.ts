@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -95,4 +95,39 @@ export class AiosFunction extends Construct {
         'Pinned to Node.js 22, the runtime the function code is written and bundled (target node22) for; moving to Node.js 24 is a deliberate upgrade of runtime and esbuild target together, tested first.',
     });
   }
+}
+
+const API_GATEWAY_TIMEOUT = Duration.seconds(29);
+
+/** One function of a group of API routes: its construct id, entry and description. */
+export interface RouteGroupFunctionSpec {
+  readonly id: string;
+  readonly entry: string;
+  readonly description: string;
+}
+
+/**
+ * The functions behind API Gateway routes, one per group (`specs`, by service name), each with
+ * the API's 29 s: API Gateway gives up after that, and a longer Lambda timeout would only hide the
+ * failure. `grant` gives each what its routes reach.
+ */
+export function routeGroupFunctions<Name extends string, Spec extends RouteGroupFunctionSpec>(
+  scope: Construct,
+  specs: Readonly<Record<Name, Spec>>,
+  grant: (fn: NodejsFunction, spec: Spec) => void,
+  environment?: Record<string, string>,
+): Record<Name, NodejsFunction> {
+  return Object.fromEntries(
+    (Object.entries(specs) as [Name, Spec][]).map(([name, spec]) => {
+      const created = new AiosFunction(scope, spec.id, {
+        entry: spec.entry,
+        serviceName: name,
+        description: spec.description,
+        timeout: API_GATEWAY_TIMEOUT,
+        ...(environment && { environment }),
+      }).function;
+      grant(created, spec);
+      return [name, created];
+    }),
+  ) as Record<Name, NodejsFunction>;
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,7 +15,7 @@ import {
   type RouteFunction,
   type RouteSpec,
 } from '../../functions/api/routes.ts';
-import { AiosFunction } from './aios-function.ts';
+import { routeGroupFunctions } from './aios-function.ts';
 import { grantReadAppend } from './table-access.ts';
 
 /** The one stage; public links are built from it without a reference to the stage resource. */
@@ -108,19 +108,9 @@ export class Api extends Construct {
     super(scope, id);
 
     this.operatorAccess = props;
-    this.functions = Object.fromEntries(
-      Object.entries(API_FUNCTION_PROPS).map(([fn, spec]) => {
-        const created = new AiosFunction(this, spec.id, {
-          entry: spec.entry,
-          serviceName: fn,
-          description: spec.description,
-          // API Gateway gives up after 29 s; a longer Lambda timeout would only hide the failure.
-          timeout: Duration.seconds(29),
-        }).function;
-        this.grantOperatorAccess(created, spec);
-        return [fn, created];
-      }),
-    ) as Record<ApiFunction, NodejsFunction>;
+    this.functions = routeGroupFunctions(this, API_FUNCTION_PROPS, (fn, spec) =>
+      this.grantOperatorAccess(fn, spec),
+    );
     this.function = this.functions.api;
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {

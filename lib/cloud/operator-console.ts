@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { ConsoleFunction } from '../../functions/api/routes.ts';
 import { METRIC_NAMES, METRICS_NAMESPACE, METRICS_SERVICE } from '../../functions/core/metrics/names.ts';
 import { WORKFLOW_DIMENSION } from '../../functions/shared/workflow-metrics.ts';
-import { AiosFunction } from './aios-function.ts';
+import { AiosFunction, routeGroupFunctions } from './aios-function.ts';
 import { API_STAGE, type Api, type OperatorAccess } from './api.ts';
 
 /**
@@ -155,19 +155,14 @@ export class OperatorConsole extends Construct {
       // Browsers ask for /v1/console/…; API Gateway hands the function /console/….
       AIOS_CONSOLE_LINK_PREFIX: `/${API_STAGE}`,
     };
-    this.functions = Object.fromEntries(
-      Object.entries(CONSOLE_FUNCTION_PROPS).map(([fn, spec]) => {
-        const created = new AiosFunction(this, spec.id, {
-          entry: spec.entry,
-          serviceName: fn,
-          description: spec.description,
-          timeout: Duration.seconds(29),
-          environment,
-        }).function;
-        if (spec.access) props.api.grantOperatorAccess(created, spec.access);
-        return [fn, created];
-      }),
-    ) as Record<ConsoleFunction, NodejsFunction>;
+    this.functions = routeGroupFunctions(
+      this,
+      CONSOLE_FUNCTION_PROPS,
+      (fn, spec) => {
+        if (spec.access) props.api.grantOperatorAccess(fn, spec.access);
+      },
+      environment,
+    );
     this.function = this.functions.console;
 
     this.authorizerFunction = new AiosFunction(this, 'Authorizer', {
