@@ -309,28 +309,42 @@ function dueForDeadLetter(config: QueueConfig, item: MessageItem): boolean {
   );
 }
 
-/** The claim's update of one message: as its receive would change it, if it is still as read. */
-function claimUpdate(
-  queues: QueueTable,
+/** A message as a receive leaves it: one receive further, hidden until `now + visibilityMs`, under `token`. */
+function claimedItem(
   item: MessageItem,
   now: number,
   visibilityMs: number,
   token: string,
-) {
+): MessageItem & { receiptToken: string } {
+  return {
+    ...item,
+    version: item.version + 1,
+    receiveCount: item.receiveCount + 1,
+    visibleAt: now + visibilityMs,
+    receiptToken: token,
+    firstReceiveAt: item.firstReceiveAt ?? now,
+  };
+}
+
+/**
+ * The claim's update of one message: it writes `claimed` (claimedItem) if the message is still as
+ * read (the version changes with every write) and visible at `now`.
+ */
+function claimUpdate(queues: QueueTable, item: MessageItem, claimed: MessageItem, now: number) {
   return {
     TableName: queues.table,
     Key: { pk: item.pk, sk: item.sk },
     ConditionExpression: 'version = :seen AND visibleAt <= :now',
     UpdateExpression:
-      'SET version = :next, receiveCount = receiveCount + :one, visibleAt = :until, ' +
-      'receiptToken = :token, firstReceiveAt = if_not_exists(firstReceiveAt, :now)',
+      'SET version = :next, receiveCount = :count, visibleAt = :until, receiptToken = :token, firstReceiveAt = :first',
     ExpressionAttributeValues: {
       ':seen': item.version,
-      ':next': item.version + 1,
       ':now': now,
-      ':one': 1,
-      ':until': now + visibilityMs,
-      ':token': token,
+      ':next': claimed.version,
+      ':count': claimed.receiveCount,
+      ':until': claimed.visibleAt,
+      ':token': claimed.receiptToken,
+      ':first': claimed.firstReceiveAt,
     },
   };
 }
@@ -349,12 +363,12 @@ async function claimAll(
   visibilityMs: number,
 ): Promise<Claimed[] | undefined> {
   if (items.length < 2) return undefined;
-  const claims = items.map((item) => ({ item, token: randomUUID() }));
+  const claims = items.map((item) => ({ item, claimed: claimedItem(item, now, visibilityMs, randomUUID()) }));
   try {
     await queues.db.send(
       new TransactWriteCommand({
-        TransactItems: claims.map(({ item, token }) => ({
-          Update: claimUpdate(queues, item, now, visibilityMs, token),
+        TransactItems: claims.map(({ item, claimed }) => ({
+          Update: claimUpdate(queues, item, claimed, now),
         })),
       }),
     );
@@ -362,17 +376,7 @@ async function claimAll(
     if (isTransactionCanceled(error)) return undefined;
     throw error;
   }
-  return claims.map(({ item, token }) => {
-    const claimed: MessageItem = {
-      ...item,
-      version: item.version + 1,
-      receiveCount: item.receiveCount + 1,
-      visibleAt: now + visibilityMs,
-      receiptToken: token,
-      firstReceiveAt: item.firstReceiveAt ?? now,
-    };
-    return toQueueMessage(queueName, claimed, token, now);
-  });
+  return claims.map(({ claimed }) => toQueueMessage(queueName, claimed, claimed.receiptToken, now));
 }
 
 /** A message received maxReceiveCount times moves to the dead-letter queue on its next receive, as on SQS. */
@@ -395,18 +399,14 @@ async function claim(
   now: number,
   visibilityMs: number,
 ): Promise<Claimed | undefined> {
-  const token = randomUUID();
-  let claimed: MessageItem;
+  const claimed = claimedItem(item, now, visibilityMs, randomUUID());
   try {
-    const result = await queues.db.send(
-      new UpdateCommand({ ...claimUpdate(queues, item, now, visibilityMs, token), ReturnValues: 'ALL_NEW' }),
-    );
-    claimed = result.Attributes as MessageItem;
+    await queues.db.send(new UpdateCommand(claimUpdate(queues, item, claimed, now)));
   } catch (error) {
     if (isConditionalCheckFailed(error)) return undefined;
     throw error;
   }
-  return toQueueMessage(queueName, claimed, token, now);
+  return toQueueMessage(queueName, claimed, claimed.receiptToken, now);
 }
 
 /** A received message and its place in the queue, by which a receive returns them oldest first. */
